@@ -1,0 +1,37 @@
+//! One module per subcommand. Each defines its clap arguments once and a `run` that calls the
+//! library and returns the process exit code.
+
+pub mod audit;
+pub mod bootstrap;
+pub mod check;
+pub mod config;
+pub mod decide;
+pub mod doctor;
+pub mod exec;
+pub mod explain;
+pub mod grant;
+pub mod hook;
+pub mod patterns;
+pub mod report;
+pub mod revoke;
+pub mod serve;
+pub mod setup;
+
+use std::process::ExitCode;
+
+/// The error a subcommand returns when it is not built yet.
+pub fn not_implemented(what: &str) -> anyhow::Result<ExitCode> {
+    anyhow::bail!("`aiperture {what}` is not yet implemented")
+}
+
+/// Turns a subcommand's result into the process exit: errors print one line on stderr and
+/// exit 1 (hooks never get here with an error; they render their runtime's fail-closed form).
+pub fn finish(result: anyhow::Result<ExitCode>) -> ExitCode {
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("aiperture: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}

@@ -1,0 +1,1 @@
+//! Settings: environment (`AIPERTURE_*`) over the user config file over defaults.

@@ -1,0 +1,19 @@
+//! aiperture: the permission layer for AI coding agents.
+//!
+//! One request flows one way: a runtime adapter ([`runtimes`]) turns a hook payload into a
+//! [`request::Request`]; the [`engine`] decides it (using [`risk`], which uses [`shell`], and the
+//! [`store`]) and returns a [`request::Verdict`]; the adapter renders the verdict in the form the
+//! runtime understands. The library knows no command line: `src/main.rs` and `src/cli/` do.
+
+pub mod audit;
+pub mod clock;
+pub mod config;
+pub mod engine;
+pub mod key;
+pub mod paths;
+pub mod report;
+pub mod request;
+pub mod risk;
+pub mod runtimes;
+pub mod shell;
+pub mod store;

@@ -1,0 +1,73 @@
+//! The `aiperture` command: parses arguments and dispatches to `cli/`. Nothing else lives here.
+
+mod cli;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+/// The permission layer for AI coding agents.
+#[derive(Parser)]
+#[command(name = "aiperture", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Answer a runtime's hook call: payload on stdin, the runtime's answer on stdout.
+    Hook(cli::hook::HookArgs),
+    /// Run the full decision pipeline on one request (exit 0 allow, 2 deny, 3 ask).
+    Check(cli::check::CheckArgs),
+    /// Rate the risk of a command or request without touching the store.
+    Explain(cli::explain::ExplainArgs),
+    /// Check a command, then run it or refuse it (a shell wrapper).
+    Exec(cli::exec::ExecArgs),
+    /// Record a human approval, from a terminal.
+    Approve(cli::decide::DecideArgs),
+    /// Record a human denial, from a terminal.
+    Deny(cli::decide::DecideArgs),
+    /// Show learned patterns: auto-approved, auto-denied, and close to it.
+    Patterns(cli::patterns::PatternsArgs),
+    /// Revoke a learned pattern or an exact scope.
+    Revoke(cli::revoke::RevokeArgs),
+    /// Grant a task permission with a time to live.
+    Grant(cli::grant::GrantArgs),
+    /// Seed decisions from a preset: developer, readonly or minimal.
+    Bootstrap(cli::bootstrap::BootstrapArgs),
+    /// Verify, list and export the audit trail.
+    Audit(cli::audit::AuditArgs),
+    /// Write the compliance report.
+    Report(cli::report::ReportArgs),
+    /// Install or remove aiperture's hook in a runtime's settings.
+    Setup(cli::setup::SetupArgs),
+    /// Show and change settings.
+    Config(cli::config::ConfigArgs),
+    /// Say where everything is and whether it is healthy.
+    Doctor(cli::doctor::DoctorArgs),
+    /// Offer the engine over HTTP or MCP.
+    Serve(cli::serve::ServeArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Hook(a) => cli::hook::run(a),
+        Command::Check(a) => cli::check::run(a),
+        Command::Explain(a) => cli::explain::run(a),
+        Command::Exec(a) => cli::exec::run(a),
+        Command::Approve(a) => cli::decide::run(a, aiperture::request::Decision::Allow),
+        Command::Deny(a) => cli::decide::run(a, aiperture::request::Decision::Deny),
+        Command::Patterns(a) => cli::patterns::run(a),
+        Command::Revoke(a) => cli::revoke::run(a),
+        Command::Grant(a) => cli::grant::run(a),
+        Command::Bootstrap(a) => cli::bootstrap::run(a),
+        Command::Audit(a) => cli::audit::run(a),
+        Command::Report(a) => cli::report::run(a),
+        Command::Setup(a) => cli::setup::run(a),
+        Command::Config(a) => cli::config::run(a),
+        Command::Doctor(a) => cli::doctor::run(a),
+        Command::Serve(a) => cli::serve::run(a),
+    };
+    cli::finish(result)
+}

@@ -1,0 +1,1 @@
+//! Where aiperture keeps its files: `AIPERTURE_HOME` (config, key) and `AIPERTURE_DB_PATH`.

@@ -1,0 +1,187 @@
+//! The one request shape and the one verdict shape every interface speaks.
+//!
+//! Runtime adapters turn their payloads into a [`Request`]; the engine answers with a
+//! [`Verdict`]; adapters render it. The engine never sees a runtime's JSON.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// What the gate answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Decision {
+    /// Let the tool call proceed without asking.
+    Allow,
+    /// Refuse the tool call.
+    Deny,
+    /// Let the human decide.
+    Ask,
+}
+
+impl Decision {
+    /// The lowercase name (`allow`, `deny`, `ask`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Decision::Allow => "allow",
+            Decision::Deny => "deny",
+            Decision::Ask => "ask",
+        }
+    }
+
+    /// Parses `allow`, `deny` or `ask`.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "allow" => Some(Decision::Allow),
+            "deny" => Some(Decision::Deny),
+            "ask" => Some(Decision::Ask),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Decision {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Risk tiers, ordered `Low < Medium < High < Critical`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RiskTier {
+    /// Read-only or trivially reversible.
+    Low,
+    /// Changes state in a recoverable way; learnable.
+    Medium,
+    /// Hard to undo or security relevant; never auto-allowed.
+    High,
+    /// Destructive, exfiltrating or self-tampering; denied by default.
+    Critical,
+}
+
+impl RiskTier {
+    /// The lowercase name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RiskTier::Low => "low",
+            RiskTier::Medium => "medium",
+            RiskTier::High => "high",
+            RiskTier::Critical => "critical",
+        }
+    }
+
+    /// Parses a lowercase tier name.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "low" => Some(RiskTier::Low),
+            "medium" => Some(RiskTier::Medium),
+            "high" => Some(RiskTier::High),
+            "critical" => Some(RiskTier::Critical),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for RiskTier {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A risk assessment: tier, a score in `[0, 1]` that agrees with the tier, and the ordered
+/// factors that produced it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Risk {
+    /// The tier.
+    pub tier: RiskTier,
+    /// Score in `[0, 1]`; low < 0.25 ≤ medium < 0.5 ≤ high < 0.8 ≤ critical.
+    pub score: f64,
+    /// Machine-readable factor names, most important first, deterministic order.
+    pub factors: Vec<String>,
+}
+
+impl Risk {
+    /// A risk with no factors at the lowest score of `tier`.
+    pub fn of_tier(tier: RiskTier) -> Self {
+        let score = match tier {
+            RiskTier::Low => 0.1,
+            RiskTier::Medium => 0.3,
+            RiskTier::High => 0.6,
+            RiskTier::Critical => 0.9,
+        };
+        Risk {
+            tier,
+            score,
+            factors: Vec::new(),
+        }
+    }
+}
+
+/// One normalized tool call, whatever runtime or interface it came from.
+///
+/// `tool`/`action`/`scope` follow DESIGN.md §2: `shell/execute/<command>`,
+/// `filesystem/read|write/<absolute path>`, `web/fetch/<url>`, `web/search/<query>`,
+/// `agent/spawn/<type:desc>`, `<mcp server>/<mcp tool>/<argument summary>`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Request {
+    /// Which runtime or interface sent it: `claude-code`, `cursor`, `gemini`, `codex`,
+    /// `copilot`, `openclaw`, `exec`, `cli`, `http`, `mcp`.
+    pub runtime: String,
+    /// The runtime's event name (`PreToolUse`, …) or `check` for direct checks.
+    pub event: String,
+    /// The runtime's session id; empty when the runtime has none.
+    pub session_id: String,
+    /// The runtime's id for this tool call, when it has one.
+    pub tool_use_id: Option<String>,
+    /// The working directory of the call (absolute).
+    pub cwd: String,
+    /// The project root (git root above `cwd`, else `cwd`); learned patterns are scoped to it.
+    pub project: String,
+    /// Normalized tool family: `shell`, `filesystem`, `web`, `agent`, or an MCP server name.
+    pub tool: String,
+    /// Normalized action: `execute`, `read`, `write`, `fetch`, `search`, `spawn`, or MCP tool.
+    pub action: String,
+    /// The target: command text, absolute path, URL, query, …
+    pub scope: String,
+    /// SHA-256 hex of the content being written, for writes and edits.
+    pub content_hash: Option<String>,
+    /// The runtime's own tool name (`Bash`, `Edit`, `mcp__github__create_pr`, …).
+    pub raw_tool_name: String,
+    /// The runtime's permission mode at the time of the call, when it reports one.
+    pub permission_mode: Option<String>,
+}
+
+/// The decision and risk for one simple command of a shell request.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Segment {
+    /// The simple command's text as written.
+    pub command: String,
+    /// The resolved program name (`rm` for `/bin/rm`, `sudo rm`, …), empty if none.
+    pub program: String,
+    /// The segment's own risk.
+    pub risk: Risk,
+    /// The learnable pattern for this segment (`git log *`), if it may be generalized.
+    pub pattern: Option<String>,
+    /// The segment's decision, once the engine has decided it.
+    pub decision: Option<Decision>,
+    /// Which stage decided the segment.
+    pub decided_by: Option<String>,
+}
+
+/// The gate's answer to one request.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Verdict {
+    /// allow, deny or ask.
+    pub decision: Decision,
+    /// The stage that decided, with the rule or pattern where one applies, e.g.
+    /// `risk_floor`, `rule:user:3`, `learned:git log *`, `default`.
+    pub decided_by: String,
+    /// The request's overall risk (the highest segment's risk for shell).
+    pub risk: Risk,
+    /// One line for the agent or the human.
+    pub reason: String,
+    /// A longer human explanation.
+    pub explanation: String,
+    /// Per simple command, for shell requests.
+    pub segments: Vec<Segment>,
+}

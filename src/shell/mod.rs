@@ -1,0 +1,1 @@
+//! Shell front end: parses a command string into its simple commands (pure, no I/O).
