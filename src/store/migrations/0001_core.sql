@@ -1,0 +1,1 @@
+-- Foundation tables: schema metadata and the audit chain (filled by the foundation work).

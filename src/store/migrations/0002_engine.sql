@@ -1,0 +1,1 @@
+-- Engine state tables (filled by the decision engine work).
