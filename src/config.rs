@@ -164,6 +164,7 @@ impl Settings {
         let v = fields::to_toml(self, key)?;
         Some(match (key, &v) {
             ("api_key", toml::Value::String(s)) if !s.is_empty() => "(set)".into(),
+            (_, toml::Value::String(s)) if s.is_empty() => "\"\"".into(),
             (_, toml::Value::String(s)) => s.clone(),
             (_, toml::Value::Array(a)) => a
                 .iter()
@@ -229,6 +230,22 @@ fn resolve(
     env: &dyn Fn(&str) -> Option<String>,
     paths: &Paths,
 ) -> anyhow::Result<Loaded> {
+    let loaded = merge(file, env, paths)?;
+    loaded.settings.validate().map_err(|e| {
+        anyhow!(
+            "settings (config {} and environment): {e}",
+            paths.config.display()
+        )
+    })?;
+    Ok(loaded)
+}
+
+/// Merges defaults, the file and the environment, validating each value on its own.
+fn merge(
+    file: Option<&toml::Table>,
+    env: &dyn Fn(&str) -> Option<String>,
+    paths: &Paths,
+) -> anyhow::Result<Loaded> {
     let mut s = Settings::default();
     let mut sources: BTreeMap<&'static str, Source> =
         SETTINGS.iter().map(|i| (i.key, Source::Default)).collect();
@@ -253,12 +270,6 @@ fn resolve(
             sources.insert(info.key, Source::Env);
         }
     }
-    s.validate().map_err(|e| {
-        anyhow!(
-            "settings (config {} and environment): {e}",
-            paths.config.display()
-        )
-    })?;
     Ok(Loaded {
         settings: s,
         sources,
@@ -291,12 +302,16 @@ pub fn set(paths: &Paths, key: &str, value: &str) -> anyhow::Result<Change> {
     let new_value =
         fields::to_toml(&probe, info.key).ok_or_else(|| anyhow!("{key}: cannot be written"))?;
     table.insert(info.key.to_string(), new_value);
-    // Validate the file merged with the environment, as the next load will see it.
-    resolve(Some(&table), &|n| std::env::var(n).ok(), paths)
-        .map_err(|e| anyhow!("{key} = {value} refused: {}", e.root_cause()))?;
-    // And the file alone must be valid too, so removing an env var never breaks loading.
-    resolve(Some(&table), &|_| None, paths)
-        .map_err(|e| anyhow!("{key} = {value} refused: {}", e.root_cause()))?;
+    // Validate the file merged with the environment, as the next load will see it, and the
+    // file alone, so unsetting an environment variable never makes the file invalid.
+    let with_env = |n: &str| std::env::var(n).ok();
+    let without_env = |_: &str| None;
+    for env in [&with_env as &dyn Fn(&str) -> Option<String>, &without_env] {
+        merge(Some(&table), env, paths)?
+            .settings
+            .validate()
+            .map_err(|e| anyhow!("{key} = {value} refused: {e}"))?;
+    }
     write_atomic(paths, &table)?;
     let old = before.settings.display(info.key).unwrap_or_default();
     let new = probe.display(info.key).unwrap_or_default();
