@@ -4,6 +4,16 @@
 //! store with the user's settings and runs one pipeline step per call, each in one write
 //! transaction. Adapters reach state only through it.
 
+pub mod challenge;
+pub mod config;
+pub mod learning;
+pub mod matcher;
+pub mod pipeline;
+pub mod policy;
+pub mod presets;
+pub mod project;
+pub mod state;
+
 use crate::request::{Decision, Request, Verdict};
 
 /// How a tool call that the runtime actually ran ended.
@@ -97,3 +107,6 @@ impl Gate {
         anyhow::bail!("the decision engine is not yet implemented")
     }
 }
+
+#[cfg(test)]
+mod tests;
