@@ -1,5 +1,6 @@
 //! The engine's tunables, decoupled from where they come from (`crate::config::Settings`).
 
+use crate::config::Settings;
 use crate::request::Decision;
 
 /// Every knob the pipeline reads. Defaults are the product defaults (issue 4).
@@ -27,7 +28,7 @@ pub struct EngineConfig {
     pub rate_limit_per_minute: u32,
     /// Session risk budget (≤ 0 disables).
     pub session_risk_budget: f64,
-    /// The budget resets after this many idle minutes.
+    /// The budget resets after this many idle minutes (0: never).
     pub budget_idle_reset_minutes: i64,
     /// Challenge lifetime, seconds.
     pub challenge_ttl_seconds: i64,
@@ -52,6 +53,27 @@ impl Default for EngineConfig {
             budget_idle_reset_minutes: 60,
             challenge_ttl_seconds: 3600,
             inferred_deny_weight: 0.5,
+        }
+    }
+}
+
+impl From<&Settings> for EngineConfig {
+    fn from(s: &Settings) -> Self {
+        EngineConfig {
+            learning_enabled: s.permission_learning_enabled,
+            min_decisions: s.permission_learning_min_decisions.max(1),
+            approve_threshold: s.auto_approve_threshold,
+            deny_threshold: s.auto_deny_threshold,
+            default_decision: s.default_decision,
+            critical_decision: s.critical_decision,
+            pattern_max_age_days: f64::from(s.pattern_max_age_days),
+            rapid_window_seconds: i64::from(s.rapid_approval_window_seconds),
+            rapid_min_count: s.rapid_approval_min_count,
+            rate_limit_per_minute: s.rate_limit_per_minute,
+            session_risk_budget: s.session_risk_budget,
+            budget_idle_reset_minutes: i64::from(s.budget_idle_reset_minutes),
+            challenge_ttl_seconds: i64::from(s.challenge_ttl_seconds),
+            ..EngineConfig::default()
         }
     }
 }

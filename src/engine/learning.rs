@@ -247,9 +247,13 @@ pub fn record(
     };
     st.audit(
         &AuditNote {
-            event_type: "decision.recorded".into(),
+            event_type: "decision.human".into(),
             actor_type: "human".into(),
             actor_id: d.who.to_string(),
+            runtime: d.runtime.to_string(),
+            session: d.session.to_string(),
+            project: d.project.to_string(),
+            entity: format!("{}/{}/{}", d.tool, d.action, d.scope),
             summary: format!(
                 "{} {}/{} {}{}",
                 d.decision.as_str().to_uppercase(),
@@ -303,11 +307,13 @@ pub fn revoke_key(
             event_type: "pattern.revoked".into(),
             actor_type: "human".into(),
             actor_id: by.to_string(),
+            entity: format!("{tool}/{action}/{}", key.key),
             summary: format!("revoked {tool}/{action} {} ({n} decisions)", key.key),
             details: serde_json::json!({
                 "tool": tool, "action": action, "kind": key.kind.as_str(), "key": key.key,
                 "decisions": n, "reason": reason,
             }),
+            ..AuditNote::default()
         },
         now_ms,
     )?;

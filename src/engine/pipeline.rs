@@ -53,7 +53,12 @@ pub fn budget_cost(tier: RiskTier) -> f64 {
 /// The session's budget use at `now_ms`, after the idle reset.
 pub fn budget_used(row: Option<&SessionRow>, cfg: &EngineConfig, now_ms: i64) -> f64 {
     match row {
-        Some(s) if now_ms - s.budget_ms <= cfg.budget_idle_reset_minutes * 60_000 => s.budget_used,
+        Some(s)
+            if cfg.budget_idle_reset_minutes <= 0
+                || now_ms - s.budget_ms <= cfg.budget_idle_reset_minutes * 60_000 =>
+        {
+            s.budget_used
+        }
         _ => 0.0,
     }
 }
@@ -409,7 +414,11 @@ pub fn check(
             risk_tier: verdict.risk.tier,
             risk_score: verdict.risk.score,
         })?;
-        let bypass = req.permission_mode.as_deref() == Some("bypassPermissions");
+        // In these modes the runtime runs the tool without asking anyone: its running is no
+        // human approval, so no pending ask is kept.
+        let mode = req.permission_mode.as_deref().unwrap_or("");
+        let bypass = matches!(mode, "bypassPermissions" | "dontAsk")
+            || (mode == "acceptEdits" && req.tool == "filesystem");
         if verdict.decision == Decision::Ask && !bypass {
             let id = new_id()?;
             st.insert_pending(&PendingAsk {
@@ -431,9 +440,13 @@ pub fn check(
         }
         st.audit(
             &AuditNote {
-                event_type: "check".into(),
-                actor_type: "runtime".into(),
+                event_type: "permission.check".into(),
+                actor_type: "hook".into(),
                 actor_id: req.runtime.clone(),
+                runtime: req.runtime.clone(),
+                session: session.clone(),
+                project: req.project.clone(),
+                entity: format!("{}/{}/{}", req.tool, req.action, req.scope),
                 summary: format!(
                     "{} {}/{} ({})",
                     verdict.decision.as_str().to_uppercase(),

@@ -294,12 +294,20 @@ pub struct Execution {
 }
 
 /// An audit event the engine wants written in the same transaction.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct AuditNote {
-    /// Event type, e.g. `check`, `decision.recorded`, `pattern.revoked`.
+    /// Event type, e.g. `permission.check`, `decision.human`, `pattern.revoked`.
     pub event_type: String,
-    /// `human`, `runtime`, `system`.
+    /// `human`, `hook`, `runtime`, `system`.
     pub actor_type: String,
+    /// Runtime involved.
+    pub runtime: String,
+    /// Session key.
+    pub session: String,
+    /// Project.
+    pub project: String,
+    /// What it is about (`shell/execute/git status`).
+    pub entity: String,
     /// Who.
     pub actor_id: String,
     /// One line.

@@ -3,24 +3,48 @@
 //! It runs inside the caller's transaction (one `BEGIN IMMEDIATE` per invocation) and uses
 //! cached prepared statements; every statement is a keyed lookup or an index-prefix range.
 
+use crate::audit::{ActorType, NewEvent};
 use crate::engine::state::{
     AuditNote, CheckRow, Counted, DecisionRow, Execution, Grant, KeyKind, LearnKey, PatternStats,
     PendingAsk, SessionRow, State,
 };
 use crate::request::{Decision, RiskTier};
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
 /// Engine state over an open SQLite connection (normally inside a transaction).
 pub struct SqliteState<'a> {
     conn: &'a Connection,
-    /// Audit events written, for callers that need to know (tests).
+    chain: Option<(&'a Transaction<'a>, &'a [u8; 32])>,
+    /// Audit events written (or, without a chain, that would have been).
     pub audited: u32,
 }
 
 impl<'a> SqliteState<'a> {
-    /// Wraps a connection (or a transaction, which derefs to one).
+    /// Wraps a bare connection; audit events are only counted (unit tests).
     pub fn new(conn: &'a Connection) -> Self {
-        SqliteState { conn, audited: 0 }
+        SqliteState {
+            conn,
+            chain: None,
+            audited: 0,
+        }
+    }
+
+    /// Wraps a write transaction; audit events are appended to the chain in it.
+    pub fn with_audit(tx: &'a Transaction<'a>, key: &'a [u8; 32]) -> Self {
+        SqliteState {
+            conn: tx,
+            chain: Some((tx, key)),
+            audited: 0,
+        }
+    }
+}
+
+fn actor_type(s: &str) -> ActorType {
+    match s {
+        "human" => ActorType::Human,
+        "hook" => ActorType::Hook,
+        "runtime" => ActorType::Runtime,
+        _ => ActorType::System,
     }
 }
 
@@ -670,9 +694,23 @@ impl State for SqliteState<'_> {
         Ok(())
     }
 
-    fn audit(&mut self, _note: &AuditNote, _ts_ms: i64) -> anyhow::Result<()> {
-        // Wired to crate::audit::append once the foundation's audit chain lands.
+    fn audit(&mut self, note: &AuditNote, ts_ms: i64) -> anyhow::Result<()> {
         self.audited += 1;
+        let Some((tx, key)) = self.chain else {
+            return Ok(());
+        };
+        let ev = NewEvent {
+            event_type: note.event_type.clone(),
+            actor_type: actor_type(&note.actor_type),
+            actor: note.actor_id.clone(),
+            runtime: note.runtime.clone(),
+            session_id: note.session.clone(),
+            project: note.project.clone(),
+            entity: note.entity.clone(),
+            summary: note.summary.clone(),
+            details: note.details.clone(),
+        };
+        crate::audit::append(tx, key, &ev, ts_ms)?;
         Ok(())
     }
 }
