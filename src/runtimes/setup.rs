@@ -1,0 +1,1 @@
+//! Installing aiperture's hook entries into each runtime's settings file.
