@@ -64,8 +64,18 @@ fn serve<A: Adapter>(adapter: &A) -> Output {
         Ok(p) => p,
         Err(why) => return adapter.render(None, &Answer::FailClosed(why)),
     };
+    guarded(adapter, &payload, Gate::open)
+}
+
+/// Answers a payload; a panic anywhere becomes the runtime's fail-closed answer.
+fn guarded<A, E, O>(adapter: &A, payload: &[u8], open: O) -> Output
+where
+    A: Adapter,
+    E: dispatch::HookEngine,
+    O: FnOnce() -> anyhow::Result<E>,
+{
     let answered = catch_unwind(AssertUnwindSafe(|| {
-        dispatch::handle(adapter, &payload, Gate::open)
+        dispatch::handle(adapter, payload, open)
     }));
     match answered {
         Ok(out) => out,
@@ -105,6 +115,36 @@ fn emit(out: &Output) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    struct Exploding;
+
+    impl Adapter for Exploding {
+        type Form = ();
+        fn name(&self) -> &'static str {
+            "exploding"
+        }
+        fn parse(
+            &self,
+            _payload: &[u8],
+        ) -> Result<aiperture::runtimes::Parsed<()>, aiperture::runtimes::Malformed> {
+            panic!("boom")
+        }
+        fn render(&self, _form: Option<()>, answer: &Answer) -> Output {
+            match answer {
+                Answer::FailClosed(why) => Output::json(serde_json::json!({"failed": why})),
+                _ => Output::empty(),
+            }
+        }
+    }
+
+    #[test]
+    fn a_panic_fails_closed() {
+        let out = guarded(&Exploding, b"{}", || -> anyhow::Result<Gate> {
+            anyhow::bail!("unused")
+        });
+        assert!(out.stdout.contains("internal error"), "{}", out.stdout);
+        assert_eq!(out.exit_code, 0);
+    }
 
     #[test]
     fn cap_is_enforced() {

@@ -165,9 +165,15 @@ impl Adapter for Cursor {
             Answer::FailClosed(why) => {
                 let asks = form == Form::Asks;
                 let msg = fail_closed(why, asks);
-                let permission = if asks { "ask" } else { "deny" };
-                Output::json(json!({"permission": permission, "user_message": msg}))
-                    .with_stderr(msg)
+                let out = match form {
+                    Form::ReadFile => json!({"permission": "deny", "user_message": msg}),
+                    Form::Asks => json!({"permission": "ask", "user_message": msg,
+                        "agent_message": "aiperture could not check this call; the user decides."}),
+                    _ => json!({"permission": "deny", "user_message": msg,
+                        "agent_message": "aiperture could not check this call, so it was \
+                            blocked. Tell the user; do not retry it another way."}),
+                };
+                Output::json(out).with_stderr(msg)
             }
             Answer::Warn(w) => allow().with_stderr(w.clone()),
             // No opinion on a permission hook is an explicit allow (empty output would count
