@@ -86,10 +86,10 @@ pub fn run(args: SetupArgs) -> anyhow::Result<ExitCode> {
     if let Some(b) = backup {
         println!("backup of the previous file: {}", b.display());
     }
-    if !args.uninstall {
-        if let Some(note) = after_install_note(runtime) {
-            println!("{note}");
-        }
+    if !args.uninstall
+        && let Some(note) = after_install_note(runtime)
+    {
+        println!("{note}");
     }
     Ok(ExitCode::SUCCESS)
 }
