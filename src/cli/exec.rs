@@ -66,19 +66,39 @@ pub fn run(args: ExecArgs) -> anyhow::Result<ExitCode> {
 
 fn check_and_run(args: &ExecArgs) -> anyhow::Result<ExitCode> {
     let req = request(&args.argv);
+    // The store is closed (the gate dropped) before the command replaces this process.
+    if let Some(refused) = decide(&req)? {
+        return Ok(refused);
+    }
+    let Some((program, rest)) = args.argv.split_first() else {
+        return refuse("no command given");
+    };
+    // Only returns on failure.
+    let err = std::process::Command::new(program).args(rest).exec();
+    eprintln!("aiperture: cannot run `{program}`: {err}");
+    let code = if err.kind() == std::io::ErrorKind::NotFound {
+        127
+    } else {
+        REFUSED
+    };
+    Ok(ExitCode::from(code))
+}
+
+/// Checks the request; `Some(exit code)` when the command must not run.
+fn decide(req: &Request) -> anyhow::Result<Option<ExitCode>> {
     let mut gate = match Gate::open() {
         Ok(g) => g,
         Err(e) => {
-            return refuse(&format!(
+            return refuse_some(&format!(
                 "could not check `{}` ({e:#}); not running it",
                 req.scope
             ));
         }
     };
-    let verdict = match gate.check(&req) {
+    let verdict = match gate.check(req) {
         Ok(v) => v,
         Err(e) => {
-            return refuse(&format!(
+            return refuse_some(&format!(
                 "could not check `{}` ({e:#}); not running it",
                 req.scope
             ));
@@ -87,7 +107,7 @@ fn check_and_run(args: &ExecArgs) -> anyhow::Result<ExitCode> {
     match verdict.decision {
         Decision::Allow => {}
         Decision::Deny => {
-            return refuse(&format!(
+            return refuse_some(&format!(
                 "blocked `{}`: {} (decided by {})",
                 req.scope, verdict.reason, verdict.decided_by
             ));
@@ -95,34 +115,27 @@ fn check_and_run(args: &ExecArgs) -> anyhow::Result<ExitCode> {
         Decision::Ask => {
             let interactive = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
             if !interactive {
-                return refuse(&format!(
+                return refuse_some(&format!(
                     "`{}` needs a human's approval ({}), and there is no terminal to ask; \
                      not running it",
                     req.scope, verdict.reason
                 ));
             }
-            match prompt(&req, &verdict.reason)? {
+            match prompt(req, &verdict.reason)? {
                 Answer::No => {
-                    gate.record_human(&req, Decision::Deny, "human:exec")?;
-                    return refuse("not running it (denial recorded)");
+                    gate.record_human(req, Decision::Deny, "human:exec")?;
+                    return refuse_some("not running it (denial recorded)");
                 }
-                Answer::Yes => gate.record_human(&req, Decision::Allow, "human:exec")?,
-                Answer::Always => gate.record_human(&req, Decision::Allow, "human:exec:always")?,
+                Answer::Yes => gate.record_human(req, Decision::Allow, "human:exec")?,
+                Answer::Always => gate.record_human(req, Decision::Allow, "human:exec:always")?,
             }
         }
     }
-    drop(gate);
-    // Only returns on failure.
-    let err = std::process::Command::new(&args.argv[0])
-        .args(&args.argv[1..])
-        .exec();
-    eprintln!("aiperture: cannot run `{}`: {err}", args.argv[0]);
-    let code = if err.kind() == std::io::ErrorKind::NotFound {
-        127
-    } else {
-        REFUSED
-    };
-    Ok(ExitCode::from(code))
+    Ok(None)
+}
+
+fn refuse_some(msg: &str) -> anyhow::Result<Option<ExitCode>> {
+    refuse(msg).map(Some)
 }
 
 enum Answer {
