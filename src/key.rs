@@ -204,6 +204,50 @@ mod tests {
     }
 
     #[test]
+    fn sixteen_processes_on_a_fresh_home_get_one_key() {
+        const CHILD: &str = "AIPERTURE_TEST_KEY_CHILD";
+        if let Some(p) = std::env::var_os(CHILD) {
+            let k = load_or_create(Path::new(&p)).unwrap();
+            println!("\nKEY={}", hex::encode(k));
+            return;
+        }
+        let t = tempfile::tempdir().unwrap();
+        let path = t.path().join("fresh/key");
+        let exe = std::env::current_exe().unwrap();
+        let children: Vec<_> = (0..16)
+            .map(|_| {
+                std::process::Command::new(&exe)
+                    .args([
+                        "--exact",
+                        "key::tests::sixteen_processes_on_a_fresh_home_get_one_key",
+                    ])
+                    .args(["--nocapture", "--test-threads=1"])
+                    .env(CHILD, &path)
+                    .stdout(std::process::Stdio::piped())
+                    .spawn()
+                    .unwrap()
+            })
+            .collect();
+        let mut keys = Vec::new();
+        for c in children {
+            let out = c.wait_with_output().unwrap();
+            assert!(out.status.success());
+            let text = String::from_utf8(out.stdout).unwrap();
+            let k = text
+                .lines()
+                .find_map(|l| l.strip_prefix("KEY="))
+                .unwrap()
+                .to_string();
+            keys.push(k);
+        }
+        assert_eq!(keys.len(), 16);
+        assert!(keys.iter().all(|k| *k == keys[0]), "{keys:?}");
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), keys[0]);
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+    }
+
+    #[test]
     fn short_or_garbage_key_is_a_clear_error() {
         let t = tempfile::tempdir().unwrap();
         let path = t.path().join("key");

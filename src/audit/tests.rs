@@ -309,3 +309,50 @@ fn canonical_json_round_trips() {
     let back: Value = serde_json::from_str(&c).unwrap();
     assert_eq!(canonical_json(&back), c);
 }
+
+#[test]
+fn sixteen_processes_opening_a_fresh_store_and_appending_keep_one_chain() {
+    const CHILD: &str = "AIPERTURE_TEST_AUDIT_CHILD";
+    if let Some(p) = std::env::var_os(CHILD) {
+        let db = Db::open(std::path::Path::new(&p)).unwrap();
+        for i in 0..10 {
+            db.write(|tx| append(tx, &KEY, &NewEvent::new("race", ActorType::System), i))
+                .unwrap();
+        }
+        return;
+    }
+    let t = tempfile::tempdir().unwrap();
+    let path = t.path().join("fresh/race.db");
+    let exe = std::env::current_exe().unwrap();
+    let children: Vec<_> = (0..16)
+        .map(|_| {
+            std::process::Command::new(&exe)
+                .args([
+                    "--exact",
+                    "audit::tests::sixteen_processes_opening_a_fresh_store_and_appending_keep_one_chain",
+                    "--test-threads=1",
+                ])
+                .env(CHILD, &path)
+                .stdout(std::process::Stdio::null())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for c in children {
+        let out = c.wait_with_output().unwrap();
+        assert!(out.status.success());
+    }
+    let db = Db::open(&path).unwrap();
+    let n: i64 = db
+        .conn()
+        .query_row(
+            "SELECT count(*) FROM meta WHERE key = 'created_at'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(n, 1, "migrated more than once");
+    let r = verify(&db, Some(&KEY)).unwrap();
+    assert!(r.intact, "{r:?}");
+    assert_eq!(r.events, 160);
+}

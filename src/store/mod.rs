@@ -277,6 +277,7 @@ pub fn io_problem(e: &std::io::Error) -> String {
         ErrorKind::PermissionDenied => "permission denied".into(),
         ErrorKind::NotFound => "not found".into(),
         ErrorKind::ReadOnlyFilesystem => "read-only file system".into(),
+        ErrorKind::NotADirectory => "a parent path is not a directory".into(),
         _ => e.to_string(),
     }
 }
