@@ -12,6 +12,7 @@ mod unwrap;
 mod walk;
 mod words;
 
+pub use unwrap::is_shell;
 pub use words::{quote_word, resolve_program};
 
 /// Longest command text we parse; longer input is reported as [`Limit::TooLong`].

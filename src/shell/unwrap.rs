@@ -29,7 +29,7 @@ pub(super) fn is_privilege_wrapper(w: &str) -> bool {
 }
 
 /// Shells whose `-c` text or standard input we parse.
-pub(crate) fn is_shell(p: &str) -> bool {
+pub fn is_shell(p: &str) -> bool {
     matches!(
         p,
         "sh" | "bash"
