@@ -746,9 +746,14 @@ fn matching_pending(
     req: &Request,
 ) -> anyhow::Result<Option<String>> {
     let asks = st.pending_in_session(session)?;
-    let by_id = asks
-        .iter()
-        .find(|p| matches!((&p.tool_use_id, &req.tool_use_id), (Some(a), Some(b)) if a == b));
+    // The same call only: an id reused with another tool or input resolves nothing.
+    let by_id = asks.iter().find(|p| {
+        matches!((&p.tool_use_id, &req.tool_use_id), (Some(a), Some(b)) if a == b)
+            && p.tool == req.tool
+            && p.action == req.action
+            && p.scope == req.scope
+            && p.content_hash == req.content_hash
+    });
     let found = by_id.or_else(|| {
         asks.iter().rev().find(|p| {
             p.tool == req.tool
