@@ -121,8 +121,13 @@ pub fn reply_with_progress(
     {
         let left = needed - n;
         let more = if left == 1 { "approval" } else { "approvals" };
+        let then = if req.tool == "shell" {
+            "runs without asking"
+        } else {
+            "is allowed without asking"
+        };
         r.for_human.push_str(&format!(
-            " Approved {n}/{needed} times — {left} more {more} and `{}` runs without asking.",
+            " Approved {n}/{needed} times — {left} more {more} and `{}` {then}.",
             short(&pattern)
         ));
     }
