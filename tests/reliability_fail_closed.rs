@@ -26,7 +26,7 @@ fn armed_in(runtime: &str, parent: Option<&Path>) -> Install {
     i.grant(CMD);
     let out = i.hook(runtime, &payload(runtime));
     let s = said(runtime, &out);
-    let allowed = if runtime == "codex" {
+    let allowed = if runtime == "codex" || runtime == "openclaw" {
         s == Said::Nothing
     } else {
         s == Said::Allow

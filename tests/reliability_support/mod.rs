@@ -72,7 +72,12 @@ impl Install {
 
     /// A command for the binary with this install's environment.
     pub fn cmd(&self) -> Command {
-        let mut c = Command::new(bin());
+        self.cmd_for(&bin())
+    }
+
+    /// A command for any program with this install's environment.
+    pub fn cmd_for(&self, program: &Path) -> Command {
+        let mut c = Command::new(program);
         for (k, _) in std::env::vars() {
             if k.starts_with("AIPERTURE_") {
                 c.env_remove(&k);
@@ -295,6 +300,9 @@ pub fn said(runtime: &str, out: &HookOut) -> Said {
                 Said::Deny
             } else if v["requireApproval"].is_object() {
                 Said::Ask
+            } else if v.as_object().is_some_and(|o| o.is_empty()) {
+                // `{}` is OpenClaw's "no decision": the same answer is its allow.
+                Said::Nothing
             } else {
                 Said::Allow
             }
