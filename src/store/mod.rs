@@ -16,6 +16,8 @@ use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+pub mod state;
+
 /// The numbered migrations, applied in order; the index + 1 is the schema version.
 /// `0001_core.sql` belongs to the foundation (meta, audit chain); `0002_engine.sql` to the
 /// decision engine (decisions, pattern aggregates, checks, sessions, memory, pending asks,
