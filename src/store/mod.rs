@@ -199,7 +199,7 @@ impl Db {
         let mut wal = self.path.clone().into_os_string();
         wal.push("-wal");
         if std::fs::metadata(&wal).is_ok_and(|m| m.len() > WAL_TRUNCATE_BYTES) {
-            let _ = self.conn.busy_timeout(Duration::from_millis(100));
+            let _ = self.conn.busy_timeout(Duration::from_millis(20));
             let _ = self
                 .conn
                 .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
