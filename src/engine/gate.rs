@@ -345,6 +345,7 @@ impl Gate {
         );
         self.db.write(|tx| {
             let mut st = SqliteState::with_audit(tx, &key);
+            st.end_session(&session, now)?;
             let mut n = 0;
             for (p, a) in &assessed {
                 // Re-read inside the transaction: another process may have resolved it.
@@ -527,7 +528,9 @@ impl Gate {
         .map_err(|e| anyhow::anyhow!("{e}"))?;
         self.db.write(|tx| {
             let mut st = SqliteState::with_audit(tx, &key);
-            if !st.consume_nonce(&t.nonce, now)? {
+            // Tokens older than the TTL fail verification, so older nonces need not be kept.
+            let prune_before = now - (cfg.challenge_ttl_seconds + 120) * 1000;
+            if !st.consume_nonce(&t.nonce, now, prune_before)? {
                 anyhow::bail!("challenge already used");
             }
             record_in(

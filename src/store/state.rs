@@ -663,12 +663,27 @@ impl State for SqliteState<'_> {
         Ok(())
     }
 
-    fn consume_nonce(&mut self, nonce: &str, ts_ms: i64) -> anyhow::Result<bool> {
+    fn consume_nonce(
+        &mut self,
+        nonce: &str,
+        ts_ms: i64,
+        prune_before_ms: i64,
+    ) -> anyhow::Result<bool> {
+        self.conn
+            .prepare_cached("DELETE FROM consumed_nonces WHERE ts_ms < ?1")?
+            .execute(params![prune_before_ms])?;
         let n = self
             .conn
             .prepare_cached("INSERT OR IGNORE INTO consumed_nonces (nonce, ts_ms) VALUES (?1, ?2)")?
             .execute(params![nonce, ts_ms])?;
         Ok(n > 0)
+    }
+
+    fn end_session(&mut self, session: &str, ts_ms: i64) -> anyhow::Result<()> {
+        self.conn
+            .prepare_cached("UPDATE sessions SET ended_ms = ?2 WHERE session = ?1")?
+            .execute(params![session, ts_ms])?;
+        Ok(())
     }
 
     fn insert_execution(&mut self, e: &Execution) -> anyhow::Result<()> {
