@@ -346,12 +346,20 @@ impl Gate {
             let mut st = SqliteState::with_audit(tx, &key);
             st.end_session(&session, now)?;
             let mut n = 0;
+            // An agent retrying a refused call asks again and again: one session infers at
+            // most one denial per distinct request.
+            let mut seen = std::collections::HashSet::new();
             for (p, a) in &assessed {
                 // Re-read inside the transaction: another process may have resolved it.
                 if st.pending(&p.id)?.is_none_or(|q| q.state != "pending") {
                     continue;
                 }
                 st.resolve_pending(&p.id, "inferred_deny", now)?;
+                n += 1;
+                let request = (&p.project, &p.tool, &p.action, &p.scope, &p.content_hash);
+                if !seen.insert(request) {
+                    continue;
+                }
                 learning::record(
                     &mut st,
                     &cfg,
@@ -371,7 +379,6 @@ impl Gate {
                     },
                     a,
                 )?;
-                n += 1;
             }
             Ok(n)
         })

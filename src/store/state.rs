@@ -448,7 +448,7 @@ impl State for SqliteState<'_> {
     fn insert_pending(&mut self, p: &PendingAsk) -> anyhow::Result<()> {
         self.conn
             .prepare_cached(&format!(
-                "INSERT OR REPLACE INTO pending_asks ({PENDING_COLS}) \
+                "INSERT INTO pending_asks ({PENDING_COLS}) \
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"
             ))?
             .execute(params![
