@@ -443,7 +443,6 @@ pub fn is_secret(path: &str) -> bool {
         );
     }
     for ext in [
-        ".pem",
         ".key",
         ".p12",
         ".pfx",
@@ -452,11 +451,16 @@ pub fn is_secret(path: &str) -> bool {
         ".kdbx",
         ".ppk",
         ".tfstate",
-        ".tfvars",
     ] {
-        if name.ends_with(ext) {
+        if name.len() > ext.len() && name.ends_with(ext) {
             return true;
         }
+    }
+    // .pem holds certificates as often as keys: secret when the name says key.
+    if name.ends_with(".pem")
+        && (name.contains("key") || name.contains("priv") || name.contains("secret"))
+    {
+        return true;
     }
     for prefix in ["id_rsa", "id_dsa", "id_ecdsa", "id_ed25519"] {
         if name.starts_with(prefix) {
