@@ -556,7 +556,7 @@ mod tests {
             "config/.env.production",
             "~/.ssh/id_rsa",
             "/home/u/.AWS/credentials",
-            "server.PEM",
+            "server-key.PEM",
             "~/.netrc",
             "/etc/shadow",
             "Library/Keychains/login.keychain-db",
