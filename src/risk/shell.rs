@@ -151,6 +151,21 @@ pub(super) fn judge_segment(cmd: &SimpleCommand, ctx: &Context, depth: usize) ->
         );
         j.no_pattern = true;
     }
+    if cmd.wrappers.iter().any(|w| w.ends_with("(download)")) {
+        j.raise(
+            RiskTier::High,
+            "download_to_interpreter",
+            "runs shell code downloaded from the network",
+        );
+        j.no_pattern = true;
+    } else if cmd.wrappers.iter().any(|w| w.ends_with("(dynamic)")) {
+        j.raise(
+            RiskTier::Medium,
+            "dynamic_code",
+            "runs shell code produced by another command at run time",
+        );
+        j.no_pattern = true;
+    }
     match cmd.origin {
         Some(Origin::Remote) => {
             j.raise(
