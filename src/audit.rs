@@ -1,1 +1,572 @@
 //! The tamper-evident audit trail: a SHA-256 hash chain of events with sequence numbers.
+//!
+//! Every event carries `seq` (1, 2, 3, … no gaps), the previous event's hash and its own hash,
+//! SHA-256 over a length-prefixed serialization of every field ([`event_hash`]). The chain
+//! head — the last `(seq, hash)` — is kept in `audit_head` with an HMAC under the install key,
+//! updated in the same `BEGIN IMMEDIATE` transaction as the append, so appends never fork and
+//! deleting the newest events is detected unless the attacker also holds the key.
+//! See `docs/audit.md` for the format and what [`verify`] can and cannot detect.
+
+mod export;
+
+pub use export::{Manifest, export, verify_file};
+
+use anyhow::{anyhow, bail};
+use hmac::{KeyInit, Mac};
+use rusqlite::{OptionalExtension, Transaction, params};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+use crate::key::KEY_LEN;
+use crate::store::Db;
+
+/// The `prev_hash` of event 1: 64 zeros.
+pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+type HmacSha256 = hmac::Hmac<Sha256>;
+
+/// Who caused an event.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ActorType {
+    /// A person, from a terminal or a challenged HTTP record.
+    Human,
+    /// A runtime's hook call.
+    Hook,
+    /// A runtime over HTTP or MCP.
+    Runtime,
+    /// aiperture itself (migrations, maintenance).
+    #[default]
+    System,
+}
+
+impl ActorType {
+    /// The lowercase name stored in the chain.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ActorType::Human => "human",
+            ActorType::Hook => "hook",
+            ActorType::Runtime => "runtime",
+            ActorType::System => "system",
+        }
+    }
+}
+
+/// An event to append; `seq`, timestamp and hashes are assigned by [`append`].
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct NewEvent {
+    /// Dotted type, e.g. `permission.check`, `decision.human`, `config.changed`.
+    pub event_type: String,
+    /// Who caused it.
+    pub actor_type: ActorType,
+    /// The actor's name (user name, `claude-code-hook`, …).
+    pub actor: String,
+    /// The runtime involved, if any.
+    pub runtime: String,
+    /// The runtime's session id, if any.
+    pub session_id: String,
+    /// The project root, if any.
+    pub project: String,
+    /// What the event is about, e.g. `shell/execute/git status` or a setting's key.
+    pub entity: String,
+    /// One human-readable line.
+    pub summary: String,
+    /// Structured details (stored as canonical JSON: sorted keys, no whitespace).
+    pub details: Value,
+}
+
+impl NewEvent {
+    /// An event of `event_type` by `actor_type`, other fields empty.
+    pub fn new(event_type: &str, actor_type: ActorType) -> Self {
+        NewEvent {
+            event_type: event_type.to_string(),
+            actor_type,
+            ..Default::default()
+        }
+    }
+}
+
+/// A stored event.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AuditEvent {
+    /// Position in the chain, from 1.
+    pub seq: u64,
+    /// Milliseconds since the Unix epoch.
+    pub ts_ms: i64,
+    /// Dotted event type.
+    pub event_type: String,
+    /// `human`, `hook`, `runtime` or `system` (kept as text: the store is not trusted).
+    pub actor_type: String,
+    /// The actor's name.
+    pub actor: String,
+    /// The runtime involved.
+    pub runtime: String,
+    /// The session id.
+    pub session_id: String,
+    /// The project root.
+    pub project: String,
+    /// What the event is about.
+    pub entity: String,
+    /// One human-readable line.
+    pub summary: String,
+    /// Structured details.
+    pub details: Value,
+    /// The previous event's hash ([`GENESIS`] for event 1).
+    pub prev_hash: String,
+    /// This event's hash.
+    pub hash: String,
+}
+
+/// The outcome of [`verify`] or [`verify_file`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VerifyReport {
+    /// True when every event and the head check out.
+    pub intact: bool,
+    /// Events read.
+    pub events: u64,
+    /// The first sequence number found bad (edited, missing, out of place, truncated away).
+    pub first_bad_seq: Option<u64>,
+    /// One line saying what is wrong.
+    pub problem: Option<String>,
+    /// Whether the head's HMAC was checked (false when no key was available).
+    pub mac_checked: bool,
+}
+
+/// Filters for [`list`]; `None` means no filter.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ListFilter {
+    /// Only events at or after this time (ms since the epoch).
+    pub since_ms: Option<i64>,
+    /// Only events of this type.
+    pub event_type: Option<String>,
+    /// Only events of this session.
+    pub session_id: Option<String>,
+    /// At most this many (newest first).
+    pub limit: Option<u64>,
+}
+
+/// SHA-256 over the canonical serialization of an event: a domain tag, then `seq` and
+/// `ts_ms` as 8-byte big-endian integers and every text field as an 8-byte big-endian length
+/// followed by its UTF-8 bytes, in a fixed order. No delimiter can be confused with content.
+#[allow(clippy::too_many_arguments)]
+pub fn event_hash(
+    seq: u64,
+    prev_hash: &str,
+    ts_ms: i64,
+    event_type: &str,
+    actor_type: &str,
+    actor: &str,
+    runtime: &str,
+    session_id: &str,
+    project: &str,
+    entity: &str,
+    summary: &str,
+    details_json: &str,
+) -> String {
+    fn field(h: &mut Sha256, s: &str) {
+        h.update((s.len() as u64).to_be_bytes());
+        h.update(s.as_bytes());
+    }
+    let mut h = Sha256::new();
+    h.update(b"aiperture.audit.event.v1\0");
+    h.update(seq.to_be_bytes());
+    field(&mut h, prev_hash);
+    h.update(ts_ms.to_be_bytes());
+    for s in [
+        event_type,
+        actor_type,
+        actor,
+        runtime,
+        session_id,
+        project,
+        entity,
+        summary,
+        details_json,
+    ] {
+        field(&mut h, s);
+    }
+    hex::encode(h.finalize())
+}
+
+fn hash_of(e: &AuditEvent, details_json: &str) -> String {
+    event_hash(
+        e.seq,
+        &e.prev_hash,
+        e.ts_ms,
+        &e.event_type,
+        &e.actor_type,
+        &e.actor,
+        &e.runtime,
+        &e.session_id,
+        &e.project,
+        &e.entity,
+        &e.summary,
+        details_json,
+    )
+}
+
+/// HMAC-SHA256 under the install key over the head `(seq, hash)`, hex.
+pub fn head_mac(key: &[u8; KEY_LEN], seq: u64, hash: &str) -> String {
+    hex::encode(mac_over(key, seq, hash).finalize().into_bytes())
+}
+
+fn mac_over(key: &[u8; KEY_LEN], seq: u64, hash: &str) -> HmacSha256 {
+    // HMAC zero-pads keys shorter than the block; doing it here avoids a fallible constructor.
+    let mut block = [0u8; 64];
+    block[..KEY_LEN].copy_from_slice(key);
+    let mut m = HmacSha256::new(&block.into());
+    m.update(b"aiperture.audit.head.v1\0");
+    m.update(&seq.to_be_bytes());
+    m.update(hash.as_bytes());
+    m
+}
+
+/// Checks a head MAC in constant time.
+pub fn head_mac_ok(key: &[u8; KEY_LEN], seq: u64, hash: &str, mac_hex: &str) -> bool {
+    match hex::decode(mac_hex) {
+        Ok(tag) => mac_over(key, seq, hash).verify_slice(&tag).is_ok(),
+        Err(_) => false,
+    }
+}
+
+/// Canonical JSON: object keys sorted by bytes, no whitespace, serde_json's number and string
+/// forms. Parsing and re-serializing canonical JSON gives the same text.
+pub fn canonical_json(v: &Value) -> String {
+    let mut out = String::new();
+    write_canonical(v, &mut out);
+    out
+}
+
+fn write_canonical(v: &Value, out: &mut String) {
+    match v {
+        Value::Object(map) => {
+            let mut keys: Vec<&String> = map.keys().collect();
+            keys.sort();
+            out.push('{');
+            for (i, k) in keys.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                out.push_str(&Value::String((*k).clone()).to_string());
+                out.push(':');
+                if let Some(val) = map.get(*k) {
+                    write_canonical(val, out);
+                }
+            }
+            out.push('}');
+        }
+        Value::Array(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_canonical(item, out);
+            }
+            out.push(']');
+        }
+        other => out.push_str(&other.to_string()),
+    }
+}
+
+/// The stored head: `(seq, hash, mac)`.
+pub fn head(conn: &rusqlite::Connection) -> anyhow::Result<Option<(u64, String, String)>> {
+    Ok(conn
+        .prepare_cached("SELECT seq, hash, mac FROM audit_head WHERE id = 1")?
+        .query_row([], |r| {
+            Ok((r.get::<_, i64>(0)? as u64, r.get(1)?, r.get(2)?))
+        })
+        .optional()?)
+}
+
+/// Appends one event inside the caller's write transaction and moves the signed head.
+///
+/// The new event continues from the signed head, never from whatever rows remain, so an
+/// attacker who deleted the newest events cannot have the next append paper over the gap.
+/// A head whose MAC does not verify (or a missing head with events present) is an error:
+/// the caller fails closed and `aiperture audit verify` says what is wrong.
+pub fn append(
+    tx: &Transaction,
+    key: &[u8; KEY_LEN],
+    ev: &NewEvent,
+    now_ms: i64,
+) -> anyhow::Result<AuditEvent> {
+    let (prev_seq, prev_hash) = match head(tx)? {
+        Some((seq, hash, mac)) => {
+            if !head_mac_ok(key, seq, &hash, &mac) {
+                bail!(
+                    "audit chain head does not verify (tampered, or the key changed); \
+                     run `aiperture audit verify`"
+                );
+            }
+            (seq, hash)
+        }
+        None => {
+            let any: Option<i64> = tx
+                .prepare_cached("SELECT seq FROM audit_events LIMIT 1")?
+                .query_row([], |r| r.get(0))
+                .optional()?;
+            if any.is_some() {
+                bail!(
+                    "audit chain head is missing while events exist (tampered); \
+                     run `aiperture audit verify`"
+                );
+            }
+            (0, GENESIS.to_string())
+        }
+    };
+    let seq = prev_seq + 1;
+    let details_json = canonical_json(&ev.details);
+    let mut e = AuditEvent {
+        seq,
+        ts_ms: now_ms,
+        event_type: ev.event_type.clone(),
+        actor_type: ev.actor_type.as_str().to_string(),
+        actor: ev.actor.clone(),
+        runtime: ev.runtime.clone(),
+        session_id: ev.session_id.clone(),
+        project: ev.project.clone(),
+        entity: ev.entity.clone(),
+        summary: ev.summary.clone(),
+        details: Value::Null,
+        prev_hash,
+        hash: String::new(),
+    };
+    e.hash = hash_of(&e, &details_json);
+    tx.prepare_cached(
+        "INSERT INTO audit_events (seq, ts_ms, event_type, actor_type, actor, runtime, \
+         session_id, project, entity, summary, details, prev_hash, hash) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+    )?
+    .execute(params![
+        seq as i64,
+        e.ts_ms,
+        e.event_type,
+        e.actor_type,
+        e.actor,
+        e.runtime,
+        e.session_id,
+        e.project,
+        e.entity,
+        e.summary,
+        details_json,
+        e.prev_hash,
+        e.hash,
+    ])
+    .map_err(|err| anyhow!("cannot append audit event {seq}: {err}"))?;
+    tx.prepare_cached(
+        "INSERT INTO audit_head (id, seq, hash, mac) VALUES (1, ?1, ?2, ?3) \
+         ON CONFLICT(id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash, \
+         mac = excluded.mac",
+    )?
+    .execute(params![seq as i64, e.hash, head_mac(key, seq, &e.hash)])?;
+    e.details = ev.details.clone();
+    Ok(e)
+}
+
+const COLUMNS: &str = "seq, ts_ms, event_type, actor_type, actor, runtime, session_id, project, \
+                       entity, summary, details, prev_hash, hash";
+
+/// Reads one row of [`COLUMNS`]; the details come back both parsed and as stored text.
+fn row_event(r: &rusqlite::Row) -> rusqlite::Result<(AuditEvent, String)> {
+    let details: String = r.get(10)?;
+    let parsed = serde_json::from_str(&details).unwrap_or_else(|_| Value::String(details.clone()));
+    Ok((
+        AuditEvent {
+            seq: r.get::<_, i64>(0)? as u64,
+            ts_ms: r.get(1)?,
+            event_type: r.get(2)?,
+            actor_type: r.get(3)?,
+            actor: r.get(4)?,
+            runtime: r.get(5)?,
+            session_id: r.get(6)?,
+            project: r.get(7)?,
+            entity: r.get(8)?,
+            summary: r.get(9)?,
+            details: parsed,
+            prev_hash: r.get(11)?,
+            hash: r.get(12)?,
+        },
+        details,
+    ))
+}
+
+/// Walks a chain in `seq` order, remembering the first problem. Shared by [`verify`] and
+/// [`verify_file`]; constant memory.
+#[derive(Debug)]
+pub(crate) struct Checker {
+    expected: u64,
+    prev_hash: String,
+    events: u64,
+    bad: Option<(Option<u64>, String)>,
+}
+
+impl Checker {
+    pub(crate) fn new() -> Self {
+        Checker {
+            expected: 1,
+            prev_hash: GENESIS.to_string(),
+            events: 0,
+            bad: None,
+        }
+    }
+
+    fn fail(&mut self, seq: Option<u64>, problem: String) {
+        if self.bad.is_none() {
+            self.bad = Some((seq, problem));
+        }
+    }
+
+    /// Checks the next event; `details_json` is the exact text that was hashed.
+    pub(crate) fn push(&mut self, e: &AuditEvent, details_json: &str) {
+        self.events += 1;
+        if self.bad.is_some() {
+            return;
+        }
+        let exp = self.expected;
+        if e.seq != exp {
+            if e.seq > exp {
+                self.fail(
+                    Some(exp),
+                    format!("event {exp} is missing (next present is {})", e.seq),
+                );
+            } else {
+                self.fail(Some(e.seq), format!("event {} is out of order", e.seq));
+            }
+        } else if e.prev_hash != self.prev_hash {
+            self.fail(
+                Some(exp),
+                format!(
+                    "event {exp} does not link to event {} (edited, removed or reordered)",
+                    exp.saturating_sub(1)
+                ),
+            );
+        } else if hash_of(e, details_json) != e.hash {
+            self.fail(
+                Some(exp),
+                format!("event {exp} was altered (its hash does not match its content)"),
+            );
+        }
+        self.prev_hash = e.hash.clone();
+        self.expected = e.seq.saturating_add(1);
+    }
+
+    /// Checks the head `(seq, hash, mac)` against the end of the chain and makes the report.
+    pub(crate) fn finish(
+        mut self,
+        head: Option<(u64, String, String)>,
+        key: Option<&[u8; KEY_LEN]>,
+    ) -> VerifyReport {
+        let last = self.expected - 1;
+        let mut mac_checked = false;
+        if self.bad.is_none() {
+            match head {
+                None if self.events == 0 => {}
+                None => self.fail(None, "the signed chain head is missing (tampered)".into()),
+                Some((hseq, hhash, hmac)) => {
+                    if hseq > last {
+                        self.fail(
+                            Some(last + 1),
+                            format!(
+                                "events {}..{hseq} are missing (the newest events were deleted)",
+                                last + 1
+                            ),
+                        );
+                    } else if hseq < last {
+                        self.fail(
+                            Some(hseq + 1),
+                            format!(
+                                "events {}..{last} were added after the signed head",
+                                hseq + 1
+                            ),
+                        );
+                    } else if hseq > 0 && hhash != self.prev_hash {
+                        self.fail(
+                            Some(last),
+                            format!("event {last} does not match the signed head"),
+                        );
+                    }
+                    if let Some(k) = key {
+                        mac_checked = true;
+                        if !head_mac_ok(k, hseq, &hhash, &hmac) {
+                            self.fail(
+                                Some(hseq),
+                                "the chain head's signature is invalid (forged head, or a different key)".into(),
+                            );
+                        }
+                    }
+                }
+            }
+        }
+        let (first_bad_seq, problem) = match self.bad {
+            Some((s, p)) => (s, Some(p)),
+            None => (None, None),
+        };
+        VerifyReport {
+            intact: problem.is_none(),
+            events: self.events,
+            first_bad_seq,
+            problem,
+            mac_checked,
+        }
+    }
+}
+
+/// Verifies the whole chain in the store (streaming, constant memory) and its signed head.
+/// Without a key the head's signature is not checked (`mac_checked` is false).
+pub fn verify(db: &Db, key: Option<&[u8; KEY_LEN]>) -> anyhow::Result<VerifyReport> {
+    db.read(|tx| {
+        let mut checker = Checker::new();
+        let mut stmt = tx.prepare(&format!("SELECT {COLUMNS} FROM audit_events ORDER BY seq"))?;
+        let mut rows = stmt.query([])?;
+        while let Some(r) = rows.next()? {
+            let (e, details) = row_event(r)?;
+            checker.push(&e, &details);
+        }
+        Ok(checker.finish(head(tx)?, key))
+    })
+}
+
+/// Lists events, newest first, with optional filters.
+pub fn list(db: &Db, filter: &ListFilter) -> anyhow::Result<Vec<AuditEvent>> {
+    let mut sql = format!("SELECT {COLUMNS} FROM audit_events WHERE 1 = 1");
+    let mut args: Vec<rusqlite::types::Value> = Vec::new();
+    if let Some(s) = filter.since_ms {
+        args.push(s.into());
+        sql.push_str(&format!(" AND ts_ms >= ?{}", args.len()));
+    }
+    if let Some(t) = &filter.event_type {
+        args.push(t.clone().into());
+        sql.push_str(&format!(" AND event_type = ?{}", args.len()));
+    }
+    if let Some(s) = &filter.session_id {
+        args.push(s.clone().into());
+        sql.push_str(&format!(" AND session_id = ?{}", args.len()));
+    }
+    sql.push_str(" ORDER BY seq DESC");
+    if let Some(n) = filter.limit {
+        args.push((n.min(i64::MAX as u64) as i64).into());
+        sql.push_str(&format!(" LIMIT ?{}", args.len()));
+    }
+    db.read(|tx| {
+        let mut stmt = tx.prepare(&sql)?;
+        let rows = stmt.query_map(rusqlite::params_from_iter(args.iter()), row_event)?;
+        let mut out = Vec::new();
+        for r in rows {
+            out.push(r?.0);
+        }
+        Ok(out)
+    })
+}
+
+/// The number of events in the chain.
+pub fn count(db: &Db) -> anyhow::Result<u64> {
+    db.read(|tx| {
+        let n: i64 = tx.query_row("SELECT count(*) FROM audit_events", [], |r| r.get(0))?;
+        Ok(n as u64)
+    })
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,6 +1,14 @@
-//! `aiperture doctor`.
+//! `aiperture doctor`: where everything is and whether it is healthy. Creates nothing.
 
+use aiperture::audit;
+use aiperture::config::Settings;
+use aiperture::key;
+use aiperture::paths::Paths;
+use aiperture::store::{self, Db};
 use clap::Args;
+use serde::Serialize;
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
 use std::process::ExitCode;
 
 /// Arguments of `aiperture doctor`.
@@ -11,7 +19,170 @@ pub struct DoctorArgs {
     pub json: bool,
 }
 
+/// One checked item: what, where, and whether it is fine.
+#[derive(Debug, Serialize)]
+struct Item {
+    name: &'static str,
+    ok: bool,
+    detail: String,
+}
+
+/// The runtimes aiperture knows and whether their hook is installed (from
+/// `runtimes::setup::status`, which looks in the user's and the current project's settings).
+pub fn runtime_hooks_status() -> Vec<(&'static str, String)> {
+    let mut out: Vec<(&'static str, String)> = aiperture::runtimes::setup::status()
+        .into_iter()
+        .filter_map(|s| {
+            let name = aiperture::runtimes::setup::canonical(&s.runtime)?;
+            let state = if s.installed {
+                "installed in"
+            } else {
+                "not installed (aiperture setup) in"
+            };
+            Some((name, format!("{state} {}", s.settings_path.display())))
+        })
+        .collect();
+    out.push((
+        "openclaw",
+        "plugin: see `aiperture setup openclaw`".to_string(),
+    ));
+    out
+}
+
 /// Runs `aiperture doctor`.
-pub fn run(_args: DoctorArgs) -> anyhow::Result<ExitCode> {
-    super::not_implemented("doctor")
+pub fn run(args: DoctorArgs) -> anyhow::Result<ExitCode> {
+    let paths = Paths::from_env()?;
+    let mut items = vec![
+        file_item("home", &paths.home, None, true),
+        file_item("config", &paths.config, Some(0o600), false),
+        file_item(
+            "key",
+            &paths.key,
+            Some(0o600),
+            std::env::var_os(key::SECRET_ENV).is_none(),
+        ),
+        file_item("db", &paths.db, Some(0o600), true),
+    ];
+    items.push(match Settings::load(&paths) {
+        Ok(_) => Item {
+            name: "settings",
+            ok: true,
+            detail: "valid".into(),
+        },
+        Err(e) => Item {
+            name: "settings",
+            ok: false,
+            detail: format!("{e:#}"),
+        },
+    });
+    let db = Db::open_existing(&paths.db);
+    items.push(match &db {
+        Ok(db) => Item {
+            name: "schema",
+            ok: true,
+            detail: format!(
+                "version {} (this binary: {})",
+                db.schema_version().unwrap_or(0),
+                store::current_version()
+            ),
+        },
+        Err(e) => Item {
+            name: "schema",
+            ok: false,
+            detail: format!("{e:#}"),
+        },
+    });
+    if let Ok(db) = &db {
+        let key = key::load_existing(&paths);
+        items.push(match key.and_then(|k| audit::verify(db, k.as_ref())) {
+            Ok(r) if r.intact => Item {
+                name: "audit chain",
+                ok: true,
+                detail: format!(
+                    "intact, {} events{}",
+                    r.events,
+                    if r.mac_checked {
+                        ""
+                    } else {
+                        " (head signature not checked: no key)"
+                    }
+                ),
+            },
+            Ok(r) => Item {
+                name: "audit chain",
+                ok: false,
+                detail: format!(
+                    "BROKEN at seq {}: {}",
+                    r.first_bad_seq.map(|s| s.to_string()).unwrap_or("-".into()),
+                    r.problem.unwrap_or_default()
+                ),
+            },
+            Err(e) => Item {
+                name: "audit chain",
+                ok: false,
+                detail: format!("{e:#}"),
+            },
+        });
+    }
+    let hooks = runtime_hooks_status();
+    let healthy = items.iter().all(|i| i.ok);
+    if args.json {
+        let out = serde_json::json!({
+            "healthy": healthy,
+            "paths": {
+                "home": paths.home, "config": paths.config, "key": paths.key, "db": paths.db,
+            },
+            "checks": items,
+            "runtimes": hooks.iter().map(|(r, s)| serde_json::json!({"runtime": r, "hook": s})).collect::<Vec<_>>(),
+        });
+        println!("{}", serde_json::to_string_pretty(&out)?);
+    } else {
+        for i in &items {
+            println!(
+                "{} {:<12} {}",
+                if i.ok { "ok  " } else { "FAIL" },
+                i.name,
+                i.detail
+            );
+        }
+        for (r, s) in &hooks {
+            println!("hook {r:<12} {s}");
+        }
+    }
+    Ok(if healthy {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+/// Reports a path: existence, kind and (for files) whether its mode is at most `max_mode`.
+/// A missing file is fine unless `required` (a fresh install has no config file).
+fn file_item(name: &'static str, path: &Path, max_mode: Option<u32>, required: bool) -> Item {
+    let shown = path.display();
+    match std::fs::metadata(path) {
+        Ok(m) => {
+            let mode = m.permissions().mode() & 0o777;
+            let too_open = max_mode.is_some_and(|max| mode & !max != 0);
+            Item {
+                name,
+                ok: !too_open,
+                detail: if too_open {
+                    format!("{shown} (mode {mode:o}: readable by others; chmod 600)")
+                } else {
+                    format!("{shown} (mode {mode:o})")
+                },
+            }
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Item {
+            name,
+            ok: !required,
+            detail: format!("{shown} (not created yet)"),
+        },
+        Err(e) => Item {
+            name,
+            ok: false,
+            detail: format!("{shown}: {}", store::io_problem(&e)),
+        },
+    }
 }

@@ -1,5 +1,9 @@
-//! `aiperture patterns`.
+//! `aiperture patterns`: what is auto-approved or auto-denied, and what is close to it.
 
+use super::check::current_dir;
+use aiperture::engine::Gate;
+use aiperture::engine::learning::{self, Learned};
+use aiperture::engine::project;
 use clap::Args;
 use std::process::ExitCode;
 
@@ -9,9 +13,75 @@ pub struct PatternsArgs {
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
+    /// The project (default: detected from the current directory).
+    #[arg(long)]
+    pub project: Option<String>,
 }
 
+const DAY: f64 = 86_400_000.0;
+
 /// Runs `aiperture patterns`.
-pub fn run(_args: PatternsArgs) -> anyhow::Result<ExitCode> {
-    super::not_implemented("patterns")
+pub fn run(args: PatternsArgs) -> anyhow::Result<ExitCode> {
+    let mut gate = Gate::open()?;
+    let project = args.project.clone().unwrap_or_else(|| {
+        gate.resolve(&aiperture::request::Request {
+            cwd: current_dir(),
+            ..Default::default()
+        })
+        .project
+    });
+    let project = if project.is_empty() {
+        project::detect("", None)
+    } else {
+        project
+    };
+    let cfg = gate.config().clone();
+    let now = gate.now_ms();
+    let mut rows = Vec::new();
+    for p in gate.patterns(&project)? {
+        let (a, n) = learning::weighted(&p, &cfg);
+        let status = match learning::evaluate(&p, &cfg, now) {
+            Learned::Allow => "auto-approve",
+            Learned::Deny => "auto-deny",
+            Learned::Undecided if n == 0.0 && p.revoked_ms.is_some() => "revoked",
+            Learned::Undecided if n > 0.0 && learning::expired(&p, &cfg, now) => "expired",
+            Learned::Undecided => "learning",
+        };
+        let age_days = (now - p.last_ms) as f64 / DAY;
+        rows.push(serde_json::json!({
+            "project": p.project, "tool": p.tool, "action": p.action, "kind": p.key.kind.as_str(),
+            "pattern": p.key.key, "status": status, "decisions": n, "needed": cfg.min_decisions,
+            "approvals": p.human_allow, "denials": p.human_deny, "inferred_denials": p.inferred_deny,
+            "rubber_stamped": p.rapid_allow, "humans": p.humans,
+            "approval_rate": if n > 0.0 { a / n } else { 0.0 },
+            "age_days": (age_days * 10.0).round() / 10.0,
+            "expires_in_days": ((cfg.pattern_max_age_days - age_days) * 10.0).round() / 10.0,
+        }));
+    }
+    if args.json {
+        println!("{}", serde_json::Value::Array(rows));
+        return Ok(ExitCode::SUCCESS);
+    }
+    if rows.is_empty() {
+        println!("no learned patterns for {project}");
+    }
+    for r in rows {
+        println!(
+            "{:<12} {}/{} {:<30} {}/{} decisions, {:.0}% approved, {} days old{}",
+            r["status"].as_str().unwrap_or(""),
+            r["tool"].as_str().unwrap_or(""),
+            r["action"].as_str().unwrap_or(""),
+            r["pattern"].as_str().unwrap_or(""),
+            r["decisions"],
+            r["needed"],
+            r["approval_rate"].as_f64().unwrap_or(0.0) * 100.0,
+            r["age_days"],
+            if r["project"] == "global" {
+                " (global)"
+            } else {
+                ""
+            },
+        );
+    }
+    Ok(ExitCode::SUCCESS)
 }

@@ -1,0 +1,405 @@
+//! The table of settings: names, environment variables, types, ranges, and the one place
+//! that parses and renders each field.
+
+use super::{Raw, Settings};
+use crate::request::Decision;
+
+/// The type and range of a setting, for validation messages and docs.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Kind {
+    /// `true`/`false` (also `1`/`0`, `yes`/`no`, `on`/`off`).
+    Bool,
+    /// An integer in `[min, max]`.
+    Int {
+        /// Smallest allowed value.
+        min: u64,
+        /// Largest allowed value.
+        max: u64,
+    },
+    /// A finite number in `[min, max]`.
+    Float {
+        /// Smallest allowed value.
+        min: f64,
+        /// Largest allowed value.
+        max: f64,
+    },
+    /// One of the listed decisions.
+    Decision(&'static [Decision]),
+    /// Free text.
+    Text,
+    /// A comma-separated list (a TOML array in the file).
+    List,
+    /// `error`, `warning`, `info` or `debug`.
+    LogLevel,
+}
+
+/// One setting: its config key, environment variable, type and one-line description.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SettingInfo {
+    /// The key in `config.toml` and for `config set`.
+    pub key: &'static str,
+    /// The environment variable (`AIPERTURE_` + upper-case key).
+    pub env: &'static str,
+    /// Type and range.
+    pub kind: Kind,
+    /// What it does.
+    pub help: &'static str,
+}
+
+const fn int(min: u64, max: u64) -> Kind {
+    Kind::Int { min, max }
+}
+
+/// Every setting, in display order.
+pub const SETTINGS: &[SettingInfo] = &[
+    SettingInfo {
+        key: "permission_learning_enabled",
+        env: "AIPERTURE_PERMISSION_LEARNING_ENABLED",
+        kind: Kind::Bool,
+        help: "Learn from human approval and denial decisions",
+    },
+    SettingInfo {
+        key: "permission_learning_min_decisions",
+        env: "AIPERTURE_PERMISSION_LEARNING_MIN_DECISIONS",
+        kind: int(1, 1_000_000),
+        help: "Human decisions needed before a pattern auto-decides",
+    },
+    SettingInfo {
+        key: "auto_approve_threshold",
+        env: "AIPERTURE_AUTO_APPROVE_THRESHOLD",
+        kind: Kind::Float { min: 0.0, max: 1.0 },
+        help: "Approval rate (0.0-1.0) at or above which a pattern auto-allows",
+    },
+    SettingInfo {
+        key: "auto_deny_threshold",
+        env: "AIPERTURE_AUTO_DENY_THRESHOLD",
+        kind: Kind::Float { min: 0.0, max: 1.0 },
+        help: "Approval rate (0.0-1.0) at or below which a pattern auto-denies",
+    },
+    SettingInfo {
+        key: "default_decision",
+        env: "AIPERTURE_DEFAULT_DECISION",
+        kind: Kind::Decision(&[Decision::Ask, Decision::Deny]),
+        help: "Answer when no rule, grant or learned pattern decides: ask or deny",
+    },
+    SettingInfo {
+        key: "critical_decision",
+        env: "AIPERTURE_CRITICAL_DECISION",
+        kind: Kind::Decision(&[Decision::Deny, Decision::Ask]),
+        help: "Answer for CRITICAL risk: deny or ask",
+    },
+    SettingInfo {
+        key: "sensitive_patterns",
+        env: "AIPERTURE_SENSITIVE_PATTERNS",
+        kind: Kind::List,
+        help: "Globs of sensitive targets, never generalized into patterns",
+    },
+    SettingInfo {
+        key: "pattern_max_age_days",
+        env: "AIPERTURE_PATTERN_MAX_AGE_DAYS",
+        kind: int(1, 36_500),
+        help: "Days before a learned pattern needs fresh human decisions",
+    },
+    SettingInfo {
+        key: "rapid_approval_window_seconds",
+        env: "AIPERTURE_RAPID_APPROVAL_WINDOW_SECONDS",
+        kind: int(1, 86_400),
+        help: "Window (seconds) for rubber-stamping detection",
+    },
+    SettingInfo {
+        key: "rapid_approval_min_count",
+        env: "AIPERTURE_RAPID_APPROVAL_MIN_COUNT",
+        kind: int(1, 1_000_000),
+        help: "Approvals within the window that count as rubber-stamping",
+    },
+    SettingInfo {
+        key: "rate_limit_per_minute",
+        env: "AIPERTURE_RATE_LIMIT_PER_MINUTE",
+        kind: int(0, 1_000_000),
+        help: "Checks per session per minute (0 = unlimited)",
+    },
+    SettingInfo {
+        key: "session_risk_budget",
+        env: "AIPERTURE_SESSION_RISK_BUDGET",
+        kind: Kind::Float {
+            min: -1e9,
+            max: 1e9,
+        },
+        help: "Cumulative risk per session before allows escalate to ask (<= 0 disables)",
+    },
+    SettingInfo {
+        key: "budget_idle_reset_minutes",
+        env: "AIPERTURE_BUDGET_IDLE_RESET_MINUTES",
+        kind: int(0, 525_600),
+        help: "Idle minutes after which a session's risk budget resets (0 = never)",
+    },
+    SettingInfo {
+        key: "challenge_ttl_seconds",
+        env: "AIPERTURE_CHALLENGE_TTL_SECONDS",
+        kind: int(1, 86_400),
+        help: "Lifetime (seconds) of an HTTP approval challenge",
+    },
+    SettingInfo {
+        key: "project_id",
+        env: "AIPERTURE_PROJECT_ID",
+        kind: Kind::Text,
+        help: "Explicit project id overriding detection (empty = detect)",
+    },
+    SettingInfo {
+        key: "log_level",
+        env: "AIPERTURE_LOG_LEVEL",
+        kind: Kind::LogLevel,
+        help: "Logging verbosity: error, warning, info or debug",
+    },
+    SettingInfo {
+        key: "api_host",
+        env: "AIPERTURE_API_HOST",
+        kind: Kind::Text,
+        help: "Address `aiperture serve` binds to",
+    },
+    SettingInfo {
+        key: "api_port",
+        env: "AIPERTURE_API_PORT",
+        kind: int(1, 65_535),
+        help: "Port `aiperture serve` binds to",
+    },
+    SettingInfo {
+        key: "api_key",
+        env: "AIPERTURE_API_KEY",
+        kind: Kind::Text,
+        help: "Bearer key required by `aiperture serve` (empty = none)",
+    },
+];
+
+/// Settings of the Python reference we dropped, with the reason given to the user.
+pub const REMOVED: &[(&str, &str)] = &[
+    (
+        "hook_auto_allowed_tools",
+        "removed: aiperture never skips its checks by tool name; use allow rules or a bootstrap preset, which still pass the risk floor",
+    ),
+    (
+        "intelligence_enabled",
+        "removed: cross-org intelligence is not part of aiperture",
+    ),
+    (
+        "intelligence_epsilon",
+        "removed: cross-org intelligence is not part of aiperture",
+    ),
+    (
+        "intelligence_min_orgs",
+        "removed: cross-org intelligence is not part of aiperture",
+    ),
+    (
+        "db_path",
+        "set the AIPERTURE_DB_PATH environment variable instead",
+    ),
+    (
+        "db_backend",
+        "removed: the store is SQLite at AIPERTURE_DB_PATH",
+    ),
+    (
+        "postgres_url",
+        "removed: the store is SQLite at AIPERTURE_DB_PATH",
+    ),
+    ("log_file", "removed: aiperture writes no log file"),
+    ("artifact_storage_dir", "removed: unused in the reference"),
+    (
+        "compliance_tracking_enabled",
+        "removed: unused in the reference",
+    ),
+];
+
+/// The setting named `key`.
+pub fn find(key: &str) -> Option<&'static SettingInfo> {
+    SETTINGS.iter().find(|i| i.key == key)
+}
+
+/// Why `key` is no longer a setting, if it was one in the reference.
+pub fn removed(key: &str) -> Option<&'static str> {
+    REMOVED.iter().find(|(k, _)| *k == key).map(|(_, why)| *why)
+}
+
+fn text_of<'a>(raw: &'a Raw<'a>, what: &str) -> Result<std::borrow::Cow<'a, str>, String> {
+    match raw {
+        Raw::Text(t) => Ok(std::borrow::Cow::Borrowed(t.trim())),
+        Raw::Toml(toml::Value::String(s)) => Ok(std::borrow::Cow::Borrowed(s.trim())),
+        Raw::Toml(toml::Value::Integer(i)) => Ok(std::borrow::Cow::Owned(i.to_string())),
+        Raw::Toml(toml::Value::Float(f)) => Ok(std::borrow::Cow::Owned(f.to_string())),
+        Raw::Toml(v) => Err(format!("expected {what}, got a TOML {}", v.type_str())),
+    }
+}
+
+fn parse_bool(raw: Raw) -> Result<bool, String> {
+    if let Raw::Toml(toml::Value::Boolean(b)) = raw {
+        return Ok(*b);
+    }
+    let t = text_of(&raw, "a boolean")?.to_ascii_lowercase();
+    match t.as_str() {
+        "true" | "1" | "yes" | "on" => Ok(true),
+        "false" | "0" | "no" | "off" => Ok(false),
+        _ => Err(format!(
+            "expected a boolean (true/false, yes/no, on/off, 1/0), got `{t}`"
+        )),
+    }
+}
+
+fn parse_int(raw: Raw, min: u64, max: u64) -> Result<u64, String> {
+    let t = text_of(&raw, "an integer")?;
+    let n: i128 = t
+        .parse()
+        .map_err(|_| format!("expected an integer, got `{t}`"))?;
+    if n < i128::from(min) || n > i128::from(max) {
+        return Err(format!("must be between {min} and {max}, got {n}"));
+    }
+    u64::try_from(n).map_err(|_| format!("out of range: {n}"))
+}
+
+fn parse_float(raw: Raw, min: f64, max: f64) -> Result<f64, String> {
+    let t = text_of(&raw, "a number")?;
+    let f: f64 = t
+        .parse()
+        .map_err(|_| format!("expected a number, got `{t}`"))?;
+    if !f.is_finite() || f < min || f > max {
+        return Err(format!("must be a number between {min} and {max}, got {t}"));
+    }
+    Ok(f)
+}
+
+fn parse_decision(raw: Raw, allowed: &[Decision]) -> Result<Decision, String> {
+    let t = text_of(&raw, "a decision")?.to_ascii_lowercase();
+    let names: Vec<&str> = allowed.iter().map(|d| d.as_str()).collect();
+    Decision::parse(&t)
+        .filter(|d| allowed.contains(d))
+        .ok_or_else(|| format!("must be one of {}, got `{t}`", names.join(", ")))
+}
+
+fn parse_text(raw: Raw) -> Result<String, String> {
+    Ok(text_of(&raw, "a string")?.into_owned())
+}
+
+fn parse_list(raw: Raw) -> Result<Vec<String>, String> {
+    let split = |s: &str| {
+        s.split(',')
+            .map(str::trim)
+            .filter(|x| !x.is_empty())
+            .map(String::from)
+            .collect::<Vec<_>>()
+    };
+    match raw {
+        Raw::Text(t) => Ok(split(t)),
+        Raw::Toml(toml::Value::String(s)) => Ok(split(s)),
+        Raw::Toml(toml::Value::Array(items)) => items
+            .iter()
+            .map(|v| {
+                v.as_str()
+                    .map(|s| s.trim().to_string())
+                    .ok_or_else(|| format!("expected a list of strings, found a {}", v.type_str()))
+            })
+            .collect(),
+        Raw::Toml(v) => Err(format!(
+            "expected a list of strings, got a TOML {}",
+            v.type_str()
+        )),
+    }
+}
+
+fn parse_log_level(raw: Raw) -> Result<String, String> {
+    let t = text_of(&raw, "a log level")?.to_ascii_lowercase();
+    match t.as_str() {
+        "error" | "warning" | "info" | "debug" => Ok(t),
+        "warn" => Ok("warning".into()),
+        _ => Err(format!(
+            "must be one of error, warning, info, debug, got `{t}`"
+        )),
+    }
+}
+
+fn parse_host(raw: Raw) -> Result<String, String> {
+    let t = parse_text(raw)?;
+    if t.is_empty() || t.chars().any(|c| c.is_whitespace() || c == '/') {
+        return Err(format!("expected a host name or IP address, got `{t}`"));
+    }
+    Ok(t)
+}
+
+fn small(n: u64) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
+}
+
+/// Parses `raw` for `info` and stores it in `s`; the message says what was expected.
+pub fn apply(s: &mut Settings, info: &SettingInfo, raw: Raw) -> Result<(), String> {
+    let (lo, hi) = match info.kind {
+        Kind::Int { min, max } => (min, max),
+        _ => (0, 0),
+    };
+    let (flo, fhi) = match info.kind {
+        Kind::Float { min, max } => (min, max),
+        _ => (0.0, 0.0),
+    };
+    let allowed: &[Decision] = match info.kind {
+        Kind::Decision(a) => a,
+        _ => &[],
+    };
+    match info.key {
+        "permission_learning_enabled" => s.permission_learning_enabled = parse_bool(raw)?,
+        "permission_learning_min_decisions" => {
+            s.permission_learning_min_decisions = small(parse_int(raw, lo, hi)?)
+        }
+        "auto_approve_threshold" => s.auto_approve_threshold = parse_float(raw, flo, fhi)?,
+        "auto_deny_threshold" => s.auto_deny_threshold = parse_float(raw, flo, fhi)?,
+        "default_decision" => s.default_decision = parse_decision(raw, allowed)?,
+        "critical_decision" => s.critical_decision = parse_decision(raw, allowed)?,
+        "sensitive_patterns" => s.sensitive_patterns = parse_list(raw)?,
+        "pattern_max_age_days" => s.pattern_max_age_days = small(parse_int(raw, lo, hi)?),
+        "rapid_approval_window_seconds" => {
+            s.rapid_approval_window_seconds = small(parse_int(raw, lo, hi)?)
+        }
+        "rapid_approval_min_count" => s.rapid_approval_min_count = small(parse_int(raw, lo, hi)?),
+        "rate_limit_per_minute" => s.rate_limit_per_minute = small(parse_int(raw, lo, hi)?),
+        "session_risk_budget" => s.session_risk_budget = parse_float(raw, flo, fhi)?,
+        "budget_idle_reset_minutes" => s.budget_idle_reset_minutes = small(parse_int(raw, lo, hi)?),
+        "challenge_ttl_seconds" => s.challenge_ttl_seconds = small(parse_int(raw, lo, hi)?),
+        "project_id" => s.project_id = parse_text(raw)?,
+        "log_level" => s.log_level = parse_log_level(raw)?,
+        "api_host" => s.api_host = parse_host(raw)?,
+        "api_port" => s.api_port = u16::try_from(parse_int(raw, lo, hi)?).unwrap_or(8100),
+        "api_key" => s.api_key = parse_text(raw)?,
+        other => return Err(format!("unknown setting `{other}`")),
+    }
+    Ok(())
+}
+
+/// The value of `key` in `s` as it is written to the config file.
+pub fn to_toml(s: &Settings, key: &str) -> Option<toml::Value> {
+    use toml::Value as V;
+    Some(match key {
+        "permission_learning_enabled" => V::Boolean(s.permission_learning_enabled),
+        "permission_learning_min_decisions" => {
+            V::Integer(s.permission_learning_min_decisions.into())
+        }
+        "auto_approve_threshold" => V::Float(s.auto_approve_threshold),
+        "auto_deny_threshold" => V::Float(s.auto_deny_threshold),
+        "default_decision" => V::String(s.default_decision.as_str().into()),
+        "critical_decision" => V::String(s.critical_decision.as_str().into()),
+        "sensitive_patterns" => V::Array(
+            s.sensitive_patterns
+                .iter()
+                .cloned()
+                .map(V::String)
+                .collect(),
+        ),
+        "pattern_max_age_days" => V::Integer(s.pattern_max_age_days.into()),
+        "rapid_approval_window_seconds" => V::Integer(s.rapid_approval_window_seconds.into()),
+        "rapid_approval_min_count" => V::Integer(s.rapid_approval_min_count.into()),
+        "rate_limit_per_minute" => V::Integer(s.rate_limit_per_minute.into()),
+        "session_risk_budget" => V::Float(s.session_risk_budget),
+        "budget_idle_reset_minutes" => V::Integer(s.budget_idle_reset_minutes.into()),
+        "challenge_ttl_seconds" => V::Integer(s.challenge_ttl_seconds.into()),
+        "project_id" => V::String(s.project_id.clone()),
+        "log_level" => V::String(s.log_level.clone()),
+        "api_host" => V::String(s.api_host.clone()),
+        "api_port" => V::Integer(s.api_port.into()),
+        "api_key" => V::String(s.api_key.clone()),
+        _ => return None,
+    })
+}

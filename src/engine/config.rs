@@ -1,0 +1,79 @@
+//! The engine's tunables, decoupled from where they come from (`crate::config::Settings`).
+
+use crate::config::Settings;
+use crate::request::Decision;
+
+/// Every knob the pipeline reads. Defaults are the product defaults (issue 4).
+#[derive(Debug, Clone, PartialEq)]
+pub struct EngineConfig {
+    /// Learn from human decisions at all.
+    pub learning_enabled: bool,
+    /// Decisions needed before a pattern auto-decides.
+    pub min_decisions: u32,
+    /// Approval rate at or above which a pattern auto-allows.
+    pub approve_threshold: f64,
+    /// Approval rate at or below which a pattern auto-denies.
+    pub deny_threshold: f64,
+    /// What the pipeline answers when no stage decides (`ask` or `deny`).
+    pub default_decision: Decision,
+    /// What CRITICAL requests get (`deny` or `ask`).
+    pub critical_decision: Decision,
+    /// A pattern stops auto-deciding this many days after its last human confirmation.
+    pub pattern_max_age_days: f64,
+    /// Rubber-stamp window, seconds.
+    pub rapid_window_seconds: i64,
+    /// Approvals within the window from which on they are rubber stamps.
+    pub rapid_min_count: u32,
+    /// Checks per session per minute (0 disables).
+    pub rate_limit_per_minute: u32,
+    /// Session risk budget (≤ 0 disables).
+    pub session_risk_budget: f64,
+    /// The budget resets after this many idle minutes (0: never).
+    pub budget_idle_reset_minutes: i64,
+    /// Challenge lifetime, seconds.
+    pub challenge_ttl_seconds: i64,
+    /// Weight of an inferred denial relative to an explicit one.
+    pub inferred_deny_weight: f64,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        EngineConfig {
+            learning_enabled: true,
+            min_decisions: 10,
+            approve_threshold: 0.95,
+            deny_threshold: 0.05,
+            default_decision: Decision::Ask,
+            critical_decision: Decision::Deny,
+            pattern_max_age_days: 90.0,
+            rapid_window_seconds: 60,
+            rapid_min_count: 5,
+            rate_limit_per_minute: 200,
+            session_risk_budget: 50.0,
+            budget_idle_reset_minutes: 60,
+            challenge_ttl_seconds: 3600,
+            inferred_deny_weight: 0.5,
+        }
+    }
+}
+
+impl From<&Settings> for EngineConfig {
+    fn from(s: &Settings) -> Self {
+        EngineConfig {
+            learning_enabled: s.permission_learning_enabled,
+            min_decisions: s.permission_learning_min_decisions.max(1),
+            approve_threshold: s.auto_approve_threshold,
+            deny_threshold: s.auto_deny_threshold,
+            default_decision: s.default_decision,
+            critical_decision: s.critical_decision,
+            pattern_max_age_days: f64::from(s.pattern_max_age_days),
+            rapid_window_seconds: i64::from(s.rapid_approval_window_seconds),
+            rapid_min_count: s.rapid_approval_min_count,
+            rate_limit_per_minute: s.rate_limit_per_minute,
+            session_risk_budget: s.session_risk_budget,
+            budget_idle_reset_minutes: i64::from(s.budget_idle_reset_minutes),
+            challenge_ttl_seconds: i64::from(s.challenge_ttl_seconds),
+            ..EngineConfig::default()
+        }
+    }
+}

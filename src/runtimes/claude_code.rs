@@ -1,0 +1,259 @@
+//! Claude Code (`aiperture hook claude-code`).
+//!
+//! PreToolUse → decide and print `hookSpecificOutput.permissionDecision` (the ask is recorded
+//! as pending under its `tool_use_id`); PostToolUse/PostToolUseFailure → the tool ran, resolve
+//! the pending ask as the human's approval; PermissionRequest → allow/deny only when learning
+//! decides, else print nothing so the dialog shows; SessionStart → one status line; Stop and
+//! SessionEnd → pending asks that never ran become inferred denials. Fail closed = a JSON
+//! `ask` on exit 0 (exit 1, empty output or invalid JSON would let the call through).
+
+use super::mapping::claude_tool;
+use super::payload::{Malformed, opt_str, parse_object, req_obj, req_str, str_or_empty};
+use super::reasons::fail_closed;
+use super::{Adapter, Answer, Event, Output, Parsed};
+use crate::engine::ToolOutcome;
+use crate::request::{Decision, Request};
+use serde_json::{Map, Value, json};
+
+/// The Claude Code adapter.
+pub struct ClaudeCode;
+
+/// The answer forms Claude Code understands, by event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Form {
+    /// `PreToolUse`: `permissionDecision` allow/deny/ask.
+    PreToolUse,
+    /// `PermissionRequest`: `decision.behavior` allow/deny, or nothing (the dialog shows).
+    PermissionRequest,
+    /// `PostToolUse`/`PostToolUseFailure`: an optional `systemMessage`.
+    PostToolUse,
+    /// `SessionStart`: `systemMessage` + `additionalContext`.
+    SessionStart,
+    /// Every other event: print nothing.
+    Quiet,
+}
+
+/// Fills the fields every Claude-shaped payload shares (Claude Code and Codex).
+pub(crate) fn base_request(
+    runtime: &str,
+    event: &str,
+    obj: &Map<String, Value>,
+) -> Result<Request, Malformed> {
+    let cwd = match opt_str(obj, "cwd")? {
+        Some(c) if !c.is_empty() => c.to_string(),
+        _ => std::env::current_dir()
+            .map(|p| p.to_string_lossy().into_owned())
+            .unwrap_or_else(|_| "/".to_string()),
+    };
+    Ok(Request {
+        runtime: runtime.to_string(),
+        event: event.to_string(),
+        session_id: str_or_empty(obj, "session_id")?.to_string(),
+        cwd,
+        permission_mode: opt_str(obj, "permission_mode")?.map(str::to_string),
+        ..Request::default()
+    })
+}
+
+/// Maps a Claude-shaped tool event (`tool_name` + `tool_input`) to a request, or `None` for
+/// aiperture's own tools.
+pub(crate) fn tool_request(
+    runtime: &str,
+    event: &str,
+    obj: &Map<String, Value>,
+    with_tool_use_id: bool,
+) -> Result<Option<Request>, Malformed> {
+    let mut base = base_request(runtime, event, obj)?;
+    let name = req_str(obj, "tool_name")?;
+    let input = req_obj(obj, "tool_input")?;
+    base.raw_tool_name = name.to_string();
+    if with_tool_use_id {
+        base.tool_use_id = opt_str(obj, "tool_use_id")?.map(str::to_string);
+    }
+    Ok(claude_tool(name, input, &base.cwd)?.map(|t| t.into_request(base)))
+}
+
+impl Adapter for ClaudeCode {
+    type Form = Form;
+
+    fn name(&self) -> &'static str {
+        "claude-code"
+    }
+
+    fn parse(&self, payload: &[u8]) -> Result<Parsed<Form>, Malformed> {
+        let obj = parse_object(payload)?;
+        let event = req_str(&obj, "hook_event_name")?;
+        let rt = self.name();
+        let tool = |with_id| tool_request(rt, event, &obj, with_id);
+        let (form, ev) = match event {
+            "PreToolUse" => (Form::PreToolUse, tool(true)?.map(Event::PreTool)),
+            "PermissionRequest" => (
+                Form::PermissionRequest,
+                tool(false)?.map(Event::PermissionRequest),
+            ),
+            "PostToolUse" => (
+                Form::PostToolUse,
+                tool(true)?.map(|r| Event::PostTool(r, ToolOutcome::Succeeded)),
+            ),
+            "PostToolUseFailure" => (
+                Form::PostToolUse,
+                tool(true)?.map(|r| Event::PostTool(r, ToolOutcome::Failed)),
+            ),
+            "SessionStart" => (
+                Form::SessionStart,
+                Some(Event::SessionStart(base_request(rt, event, &obj)?)),
+            ),
+            "Stop" | "SessionEnd" => (
+                Form::Quiet,
+                Some(Event::SessionEnd(base_request(rt, event, &obj)?)),
+            ),
+            _ => (Form::Quiet, None),
+        };
+        Ok(Parsed {
+            form,
+            event: ev.unwrap_or(Event::Other),
+        })
+    }
+
+    fn render(&self, form: Option<Form>, answer: &Answer) -> Output {
+        let form = form.unwrap_or(Form::PreToolUse);
+        match (form, answer) {
+            (_, Answer::Warn(w)) => Output::empty().with_stderr(w.clone()),
+            (Form::PreToolUse, Answer::Reply(r)) => {
+                let reason = match r.decision {
+                    Decision::Deny => &r.for_model,
+                    _ => &r.for_human,
+                };
+                pre_tool_use(r.decision, reason)
+            }
+            (Form::PreToolUse, Answer::FailClosed(why)) => {
+                let reason = fail_closed(why, true);
+                pre_tool_use(Decision::Ask, &reason).with_stderr(reason.clone())
+            }
+            (Form::PermissionRequest, Answer::Reply(r)) => match r.decision {
+                Decision::Allow => Output::json(json!({"hookSpecificOutput": {
+                    "hookEventName": "PermissionRequest",
+                    "decision": {"behavior": "allow"}}})),
+                Decision::Deny => Output::json(json!({"hookSpecificOutput": {
+                    "hookEventName": "PermissionRequest",
+                    "decision": {"behavior": "deny", "message": r.for_model, "interrupt": false}}})),
+                // No "ask" here: printing nothing lets Claude Code show its dialog.
+                Decision::Ask => Output::empty(),
+            },
+            (Form::PostToolUse, Answer::Note(n)) => Output::json(json!({"systemMessage": n})),
+            (Form::SessionStart, Answer::Status(s)) => Output::json(json!({
+                "systemMessage": s,
+                "hookSpecificOutput": {
+                    "hookEventName": "SessionStart",
+                    "additionalContext": format!("{s} {SESSION_CONTEXT}")}})),
+            // Where nothing can be blocked (the tool already ran, the dialog will show), a
+            // failure is a warning, never a decision.
+            (_, Answer::FailClosed(why)) => Output::empty().with_stderr(why.clone()),
+            _ => Output::empty(),
+        }
+    }
+}
+
+/// What the model is told at session start.
+const SESSION_CONTEXT: &str = "aiperture checks every tool call in this session. A denied call \
+    comes back with the reason and what to do instead: follow it, do not work around it. Calls \
+    that need the user's approval pause until they answer.";
+
+fn pre_tool_use(decision: Decision, reason: &str) -> Output {
+    Output::json(json!({"hookSpecificOutput": {
+        "hookEventName": "PreToolUse",
+        "permissionDecision": decision.as_str(),
+        "permissionDecisionReason": reason}}))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::request::RiskTier;
+    use crate::runtimes::Reply;
+
+    fn reply(d: Decision, model: &str, human: &str) -> Answer {
+        Answer::Reply(Reply {
+            decision: d,
+            for_model: model.into(),
+            for_human: human.into(),
+            tier: RiskTier::Medium,
+        })
+    }
+
+    fn parse(json: &str) -> Parsed<Form> {
+        ClaudeCode.parse(json.as_bytes()).unwrap()
+    }
+
+    #[test]
+    fn pre_tool_use_request() {
+        let p = parse(
+            r#"{"session_id":"s","cwd":"/p","hook_event_name":"PreToolUse","permission_mode":"plan",
+               "tool_name":"Read","tool_input":{"file_path":"src/x.rs"},"tool_use_id":"toolu_1"}"#,
+        );
+        assert_eq!(p.form, Form::PreToolUse);
+        let Event::PreTool(r) = p.event else {
+            panic!("not a pre tool event")
+        };
+        assert_eq!(r.scope, "/p/src/x.rs");
+        assert_eq!(r.runtime, "claude-code");
+        assert_eq!(r.tool_use_id.as_deref(), Some("toolu_1"));
+        assert_eq!(r.permission_mode.as_deref(), Some("plan"));
+        assert_eq!(r.raw_tool_name, "Read");
+        assert!(r.project.is_empty());
+    }
+
+    #[test]
+    fn malformed_payloads_are_refused() {
+        for bad in [
+            "null",
+            "[]",
+            r#"{"hook_event_name":"PreToolUse","tool_name":"Bash"}"#,
+            r#"{"hook_event_name":"PreToolUse","tool_name":"Bash","tool_input":"rm"}"#,
+            r#"{"hook_event_name":"PreToolUse","tool_name":1,"tool_input":{}}"#,
+            r#"{"tool_name":"Bash","tool_input":{"command":"ls"}}"#,
+        ] {
+            assert!(ClaudeCode.parse(bad.as_bytes()).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn events() {
+        let own = parse(
+            r#"{"hook_event_name":"PreToolUse","tool_name":"mcp__aiperture__check","tool_input":{}}"#,
+        );
+        assert_eq!(own.event, Event::Other);
+        let fail = parse(
+            r#"{"hook_event_name":"PostToolUseFailure","tool_name":"Bash","tool_input":{"command":"x"},"tool_use_id":"t"}"#,
+        );
+        assert!(matches!(
+            fail.event,
+            Event::PostTool(_, ToolOutcome::Failed)
+        ));
+        let stop = parse(r#"{"hook_event_name":"Stop","session_id":"s"}"#);
+        assert!(matches!(stop.event, Event::SessionEnd(ref r) if r.session_id == "s"));
+        let other = parse(r#"{"hook_event_name":"Notification","message":"x"}"#);
+        assert_eq!((other.form, other.event), (Form::Quiet, Event::Other));
+    }
+
+    #[test]
+    fn renders_decisions() {
+        let out = ClaudeCode.render(Some(Form::PreToolUse), &reply(Decision::Deny, "m", "h"));
+        assert_eq!(
+            out.stdout,
+            r#"{"hookSpecificOutput":{"hookEventName":"PreToolUse","permissionDecision":"deny","permissionDecisionReason":"m"}}"#
+        );
+        let out = ClaudeCode.render(Some(Form::PreToolUse), &reply(Decision::Ask, "m", "h"));
+        assert!(out.stdout.contains(r#""permissionDecisionReason":"h""#));
+        let out = ClaudeCode.render(
+            Some(Form::PermissionRequest),
+            &reply(Decision::Ask, "m", "h"),
+        );
+        assert_eq!(out, Output::empty());
+        let out = ClaudeCode.render(None, &Answer::FailClosed("bad".into()));
+        assert!(out.stdout.contains(r#""permissionDecision":"ask""#));
+        assert_eq!(out.exit_code, 0);
+        let out = ClaudeCode.render(Some(Form::PostToolUse), &Answer::FailClosed("bad".into()));
+        assert_eq!((out.stdout.as_str(), out.stderr.as_str()), ("", "bad"));
+    }
+}

@@ -1,0 +1,302 @@
+//! The one hook flow every runtime shares: parse the payload, ask the engine only for events
+//! that need it (the store is not opened for the rest), turn its answer into an [`Answer`],
+//! render it in the runtime's form. Every error on the way becomes the runtime's fail-closed
+//! answer where a decision was needed, and a warning where nothing can be blocked any more.
+
+use super::{Adapter, Answer, Event, Output, reasons};
+use crate::engine::{Gate, RanResult, SessionStatus, ToolOutcome};
+use crate::request::{Decision, Request, Verdict};
+
+/// The engine operations a hook needs; implemented by [`Gate`], and by fakes in tests.
+pub trait HookEngine {
+    /// Full pipeline, recorded (and a pending ask for an ask with a `tool_use_id`).
+    fn check(&mut self, req: &Request) -> anyhow::Result<Verdict>;
+    /// `Some` only when learning or a rule decides.
+    fn learned_decision(&mut self, req: &Request) -> anyhow::Result<Option<Verdict>>;
+    /// The tool ran.
+    fn tool_ran(&mut self, req: &Request, outcome: ToolOutcome) -> anyhow::Result<RanResult>;
+    /// Pending asks of the session become inferred denials.
+    fn end_session(&mut self, runtime: &str, session_id: &str) -> anyhow::Result<u32>;
+    /// Figures for the session-start status line.
+    fn session_status(&mut self, req: &Request) -> anyhow::Result<SessionStatus>;
+    /// For an ask: how close its pattern is to being learned, as (approvals, needed) and the
+    /// pattern. Best effort: `None` when unknown.
+    fn ask_progress(&mut self, _req: &Request, _v: &Verdict) -> Option<(u32, u32, String)> {
+        None
+    }
+}
+
+impl HookEngine for Gate {
+    fn check(&mut self, req: &Request) -> anyhow::Result<Verdict> {
+        Gate::check(self, req)
+    }
+    fn learned_decision(&mut self, req: &Request) -> anyhow::Result<Option<Verdict>> {
+        Gate::learned_decision(self, req)
+    }
+    fn tool_ran(&mut self, req: &Request, outcome: ToolOutcome) -> anyhow::Result<RanResult> {
+        Gate::tool_ran(self, req, outcome)
+    }
+    fn end_session(&mut self, runtime: &str, session_id: &str) -> anyhow::Result<u32> {
+        Gate::end_session(self, runtime, session_id)
+    }
+    fn session_status(&mut self, req: &Request) -> anyhow::Result<SessionStatus> {
+        Gate::session_status(self, req)
+    }
+    fn ask_progress(&mut self, req: &Request, v: &Verdict) -> Option<(u32, u32, String)> {
+        // The first segment still asking (a shell command's first unlearned part).
+        let seg = v
+            .segments
+            .iter()
+            .find(|s| s.decision != Some(Decision::Allow))
+            .or(v.segments.first())?;
+        let key = seg.pattern.clone().unwrap_or_else(|| seg.command.clone());
+        let project = self.resolve(req).project;
+        let needed = self.config().min_decisions;
+        let stats = self.patterns(&project).ok()?;
+        let n = stats
+            .iter()
+            .filter(|p| p.tool == req.tool && p.action == req.action && p.key.key == key)
+            .filter(|p| p.revoked_ms.is_none_or(|r| r < p.last_ms))
+            .map(|p| p.human_allow)
+            .max()
+            .unwrap_or(0);
+        Some((n, needed, key))
+    }
+}
+
+/// Handles one hook payload end to end. `open` is called only when the event needs the engine.
+pub fn handle<A, E, O>(adapter: &A, payload: &[u8], open: O) -> Output
+where
+    A: Adapter,
+    E: HookEngine,
+    O: FnOnce() -> anyhow::Result<E>,
+{
+    let parsed = match adapter.parse(payload) {
+        Ok(p) => p,
+        Err(m) => return adapter.render(None, &Answer::FailClosed(m.0)),
+    };
+    let answer = answer(parsed.event, open);
+    adapter.render(Some(parsed.form), &answer)
+}
+
+fn answer<E: HookEngine, O: FnOnce() -> anyhow::Result<E>>(event: Event, open: O) -> Answer {
+    if event == Event::Other {
+        return Answer::NoOpinion;
+    }
+    let needs_decision = matches!(
+        event,
+        Event::PreTool(_) | Event::PreToolEach(_) | Event::PermissionRequest(_)
+    );
+    let mut engine = match open() {
+        Ok(e) => e,
+        Err(e) => {
+            let why = format!("the store could not be opened: {e:#}");
+            return if needs_decision {
+                Answer::FailClosed(why)
+            } else {
+                Answer::Warn(format!("aiperture: {why}"))
+            };
+        }
+    };
+    match event {
+        Event::PreTool(req) => match engine.check(&req) {
+            Ok(v) if v.decision == Decision::Ask => {
+                let progress = engine.ask_progress(&req, &v);
+                Answer::Reply(reasons::reply_with_progress(&req, &v, progress))
+            }
+            Ok(v) => Answer::Reply(reasons::reply(&req, &v)),
+            Err(e) => Answer::FailClosed(format!("{e:#}")),
+        },
+        Event::PreToolEach(reqs) => strictest(&mut engine, &reqs),
+        Event::PermissionRequest(req) => match engine.learned_decision(&req) {
+            Ok(Some(v)) => Answer::Reply(reasons::reply(&req, &v)),
+            Ok(None) => Answer::NoOpinion,
+            Err(e) => Answer::FailClosed(format!("{e:#}")),
+        },
+        Event::PostTool(req, outcome) => match engine.tool_ran(&req, outcome) {
+            Ok(r) if r.resolved_ask => Answer::Note(reasons::progress_note(&req, r.progress)),
+            Ok(_) => Answer::NoOpinion,
+            Err(e) => Answer::Warn(format!("aiperture: could not record the tool run: {e:#}")),
+        },
+        Event::SessionStart(req) => match engine.session_status(&req) {
+            Ok(s) => Answer::Status(status_line(&s)),
+            Err(e) => Answer::Warn(format!("aiperture: no session status: {e:#}")),
+        },
+        Event::SessionEnd(req) => match engine.end_session(&req.runtime, &req.session_id) {
+            Ok(_) => Answer::NoOpinion,
+            Err(e) => Answer::Warn(format!("aiperture: could not close the session: {e:#}")),
+        },
+        Event::Other => Answer::NoOpinion,
+    }
+}
+
+/// Decides every request; the strictest verdict (deny > ask > allow) answers for all.
+fn strictest<E: HookEngine>(engine: &mut E, reqs: &[Request]) -> Answer {
+    let rank = |d: Decision| match d {
+        Decision::Deny => 2,
+        Decision::Ask => 1,
+        Decision::Allow => 0,
+    };
+    let mut worst: Option<(&Request, Verdict)> = None;
+    for req in reqs {
+        match engine.check(req) {
+            Ok(v) => {
+                if worst
+                    .as_ref()
+                    .is_none_or(|(_, w)| rank(v.decision) > rank(w.decision))
+                {
+                    worst = Some((req, v));
+                }
+            }
+            Err(e) => return Answer::FailClosed(format!("{e:#}")),
+        }
+    }
+    match worst {
+        Some((req, v)) => Answer::Reply(reasons::reply(req, &v)),
+        None => Answer::FailClosed("the tool call names no target".into()),
+    }
+}
+
+/// The one-line session status: patterns learned, prompts saved, budget.
+pub fn status_line(s: &SessionStatus) -> String {
+    let patterns = match (s.auto_approved_patterns, s.auto_denied_patterns) {
+        (0, 0) => "no learned patterns yet".to_string(),
+        (a, 0) => format!("{a} auto-approved patterns"),
+        (0, d) => format!("{d} auto-denied patterns"),
+        (a, d) => format!("{a} auto-approved and {d} auto-denied patterns"),
+    };
+    format!(
+        "aiperture active: {patterns}, {} prompts saved so far, risk budget {:.1}/{:.1} left.",
+        s.auto_allowed_checks, s.budget_left, s.budget
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::request::{Risk, RiskTier};
+    use crate::runtimes::claude_code::ClaudeCode;
+
+    #[derive(Default)]
+    struct Fake {
+        decision: Option<Decision>,
+        calls: Vec<String>,
+        fail: bool,
+    }
+
+    impl HookEngine for &mut Fake {
+        fn check(&mut self, req: &Request) -> anyhow::Result<Verdict> {
+            self.calls.push(format!("check {}", req.scope));
+            if self.fail {
+                anyhow::bail!("database is locked");
+            }
+            Ok(Verdict {
+                decision: self.decision.unwrap_or(Decision::Ask),
+                decided_by: "default".into(),
+                risk: Risk::of_tier(RiskTier::Medium),
+                reason: "not learned yet".into(),
+                explanation: String::new(),
+                segments: vec![],
+            })
+        }
+        fn learned_decision(&mut self, _req: &Request) -> anyhow::Result<Option<Verdict>> {
+            self.calls.push("learned".into());
+            Ok(None)
+        }
+        fn tool_ran(&mut self, req: &Request, _o: ToolOutcome) -> anyhow::Result<RanResult> {
+            self.calls.push(format!("ran {}", req.scope));
+            Ok(RanResult {
+                resolved_ask: true,
+                progress: Some((3, 10)),
+            })
+        }
+        fn end_session(&mut self, rt: &str, s: &str) -> anyhow::Result<u32> {
+            self.calls.push(format!("end {rt} {s}"));
+            Ok(1)
+        }
+        fn session_status(&mut self, _r: &Request) -> anyhow::Result<SessionStatus> {
+            Ok(SessionStatus {
+                auto_approved_patterns: 2,
+                auto_denied_patterns: 0,
+                auto_allowed_checks: 5,
+                budget_left: 9.5,
+                budget: 10.0,
+            })
+        }
+    }
+
+    fn bash(event: &str, cmd: &str) -> Vec<u8> {
+        serde_json::json!({
+            "session_id": "s1", "cwd": "/p", "hook_event_name": event,
+            "tool_name": "Bash", "tool_input": {"command": cmd}, "tool_use_id": "toolu_1",
+            "tool_response": {"stdout": ""}
+        })
+        .to_string()
+        .into_bytes()
+    }
+
+    #[test]
+    fn other_events_never_open_the_store() {
+        let payload =
+            br#"{"session_id":"s","cwd":"/p","hook_event_name":"UserPromptSubmit","prompt":"hi"}"#;
+        let out = handle(&ClaudeCode, payload, || -> anyhow::Result<&mut Fake> {
+            panic!("must not open the store")
+        });
+        assert_eq!(out, Output::empty());
+    }
+
+    #[test]
+    fn open_failure_fails_closed_on_pretool() {
+        let out = handle(
+            &ClaudeCode,
+            &bash("PreToolUse", "ls"),
+            || -> anyhow::Result<&mut Fake> { anyhow::bail!("disk on fire") },
+        );
+        assert!(
+            out.stdout.contains("\"permissionDecision\":\"ask\""),
+            "{}",
+            out.stdout
+        );
+        assert!(out.stdout.contains("disk on fire"));
+        assert_eq!(out.exit_code, 0);
+    }
+
+    #[test]
+    fn engine_error_fails_closed_and_post_errors_only_warn() {
+        let mut fake = Fake {
+            fail: true,
+            ..Fake::default()
+        };
+        let out = handle(&ClaudeCode, &bash("PreToolUse", "ls"), || Ok(&mut fake));
+        assert!(out.stdout.contains("\"ask\""));
+        assert!(out.stdout.contains("database is locked"));
+    }
+
+    #[test]
+    fn post_tool_use_reports_progress_and_stop_ends_session() {
+        let mut fake = Fake::default();
+        let out = handle(&ClaudeCode, &bash("PostToolUse", "npm test"), || {
+            Ok(&mut fake)
+        });
+        assert!(out.stdout.contains("3/10"), "{}", out.stdout);
+        let stop = br#"{"session_id":"s1","cwd":"/p","hook_event_name":"Stop"}"#;
+        let out = handle(&ClaudeCode, stop, || Ok(&mut fake));
+        assert_eq!(out, Output::empty());
+        assert_eq!(fake.calls, vec!["ran npm test", "end claude-code s1"]);
+    }
+
+    #[test]
+    fn status_lines() {
+        let mut s = SessionStatus {
+            auto_approved_patterns: 0,
+            auto_denied_patterns: 0,
+            auto_allowed_checks: 0,
+            budget_left: 10.0,
+            budget: 10.0,
+        };
+        assert!(status_line(&s).contains("no learned patterns yet"));
+        s.auto_approved_patterns = 3;
+        s.auto_denied_patterns = 1;
+        assert!(status_line(&s).contains("3 auto-approved and 1 auto-denied patterns"));
+    }
+}

@@ -1,0 +1,237 @@
+//! Shared helpers for reading hook payloads: typed field access that never panics, path
+//! resolution against the payload's `cwd`, content hashes and compact canonical JSON.
+
+use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
+
+/// Why a payload could not be turned into an event. The message is one line for the human.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Malformed(pub String);
+
+impl std::fmt::Display for Malformed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Shorthand for a parse failure.
+pub fn malformed<T>(msg: impl Into<String>) -> Result<T, Malformed> {
+    Err(Malformed(msg.into()))
+}
+
+/// Parses payload bytes as a JSON object: invalid UTF-8, invalid JSON, `null`, arrays and
+/// scalars are all refused.
+pub fn parse_object(bytes: &[u8]) -> Result<Map<String, Value>, Malformed> {
+    let text = match std::str::from_utf8(bytes) {
+        Ok(t) => t,
+        Err(_) => return malformed("the hook payload is not valid UTF-8"),
+    };
+    match serde_json::from_str::<Value>(text) {
+        Ok(Value::Object(map)) => Ok(map),
+        Ok(Value::Null) => malformed("the hook payload is `null`, not a JSON object"),
+        Ok(Value::Array(_)) => malformed("the hook payload is a JSON array, not an object"),
+        Ok(_) => malformed("the hook payload is a JSON scalar, not an object"),
+        Err(e) => malformed(format!("the hook payload is not valid JSON ({e})")),
+    }
+}
+
+/// A string field, `None` when absent or `null`; an error when present with another type.
+pub fn opt_str<'a>(obj: &'a Map<String, Value>, key: &str) -> Result<Option<&'a str>, Malformed> {
+    match obj.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.as_str())),
+        Some(_) => malformed(format!("`{key}` is not a string")),
+    }
+}
+
+/// A required string field.
+pub fn req_str<'a>(obj: &'a Map<String, Value>, key: &str) -> Result<&'a str, Malformed> {
+    match opt_str(obj, key)? {
+        Some(s) => Ok(s),
+        None => malformed(format!("`{key}` is missing")),
+    }
+}
+
+/// A string field, empty when absent.
+pub fn str_or_empty<'a>(obj: &'a Map<String, Value>, key: &str) -> Result<&'a str, Malformed> {
+    Ok(opt_str(obj, key)?.unwrap_or(""))
+}
+
+/// A required object field.
+pub fn req_obj<'a>(
+    obj: &'a Map<String, Value>,
+    key: &str,
+) -> Result<&'a Map<String, Value>, Malformed> {
+    match obj.get(key) {
+        Some(Value::Object(m)) => Ok(m),
+        None | Some(Value::Null) => malformed(format!("`{key}` is missing")),
+        Some(_) => malformed(format!("`{key}` is not a JSON object")),
+    }
+}
+
+/// An object field that may also arrive as a JSON-encoded string (Cursor's MCP input,
+/// Copilot's `toolArgs`). A string that does not decode to an object is refused.
+pub fn obj_or_json_string(
+    obj: &Map<String, Value>,
+    key: &str,
+) -> Result<Map<String, Value>, Malformed> {
+    match obj.get(key) {
+        Some(Value::Object(m)) => Ok(m.clone()),
+        Some(Value::String(s)) => match serde_json::from_str::<Value>(s) {
+            Ok(Value::Object(m)) => Ok(m),
+            _ => malformed(format!(
+                "`{key}` is a string that does not hold a JSON object"
+            )),
+        },
+        None | Some(Value::Null) => malformed(format!("`{key}` is missing")),
+        Some(_) => malformed(format!("`{key}` is not a JSON object")),
+    }
+}
+
+/// SHA-256 of `data` as lowercase hex.
+pub fn sha256_hex(data: &[u8]) -> String {
+    hex::encode(Sha256::digest(data))
+}
+
+/// SHA-256 of several strings joined by NUL, so `("ab","c")` and `("a","bc")` differ.
+pub fn sha256_parts(parts: &[&str]) -> String {
+    let mut h = Sha256::new();
+    for (i, p) in parts.iter().enumerate() {
+        if i > 0 {
+            h.update([0u8]);
+        }
+        h.update(p.as_bytes());
+    }
+    hex::encode(h.finalize())
+}
+
+/// The longest scope we pass on for free-form inputs (MCP arguments, unknown tools).
+pub const MAX_SCOPE_CHARS: usize = 512;
+
+/// Cuts `s` to at most `max` characters, marking the cut with `…`.
+pub fn truncate_chars(s: &str, max: usize) -> String {
+    match s.char_indices().nth(max) {
+        None => s.to_string(),
+        Some((idx, _)) => {
+            let mut out = s[..idx].to_string();
+            out.push('…');
+            out
+        }
+    }
+}
+
+/// Compact canonical JSON (sorted keys, no spaces) of a value, truncated for use as a scope.
+pub fn compact_json(v: &Value) -> String {
+    // serde_json's default `Map` is a BTreeMap: keys serialize sorted.
+    let s = serde_json::to_string(v).unwrap_or_default();
+    truncate_chars(&s, MAX_SCOPE_CHARS)
+}
+
+/// Resolves `path` against `cwd` and removes `.` and `..` components lexically, so
+/// `src/../../etc/x` becomes `/etc/x`. `~/` expands to `home` when given. An empty path
+/// resolves to `cwd`.
+pub fn resolve_path(cwd: &str, path: &str, home: Option<&str>) -> String {
+    let joined = if path.starts_with('/') {
+        path.to_string()
+    } else if let (Some(rest), Some(h)) = (path.strip_prefix("~/"), home) {
+        format!("{h}/{rest}")
+    } else if path == "~" && home.is_some() {
+        home.unwrap_or_default().to_string()
+    } else if path.is_empty() {
+        cwd.to_string()
+    } else if cwd.is_empty() {
+        format!("/{path}")
+    } else {
+        format!("{cwd}/{path}")
+    };
+    let mut parts: Vec<&str> = Vec::new();
+    for comp in joined.split('/') {
+        match comp {
+            "" | "." => {}
+            ".." => {
+                parts.pop();
+            }
+            c => parts.push(c),
+        }
+    }
+    format!("/{}", parts.join("/"))
+}
+
+/// The literal directory a glob pattern starts from: `src/**/*.ts` → `src`, `**/*.ts` → ``.
+pub fn glob_root(pattern: &str) -> &str {
+    let first_glob = pattern.find(['*', '?', '[', '{']).unwrap_or(pattern.len());
+    let literal = &pattern[..first_glob];
+    if first_glob == pattern.len() {
+        return literal;
+    }
+    match literal.rfind('/') {
+        Some(0) => "/",
+        Some(i) => &literal[..i],
+        None => "",
+    }
+}
+
+/// The user's home directory from the environment, for `~` expansion.
+pub fn home_dir() -> Option<String> {
+    std::env::var("HOME").ok().filter(|h| !h.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parse_object_refuses_non_objects() {
+        assert!(parse_object(b"null").is_err());
+        assert!(parse_object(b"[1]").is_err());
+        assert!(parse_object(b"3").is_err());
+        assert!(parse_object(b"\xff\xfe").is_err());
+        assert!(parse_object(b"{").is_err());
+        assert!(parse_object(b"{}").is_ok());
+    }
+
+    #[test]
+    fn typed_fields() {
+        let m = parse_object(br#"{"a":"x","b":1,"c":null,"o":{"k":1},"s":"{\"k\":2}"}"#).unwrap();
+        assert_eq!(opt_str(&m, "a").unwrap(), Some("x"));
+        assert!(opt_str(&m, "b").is_err());
+        assert_eq!(opt_str(&m, "c").unwrap(), None);
+        assert!(req_str(&m, "zz").is_err());
+        assert!(req_obj(&m, "o").is_ok());
+        assert!(req_obj(&m, "a").is_err());
+        assert_eq!(obj_or_json_string(&m, "s").unwrap()["k"], 2);
+        assert!(obj_or_json_string(&m, "a").is_err());
+    }
+
+    #[test]
+    fn resolves_paths() {
+        assert_eq!(resolve_path("/p", "src/a.rs", None), "/p/src/a.rs");
+        assert_eq!(resolve_path("/p", "/etc/x", None), "/etc/x");
+        assert_eq!(resolve_path("/p/q", "src/../../../etc/x", None), "/etc/x");
+        assert_eq!(resolve_path("/p", "./a/./b", None), "/p/a/b");
+        assert_eq!(
+            resolve_path("/p", "~/.ssh/id", Some("/home/u")),
+            "/home/u/.ssh/id"
+        );
+        assert_eq!(resolve_path("/p", "", None), "/p");
+    }
+
+    #[test]
+    fn glob_roots() {
+        assert_eq!(glob_root("src/**/*.ts"), "src");
+        assert_eq!(glob_root("**/*.ts"), "");
+        assert_eq!(glob_root("/etc/*"), "/etc");
+        assert_eq!(glob_root("/*"), "/");
+        assert_eq!(glob_root("plain/file"), "plain/file");
+    }
+
+    #[test]
+    fn hashes_and_truncation() {
+        assert_ne!(sha256_parts(&["ab", "c"]), sha256_parts(&["a", "bc"]));
+        assert_eq!(sha256_hex(b"").len(), 64);
+        assert_eq!(truncate_chars("héllo", 2), "hé…");
+        assert_eq!(truncate_chars("hi", 2), "hi");
+        let v: Value = serde_json::from_str(r#"{"b":1,"a":[1, 2]}"#).unwrap();
+        assert_eq!(compact_json(&v), r#"{"a":[1,2],"b":1}"#);
+    }
+}

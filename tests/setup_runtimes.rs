@@ -1,0 +1,217 @@
+//! `aiperture setup` on temporary homes and projects: merges with what is there, keeps a
+//! backup, is idempotent, uninstalls only its own entries, and `--dry-run` writes nothing.
+
+use assert_cmd::Command;
+use serde_json::Value;
+use std::path::Path;
+
+fn setup(home: &Path, cwd: &Path, args: &[&str]) -> (bool, String, String) {
+    let out = Command::cargo_bin("aiperture")
+        .unwrap()
+        .arg("setup")
+        .args(args)
+        .env("HOME", home)
+        .env("AIPERTURE_HOME", home.join(".aiperture"))
+        .env("AIPERTURE_DB_PATH", home.join("db.sqlite"))
+        .current_dir(cwd)
+        .output()
+        .unwrap();
+    (
+        out.status.success(),
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
+
+fn backups(dir: &Path) -> usize {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .file_name()
+                .to_string_lossy()
+                .contains(".aiperture-backup-")
+        })
+        .count()
+}
+
+const OTHER: &str = r#"{
+  "model": "opus",
+  "permissions": {"deny": ["Read(./.env)"]},
+  "hooks": {"PreToolUse": [{"matcher": "Bash", "hooks": [{"type": "command", "command": "my-guard"}]}]}
+}"#;
+
+#[test]
+fn claude_code_user_settings_merge_backup_idempotence_uninstall() {
+    let home = tempfile::tempdir().unwrap();
+    let dir = home.path().join(".claude");
+    std::fs::create_dir_all(&dir).unwrap();
+    let settings = dir.join("settings.json");
+    std::fs::write(&settings, OTHER).unwrap();
+
+    let (ok, stdout, stderr) = setup(home.path(), home.path(), &["claude-code"]);
+    assert!(ok, "{stderr}");
+    assert!(stdout.contains("installed in"), "{stdout}");
+    assert_eq!(backups(&dir), 1);
+    let v: Value = serde_json::from_str(&std::fs::read_to_string(&settings).unwrap()).unwrap();
+    assert_eq!(v["model"], "opus");
+    assert_eq!(v["permissions"]["deny"][0], "Read(./.env)");
+    let pre = v["hooks"]["PreToolUse"].as_array().unwrap();
+    assert_eq!(pre.len(), 2);
+    assert_eq!(pre[0]["hooks"][0]["command"], "my-guard");
+    let ours = pre[1]["hooks"][0]["command"].as_str().unwrap();
+    assert!(
+        ours.ends_with(" hook claude-code") && ours.starts_with('/'),
+        "{ours}"
+    );
+    for event in [
+        "PermissionRequest",
+        "PostToolUse",
+        "PostToolUseFailure",
+        "SessionStart",
+        "Stop",
+        "SessionEnd",
+    ] {
+        assert!(v["hooks"][event].is_array(), "{event}");
+    }
+
+    // Twice: nothing added, no new backup.
+    let installed = std::fs::read_to_string(&settings).unwrap();
+    let (ok, stdout, _) = setup(home.path(), home.path(), &["claude-code", "--user"]);
+    assert!(ok && stdout.contains("nothing to install"), "{stdout}");
+    assert_eq!(std::fs::read_to_string(&settings).unwrap(), installed);
+    assert_eq!(backups(&dir), 1);
+
+    // Uninstall: only ours go.
+    let (ok, _, stderr) = setup(home.path(), home.path(), &["claude-code", "--uninstall"]);
+    assert!(ok, "{stderr}");
+    let v: Value = serde_json::from_str(&std::fs::read_to_string(&settings).unwrap()).unwrap();
+    let original: Value = serde_json::from_str(OTHER).unwrap();
+    assert_eq!(v, original);
+    assert_eq!(backups(&dir), 2);
+}
+
+#[test]
+fn dry_run_writes_nothing() {
+    let home = tempfile::tempdir().unwrap();
+    let (ok, stdout, _) = setup(home.path(), home.path(), &["gemini", "--dry-run"]);
+    assert!(ok);
+    assert!(stdout.contains("would install"), "{stdout}");
+    assert!(stdout.contains("hook gemini"), "{stdout}");
+    assert!(!home.path().join(".gemini").exists());
+}
+
+#[test]
+fn project_scope_and_every_runtime() {
+    let home = tempfile::tempdir().unwrap();
+    let project = tempfile::tempdir().unwrap();
+    for (rt, file) in [
+        ("claude-code", ".claude/settings.json"),
+        ("cursor", ".cursor/hooks.json"),
+        ("gemini", ".gemini/settings.json"),
+        ("codex", ".codex/hooks.json"),
+        ("copilot", ".github/hooks/aiperture.json"),
+    ] {
+        let (ok, _, stderr) = setup(home.path(), project.path(), &[rt, "--project"]);
+        assert!(ok, "{rt}: {stderr}");
+        let text = std::fs::read_to_string(project.path().join(file)).unwrap();
+        assert!(text.contains(&format!(" hook {rt}")), "{rt}: {text}");
+        let (ok, _, _) = setup(
+            home.path(),
+            project.path(),
+            &[rt, "--project", "--uninstall"],
+        );
+        assert!(ok);
+        let left = std::fs::read_to_string(project.path().join(file)).unwrap_or_default();
+        assert!(!left.contains(" hook "), "{rt}: {left}");
+    }
+    assert!(!home.path().join(".claude").exists());
+}
+
+#[test]
+fn refusals() {
+    let home = tempfile::tempdir().unwrap();
+    let (ok, _, stderr) = setup(home.path(), home.path(), &["copilot", "--user"]);
+    assert!(!ok && stderr.contains("--project"), "{stderr}");
+    let (ok, _, _) = setup(home.path(), home.path(), &["windsurf"]);
+    assert!(!ok);
+    let dir = home.path().join(".codex");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("hooks.json"), "{ broken").unwrap();
+    let (ok, _, stderr) = setup(home.path(), home.path(), &["codex"]);
+    assert!(!ok && stderr.contains("not valid JSON"), "{stderr}");
+    assert_eq!(
+        std::fs::read_to_string(dir.join("hooks.json")).unwrap(),
+        "{ broken"
+    );
+    let (ok, stdout, _) = setup(home.path(), home.path(), &["openclaw"]);
+    assert!(ok && stdout.contains("plugin"), "{stdout}");
+}
+
+#[test]
+fn doctor_reports_which_runtimes_are_wired() {
+    let home = tempfile::tempdir().unwrap();
+    let (ok, _, _) = setup(home.path(), home.path(), &["gemini"]);
+    assert!(ok);
+    let out = Command::cargo_bin("aiperture")
+        .unwrap()
+        .arg("doctor")
+        .env("HOME", home.path())
+        .env("AIPERTURE_HOME", home.path().join(".aiperture"))
+        .env("AIPERTURE_DB_PATH", home.path().join("db.sqlite"))
+        .current_dir(home.path())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let line = |rt: &str| {
+        stdout
+            .lines()
+            .find(|l| l.starts_with(&format!("hook {rt} ")))
+            .unwrap_or_default()
+            .to_string()
+    };
+    assert!(
+        line("gemini").contains("installed in") && !line("gemini").contains("not installed"),
+        "{stdout}"
+    );
+    assert!(line("cursor").contains("not installed"), "{stdout}");
+}
+
+#[test]
+fn ready_made_configs_match_what_setup_writes() {
+    let home = tempfile::tempdir().unwrap();
+    let project = tempfile::tempdir().unwrap();
+    let exe = assert_cmd::cargo::cargo_bin("aiperture");
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+    for (rt, file, shipped) in [
+        (
+            "claude-code",
+            ".claude/settings.json",
+            "hooks/claude-code/settings.json",
+        ),
+        ("cursor", ".cursor/hooks.json", "hooks/cursor/hooks.json"),
+        (
+            "gemini",
+            ".gemini/settings.json",
+            "hooks/gemini/settings.json",
+        ),
+        ("codex", ".codex/hooks.json", "hooks/codex/hooks.json"),
+        (
+            "copilot",
+            ".github/hooks/aiperture.json",
+            "hooks/copilot/aiperture.json",
+        ),
+    ] {
+        let (ok, _, _) = setup(home.path(), project.path(), &[rt, "--project"]);
+        assert!(ok);
+        let written = std::fs::read_to_string(project.path().join(file))
+            .unwrap()
+            .replace(&exe.to_string_lossy().to_string(), "aiperture");
+        let shipped = std::fs::read_to_string(repo.join(shipped)).unwrap();
+        assert_eq!(
+            written, shipped,
+            "{rt}: hooks/ is out of date with `aiperture setup`"
+        );
+    }
+}
