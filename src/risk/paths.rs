@@ -338,11 +338,10 @@ pub fn is_protected(abs: &str, ctx: &Context) -> bool {
         if p.is_empty() {
             continue;
         }
-        if let Some(pp) = canonicalize(p, ctx) {
-            let parent = pp.rsplit_once('/').map(|(d, _)| d).unwrap_or("");
-            if is_within(abs, &pp) || (abs == parent && parent.len() > 1) {
-                return true;
-            }
+        if let Some(pp) = canonicalize(p, ctx)
+            && is_within(abs, &pp)
+        {
+            return true;
         }
     }
     let lower = abs.to_ascii_lowercase();
