@@ -1144,6 +1144,15 @@ fn docker(_prog: &str, words: &[String], positional: &[&str], j: &mut Judge) {
         ("compose", "down") if has("-v") || has("--volumes") || has("--rmi") => {
             destroy(j, "container_prune", "removes containers and their volumes")
         }
+        ("rm", _) | ("rmi", _) | ("container", "rm") | ("image", "rm")
+            if has("-f") || has("--force") || has("-fv") || has("-vf") || has("-nf") =>
+        {
+            destroy(
+                j,
+                "container_force_remove",
+                "force-removes running containers or used images",
+            );
+        }
         ("rm", _)
         | ("rmi", _)
         | ("kill", _)
@@ -1470,4 +1479,116 @@ fn positionals(words: &[String]) -> Vec<&str> {
         i += 1;
     }
     out
+}
+
+/// True for SQL statement keywords used as a command (`DROP TABLE x;` typed at a shell).
+pub(super) fn sql_keyword(prog: &str) -> bool {
+    matches!(
+        prog,
+        "drop" | "truncate" | "delete" | "update" | "alter" | "grant" | "revoke" | "insert"
+    )
+}
+
+/// Rates SQL typed as a command line.
+pub(super) fn bare_sql(cmd: &SimpleCommand, j: &mut Judge) {
+    let text: Vec<&str> = cmd.argv.iter().map(|w| w.text.as_str()).collect();
+    j.raise(RiskTier::Medium, "sql_text", "SQL typed as a command");
+    sql_risk(&text.join(" "), j);
+}
+
+/// Subcommands and options of unknown CLIs that name destruction (`borg delete`,
+/// `kafka-topics --delete`, `rpk topic delete`, `deck reset`).
+pub(super) fn destructive_verb(cmd: &SimpleCommand) -> Option<String> {
+    const VERBS: &[&str] = &[
+        "delete",
+        "destroy",
+        "drop",
+        "purge",
+        "remove",
+        "rm",
+        "rmi",
+        "prune",
+        "reset",
+        "wipe",
+        "erase",
+        "truncate",
+        "flush",
+        "flushall",
+        "terminate",
+        "revoke",
+        "nuke",
+        "obliterate",
+        "rdelete",
+        "compact",
+        "break-lock",
+        "kill",
+        "teardown",
+        "down",
+        "uninstall",
+        "deregister",
+        "unregister",
+        "decommission",
+        "clear",
+        "clean",
+        "expire",
+        "evict",
+    ];
+    for (i, w) in cmd.args().iter().enumerate() {
+        let t = w.text.to_ascii_lowercase();
+        if let Some(flag) = t.strip_prefix("--") {
+            let base = flag.split('=').next().unwrap_or("");
+            let head = base.split('-').next().unwrap_or("");
+            if matches!(
+                head,
+                "delete"
+                    | "drop"
+                    | "purge"
+                    | "remove"
+                    | "wipe"
+                    | "truncate"
+                    | "reset"
+                    | "destroy"
+                    | "erase"
+            ) && !base.ends_with("dry-run")
+            {
+                return Some(format!("--{base}"));
+            }
+            continue;
+        }
+        if t.starts_with('-') || w.dynamic {
+            continue;
+        }
+        // Only the first few positional words are subcommands.
+        if i > 3 {
+            break;
+        }
+        let head = t.split(['-', ':', '_']).next().unwrap_or("");
+        if VERBS.contains(&t.as_str())
+            || (t.contains('-') && VERBS.contains(&head) && head.len() > 2)
+        {
+            let word = if VERBS.contains(&t.as_str()) {
+                t.as_str()
+            } else {
+                head
+            };
+            if matches!(
+                word,
+                "clean"
+                    | "clear"
+                    | "down"
+                    | "kill"
+                    | "compact"
+                    | "expire"
+                    | "evict"
+                    | "uninstall"
+                    | "rm"
+                    | "remove"
+            ) {
+                // Recoverable housekeeping on most tools: medium, not high.
+                continue;
+            }
+            return Some(t);
+        }
+    }
+    None
 }

@@ -190,6 +190,15 @@ pub(super) fn judge_segment(cmd: &SimpleCommand, ctx: &Context, depth: usize) ->
     if !handled {
         if rules_sys::is_read_only(&prog) {
             j.note("read_only", "read-only command");
+        } else if rules_sys::sql_keyword(&prog) {
+            rules_sys::bare_sql(cmd, &mut j);
+        } else if let Some(verb) = rules_sys::destructive_verb(cmd) {
+            j.raise(
+                RiskTier::High,
+                "destructive_subcommand",
+                &format!("runs a destructive subcommand or option ({verb})"),
+            );
+            j.no_pattern = true;
         } else {
             j.raise(
                 RiskTier::Medium,
