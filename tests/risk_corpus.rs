@@ -52,6 +52,16 @@ fn measure(dir: &PathBuf) -> BTreeMap<String, (usize, usize)> {
                 a.risk.tier,
                 "{cmd:?}"
             );
+            // A derived pattern matches the segment it came from.
+            for seg in &a.segments {
+                if let Some(p) = &seg.pattern {
+                    assert!(
+                        aiperture::risk::pattern_matches(p, &seg.command),
+                        "pattern {p:?} does not match its segment {:?} (from {cmd:?})",
+                        seg.command
+                    );
+                }
+            }
             let e = stats.entry(format!("{name}/{scope}/{label}")).or_default();
             e.0 += 1;
             if a.risk.tier >= RiskTier::High {
