@@ -178,6 +178,7 @@ mod tests {
             for_model: model.into(),
             for_human: human.into(),
             tier: RiskTier::Medium,
+            pending_id: None,
         })
     }
 
