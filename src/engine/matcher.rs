@@ -96,8 +96,8 @@ pub fn shell_matches(pattern: &str, command: &str) -> bool {
     if command.contains(SHELL_META) {
         return false;
     }
-    let pat: Vec<&str> = pattern.split_whitespace().collect();
-    let cmd: Vec<&str> = command.split_whitespace().collect();
+    let pat: Vec<&str> = shell_words(pattern).collect();
+    let cmd: Vec<&str> = shell_words(command).collect();
     let (head, open) = match pat.split_last() {
         Some((&"*", head)) => (head, true),
         _ => (pat.as_slice(), false),
@@ -106,6 +106,13 @@ pub fn shell_matches(pattern: &str, command: &str) -> bool {
         return false;
     }
     head.iter().zip(&cmd).all(|(p, c)| word_matches(p, c))
+}
+
+/// The words of a simple command as the shell splits them: on blanks (space and tab) only.
+/// Unicode spaces (a no-break space, an ideographic space) are part of a word to bash, so
+/// `npm\u{a0}test` is one word naming another program, never `npm test`.
+fn shell_words(s: &str) -> impl Iterator<Item = &str> {
+    s.split([' ', '\t']).filter(|w| !w.is_empty())
 }
 
 /// `*`/`?` wildcard match of one word.
@@ -164,6 +171,19 @@ pub fn inside(path: &str, root: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn unicode_spaces_do_not_split_words() {
+        assert!(shell_matches("npm test", "npm  test"));
+        assert!(shell_matches("npm test", "npm\ttest"));
+        for sp in ['\u{a0}', '\u{2003}', '\u{3000}', '\u{85}', '\u{2028}'] {
+            assert!(
+                !shell_matches("npm test", &format!("npm{sp}test")),
+                "{sp:?}"
+            );
+            assert!(!shell_matches("npm *", &format!("npm{sp}test")), "{sp:?}");
+        }
+    }
 
     #[test]
     fn shell_patterns_match_per_simple_command() {

@@ -12,7 +12,11 @@ const SHOW_CHARS: usize = 80;
 pub fn short(scope: &str) -> String {
     let one_line: String = scope
         .chars()
-        .map(|c| if c == '\n' || c == '\r' { ' ' } else { c })
+        .map(|c| match c {
+            '\n' | '\r' | '\t' => " ".to_string(),
+            c if is_deceptive(c) => c.escape_unicode().to_string(),
+            c => c.to_string(),
+        })
         .collect();
     let n = one_line.chars().count();
     if n <= SHOW_CHARS {
@@ -21,6 +25,14 @@ pub fn short(scope: &str) -> String {
     let head: String = one_line.chars().take(SHOW_CHARS / 2 - 1).collect();
     let tail: String = one_line.chars().skip(n - (SHOW_CHARS / 2 - 2)).collect();
     format!("{head}…{tail}")
+}
+
+/// Characters a human must never see raw in a prompt: control characters (ANSI escapes can
+/// erase or rewrite the line shown) and invisible or direction-changing format characters
+/// (a right-to-left override can make `rm -rf ~` read as something else).
+fn is_deceptive(c: char) -> bool {
+    c.is_control()
+        || matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2060}'..='\u{2069}' | '\u{feff}')
 }
 
 /// What the request does, in a few words: "`npm test`", "reading /p/.env", …
@@ -244,6 +256,13 @@ mod tests {
         assert!(n.contains("1 more approval and"), "{n}");
         let n = progress_note(&shell("npm test"), Some((10, 10)));
         assert!(n.contains("now runs without asking"), "{n}");
+    }
+
+    #[test]
+    fn control_and_bidi_characters_are_shown_escaped() {
+        let s = short("echo hi\u{1b}[2K\rrm -rf ~ \u{0} \u{202e}live");
+        assert!(!s.chars().any(is_deceptive), "{s:?}");
+        assert!(s.contains("\\u{1b}[2K") && s.contains("\\u{202e}"), "{s}");
     }
 
     #[test]
