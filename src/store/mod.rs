@@ -16,6 +16,7 @@ use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+pub mod seed;
 pub mod state;
 
 /// The numbered migrations, applied in order; the index + 1 is the schema version.
