@@ -6,7 +6,9 @@ use super::config::EngineConfig;
 use super::learning::{self, HumanDecision, Recorded};
 use super::pipeline::{self, Env, session_key};
 use super::policy::Policy;
-use super::state::{AuditNote, Execution, Grant, KeyKind, LearnKey, PatternStats, Source, State};
+use super::state::{
+    AuditNote, Execution, Grant, KeyKind, LearnKey, PatternStats, PendingAsk, Source, State,
+};
 use super::{RanResult, SessionStatus, ToolOutcome, presets, project};
 use crate::clock::{Clock, ManualClock, SystemClock};
 use crate::config::Settings;
@@ -746,17 +748,24 @@ fn matching_pending(
     req: &Request,
 ) -> anyhow::Result<Option<String>> {
     let asks = st.pending_in_session(session)?;
+    // A run resolves an ask only when it is the very call that was asked about: same tool,
+    // action, input and content. A matching tool_use_id alone is not enough, or a forged
+    // PostToolUse could turn an ask for one command into an approval of another.
+    let same_call = |p: &&PendingAsk| {
+        p.tool == req.tool
+            && p.action == req.action
+            && p.scope == req.scope
+            && p.content_hash == req.content_hash
+    };
     let by_id = asks
         .iter()
+        .filter(same_call)
         .find(|p| matches!((&p.tool_use_id, &req.tool_use_id), (Some(a), Some(b)) if a == b));
     let found = by_id.or_else(|| {
-        asks.iter().rev().find(|p| {
-            p.tool == req.tool
-                && p.action == req.action
-                && p.scope == req.scope
-                && p.content_hash == req.content_hash
-                && (p.tool_use_id.is_none() || req.tool_use_id.is_none())
-        })
+        asks.iter()
+            .rev()
+            .filter(same_call)
+            .find(|p| p.tool_use_id.is_none() || req.tool_use_id.is_none())
     });
     Ok(found.map(|p| p.id.clone()))
 }

@@ -19,6 +19,11 @@ pub trait HookEngine {
     fn end_session(&mut self, runtime: &str, session_id: &str) -> anyhow::Result<u32>;
     /// Figures for the session-start status line.
     fn session_status(&mut self, req: &Request) -> anyhow::Result<SessionStatus>;
+    /// For an ask: how close its pattern is to being learned, as (approvals, needed) and the
+    /// pattern. Best effort: `None` when unknown.
+    fn ask_progress(&mut self, _req: &Request, _v: &Verdict) -> Option<(u32, u32, String)> {
+        None
+    }
 }
 
 impl HookEngine for Gate {
@@ -36,6 +41,26 @@ impl HookEngine for Gate {
     }
     fn session_status(&mut self, req: &Request) -> anyhow::Result<SessionStatus> {
         Gate::session_status(self, req)
+    }
+    fn ask_progress(&mut self, req: &Request, v: &Verdict) -> Option<(u32, u32, String)> {
+        // The first segment still asking (a shell command's first unlearned part).
+        let seg = v
+            .segments
+            .iter()
+            .find(|s| s.decision != Some(Decision::Allow))
+            .or(v.segments.first())?;
+        let key = seg.pattern.clone().unwrap_or_else(|| seg.command.clone());
+        let project = self.resolve(req).project;
+        let needed = self.config().min_decisions;
+        let stats = self.patterns(&project).ok()?;
+        let n = stats
+            .iter()
+            .filter(|p| p.tool == req.tool && p.action == req.action && p.key.key == key)
+            .filter(|p| p.revoked_ms.is_none_or(|r| r < p.last_ms))
+            .map(|p| p.human_allow)
+            .max()
+            .unwrap_or(0);
+        Some((n, needed, key))
     }
 }
 
@@ -75,6 +100,10 @@ fn answer<E: HookEngine, O: FnOnce() -> anyhow::Result<E>>(event: Event, open: O
     };
     match event {
         Event::PreTool(req) => match engine.check(&req) {
+            Ok(v) if v.decision == Decision::Ask => {
+                let progress = engine.ask_progress(&req, &v);
+                Answer::Reply(reasons::reply_with_progress(&req, &v, progress))
+            }
             Ok(v) => Answer::Reply(reasons::reply(&req, &v)),
             Err(e) => Answer::FailClosed(format!("{e:#}")),
         },

@@ -3,7 +3,7 @@
 //! a pattern is to running without asking.
 
 use super::Reply;
-use crate::request::{Decision, Request, Verdict};
+use crate::request::{Decision, Request, RiskTier, Verdict};
 
 /// The longest scope shown in a message; longer ones keep their start and end.
 const SHOW_CHARS: usize = 80;
@@ -117,6 +117,35 @@ pub fn reply(req: &Request, v: &Verdict) -> Reply {
     }
 }
 
+/// The texts for a verdict, with the learning progress of an ask's pattern appended to the
+/// human's text: (approvals, needed, pattern).
+pub fn reply_with_progress(
+    req: &Request,
+    v: &Verdict,
+    progress: Option<(u32, u32, String)>,
+) -> Reply {
+    let mut r = reply(req, v);
+    if v.decision != Decision::Ask || v.risk.tier >= RiskTier::High {
+        return r;
+    }
+    if let Some((n, needed, pattern)) = progress
+        && n < needed
+    {
+        let left = needed - n;
+        let more = if left == 1 { "approval" } else { "approvals" };
+        let then = if req.tool == "shell" {
+            "runs without asking"
+        } else {
+            "is allowed without asking"
+        };
+        r.for_human.push_str(&format!(
+            " Approved {n}/{needed} times — {left} more {more} and `{}` {then}.",
+            short(&pattern)
+        ));
+    }
+    r
+}
+
 /// The learning note after a human approval was recorded: `progress` is (approvals, needed).
 pub fn progress_note(req: &Request, progress: Option<(u32, u32)>) -> String {
     let what = subject(req);
@@ -150,7 +179,7 @@ pub fn fail_closed(why: &str, asks: bool) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::request::{Risk, RiskTier};
+    use crate::request::Risk;
 
     fn verdict(d: Decision, reason: &str) -> Verdict {
         Verdict {
@@ -198,6 +227,24 @@ mod tests {
                 .starts_with("aiperture asks you about `npm test`")
         );
         assert!(r.for_human.contains("risk critical"));
+    }
+
+    #[test]
+    fn asks_say_how_close_learning_is() {
+        let mut v = verdict(Decision::Ask, "not learned yet");
+        v.risk = Risk::of_tier(RiskTier::Medium);
+        let r = reply_with_progress(&shell("npm test"), &v, Some((7, 10, "npm test".into())));
+        assert!(
+            r.for_human.ends_with(
+                "Approved 7/10 times — 3 more approvals and `npm test` runs without asking."
+            ),
+            "{}",
+            r.for_human
+        );
+        // High risk is never learned: no promise.
+        v.risk = Risk::of_tier(RiskTier::High);
+        let r = reply_with_progress(&shell("npm test"), &v, Some((7, 10, "npm test".into())));
+        assert!(!r.for_human.contains("Approved"));
     }
 
     #[test]

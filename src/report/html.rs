@@ -1,0 +1,628 @@
+//! The HTML rendering: one self-contained page (inline CSS and SVG, no script, no external
+//! resource; a Content-Security-Policy forbids loading any). Every string from the store is
+//! escaped ([`super::escape::html`]): commands are attacker-controlled.
+
+use std::fmt::Write;
+
+use super::escape::{clip, html as esc};
+use super::markdown::{pct, short_time};
+use super::model::*;
+use super::svg;
+
+const CELL: usize = 120;
+
+const CSS: &str = "
+:root{--fg:#1f2328;--muted:#59636e;--line:#d1d9e0;--bg:#f6f8fa;--ok:#1a7f37;--warn:#9a6700;--bad:#b3261e}
+*{box-sizing:border-box}
+body{margin:0;font:15px/1.5 system-ui,-apple-system,'Segoe UI',Roboto,'Helvetica Neue',Arial,sans-serif;color:var(--fg);background:#fff}
+main{max-width:1180px;margin:0 auto;padding:24px 28px 60px}
+h1{font-size:26px;margin:0 0 4px}
+h2{font-size:20px;margin:36px 0 12px;padding-bottom:6px;border-bottom:1px solid var(--line)}
+h3{font-size:16px;margin:22px 0 8px}
+.meta{color:var(--muted);margin:0 0 16px}
+.banner{border-radius:10px;padding:14px 18px;margin:16px 0;font-size:16px;border:2px solid}
+.banner.clean{background:#dafbe1;border-color:var(--ok)}
+.banner.attention{background:#fff8c5;border-color:var(--warn)}
+.banner.unverified{background:#ffebe9;border-color:var(--bad);font-size:18px}
+.banner ul{margin:6px 0 0;padding-left:20px}
+.cards{display:grid;grid-template-columns:repeat(auto-fit,minmax(160px,1fr));gap:12px;margin:16px 0}
+.card{background:var(--bg);border:1px solid var(--line);border-radius:10px;padding:12px 14px}
+.card .n{font-size:26px;font-weight:650;line-height:1.2}
+.card .l{color:var(--muted);font-size:13px}
+.card.bad .n{color:var(--bad)} .card.good .n{color:var(--ok)}
+.charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(480px,1fr));gap:18px}
+figure{margin:0;background:#fff;border:1px solid var(--line);border-radius:10px;padding:12px 14px}
+figcaption{font-weight:600;margin-bottom:6px}
+.legend{display:flex;gap:16px;flex-wrap:wrap;color:var(--muted);font-size:13px;margin-top:4px}
+.sw{display:inline-block;width:12px;height:12px;border-radius:2px;margin-right:5px;vertical-align:-1px}
+svg.chart{width:100%;height:auto;display:block}
+svg .grid{stroke:#e5e7eb;stroke-width:1}
+svg text{font:12px system-ui,-apple-system,'Segoe UI',Roboto,Arial,sans-serif;fill:#424a53}
+svg .ylab{text-anchor:end} svg .xlab{text-anchor:middle}
+svg .blab{text-anchor:end;font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace}
+svg .bval{font-weight:600} svg .leg{font-size:14px}
+svg .donut-n{text-anchor:middle;font-size:22px;font-weight:650;fill:#1f2328}
+svg .donut-l{text-anchor:middle;font-size:12px}
+table{border-collapse:collapse;width:100%;margin:6px 0 10px;font-size:14px}
+th,td{border-bottom:1px solid var(--line);padding:5px 8px;text-align:left;vertical-align:top}
+th{background:var(--bg);font-weight:600}
+td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}
+code{font:13px ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;background:var(--bg);padding:1px 4px;border-radius:4px;word-break:break-all}
+.none{color:var(--muted)}
+.more{color:var(--muted);font-style:italic}
+@media print{.charts{grid-template-columns:1fr}}
+";
+
+fn code(s: &str) -> String {
+    format!("<code>{}</code>", esc(&clip(s, CELL)))
+}
+
+fn text(s: &str) -> String {
+    esc(&clip(s, CELL))
+}
+
+/// A table: header cells (a leading `#` marks a numeric column) and rows of pre-escaped HTML.
+fn table(o: &mut String, head: &[&str], rows: Vec<Vec<String>>) {
+    o.push_str("<table><thead><tr>");
+    for h in head {
+        match h.strip_prefix('#') {
+            Some(h) => {
+                let _ = write!(o, "<th class=\"n\">{h}</th>");
+            }
+            None => {
+                let _ = write!(o, "<th>{h}</th>");
+            }
+        }
+    }
+    o.push_str("</tr></thead><tbody>");
+    for r in rows {
+        o.push_str("<tr>");
+        for (i, c) in r.iter().enumerate() {
+            if head.get(i).is_some_and(|h| h.starts_with('#')) {
+                let _ = write!(o, "<td class=\"n\">{c}</td>");
+            } else {
+                let _ = write!(o, "<td>{c}</td>");
+            }
+        }
+        o.push_str("</tr>");
+    }
+    o.push_str("</tbody></table>");
+}
+
+fn more<T>(o: &mut String, l: &Listing<T>) {
+    if l.truncated() {
+        let _ = write!(
+            o,
+            "<p class=\"more\">… and {} more (see the JSON report).</p>",
+            l.count - l.items.len() as u64
+        );
+    }
+}
+
+fn none(o: &mut String) {
+    o.push_str("<p class=\"none\">None.</p>");
+}
+
+fn card(o: &mut String, n: &str, label: &str, class: &str) {
+    let _ = write!(
+        o,
+        "<div class=\"card {class}\"><div class=\"n\">{n}</div><div class=\"l\">{label}</div></div>"
+    );
+}
+
+fn swatch(color: &str, label: &str) -> String {
+    format!("<span><span class=\"sw\" style=\"background:{color}\"></span>{label}</span>")
+}
+
+/// Renders the whole report as one HTML page.
+pub fn render(r: &Report) -> String {
+    let mut o = String::with_capacity(64 * 1024);
+    o.push_str(
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\
+         <meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; \
+         style-src 'unsafe-inline'; img-src data:\">\
+         <title>aiperture compliance report</title><style>",
+    );
+    o.push_str(CSS);
+    o.push_str("</style></head><body><main>");
+    let since = r
+        .window
+        .since_ms
+        .map(short_time)
+        .unwrap_or_else(|| "the beginning".into());
+    let _ = write!(
+        o,
+        "<h1>aiperture compliance report</h1><p class=\"meta\">{} → {} UTC · project: {} · \
+         generated {}</p>",
+        esc(&since),
+        esc(&short_time(r.window.until_ms)),
+        r.window
+            .project
+            .as_deref()
+            .map(code)
+            .unwrap_or_else(|| "all".into()),
+        esc(&r.generated_at)
+    );
+    banner(&mut o, r);
+    cards(&mut o, r);
+    charts(&mut o, r);
+    totals(&mut o, r);
+    patterns(&mut o, r);
+    compliance(&mut o, r);
+    integrity(&mut o, r);
+    o.push_str("</main></body></html>\n");
+    o
+}
+
+fn banner(o: &mut String, r: &Report) {
+    let (class, head) = match r.status {
+        Status::Unverified => (
+            "unverified",
+            "⚠ NOT VERIFIED — the audit chain does not verify. The figures below come from a \
+             store that may have been altered: this report is not clean."
+                .to_string(),
+        ),
+        Status::Attention => (
+            "attention",
+            format!(
+                "Attention — the audit chain verifies ({} events), but there are findings.",
+                r.integrity.events
+            ),
+        ),
+        Status::Clean => (
+            "clean",
+            format!(
+                "✓ Clean — the audit chain verifies ({} events, signed head checked) and there \
+                 are no findings.",
+                r.integrity.events
+            ),
+        ),
+    };
+    let _ = write!(
+        o,
+        "<div class=\"banner {class}\" role=\"status\" id=\"status\" data-status=\"{}\">\
+         <strong>{}</strong>",
+        r.status.as_str(),
+        esc(&head)
+    );
+    if !r.findings.is_empty() {
+        o.push_str("<ul>");
+        for f in &r.findings {
+            let _ = write!(o, "<li>{}</li>", esc(f));
+        }
+        o.push_str("</ul>");
+    }
+    o.push_str("</div>");
+}
+
+fn cards(o: &mut String, r: &Report) {
+    let t = &r.totals;
+    let c = &r.compliance;
+    o.push_str("<div class=\"cards\">");
+    card(o, &t.checks.to_string(), "checks", "");
+    card(
+        o,
+        &t.prompts.avoided_by_learning.to_string(),
+        "prompts avoided by learning",
+        "good",
+    );
+    card(o, &t.prompts.shown.to_string(), "prompts shown", "");
+    card(o, &t.sessions.to_string(), "sessions", "");
+    card(
+        o,
+        &format!("{} ({})", c.gaps, pct(c.gap_ratio)),
+        "executions without a check",
+        if c.gaps > 0 { "bad" } else { "good" },
+    );
+    card(
+        o,
+        &c.critical_denies.count.to_string(),
+        "CRITICAL denies",
+        if c.critical_denies.count > 0 {
+            "bad"
+        } else {
+            ""
+        },
+    );
+    card(
+        o,
+        if r.integrity.verified {
+            "verified"
+        } else {
+            "NOT verified"
+        },
+        "audit chain",
+        if r.integrity.verified { "good" } else { "bad" },
+    );
+    o.push_str("</div>");
+}
+
+fn charts(o: &mut String, r: &Report) {
+    let tl = &r.timeline;
+    o.push_str("<h2>At a glance</h2><div class=\"charts\">");
+    let _ = write!(
+        o,
+        "<figure id=\"chart-decisions\"><figcaption>Decisions over time</figcaption>{}\
+         <div class=\"legend\">{}{}{}</div></figure>",
+        svg::decisions_over_time(&tl.buckets, tl.bucket_ms),
+        swatch(svg::ALLOW, "allowed"),
+        swatch(svg::ASK, "asked"),
+        swatch(svg::DENY, "denied")
+    );
+    let _ = write!(
+        o,
+        "<figure id=\"chart-prompts\"><figcaption>Prompts avoided by learning</figcaption>{}\
+         <div class=\"legend\">{}{}</div></figure>",
+        svg::prompts_over_time(&tl.buckets, tl.bucket_ms),
+        swatch(svg::LEARNED, "avoided by learning (solid)"),
+        swatch(svg::ASK, "shown to a human (dashed)")
+    );
+    let items: Vec<(String, u64)> = r
+        .top_asked
+        .iter()
+        .map(|a| (a.pattern.clone(), a.asks))
+        .collect();
+    let _ = write!(
+        o,
+        "<figure id=\"chart-asked\"><figcaption>Most asked patterns</figcaption>{}</figure>",
+        svg::hbars("Most asked patterns", &items, svg::ASK)
+    );
+    let _ = write!(
+        o,
+        "<figure id=\"chart-risk\"><figcaption>Risk mix</figcaption>{}</figure>",
+        svg::risk_mix(&r.totals.by_tier)
+    );
+    o.push_str("</div>");
+}
+
+fn group_rows(v: &[Group]) -> Vec<Vec<String>> {
+    v.iter()
+        .map(|g| {
+            vec![
+                code(&g.name),
+                g.checks.to_string(),
+                g.decisions.allow.to_string(),
+                g.decisions.ask.to_string(),
+                g.decisions.deny.to_string(),
+            ]
+        })
+        .collect()
+}
+
+fn totals(o: &mut String, r: &Report) {
+    let t = &r.totals;
+    let _ = write!(
+        o,
+        "<h2>Totals</h2><p><strong>{}</strong> checks in <strong>{}</strong> sessions: {} \
+         allowed ({} automatically by learning), {} asked, {} denied. Share of would-be prompts \
+         avoided by learning: <strong>{}</strong>.</p>",
+        t.checks,
+        t.sessions,
+        t.by_decision.allow,
+        t.prompts.avoided_by_learning,
+        t.by_decision.ask,
+        t.by_decision.deny,
+        pct(t.prompts.avoided_ratio)
+    );
+    let head = ["Stage", "#Checks", "#Allow", "#Ask", "#Deny"];
+    o.push_str("<h3>By stage (<code>decided_by</code>)</h3>");
+    table(o, &head, group_rows(&t.by_stage));
+    o.push_str("<h3>By runtime</h3>");
+    let mut head_rt = head;
+    head_rt[0] = "Runtime";
+    table(o, &head_rt, group_rows(&t.by_runtime));
+    o.push_str("<h3>Sessions (most checks first)</h3>");
+    let rows = t
+        .top_sessions
+        .iter()
+        .map(|s| {
+            vec![
+                code(&s.session),
+                text(&s.runtime),
+                s.checks.to_string(),
+                s.decisions.allow.to_string(),
+                s.decisions.ask.to_string(),
+                s.decisions.deny.to_string(),
+                short_time(s.first_ms),
+                short_time(s.last_ms),
+            ]
+        })
+        .collect();
+    table(
+        o,
+        &[
+            "Session", "Runtime", "#Checks", "#Allow", "#Ask", "#Deny", "First", "Last",
+        ],
+        rows,
+    );
+    if t.sessions > t.top_sessions.len() as u64 {
+        let _ = write!(
+            o,
+            "<p class=\"more\">… and {} more sessions.</p>",
+            t.sessions - t.top_sessions.len() as u64
+        );
+    }
+}
+
+fn pattern_list(o: &mut String, title: &str, l: &Listing<PatternItem>) {
+    let _ = write!(o, "<h3>{} ({})</h3>", esc(title), l.count);
+    if l.items.is_empty() {
+        return none(o);
+    }
+    let rows = l
+        .items
+        .iter()
+        .map(|p| {
+            vec![
+                code(&p.project),
+                text(&format!("{}/{}", p.tool, p.action)),
+                code(&p.key),
+                format!("{:.1}", p.n),
+                pct(p.rate),
+                p.humans.to_string(),
+                format!("{:.1}", p.age_days),
+                short_time(p.expires_ms),
+            ]
+        })
+        .collect();
+    table(
+        o,
+        &[
+            "Project",
+            "Tool",
+            "Pattern",
+            "#n",
+            "#Rate",
+            "#Humans",
+            "#Age (days)",
+            "Expires",
+        ],
+        rows,
+    );
+    more(o, l);
+}
+
+fn patterns(o: &mut String, r: &Report) {
+    let p = &r.patterns;
+    let s = &r.settings;
+    let _ = write!(
+        o,
+        "<h2>Learned patterns</h2><p>A pattern decides after {} human decisions with an approval \
+         rate ≥ {} (allow) or ≤ {} (deny), and stops deciding {} days after its last human \
+         confirmation.</p>",
+        s.min_decisions,
+        pct(s.approve_threshold),
+        pct(s.deny_threshold),
+        s.pattern_max_age_days
+    );
+    pattern_list(o, "Auto-approved", &p.auto_approved);
+    pattern_list(o, "Auto-denied", &p.auto_denied);
+    pattern_list(
+        o,
+        &format!("About to expire (within {} days)", s.expiring_within_days),
+        &p.expiring,
+    );
+    pattern_list(
+        o,
+        "Close to being learned (candidates to confirm)",
+        &p.candidates,
+    );
+    let _ = write!(o, "<h3>Revoked ({})</h3>", p.revoked.count);
+    if p.revoked.items.is_empty() {
+        none(o);
+    } else {
+        let rows = p
+            .revoked
+            .items
+            .iter()
+            .map(|v| {
+                vec![
+                    short_time(v.ts_ms),
+                    code(&v.project),
+                    text(&format!("{}/{}", v.tool, v.action)),
+                    code(&v.key),
+                    text(&v.revoked_by),
+                    text(&v.reason),
+                    v.decisions.to_string(),
+                ]
+            })
+            .collect();
+        table(
+            o,
+            &[
+                "When", "Project", "Tool", "Pattern", "By", "Reason", "#Voided",
+            ],
+            rows,
+        );
+        more(o, &p.revoked);
+    }
+}
+
+fn gap_rows(v: &[GapGroup]) -> Vec<Vec<String>> {
+    v.iter()
+        .map(|g| {
+            vec![
+                code(&g.name),
+                text(&g.runtime),
+                g.executions.to_string(),
+                g.gaps.to_string(),
+                pct(g.ratio),
+            ]
+        })
+        .collect()
+}
+
+fn limited(o: &mut String, title: &str, l: &Listing<LimitedSession>) {
+    let _ = write!(o, "<h3>{} ({})</h3>", esc(title), l.count);
+    if l.items.is_empty() {
+        return none(o);
+    }
+    let rows = l
+        .items
+        .iter()
+        .map(|s| {
+            vec![
+                code(&s.session),
+                text(&s.runtime),
+                s.hits.to_string(),
+                short_time(s.first_ms),
+            ]
+        })
+        .collect();
+    table(
+        o,
+        &["Session", "Runtime", "#Checks affected", "First"],
+        rows,
+    );
+    more(o, l);
+}
+
+fn compliance(o: &mut String, r: &Report) {
+    let c = &r.compliance;
+    let _ = write!(
+        o,
+        "<h2>Compliance</h2><p><strong>{} tool executions, {} without a prior check</strong> \
+         (gap ratio {}). A gap is a tool call the runtime ran that aiperture was never asked \
+         about.</p>",
+        c.executions,
+        c.gaps,
+        pct(c.gap_ratio)
+    );
+    if !c.gaps_by_runtime.is_empty() {
+        table(
+            o,
+            &["Runtime", "", "#Executions", "#Gaps", "#Gap ratio"],
+            gap_rows(&c.gaps_by_runtime),
+        );
+    }
+    if !c.gaps_by_session.items.is_empty() {
+        let _ = write!(
+            o,
+            "<h3>Sessions with gaps ({})</h3>",
+            c.gaps_by_session.count
+        );
+        table(
+            o,
+            &["Session", "Runtime", "#Executions", "#Gaps", "#Gap ratio"],
+            gap_rows(&c.gaps_by_session.items),
+        );
+        more(o, &c.gaps_by_session);
+    }
+    let _ = write!(o, "<h3>CRITICAL denies ({})</h3>", c.critical_denies.count);
+    if c.critical_denies.items.is_empty() {
+        none(o);
+    } else {
+        let rows = c
+            .critical_denies
+            .items
+            .iter()
+            .map(|d| {
+                vec![
+                    short_time(d.ts_ms),
+                    code(&d.session),
+                    text(&format!("{}/{}", d.tool, d.action)),
+                    code(&d.scope),
+                    code(&d.decided_by),
+                ]
+            })
+            .collect();
+        table(
+            o,
+            &["When", "Session", "Tool", "Command", "Decided by"],
+            rows,
+        );
+        more(o, &c.critical_denies);
+    }
+    let _ = write!(
+        o,
+        "<h3>Asks never resolved ({})</h3><p>{} more asks ended with their session without the \
+         tool running (inferred denials).</p>",
+        c.unresolved_asks.count, c.inferred_denials
+    );
+    if !c.unresolved_asks.items.is_empty() {
+        let rows = c
+            .unresolved_asks
+            .items
+            .iter()
+            .map(|a| {
+                vec![
+                    short_time(a.ts_ms),
+                    code(&a.session),
+                    text(&format!("{}/{}", a.tool, a.action)),
+                    code(&a.scope),
+                    text(&a.risk_tier),
+                ]
+            })
+            .collect();
+        table(o, &["When", "Session", "Tool", "Request", "Tier"], rows);
+        more(o, &c.unresolved_asks);
+    }
+    let _ = write!(
+        o,
+        "<h3>Rubber-stamped approvals ({})</h3>",
+        c.rubber_stamps.count
+    );
+    if c.rubber_stamps.items.is_empty() {
+        none(o);
+    } else {
+        let rows = c
+            .rubber_stamps
+            .items
+            .iter()
+            .map(|s| {
+                vec![
+                    short_time(s.ts_ms),
+                    code(&s.session),
+                    text(&s.who),
+                    text(&format!("{}/{}", s.tool, s.action)),
+                    code(&s.scope),
+                ]
+            })
+            .collect();
+        table(o, &["When", "Session", "Who", "Tool", "Request"], rows);
+        more(o, &c.rubber_stamps);
+    }
+    limited(
+        o,
+        "Sessions that hit the rate limit",
+        &c.rate_limited_sessions,
+    );
+    limited(
+        o,
+        "Sessions that exhausted their risk budget",
+        &c.budget_exhausted_sessions,
+    );
+}
+
+fn integrity(o: &mut String, r: &Report) {
+    let i = &r.integrity;
+    o.push_str("<h2 id=\"integrity\">Integrity</h2>");
+    if i.verified {
+        let _ = write!(
+            o,
+            "<p>The audit chain verifies: {} events, every hash and link checked, signed head {}.\
+             </p>",
+            i.events,
+            if i.mac_checked {
+                "checked with the install key"
+            } else {
+                "absent (empty chain)"
+            }
+        );
+    } else {
+        let at = i
+            .first_bad_seq
+            .map(|s| format!(" (first bad event: {s})"))
+            .unwrap_or_default();
+        let _ = write!(
+            o,
+            "<div class=\"banner unverified\"><strong>⚠ NOT VERIFIED{}: {}.</strong> {} events \
+             read. Do not rely on this report until the store is explained \
+             (<code>aiperture audit verify</code>).</div>",
+            esc(&at),
+            esc(i.problem.as_deref().unwrap_or("unknown problem")),
+            i.events
+        );
+    }
+}
