@@ -56,11 +56,22 @@ fn actor_type(s: &str) -> ActorType {
 }
 
 impl State for SqliteState<'_> {
-    fn count_checks_since(&mut self, session: &str, since_ms: i64) -> anyhow::Result<u64> {
+    fn count_checks_since(
+        &mut self,
+        session: &str,
+        since_ms: i64,
+        cap: u64,
+    ) -> anyhow::Result<u64> {
         let n: i64 = self
             .conn
-            .prepare_cached("SELECT count(*) FROM checks WHERE session = ?1 AND ts_ms >= ?2")?
-            .query_row(params![session, since_ms], |r| r.get(0))?;
+            .prepare_cached(
+                "SELECT count(*) FROM (SELECT 1 FROM checks WHERE session = ?1 AND ts_ms >= ?2 \
+                 LIMIT ?3)",
+            )?
+            .query_row(
+                params![session, since_ms, cap.min(i64::MAX as u64) as i64],
+                |r| r.get(0),
+            )?;
         Ok(n.max(0) as u64)
     }
 
