@@ -324,11 +324,12 @@ pub trait State {
     -> anyhow::Result<u64>;
     /// Logs a check.
     fn insert_check(&mut self, row: &CheckRow<'_>) -> anyhow::Result<()>;
-    /// The decision of the check of this tool call, if one was logged.
+    /// The decision of the check of this tool call, if one was logged at or after `since_ms`.
     fn check_of_tool_use(
         &mut self,
         session: &str,
         tool_use_id: &str,
+        since_ms: i64,
     ) -> anyhow::Result<Option<Decision>>;
     /// A session's state.
     fn session(&mut self, session: &str) -> anyhow::Result<Option<SessionRow>>;

@@ -105,14 +105,17 @@ impl State for SqliteState<'_> {
         &mut self,
         session: &str,
         tool_use_id: &str,
+        since_ms: i64,
     ) -> anyhow::Result<Option<Decision>> {
+        // Walks the session's checks newest first on (session, ts_ms): the check of a call
+        // that just ran is among the newest few.
         let d: Option<String> = self
             .conn
             .prepare_cached(
-                "SELECT decision FROM checks WHERE session = ?1 AND tool_use_id = ?2 \
-                 ORDER BY id DESC LIMIT 1",
+                "SELECT decision FROM checks WHERE session = ?1 AND ts_ms >= ?3 \
+                 AND tool_use_id = ?2 ORDER BY ts_ms DESC LIMIT 1",
             )?
-            .query_row(params![session, tool_use_id], |r| r.get(0))
+            .query_row(params![session, tool_use_id, since_ms], |r| r.get(0))
             .optional()?;
         Ok(d.map(|d| decision_of(&d)))
     }
