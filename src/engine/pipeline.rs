@@ -322,7 +322,9 @@ pub fn check(
                     by.push(b.clone());
                 }
             }
-            break 'decide decided(Decision::Allow, by.join(" + "), "allowed automatically");
+            let by = by.join(" + ");
+            let why = format!("allowed by {by}");
+            break 'decide decided(Decision::Allow, by, why);
         }
         // 8. Default.
         if (no_allow || floor_blocked) && cfg.default_decision != Decision::Deny {
