@@ -477,3 +477,32 @@ fn store_and_key_files_are_private() {
     assert_eq!(mode(&e.home.join("config.toml")), 0o600);
     assert_eq!(mode(&e.home), 0o700);
 }
+
+#[test]
+fn reseal_after_the_key_is_replaced() {
+    let e = Env::new();
+    e.populate(3);
+    std::fs::write(e.home.join("key"), "ab".repeat(32)).unwrap();
+    e.cmd()
+        .args(["audit", "verify"])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("signature is invalid"));
+    let out = e.cmd().args(["audit", "reseal"]).output().unwrap();
+    one_line_error(&out, &["--confirm"]);
+    e.cmd()
+        .args(["audit", "reseal", "--confirm"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("resealed at seq 4"));
+    e.cmd()
+        .args(["audit", "verify"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("resealed 1 time"));
+    e.cmd()
+        .args(["audit", "reseal", "--confirm"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("nothing to reseal"));
+}
