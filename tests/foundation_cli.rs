@@ -506,3 +506,26 @@ fn reseal_after_the_key_is_replaced() {
         .success()
         .stdout(predicate::str::contains("nothing to reseal"));
 }
+
+#[test]
+fn agents_running_foundation_write_commands_are_critical() {
+    use aiperture::request::RiskTier;
+    use aiperture::risk::{Context, assess};
+    let ctx = Context {
+        cwd: "/home/u/p".into(),
+        project: "/home/u/p".into(),
+        home: "/home/u".into(),
+        protected_paths: Vec::new(),
+    };
+    for cmd in [
+        "aiperture audit reseal --confirm",
+        "aiperture config set rate_limit_per_minute 0",
+    ] {
+        let a = assess("shell", "execute", cmd, &ctx);
+        assert_eq!(a.risk.tier, RiskTier::Critical, "{cmd}");
+    }
+    for cmd in ["aiperture audit verify", "aiperture config show"] {
+        let a = assess("shell", "execute", cmd, &ctx);
+        assert!(a.risk.tier < RiskTier::High, "{cmd}");
+    }
+}
