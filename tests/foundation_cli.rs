@@ -448,18 +448,64 @@ fn running_as_root() -> bool {
         .unwrap_or(false)
 }
 
+/// Makes a file immutable (`chattr +i`) until dropped; root ignores permission bits.
+struct Immutable(PathBuf);
+
+impl Immutable {
+    fn new(p: &Path) -> Option<Immutable> {
+        let ok = std::process::Command::new("chattr")
+            .arg("+i")
+            .arg(p)
+            .status()
+            .is_ok_and(|s| s.success());
+        ok.then(|| Immutable(p.to_path_buf()))
+    }
+}
+
+impl Drop for Immutable {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("chattr")
+            .arg("-i")
+            .arg(&self.0)
+            .status();
+    }
+}
+
 #[test]
 fn read_only_store_is_a_one_line_error() {
     use std::os::unix::fs::PermissionsExt;
-    if running_as_root() {
-        eprintln!("skipped: permissions do not bind root");
-        return;
-    }
     let e = Env::new();
     e.populate(1);
-    std::fs::set_permissions(&e.db, std::fs::Permissions::from_mode(0o400)).unwrap();
-    let out = e.cmd().args(["audit", "verify"]).output().unwrap();
-    one_line_error(&out, &["aiperture.db", "read-only"]);
+    let before = std::fs::read(&e.db).unwrap();
+    let _guard = if running_as_root() {
+        match Immutable::new(&e.db) {
+            Some(g) => Some(g),
+            None => {
+                eprintln!("skipped: running as root and chattr is unavailable");
+                return;
+            }
+        }
+    } else {
+        std::fs::set_permissions(&e.db, std::fs::Permissions::from_mode(0o400)).unwrap();
+        None
+    };
+    for args in [
+        &["audit", "verify"][..],
+        &["config", "set", "api_port", "9002"][..],
+    ] {
+        let out = e.cmd().args(args).output().unwrap();
+        if args[0] == "audit" {
+            one_line_error(&out, &["aiperture.db", "read-only"]);
+        } else {
+            // The setting is saved; the audit event cannot be, and the user is told.
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert!(
+                err.contains("not audited") && err.contains("read-only"),
+                "{err}"
+            );
+        }
+    }
+    assert_eq!(std::fs::read(&e.db).unwrap(), before);
 }
 
 #[test]
