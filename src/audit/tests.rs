@@ -432,3 +432,47 @@ fn reseal_keeps_a_truncation_visible() {
     db.write(|tx| append(tx, &KEY, &NewEvent::new("x", ActorType::System), 11))
         .unwrap();
 }
+
+mod props {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn json() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(|n| json!(n)),
+            any::<f64>()
+                .prop_filter("finite", |f| f.is_finite())
+                .prop_map(|f| json!(f)),
+            ".{0,8}".prop_map(Value::String),
+        ];
+        leaf.prop_recursive(3, 24, 4, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+                prop::collection::btree_map(".{0,4}", inner, 0..4)
+                    .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest! {
+        #[test]
+        fn canonical_json_is_a_fixed_point(v in json()) {
+            let c = canonical_json(&v);
+            let back: Value = serde_json::from_str(&c).unwrap();
+            prop_assert_eq!(canonical_json(&back), c);
+        }
+
+        #[test]
+        fn moving_bytes_between_fields_changes_the_hash(a in ".{0,6}", b in ".{0,6}", k in 0usize..6) {
+            let joined = format!("{a}{b}");
+            let cut = joined.char_indices().map(|(i, _)| i).nth(k).unwrap_or(joined.len());
+            let (x, y) = joined.split_at(cut);
+            prop_assume!(x != a);
+            let h1 = event_hash(1, GENESIS, 0, &a, &b, "", "", "", "", "", "", "");
+            let h2 = event_hash(1, GENESIS, 0, x, y, "", "", "", "", "", "", "");
+            prop_assert_ne!(h1, h2);
+        }
+    }
+}
