@@ -16,6 +16,7 @@ use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+pub mod seed;
 pub mod state;
 
 /// The numbered migrations, applied in order; the index + 1 is the schema version.
@@ -187,8 +188,11 @@ impl Db {
     pub fn write<T>(&self, f: impl FnOnce(&Transaction) -> anyhow::Result<T>) -> anyhow::Result<T> {
         let tx = Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate)
             .map_err(|e| self.err("cannot start a write transaction", &e))?;
+        crash_point("begun");
         let out = f(&tx)?;
+        crash_point("written");
         tx.commit().map_err(|e| self.err("cannot commit", &e))?;
+        crash_point("committed");
         self.bound_wal();
         Ok(out)
     }
@@ -224,6 +228,30 @@ impl Db {
         )
     }
 }
+
+/// Crash-test hook, debug builds only (compiled out of release builds): when
+/// `AIPERTURE_DEBUG_TX_DIR` names a directory, each stage of a write transaction (`begun`,
+/// `written`, `committed`) leaves an empty file `<pid>.<stage>` there, and
+/// `AIPERTURE_DEBUG_TX_PAUSE_MS` pauses after `begun` and `written`, so the crash tests
+/// (`tests/reliability_crash.rs`) can SIGKILL a process provably inside its transaction.
+#[cfg(debug_assertions)]
+fn crash_point(stage: &str) {
+    let Some(dir) = std::env::var_os("AIPERTURE_DEBUG_TX_DIR") else {
+        return;
+    };
+    let mark = Path::new(&dir).join(format!("{}.{stage}", std::process::id()));
+    let _ = std::fs::File::create(mark);
+    let pause = std::env::var("AIPERTURE_DEBUG_TX_PAUSE_MS")
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok());
+    if let Some(ms) = pause.filter(|_| stage != "committed") {
+        std::thread::sleep(Duration::from_millis(ms));
+    }
+}
+
+#[cfg(not(debug_assertions))]
+#[inline(always)]
+fn crash_point(_stage: &str) {}
 
 fn read_version(conn: &Connection) -> anyhow::Result<u32> {
     conn.query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0))
