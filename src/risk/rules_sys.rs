@@ -798,20 +798,33 @@ pub(super) fn judge(cmd: &SimpleCommand, prog: &str, _ctx: &Context, j: &mut Jud
             let reading = words.iter().any(|w| {
                 matches!(
                     w.as_str(),
-                    "lookup"
-                        | "show"
+                    "show"
                         | "get"
                         | "read"
-                        | "item"
                         | "export-secret-keys"
                         | "--export-secret-keys"
                         | "-d"
                         | "--decrypt"
                         | "decrypt"
-                        | "kv"
                         | "exec"
+                        | "run"
+                        | "inject"
+                )
+            }) && !words.iter().any(|w| {
+                matches!(
+                    w.as_str(),
+                    "list" | "ls" | "lookup" | "vault" | "account" | "whoami" | "status"
                 )
             });
+            if words.iter().any(|w| {
+                matches!(
+                    w.as_str(),
+                    "delete" | "destroy" | "rm" | "remove" | "purge" | "revoke" | "disable"
+                )
+            }) {
+                destroy(j, "secret_destroy", "deletes or revokes secrets");
+                return true;
+            }
             if reading || positional.len() == 1 && prog == "pass" {
                 j.raise(
                     RiskTier::High,
