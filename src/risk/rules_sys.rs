@@ -838,7 +838,27 @@ pub(super) fn judge(cmd: &SimpleCommand, prog: &str, _ctx: &Context, j: &mut Jud
             j.no_pattern = true;
             true
         }
-        "env" | "printenv" | "set" | "export" | "declare" | "typeset" => {
+        "env" | "printenv" | "set" | "export" | "declare" | "typeset" | "local" | "readonly"
+        | "unset" => {
+            if prog != "env" && prog != "printenv" && prog != "set" {
+                for w in args.iter().filter(|w| !w.text.starts_with('-')) {
+                    let (name, value) = w.text.split_once('=').unwrap_or((w.text.as_str(), ""));
+                    assignment(name, &Word::literal(value), j);
+                }
+            }
+            if prog == "unset"
+                || (prog != "env"
+                    && prog != "printenv"
+                    && prog != "set"
+                    && !args.is_empty()
+                    && !has("-p")
+                    && !has("-x"))
+            {
+                if j.tier == RiskTier::Low {
+                    j.note("read_only", "sets shell variables");
+                }
+                return true;
+            }
             if prog == "printenv" && args.iter().any(|w| secret_var(&w.text)) {
                 j.raise(
                     RiskTier::High,
