@@ -366,7 +366,7 @@ pub(super) fn judge(cmd: &SimpleCommand, prog: &str, _ctx: &Context, j: &mut Jud
             let second = positional.get(1).copied().unwrap_or("");
             let tamper = matches!(
                 sub,
-                "approve" | "deny" | "revoke" | "grant" | "bootstrap" | "setup"
+                "approve" | "deny" | "revoke" | "grant" | "bootstrap" | "setup" | "hook"
             ) || (sub == "config"
                 && matches!(second, "set" | "unset" | "reset" | "edit"))
                 || (sub == "audit" && matches!(second, "reset" | "prune" | "delete"))
