@@ -215,10 +215,16 @@ fn command_substitution_nested_ten_thousand_deep_is_answered() {
 }
 
 #[test]
-fn fork_bombs_are_never_allowed() {
+fn fork_bombs_are_never_allowed_not_even_granted() {
     let i = Install::new();
-    // Even with a grant for its text, a fork bomb must not run without a human.
-    i.grant(":(){ :|:& };:");
+    // A grant for its exact text is refused (CRITICAL) or, if it were stored, must not apply.
+    let granted = i
+        .cmd()
+        .args(["grant", "--scope", ":(){ :|:& };:", "--project", PROJECT])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert!(!granted.status.success(), "a fork bomb was granted");
     for cmd in [
         ":(){ :|:& };:",
         "bomb(){ bomb|bomb& };bomb",
@@ -226,31 +232,19 @@ fn fork_bombs_are_never_allowed() {
     ] {
         for rt in RUNTIMES {
             let out = hook_bounded(&i, rt, &shell_payload(rt, cmd, "s-bomb", "toolu_bomb"));
-            let s = said(rt, &out);
-            assert!(!matches!(s, Said::Broken), "{rt}: {cmd}: {}", out.stdout);
+            not_allowed(rt, cmd, &out);
         }
-    }
-    let c = i.sql();
-    let allowed = count(
-        &c,
-        "SELECT count(*) FROM checks WHERE decision = 'allow' AND scope <> ':(){ :|:& };:'",
-    );
-    assert_eq!(allowed, 0, "a fork bomb was allowed");
-}
-
-#[test]
-#[ignore = "needs the risk classifier (branch `risk`): `:(){ :|:& };:` is granted here and the stub rates it MEDIUM, so the grant allows it"]
-fn a_granted_fork_bomb_is_still_refused() {
-    let i = Install::new();
-    i.grant(":(){ :|:& };:");
-    for rt in RUNTIMES {
-        let out = hook_bounded(&i, rt, &shell_payload(rt, ":(){ :|:& };:", "s", "t"));
-        not_allowed(rt, "granted fork bomb", &out);
     }
     let c = i.sql();
     assert_eq!(
         count(&c, "SELECT count(*) FROM checks WHERE decision = 'allow'"),
-        0
+        0,
+        "a fork bomb was allowed"
+    );
+    assert_eq!(
+        count(&c, "SELECT count(*) FROM checks WHERE decision = 'deny'"),
+        count(&c, "SELECT count(*) FROM checks WHERE scope LIKE '%(){%'"),
+        "a fork bomb function is CRITICAL: denied"
     );
 }
 
