@@ -7,7 +7,7 @@ use std::fmt::Write;
 use super::escape::{clip, html as esc};
 use super::markdown::{pct, short_time};
 use super::model::*;
-use super::svg;
+use super::svg::{self, thousands};
 
 const CELL: usize = 120;
 
@@ -25,12 +25,13 @@ h3{font-size:16px;margin:22px 0 8px}
 .banner.attention{background:#fff8c5;border-color:var(--warn)}
 .banner.unverified{background:#ffebe9;border-color:var(--bad);font-size:18px}
 .banner ul{margin:6px 0 0;padding-left:20px}
-.cards{display:grid;grid-template-columns:repeat(auto-fit,minmax(160px,1fr));gap:12px;margin:16px 0}
+.cards{display:grid;grid-template-columns:repeat(auto-fit,minmax(140px,1fr));gap:12px;margin:16px 0}
 .card{background:var(--bg);border:1px solid var(--line);border-radius:10px;padding:12px 14px}
 .card .n{font-size:26px;font-weight:650;line-height:1.2}
 .card .l{color:var(--muted);font-size:13px}
 .card.bad .n{color:var(--bad)} .card.good .n{color:var(--ok)}
-.charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(480px,1fr));gap:18px}
+.charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(420px,1fr));gap:18px}
+.charts .wide{grid-column:1/-1}
 figure{margin:0;background:#fff;border:1px solid var(--line);border-radius:10px;padding:12px 14px}
 figcaption{font-weight:600;margin-bottom:6px}
 .legend{display:flex;gap:16px;flex-wrap:wrap;color:var(--muted);font-size:13px;margin-top:4px}
@@ -39,8 +40,8 @@ svg.chart{width:100%;height:auto;display:block}
 svg .grid{stroke:#e5e7eb;stroke-width:1}
 svg text{font:12px system-ui,-apple-system,'Segoe UI',Roboto,Arial,sans-serif;fill:#424a53}
 svg .ylab{text-anchor:end} svg .xlab{text-anchor:middle}
-svg .blab{text-anchor:end;font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace}
-svg .bval{font-weight:600} svg .leg{font-size:14px}
+svg .blab{text-anchor:end;font-size:13px;font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace}
+svg .bval{font-weight:600;font-size:13px} svg .leg{font-size:15px}
 svg .donut-n{text-anchor:middle;font-size:22px;font-weight:650;fill:#1f2328}
 svg .donut-l{text-anchor:middle;font-size:12px}
 table{border-collapse:collapse;width:100%;margin:6px 0 10px;font-size:14px}
@@ -200,24 +201,24 @@ fn cards(o: &mut String, r: &Report) {
     let t = &r.totals;
     let c = &r.compliance;
     o.push_str("<div class=\"cards\">");
-    card(o, &t.checks.to_string(), "checks", "");
+    card(o, &thousands(t.checks), "checks", "");
     card(
         o,
-        &t.prompts.avoided_by_learning.to_string(),
+        &thousands(t.prompts.avoided_by_learning),
         "prompts avoided by learning",
         "good",
     );
-    card(o, &t.prompts.shown.to_string(), "prompts shown", "");
-    card(o, &t.sessions.to_string(), "sessions", "");
+    card(o, &thousands(t.prompts.shown), "prompts shown", "");
+    card(o, &thousands(t.sessions), "sessions", "");
     card(
         o,
-        &format!("{} ({})", c.gaps, pct(c.gap_ratio)),
-        "executions without a check",
+        &thousands(c.gaps),
+        &format!("executions without a check ({})", pct(c.gap_ratio)),
         if c.gaps > 0 { "bad" } else { "good" },
     );
     card(
         o,
-        &c.critical_denies.count.to_string(),
+        &thousands(c.critical_denies.count),
         "CRITICAL denies",
         if c.critical_denies.count > 0 {
             "bad"
@@ -243,7 +244,7 @@ fn charts(o: &mut String, r: &Report) {
     o.push_str("<h2>At a glance</h2><div class=\"charts\">");
     let _ = write!(
         o,
-        "<figure id=\"chart-decisions\"><figcaption>Decisions over time</figcaption>{}\
+        "<figure id=\"chart-decisions\" class=\"wide\"><figcaption>Decisions over time</figcaption>{}\
          <div class=\"legend\">{}{}{}</div></figure>",
         svg::decisions_over_time(&tl.buckets, tl.bucket_ms),
         swatch(svg::ALLOW, "allowed"),
@@ -252,7 +253,7 @@ fn charts(o: &mut String, r: &Report) {
     );
     let _ = write!(
         o,
-        "<figure id=\"chart-prompts\"><figcaption>Prompts avoided by learning</figcaption>{}\
+        "<figure id=\"chart-prompts\" class=\"wide\"><figcaption>Prompts avoided by learning</figcaption>{}\
          <div class=\"legend\">{}{}</div></figure>",
         svg::prompts_over_time(&tl.buckets, tl.bucket_ms),
         swatch(svg::LEARNED, "avoided by learning (solid)"),
