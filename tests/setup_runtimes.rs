@@ -148,3 +148,70 @@ fn refusals() {
     let (ok, stdout, _) = setup(home.path(), home.path(), &["openclaw"]);
     assert!(ok && stdout.contains("plugin"), "{stdout}");
 }
+
+#[test]
+fn doctor_reports_which_runtimes_are_wired() {
+    let home = tempfile::tempdir().unwrap();
+    let (ok, _, _) = setup(home.path(), home.path(), &["gemini"]);
+    assert!(ok);
+    let out = Command::cargo_bin("aiperture")
+        .unwrap()
+        .arg("doctor")
+        .env("HOME", home.path())
+        .env("AIPERTURE_HOME", home.path().join(".aiperture"))
+        .env("AIPERTURE_DB_PATH", home.path().join("db.sqlite"))
+        .current_dir(home.path())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let line = |rt: &str| {
+        stdout
+            .lines()
+            .find(|l| l.starts_with(&format!("hook {rt} ")))
+            .unwrap_or_default()
+            .to_string()
+    };
+    assert!(
+        line("gemini").contains("installed in") && !line("gemini").contains("not installed"),
+        "{stdout}"
+    );
+    assert!(line("cursor").contains("not installed"), "{stdout}");
+}
+
+#[test]
+fn ready_made_configs_match_what_setup_writes() {
+    let home = tempfile::tempdir().unwrap();
+    let project = tempfile::tempdir().unwrap();
+    let exe = assert_cmd::cargo::cargo_bin("aiperture");
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+    for (rt, file, shipped) in [
+        (
+            "claude-code",
+            ".claude/settings.json",
+            "hooks/claude-code/settings.json",
+        ),
+        ("cursor", ".cursor/hooks.json", "hooks/cursor/hooks.json"),
+        (
+            "gemini",
+            ".gemini/settings.json",
+            "hooks/gemini/settings.json",
+        ),
+        ("codex", ".codex/hooks.json", "hooks/codex/hooks.json"),
+        (
+            "copilot",
+            ".github/hooks/aiperture.json",
+            "hooks/copilot/aiperture.json",
+        ),
+    ] {
+        let (ok, _, _) = setup(home.path(), project.path(), &[rt, "--project"]);
+        assert!(ok);
+        let written = std::fs::read_to_string(project.path().join(file))
+            .unwrap()
+            .replace(&exe.to_string_lossy().to_string(), "aiperture");
+        let shipped = std::fs::read_to_string(repo.join(shipped)).unwrap();
+        assert_eq!(
+            written, shipped,
+            "{rt}: hooks/ is out of date with `aiperture setup`"
+        );
+    }
+}

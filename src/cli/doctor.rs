@@ -27,22 +27,26 @@ struct Item {
     detail: String,
 }
 
-/// The runtimes aiperture knows and whether their hook is installed.
-///
-/// Hook point for the runtime adapters: until `runtimes::setup` reports status, every
-/// runtime answers "unknown" (neither healthy nor broken).
+/// The runtimes aiperture knows and whether their hook is installed (from
+/// `runtimes::setup::status`, which looks in the user's and the current project's settings).
 pub fn runtime_hooks_status() -> Vec<(&'static str, String)> {
-    [
-        "claude-code",
-        "cursor",
-        "gemini",
-        "codex",
-        "copilot",
+    let mut out: Vec<(&'static str, String)> = aiperture::runtimes::setup::status()
+        .into_iter()
+        .filter_map(|s| {
+            let name = aiperture::runtimes::setup::canonical(&s.runtime)?;
+            let state = if s.installed {
+                "installed in"
+            } else {
+                "not installed (aiperture setup) in"
+            };
+            Some((name, format!("{state} {}", s.settings_path.display())))
+        })
+        .collect();
+    out.push((
         "openclaw",
-    ]
-    .into_iter()
-    .map(|r| (r, "unknown".to_string()))
-    .collect()
+        "plugin: see `aiperture setup openclaw`".to_string(),
+    ));
+    out
 }
 
 /// Runs `aiperture doctor`.

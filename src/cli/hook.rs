@@ -19,7 +19,7 @@ pub struct HookArgs {
     /// The runtime: claude-code, cursor, gemini, codex, copilot or openclaw.
     pub runtime: String,
     /// The event, for runtimes whose payload does not name it (Copilot CLI's camelCase
-    /// payloads: preToolUse, permissionRequest, postToolUse).
+    /// payloads: preToolUse or permissionRequest).
     #[arg(long)]
     pub event: Option<String>,
 }

@@ -61,6 +61,28 @@ const DEVELOPER_SHELL: &[&str] = &[
     "flake8 *",
 ];
 
+/// Whether a file name looks like a secret (compiled-in, case-insensitive): presets never
+/// allow reading it, whatever its extension (`src/secrets.py`, `credentials.json`).
+pub fn sensitive(file: &str) -> bool {
+    let f = file.to_ascii_lowercase();
+    [
+        "secret",
+        "credential",
+        "password",
+        "passwd",
+        "token",
+        "private",
+        "id_rsa",
+        "id_ed25519",
+    ]
+    .iter()
+    .any(|w| f.contains(w))
+        || f.starts_with(".env")
+        || [".env", ".pem", ".key", ".p12", ".pfx"]
+            .iter()
+            .any(|e| f.ends_with(e))
+}
+
 /// Whether `name` is a preset.
 pub fn exists(name: &str) -> bool {
     NAMES.contains(&name)
@@ -101,6 +123,9 @@ pub fn allows(
             return None;
         }
         let file = path.rsplit('/').next().unwrap_or("");
+        if sensitive(file) {
+            return None;
+        }
         let ext = file.rsplit_once('.').map(|(_, e)| e).unwrap_or("");
         if READ_NAMES.contains(&file) || (!file.starts_with('.') && READ_EXTS.contains(&ext)) {
             return Some("read".to_string());
@@ -128,6 +153,8 @@ mod tests {
         assert!(a("/p/../etc/x.yaml").is_none());
         assert!(a("/home/u/.aws/credentials.json").is_none());
         assert!(a("/p/.env").is_none());
+        assert!(a("/p/src/secrets.py").is_none());
+        assert!(a("/p/config/Credentials.json").is_none());
         assert!(allows("readonly", "filesystem", "write", "/p/a.py", "/p", "/p").is_none());
         assert!(allows("minimal", "shell", "execute", "ls", "/p", "/p").is_none());
     }

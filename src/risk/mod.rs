@@ -1,9 +1,25 @@
 //! Risk classification of a normalized request, pure (no I/O, no store).
 //!
 //! [`assess`] rates any tool call; shell commands are judged per simple command using
-//! [`crate::shell`]. Tables are compiled into the binary.
+//! [`crate::shell`]. Tables are compiled into the binary. [`pattern_matches`] and
+//! [`path_pattern_matches`] are the one place the learnable pattern syntax is interpreted
+//! (see `docs/risk.md`).
 
-use crate::request::{Risk, RiskTier};
+mod code;
+mod judge;
+pub mod paths;
+mod pattern;
+mod rules_fs;
+mod rules_git;
+mod rules_net;
+mod rules_sys;
+mod shell;
+mod tools;
+
+pub use judge::{score_for, tier_for_score};
+pub use pattern::{matches, path_pattern_matches, pattern_matches, url_pattern_matches};
+
+use crate::request::Risk;
 
 /// What the classifier needs to know about where the call happens.
 #[derive(Debug, Clone, Default)]
@@ -46,23 +62,43 @@ pub struct Assessment {
     pub segments: Vec<SegmentAssessment>,
 }
 
-/// Rates a request. Placeholder until the classifier lands: everything is medium.
-pub fn assess(_tool: &str, _action: &str, scope: &str, _ctx: &Context) -> Assessment {
-    let risk = Risk {
-        tier: RiskTier::Medium,
-        score: 0.3,
-        factors: vec!["unclassified".to_string()],
-    };
-    Assessment {
-        risk: risk.clone(),
-        reason: "not classified".to_string(),
-        explanation: String::new(),
-        segments: vec![SegmentAssessment {
-            command: scope.to_string(),
-            program: String::new(),
-            risk,
-            pattern: None,
-            reason: "not classified".to_string(),
-        }],
+/// Rates a request. Pure, deterministic, bounded in time; never panics.
+///
+/// `tool`/`action`/`scope` follow DESIGN.md §2: `shell/execute/<command>`,
+/// `filesystem/read|write|edit|delete/<path>`, `web/fetch/<url>`, `web/search/<query>`,
+/// `agent/spawn/<desc>`, `<mcp server>/<mcp tool>/<arguments>`; anything else is unknown.
+pub fn assess(tool: &str, action: &str, scope: &str, ctx: &Context) -> Assessment {
+    let t = tool.to_ascii_lowercase();
+    let a = action.to_ascii_lowercase();
+    match t.as_str() {
+        "shell" | "bash" | "terminal" => shell::assess_command(scope, ctx),
+        _ => tools::assess_tool(&t, &a, tool, action, scope, ctx),
     }
 }
+
+/// A one-line description of what the request does (the explainer's base sentence).
+pub fn describe(tool: &str, action: &str, scope: &str) -> String {
+    let short: String = scope.chars().take(200).collect();
+    let short = if short.len() < scope.len() {
+        format!("{short}…")
+    } else {
+        short
+    };
+    match (
+        tool.to_ascii_lowercase().as_str(),
+        action.to_ascii_lowercase().as_str(),
+    ) {
+        ("shell" | "bash" | "terminal", _) => format!("Run shell command: {short}"),
+        ("filesystem", "read") => format!("Read file: {short}"),
+        ("filesystem", "write") => format!("Write to file: {short}"),
+        ("filesystem", "edit") => format!("Edit file: {short}"),
+        ("filesystem", "delete") => format!("Delete: {short}"),
+        ("web", "fetch") => format!("Fetch URL: {short}"),
+        ("web", "search") => format!("Search the web for: {short}"),
+        ("agent", "spawn") => format!("Start a sub-agent: {short}"),
+        _ => format!("Perform {action} using {tool} on: {short}"),
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -6,16 +6,15 @@
 //! Fail closed is therefore a deny. PermissionRequest answers allow/deny when learning decides,
 //! else nothing (Codex shows its prompt). `apply_patch` is judged per file it touches.
 //!
-//! Codex's ask is not a prompt aiperture controls, so no pending ask is recorded (the request
-//! carries no `tool_use_id`) and a later PostToolUse is recorded as an execution only: Codex
-//! runs never teach aiperture approvals.
+//! Codex's ask is not a prompt aiperture controls (Codex's own approval policy may run the call
+//! without asking anyone), so Codex runs never count as approvals: PostToolUse is not handled,
+//! and an ask can be answered from a terminal with `aiperture approve`.
 
 use super::claude_code::{base_request, tool_request};
 use super::mapping::Target;
 use super::payload::{Malformed, malformed, parse_object, req_obj, req_str, sha256_hex};
 use super::reasons::fail_closed;
 use super::{Adapter, Answer, Event, Output, Parsed};
-use crate::engine::ToolOutcome;
 use crate::request::Decision;
 use serde_json::json;
 
@@ -104,11 +103,8 @@ impl Adapter for Codex {
                 };
                 (form, ev)
             }
-            "PostToolUse" => (
-                Form::Quiet,
-                tool_request(rt, event, &obj, false)?
-                    .map(|r| Event::PostTool(r, ToolOutcome::Succeeded)),
-            ),
+            // Not recorded: the engine would take a run after an ask for the human's
+            // approval, but a Codex ask is Codex's own policy, which may run it unasked.
             _ => (Form::Quiet, None),
         };
         Ok(Parsed {
@@ -138,7 +134,9 @@ impl Adapter for Codex {
                     "decision": {"behavior": "deny", "message": r.for_model}}})),
                 Decision::Ask => Output::empty(),
             },
-            (_, Answer::FailClosed(why)) => Output::empty().with_stderr(why.clone()),
+            (_, Answer::FailClosed(why)) => {
+                Output::empty().with_stderr(format!("aiperture: {why}"))
+            }
             _ => Output::empty(),
         }
     }
@@ -181,6 +179,14 @@ mod tests {
             reqs.iter()
                 .all(|r| r.tool_use_id.is_none() && r.content_hash.is_some())
         );
+    }
+
+    #[test]
+    fn runs_never_count_as_approvals() {
+        let payload = json!({"hook_event_name":"PostToolUse","cwd":"/p","session_id":"s",
+            "tool_name":"Bash","tool_use_id":"call_1","tool_input":{"command":"npm test"}});
+        let p = Codex.parse(payload.to_string().as_bytes()).unwrap();
+        assert_eq!(p.event, Event::Other);
     }
 
     #[test]

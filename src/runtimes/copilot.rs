@@ -13,7 +13,6 @@ use super::payload::{
 };
 use super::reasons::fail_closed;
 use super::{Adapter, Answer, Event, Output, Parsed};
-use crate::engine::ToolOutcome;
 use crate::request::{Decision, Request};
 use serde_json::{Map, Value, json};
 
@@ -129,10 +128,6 @@ impl Adapter for Copilot {
             "permissionRequest" | "PermissionRequest" => (
                 Form::PermissionRequest,
                 Event::PermissionRequest(tool_request(event, &obj, pascal)?),
-            ),
-            "postToolUse" | "PostToolUse" => (
-                Form::Quiet,
-                Event::PostTool(tool_request(event, &obj, pascal)?, ToolOutcome::Succeeded),
             ),
             _ => (Form::Quiet, Event::Other),
         };

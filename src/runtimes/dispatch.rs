@@ -9,8 +9,8 @@ use crate::request::{Decision, Request, Verdict};
 
 /// The engine operations a hook needs; implemented by [`Gate`], and by fakes in tests.
 pub trait HookEngine {
-    /// Full pipeline, recorded (and a pending ask for an ask with a `tool_use_id`).
-    fn check(&mut self, req: &Request) -> anyhow::Result<Verdict>;
+    /// Full pipeline, recorded; for an ask, also the pending ask's id.
+    fn check(&mut self, req: &Request) -> anyhow::Result<(Verdict, Option<String>)>;
     /// `Some` only when learning or a rule decides.
     fn learned_decision(&mut self, req: &Request) -> anyhow::Result<Option<Verdict>>;
     /// The tool ran.
@@ -19,11 +19,17 @@ pub trait HookEngine {
     fn end_session(&mut self, runtime: &str, session_id: &str) -> anyhow::Result<u32>;
     /// Figures for the session-start status line.
     fn session_status(&mut self, req: &Request) -> anyhow::Result<SessionStatus>;
+    /// For an ask: how close its pattern is to being learned, as (approvals, needed) and the
+    /// pattern. Best effort: `None` when unknown.
+    fn ask_progress(&mut self, _req: &Request, _v: &Verdict) -> Option<(u32, u32, String)> {
+        None
+    }
 }
 
 impl HookEngine for Gate {
-    fn check(&mut self, req: &Request) -> anyhow::Result<Verdict> {
-        Gate::check(self, req)
+    fn check(&mut self, req: &Request) -> anyhow::Result<(Verdict, Option<String>)> {
+        let out = Gate::check_full(self, req, false)?;
+        Ok((out.verdict, out.pending_id))
     }
     fn learned_decision(&mut self, req: &Request) -> anyhow::Result<Option<Verdict>> {
         Gate::learned_decision(self, req)
@@ -36,6 +42,26 @@ impl HookEngine for Gate {
     }
     fn session_status(&mut self, req: &Request) -> anyhow::Result<SessionStatus> {
         Gate::session_status(self, req)
+    }
+    fn ask_progress(&mut self, req: &Request, v: &Verdict) -> Option<(u32, u32, String)> {
+        // The first segment still asking (a shell command's first unlearned part).
+        let seg = v
+            .segments
+            .iter()
+            .find(|s| s.decision != Some(Decision::Allow))
+            .or(v.segments.first())?;
+        let key = seg.pattern.clone().unwrap_or_else(|| seg.command.clone());
+        let project = self.resolve(req).project;
+        let needed = self.config().min_decisions;
+        let stats = self.patterns(&project).ok()?;
+        let n = stats
+            .iter()
+            .filter(|p| p.tool == req.tool && p.action == req.action && p.key.key == key)
+            .filter(|p| p.revoked_ms.is_none_or(|r| r < p.last_ms))
+            .map(|p| p.human_allow)
+            .max()
+            .unwrap_or(0);
+        Some((n, needed, key))
     }
 }
 
@@ -75,7 +101,13 @@ fn answer<E: HookEngine, O: FnOnce() -> anyhow::Result<E>>(event: Event, open: O
     };
     match event {
         Event::PreTool(req) => match engine.check(&req) {
-            Ok(v) => Answer::Reply(reasons::reply(&req, &v)),
+            Ok((v, pending_id)) if v.decision == Decision::Ask => {
+                let progress = engine.ask_progress(&req, &v);
+                let mut r = reasons::reply_with_progress(&req, &v, progress);
+                r.pending_id = pending_id;
+                Answer::Reply(r)
+            }
+            Ok((v, _)) => Answer::Reply(reasons::reply(&req, &v)),
             Err(e) => Answer::FailClosed(format!("{e:#}")),
         },
         Event::PreToolEach(reqs) => strictest(&mut engine, &reqs),
@@ -108,22 +140,26 @@ fn strictest<E: HookEngine>(engine: &mut E, reqs: &[Request]) -> Answer {
         Decision::Ask => 1,
         Decision::Allow => 0,
     };
-    let mut worst: Option<(&Request, Verdict)> = None;
+    let mut worst: Option<(&Request, Verdict, Option<String>)> = None;
     for req in reqs {
         match engine.check(req) {
-            Ok(v) => {
+            Ok((v, pending_id)) => {
                 if worst
                     .as_ref()
-                    .is_none_or(|(_, w)| rank(v.decision) > rank(w.decision))
+                    .is_none_or(|(_, w, _)| rank(v.decision) > rank(w.decision))
                 {
-                    worst = Some((req, v));
+                    worst = Some((req, v, pending_id));
                 }
             }
             Err(e) => return Answer::FailClosed(format!("{e:#}")),
         }
     }
     match worst {
-        Some((req, v)) => Answer::Reply(reasons::reply(req, &v)),
+        Some((req, v, pending_id)) => {
+            let mut r = reasons::reply(req, &v);
+            r.pending_id = pending_id;
+            Answer::Reply(r)
+        }
         None => Answer::FailClosed("the tool call names no target".into()),
     }
 }
@@ -156,19 +192,20 @@ mod tests {
     }
 
     impl HookEngine for &mut Fake {
-        fn check(&mut self, req: &Request) -> anyhow::Result<Verdict> {
+        fn check(&mut self, req: &Request) -> anyhow::Result<(Verdict, Option<String>)> {
             self.calls.push(format!("check {}", req.scope));
             if self.fail {
                 anyhow::bail!("database is locked");
             }
-            Ok(Verdict {
+            let v = Verdict {
                 decision: self.decision.unwrap_or(Decision::Ask),
                 decided_by: "default".into(),
                 risk: Risk::of_tier(RiskTier::Medium),
                 reason: "not learned yet".into(),
                 explanation: String::new(),
                 segments: vec![],
-            })
+            };
+            Ok((v, Some("p1".into())))
         }
         fn learned_decision(&mut self, _req: &Request) -> anyhow::Result<Option<Verdict>> {
             self.calls.push("learned".into());

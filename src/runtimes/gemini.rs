@@ -2,8 +2,9 @@
 //!
 //! BeforeTool → `{"decision":"allow"|"deny"|"ask"}` on exit 0 (deny carries `reason`, shown to
 //! the model; ask carries `systemMessage`, shown to the human). Gemini's `allow` does not skip
-//! its own policy engine: it only means "not blocked". Fail closed = `ask`. AfterTool records
-//! the execution. Gemini sends no tool call id, so its prompts never teach aiperture.
+//! its own policy engine: it only means "not blocked". Fail closed = `ask`. Gemini sends no
+//! tool call id that would tie a run to an ask, so AfterTool is not handled and its prompts
+//! never teach aiperture.
 
 use super::mapping::{Target, edit_hash, first_str};
 use super::payload::{
@@ -12,7 +13,6 @@ use super::payload::{
 };
 use super::reasons::fail_closed;
 use super::{Adapter, Answer, Event, Output, Parsed};
-use crate::engine::ToolOutcome;
 use crate::request::{Decision, Request};
 use serde_json::{Map, Value, json};
 
@@ -129,10 +129,6 @@ impl Adapter for Gemini {
         let event = req_str(&obj, "hook_event_name")?;
         let (form, ev) = match event {
             "BeforeTool" => (Form::BeforeTool, Event::PreTool(tool_request(event, &obj)?)),
-            "AfterTool" => (
-                Form::Quiet,
-                Event::PostTool(tool_request(event, &obj)?, ToolOutcome::Succeeded),
-            ),
             _ => (Form::Quiet, Event::Other),
         };
         Ok(Parsed { form, event: ev })

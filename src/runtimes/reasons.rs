@@ -3,7 +3,7 @@
 //! a pattern is to running without asking.
 
 use super::Reply;
-use crate::request::{Decision, Request, Verdict};
+use crate::request::{Decision, Request, RiskTier, Verdict};
 
 /// The longest scope shown in a message; longer ones keep their start and end.
 const SHOW_CHARS: usize = 80;
@@ -12,7 +12,11 @@ const SHOW_CHARS: usize = 80;
 pub fn short(scope: &str) -> String {
     let one_line: String = scope
         .chars()
-        .map(|c| if c == '\n' || c == '\r' { ' ' } else { c })
+        .map(|c| match c {
+            '\n' | '\r' | '\t' => " ".to_string(),
+            c if is_deceptive(c) => c.escape_unicode().to_string(),
+            c => c.to_string(),
+        })
         .collect();
     let n = one_line.chars().count();
     if n <= SHOW_CHARS {
@@ -21,6 +25,14 @@ pub fn short(scope: &str) -> String {
     let head: String = one_line.chars().take(SHOW_CHARS / 2 - 1).collect();
     let tail: String = one_line.chars().skip(n - (SHOW_CHARS / 2 - 2)).collect();
     format!("{head}…{tail}")
+}
+
+/// Characters a human must never see raw in a prompt: control characters (ANSI escapes can
+/// erase or rewrite the line shown) and invisible or direction-changing format characters
+/// (a right-to-left override can make `rm -rf ~` read as something else).
+fn is_deceptive(c: char) -> bool {
+    c.is_control()
+        || matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2060}'..='\u{2069}' | '\u{feff}')
 }
 
 /// What the request does, in a few words: "`npm test`", "reading /p/.env", …
@@ -102,7 +114,37 @@ pub fn reply(req: &Request, v: &Verdict) -> Reply {
         for_model,
         for_human,
         tier: v.risk.tier,
+        pending_id: None,
     }
+}
+
+/// The texts for a verdict, with the learning progress of an ask's pattern appended to the
+/// human's text: (approvals, needed, pattern).
+pub fn reply_with_progress(
+    req: &Request,
+    v: &Verdict,
+    progress: Option<(u32, u32, String)>,
+) -> Reply {
+    let mut r = reply(req, v);
+    if v.decision != Decision::Ask || v.risk.tier >= RiskTier::High {
+        return r;
+    }
+    if let Some((n, needed, pattern)) = progress
+        && n < needed
+    {
+        let left = needed - n;
+        let more = if left == 1 { "approval" } else { "approvals" };
+        let then = if req.tool == "shell" {
+            "runs without asking"
+        } else {
+            "is allowed without asking"
+        };
+        r.for_human.push_str(&format!(
+            " Approved {n}/{needed} times — {left} more {more} and `{}` {then}.",
+            short(&pattern)
+        ));
+    }
+    r
 }
 
 /// The learning note after a human approval was recorded: `progress` is (approvals, needed).
@@ -138,7 +180,7 @@ pub fn fail_closed(why: &str, asks: bool) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::request::{Risk, RiskTier};
+    use crate::request::Risk;
 
     fn verdict(d: Decision, reason: &str) -> Verdict {
         Verdict {
@@ -189,6 +231,24 @@ mod tests {
     }
 
     #[test]
+    fn asks_say_how_close_learning_is() {
+        let mut v = verdict(Decision::Ask, "not learned yet");
+        v.risk = Risk::of_tier(RiskTier::Medium);
+        let r = reply_with_progress(&shell("npm test"), &v, Some((7, 10, "npm test".into())));
+        assert!(
+            r.for_human.ends_with(
+                "Approved 7/10 times — 3 more approvals and `npm test` runs without asking."
+            ),
+            "{}",
+            r.for_human
+        );
+        // High risk is never learned: no promise.
+        v.risk = Risk::of_tier(RiskTier::High);
+        let r = reply_with_progress(&shell("npm test"), &v, Some((7, 10, "npm test".into())));
+        assert!(!r.for_human.contains("Approved"));
+    }
+
+    #[test]
     fn progress_is_counted() {
         let n = progress_note(&shell("npm test"), Some((7, 10)));
         assert!(n.contains("approved 7/10 times — 3 more approvals"), "{n}");
@@ -196,6 +256,13 @@ mod tests {
         assert!(n.contains("1 more approval and"), "{n}");
         let n = progress_note(&shell("npm test"), Some((10, 10)));
         assert!(n.contains("now runs without asking"), "{n}");
+    }
+
+    #[test]
+    fn control_and_bidi_characters_are_shown_escaped() {
+        let s = short("echo hi\u{1b}[2K\rrm -rf ~ \u{0} \u{202e}live");
+        assert!(!s.chars().any(is_deceptive), "{s:?}");
+        assert!(s.contains("\\u{1b}[2K") && s.contains("\\u{202e}"), "{s}");
     }
 
     #[test]

@@ -120,17 +120,13 @@ fn entries(runtime: &str, exe: &str) -> Vec<Entry> {
                 "statusMessage": "aiperture: checking"});
             vec![
                 e("PreToolUse", Some("Bash|apply_patch|mcp__.*"), h.clone()),
-                e("PermissionRequest", Some("*"), h.clone()),
-                e("PostToolUse", Some("*"), h),
+                e("PermissionRequest", Some("*"), h),
             ]
         }
         "gemini" => {
             let h = json!({"name": "aiperture", "type": "command", "command": cmd,
                 "timeout": 10000, "description": "aiperture permission gate"});
-            vec![
-                e("BeforeTool", Some(".*"), h.clone()),
-                e("AfterTool", Some(".*"), h),
-            ]
+            vec![e("BeforeTool", Some(".*"), h)]
         }
         "cursor" => {
             let h = json!({"command": cmd, "timeout": 10, "failClosed": true});

@@ -1,1 +1,348 @@
 //! Shell front end: parses a command string into its simple commands (pure, no I/O).
+//!
+//! [`parse`] runs tree-sitter-bash over the text, walks the tree iteratively (no recursion on
+//! input-controlled depth), and returns every simple command that would run: those in lists
+//! and pipelines, inside `$( )`, backticks and process substitution, in function bodies, and,
+//! after [`unwrap`], the commands hidden behind wrappers (`sudo`, `env`, `timeout`, `xargs`,
+//! …), nested shells (`bash -c`, `eval`, `su -c`, `ssh host cmd`, a heredoc or pipe fed to a
+//! shell) and `find -exec`. Arguments are kept as data: nothing in an `echo` text, a commit
+//! message or a quoted heredoc becomes a command. The parser knows no policy.
+
+mod unwrap;
+mod walk;
+mod words;
+
+pub use unwrap::is_shell;
+pub use words::{quote_word, resolve_program};
+
+/// Longest command text we parse; longer input is reported as [`Limit::TooLong`].
+pub const MAX_INPUT_BYTES: usize = 64 * 1024;
+/// Deepest nesting of substitutions, nested shells and wrappers we follow.
+pub const MAX_DEPTH: usize = 12;
+/// Most simple commands we return for one input.
+pub const MAX_COMMANDS: usize = 512;
+
+/// One shell word: its literal value (quotes removed) and whether it depends on expansion.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Word {
+    /// The value after quote removal; expansions are kept as written (`$HOME/x`).
+    pub text: String,
+    /// The word as written in the source.
+    pub raw: String,
+    /// True when the value depends on a parameter, arithmetic or command expansion.
+    pub dynamic: bool,
+    /// True when the word contains a command or process substitution.
+    pub substitution: bool,
+}
+
+impl Word {
+    /// A literal word (no expansion).
+    pub fn literal(text: &str) -> Self {
+        Word {
+            text: text.to_string(),
+            raw: quote_word(text),
+            dynamic: false,
+            substitution: false,
+        }
+    }
+}
+
+/// One redirection of a simple command.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Redirect {
+    /// The operator: `>`, `>>`, `<`, `&>`, `>&`, `<<`, `<<<`, `>|`, `<>`, …
+    pub op: String,
+    /// The file descriptor written before the operator, if any.
+    pub fd: Option<String>,
+    /// The target word (for heredocs: the delimiter).
+    pub target: Word,
+}
+
+impl Redirect {
+    /// True when the redirection writes to its target (`>`, `>>`, `&>`, `>|`, `<>`, …)
+    /// rather than reading or duplicating a descriptor.
+    pub fn writes(&self) -> bool {
+        let op = self.op.as_str();
+        let dup = (op == ">&" || op == "<&" || op == ">&-")
+            && (self.target.text.chars().all(|c| c.is_ascii_digit()) || self.target.text == "-");
+        !dup && op.contains('>')
+    }
+}
+
+/// How a simple command was reached.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    /// Written directly in the command line (a list, pipeline, subshell, function body…).
+    Direct,
+    /// Inside `$( )`, backticks or process substitution.
+    Substitution,
+    /// The text of `bash -c`, `sh -c`, `su -c`, `watch`, `env -S`, `flock -c`.
+    NestedShell,
+    /// The arguments of `eval`.
+    Eval,
+    /// A remote command of `ssh host cmd`.
+    Remote,
+    /// A heredoc, here-string or piped text fed to a shell as its script.
+    ShellStdin,
+    /// The command of `find -exec/-execdir/-ok`.
+    FindExec,
+    /// The command of `xargs`.
+    Xargs,
+}
+
+impl Origin {
+    /// A short name used in factors and explanations.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Origin::Direct => "direct",
+            Origin::Substitution => "substitution",
+            Origin::NestedShell => "nested_shell",
+            Origin::Eval => "eval",
+            Origin::Remote => "remote",
+            Origin::ShellStdin => "shell_stdin",
+            Origin::FindExec => "find_exec",
+            Origin::Xargs => "xargs",
+        }
+    }
+}
+
+/// One simple command after unwrapping.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct SimpleCommand {
+    /// The outermost command's text as written (for display).
+    pub source: String,
+    /// `NAME=value` assignments written before the command (and `env` assignments).
+    pub assignments: Vec<(String, Word)>,
+    /// The arguments, program first, after unwrapping wrappers. Empty for a bare
+    /// assignment or redirection.
+    pub argv: Vec<Word>,
+    /// The wrappers removed, outermost first (`sudo`, `env`, `timeout`, `bash -c`, …).
+    pub wrappers: Vec<String>,
+    /// The redirections, in order.
+    pub redirects: Vec<Redirect>,
+    /// Text fed to standard input by a heredoc, a here-string or a pipe from `echo`/`printf`.
+    pub stdin_text: Option<String>,
+    /// True when standard input comes from an earlier pipeline stage.
+    pub piped_stdin: bool,
+    /// Programs of the previous pipeline stage (resolved names).
+    pub upstream: Vec<String>,
+    /// True when the command runs in the background (`&`).
+    pub background: bool,
+    /// True when the command receives extra arguments at run time (`xargs`, `find -exec {}`).
+    pub implicit_args: bool,
+    /// For `find -exec`: the directories `find` searches (the `{}` targets live under them).
+    pub implicit_roots: Vec<Word>,
+    /// How the command was reached.
+    pub origin: Option<Origin>,
+    /// Nesting depth (0 = top level).
+    pub depth: usize,
+    /// The enclosing function's name, for commands in a function body.
+    pub in_function: Option<String>,
+}
+
+impl SimpleCommand {
+    /// The resolved program name (`rm` for `/bin/rm`, `\rm`, `"rm"`), lower-cased; empty if none.
+    pub fn program(&self) -> String {
+        self.argv
+            .first()
+            .map(|w| resolve_program(&w.text))
+            .unwrap_or_default()
+    }
+
+    /// The arguments after the program.
+    pub fn args(&self) -> &[Word] {
+        self.argv.get(1..).unwrap_or(&[])
+    }
+
+    /// The command normalized for display and pattern matching: privilege wrappers kept as a
+    /// prefix, other wrappers dropped, words re-quoted, redirections appended.
+    pub fn display(&self) -> String {
+        let mut parts: Vec<String> = Vec::new();
+        for w in &self.wrappers {
+            if unwrap::is_privilege_wrapper(w) {
+                parts.push(w.clone());
+            }
+        }
+        for (name, value) in &self.assignments {
+            parts.push(format!("{name}={}", value.raw));
+        }
+        for (i, w) in self.argv.iter().enumerate() {
+            if i == 0 && !w.dynamic {
+                parts.push(quote_word(&resolve_display_program(&w.text)));
+            } else if w.dynamic || (w.raw == w.text && !w.raw.is_empty() && is_bare(&w.raw)) {
+                // As written: keeps `~` and globs meaning what they meant.
+                parts.push(w.raw.clone());
+            } else {
+                parts.push(quote_word(&w.text));
+            }
+        }
+        for r in &self.redirects {
+            if r.op.starts_with("<<") {
+                continue;
+            }
+            let fd = r.fd.clone().unwrap_or_default();
+            let target = if r.target.dynamic {
+                r.target.raw.clone()
+            } else {
+                quote_word(&r.target.text)
+            };
+            parts.push(format!("{fd}{}{target}", r.op));
+        }
+        parts.join(" ")
+    }
+}
+
+/// A word that reads the same unquoted (no quoting, escapes or operators).
+fn is_bare(s: &str) -> bool {
+    !s.chars().any(|c| {
+        c.is_whitespace()
+            || matches!(
+                c,
+                '\'' | '"'
+                    | '\\'
+                    | '$'
+                    | '`'
+                    | ';'
+                    | '&'
+                    | '|'
+                    | '<'
+                    | '>'
+                    | '('
+                    | ')'
+                    | '{'
+                    | '}'
+                    | '#'
+            )
+    })
+}
+
+/// Program names are shown as their basename (`/usr/bin/git` → `git`) in their own case.
+fn resolve_display_program(text: &str) -> String {
+    let t = text.trim_start_matches('\\');
+    t.rsplit('/').next().unwrap_or(t).to_string()
+}
+
+/// Why analysis stopped short of the whole input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Limit {
+    /// The input is longer than [`MAX_INPUT_BYTES`].
+    TooLong,
+    /// Nesting deeper than [`MAX_DEPTH`].
+    TooDeep,
+    /// More than [`MAX_COMMANDS`] simple commands.
+    TooMany,
+}
+
+impl Limit {
+    /// A short name used in factors.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Limit::TooLong => "command_too_long",
+            Limit::TooDeep => "nesting_too_deep",
+            Limit::TooMany => "too_many_commands",
+        }
+    }
+}
+
+/// A function defined in the command line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FunctionDef {
+    /// Its name.
+    pub name: String,
+    /// True when its body calls itself in a pipeline or in the background (a fork bomb).
+    pub self_spawning: bool,
+}
+
+/// The parsed command line.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Parsed {
+    /// Every simple command, in source order of discovery.
+    pub commands: Vec<SimpleCommand>,
+    /// True when the parser found a syntax error (analysis is partial).
+    pub parse_error: bool,
+    /// Set when a limit stopped the analysis.
+    pub limit: Option<Limit>,
+    /// Functions defined in the command line.
+    pub functions: Vec<FunctionDef>,
+}
+
+/// Parses `command` into its simple commands, unwrapping wrappers and nested shells.
+/// Never panics; bounded by [`MAX_INPUT_BYTES`], [`MAX_DEPTH`] and [`MAX_COMMANDS`].
+pub fn parse(command: &str) -> Parsed {
+    let mut out = Parsed::default();
+    if command.len() > MAX_INPUT_BYTES {
+        out.limit = Some(Limit::TooLong);
+        return out;
+    }
+    let mut parser = tree_sitter::Parser::new();
+    if parser
+        .set_language(&tree_sitter_bash::LANGUAGE.into())
+        .is_err()
+    {
+        out.parse_error = true;
+        return out;
+    }
+    let mut queue: Vec<unwrap::Job> = vec![unwrap::Job::Text {
+        text: command.to_string(),
+        depth: 0,
+        origin: Origin::Direct,
+        wrappers: Vec::new(),
+        source: None,
+    }];
+    let mut parses = 0usize;
+    while let Some(job) = queue.pop() {
+        if out.commands.len() >= MAX_COMMANDS {
+            out.limit = Some(Limit::TooMany);
+            break;
+        }
+        match job {
+            unwrap::Job::Text {
+                text,
+                depth,
+                origin,
+                wrappers,
+                source,
+            } => {
+                parses += 1;
+                if depth > MAX_DEPTH || parses > 64 {
+                    out.limit = Some(Limit::TooDeep);
+                    continue;
+                }
+                let walked = walk::walk(&mut parser, &text);
+                out.parse_error |= walked.parse_error;
+                if walked.too_deep {
+                    out.limit = Some(Limit::TooDeep);
+                }
+                out.functions.extend(walked.functions);
+                // Push in reverse so commands come out in source order.
+                for mut cmd in walked.commands.into_iter().rev() {
+                    cmd.depth += depth;
+                    if cmd.origin != Some(Origin::Substitution) {
+                        cmd.origin = Some(origin);
+                    }
+                    let mut w = wrappers.clone();
+                    w.append(&mut cmd.wrappers);
+                    cmd.wrappers = w;
+                    if let Some(src) = &source {
+                        cmd.source = src.clone();
+                    }
+                    queue.push(unwrap::Job::Command(Box::new(cmd)));
+                }
+            }
+            unwrap::Job::Command(cmd) => {
+                if cmd.depth > MAX_DEPTH {
+                    out.limit = Some(Limit::TooDeep);
+                    continue;
+                }
+                for j in unwrap::unwrap(*cmd).into_iter().rev() {
+                    queue.push(j);
+                }
+            }
+            unwrap::Job::Final(cmd) => out.commands.push(*cmd),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,575 @@
+//! Lexical path canonicalization and path classes (project, temp, home, system, secrets,
+//! aiperture's own files and runtime hook settings). No filesystem access.
+
+use super::Context;
+
+/// Where a path points, from the classifier's point of view.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PathClass {
+    /// aiperture's DB/key/config or a runtime's hook settings.
+    Protected,
+    /// `/dev/null`, `/dev/stdout`, `/dev/fd/*` and other harmless pseudo-files.
+    NullDevice,
+    /// `/dev/tcp/*`, `/dev/udp/*`: network sockets.
+    NetSocket,
+    /// Any other `/dev/*` (disks, memory, terminals of others).
+    Device,
+    /// `/` itself.
+    Root,
+    /// The home directory itself, or an ancestor of it or of the project.
+    HomeRoot,
+    /// The project root itself.
+    ProjectRoot,
+    /// Build output inside the project (`target/`, `dist/`, `node_modules/`, …).
+    BuildOutput,
+    /// The project's `.git` directory or anything in it.
+    GitInternal,
+    /// Any other path inside the project.
+    Project,
+    /// `/tmp`, `/var/tmp`, `$TMPDIR`.
+    Temp,
+    /// A shell start-up file (`~/.bashrc`, `~/.zshrc`, `~/.profile`, …).
+    ShellRc,
+    /// A dotfile or dot-directory in the home directory.
+    HomeDot,
+    /// Anything else in the home directory.
+    Home,
+    /// System directories (`/etc`, `/usr`, `/bin`, `/boot`, `/var`, …).
+    System,
+    /// Anywhere else outside the project.
+    Outside,
+}
+
+/// A path resolved against the context.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PathInfo {
+    /// The absolute, lexically canonical path (`..` and `.` resolved); empty when unresolved.
+    pub abs: String,
+    /// Its class.
+    pub class: PathClass,
+    /// True when it names a secret (keys, credentials, `.env`, …).
+    pub secret: bool,
+    /// True when the path could not be resolved (unknown variables).
+    pub unresolved: bool,
+    /// True when the last component holds a glob (`*`, `?`, `[`).
+    pub glob: bool,
+}
+
+/// Expands `~`, `$HOME`, `$TMPDIR`, `$PWD` and makes `path` absolute against `ctx.cwd`;
+/// resolves `.` and `..` lexically. Returns `None` when another variable is involved.
+pub fn canonicalize(path: &str, ctx: &Context) -> Option<String> {
+    let home = ctx.home.trim_end_matches('/');
+    let mut p = path.to_string();
+    for (var, val) in [
+        ("${TMPDIR:-/tmp}", "/tmp"),
+        ("${TMPDIR}", "/tmp"),
+        ("$TMPDIR", "/tmp"),
+        ("${HOME}", home),
+        ("$HOME", home),
+        ("${PWD}", ctx.cwd.as_str()),
+        ("$PWD", ctx.cwd.as_str()),
+    ] {
+        if p.starts_with(var) {
+            p = format!("{val}{}", &p[var.len()..]);
+        }
+    }
+    if p.contains('$') || p.contains('`') {
+        return None;
+    }
+    if p == "~" || p.starts_with("~/") {
+        p = format!("{home}{}", &p[1..]);
+    } else if let Some(rest) = p.strip_prefix('~') {
+        // ~user/…: another user's home.
+        p = format!("/home/{rest}");
+    }
+    let p = p.replace('\\', "/");
+    let joined = if p.starts_with('/') {
+        p
+    } else if p.len() >= 2 && p.as_bytes().get(1) == Some(&b':') {
+        // A Windows drive path: treat as a system location.
+        format!("/{p}")
+    } else {
+        let base = if ctx.cwd.is_empty() {
+            "/"
+        } else {
+            ctx.cwd.as_str()
+        };
+        format!("{}/{p}", base.trim_end_matches('/'))
+    };
+    let mut parts: Vec<&str> = Vec::new();
+    for comp in joined.split('/') {
+        match comp {
+            "" | "." => {}
+            ".." => {
+                parts.pop();
+            }
+            c => parts.push(c),
+        }
+    }
+    Some(format!("/{}", parts.join("/")))
+}
+
+/// True when `path` is `dir` or inside it (both canonical).
+pub fn is_within(path: &str, dir: &str) -> bool {
+    let dir = dir.trim_end_matches('/');
+    if dir.is_empty() {
+        return path.starts_with('/');
+    }
+    path == dir
+        || path
+            .strip_prefix(dir)
+            .map(|r| r.starts_with('/'))
+            .unwrap_or(false)
+}
+
+const BUILD_DIRS: &[&str] = &[
+    "target",
+    "dist",
+    "build",
+    "node_modules",
+    "out",
+    ".next",
+    ".nuxt",
+    "__pycache__",
+    ".pytest_cache",
+    ".mypy_cache",
+    ".ruff_cache",
+    ".tox",
+    "coverage",
+    ".coverage",
+    ".cache",
+    ".turbo",
+    ".parcel-cache",
+    ".gradle",
+    ".svelte-kit",
+    "_build",
+    "htmlcov",
+    ".eggs",
+    "tmp",
+];
+
+const SHELL_RC: &[&str] = &[
+    ".bashrc",
+    ".bash_profile",
+    ".bash_login",
+    ".bash_logout",
+    ".profile",
+    ".zshrc",
+    ".zprofile",
+    ".zshenv",
+    ".zlogin",
+    ".zlogout",
+    ".kshrc",
+    ".cshrc",
+    ".tcshrc",
+    ".config/fish/config.fish",
+    ".config/fish/conf.d",
+    ".inputrc",
+    ".bash_aliases",
+    ".ssh/rc",
+    ".xprofile",
+    ".xinitrc",
+];
+
+const SYSTEM_DIRS: &[&str] = &[
+    "/etc",
+    "/usr",
+    "/bin",
+    "/sbin",
+    "/lib",
+    "/lib32",
+    "/lib64",
+    "/boot",
+    "/sys",
+    "/proc",
+    "/var",
+    "/opt",
+    "/root",
+    "/srv",
+    "/snap",
+    "/System",
+    "/Library",
+    "/Applications",
+    "/private/etc",
+    "/private/var",
+    "/nix",
+    "/c:",
+    "/C:",
+];
+
+/// Classifies a path word (as written) against the context.
+pub fn classify(path: &str, ctx: &Context) -> PathInfo {
+    let glob = path
+        .rsplit('/')
+        .next()
+        .map(|l| l.contains(['*', '?', '[']))
+        .unwrap_or(false);
+    let Some(abs) = canonicalize(path, ctx) else {
+        return PathInfo {
+            abs: String::new(),
+            class: PathClass::Outside,
+            secret: is_secret(path),
+            unresolved: true,
+            glob,
+        };
+    };
+    let class = class_of(&abs, ctx);
+    let secret = is_secret(&abs);
+    PathInfo {
+        abs,
+        class,
+        secret,
+        unresolved: false,
+        glob,
+    }
+}
+
+fn project_root(ctx: &Context) -> &str {
+    if ctx.project.is_empty() {
+        ctx.cwd.as_str()
+    } else {
+        ctx.project.as_str()
+    }
+}
+
+fn class_of(abs: &str, ctx: &Context) -> PathClass {
+    let home = ctx.home.trim_end_matches('/');
+    let project = project_root(ctx).trim_end_matches('/');
+    if is_protected(abs, ctx) {
+        return PathClass::Protected;
+    }
+    if let Some(dev) = abs.strip_prefix("/dev/") {
+        if dev.starts_with("tcp/") || dev.starts_with("udp/") {
+            return PathClass::NetSocket;
+        }
+        if matches!(
+            dev,
+            "null" | "stdout" | "stderr" | "stdin" | "tty" | "zero" | "random" | "urandom"
+        ) || dev.starts_with("fd/")
+            || dev.starts_with("shm/")
+        {
+            return if dev.starts_with("shm/") {
+                PathClass::Temp
+            } else {
+                PathClass::NullDevice
+            };
+        }
+        return PathClass::Device;
+    }
+    if abs == "/dev" {
+        return PathClass::Device;
+    }
+    if abs == "/" {
+        return PathClass::Root;
+    }
+    if !home.is_empty() && (abs == home || is_within(home, abs)) {
+        return PathClass::HomeRoot;
+    }
+    if !project.is_empty() && project != "/" {
+        if is_within(project, abs) && abs != project {
+            // An ancestor of the project.
+            return PathClass::HomeRoot;
+        }
+        if abs == project {
+            return PathClass::ProjectRoot;
+        }
+        if let Some(rel) = abs.strip_prefix(project).and_then(|r| r.strip_prefix('/')) {
+            let first = rel.split('/').next().unwrap_or("");
+            if first == ".git" {
+                return PathClass::GitInternal;
+            }
+            if rel.split('/').any(|c| BUILD_DIRS.contains(&c)) {
+                return PathClass::BuildOutput;
+            }
+            return PathClass::Project;
+        }
+    }
+    for t in [
+        "/tmp",
+        "/var/tmp",
+        "/private/tmp",
+        "/private/var/folders",
+        "/var/folders",
+    ] {
+        if is_within(abs, t) {
+            return PathClass::Temp;
+        }
+    }
+    if !home.is_empty()
+        && let Some(rel) = abs.strip_prefix(home).and_then(|r| r.strip_prefix('/'))
+    {
+        if SHELL_RC
+            .iter()
+            .any(|rc| rel == *rc || rel.starts_with(&format!("{rc}/")))
+        {
+            return PathClass::ShellRc;
+        }
+        if rel.starts_with('.') {
+            return PathClass::HomeDot;
+        }
+        return PathClass::Home;
+    }
+    if abs.starts_with("/home/") || abs.starts_with("/Users/") {
+        // Another user's home: treat like a home directory.
+        let rest = abs.splitn(4, '/').nth(3).unwrap_or("");
+        if rest.is_empty() {
+            return PathClass::HomeRoot;
+        }
+        if SHELL_RC.contains(&rest) {
+            return PathClass::ShellRc;
+        }
+        return if rest.starts_with('.') {
+            PathClass::HomeDot
+        } else {
+            PathClass::Home
+        };
+    }
+    for s in SYSTEM_DIRS {
+        if is_within(abs, s) || abs.to_ascii_lowercase().starts_with("/c:") {
+            return PathClass::System;
+        }
+    }
+    PathClass::Outside
+}
+
+/// True when `abs` is one of aiperture's own files or a runtime's hook settings.
+pub fn is_protected(abs: &str, ctx: &Context) -> bool {
+    for p in &ctx.protected_paths {
+        if p.is_empty() {
+            continue;
+        }
+        if let Some(pp) = canonicalize(p, ctx)
+            && is_within(abs, &pp)
+        {
+            return true;
+        }
+    }
+    let lower = abs.to_ascii_lowercase();
+    let comps: Vec<&str> = lower.split('/').collect();
+    let name = comps.last().copied().unwrap_or("");
+    let parent = if comps.len() >= 2 {
+        comps.get(comps.len() - 2).copied().unwrap_or("")
+    } else {
+        ""
+    };
+    // Claude Code settings and hooks.
+    if parent == ".claude" && name.starts_with("settings") && name.ends_with(".json") {
+        return true;
+    }
+    if comps.windows(2).any(|w| w == [".claude", "hooks"]) {
+        return true;
+    }
+    if parent == ".cursor"
+        && (name == "hooks.json" || name == "cli.json" || name == "permissions.json")
+    {
+        return true;
+    }
+    if parent == ".gemini" && (name == "settings.json" || name == "policies") {
+        return true;
+    }
+    if comps
+        .iter()
+        .any(|c| matches!(*c, ".codex" | ".copilot" | ".openclaw" | ".aiperture"))
+    {
+        return true;
+    }
+    if comps.windows(2).any(|w| {
+        w.get(1) == Some(&"aiperture")
+            && matches!(
+                w.first().copied(),
+                Some(".config" | "share" | "application support")
+            )
+    }) {
+        return true;
+    }
+    if comps.windows(2).any(|w| w == [".github", "hooks"]) {
+        return true;
+    }
+    // The directories that hold these files.
+    matches!(name, ".claude" | ".cursor" | ".gemini") && comps.len() <= 4
+}
+
+/// True when a path names a secret: keys, credentials, tokens, `.env` files, keychains.
+/// Case-insensitive (macOS and Windows file systems are).
+pub fn is_secret(path: &str) -> bool {
+    let lower = path.to_lowercase();
+    let comps: Vec<&str> = lower.split(['/', '\\']).filter(|c| !c.is_empty()).collect();
+    let name = comps.last().copied().unwrap_or("");
+    let dirs = comps.get(..comps.len().saturating_sub(1)).unwrap_or(&[]);
+    if dirs.iter().any(|d| {
+        matches!(
+            *d,
+            ".ssh" | ".aws" | ".gnupg" | ".password-store" | "keychains" | ".azure" | ".1password"
+        )
+    }) {
+        // Public keys and known_hosts are not secrets.
+        return !(name.ends_with(".pub") || name == "known_hosts" || name == "config.pub");
+    }
+    if matches!(
+        name,
+        ".ssh" | ".aws" | ".gnupg" | ".password-store" | "keychains"
+    ) {
+        return true;
+    }
+    if dirs.ends_with(&[".kube"]) && name == "config" {
+        return true;
+    }
+    if dirs.ends_with(&[".docker"]) && name == "config.json" {
+        return true;
+    }
+    if dirs.windows(2).any(|w| w == [".config", "gcloud"]) {
+        return true;
+    }
+    if dirs.ends_with(&["etc"])
+        && matches!(name, "shadow" | "gshadow" | "sudoers" | "master.passwd")
+    {
+        return true;
+    }
+    if name == ".env" || name.ends_with(".env") && !name.starts_with('*') {
+        return name != "example.env" && name != "sample.env";
+    }
+    if let Some(rest) = name.strip_prefix(".env.") {
+        return !matches!(
+            rest,
+            "example"
+                | "sample"
+                | "template"
+                | "dist"
+                | "defaults"
+                | "default"
+                | "schema"
+                | "test.example"
+        );
+    }
+    for ext in [
+        ".key",
+        ".p12",
+        ".pfx",
+        ".jks",
+        ".keystore",
+        ".kdbx",
+        ".ppk",
+        ".tfstate",
+    ] {
+        if name.len() > ext.len() && name.ends_with(ext) {
+            return true;
+        }
+    }
+    // .pem holds certificates as often as keys: secret when the name says key.
+    if name.ends_with(".pem")
+        && (name.contains("key") || name.contains("priv") || name.contains("secret"))
+    {
+        return true;
+    }
+    for prefix in ["id_rsa", "id_dsa", "id_ecdsa", "id_ed25519"] {
+        if name.starts_with(prefix) {
+            return !name.ends_with(".pub");
+        }
+    }
+    matches!(
+        name,
+        ".netrc"
+            | "_netrc"
+            | ".npmrc"
+            | ".pypirc"
+            | ".pgpass"
+            | ".git-credentials"
+            | ".dockercfg"
+            | "credentials"
+            | "credentials.json"
+            | "credentials.yml"
+            | ".htpasswd"
+            | "master.key"
+            | "secrets.yml"
+            | "secrets.yaml"
+            | "secrets.json"
+            | "secrets.toml"
+            | ".vault-token"
+            | "login.keychain"
+            | "login.keychain-db"
+            | ".boto"
+            | ".s3cfg"
+            | "auth.json"
+            | ".authinfo"
+            | ".authinfo.gpg"
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ctx() -> Context {
+        Context {
+            cwd: "/home/u/proj/src".into(),
+            project: "/home/u/proj".into(),
+            home: "/home/u".into(),
+            protected_paths: vec!["/home/u/.local/share/aiperture/aiperture.db".into()],
+        }
+    }
+
+    #[test]
+    fn canonicalizes_lexically() {
+        let c = ctx();
+        assert_eq!(canonicalize("a/../b", &c).unwrap(), "/home/u/proj/src/b");
+        assert_eq!(canonicalize("~/.ssh", &c).unwrap(), "/home/u/.ssh");
+        assert_eq!(canonicalize("$HOME/x", &c).unwrap(), "/home/u/x");
+        assert_eq!(canonicalize("/tmp/../etc", &c).unwrap(), "/etc");
+        assert_eq!(canonicalize("${TMPDIR}/../etc", &c).unwrap(), "/etc");
+        assert_eq!(canonicalize("../../../../..", &c).unwrap(), "/");
+        assert!(canonicalize("$FOO/x", &c).is_none());
+    }
+
+    #[test]
+    fn classes() {
+        let c = ctx();
+        let k = |p: &str| classify(p, &c).class;
+        assert_eq!(k("../target/debug"), PathClass::BuildOutput);
+        assert_eq!(k("main.rs"), PathClass::Project);
+        assert_eq!(k(".."), PathClass::ProjectRoot);
+        assert_eq!(k("../.git/hooks/pre-commit"), PathClass::GitInternal);
+        assert_eq!(k("/"), PathClass::Root);
+        assert_eq!(k("~"), PathClass::HomeRoot);
+        assert_eq!(k("~/.bashrc"), PathClass::ShellRc);
+        assert_eq!(k("~/.vimrc"), PathClass::HomeDot);
+        assert_eq!(k("~/Documents"), PathClass::Home);
+        assert_eq!(k("/etc/passwd"), PathClass::System);
+        assert_eq!(k("/dev/null"), PathClass::NullDevice);
+        assert_eq!(k("/dev/sda"), PathClass::Device);
+        assert_eq!(k("/dev/tcp/evil/80"), PathClass::NetSocket);
+        assert_eq!(k("/tmp/x"), PathClass::Temp);
+        assert_eq!(k("~/.claude/settings.json"), PathClass::Protected);
+        assert_eq!(k("../.claude/settings.local.json"), PathClass::Protected);
+        assert_eq!(
+            k("~/.local/share/aiperture/aiperture.db"),
+            PathClass::Protected
+        );
+        assert_eq!(k("/srv/x"), PathClass::System);
+        assert_eq!(k("/mnt/data"), PathClass::Outside);
+    }
+
+    #[test]
+    fn secrets_case_insensitive() {
+        for s in [
+            ".env",
+            "config/.env.production",
+            "~/.ssh/id_rsa",
+            "/home/u/.AWS/credentials",
+            "server-key.PEM",
+            "~/.netrc",
+            "/etc/shadow",
+            "Library/Keychains/login.keychain-db",
+        ] {
+            assert!(is_secret(s), "{s}");
+        }
+        for s in [
+            ".env.example",
+            "src/env.rs",
+            "id_rsa.pub",
+            "~/.ssh/known_hosts",
+            "README.md",
+        ] {
+            assert!(!is_secret(s), "{s}");
+        }
+    }
+}

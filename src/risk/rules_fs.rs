@@ -1,0 +1,919 @@
+//! File-system rules: deletion (tier follows the target), disk wiping, writes and their
+//! targets, permission and ownership changes.
+
+use super::Context;
+use super::judge::Judge;
+use super::paths::{self, PathClass};
+use crate::request::RiskTier;
+use crate::shell::{SimpleCommand, Word};
+
+/// Splits arguments into short/long flags and operands (honouring `--`).
+fn split_args(args: &[Word]) -> (Vec<String>, Vec<&Word>) {
+    let mut flags = Vec::new();
+    let mut ops = Vec::new();
+    let mut end = false;
+    for w in args {
+        let t = norm_dashes(&w.text);
+        if !end && t == "--" {
+            end = true;
+            continue;
+        }
+        if !end && t.starts_with('-') && t.len() > 1 && !w.dynamic {
+            flags.push(t);
+        } else {
+            ops.push(w);
+        }
+    }
+    (flags, ops)
+}
+
+/// Maps Unicode dashes to `-` so `‐‐force` is read as `--force`.
+pub(super) fn norm_dashes(s: &str) -> String {
+    if s.is_ascii() {
+        return s.to_string();
+    }
+    s.chars()
+        .map(|c| match c {
+            '\u{2010}'..='\u{2015}' | '\u{2212}' | '\u{FE63}' | '\u{FF0D}' => '-',
+            c => c,
+        })
+        .collect()
+}
+
+/// True when a short-flag cluster or long flag in `flags` includes `short` or `long`.
+fn has_flag(flags: &[String], short: char, long: &str) -> bool {
+    flags.iter().any(|f| {
+        if let Some(l) = f.strip_prefix("--") {
+            l.eq_ignore_ascii_case(long) || l.to_ascii_lowercase().starts_with(&format!("{long}="))
+        } else {
+            f.strip_prefix('-')
+                .map(|c| c.contains(short))
+                .unwrap_or(false)
+        }
+    })
+}
+
+/// Rates a path that is written to (redirection target, `cp` destination, `tee` file…).
+pub(super) fn write_target(w: &Word, ctx: &Context, j: &mut Judge) {
+    let t = w.text.as_str();
+    if t.is_empty() {
+        return;
+    }
+    let info = paths::classify(t, ctx);
+    if info.unresolved {
+        j.raise(
+            RiskTier::Medium,
+            "unresolved_write_target",
+            "writes to a path that depends on a variable",
+        );
+        j.no_pattern = true;
+        return;
+    }
+    match info.class {
+        PathClass::Protected => {
+            j.raise(
+                RiskTier::Critical,
+                "self_protection",
+                "changes aiperture's own database, key or config, or a runtime's hook settings",
+            );
+            j.no_pattern = true;
+            return;
+        }
+        PathClass::NullDevice => return,
+        PathClass::NetSocket => {
+            j.raise(
+                RiskTier::Critical,
+                "network_socket",
+                "sends data through /dev/tcp or /dev/udp",
+            );
+            j.sends = true;
+        }
+        PathClass::Device => j.raise(
+            RiskTier::Critical,
+            "device_write",
+            "writes directly to a device under /dev",
+        ),
+        PathClass::Root | PathClass::System => j.raise(
+            RiskTier::Critical,
+            "system_path_write",
+            "writes to a system path",
+        ),
+        PathClass::ShellRc => j.raise(
+            RiskTier::Critical,
+            "shell_rc_write",
+            "writes to a shell start-up file (persistence)",
+        ),
+        PathClass::HomeDot => j.raise(
+            RiskTier::High,
+            "dotfile_write",
+            "writes to a dotfile in the home directory",
+        ),
+        PathClass::HomeRoot | PathClass::Home | PathClass::Outside => j.raise(
+            RiskTier::High,
+            "outside_project_write",
+            "writes outside the project",
+        ),
+        PathClass::GitInternal => j.raise(
+            RiskTier::High,
+            "git_internal_write",
+            "writes inside .git (hooks or config can run code)",
+        ),
+        PathClass::Temp => j.note("temp_write", "writes to a temporary directory"),
+        PathClass::Project | PathClass::ProjectRoot | PathClass::BuildOutput => j.raise(
+            RiskTier::Medium,
+            "project_write",
+            "writes a file in the project",
+        ),
+    }
+    if info.secret {
+        j.raise(
+            RiskTier::High,
+            "secret_write",
+            "writes a secret file (.env, keys, credentials)",
+        );
+        j.no_pattern = true;
+    }
+    if info.class != PathClass::Temp {
+        j.no_pattern |= !matches!(
+            info.class,
+            PathClass::Project | PathClass::ProjectRoot | PathClass::BuildOutput
+        );
+    }
+}
+
+/// Rates a deletion (or destruction of contents) of `w`. `recursive` for whole trees.
+pub(super) fn delete_target(w: &Word, recursive: bool, ctx: &Context, j: &mut Judge) {
+    j.no_pattern = true;
+    let t = norm_dashes(&w.text);
+    let info = paths::classify(&t, ctx);
+    if info.unresolved {
+        if recursive {
+            j.raise(
+                RiskTier::High,
+                "unresolved_delete_target",
+                "recursively deletes a path that depends on a variable",
+            );
+        } else {
+            j.raise(RiskTier::Medium, "delete", "deletes files");
+        }
+        return;
+    }
+    if info.secret {
+        j.raise(
+            RiskTier::High,
+            "secret_delete",
+            "deletes a secret or key file",
+        );
+    }
+    let (tier, factor, reason) = match info.class {
+        PathClass::Protected => (
+            RiskTier::Critical,
+            "self_protection",
+            "deletes aiperture's own files or a runtime's hook settings",
+        ),
+        PathClass::Root => (
+            RiskTier::Critical,
+            "delete_root",
+            "deletes from the file-system root",
+        ),
+        PathClass::HomeRoot => (
+            RiskTier::Critical,
+            "delete_home",
+            "deletes the home directory or a parent of the project",
+        ),
+        PathClass::System | PathClass::Device => {
+            (RiskTier::Critical, "delete_system", "deletes system files")
+        }
+        PathClass::ShellRc | PathClass::HomeDot | PathClass::Home | PathClass::Outside => {
+            if recursive {
+                (
+                    RiskTier::Critical,
+                    "delete_outside_project",
+                    "recursively deletes outside the project",
+                )
+            } else {
+                (
+                    RiskTier::High,
+                    "delete_outside_project",
+                    "deletes files outside the project",
+                )
+            }
+        }
+        PathClass::GitInternal => {
+            let abs = info.abs.trim_end_matches('/');
+            if abs.ends_with("/.git") {
+                (
+                    RiskTier::Critical,
+                    "delete_git_dir",
+                    "deletes the repository's history (.git)",
+                )
+            } else {
+                (
+                    RiskTier::High,
+                    "delete_git_internal",
+                    "deletes files inside .git",
+                )
+            }
+        }
+        PathClass::ProjectRoot => (
+            RiskTier::High,
+            "delete_project",
+            "deletes the project's files",
+        ),
+        PathClass::Project => {
+            if recursive || info.glob {
+                (
+                    RiskTier::High,
+                    "delete_project_files",
+                    "recursively deletes project files",
+                )
+            } else {
+                (RiskTier::Medium, "delete", "deletes a project file")
+            }
+        }
+        PathClass::BuildOutput => {
+            j.exact_pattern = true;
+            (
+                RiskTier::Medium,
+                "delete_build_output",
+                "deletes build output inside the project",
+            )
+        }
+        PathClass::Temp => (RiskTier::Medium, "delete_temp", "deletes temporary files"),
+        PathClass::NullDevice | PathClass::NetSocket => (RiskTier::Low, "delete", ""),
+    };
+    j.raise(tier, factor, reason);
+    if !matches!(info.class, PathClass::BuildOutput) {
+        j.exact_pattern = false;
+    }
+}
+
+/// Rates deleting files selected under `root` (find filters, `find -exec rm {}`): the
+/// project root itself is not deleted, only files in it.
+fn delete_under(root: &Word, recursive: bool, ctx: &Context, j: &mut Judge) {
+    let info = paths::classify(&norm_dashes(&root.text), ctx);
+    if info.class == PathClass::ProjectRoot && !info.glob {
+        j.no_pattern = true;
+        if recursive {
+            j.raise(
+                RiskTier::High,
+                "delete_project_files",
+                "recursively deletes project files",
+            );
+        } else {
+            j.raise(RiskTier::Medium, "delete", "deletes selected project files");
+        }
+    } else {
+        delete_target(root, recursive, ctx, j);
+    }
+}
+
+/// Rates deletion of many targets; the pattern stays exact only if all are build output.
+fn delete_all(targets: &[&Word], recursive: bool, ctx: &Context, j: &mut Judge) {
+    delete_all_with(targets, recursive, false, ctx, j);
+}
+
+fn delete_all_with(targets: &[&Word], recursive: bool, under: bool, ctx: &Context, j: &mut Judge) {
+    let mut all_build = !targets.is_empty();
+    for w in targets {
+        let mut one = Judge::default();
+        if under {
+            delete_under(w, recursive, ctx, &mut one);
+        } else {
+            delete_target(w, recursive, ctx, &mut one);
+        }
+        all_build &= one.exact_pattern;
+        j.absorb(&one);
+    }
+    j.no_pattern = true;
+    j.exact_pattern = all_build;
+}
+
+/// File-system program rules. Returns true when the program is handled here.
+pub(super) fn judge(cmd: &SimpleCommand, prog: &str, ctx: &Context, j: &mut Judge) -> bool {
+    let args = cmd.args();
+    match prog {
+        "rm" | "unlink" | "rmdir" | "del" | "trash" | "trash-put" | "gio" => {
+            if prog == "gio" && args.first().map(|w| w.text.as_str()) != Some("trash") {
+                return false;
+            }
+            let (flags, ops) = split_args(args);
+            if flags.iter().any(|f| f == "--help" || f == "--version") && ops.is_empty() {
+                j.note("help", "prints help");
+                return true;
+            }
+            if ops.is_empty() && !cmd.implicit_args {
+                j.note("no_operand", "");
+                return true;
+            }
+            let recursive = prog == "rm"
+                && (has_flag(&flags, 'r', "recursive") || has_flag(&flags, 'R', "recursive"));
+            if flags.iter().any(|f| f == "--no-preserve-root") {
+                j.raise(
+                    RiskTier::Critical,
+                    "no_preserve_root",
+                    "disables rm's root protection",
+                );
+            }
+            let trash = matches!(prog, "trash" | "trash-put" | "gio");
+            delete_operands(cmd, &ops, recursive, ctx, j);
+            if trash
+                && j.tier > RiskTier::Medium
+                && !j.ordered().iter().any(|f| f.1 == "self_protection")
+            {
+                // Moving to the trash is recoverable.
+                let mut k = Judge::default();
+                k.raise(
+                    RiskTier::Medium,
+                    "trash",
+                    "moves files to the trash (recoverable)",
+                );
+                *j = k;
+                j.no_pattern = true;
+            }
+            true
+        }
+        "shred" | "srm" | "wipe" => {
+            let (_, ops) = split_args(args);
+            delete_operands(cmd, &ops, true, ctx, j);
+            j.raise(
+                RiskTier::High,
+                "shred",
+                "overwrites files so they cannot be recovered",
+            );
+            true
+        }
+        "truncate" => {
+            let mut ops: Vec<&Word> = Vec::new();
+            let mut i = 0;
+            while let Some(w) = args.get(i) {
+                let t = w.text.as_str();
+                if matches!(t, "-s" | "--size" | "-r" | "--reference") {
+                    i += 2;
+                    continue;
+                }
+                if !t.starts_with('-') {
+                    ops.push(w);
+                }
+                i += 1;
+            }
+            delete_operands(cmd, &ops, false, ctx, j);
+            j.raise(RiskTier::Medium, "truncate", "truncates file contents");
+            true
+        }
+        "dd" => {
+            j.raise(RiskTier::Medium, "dd", "copies raw data with dd");
+            for w in args {
+                if let Some(of) = w.text.strip_prefix("of=") {
+                    write_target(
+                        &Word {
+                            text: of.to_string(),
+                            ..w.clone()
+                        },
+                        ctx,
+                        j,
+                    );
+                } else if let Some(inf) = w.text.strip_prefix("if=") {
+                    let info = paths::classify(inf, ctx);
+                    if info.class == PathClass::Device {
+                        j.raise(RiskTier::High, "disk_read", "reads a raw disk device");
+                    }
+                    if info.secret || info.class == PathClass::Protected {
+                        super::shell::read_target(inf, w.dynamic, ctx, j, false);
+                    }
+                }
+            }
+            j.no_pattern = true;
+            true
+        }
+        "diskutil" => {
+            let destructive = args.iter().any(|w| {
+                let l = w.text.to_ascii_lowercase();
+                l.starts_with("erase")
+                    || l.starts_with("partition")
+                    || l == "reformat"
+                    || l.starts_with("zero")
+                    || l.starts_with("secureerase")
+                    || l.starts_with("random")
+                    || l == "deletevolume"
+                    || l == "deletecontainer"
+                    || l == "splitpartition"
+                    || l == "mergepartitions"
+            });
+            if destructive {
+                j.raise(
+                    RiskTier::Critical,
+                    "disk_format",
+                    "erases or repartitions a disk",
+                );
+                j.no_pattern = true;
+            } else if args.iter().any(|w| {
+                matches!(
+                    w.text.to_ascii_lowercase().as_str(),
+                    "mount"
+                        | "unmount"
+                        | "unmountdisk"
+                        | "eject"
+                        | "mountdisk"
+                        | "rename"
+                        | "resizevolume"
+                        | "repairdisk"
+                        | "repairvolume"
+                        | "apfs"
+                )
+            }) {
+                j.raise(RiskTier::Medium, "disk_change", "changes disk state");
+            } else {
+                j.note("disk_list", "reads disk information");
+            }
+            true
+        }
+        p if p.starts_with("mkfs")
+            || matches!(p, "mke2fs" | "mkswap" | "wipefs" | "newfs" | "format") =>
+        {
+            if args.iter().any(|w| {
+                matches!(
+                    w.text.as_str(),
+                    "--help" | "-h" | "--version" | "-V" | "list" | "info"
+                )
+            }) {
+                j.note("help", "prints help or information");
+                return true;
+            }
+            j.raise(
+                RiskTier::Critical,
+                "disk_format",
+                "formats or wipes a disk or partition",
+            );
+            j.no_pattern = true;
+            true
+        }
+        "fdisk" | "sfdisk" | "gdisk" | "sgdisk" | "parted" | "cfdisk" | "blkdiscard" | "hdparm" => {
+            if args
+                .iter()
+                .any(|w| matches!(w.text.as_str(), "-l" | "--list" | "print" | "-h" | "--help"))
+            {
+                j.note("disk_list", "lists partitions");
+                return true;
+            }
+            j.raise(
+                RiskTier::Critical,
+                "disk_partition",
+                "changes disk partitions",
+            );
+            j.no_pattern = true;
+            true
+        }
+        "mv" => {
+            let (flags, ops) = split_args(args);
+            let target_dir = flag_value(args, "-t", "--target-directory");
+            if ops.is_empty() {
+                j.note("no_operand", "");
+                return true;
+            }
+            let (sources, dest): (Vec<&Word>, Option<&Word>) = match target_dir {
+                Some(_) => (ops.clone(), None),
+                None if ops.len() >= 2 => (
+                    ops.get(..ops.len() - 1).unwrap_or(&[]).to_vec(),
+                    ops.last().copied(),
+                ),
+                None => (ops.clone(), None),
+            };
+            let _ = flags;
+            // Moving a file away removes it from where it was.
+            for s in &sources {
+                let info = paths::classify(&s.text, ctx);
+                match info.class {
+                    PathClass::Project | PathClass::BuildOutput | PathClass::Temp => {}
+                    _ => {
+                        let mut k = Judge::default();
+                        delete_target(s, true, ctx, &mut k);
+                        // A move is recoverable; cap at high unless it is self-protection.
+                        let capped = if k.tier == RiskTier::Critical
+                            && info.class != PathClass::Protected
+                            && info.class != PathClass::Root
+                            && info.class != PathClass::System
+                            && info.class != PathClass::ShellRc
+                            && info.class != PathClass::HomeRoot
+                        {
+                            RiskTier::High
+                        } else {
+                            k.tier
+                        };
+                        j.raise(
+                            capped,
+                            "move_source",
+                            "moves files away from outside the project",
+                        );
+                    }
+                }
+                if info.secret {
+                    j.raise(RiskTier::High, "secret_access", "moves a secret file");
+                    j.secret = true;
+                }
+            }
+            if let Some(d) = dest.or(target_dir.as_ref()) {
+                write_target(d, ctx, j);
+            }
+            j.raise(RiskTier::Medium, "move", "moves or renames files");
+            true
+        }
+        "cp" | "install" | "ln" | "rsync" | "ditto" => {
+            if prog == "rsync" && args.iter().any(|w| is_remote_spec(&w.text)) {
+                return false; // handled by network rules
+            }
+            let (flags, ops) = split_args(args);
+            let target_dir = flag_value(args, "-t", "--target-directory");
+            if prog == "rsync"
+                && flags
+                    .iter()
+                    .any(|f| f.starts_with("--delete") || f == "--remove-source-files")
+                && let Some(d) = ops.last()
+            {
+                delete_target(d, true, ctx, j);
+            }
+            if let Some(d) = target_dir.as_ref() {
+                write_target(d, ctx, j);
+            } else if ops.len() >= 2 {
+                if let Some(d) = ops.last() {
+                    write_target(d, ctx, j);
+                }
+            } else if prog == "ln" {
+                // `ln -s target` links into the current directory.
+                j.raise(
+                    RiskTier::Medium,
+                    "project_write",
+                    "creates a link in the project",
+                );
+            }
+            j.raise(RiskTier::Medium, "copy", "copies or links files");
+            true
+        }
+        "tee" => {
+            for w in args.iter().filter(|w| !w.text.starts_with('-')) {
+                write_target(w, ctx, j);
+            }
+            j.note("tee", "copies its input to files");
+            true
+        }
+        "touch" | "mkdir" | "mkfifo" | "mknod" => {
+            let (_, ops) = split_args(args);
+            for w in ops {
+                write_target(w, ctx, j);
+            }
+            j.raise(RiskTier::Medium, "create", "creates files or directories");
+            true
+        }
+        "sed"
+            if args
+                .iter()
+                .any(|w| w.text.starts_with("-i") || w.text.starts_with("--in-place")) =>
+        {
+            let (_, ops) = split_args(args);
+            // The first operand is the script unless -e was given.
+            let has_e = args
+                .iter()
+                .any(|w| w.text == "-e" || w.text == "--expression" || w.text == "-f");
+            for (i, w) in ops.iter().enumerate() {
+                if i == 0 && !has_e {
+                    continue;
+                }
+                write_target(w, ctx, j);
+            }
+            j.raise(RiskTier::Medium, "edit_in_place", "edits files in place");
+            true
+        }
+        "vi" | "vim" | "nvim" | "nano" | "emacs" | "pico" | "ed" | "micro" | "hx" | "kak" => {
+            let (_, ops) = split_args(args);
+            for w in ops {
+                write_target(w, ctx, j);
+            }
+            j.raise(RiskTier::Medium, "editor", "opens files in an editor");
+            true
+        }
+        "chmod" => {
+            chmod(cmd, ctx, j);
+            true
+        }
+        "chown" | "chgrp" => {
+            let (flags, ops) = split_args(args);
+            let recursive = has_flag(&flags, 'R', "recursive");
+            let targets = ops.get(1..).unwrap_or(&[]);
+            j.raise(
+                RiskTier::Medium,
+                "ownership_change",
+                "changes file ownership",
+            );
+            if recursive {
+                j.raise(
+                    RiskTier::High,
+                    "recursive_ownership_change",
+                    "recursively changes ownership",
+                );
+            }
+            for w in targets {
+                let info = paths::classify(&w.text, ctx);
+                if matches!(
+                    info.class,
+                    PathClass::Root | PathClass::System | PathClass::HomeRoot | PathClass::Device
+                ) {
+                    j.raise(
+                        RiskTier::Critical,
+                        "system_permission_change",
+                        "changes ownership of system or home paths",
+                    );
+                } else if !matches!(
+                    info.class,
+                    PathClass::Project | PathClass::BuildOutput | PathClass::Temp
+                ) {
+                    j.raise(
+                        RiskTier::High,
+                        "outside_permission_change",
+                        "changes ownership outside the project",
+                    );
+                }
+            }
+            j.no_pattern = true;
+            true
+        }
+        "chattr" | "chflags" | "setfacl" | "setcap" => {
+            let (_, ops) = split_args(args);
+            if prog == "setcap" {
+                j.raise(
+                    RiskTier::High,
+                    "capability_change",
+                    "grants file capabilities (privilege)",
+                );
+            } else {
+                j.raise(
+                    RiskTier::Medium,
+                    "attribute_change",
+                    "changes file attributes or ACLs",
+                );
+            }
+            for w in ops.iter().skip(1) {
+                let info = paths::classify(&w.text, ctx);
+                if !matches!(
+                    info.class,
+                    PathClass::Project
+                        | PathClass::BuildOutput
+                        | PathClass::Temp
+                        | PathClass::ProjectRoot
+                ) {
+                    j.raise(
+                        RiskTier::High,
+                        "outside_permission_change",
+                        "changes attributes outside the project",
+                    );
+                }
+            }
+            j.no_pattern = true;
+            true
+        }
+        "find" => {
+            let del = args.iter().any(|w| w.text == "-delete");
+            let writes = args
+                .iter()
+                .position(|w| matches!(w.text.as_str(), "-fprint" | "-fprintf" | "-fls"));
+            if let Some(i) = writes
+                && let Some(f) = args.get(i + 1)
+            {
+                write_target(f, ctx, j);
+            }
+            if del {
+                let roots: Vec<&Word> = args
+                    .iter()
+                    .take_while(|w| !(w.text.starts_with('-') || w.text == "(" || w.text == "!"))
+                    .collect();
+                let roots: Vec<&Word> = if roots.is_empty() { vec![&DOT] } else { roots };
+                let filtered = args.iter().any(|w| {
+                    matches!(
+                        w.text.as_str(),
+                        "-name"
+                            | "-iname"
+                            | "-path"
+                            | "-regex"
+                            | "-newer"
+                            | "-mtime"
+                            | "-empty"
+                            | "-size"
+                    )
+                });
+                let mut k = Judge::default();
+                delete_all_with(&roots, !filtered, filtered, ctx, &mut k);
+                if filtered && k.tier < RiskTier::Medium {
+                    k.raise(
+                        RiskTier::Medium,
+                        "find_delete",
+                        "deletes the files find matches",
+                    );
+                }
+                k.raise(
+                    k.tier.max(RiskTier::Medium),
+                    "find_delete",
+                    "deletes the files find matches",
+                );
+                j.absorb(&k);
+                j.no_pattern = true;
+            } else {
+                j.note("read_only", "searches files");
+            }
+            true
+        }
+        _ => false,
+    }
+}
+
+static DOT: std::sync::LazyLock<Word> = std::sync::LazyLock::new(|| Word::literal("."));
+
+fn delete_operands(
+    cmd: &SimpleCommand,
+    ops: &[&Word],
+    recursive: bool,
+    ctx: &Context,
+    j: &mut Judge,
+) {
+    if ops.is_empty() && cmd.implicit_args {
+        if cmd.implicit_roots.is_empty() {
+            if recursive {
+                j.raise(
+                    RiskTier::High,
+                    "delete_from_input",
+                    "recursively deletes paths read from its input",
+                );
+            } else {
+                j.raise(
+                    RiskTier::Medium,
+                    "delete_from_input",
+                    "deletes paths read from its input",
+                );
+            }
+            j.no_pattern = true;
+        } else {
+            let roots: Vec<&Word> = cmd.implicit_roots.iter().collect();
+            let mut k = Judge::default();
+            delete_all_with(&roots, recursive, true, ctx, &mut k);
+            // find narrows the set; a plain file delete under the project stays medium.
+            j.absorb(&k);
+        }
+        return;
+    }
+    let mut real: Vec<&Word> = Vec::new();
+    for w in ops {
+        if w.text.contains("{}") && cmd.implicit_args {
+            let mut k = Judge::default();
+            let roots: Vec<&Word> = cmd.implicit_roots.iter().collect();
+            delete_all_with(&roots, recursive, true, ctx, &mut k);
+            j.absorb(&k);
+            j.no_pattern = true;
+        } else {
+            real.push(w);
+        }
+    }
+    if !real.is_empty() {
+        delete_all(&real, recursive, ctx, j);
+    }
+}
+
+fn flag_value(args: &[Word], short: &str, long: &str) -> Option<Word> {
+    for (i, w) in args.iter().enumerate() {
+        if w.text == short || w.text == long {
+            return args.get(i + 1).cloned();
+        }
+        if let Some(v) = w.text.strip_prefix(&format!("{long}=")) {
+            return Some(Word {
+                text: v.to_string(),
+                ..w.clone()
+            });
+        }
+    }
+    None
+}
+
+/// `host:path` or `user@host:path` (scp/rsync remote spec), not a URL or a Windows drive.
+pub(super) fn is_remote_spec(s: &str) -> bool {
+    if s.contains("://") || s.starts_with('/') || s.starts_with('.') || s.starts_with('-') {
+        return s.starts_with("rsync://");
+    }
+    match s.split_once(':') {
+        Some((host, _)) => host.len() > 1 && !host.contains('/') && !host.contains('='),
+        None => false,
+    }
+}
+
+fn chmod(cmd: &SimpleCommand, ctx: &Context, j: &mut Judge) {
+    let args = cmd.args();
+    let mut recursive = false;
+    let mut mode: Option<String> = None;
+    let mut targets: Vec<&Word> = Vec::new();
+    for w in args {
+        let t = w.text.as_str();
+        if t == "-R"
+            || t == "--recursive"
+            || (t.starts_with('-')
+                && t.len() > 1
+                && t.chars().skip(1).all(|c| "RfvHLPc".contains(c))
+                && t.contains('R'))
+        {
+            recursive = true;
+            continue;
+        }
+        if t.starts_with("--") {
+            continue;
+        }
+        if mode.is_none() {
+            mode = Some(t.to_string());
+            continue;
+        }
+        targets.push(w);
+    }
+    let mode = mode.unwrap_or_default();
+    let world_writable = {
+        let digits: String = mode.chars().filter(|c| c.is_ascii_digit()).collect();
+        let numeric = !digits.is_empty() && digits.len() == mode.len();
+        if numeric {
+            digits
+                .chars()
+                .last()
+                .map(|c| matches!(c, '2' | '3' | '6' | '7'))
+                .unwrap_or(false)
+        } else {
+            mode.split(',').any(|m| {
+                (m.starts_with('o') || m.starts_with('a') || m.starts_with('+'))
+                    && m.contains('+')
+                    && m.contains('w')
+            })
+        }
+    };
+    let setuid = {
+        let digits: String = mode.chars().filter(|c| c.is_ascii_digit()).collect();
+        if !digits.is_empty() && digits.len() == mode.len() && digits.len() == 4 {
+            digits.chars().next().map(|c| c != '0').unwrap_or(false)
+        } else {
+            mode.contains("+s")
+        }
+    };
+    j.raise(
+        RiskTier::Medium,
+        "permission_change",
+        "changes file permissions",
+    );
+    if world_writable {
+        j.raise(
+            if recursive {
+                RiskTier::High
+            } else {
+                RiskTier::Medium
+            },
+            "world_writable",
+            "makes files writable by everyone",
+        );
+    }
+    if setuid {
+        j.raise(RiskTier::High, "setuid", "sets the setuid/setgid bit");
+    }
+    if recursive && world_writable {
+        j.raise(
+            RiskTier::High,
+            "recursive_world_writable",
+            "recursively makes files writable by everyone",
+        );
+    }
+    for w in targets {
+        let info = paths::classify(&w.text, ctx);
+        match info.class {
+            PathClass::Root | PathClass::System | PathClass::HomeRoot | PathClass::Device => {
+                j.raise(
+                    RiskTier::Critical,
+                    "system_permission_change",
+                    "changes permissions of system or home paths",
+                );
+            }
+            PathClass::Protected => j.raise(
+                RiskTier::Critical,
+                "self_protection",
+                "changes permissions of aiperture's files",
+            ),
+            PathClass::Project
+            | PathClass::BuildOutput
+            | PathClass::Temp
+            | PathClass::ProjectRoot => {
+                if recursive && info.class == PathClass::ProjectRoot && world_writable {
+                    j.raise(
+                        RiskTier::High,
+                        "recursive_world_writable",
+                        "recursively makes the project writable by everyone",
+                    );
+                }
+            }
+            _ => j.raise(
+                RiskTier::High,
+                "outside_permission_change",
+                "changes permissions outside the project",
+            ),
+        }
+    }
+    if recursive || world_writable || setuid {
+        j.no_pattern = true;
+    }
+}

@@ -1,0 +1,504 @@
+//! Shell requests: parse, judge every simple command, then the composition of the line.
+
+use super::judge::Judge;
+use super::paths::{self, PathClass};
+use super::{Assessment, Context, SegmentAssessment, describe, pattern, rules_fs, rules_git};
+use super::{code, rules_net, rules_sys};
+use crate::request::RiskTier;
+use crate::shell::{self, Origin, SimpleCommand};
+
+/// Rates a whole command line.
+pub(super) fn assess_command(command: &str, ctx: &Context) -> Assessment {
+    assess_nested(command, ctx, 0)
+}
+
+/// Rates a command line found inside code (`os.system("…")`), `depth` levels down.
+pub(super) fn assess_nested(command: &str, ctx: &Context, depth: usize) -> Assessment {
+    let parsed = shell::parse(command);
+    let mut overall = Judge::default();
+    let mut segments = Vec::new();
+    let mut judges = Vec::new();
+    for cmd in &parsed.commands {
+        let j = judge_segment(cmd, ctx, depth);
+        judges.push(j);
+    }
+    // Composition of the whole line.
+    if parsed.parse_error {
+        overall.raise(
+            RiskTier::High,
+            "parse_error",
+            "the command could not be parsed completely, so it cannot be vetted",
+        );
+    }
+    if let Some(limit) = parsed.limit {
+        overall.raise(
+            RiskTier::High,
+            limit.as_str(),
+            "the command is too long or too deeply nested to be vetted",
+        );
+    }
+    if parsed.functions.iter().any(|f| f.self_spawning) {
+        overall.raise(
+            RiskTier::Critical,
+            "fork_bomb",
+            "a function spawns itself recursively (fork bomb)",
+        );
+    }
+    let any_secret = judges.iter().any(|j| j.secret);
+    let any_send = judges.iter().any(|j| j.sends);
+    if any_secret && any_send {
+        overall.raise(
+            RiskTier::Critical,
+            "exfiltration",
+            "reads a secret and sends data over the network in the same command",
+        );
+    }
+    if parsed.commands.is_empty() && !parsed.parse_error && parsed.limit.is_none() {
+        overall.note("empty_command", "nothing to run");
+    }
+    let composition = overall.clone();
+    for (cmd, j) in parsed.commands.iter().zip(judges.iter()) {
+        overall.absorb(j);
+        let risk = j.risk();
+        let pat = pattern::derive_shell(cmd, j);
+        segments.push(SegmentAssessment {
+            command: cmd.display(),
+            program: cmd.program(),
+            reason: j.reason(default_reason(risk.tier)),
+            risk,
+            pattern: pat,
+        });
+    }
+    let risk = overall.risk();
+    let reason = if composition.tier >= overall.tier && !composition.ordered().is_empty() {
+        composition.reason("")
+    } else {
+        segments
+            .iter()
+            .find(|s| s.risk.tier == risk.tier)
+            .map(|s| format!("{}: {}", s.program_or_text(), s.reason))
+            .unwrap_or_else(|| overall.reason(default_reason(risk.tier)))
+    };
+    let mut explanation = describe("shell", "execute", command);
+    for s in &segments {
+        explanation.push_str(&format!(
+            "\n  [{}] {} — {}",
+            s.risk.tier, s.command, s.reason
+        ));
+    }
+    for (t, f, r) in composition.ordered() {
+        if t > RiskTier::Low {
+            explanation.push_str(&format!("\n  [{t}] whole command ({f}) — {r}"));
+        }
+    }
+    Assessment {
+        risk,
+        reason,
+        explanation,
+        segments,
+    }
+}
+
+impl SegmentAssessment {
+    fn program_or_text(&self) -> String {
+        if self.program.is_empty() {
+            self.command.chars().take(60).collect()
+        } else {
+            self.program.clone()
+        }
+    }
+}
+
+fn default_reason(tier: RiskTier) -> &'static str {
+    match tier {
+        RiskTier::Low => "read-only or harmless command",
+        RiskTier::Medium => "changes state in a recoverable way",
+        RiskTier::High => "hard to undo or security relevant",
+        RiskTier::Critical => "destructive or self-tampering",
+    }
+}
+
+/// Judges one simple command.
+pub(super) fn judge_segment(cmd: &SimpleCommand, ctx: &Context, depth: usize) -> Judge {
+    let mut j = Judge::default();
+    let prog = cmd.program();
+    // Assignments (bare or before the command).
+    for (name, value) in &cmd.assignments {
+        rules_sys::assignment(name, value, &mut j);
+    }
+    // Redirections.
+    for r in &cmd.redirects {
+        if r.op.starts_with("<<") {
+            continue;
+        }
+        if r.writes() {
+            rules_fs::write_target(&r.target, ctx, &mut j);
+        } else if r.op.contains('<') && !r.op.contains('&') {
+            read_target(&r.target.text, r.target.dynamic, ctx, &mut j, false);
+        }
+    }
+    if cmd.argv.is_empty() {
+        if cmd.assignments.is_empty() && cmd.redirects.iter().all(|r| r.op.starts_with("<<")) {
+            j.note("no_command", "");
+        }
+        return j;
+    }
+    if cmd.argv.first().map(|w| w.dynamic).unwrap_or(false) {
+        j.raise(
+            RiskTier::Medium,
+            "dynamic_program",
+            "the program name comes from an expansion, so what runs is unknown",
+        );
+        j.no_pattern = true;
+    }
+    if cmd.wrappers.iter().any(|w| w.ends_with("(download)")) {
+        j.raise(
+            RiskTier::High,
+            "download_to_interpreter",
+            "runs shell code downloaded from the network",
+        );
+        j.no_pattern = true;
+    } else if cmd.wrappers.iter().any(|w| w.ends_with("(dynamic)")) {
+        j.raise(
+            RiskTier::Medium,
+            "dynamic_code",
+            "runs shell code produced by another command at run time",
+        );
+        j.no_pattern = true;
+    }
+    match cmd.origin {
+        Some(Origin::Remote) => {
+            j.raise(
+                RiskTier::Medium,
+                "remote_command",
+                "runs a command on another host",
+            );
+            j.no_pattern = true;
+        }
+        Some(Origin::Eval) => {
+            j.raise(RiskTier::Medium, "eval", "runs text through eval");
+            j.no_pattern = true;
+        }
+        _ => {}
+    }
+    // Program rules.
+    let handled = rules_fs::judge(cmd, &prog, ctx, &mut j)
+        || rules_git::judge(cmd, &prog, ctx, &mut j)
+        || rules_net::judge(cmd, &prog, ctx, &mut j)
+        || code::judge(cmd, &prog, ctx, &mut j, depth)
+        || rules_sys::judge(cmd, &prog, ctx, &mut j);
+    if !handled {
+        if rules_sys::is_read_only(&prog) {
+            j.note("read_only", "read-only command");
+        } else if rules_sys::sql_keyword(&prog) {
+            rules_sys::bare_sql(cmd, &mut j);
+        } else if let Some(verb) = rules_sys::destructive_verb(cmd) {
+            j.raise(
+                RiskTier::High,
+                "destructive_subcommand",
+                &format!("runs a destructive subcommand or option ({verb})"),
+            );
+            j.no_pattern = true;
+        } else {
+            j.raise(
+                RiskTier::Medium,
+                "unknown_program",
+                "runs a program without a specific rule; it may change state",
+            );
+        }
+    }
+    // Generic: any argument naming a secret or a protected file.
+    scan_args(cmd, &prog, ctx, &mut j);
+    // Privilege.
+    if cmd.wrappers.iter().any(|w| {
+        matches!(
+            w.as_str(),
+            "sudo" | "doas" | "pkexec" | "run0" | "su" | "runuser" | "chroot"
+        )
+    }) {
+        let bumped = match j.tier {
+            RiskTier::Low => RiskTier::Medium,
+            RiskTier::Medium => RiskTier::High,
+            t => t,
+        };
+        j.raise(
+            bumped,
+            "privileged",
+            "runs with elevated privileges (sudo/doas/su)",
+        );
+        j.no_pattern = true;
+    }
+    if matches!(cmd.origin, Some(Origin::ShellStdin)) && cmd.depth > 0 {
+        j.note("shell_stdin", "");
+    }
+    j
+}
+
+/// Programs whose rules already judge the secrets they name (keychains, vaults, state).
+fn handled_secret_tools(prog: &str) -> bool {
+    matches!(
+        prog,
+        "security"
+            | "sops"
+            | "terraform"
+            | "tofu"
+            | "terragrunt"
+            | "pass"
+            | "gopass"
+            | "op"
+            | "vault"
+            | "age"
+    )
+}
+
+/// Programs whose arguments are text, not paths.
+fn data_args(prog: &str) -> bool {
+    matches!(
+        prog,
+        "echo"
+            | "printf"
+            | "true"
+            | "false"
+            | ":"
+            | "say"
+            | "notify-send"
+            | "logger"
+            | "expr"
+            | "let"
+            | "test"
+            | "["
+            | "[["
+            | "sleep"
+            | "seq"
+            | "banner"
+            | "figlet"
+            | "cowsay"
+            | "export"
+            | "declare"
+            | "local"
+            | "readonly"
+            | "typeset"
+            | "unset"
+            | "alias"
+            | "set"
+            | "shopt"
+            | "trap"
+            | "read"
+            | "which"
+            | "type"
+            | "whereis"
+            | "command"
+            | "hash"
+            | "man"
+            | "help"
+            | "info"
+            | "tldr"
+            | "apropos"
+            | "whatis"
+    )
+}
+
+/// Programs that only look at metadata of their path arguments.
+fn metadata_only(prog: &str) -> bool {
+    matches!(
+        prog,
+        "ls" | "stat"
+            | "file"
+            | "du"
+            | "realpath"
+            | "readlink"
+            | "dirname"
+            | "basename"
+            | "exa"
+            | "eza"
+            | "lsd"
+            | "tree"
+            | "find"
+            | "fd"
+            | "locate"
+            | "test"
+            | "["
+    )
+}
+
+/// Index of arguments that are patterns/scripts rather than paths (first positional of
+/// grep-like tools, awk, sed, jq) — returned as a set of argv indices to skip.
+fn pattern_positions(cmd: &SimpleCommand, prog: &str) -> Vec<usize> {
+    let mut skip = Vec::new();
+    let first_positional_is_pattern = matches!(
+        prog,
+        "grep"
+            | "egrep"
+            | "fgrep"
+            | "rg"
+            | "ag"
+            | "ack"
+            | "awk"
+            | "gawk"
+            | "mawk"
+            | "sed"
+            | "jq"
+            | "yq"
+            | "git-grep"
+            | "zgrep"
+            | "pcregrep"
+            | "ugrep"
+            | "sd"
+    );
+    let mut explicit = false;
+    let mut i = 1;
+    let argv = &cmd.argv;
+    while let Some(w) = argv.get(i) {
+        let t = w.text.as_str();
+        if matches!(
+            t,
+            "-e" | "-f"
+                | "--regexp"
+                | "--file"
+                | "-m"
+                | "--message"
+                | "-name"
+                | "-iname"
+                | "-path"
+                | "-ipath"
+                | "-regex"
+                | "-iregex"
+                | "-wholename"
+                | "--include"
+                | "--exclude"
+                | "-g"
+                | "--glob"
+                | "--expression"
+        ) || option_is_credential_use(prog, t)
+        {
+            skip.push(i + 1);
+            if matches!(t, "-e" | "--regexp" | "--expression") {
+                explicit = true;
+            }
+            i += 2;
+            continue;
+        }
+        i += 1;
+    }
+    if first_positional_is_pattern
+        && !explicit
+        && let Some((idx, _)) = argv
+            .iter()
+            .enumerate()
+            .skip(1)
+            .find(|(_, w)| !w.text.starts_with('-'))
+    {
+        skip.push(idx);
+    }
+    skip
+}
+
+/// Looks at every literal argument that names a secret or a protected path.
+fn scan_args(cmd: &SimpleCommand, prog: &str, ctx: &Context, j: &mut Judge) {
+    if data_args(prog) || handled_secret_tools(prog) {
+        return;
+    }
+    let skip = pattern_positions(cmd, prog);
+    let meta = metadata_only(prog);
+    for (i, w) in cmd.argv.iter().enumerate().skip(1) {
+        if skip.contains(&i) {
+            continue;
+        }
+        let mut t = w.text.as_str();
+        if let Some((k, v)) = t.split_once('=')
+            && k.starts_with('-')
+        {
+            t = v;
+        } else if t.starts_with('-') {
+            continue;
+        }
+        let t = t.trim_start_matches('@');
+        // host:path → path
+        let t = match t.split_once(':') {
+            Some((h, p)) if !h.contains('/') && !h.is_empty() && !t.contains("://") => p,
+            _ => t,
+        };
+        if t.is_empty() || t.len() > 4096 {
+            continue;
+        }
+        read_target(t, w.dynamic, ctx, j, meta);
+    }
+}
+
+/// Checks a path that is read (or named): secrets and protected files.
+pub(super) fn read_target(path: &str, dynamic: bool, ctx: &Context, j: &mut Judge, meta: bool) {
+    if path.is_empty() {
+        return;
+    }
+    let info = paths::classify(path, ctx);
+    if dynamic && info.unresolved {
+        if paths::is_secret(path) {
+            j.raise(
+                RiskTier::High,
+                "secret_access",
+                "reads a secret (keys, credentials, .env)",
+            );
+            j.secret = true;
+            j.no_pattern = true;
+        }
+        return;
+    }
+    if info.class == PathClass::Protected {
+        j.raise(
+            RiskTier::Critical,
+            "self_protection",
+            "touches aiperture's own database, key or config, or a runtime's hook settings",
+        );
+        j.no_pattern = true;
+        return;
+    }
+    if info.secret {
+        j.no_pattern = true;
+        if meta {
+            j.raise(
+                RiskTier::Medium,
+                "secret_path",
+                "looks at a secret file's metadata",
+            );
+        } else {
+            j.raise(
+                RiskTier::High,
+                "secret_access",
+                "reads a secret (keys, credentials, .env)",
+            );
+            j.secret = true;
+        }
+    }
+    if info.class == PathClass::NetSocket {
+        j.raise(
+            RiskTier::Critical,
+            "network_socket",
+            "opens a raw network connection through /dev/tcp or /dev/udp",
+        );
+        j.sends = true;
+    }
+}
+
+/// Options whose file value is used for authentication, not read out (`ssh -i key`,
+/// `curl --cert c.pem`, `docker --env-file`).
+fn option_is_credential_use(prog: &str, opt: &str) -> bool {
+    match prog {
+        "ssh" | "scp" | "sftp" | "ssh-add" | "ssh-copy-id" | "autossh" | "mosh" => opt == "-i",
+        "curl" | "wget" | "http" | "xh" => matches!(
+            opt,
+            "--cert"
+                | "-E"
+                | "--key"
+                | "--cacert"
+                | "--capath"
+                | "--ca-certificate"
+                | "--certificate"
+                | "--private-key"
+                | "--proxy-cert"
+                | "--proxy-key"
+        ),
+        "docker" | "podman" | "docker-compose" | "nerdctl" => opt == "--env-file",
+        "openssl" => matches!(opt, "-CAfile" | "-cert" | "-CApath"),
+        _ => false,
+    }
+}

@@ -1,0 +1,596 @@
+//! Non-shell tools: file reads and writes, web fetches (URL schemes, IP literals,
+//! metadata addresses, punycode), web search, sub-agents, MCP tools and unknown tools.
+
+use super::judge::Judge;
+use super::paths::{self, PathClass};
+use super::{Assessment, Context, SegmentAssessment, describe, pattern, rules_fs};
+use crate::request::RiskTier;
+use crate::shell::Word;
+
+/// Rates a non-shell request (`tool`/`action` lower-cased; originals for display).
+pub(super) fn assess_tool(
+    tool: &str,
+    action: &str,
+    orig_tool: &str,
+    orig_action: &str,
+    scope: &str,
+    ctx: &Context,
+) -> Assessment {
+    let mut j = Judge::default();
+    let mut pat = None;
+    match (tool, action) {
+        ("filesystem" | "file" | "fs", _) => {
+            filesystem(action, scope, ctx, &mut j);
+            if !j.no_pattern && j.tier <= RiskTier::Medium {
+                pat = pattern::derive_path(scope, ctx);
+            }
+        }
+        ("web", "fetch") | ("http" | "browser", _) => {
+            url(scope, ctx, &mut j);
+            if !j.no_pattern && j.tier <= RiskTier::Medium {
+                pat = pattern::derive_url(scope);
+            }
+        }
+        ("web", "search") => {
+            j.note("web_search", "searches the web");
+            pat = Some("*".to_string());
+        }
+        ("agent", _) => {
+            j.raise(
+                RiskTier::Medium,
+                "sub_agent",
+                "starts a sub-agent with its own tool calls",
+            );
+        }
+        _ => {
+            mcp(tool, orig_action, scope, ctx, &mut j);
+            if !j.no_pattern && j.tier == RiskTier::Low {
+                pat = Some("*".to_string());
+            }
+        }
+    }
+    let risk = j.risk();
+    let reason = j.reason(match risk.tier {
+        RiskTier::Low => "read-only or harmless",
+        RiskTier::Medium => "changes state in a recoverable way",
+        RiskTier::High => "hard to undo or security relevant",
+        RiskTier::Critical => "destructive or self-tampering",
+    });
+    let mut explanation = describe(orig_tool, orig_action, scope);
+    explanation.push_str(&format!("\n  [{}] {}", risk.tier, reason));
+    Assessment {
+        risk: risk.clone(),
+        reason: reason.clone(),
+        explanation,
+        segments: vec![SegmentAssessment {
+            command: scope.to_string(),
+            program: String::new(),
+            risk,
+            pattern: pat,
+            reason,
+        }],
+    }
+}
+
+fn filesystem(action: &str, scope: &str, ctx: &Context, j: &mut Judge) {
+    let path = scope.trim();
+    if path.is_empty() {
+        j.raise(RiskTier::Medium, "empty_path", "no path given");
+        j.no_pattern = true;
+        return;
+    }
+    if path.contains(['*', '?']) {
+        j.note("glob_scope", "the path is a pattern");
+    }
+    let w = Word::literal(path);
+    match action {
+        "read" | "list" | "view" | "search" | "glob" | "grep" | "stat" => {
+            let info = paths::classify(path, ctx);
+            match info.class {
+                PathClass::Protected => {
+                    j.raise(
+                        RiskTier::Critical,
+                        "self_protection",
+                        "reads aiperture's own database, key or config, or a runtime's hook settings",
+                    );
+                    j.no_pattern = true;
+                }
+                PathClass::Device if !path.starts_with("/dev/null") => {
+                    j.raise(RiskTier::High, "device_read", "reads a device");
+                    j.no_pattern = true;
+                }
+                PathClass::Project
+                | PathClass::ProjectRoot
+                | PathClass::BuildOutput
+                | PathClass::GitInternal
+                | PathClass::NullDevice
+                | PathClass::Temp => j.note("project_read", "reads a file in the project"),
+                _ => {
+                    j.raise(
+                        RiskTier::Medium,
+                        "outside_project_read",
+                        "reads outside the project",
+                    );
+                    j.no_pattern = true;
+                }
+            }
+            if info.secret {
+                j.raise(
+                    RiskTier::High,
+                    "secret_access",
+                    "reads a secret (keys, credentials, .env)",
+                );
+                j.no_pattern = true;
+            }
+        }
+        "delete" | "remove" | "rm" => {
+            rules_fs::delete_target(&w, true, ctx, j);
+        }
+        _ => {
+            // write, edit, create, modify, move, …
+            rules_fs::write_target(&w, ctx, j);
+            let info = paths::classify(path, ctx);
+            if info.class == PathClass::Temp {
+                j.raise(
+                    RiskTier::Low,
+                    "temp_write",
+                    "writes to a temporary directory",
+                );
+            }
+            if info.secret {
+                j.no_pattern = true;
+            }
+            if info.class == PathClass::Project && path.contains(['*', '?']) {
+                j.raise(
+                    RiskTier::High,
+                    "broad_write",
+                    "writes to every file matching a pattern",
+                );
+                j.no_pattern = true;
+            }
+        }
+    }
+}
+
+/// Rates a URL: scheme, credentials, host (IP literals in any notation, metadata services,
+/// loopback and private ranges, punycode and non-ASCII hosts).
+fn url(scope: &str, ctx: &Context, j: &mut Judge) {
+    let s = scope.trim();
+    let lower = s.to_ascii_lowercase();
+    let Some((scheme, rest)) = lower.split_once(':') else {
+        j.raise(RiskTier::Medium, "url_unparsed", "not a URL");
+        j.no_pattern = true;
+        return;
+    };
+    match scheme {
+        "http" | "https" => {}
+        "file" => {
+            let path = rest.trim_start_matches("//");
+            let path = if path.starts_with('/') {
+                path.to_string()
+            } else {
+                format!("/{path}")
+            };
+            j.raise(
+                RiskTier::High,
+                "file_url",
+                "reads a local file through a file: URL",
+            );
+            super::shell::read_target(&path, false, ctx, j, false);
+            j.no_pattern = true;
+            return;
+        }
+        "javascript" | "data" | "vbscript" => {
+            j.raise(
+                RiskTier::High,
+                "script_url",
+                "a script or data URL runs or embeds code",
+            );
+            j.no_pattern = true;
+            return;
+        }
+        "ftp" | "ws" | "wss" | "gopher" | "ldap" | "dict" | "sftp" | "smb" | "tftp" => {
+            j.raise(RiskTier::Medium, "unusual_scheme", "uses a non-HTTP scheme");
+            j.no_pattern = true;
+        }
+        _ => {
+            j.raise(
+                RiskTier::Medium,
+                "unusual_scheme",
+                "uses an unusual URL scheme",
+            );
+            j.no_pattern = true;
+            return;
+        }
+    }
+    let after = s
+        .get(scheme.len() + 1..)
+        .unwrap_or("")
+        .trim_start_matches('/');
+    let authority = after.split(['/', '?', '#']).next().unwrap_or("");
+    if authority.contains('@') {
+        j.raise(
+            RiskTier::High,
+            "url_userinfo",
+            "the URL carries credentials or a misleading user part",
+        );
+        j.no_pattern = true;
+    }
+    let hostport = authority.rsplit('@').next().unwrap_or("");
+    let host = if let Some(v6) = hostport.strip_prefix('[') {
+        v6.split(']').next().unwrap_or("").to_string()
+    } else {
+        hostport.split(':').next().unwrap_or("").to_string()
+    };
+    let host_l = host.to_ascii_lowercase().trim_end_matches('.').to_string();
+    if host_l.is_empty() {
+        j.raise(RiskTier::Medium, "url_no_host", "the URL has no host");
+        j.no_pattern = true;
+        return;
+    }
+    if !host.is_ascii() {
+        j.raise(
+            RiskTier::High,
+            "non_ascii_host",
+            "the host name has non-ASCII characters (homoglyph risk)",
+        );
+        j.no_pattern = true;
+    }
+    if host_l.split('.').any(|l| l.starts_with("xn--")) {
+        j.raise(
+            RiskTier::High,
+            "punycode_host",
+            "the host name is punycode (homoglyph risk)",
+        );
+        j.no_pattern = true;
+    }
+    if matches!(
+        host_l.as_str(),
+        "metadata.google.internal" | "metadata" | "instance-data" | "metadata.azure.com"
+    ) {
+        j.raise(
+            RiskTier::Critical,
+            "metadata_service",
+            "reaches a cloud metadata service (credentials)",
+        );
+        j.no_pattern = true;
+        return;
+    }
+    if let Some((ip, canonical)) = parse_ipv4(&host_l) {
+        if !canonical {
+            j.raise(
+                RiskTier::High,
+                "obfuscated_ip",
+                "the host is an IP address in an unusual notation",
+            );
+        }
+        let [a, b, ..] = ip;
+        if a == 169 && b == 254 {
+            j.raise(
+                RiskTier::Critical,
+                "metadata_service",
+                "reaches a link-local or cloud metadata address",
+            );
+        } else if a == 127 || a == 0 {
+            j.raise(
+                RiskTier::Medium,
+                "loopback",
+                "reaches a service on this machine",
+            );
+        } else if a == 10
+            || (a == 172 && (16..=31).contains(&b))
+            || (a == 192 && b == 168)
+            || (a == 100 && (64..=127).contains(&b))
+        {
+            j.raise(
+                RiskTier::Medium,
+                "private_network",
+                "reaches a private-network address",
+            );
+        } else {
+            j.raise(
+                RiskTier::Medium,
+                "ip_literal",
+                "the host is a bare IP address",
+            );
+        }
+        j.no_pattern = true;
+        return;
+    }
+    if host_l.contains(':') {
+        // IPv6
+        if host_l == "::1"
+            || host_l.starts_with("fe80")
+            || host_l.starts_with("fd")
+            || host_l.starts_with("fc")
+            || host_l.contains("::ffff:")
+            || host_l == "fd00:ec2::254"
+        {
+            if host_l.contains("169.254") || host_l.contains("a9fe") || host_l == "fd00:ec2::254" {
+                j.raise(
+                    RiskTier::Critical,
+                    "metadata_service",
+                    "reaches a cloud metadata address",
+                );
+            } else {
+                j.raise(
+                    RiskTier::Medium,
+                    "loopback",
+                    "reaches a local or private address",
+                );
+            }
+        } else {
+            j.raise(
+                RiskTier::Medium,
+                "ip_literal",
+                "the host is a bare IP address",
+            );
+        }
+        j.no_pattern = true;
+        return;
+    }
+    if host_l == "localhost"
+        || host_l.ends_with(".localhost")
+        || host_l.ends_with(".local")
+        || host_l.ends_with(".internal")
+    {
+        j.raise(RiskTier::Medium, "loopback", "reaches a local service");
+        j.no_pattern = true;
+        return;
+    }
+    if scheme == "http" {
+        j.note("plain_http", "unencrypted HTTP");
+    }
+    j.note("web_fetch", "fetches a public URL");
+}
+
+/// Parses IPv4 in dotted, decimal, hex and octal forms (as URL parsers accept them).
+/// Returns the address and whether it was in canonical dotted-decimal form.
+fn parse_ipv4(host: &str) -> Option<([u8; 4], bool)> {
+    let parts: Vec<&str> = host.split('.').collect();
+    if parts.is_empty() || parts.len() > 4 || parts.iter().any(|p| p.is_empty()) {
+        return None;
+    }
+    let mut nums = Vec::new();
+    let mut canonical = parts.len() == 4;
+    for p in &parts {
+        let (digits, radix) = if let Some(h) = p.strip_prefix("0x").or_else(|| p.strip_prefix("0X"))
+        {
+            canonical = false;
+            (h, 16)
+        } else if p.len() > 1 && p.starts_with('0') {
+            canonical = false;
+            (&p[1..], 8)
+        } else {
+            (*p, 10)
+        };
+        let v = if digits.is_empty() {
+            0
+        } else {
+            u64::from_str_radix(digits, radix).ok()?
+        };
+        nums.push(v);
+    }
+    let last_bytes = 4 - (nums.len() - 1);
+    let mut value: u64 = 0;
+    for (i, n) in nums.iter().enumerate() {
+        if i + 1 < nums.len() {
+            if *n > 255 {
+                return None;
+            }
+            value = (value << 8) | n;
+        } else {
+            if *n >= 1u64 << (8 * last_bytes as u32) {
+                return None;
+            }
+            value = (value << (8 * last_bytes as u32)) | n;
+        }
+    }
+    let b = (value as u32).to_be_bytes();
+    Some((b, canonical))
+}
+
+/// Words of an MCP tool name (`delete_file`, `createPullRequest`, `run-query`).
+fn tool_words(name: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut prev_lower = false;
+    for c in name.chars() {
+        if c == '_' || c == '-' || c == '.' || c == ' ' || c == '/' {
+            if !cur.is_empty() {
+                out.push(std::mem::take(&mut cur));
+            }
+            prev_lower = false;
+            continue;
+        }
+        if c.is_uppercase() && prev_lower && !cur.is_empty() {
+            out.push(std::mem::take(&mut cur));
+        }
+        prev_lower = c.is_lowercase() || c.is_ascii_digit();
+        cur.extend(c.to_lowercase());
+    }
+    if !cur.is_empty() {
+        out.push(cur);
+    }
+    out
+}
+
+fn mcp(tool: &str, action: &str, scope: &str, ctx: &Context, j: &mut Judge) {
+    let words = tool_words(action);
+    let any = |list: &[&str]| words.iter().any(|w| list.contains(&w.as_str()));
+    if (tool.contains("aiperture") || words.iter().any(|w| w == "aiperture"))
+        && any(&[
+            "approve",
+            "deny",
+            "grant",
+            "revoke",
+            "config",
+            "bootstrap",
+            "record",
+            "set",
+            "update",
+            "delete",
+        ])
+    {
+        j.raise(
+            RiskTier::Critical,
+            "self_protection",
+            "an agent may not approve, grant or reconfigure aiperture",
+        );
+        j.no_pattern = true;
+        return;
+    }
+    if any(&[
+        "delete",
+        "drop",
+        "destroy",
+        "remove",
+        "purge",
+        "truncate",
+        "wipe",
+        "erase",
+        "kill",
+        "terminate",
+        "reset",
+        "rm",
+        "uninstall",
+        "revoke",
+        "force",
+    ]) {
+        j.raise(
+            RiskTier::High,
+            "mcp_destructive",
+            "the tool deletes or destroys something",
+        );
+        j.no_pattern = true;
+    } else if any(&[
+        "exec", "execute", "run", "eval", "shell", "command", "cmd", "script", "terminal", "bash",
+        "spawn", "invoke",
+    ]) {
+        j.raise(RiskTier::High, "mcp_exec", "the tool runs commands or code");
+        j.no_pattern = true;
+    } else if any(&[
+        "push", "merge", "deploy", "publish", "release", "transfer", "pay", "payment", "send",
+        "email", "mail", "post", "tweet", "message", "approve", "invite", "share", "upload",
+    ]) {
+        j.raise(
+            RiskTier::High,
+            "mcp_publish",
+            "the tool publishes, sends or merges (hard to undo)",
+        );
+        j.no_pattern = true;
+    } else if any(&[
+        "write", "create", "update", "edit", "set", "put", "patch", "add", "insert", "modify",
+        "move", "rename", "commit", "comment", "upsert", "save", "close", "open", "assign",
+        "label", "fork", "navigate", "click", "type", "fill", "press", "select", "upload",
+        "install",
+    ]) {
+        j.raise(RiskTier::Medium, "mcp_write", "the tool changes something");
+    } else if any(&[
+        "read",
+        "list",
+        "get",
+        "search",
+        "find",
+        "query",
+        "describe",
+        "show",
+        "view",
+        "fetch",
+        "status",
+        "info",
+        "lookup",
+        "count",
+        "check",
+        "inspect",
+        "resolve",
+        "diff",
+        "log",
+        "logs",
+        "screenshot",
+        "snapshot",
+        "download",
+        "browse",
+        "tree",
+        "stat",
+        "ls",
+        "cat",
+        "grep",
+        "docs",
+        "help",
+        "retrieve",
+        "explain",
+        "analyze",
+    ]) {
+        j.note("mcp_read", "the tool reads or lists");
+    } else {
+        j.raise(
+            RiskTier::Medium,
+            "unknown_tool",
+            "unknown tool; its effect is not known",
+        );
+    }
+    // Arguments naming secrets or protected files.
+    for tok in scope.split([' ', ',', '"', '\'', '=', '{', '}', '[', ']']) {
+        if (tok.starts_with('/')
+            || tok.starts_with('~')
+            || tok.starts_with("./")
+            || tok.starts_with(".env"))
+            && tok.len() < 4096
+        {
+            let info = paths::classify(tok, ctx);
+            if info.class == PathClass::Protected {
+                j.raise(
+                    RiskTier::Critical,
+                    "self_protection",
+                    "touches aiperture's files or a runtime's hook settings",
+                );
+                j.no_pattern = true;
+            } else if info.secret {
+                j.raise(
+                    RiskTier::High,
+                    "secret_access",
+                    "touches a secret (keys, credentials, .env)",
+                );
+                j.no_pattern = true;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ipv4_forms() {
+        assert_eq!(
+            parse_ipv4("169.254.169.254"),
+            Some(([169, 254, 169, 254], true))
+        );
+        assert_eq!(
+            parse_ipv4("2852039166"),
+            Some(([169, 254, 169, 254], false))
+        );
+        assert_eq!(
+            parse_ipv4("0xa9fea9fe"),
+            Some(([169, 254, 169, 254], false))
+        );
+        assert_eq!(
+            parse_ipv4("0251.0376.0251.0376"),
+            Some(([169, 254, 169, 254], false))
+        );
+        assert_eq!(parse_ipv4("127.1"), Some(([127, 0, 0, 1], false)));
+        assert_eq!(parse_ipv4("example.com"), None);
+        assert_eq!(parse_ipv4("1.2.3.4.5"), None);
+    }
+
+    #[test]
+    fn words_of_tool_names() {
+        assert_eq!(
+            tool_words("createPullRequest"),
+            ["create", "pull", "request"]
+        );
+        assert_eq!(tool_words("delete_file"), ["delete", "file"]);
+    }
+}

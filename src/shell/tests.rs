@@ -1,0 +1,132 @@
+//! Unit tests of the shell front end.
+
+use super::*;
+
+fn progs(cmd: &str) -> Vec<String> {
+    parse(cmd).commands.iter().map(|c| c.program()).collect()
+}
+
+fn displays(cmd: &str) -> Vec<String> {
+    parse(cmd).commands.iter().map(|c| c.display()).collect()
+}
+
+#[test]
+fn lists_and_pipelines_split_into_simple_commands() {
+    assert_eq!(
+        progs("git status && curl x | sh; ls"),
+        ["git", "curl", "sh", "ls"]
+    );
+    let p = parse("curl x | sh");
+    assert!(p.commands[1].piped_stdin);
+    assert_eq!(p.commands[1].upstream, ["curl"]);
+}
+
+#[test]
+fn substitutions_are_found() {
+    assert_eq!(progs("echo $(rm -rf /)"), ["echo", "rm"]);
+    assert_eq!(progs("echo `id`"), ["echo", "id"]);
+    assert_eq!(progs("diff <(ls) <(ls -la)"), ["diff", "ls", "ls"]);
+    assert_eq!(progs("echo \"a $(whoami) b\""), ["echo", "whoami"]);
+    let p = parse("echo $(rm -rf /)");
+    assert_eq!(p.commands[1].origin, Some(Origin::Substitution));
+}
+
+#[test]
+fn data_is_not_executed() {
+    assert_eq!(progs("echo 'rm -rf /'"), ["echo"]);
+    assert_eq!(progs("git commit -m \"fix rm -rf bug\""), ["git"]);
+    assert_eq!(progs("cat <<'EOF'\n$(rm -rf /)\nEOF"), ["cat"]);
+    assert_eq!(progs("cat <<EOF\nrm -rf /\nEOF"), ["cat"]);
+}
+
+#[test]
+fn wrappers_are_unwrapped() {
+    assert_eq!(displays("sudo -u root rm -rf /"), ["sudo rm -rf /"]);
+    assert_eq!(progs("env -i FOO=1 git reset --hard"), ["git"]);
+    assert_eq!(progs("nice -n 19 timeout 5 nohup /bin/rm x"), ["rm"]);
+    assert_eq!(progs("command rm x"), ["rm"]);
+    assert_eq!(progs("command -v rm"), ["command"]);
+    assert_eq!(progs("\\rm x"), ["rm"]);
+    assert_eq!(progs("\"/usr/bin/git\" reset"), ["git"]);
+    assert_eq!(progs("ls | xargs rm -rf"), ["ls", "rm"]);
+    assert!(parse("ls | xargs rm").commands[1].implicit_args);
+    assert_eq!(
+        progs("stdbuf -o0 time -p builtin exec -a x ionice -c 3 setsid ls"),
+        ["ls"]
+    );
+}
+
+#[test]
+fn nested_shells_are_parsed() {
+    assert_eq!(progs("bash -c 'rm -rf /; ls'"), ["rm", "ls"]);
+    assert_eq!(progs("sh -ec \"git reset --hard\""), ["git"]);
+    assert_eq!(progs("bash -lc 'echo $(id)'"), ["echo", "id"]);
+    assert_eq!(progs("eval \"rm -rf /\""), ["rm"]);
+    assert_eq!(progs("su -c 'rm x' root"), ["rm"]);
+    assert_eq!(progs("ssh host rm -rf /tmp/x"), ["rm"]);
+    assert_eq!(progs("bash <<EOF\ngit reset --hard\nEOF"), ["git"]);
+    assert_eq!(progs("sh <<< 'rm -rf /'"), ["rm"]);
+    assert_eq!(progs("echo 'rm -rf /' | bash"), ["echo", "rm"]);
+    assert_eq!(progs("cat <<EOF | sh\nrm -rf /\nEOF"), ["cat", "rm"]);
+    assert_eq!(progs("watch -n 1 'ls; rm x'"), ["ls", "rm"]);
+    assert_eq!(progs("env -S 'rm -rf x'"), ["rm"]);
+    assert_eq!(progs("FOO=1 bash -c \"rm -rf /\""), ["rm"]);
+}
+
+#[test]
+fn find_exec_spawns_a_command() {
+    let p = parse("find . -name '*.o' -exec rm -f {} \\;");
+    assert_eq!(
+        p.commands.iter().map(|c| c.program()).collect::<Vec<_>>(),
+        ["find", "rm"]
+    );
+    let rm = &p.commands[1];
+    assert!(rm.implicit_args);
+    assert_eq!(rm.implicit_roots[0].text, ".");
+}
+
+#[test]
+fn redirects_and_heredocs_are_recorded() {
+    let p = parse("echo hi > /dev/null 2>&1");
+    let r = &p.commands[0].redirects;
+    assert_eq!(r.len(), 2);
+    assert!(r[0].writes());
+    assert!(!r[1].writes());
+    let p = parse("tee -a /tmp/x <<-M\n\ty\n\tM");
+    assert_eq!(
+        p.commands[0].stdin_text.as_deref().map(str::trim),
+        Some("y")
+    );
+    let p = parse("{ a; b; } > out");
+    assert!(
+        p.commands
+            .iter()
+            .any(|c| c.argv.is_empty() && c.redirects.len() == 1)
+    );
+}
+
+#[test]
+fn fork_bomb_is_detected() {
+    let p = parse(":(){ :|:& };:");
+    assert!(p.functions.iter().any(|f| f.self_spawning));
+    let p = parse("f() { echo hi; }; f");
+    assert!(!p.functions.iter().any(|f| f.self_spawning));
+}
+
+#[test]
+fn hostile_input_is_bounded() {
+    let deep = "$(".repeat(10_000) + &")".repeat(10_000);
+    let p = parse(&deep);
+    assert!(p.parse_error || p.limit.is_some());
+    let long = "echo ".to_string() + &"x".repeat(100_000);
+    assert_eq!(parse(&long).limit, Some(Limit::TooLong));
+    let nested = "eval ".repeat(30) + "ls";
+    assert!(parse(&nested).limit.is_some());
+    assert!(parse("echo \"unterminated").parse_error);
+}
+
+#[test]
+fn display_requotes() {
+    assert_eq!(displays("git commit -m \"a b\""), ["git commit -m 'a b'"]);
+    assert_eq!(displays("ls \"$HOME\""), ["ls \"$HOME\""]);
+}

@@ -1,0 +1,640 @@
+//! Unwrapping: wrappers (`sudo`, `env`, `timeout`, `xargs`, …), nested shells (`bash -c`,
+//! `eval`, `su -c`, `ssh host cmd`, shells fed a heredoc or a pipe) and `find -exec`.
+
+use super::words::resolve_program;
+use super::{Origin, SimpleCommand, Word};
+
+/// Work item of the parse loop.
+pub(super) enum Job {
+    /// Shell text to parse.
+    Text {
+        text: String,
+        depth: usize,
+        origin: Origin,
+        wrappers: Vec<String>,
+        source: Option<String>,
+    },
+    /// A command still to unwrap.
+    Command(Box<SimpleCommand>),
+    /// A command fully unwrapped.
+    Final(Box<SimpleCommand>),
+}
+
+/// Wrappers that change the privilege a command runs with; kept in its display.
+pub(super) fn is_privilege_wrapper(w: &str) -> bool {
+    matches!(
+        w,
+        "sudo" | "doas" | "pkexec" | "run0" | "su" | "runuser" | "chroot"
+    )
+}
+
+/// Shells whose `-c` text or standard input we parse.
+pub fn is_shell(p: &str) -> bool {
+    matches!(
+        p,
+        "sh" | "bash"
+            | "zsh"
+            | "dash"
+            | "ksh"
+            | "mksh"
+            | "ash"
+            | "fish"
+            | "csh"
+            | "tcsh"
+            | "yash"
+            | "busybox-sh"
+    )
+}
+
+/// The program a raw command will run, looking through plain wrappers (for pipe analysis).
+pub(super) fn effective_program(cmd: &SimpleCommand) -> String {
+    let mut c = cmd.clone();
+    c.stdin_text = None;
+    for _ in 0..8 {
+        match step(&c) {
+            Step::Unwrapped(next) => c = *next,
+            _ => break,
+        }
+    }
+    c.program()
+}
+
+enum Step {
+    /// Not a wrapper.
+    Done,
+    /// One wrapper removed.
+    Unwrapped(Box<SimpleCommand>),
+    /// The command runs shell text.
+    Nested(String, Origin, String),
+    /// The command runs another argv as well (find -exec): (the rest, the spawned command).
+    Spawn(Box<SimpleCommand>, Box<SimpleCommand>),
+}
+
+/// Unwraps `cmd` fully, returning final commands and further work.
+pub(super) fn unwrap(cmd: SimpleCommand) -> Vec<Job> {
+    let mut cur = cmd;
+    for _ in 0..32 {
+        match step(&cur) {
+            Step::Done => return vec![Job::Final(Box::new(cur))],
+            Step::Unwrapped(next) => cur = *next,
+            Step::Nested(text, origin, wrapper) => {
+                let mut wrappers = cur.wrappers.clone();
+                wrappers.push(wrapper);
+                let mut jobs = Vec::new();
+                // Redirections of the wrapper still apply; keep them on a bare command.
+                if cur.redirects.iter().any(|r| !r.op.starts_with("<<")) {
+                    let mut bare = cur.clone();
+                    bare.argv.clear();
+                    bare.redirects.retain(|r| !r.op.starts_with("<<"));
+                    jobs.push(Job::Final(Box::new(bare)));
+                }
+                jobs.push(Job::Text {
+                    text,
+                    depth: cur.depth + 1,
+                    origin,
+                    wrappers,
+                    source: Some(cur.source.clone()),
+                });
+                return jobs;
+            }
+            Step::Spawn(rest, spawned) => {
+                let mut s = *spawned;
+                s.depth = cur.depth + 1;
+                return vec![Job::Command(rest), Job::Command(Box::new(s))];
+            }
+        }
+    }
+    vec![Job::Final(Box::new(cur))]
+}
+
+fn lit(w: &Word) -> &str {
+    w.text.as_str()
+}
+
+/// Drops the first `n` words and records `wrapper`.
+fn drop_words(cmd: &SimpleCommand, n: usize, wrapper: &str) -> Box<SimpleCommand> {
+    let mut c = cmd.clone();
+    c.argv = cmd.argv.get(n..).map(|s| s.to_vec()).unwrap_or_default();
+    c.wrappers.push(wrapper.to_string());
+    Box::new(c)
+}
+
+/// Skips options of a wrapper: returns the index of the first operand.
+/// `with_value` lists options that take a separate value.
+fn skip_opts(argv: &[Word], start: usize, with_value: &[&str], stop_at_plus: bool) -> usize {
+    let mut i = start;
+    while let Some(w) = argv.get(i) {
+        let t = lit(w);
+        if t == "--" {
+            return i + 1;
+        }
+        if !t.starts_with('-') || t == "-" || (stop_at_plus && t.starts_with('+')) {
+            return i;
+        }
+        if with_value.contains(&t) {
+            i += 2;
+            continue;
+        }
+        i += 1;
+    }
+    i
+}
+
+fn step(cmd: &SimpleCommand) -> Step {
+    let Some(first) = cmd.argv.first() else {
+        return Step::Done;
+    };
+    if first.dynamic {
+        // `$(echo rm) -rf /`: a program name computed from plain data is known.
+        if first.substitution
+            && let Some(text) = fold_substitution(first)
+        {
+            let mut line = text;
+            for w in cmd.argv.iter().skip(1) {
+                line.push(' ');
+                line.push_str(&w.raw);
+            }
+            return Step::Nested(line, Origin::Eval, "$(…)".into());
+        }
+        return Step::Done;
+    }
+    let prog = resolve_program(lit(first));
+    let argv = &cmd.argv;
+    match prog.as_str() {
+        "sudo" | "doas" | "pkexec" | "run0" => {
+            let i = skip_opts(
+                argv,
+                1,
+                &[
+                    "-u",
+                    "-g",
+                    "-C",
+                    "-D",
+                    "-h",
+                    "-p",
+                    "-r",
+                    "-t",
+                    "-U",
+                    "-T",
+                    "--user",
+                    "--group",
+                    "--chdir",
+                    "--prompt",
+                    "--host",
+                    "--role",
+                    "--type",
+                    "--close-from",
+                    "--other-user",
+                    "--command-timeout",
+                ],
+                false,
+            );
+            if i >= argv.len() {
+                return Step::Done;
+            }
+            Step::Unwrapped(drop_words(cmd, i, &prog))
+        }
+        "env" => {
+            let mut i = 1;
+            let mut c = cmd.clone();
+            while let Some(w) = argv.get(i) {
+                let t = lit(w);
+                if t == "--" {
+                    i += 1;
+                    break;
+                }
+                if t == "-S" || t == "--split-string" {
+                    let rest: Vec<String> = argv
+                        .get(i + 1..)
+                        .unwrap_or(&[])
+                        .iter()
+                        .map(|w| w.text.clone())
+                        .collect();
+                    return Step::Nested(rest.join(" "), Origin::NestedShell, "env -S".into());
+                }
+                if let Some(s) = t
+                    .strip_prefix("--split-string=")
+                    .or_else(|| t.strip_prefix("-S"))
+                {
+                    let mut text = s.to_string();
+                    for w in argv.get(i + 1..).unwrap_or(&[]) {
+                        text.push(' ');
+                        text.push_str(&w.text);
+                    }
+                    return Step::Nested(text, Origin::NestedShell, "env -S".into());
+                }
+                if matches!(t, "-u" | "--unset" | "-C" | "--chdir") {
+                    i += 2;
+                    continue;
+                }
+                if t.starts_with('-') {
+                    i += 1;
+                    continue;
+                }
+                if let Some((name, value)) = t.split_once('=')
+                    && !name.is_empty()
+                    && name
+                        .chars()
+                        .all(|ch| ch.is_ascii_alphanumeric() || ch == '_')
+                {
+                    c.assignments.push((
+                        name.to_string(),
+                        Word {
+                            text: value.to_string(),
+                            raw: value.to_string(),
+                            dynamic: w.dynamic,
+                            substitution: w.substitution,
+                        },
+                    ));
+                    i += 1;
+                    continue;
+                }
+                break;
+            }
+            if i >= argv.len() {
+                return Step::Done;
+            }
+            c.argv = argv.get(i..).map(|s| s.to_vec()).unwrap_or_default();
+            c.wrappers.push("env".into());
+            Step::Unwrapped(Box::new(c))
+        }
+        "command" => {
+            if argv
+                .get(1)
+                .map(|w| matches!(lit(w), "-v" | "-V"))
+                .unwrap_or(true)
+            {
+                return Step::Done;
+            }
+            let i = skip_opts(argv, 1, &[], false);
+            Step::Unwrapped(drop_words(cmd, i, "command"))
+        }
+        "builtin" | "nohup" | "unbuffer" | "noglob" | "busybox" => {
+            if argv.len() < 2 {
+                return Step::Done;
+            }
+            let i = if prog == "busybox" {
+                1
+            } else {
+                skip_opts(argv, 1, &[], false)
+            };
+            if i >= argv.len() {
+                return Step::Done;
+            }
+            Step::Unwrapped(drop_words(cmd, i, &prog))
+        }
+        "exec" => {
+            let i = skip_opts(argv, 1, &["-a"], false);
+            if i >= argv.len() {
+                return Step::Done;
+            }
+            Step::Unwrapped(drop_words(cmd, i, "exec"))
+        }
+        "time" => {
+            let i = skip_opts(argv, 1, &["-o", "-f", "--output", "--format"], false);
+            if i >= argv.len() {
+                return Step::Done;
+            }
+            Step::Unwrapped(drop_words(cmd, i, "time"))
+        }
+        "nice" | "ionice" | "setsid" | "stdbuf" | "caffeinate" | "chrt" | "taskset" => {
+            let with_value: &[&str] = match prog.as_str() {
+                "nice" => &["-n", "--adjustment"],
+                "ionice" => &["-c", "-n", "-t", "--class", "--classdata"],
+                "stdbuf" => &["-i", "-o", "-e"],
+                "caffeinate" => &["-t", "-w"],
+                _ => &[],
+            };
+            let mut i = skip_opts(argv, 1, with_value, false);
+            if matches!(prog.as_str(), "chrt" | "taskset") {
+                i += 1; // priority / CPU mask
+            }
+            if i >= argv.len() {
+                return Step::Done;
+            }
+            Step::Unwrapped(drop_words(cmd, i, &prog))
+        }
+        "timeout" | "gtimeout" => {
+            let i = skip_opts(argv, 1, &["-s", "-k", "--signal", "--kill-after"], false) + 1;
+            if i >= argv.len() {
+                return Step::Done;
+            }
+            Step::Unwrapped(drop_words(cmd, i, "timeout"))
+        }
+        "chroot" => {
+            let i = skip_opts(argv, 1, &["--userspec", "--groups"], false) + 1;
+            if i >= argv.len() {
+                return Step::Done;
+            }
+            Step::Unwrapped(drop_words(cmd, i, "chroot"))
+        }
+        "flock" => {
+            let i = skip_opts(
+                argv,
+                1,
+                &["-w", "-E", "--timeout", "--conflict-exit-code"],
+                false,
+            );
+            // file, then either -c TEXT or a command
+            let j = i + 1;
+            match argv.get(j).map(lit) {
+                Some("-c") | Some("--command") => match argv.get(j + 1) {
+                    Some(t) => Step::Nested(t.text.clone(), Origin::NestedShell, "flock".into()),
+                    None => Step::Done,
+                },
+                Some(_) => Step::Unwrapped(drop_words(cmd, j, "flock")),
+                None => Step::Done,
+            }
+        }
+        "watch" => {
+            let i = skip_opts(
+                argv,
+                1,
+                &["-n", "--interval", "-q", "--equexit", "--differences"],
+                false,
+            );
+            if i >= argv.len() {
+                return Step::Done;
+            }
+            let text: Vec<String> = argv
+                .get(i..)
+                .unwrap_or(&[])
+                .iter()
+                .map(|w| w.text.clone())
+                .collect();
+            Step::Nested(text.join(" "), Origin::NestedShell, "watch".into())
+        }
+        "xargs" => {
+            let i = skip_opts(
+                argv,
+                1,
+                &[
+                    "-I",
+                    "-n",
+                    "-L",
+                    "-P",
+                    "-d",
+                    "-E",
+                    "-s",
+                    "-a",
+                    "--max-args",
+                    "--max-procs",
+                    "--delimiter",
+                    "--arg-file",
+                    "--replace",
+                    "--max-lines",
+                    "-e",
+                ],
+                false,
+            );
+            let mut c = cmd.clone();
+            c.argv = argv.get(i..).map(|s| s.to_vec()).unwrap_or_default();
+            if c.argv.is_empty() {
+                c.argv = vec![Word::literal("echo")];
+            }
+            c.wrappers.push("xargs".into());
+            c.implicit_args = true;
+            c.origin = Some(Origin::Xargs);
+            Step::Unwrapped(Box::new(c))
+        }
+        "eval" => {
+            if argv.len() < 2 {
+                return Step::Done;
+            }
+            let mut dynamic = false;
+            let text: Vec<String> = argv
+                .get(1..)
+                .unwrap_or(&[])
+                .iter()
+                .map(|w| code_text(w, &mut dynamic))
+                .collect();
+            let name = if !dynamic {
+                "eval".to_string()
+            } else if argv.iter().any(|w| downloads(&w.raw)) {
+                "eval (download)".to_string()
+            } else {
+                "eval (dynamic)".to_string()
+            };
+            Step::Nested(text.join(" "), Origin::Eval, name)
+        }
+        "su" | "runuser" => {
+            let mut i = 1;
+            while let Some(w) = argv.get(i) {
+                let t = lit(w);
+                if t == "-c" || t == "--command" {
+                    return match argv.get(i + 1) {
+                        Some(c) => Step::Nested(c.text.clone(), Origin::NestedShell, prog.clone()),
+                        None => Step::Done,
+                    };
+                }
+                if let Some(c) = t.strip_prefix("--command=") {
+                    return Step::Nested(c.to_string(), Origin::NestedShell, prog.clone());
+                }
+                i += 1;
+            }
+            Step::Done
+        }
+        "ssh" => {
+            let i = skip_opts(
+                argv,
+                1,
+                &[
+                    "-b", "-c", "-D", "-E", "-e", "-F", "-I", "-i", "-J", "-L", "-l", "-m", "-O",
+                    "-o", "-p", "-Q", "-R", "-S", "-W", "-w", "-B",
+                ],
+                false,
+            );
+            // argv[i] is the host; the rest is the remote command.
+            if argv.len() <= i + 1 {
+                return Step::Done;
+            }
+            let text: Vec<String> = argv
+                .get(i + 1..)
+                .unwrap_or(&[])
+                .iter()
+                .map(|w| w.text.clone())
+                .collect();
+            Step::Nested(text.join(" "), Origin::Remote, "ssh".into())
+        }
+        "find" => find_exec(cmd),
+        p if is_shell(p) => shell_wrapper(cmd, p),
+        _ => Step::Done,
+    }
+}
+
+/// `bash -c TEXT`, `sh -ec TEXT`, `bash -s <<EOF`, `echo cmd | sh`.
+fn shell_wrapper(cmd: &SimpleCommand, prog: &str) -> Step {
+    let argv = &cmd.argv;
+    let mut i = 1;
+    let mut has_c = false;
+    let mut stdin_script = false;
+    while let Some(w) = argv.get(i) {
+        let t = lit(w);
+        if t == "--" {
+            i += 1;
+            break;
+        }
+        if t == "-o" || t == "+o" || t == "-O" || t == "+O" || t == "--rcfile" || t == "--init-file"
+        {
+            i += 2;
+            continue;
+        }
+        if t == "--command" {
+            has_c = true;
+            i += 1;
+            break;
+        }
+        if let Some(flags) = t.strip_prefix('-').filter(|f| !f.starts_with('-')) {
+            if flags.contains('c') {
+                has_c = true;
+            }
+            if flags.contains('s') {
+                stdin_script = true;
+            }
+            i += 1;
+            if has_c {
+                break;
+            }
+            continue;
+        }
+        if t.starts_with("--") || t.starts_with('+') {
+            i += 1;
+            continue;
+        }
+        break;
+    }
+    if has_c {
+        return match argv.get(i) {
+            Some(text) => {
+                Step::Nested(text.text.clone(), Origin::NestedShell, format!("{prog} -c"))
+            }
+            None => Step::Done,
+        };
+    }
+    let script_arg = argv.get(i).is_some() && !stdin_script;
+    if !script_arg && let Some(text) = &cmd.stdin_text {
+        return Step::Nested(text.clone(), Origin::ShellStdin, format!("{prog} <stdin"));
+    }
+    Step::Done
+}
+
+/// `find ROOTS… -exec CMD… ;` → the find itself plus the spawned command.
+fn find_exec(cmd: &SimpleCommand) -> Step {
+    let argv = &cmd.argv;
+    let mut start = None;
+    for (i, w) in argv.iter().enumerate() {
+        if matches!(lit(w), "-exec" | "-execdir" | "-ok" | "-okdir") {
+            start = Some(i);
+            break;
+        }
+    }
+    let Some(s) = start else {
+        return Step::Done;
+    };
+    let mut end = argv.len();
+    for (j, w) in argv.iter().enumerate().skip(s + 1) {
+        if matches!(lit(w), ";" | "+") {
+            end = j;
+            break;
+        }
+    }
+    let inner: Vec<Word> = argv.get(s + 1..end).unwrap_or(&[]).to_vec();
+    let mut rest = cmd.clone();
+    let mut rest_argv: Vec<Word> = argv.get(..s).unwrap_or(&[]).to_vec();
+    rest_argv.extend(argv.get(end + 1..).unwrap_or(&[]).iter().cloned());
+    rest.argv = rest_argv;
+    let roots: Vec<Word> = argv
+        .iter()
+        .skip(1)
+        .take_while(|w| {
+            let t = lit(w);
+            !(t.starts_with('-') || t == "(" || t == "!" || t == "\\(")
+        })
+        .cloned()
+        .collect();
+    let mut spawned = cmd.clone();
+    spawned.argv = inner;
+    spawned.redirects.clear();
+    spawned.stdin_text = None;
+    spawned.wrappers.push("find -exec".into());
+    spawned.origin = Some(Origin::FindExec);
+    spawned.implicit_args = true;
+    spawned.implicit_roots = if roots.is_empty() {
+        vec![Word::literal(".")]
+    } else {
+        roots
+    };
+    if spawned.argv.is_empty() {
+        return Step::Unwrapped(Box::new(rest));
+    }
+    // The find keeps looking for further -exec clauses.
+    Step::Spawn(Box::new(rest), Box::new(spawned))
+}
+
+/// The code text of a word passed to `bash -c` or `eval`: a foldable substitution is
+/// replaced by its data; any other substitution makes the code `dynamic` (computed at run
+/// time, unknown to us).
+fn code_text(w: &Word, dynamic: &mut bool) -> String {
+    if !w.substitution {
+        return w.text.clone();
+    }
+    match fold_substitution(w) {
+        Some(t) => t,
+        None => {
+            *dynamic = true;
+            w.text.clone()
+        }
+    }
+}
+
+/// The text a substitution produces when it is plain data: `$(echo …)`, `$(printf …)`,
+/// `` `echo …` ``, `$(cat <<EOF … EOF)`. `None` for anything else.
+fn fold_substitution(w: &Word) -> Option<String> {
+    let raw = w.raw.trim();
+    let raw = raw
+        .strip_prefix('"')
+        .and_then(|x| x.strip_suffix('"'))
+        .unwrap_or(raw);
+    let inner = raw
+        .strip_prefix("$(")
+        .and_then(|x| x.strip_suffix(')'))
+        .or_else(|| raw.strip_prefix('`').and_then(|x| x.strip_suffix('`')))?;
+    if inner.len() > 8192 || inner.starts_with('(') {
+        return None;
+    }
+    let mut parser = tree_sitter::Parser::new();
+    parser
+        .set_language(&tree_sitter_bash::LANGUAGE.into())
+        .ok()?;
+    let walked = super::walk::walk(&mut parser, inner);
+    if walked.parse_error || walked.too_deep || walked.commands.len() != 1 {
+        return None;
+    }
+    let c = walked.commands.first()?;
+    if c.argv.iter().any(|w| w.dynamic) {
+        return None;
+    }
+    match c.program().as_str() {
+        "echo" | "printf" => Some(
+            c.args()
+                .iter()
+                .map(|w| w.text.as_str())
+                .filter(|a| !matches!(*a, "-n" | "-e" | "-E"))
+                .collect::<Vec<_>>()
+                .join(" "),
+        ),
+        "cat" if c.args().is_empty() => c.stdin_text.clone(),
+        _ => None,
+    }
+}
+
+/// True when shell text mentions a network download program as a word.
+fn downloads(raw: &str) -> bool {
+    raw.split(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_'))
+        .any(|t| {
+            matches!(
+                t,
+                "curl" | "wget" | "fetch" | "nc" | "ncat" | "socat" | "xh" | "aria2c"
+            )
+        })
+}

@@ -1,0 +1,260 @@
+//! Word values: quote removal over tree-sitter word nodes, re-quoting, program resolution.
+
+use super::Word;
+use tree_sitter::Node;
+
+/// Deepest word nesting (`"${a:-"${b}"}"`) we follow before calling a word dynamic.
+const MAX_WORD_DEPTH: usize = 32;
+
+/// Computes the value of a word-like node. `too_deep` is set when nesting was cut off.
+pub(super) fn word_value(node: Node<'_>, src: &[u8], too_deep: &mut bool) -> Word {
+    let raw = text_of(node, src);
+    let mut w = Word {
+        text: String::new(),
+        raw: raw.clone(),
+        dynamic: false,
+        substitution: false,
+    };
+    append_value(node, src, &mut w, 0, too_deep);
+    w
+}
+
+/// The source text of a node (lossy on invalid UTF-8 boundaries).
+pub(super) fn text_of(node: Node<'_>, src: &[u8]) -> String {
+    src.get(node.start_byte()..node.end_byte())
+        .map(|b| String::from_utf8_lossy(b).into_owned())
+        .unwrap_or_default()
+}
+
+fn append_value(node: Node<'_>, src: &[u8], w: &mut Word, depth: usize, too_deep: &mut bool) {
+    if depth > MAX_WORD_DEPTH {
+        *too_deep = true;
+        w.dynamic = true;
+        w.text.push_str(&text_of(node, src));
+        return;
+    }
+    match node.kind() {
+        "word"
+        | "number"
+        | "special_variable_name"
+        | "variable_name"
+        | "regex"
+        | "extglob_pattern"
+        | "test_operator"
+        | "file_descriptor" => {
+            w.text.push_str(&unescape_bare(&text_of(node, src)));
+        }
+        "raw_string" => {
+            let t = text_of(node, src);
+            let inner = t
+                .strip_prefix('\'')
+                .map(|x| x.strip_suffix('\'').unwrap_or(x))
+                .unwrap_or(&t);
+            w.text.push_str(inner);
+        }
+        "ansi_c_string" => {
+            let t = text_of(node, src);
+            let inner = t
+                .strip_prefix("$'")
+                .map(|x| x.strip_suffix('\'').unwrap_or(x))
+                .unwrap_or(&t);
+            w.text.push_str(&unescape_ansi_c(inner));
+        }
+        "string" | "translated_string" => {
+            // Children are string_content and expansions; text between them is literal.
+            let mut cursor = node.walk();
+            let start = node.start_byte();
+            let end = node.end_byte();
+            let mut pos = start;
+            let t = text_of(node, src);
+            let open = if t.starts_with("$\"") { 2 } else { 1 };
+            pos += open.min(end.saturating_sub(start));
+            let close_at = if t.ends_with('"') && t.len() > open {
+                end - 1
+            } else {
+                end
+            };
+            for child in node.children(&mut cursor) {
+                if child.start_byte() > pos {
+                    push_src(w, src, pos, child.start_byte().min(close_at));
+                }
+                match child.kind() {
+                    "string_content" => {
+                        w.text.push_str(&unescape_double(&text_of(child, src)));
+                    }
+                    "\"" | "$\"" => {}
+                    _ => append_value(child, src, w, depth + 1, too_deep),
+                }
+                pos = pos.max(child.end_byte());
+            }
+            if close_at > pos {
+                push_src(w, src, pos, close_at);
+            }
+        }
+        "concatenation" => {
+            let mut cursor = node.walk();
+            for child in node.children(&mut cursor) {
+                append_value(child, src, w, depth + 1, too_deep);
+            }
+        }
+        "command_substitution" | "process_substitution" => {
+            w.dynamic = true;
+            w.substitution = true;
+            w.text.push_str(&text_of(node, src));
+        }
+        "simple_expansion" | "expansion" | "arithmetic_expansion" | "brace_expression" => {
+            w.dynamic = true;
+            // An expansion may itself hold a substitution (`${x:-$(cmd)}`).
+            if contains_kind(node, &["command_substitution", "process_substitution"]) {
+                w.substitution = true;
+            }
+            w.text.push_str(&text_of(node, src));
+        }
+        _ => {
+            if node.child_count() == 0 {
+                w.text.push_str(&text_of(node, src));
+            } else {
+                w.dynamic = true;
+                if contains_kind(node, &["command_substitution", "process_substitution"]) {
+                    w.substitution = true;
+                }
+                w.text.push_str(&text_of(node, src));
+            }
+        }
+    }
+}
+
+fn push_src(w: &mut Word, src: &[u8], from: usize, to: usize) {
+    if let Some(b) = src.get(from..to) {
+        w.text.push_str(&String::from_utf8_lossy(b));
+    }
+}
+
+/// True when a descendant of `node` (bounded walk) has one of `kinds`.
+pub(super) fn contains_kind(node: Node<'_>, kinds: &[&str]) -> bool {
+    let mut stack = vec![node];
+    let mut seen = 0usize;
+    while let Some(n) = stack.pop() {
+        seen += 1;
+        if seen > 100_000 {
+            return true;
+        }
+        if kinds.contains(&n.kind()) {
+            return true;
+        }
+        let mut cursor = n.walk();
+        for c in n.children(&mut cursor) {
+            stack.push(c);
+        }
+    }
+    false
+}
+
+/// Removes backslash escapes from an unquoted word (`\r\m` → `rm`, `\;` → `;`).
+fn unescape_bare(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars();
+    while let Some(c) = chars.next() {
+        if c == '\\' {
+            match chars.next() {
+                Some('\n') => {}
+                Some(n) => out.push(n),
+                None => {}
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Removes the escapes valid inside double quotes (`\"`, `\\`, `\$`, `` \` ``, newline).
+fn unescape_double(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\\' {
+            match chars.peek() {
+                Some('"') | Some('\\') | Some('$') | Some('`') => {
+                    if let Some(n) = chars.next() {
+                        out.push(n);
+                    }
+                }
+                Some('\n') => {
+                    chars.next();
+                }
+                _ => out.push(c),
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Decodes the common escapes of `$'…'`.
+fn unescape_ansi_c(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('n') => out.push('\n'),
+            Some('t') => out.push('\t'),
+            Some('r') => out.push('\r'),
+            Some('e') | Some('E') => out.push('\u{1b}'),
+            Some('a') => out.push('\u{7}'),
+            Some('0') => out.push('\0'),
+            Some('x') => {
+                let mut v = 0u32;
+                let mut n = 0;
+                while n < 2 {
+                    match chars.peek().and_then(|c| c.to_digit(16)) {
+                        Some(d) => {
+                            v = v * 16 + d;
+                            chars.next();
+                            n += 1;
+                        }
+                        None => break,
+                    }
+                }
+                out.push(char::from_u32(v).unwrap_or('?'));
+            }
+            Some(o) => out.push(o),
+            None => out.push('\\'),
+        }
+    }
+    out
+}
+
+/// Quotes a word for display so that re-parsing yields the same single word.
+pub fn quote_word(s: &str) -> String {
+    let plain = !s.is_empty()
+        && s.chars().all(|c| {
+            c.is_ascii_alphanumeric()
+                || matches!(
+                    c,
+                    '_' | '@' | '%' | '+' | '=' | ':' | ',' | '.' | '/' | '-' | '^'
+                )
+        });
+    if plain {
+        s.to_string()
+    } else {
+        format!("'{}'", s.replace('\'', "'\\''"))
+    }
+}
+
+/// Resolves a program word to the name rules match on: basename, leading `\` removed,
+/// lower-cased (`/usr/bin/RM` → `rm`). Windows `.exe` suffixes are dropped.
+pub fn resolve_program(text: &str) -> String {
+    let t = text.trim_start_matches('\\');
+    let base = t.rsplit(['/', '\\']).next().unwrap_or(t);
+    let lower = base.to_lowercase();
+    lower
+        .strip_suffix(".exe")
+        .map(str::to_string)
+        .unwrap_or(lower)
+}
