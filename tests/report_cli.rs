@@ -170,13 +170,10 @@ fn seeded() -> Env {
     env.tick();
     env.stop("s-deny");
     env.expect.borrow_mut().inferred += 1;
-    // A CRITICAL command (denied once the classifier rates it CRITICAL), and a hostile one.
+    // A CRITICAL command, denied by the risk floor, and a hostile one.
     env.tick();
-    match env.pre("s-crit", "toolu_c", "rm -rf /").as_str() {
-        "deny" => env.expect.borrow_mut().critical_denies += 1,
-        "ask" => env.expect.borrow_mut().unresolved += 1,
-        _ => {}
-    }
+    assert_eq!(env.pre("s-crit", "toolu_c", "rm -rf /"), "deny");
+    env.expect.borrow_mut().critical_denies += 1;
     env.tick();
     if env.pre("s-xss", "toolu_x", XSS) == "ask" {
         env.expect.borrow_mut().unresolved += 1;
@@ -299,9 +296,10 @@ fn report_states_the_known_figures_in_every_format() {
     assert_eq!(c["rate_limited_sessions"]["items"][0]["session"], "s-flood");
     assert_eq!(n(&c["rate_limited_sessions"]["items"][0]["hits"]), 2);
     assert_eq!(n(&c["critical_denies"]["count"]), e.critical_denies);
-    if e.critical_denies > 0 {
-        assert_eq!(c["critical_denies"]["items"][0]["scope"], "rm -rf /");
-    }
+    assert_eq!(e.critical_denies, 1);
+    assert_eq!(c["critical_denies"]["items"][0]["scope"], "rm -rf /");
+    assert_eq!(c["critical_denies"]["items"][0]["decided_by"], "risk_floor");
+    assert_eq!(n(&t["by_tier"]["critical"]), 1);
 
     let p = &r["patterns"];
     assert_eq!(n(&p["auto_approved"]["count"]), 1);
@@ -402,9 +400,8 @@ fn fail_on_exits_4_after_writing_the_report() {
     assert!(err.contains("gaps"), "{err}");
     let (code, _, _) = env.report(&["--fail-on", "unverified"]);
     assert_eq!(code, Some(0));
-    let critical = env.expect.borrow().critical_denies > 0;
     let (code, _, _) = env.report(&["--fail-on", "critical"]);
-    assert_eq!(code, Some(if critical { 4 } else { 0 }));
+    assert_eq!(code, Some(4));
     let (code, _, _) = env.report(&["--fail-on", "unverified,gaps"]);
     assert_eq!(code, Some(4));
     let (code, _, _) = env.report(&["--fail-on", "unverified", "--fail-on", "gaps"]);
@@ -474,6 +471,9 @@ fn an_empty_store_is_clean_and_valid() {
     validate(&schema(), &r, "$", &schema());
     assert_eq!(r["status"], "clean");
     assert_eq!(n(&r["totals"]["checks"]), 0);
+    let (code, md, _) = env.report(&["--fail-on", "gaps,critical,unverified"]);
+    assert_eq!(code, Some(0));
+    assert!(md.contains("**Status: clean.**"), "{md}");
     let (_, html, _) = env.report(&["--format", "html"]);
     assert_eq!(html.matches("<svg").count(), 4);
 }
