@@ -383,6 +383,11 @@ fn since_and_project_filter_the_window() {
     assert_eq!(r["window"]["project"], "/no/such/project");
     let (code, _, err) = env.report(&["--since", "yesterday"]);
     assert_eq!(code, Some(1), "{err}");
+    // Extreme windows neither panic nor overflow.
+    let r = env.json(&["--since", "9999999999999d"]);
+    assert_eq!(n(&r["totals"]["checks"]), 28);
+    let r = env.json(&["--since", "9999-12-31"]);
+    assert_eq!(n(&r["totals"]["checks"]), 0);
 }
 
 #[test]

@@ -36,7 +36,7 @@ fn nice_max(v: u64) -> u64 {
         return 5;
     }
     let mut base = 1u64;
-    while base.saturating_mul(10) <= v {
+    while base <= v / 10 {
         base *= 10;
     }
     for m in [1, 2, 5, 10] {
@@ -366,6 +366,7 @@ mod tests {
         assert_eq!(nice_max(11), 20);
         assert_eq!(nice_max(350), 500);
         assert_eq!(nice_max(1000), 1000);
+        assert!(nice_max(u64::MAX) >= u64::MAX / 2);
         assert_eq!((ticks(5000), ticks(2000), ticks(10)), (5, 4, 5));
         assert_eq!(thousands(1_234_567), "1,234,567");
         assert_eq!(thousands(999), "999");
