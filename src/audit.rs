@@ -390,8 +390,15 @@ const COLUMNS: &str = "seq, ts_ms, event_type, actor_type, actor, runtime, sessi
 
 /// Reads one row of [`COLUMNS`]; the details come back both parsed and as stored text.
 fn row_event(r: &rusqlite::Row) -> rusqlite::Result<(AuditEvent, String)> {
+    let (mut e, details) = row_event_unparsed(r)?;
+    e.details = serde_json::from_str(&details).unwrap_or_else(|_| Value::String(details.clone()));
+    Ok((e, details))
+}
+
+/// Like [`row_event`] but leaves `details` null: verification hashes the stored text only, so
+/// it need not parse it (the report verifies millions of events).
+fn row_event_unparsed(r: &rusqlite::Row) -> rusqlite::Result<(AuditEvent, String)> {
     let details: String = r.get(10)?;
-    let parsed = serde_json::from_str(&details).unwrap_or_else(|_| Value::String(details.clone()));
     Ok((
         AuditEvent {
             seq: r.get::<_, i64>(0)? as u64,
@@ -404,7 +411,7 @@ fn row_event(r: &rusqlite::Row) -> rusqlite::Result<(AuditEvent, String)> {
             project: r.get(7)?,
             entity: r.get(8)?,
             summary: r.get(9)?,
-            details: parsed,
+            details: Value::Null,
             prev_hash: r.get(11)?,
             hash: r.get(12)?,
         },
@@ -547,7 +554,7 @@ pub fn verify(db: &Db, key: Option<&[u8; KEY_LEN]>) -> anyhow::Result<VerifyRepo
         let mut stmt = tx.prepare(&format!("SELECT {COLUMNS} FROM audit_events ORDER BY seq"))?;
         let mut rows = stmt.query([])?;
         while let Some(r) = rows.next()? {
-            let (e, details) = row_event(r)?;
+            let (e, details) = row_event_unparsed(r)?;
             checker.push(&e, &details);
         }
         Ok(checker.finish(head(tx)?, key))
