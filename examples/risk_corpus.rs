@@ -16,6 +16,7 @@ fn main() {
         protected_paths: vec!["/home/user/.local/share/aiperture/aiperture.db".into()],
     };
     let mut times = Vec::new();
+    let mut parse_times = Vec::new();
     for file in [
         "dcg",
         "dippy",
@@ -40,6 +41,10 @@ fn main() {
             } else {
                 label.to_string()
             };
+            let t0 = Instant::now();
+            let p = aiperture::shell::parse(cmd);
+            parse_times.push(t0.elapsed().as_nanos());
+            drop(p);
             let t0 = Instant::now();
             let a = assess("shell", "execute", cmd, &ctx);
             times.push(t0.elapsed().as_nanos());
@@ -77,6 +82,17 @@ fn main() {
             );
         }
     }
+    parse_times.sort_unstable();
+    let pmed = parse_times.get(parse_times.len() / 2).copied().unwrap_or(0);
+    let pp99 = parse_times
+        .get(parse_times.len() * 99 / 100)
+        .copied()
+        .unwrap_or(0);
+    println!(
+        "parse only: median={:.1}us p99={:.1}us",
+        pmed as f64 / 1000.0,
+        pp99 as f64 / 1000.0
+    );
     times.sort_unstable();
     let med = times.get(times.len() / 2).copied().unwrap_or(0);
     let p99 = times.get(times.len() * 99 / 100).copied().unwrap_or(0);

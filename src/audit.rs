@@ -316,7 +316,9 @@ pub fn append(
             (0, GENESIS.to_string())
         }
     };
-    let seq = prev_seq + 1;
+    let seq = prev_seq
+        .checked_add(1)
+        .ok_or_else(|| anyhow!("audit chain head seq {prev_seq} cannot grow"))?;
     let details_json = canonical_json(&ev.details);
     let mut e = AuditEvent {
         seq,
@@ -458,7 +460,7 @@ impl Checker {
         head: Option<(u64, String, String)>,
         key: Option<&[u8; KEY_LEN]>,
     ) -> VerifyReport {
-        let last = self.expected - 1;
+        let last = self.expected.saturating_sub(1);
         let mut mac_checked = false;
         if self.bad.is_none() {
             match head {
@@ -467,18 +469,18 @@ impl Checker {
                 Some((hseq, hhash, hmac)) => {
                     if hseq > last {
                         self.fail(
-                            Some(last + 1),
+                            Some(last.saturating_add(1)),
                             format!(
                                 "events {}..{hseq} are missing (the newest events were deleted)",
-                                last + 1
+                                last.saturating_add(1)
                             ),
                         );
                     } else if hseq < last {
                         self.fail(
-                            Some(hseq + 1),
+                            Some(hseq.saturating_add(1)),
                             format!(
                                 "events {}..{last} were added after the signed head",
-                                hseq + 1
+                                hseq.saturating_add(1)
                             ),
                         );
                     } else if hseq > 0 && hhash != self.prev_hash {

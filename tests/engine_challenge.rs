@@ -143,11 +143,20 @@ fn the_runtime_flow_learns_from_asks_that_ran_and_infers_denials() {
             .unwrap()
             .resolved_ask
     );
-    let mut never = env.shell("s1", "npm publish");
-    never.tool_use_id = Some("tu-2".into());
-    g.check(&never).unwrap();
-    assert_eq!(g.end_session("claude-code", "s1").unwrap(), 1);
+    // Three asks of the same call that never ran: one inferred denial, weaker than a denial.
+    for i in 0..3 {
+        let mut never = env.shell("s1", "npm publish");
+        never.tool_use_id = Some(format!("tu-n{i}"));
+        g.check(&never).unwrap();
+    }
+    assert_eq!(g.end_session("claude-code", "s1").unwrap(), 3);
     assert_eq!(g.end_session("claude-code", "s1").unwrap(), 0);
+    let pats = g.patterns(&env.project_str()).unwrap();
+    let publish = pats
+        .iter()
+        .find(|p| p.key.key.starts_with("npm publish"))
+        .unwrap();
+    assert_eq!((publish.inferred_deny, publish.human_deny), (1, 0));
     let status = g.session_status(&env.shell("s1", "")).unwrap();
     assert_eq!(status.budget, 50.0);
 }

@@ -4,7 +4,7 @@
 mod support;
 
 use aiperture::request::Decision;
-use support::{Env, MIN, T0, classifier_ready};
+use support::{Env, MIN, T0};
 
 fn lines(out: &std::process::Output) -> Vec<serde_json::Value> {
     String::from_utf8_lossy(&out.stdout)
@@ -147,18 +147,18 @@ fn grants_allow_until_they_expire_and_never_allow_high() {
     assert_eq!(code, 0, "{v}");
     assert!(v["decided_by"].as_str().unwrap().starts_with("grant:"));
     assert_eq!(env.check(T0 + 11 * MIN, "s", "cargo build").0, 3);
-    if classifier_ready() {
-        env.cmd(T0)
-            .args(["grant", "--scope", "rm -rf /"])
-            .assert()
-            .code(1);
-        env.cmd(T0)
-            .args(["grant", "--scope", "*"])
-            .assert()
-            .success();
-        let (_, v) = env.check(T0 + 1, "s", "rm -rf /");
-        assert_eq!(v["decision"], "deny", "{v}");
-    }
+    env.cmd(T0)
+        .args(["grant", "--scope", "rm -rf /"])
+        .assert()
+        .code(1);
+    env.cmd(T0)
+        .args(["grant", "--scope", "*"])
+        .assert()
+        .success();
+    let (_, v) = env.check(T0 + 1, "s", "rm -rf /");
+    assert_eq!(v["decision"], "deny", "{v}");
+    let (_, v) = env.check(T0 + 1, "s", "git push --force origin main");
+    assert_ne!(v["decision"], "allow", "{v}");
 }
 
 #[test]

@@ -5,7 +5,7 @@
 mod support;
 
 use aiperture::request::Decision;
-use support::{Env, MIN, T0, classifier_ready};
+use support::{Env, MIN, T0};
 
 #[test]
 fn ten_approvals_of_npm_test_allow_the_eleventh_in_a_new_process() {
@@ -42,9 +42,6 @@ fn learned_git_status_never_carries_a_second_command() {
 
 #[test]
 fn high_and_critical_are_never_auto_allowed_but_high_is_auto_denied() {
-    if !classifier_ready() {
-        return;
-    }
     let env = Env::new();
     // Twelve approvals of a CRITICAL and a HIGH command: neither is ever auto-allowed.
     let t = env.decide_n(T0, 12, "rm -rf /", Decision::Allow);

@@ -95,6 +95,7 @@ fn reply_like(decision: Decision, expected: &Value) -> Answer {
         for_model: text_of(expected, &model_keys),
         for_human: text_of(expected, &human_keys),
         tier: RiskTier::Medium,
+        pending_id: None,
     })
 }
 

@@ -125,7 +125,7 @@ pub fn verify_file(path: &Path, key: Option<&[u8; KEY_LEN]>) -> anyhow::Result<V
         return Ok(checker.finish(None, None));
     };
     let events = checker.events;
-    let last_seq = checker.expected - 1;
+    let last_seq = checker.expected.saturating_sub(1);
     let mut r = checker.finish(
         Some((m.head_seq, m.head_hash.clone(), m.head_mac.clone())),
         key,
@@ -134,7 +134,7 @@ pub fn verify_file(path: &Path, key: Option<&[u8; KEY_LEN]>) -> anyhow::Result<V
         && (m.count != events || m.last_seq != last_seq || (events > 0 && m.head_hash != last_hash))
     {
         r.intact = false;
-        r.first_bad_seq = Some(last_seq + 1);
+        r.first_bad_seq = Some(last_seq.saturating_add(1));
         r.problem = Some(format!(
             "the manifest says {} events up to seq {}, the file has {events} up to seq {last_seq}",
             m.count, m.last_seq

@@ -356,3 +356,37 @@ fn sixteen_processes_opening_a_fresh_store_and_appending_keep_one_chain() {
     assert!(r.intact, "{r:?}");
     assert_eq!(r.events, 160);
 }
+
+#[test]
+fn hostile_seq_values_never_panic() {
+    let (t, db) = db_with(2);
+    exec(&db, "UPDATE audit_events SET seq = -1 WHERE seq = 1");
+    assert!(!verify(&db, Some(&KEY)).unwrap().intact);
+    exec(&db, "UPDATE audit_head SET seq = -1");
+    assert!(!verify(&db, Some(&KEY)).unwrap().intact);
+    assert!(
+        db.write(|tx| append(tx, &KEY, &NewEvent::new("x", ActorType::System), 1))
+            .is_err()
+    );
+    let path = t.path().join("hostile.jsonl");
+    let max = u64::MAX;
+    std::fs::write(
+        &path,
+        format!(
+            "{{\"seq\":{max},\"ts_ms\":0,\"event_type\":\"\",\"actor_type\":\"\",\"actor\":\"\",\
+             \"runtime\":\"\",\"session_id\":\"\",\"project\":\"\",\"entity\":\"\",\"summary\":\"\",\
+             \"details\":null,\"prev_hash\":\"\",\"hash\":\"\"}}\n\
+             {{\"manifest\":{{\"format\":1,\"count\":1,\"first_seq\":{max},\"last_seq\":{max},\
+             \"head_seq\":{max},\"head_hash\":\"\",\"head_mac\":\"\",\"exported_at_ms\":0}}}}\n"
+        ),
+    )
+    .unwrap();
+    assert!(!verify_file(&path, Some(&KEY)).unwrap().intact);
+    std::fs::write(&path, "not json\n").unwrap();
+    assert!(
+        verify_file(&path, Some(&KEY))
+            .unwrap_err()
+            .to_string()
+            .contains("line 1")
+    );
+}

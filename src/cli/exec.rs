@@ -95,8 +95,8 @@ fn decide(req: &Request) -> anyhow::Result<Option<ExitCode>> {
             ));
         }
     };
-    let verdict = match gate.check(req) {
-        Ok(v) => v,
+    let (verdict, pending_id) = match gate.check_full(req, false) {
+        Ok(out) => (out.verdict, out.pending_id),
         Err(e) => {
             return refuse_some(&format!(
                 "could not check `{}` ({e:#}); not running it",
@@ -115,9 +115,16 @@ fn decide(req: &Request) -> anyhow::Result<Option<ExitCode>> {
         Decision::Ask => {
             let interactive = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
             if !interactive {
+                let how = pending_id
+                    .map(|id| {
+                        format!(
+                            " (to allow it: `aiperture approve {id}` in a terminal, then retry)"
+                        )
+                    })
+                    .unwrap_or_default();
                 return refuse_some(&format!(
                     "`{}` needs a human's approval ({}), and there is no terminal to ask; \
-                     not running it",
+                     not running it{how}",
                     req.scope, verdict.reason
                 ));
             }

@@ -1,22 +1,21 @@
 //! [`Gate`]: the engine wired to the user's store, settings, policy files, install key and
 //! clock. Each public call is one write transaction (or none, for dry runs).
 
-use super::challenge::{self, Bound};
 use super::config::EngineConfig;
 use super::learning::{self, HumanDecision, Recorded};
 use super::pipeline::{self, Env, session_key};
 use super::policy::Policy;
-use super::state::{
-    AuditNote, Execution, Grant, KeyKind, LearnKey, PatternStats, PendingAsk, Source, State,
-};
-use super::{RanResult, SessionStatus, ToolOutcome, presets, project};
+use super::state::{AuditNote, Execution, PendingAsk, Source, State};
+use super::{RanResult, SessionStatus, ToolOutcome, project};
 use crate::clock::{Clock, ManualClock, SystemClock};
 use crate::config::Settings;
 use crate::paths::Paths;
-use crate::request::{Decision, Request, RiskTier, Verdict};
+use crate::request::{Decision, Request, Verdict};
 use crate::risk::{self, Assessment, Context};
 use crate::store::Db;
 use crate::store::state::SqliteState;
+
+mod admin;
 
 /// A check's full result, for interfaces that show more than the verdict.
 #[derive(Debug, Clone)]
@@ -345,13 +344,22 @@ impl Gate {
         );
         self.db.write(|tx| {
             let mut st = SqliteState::with_audit(tx, &key);
+            st.end_session(&session, now)?;
             let mut n = 0;
+            // An agent retrying a refused call asks again and again: one session infers at
+            // most one denial per distinct request.
+            let mut seen = std::collections::HashSet::new();
             for (p, a) in &assessed {
                 // Re-read inside the transaction: another process may have resolved it.
                 if st.pending(&p.id)?.is_none_or(|q| q.state != "pending") {
                     continue;
                 }
                 st.resolve_pending(&p.id, "inferred_deny", now)?;
+                n += 1;
+                let request = (&p.project, &p.tool, &p.action, &p.scope, &p.content_hash);
+                if !seen.insert(request) {
+                    continue;
+                }
                 learning::record(
                     &mut st,
                     &cfg,
@@ -371,7 +379,6 @@ impl Gate {
                     },
                     a,
                 )?;
-                n += 1;
             }
             Ok(n)
         })
@@ -477,266 +484,6 @@ impl Gate {
     pub fn pending_recent(&mut self, limit: u32) -> anyhow::Result<Vec<super::state::PendingAsk>> {
         self.db
             .read(|tx| SqliteState::new(tx).pending_recent(limit))
-    }
-
-    /// Issues a challenge for a non-allow verdict on a (resolved) request.
-    pub fn challenge_for(
-        &mut self,
-        req: &Request,
-        verdict: &Verdict,
-    ) -> anyhow::Result<Option<String>> {
-        if verdict.decision == Decision::Allow || verdict.decided_by == "rate_limit" {
-            return Ok(None);
-        }
-        let key = self.key()?;
-        let mut nonce = [0u8; 16];
-        getrandom::fill(&mut nonce).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
-        let session = session_key(req);
-        let b = bound(req, &session);
-        Ok(Some(challenge::issue(
-            &key,
-            &b,
-            verdict.decision.as_str(),
-            self.clock.now_ms(),
-            &nonce,
-        )))
-    }
-
-    /// Records a human decision carried by a valid challenge for exactly this request: the
-    /// challenge is verified (MAC, expiry) and its nonce consumed in the same transaction.
-    pub fn record_with_challenge(
-        &mut self,
-        req: &Request,
-        decision: Decision,
-        token: &str,
-        who: &str,
-    ) -> anyhow::Result<Recorded> {
-        let now = self.clock.now_ms();
-        let req = self.resolve(req);
-        let a = self.assess(&req);
-        let key = self.key()?;
-        let cfg = self.cfg.clone();
-        let session = session_key(&req);
-        let t = challenge::verify(
-            &key,
-            token,
-            &bound(&req, &session),
-            now,
-            cfg.challenge_ttl_seconds,
-        )
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
-        self.db.write(|tx| {
-            let mut st = SqliteState::with_audit(tx, &key);
-            if !st.consume_nonce(&t.nonce, now)? {
-                anyhow::bail!("challenge already used");
-            }
-            record_in(
-                &mut st,
-                &cfg,
-                now,
-                &req,
-                &a,
-                decision,
-                who,
-                Source::Challenge,
-                None,
-            )
-        })
-    }
-
-    /// Learned patterns of a project (and global), for `aiperture patterns`.
-    pub fn patterns(&mut self, project: &str) -> anyhow::Result<Vec<PatternStats>> {
-        self.db
-            .read(|tx| SqliteState::new(tx).list_patterns(project))
-    }
-
-    /// Revokes a pattern (in every project); audited. Returns the decisions revoked.
-    pub fn revoke_pattern(
-        &mut self,
-        tool: &str,
-        action: &str,
-        pattern: &str,
-        exact: bool,
-        by: &str,
-        reason: &str,
-    ) -> anyhow::Result<u64> {
-        let now = self.clock.now_ms();
-        let key = self.key()?;
-        let k = LearnKey {
-            kind: if exact {
-                KeyKind::Exact
-            } else {
-                KeyKind::Pattern
-            },
-            key: pattern.to_string(),
-        };
-        self.db.write(|tx| {
-            let mut st = SqliteState::with_audit(tx, &key);
-            learning::revoke_key(&mut st, now, tool, action, &k, by, reason)
-        })
-    }
-
-    /// Revokes an exact scope and every pattern it derives; audited.
-    pub fn revoke_scope(
-        &mut self,
-        req: &Request,
-        by: &str,
-        reason: &str,
-    ) -> anyhow::Result<learning::Revoked> {
-        let now = self.clock.now_ms();
-        let req = self.resolve(req);
-        let a = self.assess(&req);
-        let key = self.key()?;
-        self.db.write(|tx| {
-            let mut st = SqliteState::with_audit(tx, &key);
-            learning::revoke_scope(
-                &mut st,
-                now,
-                &req.tool,
-                &req.action,
-                &req.scope,
-                &a,
-                by,
-                reason,
-            )
-        })
-    }
-
-    /// Creates a task grant; refuses to allow a scope that itself rates HIGH or CRITICAL (and
-    /// the pipeline never lets a grant allow a HIGH or CRITICAL request anyway). Audited.
-    #[allow(clippy::too_many_arguments)]
-    pub fn grant(
-        &mut self,
-        req: &Request,
-        decision: Decision,
-        ttl_seconds: i64,
-        session: Option<&str>,
-        by: &str,
-        reason: &str,
-    ) -> anyhow::Result<Grant> {
-        if decision == Decision::Ask {
-            anyhow::bail!("a grant allows or denies");
-        }
-        if ttl_seconds <= 0 {
-            anyhow::bail!("a grant needs a positive time to live");
-        }
-        let now = self.clock.now_ms();
-        let req = self.resolve(req);
-        if decision == Decision::Allow {
-            let a = self.assess(&req);
-            if a.risk.tier >= RiskTier::High {
-                anyhow::bail!("cannot grant allow on {} risk ({})", a.risk.tier, a.reason);
-            }
-        }
-        let key = self.key()?;
-        let g = Grant {
-            id: pipeline::new_id()?,
-            created_ms: now,
-            expires_ms: now.saturating_add(ttl_seconds.saturating_mul(1000)),
-            project: req.project.clone(),
-            session: session.unwrap_or("").to_string(),
-            tool: req.tool.clone(),
-            action: req.action.clone(),
-            scope: req.scope.clone(),
-            decision,
-            granted_by: by.to_string(),
-            reason: reason.to_string(),
-        };
-        self.db.write(|tx| {
-            let mut st = SqliteState::with_audit(tx, &key);
-            st.insert_grant(&g)?;
-            st.audit(
-                &AuditNote {
-                    event_type: "grant.created".into(),
-                    actor_type: "human".into(),
-                    actor_id: by.to_string(),
-                    project: g.project.clone(),
-                    entity: format!("{}/{}/{}", g.tool, g.action, g.scope),
-                    summary: format!("grant {} {} {}/{} {} for {ttl_seconds}s", g.id, decision, g.tool, g.action, g.scope),
-                    details: serde_json::json!({"id": g.id, "decision": decision.as_str(), "expires_ms": g.expires_ms,
-                        "session": g.session, "reason": reason}),
-                    ..AuditNote::default()
-                },
-                now,
-            )?;
-            Ok(())
-        })?;
-        Ok(g)
-    }
-
-    /// Live grants.
-    pub fn grants(&mut self) -> anyhow::Result<Vec<Grant>> {
-        let now = self.clock.now_ms();
-        self.db.read(|tx| SqliteState::new(tx).all_grants(now))
-    }
-
-    /// Revokes a grant; audited. False if no live grant had that id.
-    pub fn revoke_grant(&mut self, id: &str, by: &str) -> anyhow::Result<bool> {
-        let now = self.clock.now_ms();
-        let key = self.key()?;
-        self.db.write(|tx| {
-            let mut st = SqliteState::with_audit(tx, &key);
-            let done = st.revoke_grant(id, now)?;
-            if done {
-                st.audit(
-                    &AuditNote {
-                        event_type: "grant.revoked".into(),
-                        actor_type: "human".into(),
-                        actor_id: by.to_string(),
-                        entity: id.to_string(),
-                        summary: format!("grant {id} revoked"),
-                        details: serde_json::json!({"id": id}),
-                        ..AuditNote::default()
-                    },
-                    now,
-                )?;
-            }
-            Ok(done)
-        })
-    }
-
-    /// Enables a preset for a project (idempotent; audited when it changes anything).
-    /// Returns false when it was already enabled.
-    pub fn bootstrap(&mut self, preset: &str, project: &str, by: &str) -> anyhow::Result<bool> {
-        if !presets::exists(preset) {
-            anyhow::bail!(
-                "unknown preset `{preset}`; available: {}",
-                presets::NAMES.join(", ")
-            );
-        }
-        let now = self.clock.now_ms();
-        let key = self.key()?;
-        self.db.write(|tx| {
-            let mut st = SqliteState::with_audit(tx, &key);
-            let added = st.add_preset(project, preset, now, by)?;
-            if added {
-                st.audit(
-                    &AuditNote {
-                        event_type: "preset.applied".into(),
-                        actor_type: "human".into(),
-                        actor_id: by.to_string(),
-                        project: project.to_string(),
-                        entity: preset.to_string(),
-                        summary: format!("preset {preset} enabled for {project}"),
-                        details: serde_json::json!({"preset": preset, "project": project}),
-                        ..AuditNote::default()
-                    },
-                    now,
-                )?;
-            }
-            Ok(added)
-        })
-    }
-}
-
-fn bound<'a>(req: &'a Request, session: &'a str) -> Bound<'a> {
-    Bound {
-        tool: &req.tool,
-        action: &req.action,
-        scope: &req.scope,
-        project: &req.project,
-        session,
-        content_hash: req.content_hash.as_deref().unwrap_or(""),
     }
 }
 

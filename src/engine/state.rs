@@ -453,8 +453,16 @@ pub trait State {
     fn pending_recent(&mut self, limit: u32) -> anyhow::Result<Vec<PendingAsk>>;
     /// Resolves a pending ask.
     fn resolve_pending(&mut self, id: &str, state: &str, ts_ms: i64) -> anyhow::Result<()>;
-    /// Consumes a nonce; false if it was already consumed.
-    fn consume_nonce(&mut self, nonce: &str, ts_ms: i64) -> anyhow::Result<bool>;
+    /// Consumes a nonce; false if it was already consumed. Forgets nonces consumed before
+    /// `prune_before_ms` (their tokens have expired anyway).
+    fn consume_nonce(
+        &mut self,
+        nonce: &str,
+        ts_ms: i64,
+        prune_before_ms: i64,
+    ) -> anyhow::Result<bool>;
+    /// Marks a session ended.
+    fn end_session(&mut self, session: &str, ts_ms: i64) -> anyhow::Result<()>;
     /// Logs a tool call that ran.
     fn insert_execution(&mut self, e: &Execution) -> anyhow::Result<()>;
     /// Appends an audit event in the same transaction.

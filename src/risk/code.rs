@@ -50,6 +50,8 @@ const DELETE_CALLS: &[&str] = &[
     "rmdir(",
     "remove-item",
     ".rmsync(",
+    "unlink ",
+    "rmtree ",
     ".rmdirsync(",
     ".unlinksync(",
     ".rm(",

@@ -338,11 +338,10 @@ pub fn is_protected(abs: &str, ctx: &Context) -> bool {
         if p.is_empty() {
             continue;
         }
-        if let Some(pp) = canonicalize(p, ctx) {
-            let parent = pp.rsplit_once('/').map(|(d, _)| d).unwrap_or("");
-            if is_within(abs, &pp) || (abs == parent && parent.len() > 1) {
-                return true;
-            }
+        if let Some(pp) = canonicalize(p, ctx)
+            && is_within(abs, &pp)
+        {
+            return true;
         }
     }
     let lower = abs.to_ascii_lowercase();
@@ -443,7 +442,6 @@ pub fn is_secret(path: &str) -> bool {
         );
     }
     for ext in [
-        ".pem",
         ".key",
         ".p12",
         ".pfx",
@@ -452,11 +450,16 @@ pub fn is_secret(path: &str) -> bool {
         ".kdbx",
         ".ppk",
         ".tfstate",
-        ".tfvars",
     ] {
-        if name.ends_with(ext) {
+        if name.len() > ext.len() && name.ends_with(ext) {
             return true;
         }
+    }
+    // .pem holds certificates as often as keys: secret when the name says key.
+    if name.ends_with(".pem")
+        && (name.contains("key") || name.contains("priv") || name.contains("secret"))
+    {
+        return true;
     }
     for prefix in ["id_rsa", "id_dsa", "id_ecdsa", "id_ed25519"] {
         if name.starts_with(prefix) {
@@ -552,7 +555,7 @@ mod tests {
             "config/.env.production",
             "~/.ssh/id_rsa",
             "/home/u/.AWS/credentials",
-            "server.PEM",
+            "server-key.PEM",
             "~/.netrc",
             "/etc/shadow",
             "Library/Keychains/login.keychain-db",

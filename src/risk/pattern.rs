@@ -87,7 +87,12 @@ pub(super) fn derive_shell(cmd: &SimpleCommand, j: &Judge) -> Option<String> {
         return None;
     }
     let mut words = vec![quote_word(&prog)];
-    let args: Vec<&str> = cmd.args().iter().map(|w| w.text.as_str()).collect();
+    // Words that depend on expansion end the literal prefix.
+    let args: Vec<&str> = cmd
+        .args()
+        .iter()
+        .map(|w| if w.dynamic { "$" } else { w.text.as_str() })
+        .collect();
     if prog == "git" {
         let (globals, si) = subcommand_index(cmd);
         if !globals.is_empty() {
@@ -112,9 +117,10 @@ pub(super) fn derive_shell(cmd: &SimpleCommand, j: &Judge) -> Option<String> {
         match args.first() {
             Some(&"-m") => {
                 words.push("-m".into());
-                words.push(quote_word(args.get(1)?));
+                let module = args.get(1).filter(|m| **m != "$")?;
+                words.push(quote_word(module));
             }
-            Some(a) if a.starts_with('-') => return None,
+            Some(a) if a.starts_with('-') || *a == "$" => return None,
             Some(a) => words.push(quote_word(a)),
             None => {}
         }
@@ -259,9 +265,6 @@ pub fn pattern_matches(pattern: &str, segment_command: &str) -> bool {
     let Some((words, star)) = pattern_words(pattern) else {
         return false;
     };
-    if segment_command.contains('\n') || segment_command.contains('\r') {
-        return false;
-    }
     let parsed = shell::parse(segment_command);
     if parsed.parse_error
         || parsed.limit.is_some()

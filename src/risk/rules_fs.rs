@@ -386,11 +386,50 @@ pub(super) fn judge(cmd: &SimpleCommand, prog: &str, ctx: &Context, j: &mut Judg
             j.no_pattern = true;
             true
         }
+        "diskutil" => {
+            let destructive = args.iter().any(|w| {
+                let l = w.text.to_ascii_lowercase();
+                l.starts_with("erase")
+                    || l.starts_with("partition")
+                    || l == "reformat"
+                    || l.starts_with("zero")
+                    || l.starts_with("secureerase")
+                    || l.starts_with("random")
+                    || l == "deletevolume"
+                    || l == "deletecontainer"
+                    || l == "splitpartition"
+                    || l == "mergepartitions"
+            });
+            if destructive {
+                j.raise(
+                    RiskTier::Critical,
+                    "disk_format",
+                    "erases or repartitions a disk",
+                );
+                j.no_pattern = true;
+            } else if args.iter().any(|w| {
+                matches!(
+                    w.text.to_ascii_lowercase().as_str(),
+                    "mount"
+                        | "unmount"
+                        | "unmountdisk"
+                        | "eject"
+                        | "mountdisk"
+                        | "rename"
+                        | "resizevolume"
+                        | "repairdisk"
+                        | "repairvolume"
+                        | "apfs"
+                )
+            }) {
+                j.raise(RiskTier::Medium, "disk_change", "changes disk state");
+            } else {
+                j.note("disk_list", "reads disk information");
+            }
+            true
+        }
         p if p.starts_with("mkfs")
-            || matches!(
-                p,
-                "mke2fs" | "mkswap" | "wipefs" | "newfs" | "diskutil" | "format"
-            ) =>
+            || matches!(p, "mke2fs" | "mkswap" | "wipefs" | "newfs" | "format") =>
         {
             if args.iter().any(|w| {
                 matches!(
@@ -598,11 +637,36 @@ pub(super) fn judge(cmd: &SimpleCommand, prog: &str, ctx: &Context, j: &mut Judg
             true
         }
         "chattr" | "chflags" | "setfacl" | "setcap" => {
-            j.raise(
-                RiskTier::High,
-                "attribute_change",
-                "changes file attributes, ACLs or capabilities",
-            );
+            let (_, ops) = split_args(args);
+            if prog == "setcap" {
+                j.raise(
+                    RiskTier::High,
+                    "capability_change",
+                    "grants file capabilities (privilege)",
+                );
+            } else {
+                j.raise(
+                    RiskTier::Medium,
+                    "attribute_change",
+                    "changes file attributes or ACLs",
+                );
+            }
+            for w in ops.iter().skip(1) {
+                let info = paths::classify(&w.text, ctx);
+                if !matches!(
+                    info.class,
+                    PathClass::Project
+                        | PathClass::BuildOutput
+                        | PathClass::Temp
+                        | PathClass::ProjectRoot
+                ) {
+                    j.raise(
+                        RiskTier::High,
+                        "outside_permission_change",
+                        "changes attributes outside the project",
+                    );
+                }
+            }
             j.no_pattern = true;
             true
         }

@@ -96,7 +96,7 @@ pub(super) fn judge(cmd: &SimpleCommand, prog: &str, _ctx: &Context, j: &mut Jud
                 .get(i + 1)
                 .map(|s| s.to_ascii_lowercase())
                 .unwrap_or_default();
-            if code_config_key(&kv) {
+            if code_config_key(&kv) && !benign_config_value(&kv) {
                 j.raise(
                     RiskTier::High,
                     "git_config_exec",
@@ -253,6 +253,9 @@ pub(super) fn judge(cmd: &SimpleCommand, prog: &str, _ctx: &Context, j: &mut Jud
             Some("list") | Some("show") => j.note("read_only", "lists stashes"),
             _ => j.raise(RiskTier::Medium, "git_stash", "stashes or applies changes"),
         },
+        "replace" if has("-l") || has("--list") || rest.is_empty() => {
+            j.note("read_only", "lists replacements")
+        }
         "filter-branch" | "filter-repo" | "replace" => {
             destroy(j, "git_history_rewrite", "rewrites repository history");
         }
@@ -395,4 +398,15 @@ fn code_config_key(kv: &str) -> bool {
         || key == "credential.helper"
         || key == "sequence.editor"
         || key == "uploadpack.packobjectshook"
+}
+
+/// `core.pager=cat`, `credential.helper=`: a value that is empty or one plain program name.
+fn benign_config_value(kv: &str) -> bool {
+    let value = kv.split_once('=').map(|(_, v)| v).unwrap_or("");
+    value.is_empty()
+        || (value.len() <= 32
+            && value
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'))
+            && !kv.starts_with("core.hookspath")
 }

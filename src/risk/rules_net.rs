@@ -144,8 +144,51 @@ fn upload_file(f: &str, dynamic: bool, ctx: &Context, j: &mut Judge) {
     read_target(f, dynamic, ctx, j, false);
 }
 
+fn http_delete(j: &mut Judge) {
+    j.raise(
+        RiskTier::High,
+        "http_delete",
+        "sends an HTTP request that deletes or destroys data on a server",
+    );
+    j.no_pattern = true;
+}
+
+/// A URL whose path names a destructive endpoint (`/_delete_by_query`, `/flush`, `/_close`).
+fn destructive_url(s: &str) -> bool {
+    if !(s.contains("://") || s.starts_with(':') || s.contains(":")) {
+        return false;
+    }
+    let path = s.split_once("://").map(|(_, r)| r).unwrap_or(s);
+    path.split(['/', '?', '&']).skip(1).any(|seg| {
+        let l = seg.to_ascii_lowercase();
+        l.contains("delete")
+            || l.contains("drop")
+            || l.contains("truncate")
+            || l.contains("purge")
+            || l == "_close"
+            || l == "flush"
+            || l == "_flush"
+            || l.contains("wipe")
+    })
+}
+
 fn curl(cmd: &SimpleCommand, ctx: &Context, j: &mut Judge) {
     let args = cmd.args();
+    // httpie/xh: `http DELETE url`.
+    if let Some(m) = args
+        .iter()
+        .find(|w| !w.text.starts_with('-'))
+        .map(|w| w.text.to_ascii_uppercase())
+    {
+        if m == "DELETE" {
+            http_delete(j);
+        } else if matches!(m.as_str(), "POST" | "PUT" | "PATCH") {
+            j.sends = true;
+            if args.iter().any(|w| destructive_url(&w.text)) {
+                http_delete(j);
+            }
+        }
+    }
     let mut i = 0;
     let mut sending = false;
     j.note("download", "fetches a URL");
@@ -237,6 +280,9 @@ fn curl(cmd: &SimpleCommand, ctx: &Context, j: &mut Judge) {
                 let v = value().to_ascii_uppercase();
                 if matches!(v.as_str(), "POST" | "PUT" | "PATCH" | "DELETE") {
                     sending = true;
+                }
+                if v == "DELETE" || (v != "GET" && args.iter().any(|w| destructive_url(&w.text))) {
+                    http_delete(j);
                 }
                 i += if inline.is_some() { 1 } else { 2 };
                 continue;

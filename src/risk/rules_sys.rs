@@ -358,11 +358,7 @@ pub(super) fn judge(cmd: &SimpleCommand, prog: &str, _ctx: &Context, j: &mut Jud
     let args = cmd.args();
     let words: Vec<String> = args.iter().map(|w| w.text.to_ascii_lowercase()).collect();
     let has = |s: &str| words.iter().any(|w| w == s);
-    let positional: Vec<&str> = words
-        .iter()
-        .filter(|w| !w.starts_with('-'))
-        .map(|s| s.as_str())
-        .collect();
+    let positional: Vec<&str> = positionals(&words);
     let first = positional.first().copied().unwrap_or("");
     match prog {
         "aiperture" => {
@@ -429,7 +425,16 @@ pub(super) fn judge(cmd: &SimpleCommand, prog: &str, _ctx: &Context, j: &mut Jud
                     "pipes generated SQL into a database client",
                 );
             }
-            sql_risk(&sql, j);
+            if words.iter().any(|w| {
+                matches!(
+                    w.as_str(),
+                    "-readonly" | "--readonly" | "-safe" | "--read-only" | "-r"
+                ) && matches!(prog, "sqlite3" | "duckdb" | "litecli")
+            }) {
+                j.note("read_only_database", "opens the database read-only");
+            } else {
+                sql_risk(&sql, j);
+            }
             true
         }
         "dropdb" | "dropuser" | "mysqladmin" if prog != "mysqladmin" || has("drop") => {
@@ -457,6 +462,18 @@ pub(super) fn judge(cmd: &SimpleCommand, prog: &str, _ctx: &Context, j: &mut Jud
         }
         // Containers and clusters.
         "kubectl" | "oc" | "k9s" | "kubectx" | "kubens" => {
+            if has("--help") || has("-h") || first == "help" {
+                j.note("help", "prints help");
+                return true;
+            }
+            if words.iter().any(|w| w.starts_with("--dry-run")) {
+                j.raise(
+                    RiskTier::Medium,
+                    "cluster_dry_run",
+                    "previews a cluster change",
+                );
+                return true;
+            }
             match first {
                 "delete" | "drain" | "cordon" | "replace" | "taint" => destroy(
                     j,
@@ -492,8 +509,23 @@ pub(super) fn judge(cmd: &SimpleCommand, prog: &str, _ctx: &Context, j: &mut Jud
                         )
                     {
                         j.raise(RiskTier::Medium, "cluster_config", "changes kubeconfig");
-                    } else if first == "get" && positional.contains(&"secret")
-                        || positional.contains(&"secrets")
+                    } else if first == "get"
+                        && (positional.contains(&"secret") || positional.contains(&"secrets"))
+                        && words.windows(2).any(|p| {
+                            matches!(p.first().map(|s| s.as_str()), Some("-o" | "--output"))
+                                && p.get(1)
+                                    .map(|v| !matches!(v.as_str(), "name" | "wide"))
+                                    .unwrap_or(false)
+                        })
+                        || words.iter().any(|w| {
+                            (w.starts_with("-o=")
+                                || w.starts_with("--output=")
+                                || w.starts_with("-ojson")
+                                || w.starts_with("-oyaml")
+                                || w.starts_with("-ojsonpath"))
+                                && (positional.contains(&"secret")
+                                    || positional.contains(&"secrets"))
+                        })
                     {
                         j.raise(RiskTier::High, "secret_access", "reads cluster secrets");
                         j.secret = true;
@@ -507,6 +539,17 @@ pub(super) fn judge(cmd: &SimpleCommand, prog: &str, _ctx: &Context, j: &mut Jud
             true
         }
         "helm" => {
+            if words
+                .iter()
+                .any(|w| w.starts_with("--dry-run") || w == "--help" || w == "-h")
+            {
+                j.raise(
+                    RiskTier::Medium,
+                    "cluster_dry_run",
+                    "previews a release change",
+                );
+                return true;
+            }
             match first {
                 "uninstall" | "delete" | "rollback" => {
                     destroy(j, "cluster_destroy", "removes or rolls back a release")
@@ -603,6 +646,10 @@ pub(super) fn judge(cmd: &SimpleCommand, prog: &str, _ctx: &Context, j: &mut Jud
             true
         }
         "pkill" | "killall" | "skill" | "slay" | "xkill" => {
+            if has("-l") || has("--list") || has("--help") || has("-v") && words.len() == 1 {
+                j.note("read_only", "lists signals");
+                return true;
+            }
             j.raise(RiskTier::High, "kill_by_name", "kills processes by name");
             j.no_pattern = true;
             true
@@ -640,6 +687,33 @@ pub(super) fn judge(cmd: &SimpleCommand, prog: &str, _ctx: &Context, j: &mut Jud
             } else {
                 destroy(j, "persistence", "installs scheduled jobs (persistence)");
             }
+            true
+        }
+        "dscl" | "sysadminctl" | "pwpolicy"
+            if !words.iter().any(|w| {
+                matches!(
+                    w.as_str(),
+                    "-create"
+                        | "create"
+                        | "-delete"
+                        | "delete"
+                        | "-append"
+                        | "append"
+                        | "-merge"
+                        | "merge"
+                        | "-passwd"
+                        | "passwd"
+                        | "-change"
+                        | "change"
+                        | "-adduser"
+                        | "-deleteuser"
+                        | "-addgroup"
+                        | "-setpolicy"
+                        | "-resetpassword"
+                )
+            }) =>
+        {
+            j.note("read_only", "reads directory services");
             true
         }
         "useradd" | "userdel" | "usermod" | "adduser" | "deluser" | "groupadd" | "groupdel"
@@ -688,29 +762,34 @@ pub(super) fn judge(cmd: &SimpleCommand, prog: &str, _ctx: &Context, j: &mut Jud
             true
         }
         "security" => {
-            if words.iter().any(|w| {
+            let reveal = (words.iter().any(|w| {
                 matches!(
                     w.as_str(),
-                    "find-generic-password"
-                        | "find-internet-password"
-                        | "dump-keychain"
-                        | "export"
-                        | "find-certificate"
+                    "find-generic-password" | "find-internet-password"
+                )
+            }) && words.iter().any(|w| w == "-w" || w == "-g"))
+                || (first == "dump-keychain" && words.iter().any(|w| w == "-d" || w == "-r"))
+                || matches!(
+                    first,
+                    "export"
                         | "delete-keychain"
                         | "delete-generic-password"
-                        | "unlock-keychain"
+                        | "delete-internet-password"
                         | "set-keychain-password"
-                )
-            }) {
+                        | "unlock-keychain"
+                        | "add-trusted-cert"
+                        | "authorizationdb"
+                );
+            if reveal {
                 j.raise(
                     RiskTier::High,
                     "keychain_access",
-                    "reads or changes the keychain",
+                    "reads secrets from or changes the keychain",
                 );
                 j.secret = true;
                 j.no_pattern = true;
             } else {
-                j.raise(RiskTier::Medium, "keychain", "queries the keychain");
+                j.note("keychain_query", "queries keychain metadata");
             }
             true
         }
@@ -959,60 +1038,75 @@ fn sql_risk(sql: &str, j: &mut Judge) {
 }
 
 fn cloud(prog: &str, words: &[String], positional: &[&str], j: &mut Judge) {
-    let destructive = words.iter().any(|w| {
-        w.starts_with("delete")
-            || w.starts_with("remove")
-            || w.starts_with("destroy")
-            || w.starts_with("terminate")
-            || w.starts_with("purge")
-            || w == "rm"
-            || w == "rb"
-            || w.starts_with("deregister")
-            || w == "--delete"
-            || w.starts_with("drop")
-    });
+    let is_verb = |w: &str, v: &str| w == v || w.starts_with(&format!("{v}-"));
+    let destructive = positional.iter().any(|w| {
+        [
+            "delete",
+            "remove",
+            "destroy",
+            "terminate",
+            "purge",
+            "deregister",
+            "drop",
+            "wipe",
+            "reset",
+        ]
+        .iter()
+        .any(|v| is_verb(w, v))
+            || matches!(*w, "rm" | "rb" | "apps:destroy" | "destroy")
+    }) || words
+        .iter()
+        .any(|w| w == "--delete" || w == "--force-delete");
+    let help = words.iter().any(|w| w == "--help" || w == "-h") || positional.contains(&"help");
+    let dry = words.iter().any(|w| w.starts_with("--dry-run"));
     let read = positional.iter().any(|w| {
-        w.starts_with("describe")
-            || w.starts_with("list")
-            || w.starts_with("get")
-            || *w == "ls"
-            || *w == "show"
-            || *w == "whoami"
-            || *w == "info"
-            || *w == "status"
-            || *w == "logs"
-            || *w == "cat"
-            || w.starts_with("head-")
-            || *w == "version"
-            || *w == "help"
+        [
+            "describe", "list", "get", "head", "show", "lookup", "search", "check", "wait",
+            "validate",
+        ]
+        .iter()
+        .any(|v| is_verb(w, v))
+            || matches!(
+                *w,
+                "ls" | "whoami"
+                    | "info"
+                    | "status"
+                    | "logs"
+                    | "cat"
+                    | "version"
+                    | "tail"
+                    | "inspect"
+            )
     });
-    let secret = words.iter().any(|w| {
-        w == "get-secret-value"
-            || w == "get-parameter"
-            || w == "get-parameters"
-            || w == "print-access-token"
-            || w == "get-session-token"
-            || w == "get-login-password"
-            || w == "access-token"
-            || w == "get-access-token"
-            || w == "export-credentials"
-            || w == "print-identity-token"
-    }) || (positional.first().copied() == Some("secrets")
-        && positional
-            .iter()
-            .any(|w| *w == "versions" || *w == "access"));
+    let reveals = words.iter().any(|w| {
+        matches!(
+            w.as_str(),
+            "get-secret-value"
+                | "print-access-token"
+                | "get-session-token"
+                | "get-login-password"
+                | "get-access-token"
+                | "export-credentials"
+                | "print-identity-token"
+                | "get-authorization-token"
+                | "--with-decryption"
+                | "auth:token"
+        )
+    }) || (positional.contains(&"secrets") && positional.contains(&"access"));
     let _ = prog;
-    if destructive {
+    if help {
+        j.note("help", "prints help");
+    } else if destructive && !dry {
         destroy(j, "cloud_destroy", "deletes or terminates cloud resources");
-    } else if secret {
+    } else if reveals {
         j.raise(
             RiskTier::High,
             "secret_access",
-            "reads cloud secrets or credentials",
+            "prints cloud secrets or credentials",
         );
         j.secret = true;
         j.no_pattern = true;
-    } else if read {
+    } else if read || dry {
         j.note("read_only", "reads cloud resources");
     } else {
         j.raise(RiskTier::Medium, "cloud_change", "changes cloud resources");
@@ -1049,6 +1143,15 @@ fn docker(_prog: &str, words: &[String], positional: &[&str], j: &mut Judge) {
         }
         ("compose", "down") if has("-v") || has("--volumes") || has("--rmi") => {
             destroy(j, "container_prune", "removes containers and their volumes")
+        }
+        ("rm", _) | ("rmi", _) | ("container", "rm") | ("image", "rm")
+            if has("-f") || has("--force") || has("-fv") || has("-vf") || has("-nf") =>
+        {
+            destroy(
+                j,
+                "container_force_remove",
+                "force-removes running containers or used images",
+            );
         }
         ("rm", _)
         | ("rmi", _)
@@ -1131,10 +1234,30 @@ fn docker(_prog: &str, words: &[String], positional: &[&str], j: &mut Judge) {
 
 fn package_manager(prog: &str, words: &[String], positional: &[&str], j: &mut Judge) {
     let first = positional.first().copied().unwrap_or("");
-    let publish = matches!(
-        first,
-        "publish" | "upload" | "push" | "release" | "deprecate" | "unpublish" | "yank" | "owner"
-    ) || (prog == "twine" && first == "upload")
+    let dry = words
+        .iter()
+        .any(|w| w.starts_with("--dry-run") || w == "-n" && prog == "cargo");
+    let owner_list = first == "owner"
+        && !words.iter().any(|w| {
+            matches!(
+                w.as_str(),
+                "add" | "rm" | "remove" | "--add" | "--remove" | "-a" | "-r"
+            )
+        });
+    let publish = !dry
+        && !owner_list
+        && matches!(
+            first,
+            "publish"
+                | "upload"
+                | "push"
+                | "release"
+                | "deprecate"
+                | "unpublish"
+                | "yank"
+                | "owner"
+        )
+        || (prog == "twine" && first == "upload")
         || (prog == "gem" && first == "push");
     if publish {
         destroy(
@@ -1222,7 +1345,7 @@ fn package_manager(prog: &str, words: &[String], positional: &[&str], j: &mut Ju
 fn changes_system(prog: &str, words: &[String]) -> bool {
     match prog {
         "sysctl" => words.iter().any(|w| w.contains('=') || w == "-w"),
-        "mount" => !words.is_empty(),
+        "mount" => positionals(words).len() >= 2,
         _ => true,
     }
 }
@@ -1231,21 +1354,241 @@ fn changes_system(prog: &str, words: &[String]) -> bool {
 fn changes_network(prog: &str, first: &str, positional: &[&str], words: &[String]) -> bool {
     let has = |s: &str| words.iter().any(|w| w == s);
     match prog {
-        "ip" => {
-            let show = matches!(
-                first,
-                "a" | "addr" | "address" | "r" | "route" | "link" | "show" | "neigh"
-            );
-            let change = words.iter().any(|w| {
+        "ip" | "route" => {
+            words.iter().any(|w| {
                 matches!(
                     w.as_str(),
-                    "add" | "del" | "delete" | "set" | "flush" | "change" | "replace"
+                    "add"
+                        | "del"
+                        | "delete"
+                        | "set"
+                        | "flush"
+                        | "change"
+                        | "replace"
+                        | "append"
+                        | "prepend"
+                        | "exec"
+                        | "attach"
+                        | "detach"
+                        | "-net"
+                        | "-host"
                 )
-            });
-            !show || change
+            }) && !(prog == "ip" && first == "monitor")
         }
         "ifconfig" => positional.len() > 1,
         "iptables" | "ip6tables" => !(has("-l") || has("-L") || has("-S")),
         _ => true,
     }
+}
+
+/// Options of cloud, cluster and infrastructure CLIs that take a separate value.
+const VALUE_OPTS: &[&str] = &[
+    "-n",
+    "--namespace",
+    "--context",
+    "--cluster",
+    "-o",
+    "--output",
+    "-l",
+    "--selector",
+    "--kubeconfig",
+    "-c",
+    "--container",
+    "--region",
+    "--profile",
+    "--query",
+    "--endpoint-url",
+    "--subscription",
+    "-g",
+    "--resource-group",
+    "--name",
+    "--format",
+    "--project",
+    "--zone",
+    "--filter",
+    "--account",
+    "--configuration",
+    "-s",
+    "--server",
+    "--token",
+    "--user",
+    "--as",
+    "-f",
+    "--filename",
+    "--kube-context",
+    "--values",
+    "--set",
+    "--version",
+    "--app",
+    "-a",
+    "--var",
+    "-var",
+    "--var-file",
+    "-var-file",
+    "--cli-input-json",
+    "--instance-ids",
+    "--bucket",
+    "--key",
+    "--names",
+    "--resource-type",
+    "--hostname",
+    "--secret",
+    "--repo",
+    "-r",
+    "--limit",
+    "--label",
+    "--location",
+    "--image",
+    "--type",
+    "--tag",
+    "-t",
+    "--workdir",
+    "-w",
+    "-e",
+    "--env",
+    "-u",
+    "--network",
+    "-v",
+    "--volume",
+    "--mount",
+    "-p",
+    "--publish",
+    "--entrypoint",
+    "--netns",
+    "-netns",
+    "--file",
+    "--env-file",
+    "--platform",
+    "--target",
+];
+
+/// Positional words (lower-cased), skipping option values of [`VALUE_OPTS`].
+fn positionals(words: &[String]) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut i = 0;
+    while let Some(w) = words.get(i) {
+        if w.starts_with('-') {
+            i += if VALUE_OPTS.contains(&w.as_str()) {
+                2
+            } else {
+                1
+            };
+            continue;
+        }
+        out.push(w.as_str());
+        i += 1;
+    }
+    out
+}
+
+/// True for SQL statement keywords used as a command (`DROP TABLE x;` typed at a shell).
+pub(super) fn sql_keyword(prog: &str) -> bool {
+    matches!(
+        prog,
+        "drop" | "truncate" | "delete" | "update" | "alter" | "grant" | "revoke" | "insert"
+    )
+}
+
+/// Rates SQL typed as a command line.
+pub(super) fn bare_sql(cmd: &SimpleCommand, j: &mut Judge) {
+    let text: Vec<&str> = cmd.argv.iter().map(|w| w.text.as_str()).collect();
+    j.raise(RiskTier::Medium, "sql_text", "SQL typed as a command");
+    sql_risk(&text.join(" "), j);
+}
+
+/// Subcommands and options of unknown CLIs that name destruction (`borg delete`,
+/// `kafka-topics --delete`, `rpk topic delete`, `deck reset`).
+pub(super) fn destructive_verb(cmd: &SimpleCommand) -> Option<String> {
+    const VERBS: &[&str] = &[
+        "delete",
+        "destroy",
+        "drop",
+        "purge",
+        "remove",
+        "rm",
+        "rmi",
+        "prune",
+        "reset",
+        "wipe",
+        "erase",
+        "truncate",
+        "flush",
+        "flushall",
+        "terminate",
+        "revoke",
+        "nuke",
+        "obliterate",
+        "rdelete",
+        "compact",
+        "break-lock",
+        "kill",
+        "teardown",
+        "down",
+        "uninstall",
+        "deregister",
+        "unregister",
+        "decommission",
+        "clear",
+        "clean",
+        "expire",
+        "evict",
+    ];
+    for (i, w) in cmd.args().iter().enumerate() {
+        let t = w.text.to_ascii_lowercase();
+        if let Some(flag) = t.strip_prefix("--") {
+            let base = flag.split('=').next().unwrap_or("");
+            let head = base.split('-').next().unwrap_or("");
+            if matches!(
+                head,
+                "delete"
+                    | "drop"
+                    | "purge"
+                    | "remove"
+                    | "wipe"
+                    | "truncate"
+                    | "reset"
+                    | "destroy"
+                    | "erase"
+            ) && !base.ends_with("dry-run")
+            {
+                return Some(format!("--{base}"));
+            }
+            continue;
+        }
+        if t.starts_with('-') || w.dynamic {
+            continue;
+        }
+        // Only the first few positional words are subcommands.
+        if i > 3 {
+            break;
+        }
+        let head = t.split(['-', ':', '_']).next().unwrap_or("");
+        if VERBS.contains(&t.as_str())
+            || (t.contains('-') && VERBS.contains(&head) && head.len() > 2)
+        {
+            let word = if VERBS.contains(&t.as_str()) {
+                t.as_str()
+            } else {
+                head
+            };
+            if matches!(
+                word,
+                "clean"
+                    | "clear"
+                    | "down"
+                    | "kill"
+                    | "compact"
+                    | "expire"
+                    | "evict"
+                    | "uninstall"
+                    | "rm"
+                    | "remove"
+            ) {
+                // Recoverable housekeeping on most tools: medium, not high.
+                continue;
+            }
+            return Some(t);
+        }
+    }
+    None
 }

@@ -151,6 +151,21 @@ pub(super) fn judge_segment(cmd: &SimpleCommand, ctx: &Context, depth: usize) ->
         );
         j.no_pattern = true;
     }
+    if cmd.wrappers.iter().any(|w| w.ends_with("(download)")) {
+        j.raise(
+            RiskTier::High,
+            "download_to_interpreter",
+            "runs shell code downloaded from the network",
+        );
+        j.no_pattern = true;
+    } else if cmd.wrappers.iter().any(|w| w.ends_with("(dynamic)")) {
+        j.raise(
+            RiskTier::Medium,
+            "dynamic_code",
+            "runs shell code produced by another command at run time",
+        );
+        j.no_pattern = true;
+    }
     match cmd.origin {
         Some(Origin::Remote) => {
             j.raise(
@@ -175,6 +190,15 @@ pub(super) fn judge_segment(cmd: &SimpleCommand, ctx: &Context, depth: usize) ->
     if !handled {
         if rules_sys::is_read_only(&prog) {
             j.note("read_only", "read-only command");
+        } else if rules_sys::sql_keyword(&prog) {
+            rules_sys::bare_sql(cmd, &mut j);
+        } else if let Some(verb) = rules_sys::destructive_verb(cmd) {
+            j.raise(
+                RiskTier::High,
+                "destructive_subcommand",
+                &format!("runs a destructive subcommand or option ({verb})"),
+            );
+            j.no_pattern = true;
         } else {
             j.raise(
                 RiskTier::Medium,
@@ -208,6 +232,23 @@ pub(super) fn judge_segment(cmd: &SimpleCommand, ctx: &Context, depth: usize) ->
         j.note("shell_stdin", "");
     }
     j
+}
+
+/// Programs whose rules already judge the secrets they name (keychains, vaults, state).
+fn handled_secret_tools(prog: &str) -> bool {
+    matches!(
+        prog,
+        "security"
+            | "sops"
+            | "terraform"
+            | "tofu"
+            | "terragrunt"
+            | "pass"
+            | "gopass"
+            | "op"
+            | "vault"
+            | "age"
+    )
 }
 
 /// Programs whose arguments are text, not paths.
@@ -328,7 +369,8 @@ fn pattern_positions(cmd: &SimpleCommand, prog: &str) -> Vec<usize> {
                 | "-g"
                 | "--glob"
                 | "--expression"
-        ) {
+        ) || option_is_credential_use(prog, t)
+        {
             skip.push(i + 1);
             if matches!(t, "-e" | "--regexp" | "--expression") {
                 explicit = true;
@@ -353,7 +395,7 @@ fn pattern_positions(cmd: &SimpleCommand, prog: &str) -> Vec<usize> {
 
 /// Looks at every literal argument that names a secret or a protected path.
 fn scan_args(cmd: &SimpleCommand, prog: &str, ctx: &Context, j: &mut Judge) {
-    if data_args(prog) {
+    if data_args(prog) || handled_secret_tools(prog) {
         return;
     }
     let skip = pattern_positions(cmd, prog);
@@ -434,5 +476,29 @@ pub(super) fn read_target(path: &str, dynamic: bool, ctx: &Context, j: &mut Judg
             "opens a raw network connection through /dev/tcp or /dev/udp",
         );
         j.sends = true;
+    }
+}
+
+/// Options whose file value is used for authentication, not read out (`ssh -i key`,
+/// `curl --cert c.pem`, `docker --env-file`).
+fn option_is_credential_use(prog: &str, opt: &str) -> bool {
+    match prog {
+        "ssh" | "scp" | "sftp" | "ssh-add" | "ssh-copy-id" | "autossh" | "mosh" => opt == "-i",
+        "curl" | "wget" | "http" | "xh" => matches!(
+            opt,
+            "--cert"
+                | "-E"
+                | "--key"
+                | "--cacert"
+                | "--capath"
+                | "--ca-certificate"
+                | "--certificate"
+                | "--private-key"
+                | "--proxy-cert"
+                | "--proxy-key"
+        ),
+        "docker" | "podman" | "docker-compose" | "nerdctl" => opt == "--env-file",
+        "openssl" => matches!(opt, "-CAfile" | "-cert" | "-CApath"),
+        _ => false,
     }
 }

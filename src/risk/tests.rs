@@ -217,7 +217,8 @@ fn secrets() {
         ("cat .env.example", Low),
         ("cat ~/.ssh/id_rsa", High),
         ("cat ~/.AWS/credentials", High),
-        ("less server.pem", High),
+        ("less server-key.pem", High),
+        ("openssl x509 -in cert.pem -noout -text", Medium),
         ("cat ~/.netrc", High),
         ("grep -r id_rsa .", Low),
         ("ls ~/.ssh", Medium),
@@ -569,4 +570,30 @@ fn mcp_and_other_tools() {
         High
     );
     assert_eq!(assess("github", "list_issues", "", &c).segments.len(), 1);
+}
+
+#[test]
+fn destructive_verbs_of_other_tools() {
+    check(&[
+        ("curl -X DELETE http://localhost:9200/my-index", High),
+        ("curl localhost:8001/routes/r -X DELETE", High),
+        (
+            "curl -X POST http://localhost:9200/idx/_delete_by_query",
+            High,
+        ),
+        ("http DELETE :9200/my-index", High),
+        ("curl -X GET http://localhost:9200/_cat/indices", Low),
+        ("borg delete repo::archive", High),
+        (
+            "kafka-topics --bootstrap-server b:9092 --delete --topic t",
+            High,
+        ),
+        ("rpk topic delete orders", High),
+        ("kafka-topics --bootstrap-server b:9092 --list", Medium),
+        ("tmux kill-session", Medium),
+        ("DROP DATABASE mydb;", Critical),
+        ("DELETE FROM users;", High),
+        ("docker rm -f web", High),
+        ("docker rm web", Medium),
+    ]);
 }

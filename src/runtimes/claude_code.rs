@@ -148,7 +148,9 @@ impl Adapter for ClaudeCode {
                     "additionalContext": format!("{s} {SESSION_CONTEXT}")}})),
             // Where nothing can be blocked (the tool already ran, the dialog will show), a
             // failure is a warning, never a decision.
-            (_, Answer::FailClosed(why)) => Output::empty().with_stderr(why.clone()),
+            (_, Answer::FailClosed(why)) => {
+                Output::empty().with_stderr(format!("aiperture: {why}"))
+            }
             _ => Output::empty(),
         }
     }
@@ -178,6 +180,7 @@ mod tests {
             for_model: model.into(),
             for_human: human.into(),
             tier: RiskTier::Medium,
+            pending_id: None,
         })
     }
 
@@ -254,6 +257,9 @@ mod tests {
         assert!(out.stdout.contains(r#""permissionDecision":"ask""#));
         assert_eq!(out.exit_code, 0);
         let out = ClaudeCode.render(Some(Form::PostToolUse), &Answer::FailClosed("bad".into()));
-        assert_eq!((out.stdout.as_str(), out.stderr.as_str()), ("", "bad"));
+        assert_eq!(
+            (out.stdout.as_str(), out.stderr.as_str()),
+            ("", "aiperture: bad")
+        );
     }
 }

@@ -134,7 +134,9 @@ impl Adapter for Codex {
                     "decision": {"behavior": "deny", "message": r.for_model}}})),
                 Decision::Ask => Output::empty(),
             },
-            (_, Answer::FailClosed(why)) => Output::empty().with_stderr(why.clone()),
+            (_, Answer::FailClosed(why)) => {
+                Output::empty().with_stderr(format!("aiperture: {why}"))
+            }
             _ => Output::empty(),
         }
     }

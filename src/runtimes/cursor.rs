@@ -154,10 +154,9 @@ impl Adapter for Cursor {
                 (Decision::Ask, Form::Asks) => Output::json(json!({"permission": "ask",
                     "user_message": r.for_human, "agent_message": r.for_model})),
                 (Decision::Ask, Form::ReadFile) => Output::json(json!({"permission": "deny",
-                    "user_message": format!("{} Cursor cannot ask here, so it was blocked; \
-                        approve it with `aiperture approve` to let it through.", r.for_human)})),
+                    "user_message": cannot_ask(r)})),
                 (Decision::Ask, _) => Output::json(json!({"permission": "deny",
-                    "user_message": format!("{} Cursor cannot ask here, so it was blocked.", r.for_human),
+                    "user_message": cannot_ask(r),
                     "agent_message": "This call needs the user's approval, which Cursor cannot \
                         ask for here, so it was blocked. Tell the user what you want to do and \
                         why; do not retry it another way."})),
@@ -183,6 +182,18 @@ impl Adapter for Cursor {
     }
 }
 
+/// The human's text when Cursor cannot ask: how to let the call through.
+fn cannot_ask(r: &super::Reply) -> String {
+    match &r.pending_id {
+        Some(id) => format!(
+            "{} Cursor cannot ask here, so it was blocked; to allow it, run \
+             `aiperture approve {id}` in a terminal and let the agent retry.",
+            r.for_human
+        ),
+        None => format!("{} Cursor cannot ask here, so it was blocked.", r.for_human),
+    }
+}
+
 fn allow() -> Output {
     Output::json(json!({"permission": "allow"}))
 }
@@ -199,6 +210,7 @@ mod tests {
             for_model: "m".into(),
             for_human: "h".into(),
             tier: RiskTier::Medium,
+            pending_id: None,
         })
     }
 
@@ -219,6 +231,20 @@ mod tests {
         let Event::PreTool(r) = p.event else { panic!() };
         assert_eq!((r.scope.as_str(), r.cwd.as_str()), ("ls", "/w/sub"));
         assert!(Cursor.parse(br#"{"hook_event_name":"beforeMCPExecution","tool_name":"t","tool_input":"nope"}"#).is_err());
+    }
+
+    #[test]
+    fn a_blocked_ask_says_how_to_approve_it() {
+        let Answer::Reply(mut r) = ask() else {
+            panic!()
+        };
+        r.pending_id = Some("p42".into());
+        let out = Cursor.render(Some(Form::ReadFile), &Answer::Reply(r));
+        assert!(
+            out.stdout.contains("aiperture approve p42"),
+            "{}",
+            out.stdout
+        );
     }
 
     #[test]

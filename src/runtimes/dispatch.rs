@@ -9,8 +9,8 @@ use crate::request::{Decision, Request, Verdict};
 
 /// The engine operations a hook needs; implemented by [`Gate`], and by fakes in tests.
 pub trait HookEngine {
-    /// Full pipeline, recorded (and a pending ask for an ask with a `tool_use_id`).
-    fn check(&mut self, req: &Request) -> anyhow::Result<Verdict>;
+    /// Full pipeline, recorded; for an ask, also the pending ask's id.
+    fn check(&mut self, req: &Request) -> anyhow::Result<(Verdict, Option<String>)>;
     /// `Some` only when learning or a rule decides.
     fn learned_decision(&mut self, req: &Request) -> anyhow::Result<Option<Verdict>>;
     /// The tool ran.
@@ -27,8 +27,9 @@ pub trait HookEngine {
 }
 
 impl HookEngine for Gate {
-    fn check(&mut self, req: &Request) -> anyhow::Result<Verdict> {
-        Gate::check(self, req)
+    fn check(&mut self, req: &Request) -> anyhow::Result<(Verdict, Option<String>)> {
+        let out = Gate::check_full(self, req, false)?;
+        Ok((out.verdict, out.pending_id))
     }
     fn learned_decision(&mut self, req: &Request) -> anyhow::Result<Option<Verdict>> {
         Gate::learned_decision(self, req)
@@ -100,11 +101,13 @@ fn answer<E: HookEngine, O: FnOnce() -> anyhow::Result<E>>(event: Event, open: O
     };
     match event {
         Event::PreTool(req) => match engine.check(&req) {
-            Ok(v) if v.decision == Decision::Ask => {
+            Ok((v, pending_id)) if v.decision == Decision::Ask => {
                 let progress = engine.ask_progress(&req, &v);
-                Answer::Reply(reasons::reply_with_progress(&req, &v, progress))
+                let mut r = reasons::reply_with_progress(&req, &v, progress);
+                r.pending_id = pending_id;
+                Answer::Reply(r)
             }
-            Ok(v) => Answer::Reply(reasons::reply(&req, &v)),
+            Ok((v, _)) => Answer::Reply(reasons::reply(&req, &v)),
             Err(e) => Answer::FailClosed(format!("{e:#}")),
         },
         Event::PreToolEach(reqs) => strictest(&mut engine, &reqs),
@@ -137,22 +140,26 @@ fn strictest<E: HookEngine>(engine: &mut E, reqs: &[Request]) -> Answer {
         Decision::Ask => 1,
         Decision::Allow => 0,
     };
-    let mut worst: Option<(&Request, Verdict)> = None;
+    let mut worst: Option<(&Request, Verdict, Option<String>)> = None;
     for req in reqs {
         match engine.check(req) {
-            Ok(v) => {
+            Ok((v, pending_id)) => {
                 if worst
                     .as_ref()
-                    .is_none_or(|(_, w)| rank(v.decision) > rank(w.decision))
+                    .is_none_or(|(_, w, _)| rank(v.decision) > rank(w.decision))
                 {
-                    worst = Some((req, v));
+                    worst = Some((req, v, pending_id));
                 }
             }
             Err(e) => return Answer::FailClosed(format!("{e:#}")),
         }
     }
     match worst {
-        Some((req, v)) => Answer::Reply(reasons::reply(req, &v)),
+        Some((req, v, pending_id)) => {
+            let mut r = reasons::reply(req, &v);
+            r.pending_id = pending_id;
+            Answer::Reply(r)
+        }
         None => Answer::FailClosed("the tool call names no target".into()),
     }
 }
@@ -185,19 +192,20 @@ mod tests {
     }
 
     impl HookEngine for &mut Fake {
-        fn check(&mut self, req: &Request) -> anyhow::Result<Verdict> {
+        fn check(&mut self, req: &Request) -> anyhow::Result<(Verdict, Option<String>)> {
             self.calls.push(format!("check {}", req.scope));
             if self.fail {
                 anyhow::bail!("database is locked");
             }
-            Ok(Verdict {
+            let v = Verdict {
                 decision: self.decision.unwrap_or(Decision::Ask),
                 decided_by: "default".into(),
                 risk: Risk::of_tier(RiskTier::Medium),
                 reason: "not learned yet".into(),
                 explanation: String::new(),
                 segments: vec![],
-            })
+            };
+            Ok((v, Some("p1".into())))
         }
         fn learned_decision(&mut self, _req: &Request) -> anyhow::Result<Option<Verdict>> {
             self.calls.push("learned".into());

@@ -61,6 +61,9 @@ pub struct Reply {
     pub for_human: String,
     /// The risk tier, for runtimes that show a severity.
     pub tier: RiskTier,
+    /// For an ask: the pending ask's id, which `aiperture approve <id>` answers from a
+    /// terminal (for runtimes that cannot ask the human themselves).
+    pub pending_id: Option<String>,
 }
 
 /// What the gate answers to one event, before rendering.

@@ -114,6 +114,7 @@ pub fn reply(req: &Request, v: &Verdict) -> Reply {
         for_model,
         for_human,
         tier: v.risk.tier,
+        pending_id: None,
     }
 }
 

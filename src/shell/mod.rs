@@ -169,7 +169,8 @@ impl SimpleCommand {
         for (i, w) in self.argv.iter().enumerate() {
             if i == 0 && !w.dynamic {
                 parts.push(quote_word(&resolve_display_program(&w.text)));
-            } else if w.dynamic {
+            } else if w.dynamic || (w.raw == w.text && !w.raw.is_empty() && is_bare(&w.raw)) {
+                // As written: keeps `~` and globs meaning what they meant.
                 parts.push(w.raw.clone());
             } else {
                 parts.push(quote_word(&w.text));
@@ -189,6 +190,30 @@ impl SimpleCommand {
         }
         parts.join(" ")
     }
+}
+
+/// A word that reads the same unquoted (no quoting, escapes or operators).
+fn is_bare(s: &str) -> bool {
+    !s.chars().any(|c| {
+        c.is_whitespace()
+            || matches!(
+                c,
+                '\'' | '"'
+                    | '\\'
+                    | '$'
+                    | '`'
+                    | ';'
+                    | '&'
+                    | '|'
+                    | '<'
+                    | '>'
+                    | '('
+                    | ')'
+                    | '{'
+                    | '}'
+                    | '#'
+            )
+    })
 }
 
 /// Program names are shown as their basename (`/usr/bin/git` → `git`) in their own case.

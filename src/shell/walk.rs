@@ -294,6 +294,9 @@ impl<'a> Walker<'a> {
     ) {
         match node.kind() {
             "heredoc_redirect" => {
+                let mut c2 = node.walk();
+                let heredoc_args: Vec<Node<'t>> =
+                    node.children_by_field_name("argument", &mut c2).collect();
                 let mut cursor = node.walk();
                 let mut start_end = node.start_byte();
                 let mut strip_tabs = false;
@@ -324,6 +327,23 @@ impl<'a> Walker<'a> {
                             self.attach(idx, child, ctx, stack);
                         }
                         "heredoc_end" | "<<" | "heredoc_content" => {}
+                        _ if heredoc_args.contains(&child) => {
+                            // `cmd <<EOF arg`: an argument of the command — unless the
+                            // grammar took a body line for arguments.
+                            let gap = self
+                                .src
+                                .get(start_end..child.start_byte())
+                                .map(|b| b.contains(&b'\n'))
+                                .unwrap_or(true);
+                            if gap {
+                                self.out.parse_error = true;
+                            }
+                            let w = word_value(child, self.src, &mut self.out.too_deep);
+                            if let Some(cmd) = self.out.commands.get_mut(idx) {
+                                cmd.argv.push(w);
+                            }
+                            self.push_substitutions(child, ctx, stack);
+                        }
                         _ if child.is_named() => {
                             // The rest of the line after the heredoc operator.
                             let between = self

@@ -16,6 +16,7 @@ use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+pub mod seed;
 pub mod state;
 
 /// The numbered migrations, applied in order; the index + 1 is the schema version.
@@ -30,8 +31,17 @@ pub const MIGRATIONS: &[&str] = &[
 /// How long a writer waits for another process's lock before giving up.
 pub const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// WAL pages after which a committing connection checkpoints (bounds the WAL's growth).
+/// SQLite's own automatic checkpoint, a backstop for writes made outside [`Db::write`].
 pub const WAL_AUTOCHECKPOINT_PAGES: u32 = 1000;
+
+/// WAL size after which [`Db::write`] checkpoints and truncates the WAL.
+///
+/// Every hook call is a new process, the first to open the WAL-index, so SQLite rebuilds the
+/// index by reading the whole WAL; and after such a rebuild it no longer knows which frames
+/// were already checkpointed, so a PASSIVE (automatic) checkpoint never lets the WAL restart
+/// and it grows without bound. Truncating it once it passes this size keeps every open's
+/// read of the WAL small (see docs/audit.md, "Performance").
+pub const WAL_TRUNCATE_BYTES: u64 = 512 * 1024;
 
 /// The schema version this binary writes: the number of migrations.
 pub fn current_version() -> u32 {
@@ -183,7 +193,22 @@ impl Db {
         crash_point("written");
         tx.commit().map_err(|e| self.err("cannot commit", &e))?;
         crash_point("committed");
+        self.bound_wal();
         Ok(out)
+    }
+
+    /// Checkpoints and truncates the WAL once it exceeds [`WAL_TRUNCATE_BYTES`]. Best effort:
+    /// the commit is already durable, so a busy or failed checkpoint is left for a later call.
+    fn bound_wal(&self) {
+        let mut wal = self.path.clone().into_os_string();
+        wal.push("-wal");
+        if std::fs::metadata(&wal).is_ok_and(|m| m.len() > WAL_TRUNCATE_BYTES) {
+            let _ = self.conn.busy_timeout(Duration::from_millis(20));
+            let _ = self
+                .conn
+                .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
+            let _ = self.conn.busy_timeout(BUSY_TIMEOUT);
+        }
     }
 
     /// Runs `f` in one read transaction (a consistent snapshot of the store).
@@ -376,6 +401,28 @@ mod tests {
         std::fs::write(&path, b"").unwrap();
         let db = Db::open(&path).unwrap();
         assert_eq!(db.schema_version().unwrap(), current_version());
+    }
+
+    #[test]
+    fn writes_keep_the_wal_bounded_across_connections() {
+        let t = tempfile::tempdir().unwrap();
+        let path = t.path().join("a.db");
+        let blob = "x".repeat(3000);
+        // One connection per write, as hook processes do; without the truncating checkpoint
+        // the WAL grows without bound (each new connection forgets what was checkpointed).
+        for _ in 0..400 {
+            let db = Db::open(&path).unwrap();
+            db.write(|tx| {
+                tx.execute(
+                    "INSERT OR REPLACE INTO meta(key, value) VALUES (hex(randomblob(8)), ?1)",
+                    [&blob],
+                )?;
+                Ok(())
+            })
+            .unwrap();
+        }
+        let wal = std::fs::metadata(t.path().join("a.db-wal")).unwrap().len();
+        assert!(wal <= WAL_TRUNCATE_BYTES + 64 * 1024, "WAL is {wal} bytes");
     }
 
     #[test]

@@ -8,8 +8,15 @@ use crate::engine::state::{
     AuditNote, CheckRow, Counted, DecisionRow, Execution, Grant, KeyKind, LearnKey, PatternStats,
     PendingAsk, SessionRow, State,
 };
-use crate::request::{Decision, RiskTier};
+use crate::request::Decision;
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
+
+mod aggregate;
+mod rows;
+
+use rows::{
+    GRANT_COLS, PATTERN_COLS, PENDING_COLS, decision_of, grant_row, pattern_row, pending_row,
+};
 
 /// Engine state over an open SQLite connection (normally inside a transaction).
 pub struct SqliteState<'a> {
@@ -47,75 +54,6 @@ fn actor_type(s: &str) -> ActorType {
         _ => ActorType::System,
     }
 }
-
-fn decision_of(s: &str) -> Decision {
-    Decision::parse(s).unwrap_or(Decision::Ask)
-}
-
-fn pattern_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<PatternStats> {
-    let kind: String = r.get(3)?;
-    Ok(PatternStats {
-        project: r.get(0)?,
-        tool: r.get(1)?,
-        action: r.get(2)?,
-        key: LearnKey {
-            kind: KeyKind::parse(&kind).unwrap_or(KeyKind::Exact),
-            key: r.get(4)?,
-        },
-        human_allow: r.get(5)?,
-        human_deny: r.get(6)?,
-        inferred_deny: r.get(7)?,
-        rapid_allow: r.get(8)?,
-        humans: r.get(9)?,
-        first_ms: r.get(10)?,
-        last_ms: r.get(11)?,
-        revoked_ms: r.get(12)?,
-    })
-}
-
-const PATTERN_COLS: &str = "project, tool, action, kind, key, human_allow, human_deny, \
-     inferred_deny, rapid_allow, humans, first_ms, last_ms, revoked_ms";
-
-fn pending_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<PendingAsk> {
-    let tier: String = r.get(11)?;
-    Ok(PendingAsk {
-        id: r.get(0)?,
-        ts_ms: r.get(1)?,
-        session: r.get(2)?,
-        runtime: r.get(3)?,
-        tool_use_id: r.get(4)?,
-        project: r.get(5)?,
-        cwd: r.get(6)?,
-        tool: r.get(7)?,
-        action: r.get(8)?,
-        scope: r.get(9)?,
-        content_hash: r.get(10)?,
-        risk_tier: RiskTier::parse(&tier).unwrap_or(RiskTier::High),
-        state: r.get(12)?,
-    })
-}
-
-const PENDING_COLS: &str = "id, ts_ms, session, runtime, tool_use_id, project, cwd, tool, \
-     action, scope, content_hash, risk_tier, state";
-
-fn grant_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Grant> {
-    let d: String = r.get(8)?;
-    Ok(Grant {
-        id: r.get(0)?,
-        created_ms: r.get(1)?,
-        expires_ms: r.get(2)?,
-        project: r.get(3)?,
-        session: r.get(4)?,
-        tool: r.get(5)?,
-        action: r.get(6)?,
-        scope: r.get(7)?,
-        decision: decision_of(&d),
-        granted_by: r.get(9)?,
-        reason: r.get(10)?,
-    })
-}
-
-const GRANT_COLS: &str = "id, created_ms, expires_ms, project, session, tool, action, scope, decision, granted_by, reason";
 
 impl State for SqliteState<'_> {
     fn count_checks_since(&mut self, session: &str, since_ms: i64) -> anyhow::Result<u64> {
@@ -404,82 +342,15 @@ impl State for SqliteState<'_> {
         who: &str,
         ts_ms: i64,
     ) -> anyhow::Result<()> {
-        let inserted = self
-            .conn
-            .prepare_cached(
-                "INSERT OR IGNORE INTO decision_keys (decision_id, project, tool, action, kind, \
-                 key, counted) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            )?
-            .execute(params![
-                decision_id,
-                project,
-                tool,
-                action,
-                key.kind.as_str(),
-                key.key,
-                counted.as_str()
-            ])?;
-        if inserted == 0 || counted == Counted::None {
-            return Ok(()); // one decision counts once per key
-        }
-        let (a, d, i, r) = match counted {
-            Counted::Allow => (1, 0, 0, 0),
-            Counted::Deny => (0, 1, 0, 0),
-            Counted::InferredDeny => (0, 0, 1, 0),
-            Counted::Rapid => (0, 0, 0, 1),
-            Counted::None => (0, 0, 0, 0),
-        };
-        // Rubber-stamped approvals do not confirm a pattern: last_ms only moves on counted ones.
-        let confirms = counted != Counted::Rapid;
-        self.conn
-            .prepare_cached(
-                "INSERT INTO patterns (project, tool, action, kind, key, human_allow, human_deny, \
-                 inferred_deny, rapid_allow, humans, first_ms, last_ms) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 0, ?10, ?11) \
-                 ON CONFLICT (project, tool, action, kind, key) DO UPDATE SET \
-                 human_allow = human_allow + ?6, human_deny = human_deny + ?7, \
-                 inferred_deny = inferred_deny + ?8, rapid_allow = rapid_allow + ?9, \
-                 last_ms = CASE WHEN ?12 THEN max(last_ms, ?10) ELSE last_ms END",
-            )?
-            .execute(params![
-                project,
-                tool,
-                action,
-                key.kind.as_str(),
-                key.key,
-                a,
-                d,
-                i,
-                r,
-                ts_ms,
-                if confirms { ts_ms } else { 0 },
-                confirms
-            ])?;
-        if confirms && counted != Counted::InferredDeny {
-            let new_human = self
-                .conn
-                .prepare_cached(
-                    "INSERT OR IGNORE INTO pattern_humans (project, tool, action, kind, key, who) \
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                )?
-                .execute(params![
-                    project,
-                    tool,
-                    action,
-                    key.kind.as_str(),
-                    key.key,
-                    who
-                ])?;
-            if new_human > 0 {
-                self.conn
-                    .prepare_cached(
-                        "UPDATE patterns SET humans = humans + 1 WHERE project = ?1 AND tool = ?2 \
-                         AND action = ?3 AND kind = ?4 AND key = ?5",
-                    )?
-                    .execute(params![project, tool, action, key.kind.as_str(), key.key])?;
-            }
-        }
-        Ok(())
+        aggregate::count_key(
+            self.conn,
+            decision_id,
+            (project, tool, action),
+            key,
+            counted,
+            who,
+            ts_ms,
+        )
     }
 
     fn recent_allows(
@@ -508,37 +379,7 @@ impl State for SqliteState<'_> {
         by: &str,
         reason: &str,
     ) -> anyhow::Result<u64> {
-        let kind = key.kind.as_str();
-        let n = self
-            .conn
-            .prepare_cached(
-                "UPDATE decisions SET revoked_ms = ?5, revoked_by = ?6 WHERE revoked_ms IS NULL \
-                 AND id IN (SELECT decision_id FROM decision_keys WHERE tool = ?1 AND action = ?2 \
-                 AND kind = ?3 AND key = ?4)",
-            )?
-            .execute(params![tool, action, kind, key.key, ts_ms, by])?;
-        self.conn
-            .prepare_cached(
-                "UPDATE patterns SET human_allow = 0, human_deny = 0, inferred_deny = 0, \
-                 rapid_allow = 0, humans = 0, revoked_ms = ?5 WHERE tool = ?1 AND action = ?2 \
-                 AND kind = ?3 AND key = ?4",
-            )?
-            .execute(params![tool, action, kind, key.key, ts_ms])?;
-        self.conn
-            .prepare_cached(
-                "DELETE FROM pattern_humans WHERE tool = ?1 AND action = ?2 AND kind = ?3 \
-                 AND key = ?4",
-            )?
-            .execute(params![tool, action, kind, key.key])?;
-        self.conn
-            .prepare_cached(
-                "INSERT INTO revocations (ts_ms, project, tool, action, kind, key, revoked_by, \
-                 reason, decisions) VALUES (?1, '*', ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-            )?
-            .execute(params![
-                ts_ms, tool, action, kind, key.key, by, reason, n as i64
-            ])?;
-        Ok(n as u64)
+        aggregate::revoke_key(self.conn, tool, action, key, ts_ms, by, reason)
     }
 
     fn decisions_with_scope(
@@ -607,7 +448,7 @@ impl State for SqliteState<'_> {
     fn insert_pending(&mut self, p: &PendingAsk) -> anyhow::Result<()> {
         self.conn
             .prepare_cached(&format!(
-                "INSERT OR REPLACE INTO pending_asks ({PENDING_COLS}) \
+                "INSERT INTO pending_asks ({PENDING_COLS}) \
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"
             ))?
             .execute(params![
@@ -663,12 +504,27 @@ impl State for SqliteState<'_> {
         Ok(())
     }
 
-    fn consume_nonce(&mut self, nonce: &str, ts_ms: i64) -> anyhow::Result<bool> {
+    fn consume_nonce(
+        &mut self,
+        nonce: &str,
+        ts_ms: i64,
+        prune_before_ms: i64,
+    ) -> anyhow::Result<bool> {
+        self.conn
+            .prepare_cached("DELETE FROM consumed_nonces WHERE ts_ms < ?1")?
+            .execute(params![prune_before_ms])?;
         let n = self
             .conn
             .prepare_cached("INSERT OR IGNORE INTO consumed_nonces (nonce, ts_ms) VALUES (?1, ?2)")?
             .execute(params![nonce, ts_ms])?;
         Ok(n > 0)
+    }
+
+    fn end_session(&mut self, session: &str, ts_ms: i64) -> anyhow::Result<()> {
+        self.conn
+            .prepare_cached("UPDATE sessions SET ended_ms = ?2 WHERE session = ?1")?
+            .execute(params![session, ts_ms])?;
+        Ok(())
     }
 
     fn insert_execution(&mut self, e: &Execution) -> anyhow::Result<()> {

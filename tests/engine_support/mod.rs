@@ -140,14 +140,3 @@ impl Env {
         (out.status.code().unwrap_or(-1), v)
     }
 }
-
-/// Whether the real classifier is in the tree (the placeholder rates everything
-/// `unclassified` MEDIUM); tests about tiers need it.
-pub fn classifier_ready() -> bool {
-    let a = aiperture::risk::assess("shell", "execute", "rm -rf /", &Default::default());
-    let ready = !a.risk.factors.iter().any(|f| f == "unclassified");
-    if !ready {
-        eprintln!("risk classifier not merged yet: tier-dependent assertions skipped");
-    }
-    ready
-}

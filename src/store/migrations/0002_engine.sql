@@ -174,6 +174,8 @@ CREATE TABLE consumed_nonces (
     nonce TEXT    PRIMARY KEY,
     ts_ms INTEGER NOT NULL
 ) WITHOUT ROWID;
+-- Pruning nonces whose tokens have expired.
+CREATE INDEX consumed_nonces_ts ON consumed_nonces (ts_ms);
 
 -- Task grants: scope is a pattern (shell: per simple command; paths: `*` does not cross `/`).
 -- session '' = any session of the project. Never allow HIGH/CRITICAL (enforced at check time).
