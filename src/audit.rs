@@ -8,8 +8,10 @@
 //! See `docs/audit.md` for the format and what [`verify`] can and cannot detect.
 
 mod export;
+mod reseal;
 
 pub use export::{Manifest, export, verify_file};
+pub use reseal::{RESEALED, reseal};
 
 use anyhow::{anyhow, bail};
 use hmac::{KeyInit, Mac};
@@ -131,6 +133,10 @@ pub struct VerifyReport {
     pub problem: Option<String>,
     /// Whether the head's HMAC was checked (false when no key was available).
     pub mac_checked: bool,
+    /// How many `audit.resealed` events the chain holds (each marks a head that had to be
+    /// re-anchored by a human; see [`reseal`]).
+    #[serde(default)]
+    pub reseals: u64,
 }
 
 /// Filters for [`list`]; `None` means no filter.
@@ -319,6 +325,18 @@ pub fn append(
     let seq = prev_seq
         .checked_add(1)
         .ok_or_else(|| anyhow!("audit chain head seq {prev_seq} cannot grow"))?;
+    write_event(tx, key, seq, prev_hash, ev, now_ms)
+}
+
+/// Inserts event `seq` linked to `prev_hash` and moves the signed head to it.
+fn write_event(
+    tx: &Transaction,
+    key: &[u8; KEY_LEN],
+    seq: u64,
+    prev_hash: String,
+    ev: &NewEvent,
+    now_ms: i64,
+) -> anyhow::Result<AuditEvent> {
     let details_json = canonical_json(&ev.details);
     let mut e = AuditEvent {
         seq,
@@ -408,6 +426,7 @@ pub(crate) struct Checker {
     expected: u64,
     prev_hash: String,
     events: u64,
+    reseals: u64,
     bad: Option<(Option<u64>, String)>,
 }
 
@@ -417,6 +436,7 @@ impl Checker {
             expected: 1,
             prev_hash: GENESIS.to_string(),
             events: 0,
+            reseals: 0,
             bad: None,
         }
     }
@@ -430,6 +450,9 @@ impl Checker {
     /// Checks the next event; `details_json` is the exact text that was hashed.
     pub(crate) fn push(&mut self, e: &AuditEvent, details_json: &str) {
         self.events += 1;
+        if e.event_type == RESEALED {
+            self.reseals += 1;
+        }
         if self.bad.is_some() {
             return;
         }
@@ -518,6 +541,7 @@ impl Checker {
             first_bad_seq,
             problem,
             mac_checked,
+            reseals: self.reseals,
         }
     }
 }

@@ -129,8 +129,9 @@ pub fn check(
     let outcome = 'decide: {
         // 1. Rate limit (persisted window; the current check counts).
         if cfg.rate_limit_per_minute > 0 {
-            let n = st.count_checks_since(&session, now_ms - 60_000)?;
-            if n + 1 > u64::from(cfg.rate_limit_per_minute) {
+            let limit = u64::from(cfg.rate_limit_per_minute);
+            let n = st.count_checks_since(&session, now_ms - 60_000, limit)?;
+            if n + 1 > limit {
                 risk.factors.insert(0, "rate_limit_exceeded".into());
                 break 'decide decided(
                     Decision::Deny,
@@ -321,7 +322,9 @@ pub fn check(
                     by.push(b.clone());
                 }
             }
-            break 'decide decided(Decision::Allow, by.join(" + "), "allowed automatically");
+            let by = by.join(" + ");
+            let why = format!("allowed by {by}");
+            break 'decide decided(Decision::Allow, by, why);
         }
         // 8. Default.
         if (no_allow || floor_blocked) && cfg.default_decision != Decision::Deny {

@@ -525,9 +525,9 @@ pub(super) fn judge(cmd: &SimpleCommand, prog: &str, ctx: &Context, j: &mut Judg
             let (flags, ops) = split_args(args);
             let target_dir = flag_value(args, "-t", "--target-directory");
             if prog == "rsync"
-                && flags
-                    .iter()
-                    .any(|f| f.starts_with("--delete") || f == "--remove-source-files")
+                && flags.iter().any(|f| {
+                    f.starts_with("--delete") || f == "--del" || f == "--remove-source-files"
+                })
                 && let Some(d) = ops.last()
             {
                 delete_target(d, true, ctx, j);

@@ -369,7 +369,7 @@ pub(super) fn judge(cmd: &SimpleCommand, prog: &str, _ctx: &Context, j: &mut Jud
                 "approve" | "deny" | "revoke" | "grant" | "bootstrap" | "setup" | "hook"
             ) || (sub == "config"
                 && matches!(second, "set" | "unset" | "reset" | "edit"))
-                || (sub == "audit" && matches!(second, "reset" | "prune" | "delete"))
+                || (sub == "audit" && matches!(second, "reset" | "prune" | "delete" | "reseal"))
                 || (sub == "serve");
             if tamper {
                 j.raise(
@@ -798,20 +798,33 @@ pub(super) fn judge(cmd: &SimpleCommand, prog: &str, _ctx: &Context, j: &mut Jud
             let reading = words.iter().any(|w| {
                 matches!(
                     w.as_str(),
-                    "lookup"
-                        | "show"
+                    "show"
                         | "get"
                         | "read"
-                        | "item"
                         | "export-secret-keys"
                         | "--export-secret-keys"
                         | "-d"
                         | "--decrypt"
                         | "decrypt"
-                        | "kv"
                         | "exec"
+                        | "run"
+                        | "inject"
+                )
+            }) && !words.iter().any(|w| {
+                matches!(
+                    w.as_str(),
+                    "list" | "ls" | "lookup" | "vault" | "account" | "whoami" | "status"
                 )
             });
+            if words.iter().any(|w| {
+                matches!(
+                    w.as_str(),
+                    "delete" | "destroy" | "rm" | "remove" | "purge" | "revoke" | "disable"
+                )
+            }) {
+                destroy(j, "secret_destroy", "deletes or revokes secrets");
+                return true;
+            }
             if reading || positional.len() == 1 && prog == "pass" {
                 j.raise(
                     RiskTier::High,
@@ -825,7 +838,27 @@ pub(super) fn judge(cmd: &SimpleCommand, prog: &str, _ctx: &Context, j: &mut Jud
             j.no_pattern = true;
             true
         }
-        "env" | "printenv" | "set" | "export" | "declare" | "typeset" => {
+        "env" | "printenv" | "set" | "export" | "declare" | "typeset" | "local" | "readonly"
+        | "unset" => {
+            if prog != "env" && prog != "printenv" && prog != "set" {
+                for w in args.iter().filter(|w| !w.text.starts_with('-')) {
+                    let (name, value) = w.text.split_once('=').unwrap_or((w.text.as_str(), ""));
+                    assignment(name, &Word::literal(value), j);
+                }
+            }
+            if prog == "unset"
+                || (prog != "env"
+                    && prog != "printenv"
+                    && prog != "set"
+                    && !args.is_empty()
+                    && !has("-p")
+                    && !has("-x"))
+            {
+                if j.tier == RiskTier::Low {
+                    j.note("read_only", "sets shell variables");
+                }
+                return true;
+            }
             if prog == "printenv" && args.iter().any(|w| secret_var(&w.text)) {
                 j.raise(
                     RiskTier::High,
