@@ -412,6 +412,9 @@ fn fail_on_exits_4_after_writing_the_report() {
             .unwrap()
             .contains("# aiperture compliance report")
     );
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(&out).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600, "commands may hold secrets");
     assert!(err.contains("gaps"), "{err}");
     let (code, _, _) = env.report(&["--fail-on", "unverified"]);
     assert_eq!(code, Some(0));
