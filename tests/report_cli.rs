@@ -383,6 +383,16 @@ fn since_and_project_filter_the_window() {
     assert_eq!(r["window"]["project"], "/no/such/project");
     let (code, _, err) = env.report(&["--since", "yesterday"]);
     assert_eq!(code, Some(1), "{err}");
+    let r = env.json(&["--limit", "2"]);
+    assert_eq!(r["totals"]["top_sessions"].as_array().unwrap().len(), 2);
+    assert_eq!(n(&r["totals"]["sessions"]), 17);
+    assert_eq!(
+        r["compliance"]["unresolved_asks"]["items"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
     // Extreme windows neither panic nor overflow.
     let r = env.json(&["--since", "9999999999999d"]);
     assert_eq!(n(&r["totals"]["checks"]), 28);
@@ -402,6 +412,9 @@ fn fail_on_exits_4_after_writing_the_report() {
             .unwrap()
             .contains("# aiperture compliance report")
     );
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(&out).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600, "commands may hold secrets");
     assert!(err.contains("gaps"), "{err}");
     let (code, _, _) = env.report(&["--fail-on", "unverified"]);
     assert_eq!(code, Some(0));

@@ -10,6 +10,8 @@ use super::model::*;
 use super::svg::{self, thousands};
 
 const CELL: usize = 120;
+/// Sessions listed (the JSON has more).
+const SESSIONS: usize = 20;
 
 /// The stylesheet, inlined (no external resource).
 const CSS: &str = include_str!("report.css");
@@ -54,7 +56,7 @@ fn more<T>(o: &mut String, l: &Listing<T>) {
     if l.truncated() {
         let _ = write!(
             o,
-            "<p class=\"more\">… and {} more (see the JSON report).</p>",
+            "<p class=\"more\">… and {} more (<code>--limit N</code> lists more).</p>",
             l.count - l.items.len() as u64
         );
     }
@@ -277,6 +279,7 @@ fn totals(o: &mut String, r: &Report) {
     let rows = t
         .top_sessions
         .iter()
+        .take(SESSIONS)
         .map(|s| {
             vec![
                 code(&s.session),
@@ -297,11 +300,12 @@ fn totals(o: &mut String, r: &Report) {
         ],
         rows,
     );
-    if t.sessions > t.top_sessions.len() as u64 {
+    let shown = t.top_sessions.len().min(SESSIONS) as u64;
+    if t.sessions > shown {
         let _ = write!(
             o,
             "<p class=\"more\">… and {} more sessions.</p>",
-            t.sessions - t.top_sessions.len() as u64
+            t.sessions - shown
         );
     }
 }
@@ -497,8 +501,8 @@ fn compliance(o: &mut String, r: &Report) {
     }
     let _ = write!(
         o,
-        "<h3>Asks never resolved ({})</h3><p>{} more asks ended with their session without the \
-         tool running (inferred denials).</p>",
+        "<h3>Asks never resolved ({})</h3><p>In addition, {} asks ended with their session \
+         without the tool running (inferred denials).</p>",
         c.unresolved_asks.count, c.inferred_denials
     );
     if !c.unresolved_asks.items.is_empty() {

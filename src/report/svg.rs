@@ -114,14 +114,25 @@ fn y_axis(o: &mut String, max: u64) {
 fn x_labels(o: &mut String, buckets: &[Bucket], width_ms: i64, step_px: f64) {
     let n = buckets.len().max(1);
     let every = n.div_ceil(12).max(1);
+    let mut last_day = String::new();
     for (i, b) in buckets.iter().enumerate() {
         if i % every == 0 {
             let x = (LEFT + step_px * (i as f64 + 0.5)).min(W - RIGHT - 30.0);
+            let full = bucket_label(b.start_ms, width_ms);
+            // Hourly labels name the day only when it changes: `11-26 09:00`, `10:00`, ….
+            let label = match full.split_once(' ') {
+                Some((day, hour)) if day == last_day => hour.to_string(),
+                Some((day, _)) => {
+                    last_day = day.to_string();
+                    full.clone()
+                }
+                None => full.clone(),
+            };
             let _ = write!(
                 o,
                 "<text x=\"{x:.1}\" y=\"{}\" class=\"xlab\">{}</text>",
                 H - 10.0,
-                html(&bucket_label(b.start_ms, width_ms))
+                html(&label)
             );
         }
     }
