@@ -62,6 +62,42 @@ pub(super) fn judge(cmd: &SimpleCommand, prog: &str, ctx: &Context, j: &mut Judg
             true
         }
         "scp" | "sftp" | "rsync" | "rclone" => {
+            let dry = args.iter().any(|w| {
+                w.text == "--dry-run"
+                    || (prog == "rsync" && w.text == "-n")
+                    || w.text == "--list-only"
+            });
+            let rclone_read = prog == "rclone"
+                && args
+                    .iter()
+                    .find(|w| !w.text.starts_with('-'))
+                    .map(|w| {
+                        matches!(
+                            w.text.as_str(),
+                            "ls" | "lsd"
+                                | "lsl"
+                                | "lsf"
+                                | "lsjson"
+                                | "size"
+                                | "about"
+                                | "cat"
+                                | "md5sum"
+                                | "sha1sum"
+                                | "hashsum"
+                                | "check"
+                                | "cryptcheck"
+                                | "tree"
+                                | "listremotes"
+                                | "version"
+                                | "config"
+                                | "help"
+                        )
+                    })
+                    .unwrap_or(false);
+            if dry || rclone_read {
+                j.note("read_only", "lists or compares files without copying");
+                return true;
+            }
             let specs: Vec<&Word> = args.iter().filter(|w| !w.text.starts_with('-')).collect();
             let remote_dest = specs
                 .last()
@@ -82,7 +118,11 @@ pub(super) fn judge(cmd: &SimpleCommand, prog: &str, ctx: &Context, j: &mut Judg
                     write_target(d, ctx, j);
                 }
             }
-            if args.iter().any(|w| w.text.starts_with("--delete")) {
+            if args.iter().any(|w| {
+                w.text.starts_with("--delete")
+                    || w.text == "--del"
+                    || w.text == "--remove-source-files"
+            }) {
                 j.raise(
                     RiskTier::High,
                     "sync_delete",

@@ -506,7 +506,16 @@ fn shell_wrapper(cmd: &SimpleCommand, prog: &str) -> Step {
     if has_c {
         return match argv.get(i) {
             Some(text) => {
-                Step::Nested(text.text.clone(), Origin::NestedShell, format!("{prog} -c"))
+                let mut dynamic = false;
+                let code = code_text(text, &mut dynamic);
+                let name = if dynamic && downloads(&text.raw) {
+                    format!("{prog} -c (download)")
+                } else if dynamic {
+                    format!("{prog} -c (dynamic)")
+                } else {
+                    format!("{prog} -c")
+                };
+                Step::Nested(code, Origin::NestedShell, name)
             }
             None => Step::Done,
         };
