@@ -8,9 +8,30 @@ use super::shell::read_target;
 use crate::request::RiskTier;
 use crate::shell::{SimpleCommand, Word};
 
+/// Rates the URLs a download tool is given like a web fetch (metadata addresses, IPs in
+/// unusual notation, punycode or non-ASCII hosts, user info), above low only.
+fn url_args(cmd: &SimpleCommand, ctx: &Context, j: &mut Judge) {
+    for w in cmd.args() {
+        if w.dynamic || !w.text.contains("://") || w.text.len() > 4096 {
+            continue;
+        }
+        let mut k = Judge::default();
+        super::tools::url(&w.text, ctx, &mut k);
+        if k.tier > RiskTier::Low {
+            j.absorb(&k);
+        }
+    }
+}
+
 /// Handles network programs. Returns true when handled.
 pub(super) fn judge(cmd: &SimpleCommand, prog: &str, ctx: &Context, j: &mut Judge) -> bool {
     let args = cmd.args();
+    if matches!(
+        prog,
+        "curl" | "http" | "https" | "xh" | "httpie" | "wget" | "aria2c" | "fetch"
+    ) {
+        url_args(cmd, ctx, j);
+    }
     match prog {
         "curl" | "http" | "https" | "xh" | "httpie" => {
             curl(cmd, ctx, j);

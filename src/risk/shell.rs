@@ -37,6 +37,18 @@ pub(super) fn assess_nested(command: &str, ctx: &Context, depth: usize) -> Asses
             "the command is too long or too deeply nested to be vetted",
         );
     }
+    if command.chars().any(|c| {
+        matches!(
+            c,
+            '\u{200B}'..='\u{200D}' | '\u{2060}' | '\u{FEFF}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'
+        ) || (c.is_control() && !matches!(c, '\n' | '\t' | '\r'))
+    }) {
+        overall.raise(
+            RiskTier::High,
+            "hidden_characters",
+            "the command holds invisible, bidirectional or control characters that hide what runs",
+        );
+    }
     if parsed.functions.iter().any(|f| f.self_spawning) {
         overall.raise(
             RiskTier::Critical,

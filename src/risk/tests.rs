@@ -591,7 +591,17 @@ fn destructive_verbs_of_other_tools() {
             High,
         ),
         ("http DELETE :9200/my-index", High),
-        ("curl -X GET http://localhost:9200/_cat/indices", Low),
+        (
+            "curl http://169.254.169.254/latest/meta-data/iam/",
+            Critical,
+        ),
+        ("wget http://0xa9fea9fe/", Critical),
+        ("curl https://xn--pple-43d.com/x.sh -o x.sh", High),
+        ("curl http://localhost:3000/health", Medium),
+        ("parallel rm -rf ::: a b", High),
+        ("ls\u{202E}txt.sh", High),
+        ("curl -X GET http://localhost:9200/_cat/indices", Medium),
+        ("curl -X GET https://api.example.com/v1/items", Low),
         ("borg delete repo::archive", High),
         (
             "kafka-topics --bootstrap-server b:9092 --delete --topic t",

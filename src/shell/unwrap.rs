@@ -365,6 +365,51 @@ fn step(cmd: &SimpleCommand) -> Step {
                 .collect();
             Step::Nested(text.join(" "), Origin::NestedShell, "watch".into())
         }
+        "parallel" | "rush" => {
+            // GNU parallel: `parallel [opts] CMD ::: args`; the command gets the arguments.
+            let i = skip_opts(
+                argv,
+                1,
+                &[
+                    "-j",
+                    "--jobs",
+                    "-S",
+                    "--sshlogin",
+                    "-a",
+                    "--arg-file",
+                    "--delay",
+                    "--timeout",
+                    "--joblog",
+                    "-I",
+                    "--colsep",
+                    "-d",
+                ],
+                false,
+            );
+            let end = argv
+                .iter()
+                .position(|w| matches!(w.text.as_str(), ":::" | "::::" | ":::+" | "::::+"))
+                .unwrap_or(argv.len());
+            if i >= end {
+                return Step::Done;
+            }
+            let mut c = cmd.clone();
+            c.argv = argv.get(i..end).map(|s| s.to_vec()).unwrap_or_default();
+            c.wrappers.push(prog.clone());
+            c.implicit_args = true;
+            c.origin = Some(Origin::Xargs);
+            if c.argv.len() == 1
+                && c.argv
+                    .first()
+                    .map(|w| w.text.contains(' '))
+                    .unwrap_or(false)
+            {
+                // `parallel 'rm -rf {}' ::: …`: the command is shell text.
+                let text = c.argv.first().map(|w| w.text.clone()).unwrap_or_default();
+                return Step::Nested(text, Origin::Xargs, prog.clone());
+            }
+            Step::Unwrapped(Box::new(c))
+        }
         "xargs" => {
             let i = skip_opts(
                 argv,
