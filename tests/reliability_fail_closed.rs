@@ -173,18 +173,18 @@ fn existing_store_on_a_read_only_mount() {
 
 #[test]
 fn db_file_read_only() {
+    let mut mounts = Vec::new();
     each_runtime(
         "read-only db file",
         &["read-only", "readonly", "permission"],
         |_, i| {
             checkpoint_and_close(&i.db);
-            if is_root() {
-                assert!(
-                    sys("chattr", &["+i", &i.db.display().to_string()]),
-                    "chattr +i failed (file system without immutable flag?)"
-                );
-            } else {
+            if !is_root() {
                 std::fs::set_permissions(&i.db, std::fs::Permissions::from_mode(0o400)).unwrap();
+            } else if !sys("chattr", &["+i", &i.db.display().to_string()]) {
+                // A file system without the immutable flag: bind-mount the file read-only.
+                eprintln!("chattr +i not supported here: using a read-only bind mount");
+                mounts.push(read_only_bind(&i.db).expect("neither chattr nor mount works here"));
             }
         },
     );
@@ -405,4 +405,42 @@ fn disk_full() {
         );
         drop(i);
     }
+}
+
+/// Every input fixture of every runtime (file tools, MCP, web, permission requests, session
+/// events) against a corrupt store: nothing is allowed and nothing breaks the runtime's
+/// protocol. Events that cannot be blocked (session start, prompt, post-tool) may say
+/// nothing; OpenClaw's "nothing" is its allow, so it must always refuse.
+#[test]
+fn every_fixture_with_a_corrupt_store() {
+    let mut n = 0;
+    for rt in RUNTIMES {
+        let i = Install::new();
+        std::fs::create_dir_all(i.db.parent().unwrap()).unwrap();
+        std::fs::write(&i.db, vec![0x5a; 8192]).unwrap();
+        let (_, dir) = fixture_of(rt);
+        let mut files: Vec<_> = std::fs::read_dir(fixtures().join(dir).join("input"))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        files.sort();
+        for f in files {
+            let out = i.hook(rt, &std::fs::read(&f).unwrap());
+            let s = said(rt, &out);
+            let name = f.file_name().unwrap().to_string_lossy().to_string();
+            assert!(
+                !matches!(s, Said::Allow | Said::Broken),
+                "{rt} {name}: {s:?} {}",
+                out.stdout
+            );
+            if *rt == "openclaw" {
+                assert_eq!(s, Said::Ask, "{rt} {name}: {}", out.stdout);
+            }
+            if name.starts_with("pretooluse") || name.starts_with("before") {
+                assert_refused(rt, &name, &out, &["not a database"]);
+            }
+            n += 1;
+        }
+    }
+    assert!(n >= 35, "{n}");
 }

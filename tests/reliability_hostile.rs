@@ -184,7 +184,8 @@ fn one_megabyte_commands_are_answered() {
     let chained = "true; ".repeat(1024 * 1024 / 6);
     let quoted = format!("echo '{}'", "x".repeat(1024 * 1024));
     for (name, cmd) in [("words", words), ("chained", chained), ("quoted", quoted)] {
-        for rt in RUNTIMES {
+        // The command, not the runtime, is the load: three payload dialects suffice.
+        for rt in ["claude-code", "copilot", "openclaw"] {
             let out = hook_bounded(&i, rt, &shell_payload(rt, &cmd, "s-mb", "toolu_mb"));
             not_allowed(rt, &format!("1 MB {name}"), &out);
         }

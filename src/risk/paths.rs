@@ -369,7 +369,14 @@ pub fn is_protected(abs: &str, ctx: &Context) -> bool {
     }
     if comps
         .iter()
-        .any(|c| matches!(*c, ".codex" | ".copilot" | ".openclaw" | ".aiperture"))
+        .any(|c| matches!(*c, ".codex" | ".copilot" | ".aiperture"))
+    {
+        return true;
+    }
+    // OpenClaw's config and plugins, but not its agents' default workspace
+    // (`~/.openclaw/workspace`), where every OpenClaw tool call runs.
+    if let Some(i) = comps.iter().position(|c| *c == ".openclaw")
+        && !comps.get(i + 1).is_some_and(|c| c.starts_with("workspace"))
     {
         return true;
     }

@@ -95,7 +95,7 @@ pub(super) fn judge(cmd: &SimpleCommand, prog: &str, _ctx: &Context, j: &mut Jud
                 "approve" | "deny" | "revoke" | "grant" | "bootstrap" | "setup" | "hook"
             ) || (sub == "config"
                 && matches!(second, "set" | "unset" | "reset" | "edit"))
-                || (sub == "audit" && matches!(second, "reset" | "prune" | "delete"))
+                || (sub == "audit" && matches!(second, "reset" | "prune" | "delete" | "reseal"))
                 || (sub == "serve");
             if tamper {
                 j.raise(

@@ -1,0 +1,18 @@
+//! Fuzzes the Cursor hook payload parser: any bytes must parse or be refused, never panic, and
+//! every outcome must render into the runtime's answer.
+#![no_main]
+
+use aiperture::runtimes::{Adapter, Answer, cursor::Cursor};
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    match Cursor.parse(data) {
+        Ok(p) => {
+            let _ = Cursor.render(Some(p.form), &Answer::FailClosed("fuzz".into()));
+            let _ = Cursor.render(Some(p.form), &Answer::NoOpinion);
+        }
+        Err(m) => {
+            let _ = Cursor.render(None, &Answer::FailClosed(m.0));
+        }
+    }
+});
