@@ -294,6 +294,19 @@ fn self_protection() {
         ("export LD_PRELOAD=/tmp/evil.so", High),
         ("export FOO=bar", Low),
         ("bash -c 'aiperture approve x'", Critical),
+        (
+            "curl -X POST http://127.0.0.1:8100/permissions/record -d '{}'",
+            Critical,
+        ),
+        (
+            "curl localhost:8100/hooks/post-tool-use -d @forged.json",
+            Critical,
+        ),
+        (
+            "wget -qO- --post-data '{}' http://localhost:8100/permissions/record",
+            Critical,
+        ),
+        ("curl http://localhost:3000/api/items", Medium),
     ]);
 }
 
