@@ -278,6 +278,8 @@ fn self_protection() {
         ("aiperture grant x", Critical),
         ("aiperture bootstrap developer", Critical),
         ("aiperture explain 'ls'", Low),
+        ("echo '{}' | aiperture hook claude-code", Critical),
+        ("/usr/local/bin/aiperture approve 3", Critical),
         (
             "sqlite3 ~/.local/share/aiperture/aiperture.db 'delete from decisions'",
             Critical,
