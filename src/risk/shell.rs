@@ -155,7 +155,12 @@ pub(super) fn judge_segment(cmd: &SimpleCommand, ctx: &Context, depth: usize) ->
         }
         return j;
     }
-    if cmd.argv.first().map(|w| w.dynamic).unwrap_or(false) {
+    if cmd
+        .argv
+        .first()
+        .map(|w| w.dynamic || (w.raw == w.text && w.text.contains(['*', '?', '['])))
+        .unwrap_or(false)
+    {
         j.raise(
             RiskTier::Medium,
             "dynamic_program",
