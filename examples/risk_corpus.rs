@@ -50,7 +50,15 @@ fn main() {
             let el = t0.elapsed().as_nanos();
             times.push(el);
             if show.as_deref() == Some("slow") && el > 2_000_000 {
-                println!("slow {:.1}ms len={} {}", el as f64 / 1e6, cmd.len(), cmd.replace('\n', "\\n").chars().take(100).collect::<String>());
+                println!(
+                    "slow {:.1}ms len={} {}",
+                    el as f64 / 1e6,
+                    cmd.len(),
+                    cmd.replace('\n', "\\n")
+                        .chars()
+                        .take(100)
+                        .collect::<String>()
+                );
             }
             let high = a.risk.tier >= RiskTier::High;
             let e = stats.entry(key.clone()).or_default();

@@ -158,7 +158,7 @@ pub fn check(
         for s in segs.iter_mut() {
             let h = env
                 .policy
-                .hits(&req.tool, &req.action, &scope_of(s), &req.cwd);
+                .hits(&req.tool, &req.action, &scope_of(s), &s.program, &req.cwd);
             if let Some(r) = h.deny {
                 s.decision = Some(Decision::Deny);
                 s.decided_by = Some(r.label());
@@ -234,7 +234,7 @@ pub fn check(
             };
             if segs
                 .iter()
-                .any(|s| m.matches(&req.tool, &scope_of(s), &req.cwd))
+                .any(|s| m.matches_segment(&req.tool, &scope_of(s), &s.program, &req.cwd))
             {
                 break 'decide decided(
                     Decision::Deny,
@@ -249,7 +249,7 @@ pub fn check(
             };
             if segs
                 .iter()
-                .all(|s| m.matches(&req.tool, &scope_of(s), &req.cwd))
+                .all(|s| m.matches_segment(&req.tool, &scope_of(s), &s.program, &req.cwd))
             {
                 if no_allow {
                     floor_blocked = true;
@@ -290,7 +290,9 @@ pub fn check(
                 continue;
             }
             let scope = scope_of(s);
-            let h = env.policy.hits(&req.tool, &req.action, &scope, &req.cwd);
+            let h = env
+                .policy
+                .hits(&req.tool, &req.action, &scope, &s.program, &req.cwd);
             if let Some(r) = h.allow {
                 let trusted = r.source == RuleSource::User
                     || env.policy.trust_project_allow
@@ -303,8 +305,16 @@ pub fn check(
             }
             if s.pattern.is_some() || !is_shell(&req.tool) {
                 for p in &enabled {
-                    if presets::allows(p, &req.tool, &req.action, &scope, &req.cwd, &req.project)
-                        .is_some()
+                    if presets::allows(
+                        p,
+                        &req.tool,
+                        &req.action,
+                        &scope,
+                        &s.program,
+                        &req.cwd,
+                        &req.project,
+                    )
+                    .is_some()
                     {
                         s.decision = Some(Decision::Allow);
                         s.decided_by = Some(format!("preset:{p}"));
