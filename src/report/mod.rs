@@ -78,10 +78,20 @@ pub fn build(db: &Db, opts: &ReportOptions, now_ms: i64) -> anyhow::Result<Repor
         first_bad_seq: v.first_bad_seq,
         problem: v.problem,
         mac_checked: v.mac_checked,
+        executions_in_chain: c.executions_in_chain,
     };
     if v.intact && !integrity.verified {
         integrity.problem =
             Some("the chain head's signature could not be checked (no install key)".into());
+    }
+    if integrity.verified && c.executions_in_chain != c.compliance.executions {
+        // The gap figures come from the executions table: it must match the chain.
+        integrity.verified = false;
+        integrity.problem = Some(format!(
+            "the executions table holds {} tool executions in this window but the audit chain \
+             records {} (rows removed or added outside aiperture)",
+            c.compliance.executions, c.executions_in_chain
+        ));
     }
     let findings = findings(&c.compliance, &integrity);
     let status = if !integrity.verified {
