@@ -170,7 +170,7 @@ pub(super) fn judge_segment(cmd: &SimpleCommand, ctx: &Context, depth: usize) ->
     }
     if cmd.wrappers.iter().any(|w| w.ends_with("(download)")) {
         j.raise(
-            RiskTier::High,
+            RiskTier::Critical,
             "download_to_interpreter",
             "runs shell code downloaded from the network",
         );
