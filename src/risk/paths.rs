@@ -369,8 +369,16 @@ pub fn is_protected(abs: &str, ctx: &Context) -> bool {
     }
     if comps
         .iter()
-        .any(|c| matches!(*c, ".codex" | ".copilot" | ".openclaw" | ".aiperture"))
+        .any(|c| matches!(*c, ".codex" | ".copilot" | ".aiperture"))
     {
+        return true;
+    }
+    // OpenClaw keeps the agent's own working tree under `~/.openclaw/workspace*` (its
+    // default workspace): that is the agent's project, not OpenClaw's settings.
+    let in_openclaw_workspace = comps.windows(2).any(|w| {
+        w.first() == Some(&".openclaw") && w.get(1).is_some_and(|c| c.starts_with("workspace"))
+    });
+    if comps.contains(&".openclaw") && !in_openclaw_workspace {
         return true;
     }
     if comps.windows(2).any(|w| {
@@ -506,6 +514,18 @@ mod tests {
             home: "/home/u".into(),
             protected_paths: vec!["/home/u/.local/share/aiperture/aiperture.db".into()],
         }
+    }
+
+    #[test]
+    fn openclaw_workspace_is_the_agents_project_not_its_settings() {
+        let c = ctx();
+        assert!(!is_protected("/home/u/.openclaw/workspace/src/main.rs", &c));
+        assert!(!is_protected("/home/u/.openclaw/workspace-coder/build", &c));
+        assert!(is_protected("/home/u/.openclaw/openclaw.json", &c));
+        assert!(is_protected(
+            "/home/u/.openclaw/extensions/aiperture/index.ts",
+            &c
+        ));
     }
 
     #[test]
