@@ -47,7 +47,19 @@ fn main() {
             drop(p);
             let t0 = Instant::now();
             let a = assess("shell", "execute", cmd, &ctx);
-            times.push(t0.elapsed().as_nanos());
+            let el = t0.elapsed().as_nanos();
+            times.push(el);
+            if show.as_deref() == Some("slow") && el > 2_000_000 {
+                println!(
+                    "slow {:.1}ms len={} {}",
+                    el as f64 / 1e6,
+                    cmd.len(),
+                    cmd.replace('\n', "\\n")
+                        .chars()
+                        .take(100)
+                        .collect::<String>()
+                );
+            }
             let high = a.risk.tier >= RiskTier::High;
             let e = stats.entry(key.clone()).or_default();
             e.0 += 1;

@@ -8,8 +8,10 @@
 //! See `docs/audit.md` for the format and what [`verify`] can and cannot detect.
 
 mod export;
+mod reseal;
 
 pub use export::{Manifest, export, verify_file};
+pub use reseal::{RESEALED, reseal};
 
 use anyhow::{anyhow, bail};
 use hmac::{KeyInit, Mac};
@@ -131,6 +133,10 @@ pub struct VerifyReport {
     pub problem: Option<String>,
     /// Whether the head's HMAC was checked (false when no key was available).
     pub mac_checked: bool,
+    /// How many `audit.resealed` events the chain holds (each marks a head that had to be
+    /// re-anchored by a human; see [`reseal`]).
+    #[serde(default)]
+    pub reseals: u64,
 }
 
 /// Filters for [`list`]; `None` means no filter.
@@ -319,6 +325,18 @@ pub fn append(
     let seq = prev_seq
         .checked_add(1)
         .ok_or_else(|| anyhow!("audit chain head seq {prev_seq} cannot grow"))?;
+    write_event(tx, key, seq, prev_hash, ev, now_ms)
+}
+
+/// Inserts event `seq` linked to `prev_hash` and moves the signed head to it.
+fn write_event(
+    tx: &Transaction,
+    key: &[u8; KEY_LEN],
+    seq: u64,
+    prev_hash: String,
+    ev: &NewEvent,
+    now_ms: i64,
+) -> anyhow::Result<AuditEvent> {
     let details_json = canonical_json(&ev.details);
     let mut e = AuditEvent {
         seq,
@@ -372,8 +390,15 @@ const COLUMNS: &str = "seq, ts_ms, event_type, actor_type, actor, runtime, sessi
 
 /// Reads one row of [`COLUMNS`]; the details come back both parsed and as stored text.
 fn row_event(r: &rusqlite::Row) -> rusqlite::Result<(AuditEvent, String)> {
+    let (mut e, details) = row_event_unparsed(r)?;
+    e.details = serde_json::from_str(&details).unwrap_or_else(|_| Value::String(details.clone()));
+    Ok((e, details))
+}
+
+/// Like [`row_event`] but leaves `details` null: verification hashes the stored text only, so
+/// it need not parse it (the report verifies millions of events).
+fn row_event_unparsed(r: &rusqlite::Row) -> rusqlite::Result<(AuditEvent, String)> {
     let details: String = r.get(10)?;
-    let parsed = serde_json::from_str(&details).unwrap_or_else(|_| Value::String(details.clone()));
     Ok((
         AuditEvent {
             seq: r.get::<_, i64>(0)? as u64,
@@ -386,7 +411,7 @@ fn row_event(r: &rusqlite::Row) -> rusqlite::Result<(AuditEvent, String)> {
             project: r.get(7)?,
             entity: r.get(8)?,
             summary: r.get(9)?,
-            details: parsed,
+            details: Value::Null,
             prev_hash: r.get(11)?,
             hash: r.get(12)?,
         },
@@ -401,6 +426,7 @@ pub(crate) struct Checker {
     expected: u64,
     prev_hash: String,
     events: u64,
+    reseals: u64,
     bad: Option<(Option<u64>, String)>,
 }
 
@@ -410,6 +436,7 @@ impl Checker {
             expected: 1,
             prev_hash: GENESIS.to_string(),
             events: 0,
+            reseals: 0,
             bad: None,
         }
     }
@@ -423,6 +450,9 @@ impl Checker {
     /// Checks the next event; `details_json` is the exact text that was hashed.
     pub(crate) fn push(&mut self, e: &AuditEvent, details_json: &str) {
         self.events += 1;
+        if e.event_type == RESEALED {
+            self.reseals += 1;
+        }
         if self.bad.is_some() {
             return;
         }
@@ -511,6 +541,7 @@ impl Checker {
             first_bad_seq,
             problem,
             mac_checked,
+            reseals: self.reseals,
         }
     }
 }
@@ -523,7 +554,7 @@ pub fn verify(db: &Db, key: Option<&[u8; KEY_LEN]>) -> anyhow::Result<VerifyRepo
         let mut stmt = tx.prepare(&format!("SELECT {COLUMNS} FROM audit_events ORDER BY seq"))?;
         let mut rows = stmt.query([])?;
         while let Some(r) = rows.next()? {
-            let (e, details) = row_event(r)?;
+            let (e, details) = row_event_unparsed(r)?;
             checker.push(&e, &details);
         }
         Ok(checker.finish(head(tx)?, key))

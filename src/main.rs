@@ -50,6 +50,9 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    if let Some(args) = hook_fast_path(std::env::args_os().skip(1)) {
+        return cli::finish(cli::hook::run(args));
+    }
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Hook(a) => cli::hook::run(a),
@@ -70,4 +73,52 @@ fn main() -> ExitCode {
         Command::Serve(a) => cli::serve::run(a),
     };
     cli::finish(result)
+}
+
+/// `aiperture hook <runtime>` exactly, recognized without building the clap command tree: it
+/// runs before every tool call, and building the tree of every subcommand is about a tenth of
+/// a hook call's instructions (docs/performance.md). Anything else (options, help, a missing
+/// or extra argument) goes through clap as usual.
+fn hook_fast_path(
+    mut args: impl Iterator<Item = std::ffi::OsString>,
+) -> Option<cli::hook::HookArgs> {
+    let (cmd, runtime) = (args.next()?, args.next()?);
+    if cmd != "hook" || args.next().is_some() {
+        return None;
+    }
+    let runtime = runtime.into_string().ok()?;
+    if runtime.is_empty() || runtime.starts_with('-') {
+        return None;
+    }
+    Some(cli::hook::HookArgs {
+        runtime,
+        event: None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    fn fast(args: &[&str]) -> Option<(String, Option<String>)> {
+        hook_fast_path(args.iter().map(std::ffi::OsString::from)).map(|a| (a.runtime, a.event))
+    }
+
+    #[test]
+    fn the_fast_path_takes_exactly_hook_and_a_runtime_and_agrees_with_clap() {
+        for rt in ["claude-code", "cursor", "codex", "nonsense"] {
+            assert_eq!(fast(&["hook", rt]), Some((rt.to_string(), None)));
+            let Command::Hook(a) = Cli::parse_from(["aiperture", "hook", rt]).command else {
+                panic!("not a hook command");
+            };
+            assert_eq!((a.runtime, a.event), (rt.to_string(), None));
+        }
+        assert_eq!(fast(&["hook"]), None);
+        assert_eq!(fast(&["hook", "--help"]), None);
+        assert_eq!(fast(&["hook", "copilot", "--event", "postToolUse"]), None);
+        assert_eq!(fast(&["hook", ""]), None);
+        assert_eq!(fast(&["check", "claude-code"]), None);
+        assert_eq!(fast(&[]), None);
+    }
 }

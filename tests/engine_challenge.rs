@@ -160,3 +160,44 @@ fn the_runtime_flow_learns_from_asks_that_ran_and_infers_denials() {
     let status = g.session_status(&env.shell("s1", "")).unwrap();
     assert_eq!(status.budget, 50.0);
 }
+
+#[test]
+fn a_human_at_a_terminal_approves_a_pending_ask_by_id_once() {
+    let env = Env::new();
+    let out = env
+        .cmd(T0)
+        .args(["check", "--json", "--scope", "cargo build --release"])
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let id = v["pending_id"].as_str().unwrap().to_string();
+    // `script` gives the command a pseudo-terminal, as a human's shell would.
+    let bin = assert_cmd::cargo::cargo_bin("aiperture");
+    let approve = |now: i64| {
+        std::process::Command::new("script")
+            .args([
+                "-qec",
+                &format!("{} approve {id}", bin.display()),
+                "/dev/null",
+            ])
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("HOME", env.dir.path())
+            .env("AIPERTURE_HOME", &env.home)
+            .env("AIPERTURE_DB_PATH", &env.db)
+            .env("AIPERTURE_NOW_MS", now.to_string())
+            .current_dir(&env.project)
+            .output()
+            .unwrap()
+    };
+    let first = approve(T0 + 1_000);
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stdout)
+    );
+    assert!(String::from_utf8_lossy(&first.stdout).contains("1/10"));
+    let second = approve(T0 + 2_000);
+    assert!(!second.status.success());
+    assert!(String::from_utf8_lossy(&second.stdout).contains("already resolved"));
+}

@@ -448,18 +448,64 @@ fn running_as_root() -> bool {
         .unwrap_or(false)
 }
 
+/// Makes a file immutable (`chattr +i`) until dropped; root ignores permission bits.
+struct Immutable(PathBuf);
+
+impl Immutable {
+    fn new(p: &Path) -> Option<Immutable> {
+        let ok = std::process::Command::new("chattr")
+            .arg("+i")
+            .arg(p)
+            .status()
+            .is_ok_and(|s| s.success());
+        ok.then(|| Immutable(p.to_path_buf()))
+    }
+}
+
+impl Drop for Immutable {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("chattr")
+            .arg("-i")
+            .arg(&self.0)
+            .status();
+    }
+}
+
 #[test]
 fn read_only_store_is_a_one_line_error() {
     use std::os::unix::fs::PermissionsExt;
-    if running_as_root() {
-        eprintln!("skipped: permissions do not bind root");
-        return;
-    }
     let e = Env::new();
     e.populate(1);
-    std::fs::set_permissions(&e.db, std::fs::Permissions::from_mode(0o400)).unwrap();
-    let out = e.cmd().args(["audit", "verify"]).output().unwrap();
-    one_line_error(&out, &["aiperture.db", "read-only"]);
+    let before = std::fs::read(&e.db).unwrap();
+    let _guard = if running_as_root() {
+        match Immutable::new(&e.db) {
+            Some(g) => Some(g),
+            None => {
+                eprintln!("skipped: running as root and chattr is unavailable");
+                return;
+            }
+        }
+    } else {
+        std::fs::set_permissions(&e.db, std::fs::Permissions::from_mode(0o400)).unwrap();
+        None
+    };
+    for args in [
+        &["audit", "verify"][..],
+        &["config", "set", "api_port", "9002"][..],
+    ] {
+        let out = e.cmd().args(args).output().unwrap();
+        if args[0] == "audit" {
+            one_line_error(&out, &["aiperture.db", "read-only"]);
+        } else {
+            // The setting is saved; the audit event cannot be, and the user is told.
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert!(
+                err.contains("not audited") && err.contains("read-only"),
+                "{err}"
+            );
+        }
+    }
+    assert_eq!(std::fs::read(&e.db).unwrap(), before);
 }
 
 #[test]
@@ -476,4 +522,56 @@ fn store_and_key_files_are_private() {
     assert_eq!(mode(&e.home.join("key")), 0o600);
     assert_eq!(mode(&e.home.join("config.toml")), 0o600);
     assert_eq!(mode(&e.home), 0o700);
+}
+
+#[test]
+fn reseal_after_the_key_is_replaced() {
+    let e = Env::new();
+    e.populate(3);
+    std::fs::write(e.home.join("key"), "ab".repeat(32)).unwrap();
+    e.cmd()
+        .args(["audit", "verify"])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("signature is invalid"));
+    let out = e.cmd().args(["audit", "reseal"]).output().unwrap();
+    one_line_error(&out, &["--confirm"]);
+    e.cmd()
+        .args(["audit", "reseal", "--confirm"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("resealed at seq 4"));
+    e.cmd()
+        .args(["audit", "verify"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("resealed 1 time"));
+    e.cmd()
+        .args(["audit", "reseal", "--confirm"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("nothing to reseal"));
+}
+
+#[test]
+fn agents_running_foundation_write_commands_are_critical() {
+    use aiperture::request::RiskTier;
+    use aiperture::risk::{Context, assess};
+    let ctx = Context {
+        cwd: "/home/u/p".into(),
+        project: "/home/u/p".into(),
+        home: "/home/u".into(),
+        protected_paths: Vec::new(),
+    };
+    for cmd in [
+        "aiperture audit reseal --confirm",
+        "aiperture config set rate_limit_per_minute 0",
+    ] {
+        let a = assess("shell", "execute", cmd, &ctx);
+        assert_eq!(a.risk.tier, RiskTier::Critical, "{cmd}");
+    }
+    for cmd in ["aiperture audit verify", "aiperture config show"] {
+        let a = assess("shell", "execute", cmd, &ctx);
+        assert!(a.risk.tier < RiskTier::High, "{cmd}");
+    }
 }

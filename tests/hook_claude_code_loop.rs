@@ -45,27 +45,24 @@ impl Env {
         )
     }
 
-    /// `None` when the engine is not merged yet.
-    fn pre(&self, session: &str, id: &str, command: &str) -> Option<String> {
-        self.pre_with_reason(session, id, command).map(|(d, _)| d)
+    /// The PreToolUse decision.
+    fn pre(&self, session: &str, id: &str, command: &str) -> String {
+        self.pre_with_reason(session, id, command).0
     }
 
-    /// The decision and its reason; `None` when the engine is not merged yet.
-    fn pre_with_reason(&self, session: &str, id: &str, command: &str) -> Option<(String, String)> {
+    /// The PreToolUse decision and its reason.
+    fn pre_with_reason(&self, session: &str, id: &str, command: &str) -> (String, String) {
         let (stdout, _) = self.hook(bash("PreToolUse", session, id, command));
-        if stdout.contains("not yet implemented") {
-            eprintln!("engine not merged yet: skipping");
-            return None;
-        }
+        assert!(!stdout.contains("not yet implemented"), "{stdout}");
         let v: Value = serde_json::from_str(&stdout).unwrap();
         let out = &v["hookSpecificOutput"];
-        Some((
+        (
             out["permissionDecision"].as_str().unwrap().to_string(),
             out["permissionDecisionReason"]
                 .as_str()
                 .unwrap()
                 .to_string(),
-        ))
+        )
     }
 
     /// The PostToolUse answer (a learning note, or nothing).
@@ -101,9 +98,7 @@ fn ten_approvals_make_the_eleventh_an_allow() {
     for i in 0..10 {
         let session = format!("session-{i}");
         let id = format!("toolu_npm_{i}");
-        let Some((decision, reason)) = env.pre_with_reason(&session, &id, "npm test") else {
-            return;
-        };
+        let (decision, reason) = env.pre_with_reason(&session, &id, "npm test");
         assert_eq!(decision, "ask", "round {i}");
         // The human is told how close the pattern is to being learned.
         let left = 10 - i;
@@ -115,10 +110,7 @@ fn ten_approvals_make_the_eleventh_an_allow() {
         assert!(note.contains("approv"), "round {i}: {note}");
         env.stop(&session);
     }
-    assert_eq!(
-        env.pre("session-11", "toolu_npm_11", "npm test").unwrap(),
-        "allow"
-    );
+    assert_eq!(env.pre("session-11", "toolu_npm_11", "npm test"), "allow");
     // Claude Code's own dialog is answered too, now that learning decides.
     let (stdout, _) = env.hook(bash("PermissionRequest", "session-12", "", "npm test"));
     let v: Value = serde_json::from_str(&stdout).unwrap();
@@ -135,9 +127,7 @@ fn permission_request_without_learning_lets_the_dialog_show() {
 #[test]
 fn an_ask_that_never_ran_is_a_denial() {
     let env = Env::new();
-    let Some(decision) = env.pre("s-deny", "toolu_d", "npm run release") else {
-        return;
-    };
+    let decision = env.pre("s-deny", "toolu_d", "npm run release");
     assert_eq!(decision, "ask");
     env.stop("s-deny");
     // The pending ask was resolved as a denial at Stop: a late run no longer counts as an
@@ -153,9 +143,7 @@ fn a_run_without_a_pending_ask_teaches_nothing() {
         let note = env.post(&format!("s-{i}"), &format!("toolu_x_{i}"), "npm run lint");
         assert_eq!(note, "", "run {i}");
     }
-    let Some(decision) = env.pre("s-last", "toolu_x_last", "npm run lint") else {
-        return;
-    };
+    let decision = env.pre("s-last", "toolu_x_last", "npm run lint");
     assert_eq!(decision, "ask");
     // Another session's ask is not resolved by this session's run of the same command.
     assert_eq!(env.post("s-other", "toolu_x_last", "npm run lint"), "");
@@ -166,14 +154,8 @@ fn a_run_without_a_pending_ask_teaches_nothing() {
 #[test]
 fn destructive_commands_are_denied_with_a_reason_for_the_model() {
     let env = Env::new();
-    let Some(decision) = env.pre("s-rm", "toolu_rm", "rm -rf /") else {
-        return;
-    };
+    let decision = env.pre("s-rm", "toolu_rm", "rm -rf /");
     let (stdout, _) = env.hook(bash("PreToolUse", "s-rm", "toolu_rm2", "rm -rf /"));
-    if decision == "ask" && stdout.contains("risk medium") {
-        eprintln!("risk classifier not merged yet (everything is medium): skipping");
-        return;
-    }
     assert_eq!(decision, "deny");
     assert!(stdout.contains("aiperture blocked `rm -rf /`"), "{stdout}");
 }
@@ -184,10 +166,7 @@ fn session_start_reports_a_status_line() {
     let (stdout, stderr) = env.hook(json!({
         "session_id": "s-start", "cwd": "/tmp/acme", "hook_event_name": "SessionStart",
         "source": "startup"}));
-    if stderr.contains("not yet implemented") {
-        eprintln!("engine not merged yet: skipping");
-        return;
-    }
+    assert!(!stderr.contains("not yet implemented"), "{stderr}");
     let v: Value = serde_json::from_str(&stdout).unwrap();
     assert!(
         v["systemMessage"]

@@ -43,6 +43,13 @@ fn shape(v: &Value) -> Value {
                         Value::String(s) if TEXT_KEYS.contains(&k.as_str()) => {
                             Value::String(if s.is_empty() { "" } else { "<text>" }.into())
                         }
+                        // OpenClaw's severity follows the risk tier: any of its three values.
+                        Value::String(s)
+                            if k == "severity"
+                                && ["info", "warning", "critical"].contains(&s.as_str()) =>
+                        {
+                            Value::String("<severity>".into())
+                        }
                         other => shape(other),
                     };
                     (k.clone(), v)

@@ -44,7 +44,8 @@ fn append_assigns_seq_links_and_verifies() {
             events: 5,
             first_bad_seq: None,
             problem: None,
-            mac_checked: true
+            mac_checked: true,
+            reseals: 0
         }
     );
     let all = list(&db, &ListFilter::default()).unwrap();
@@ -389,4 +390,89 @@ fn hostile_seq_values_never_panic() {
             .to_string()
             .contains("line 1")
     );
+}
+
+#[test]
+fn reseal_after_a_key_change_restores_appends_and_is_on_record() {
+    let (_t, db) = db_with(3);
+    let new_key = [8u8; 32];
+    let append_new =
+        || db.write(|tx| append(tx, &new_key, &NewEvent::new("x", ActorType::System), 9));
+    assert!(append_new().is_err(), "a different key must not append");
+    let ev = db
+        .write(|tx| reseal(tx, &new_key, "alice", 10))
+        .unwrap()
+        .unwrap();
+    assert_eq!((ev.seq, ev.event_type.as_str()), (4, RESEALED));
+    assert!(ev.summary.contains("signature"), "{}", ev.summary);
+    append_new().unwrap();
+    let r = verify(&db, Some(&new_key)).unwrap();
+    assert!(r.intact && r.events == 5 && r.reseals == 1, "{r:?}");
+    // A sound head needs no reseal.
+    assert!(
+        db.write(|tx| reseal(tx, &new_key, "alice", 11))
+            .unwrap()
+            .is_none()
+    );
+}
+
+#[test]
+fn reseal_keeps_a_truncation_visible() {
+    let (_t, db) = db_with(5);
+    exec(&db, "DELETE FROM audit_events WHERE seq >= 4");
+    // The head is still signed, but does not match the last event present.
+    let ev = db
+        .write(|tx| reseal(tx, &KEY, "alice", 10))
+        .unwrap()
+        .unwrap();
+    assert_eq!(ev.seq, 6, "numbered after the old head");
+    assert_eq!(ev.details["old_head_seq"], 5);
+    let r = verify(&db, Some(&KEY)).unwrap();
+    assert_eq!(r.first_bad_seq, Some(4), "{r:?}");
+    db.write(|tx| append(tx, &KEY, &NewEvent::new("x", ActorType::System), 11))
+        .unwrap();
+}
+
+mod props {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn json() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(|n| json!(n)),
+            any::<f64>()
+                .prop_filter("finite", |f| f.is_finite())
+                .prop_map(|f| json!(f)),
+            ".{0,8}".prop_map(Value::String),
+        ];
+        leaf.prop_recursive(3, 24, 4, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+                prop::collection::btree_map(".{0,4}", inner, 0..4)
+                    .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest! {
+        #[test]
+        fn canonical_json_is_a_fixed_point(v in json()) {
+            let c = canonical_json(&v);
+            let back: Value = serde_json::from_str(&c).unwrap();
+            prop_assert_eq!(canonical_json(&back), c);
+        }
+
+        #[test]
+        fn moving_bytes_between_fields_changes_the_hash(a in ".{0,6}", b in ".{0,6}", k in 0usize..6) {
+            let joined = format!("{a}{b}");
+            let cut = joined.char_indices().map(|(i, _)| i).nth(k).unwrap_or(joined.len());
+            let (x, y) = joined.split_at(cut);
+            prop_assume!(x != a);
+            let h1 = event_hash(1, GENESIS, 0, &a, &b, "", "", "", "", "", "", "");
+            let h2 = event_hash(1, GENESIS, 0, x, y, "", "", "", "", "", "", "");
+            prop_assert_ne!(h1, h2);
+        }
+    }
 }

@@ -53,6 +53,13 @@ enum AuditCommand {
         #[arg(long, value_name = "F")]
         out: Option<PathBuf>,
     },
+    /// Re-anchor a chain head that no longer verifies (key replaced, head tampered), so
+    /// writes work again; the break stays on record as an `audit.resealed` event.
+    Reseal {
+        /// Required: you have read `aiperture audit verify` and accept the break.
+        #[arg(long)]
+        confirm: bool,
+    },
 }
 
 /// Runs `aiperture audit`.
@@ -79,7 +86,25 @@ pub fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
             list(&paths, json, &filter)
         }
         AuditCommand::Export { out } => export(&paths, out),
+        AuditCommand::Reseal { confirm } => reseal(&paths, confirm),
     }
+}
+
+fn reseal(paths: &Paths, confirm: bool) -> anyhow::Result<ExitCode> {
+    if !confirm {
+        bail!(
+            "reseal re-anchors the audit chain with the current key; check              `aiperture audit verify` first, then run `aiperture audit reseal --confirm`"
+        );
+    }
+    let db = Db::open_existing(&paths.db)?;
+    let k = key::load(paths)?;
+    let actor = std::env::var("USER").unwrap_or_else(|_| "unknown".into());
+    let now = SystemClock.now_ms();
+    match db.write(|tx| audit::reseal(tx, &k, &actor, now))? {
+        None => println!("the chain head verifies; nothing to reseal"),
+        Some(ev) => println!("resealed at seq {}: {}", ev.seq, ev.summary),
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn verify(paths: &Paths, json: bool, file: Option<PathBuf>) -> anyhow::Result<ExitCode> {
@@ -108,6 +133,12 @@ fn print_report(r: &VerifyReport) {
             "head signature NOT checked: no key"
         };
         println!("audit chain intact: {} events ({mac})", r.events);
+        if r.reseals > 0 {
+            println!(
+                "note: resealed {} time(s); see `aiperture audit list --type audit.resealed`",
+                r.reseals
+            );
+        }
     } else {
         let at = r
             .first_bad_seq

@@ -38,6 +38,9 @@ pub struct ReportArgs {
     /// Repeatable, or a comma-separated list.
     #[arg(long, value_name = "COND", value_delimiter = ',')]
     pub fail_on: Vec<String>,
+    /// At most N items per list (sessions, CRITICAL denies, patterns, …); counts stay exact.
+    #[arg(long, value_name = "N", default_value_t = 50)]
+    pub limit: usize,
 }
 
 /// The clock: the system clock, or in debug builds (tests) a fixed `AIPERTURE_NOW_MS`.
@@ -78,6 +81,7 @@ pub fn run(args: ReportArgs) -> anyhow::Result<ExitCode> {
         project,
         engine: EngineConfig::from(&settings),
         key: key::load_existing(&paths)?,
+        max_items: args.limit,
         ..ReportOptions::default()
     };
     let r = report::build(&db, &opts, now)?;

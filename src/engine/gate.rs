@@ -235,7 +235,8 @@ impl Gate {
             let session = session_key(&req);
             let pending = matching_pending(&mut st, &session, &req)?;
             let check_decision = match &req.tool_use_id {
-                Some(id) => st.check_of_tool_use(&session, id)?,
+                // A tool reports back after it ran; a day bounds the walk for unchecked calls.
+                Some(id) => st.check_of_tool_use(&session, id, now - 86_400_000)?,
                 None => None,
             };
             let outcome_s = match outcome {

@@ -5,16 +5,24 @@
 //! `/` (`**` does); file paths are made absolute and `..` is resolved before matching.
 
 use globset::{Glob, GlobBuilder, GlobMatcher};
+use std::sync::OnceLock;
 
 /// A compiled scope pattern.
 #[derive(Debug, Clone)]
 pub enum ScopeMatcher {
     /// `*`: anything.
     Any,
-    /// A shell pattern, matched per simple command.
-    Shell(String),
-    /// A path-style glob.
-    Glob(GlobMatcher),
+    /// A shell pattern, matched per simple command, and its resolved program (a cheap
+    /// pre-filter before the parser-backed match).
+    Shell {
+        /// The pattern as written.
+        pattern: String,
+        /// Its program word, resolved (`/usr/bin/git` → `git`).
+        program: String,
+    },
+    /// A path-style glob, parsed at load and compiled on first use (a shell request never
+    /// pays for the file rules' regexes).
+    Glob(Glob, OnceLock<GlobMatcher>),
 }
 
 /// Whether a tool's scopes are shell commands.
@@ -41,7 +49,10 @@ impl ScopeMatcher {
                      (e.g. `git log *`)"
                 ));
             }
-            return Ok(ScopeMatcher::Shell(pattern.to_string()));
+            return Ok(ScopeMatcher::Shell {
+                pattern: pattern.to_string(),
+                program: pattern_program(pattern),
+            });
         }
         let mut pat = pattern.to_string();
         if is_path_tool(tool) {
@@ -63,7 +74,7 @@ impl ScopeMatcher {
             .backslash_escape(true)
             .build()
             .map_err(|e| format!("bad pattern `{pattern}`: {e}"))?;
-        Ok(ScopeMatcher::Glob(glob.compile_matcher()))
+        Ok(ScopeMatcher::Glob(glob, OnceLock::new()))
     }
 
     /// Whether one scope (a simple command for shell, a path, a URL, …) matches. `cwd` makes
@@ -71,8 +82,9 @@ impl ScopeMatcher {
     pub fn matches(&self, tool: &str, scope: &str, cwd: &str) -> bool {
         match self {
             ScopeMatcher::Any => true,
-            ScopeMatcher::Shell(p) => shell_matches(p, scope),
-            ScopeMatcher::Glob(g) => {
+            ScopeMatcher::Shell { pattern, .. } => shell_matches(pattern, scope),
+            ScopeMatcher::Glob(glob, cell) => {
+                let g = cell.get_or_init(|| glob.compile_matcher());
                 if is_path_tool(tool) {
                     g.is_match(normalize_path(scope, cwd))
                 } else {
@@ -80,6 +92,18 @@ impl ScopeMatcher {
                 }
             }
         }
+    }
+
+    /// Like [`ScopeMatcher::matches`] for one shell segment whose resolved program is known
+    /// (empty: unknown): a pattern for another program is rejected without parsing.
+    pub fn matches_segment(&self, tool: &str, scope: &str, program: &str, cwd: &str) -> bool {
+        if let ScopeMatcher::Shell { program: p, .. } = self
+            && !program.is_empty()
+            && *p != program
+        {
+            return false;
+        }
+        self.matches(tool, scope, cwd)
     }
 
     /// How specific the pattern is: its count of literal characters.
@@ -95,15 +119,28 @@ pub fn shell_matches(pattern: &str, command: &str) -> bool {
     pattern.trim() == "*" || crate::risk::pattern_matches(pattern, command)
 }
 
-/// Whether a shell pattern is well formed: it must match the command it spells out.
+/// The resolved program word of a shell pattern (`/usr/bin/git log *` → `git`).
+pub fn pattern_program(pattern: &str) -> String {
+    let first = pattern
+        .split([' ', '\t'])
+        .find(|w| !w.is_empty())
+        .unwrap_or("");
+    crate::shell::resolve_program(first.trim_matches('\''))
+}
+
+/// Whether a shell pattern is well formed (checked without the parser, so loading a policy
+/// stays cheap): words, an optional final ` *`, no wildcard inside a word (it would match only
+/// literally) and no shell operator (a pattern matches one simple command).
 pub fn valid_shell_pattern(pattern: &str) -> bool {
     let p = pattern.trim();
     if p == "*" {
         return true;
     }
-    let spelled = p.strip_suffix(" *").unwrap_or(p);
-    // Wildcards inside words are not pattern syntax (they would match only literally).
-    !spelled.contains(['*', '?']) && shell_matches(p, spelled)
+    let spelled = p.strip_suffix(" *").unwrap_or(p).trim();
+    !spelled.is_empty()
+        && !spelled.contains([
+            '*', '?', ';', '&', '|', '<', '>', '$', '`', '(', ')', '\n', '\r',
+        ])
 }
 
 /// Makes a path absolute against `cwd` and resolves `.` and `..` lexically.
@@ -167,6 +204,12 @@ mod tests {
         assert!(valid_shell_pattern("git push --force *"));
         assert!(valid_shell_pattern("npm test"));
         assert!(!valid_shell_pattern("curl*"));
+        assert!(!valid_shell_pattern("git status; curl x"));
+        assert_eq!(pattern_program("/usr/bin/git log *"), "git");
+        let m = ScopeMatcher::new("shell", "git log *", None, "/h").unwrap();
+        assert!(m.matches_segment("shell", "git log -3", "git", "/"));
+        assert!(m.matches_segment("shell", "git log -3", "", "/"));
+        assert!(!m.matches_segment("shell", "git log -3", "hg", "/"));
         assert!(ScopeMatcher::new("shell", "rm -rf*", None, "/h").is_err());
     }
 

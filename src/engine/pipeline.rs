@@ -129,8 +129,9 @@ pub fn check(
     let outcome = 'decide: {
         // 1. Rate limit (persisted window; the current check counts).
         if cfg.rate_limit_per_minute > 0 {
-            let n = st.count_checks_since(&session, now_ms - 60_000)?;
-            if n + 1 > u64::from(cfg.rate_limit_per_minute) {
+            let limit = u64::from(cfg.rate_limit_per_minute);
+            let n = st.count_checks_since(&session, now_ms - 60_000, limit)?;
+            if n + 1 > limit {
                 risk.factors.insert(0, "rate_limit_exceeded".into());
                 break 'decide decided(
                     Decision::Deny,
@@ -157,7 +158,7 @@ pub fn check(
         for s in segs.iter_mut() {
             let h = env
                 .policy
-                .hits(&req.tool, &req.action, &scope_of(s), &req.cwd);
+                .hits(&req.tool, &req.action, &scope_of(s), &s.program, &req.cwd);
             if let Some(r) = h.deny {
                 s.decision = Some(Decision::Deny);
                 s.decided_by = Some(r.label());
@@ -233,7 +234,7 @@ pub fn check(
             };
             if segs
                 .iter()
-                .any(|s| m.matches(&req.tool, &scope_of(s), &req.cwd))
+                .any(|s| m.matches_segment(&req.tool, &scope_of(s), &s.program, &req.cwd))
             {
                 break 'decide decided(
                     Decision::Deny,
@@ -248,7 +249,7 @@ pub fn check(
             };
             if segs
                 .iter()
-                .all(|s| m.matches(&req.tool, &scope_of(s), &req.cwd))
+                .all(|s| m.matches_segment(&req.tool, &scope_of(s), &s.program, &req.cwd))
             {
                 if no_allow {
                     floor_blocked = true;
@@ -289,7 +290,9 @@ pub fn check(
                 continue;
             }
             let scope = scope_of(s);
-            let h = env.policy.hits(&req.tool, &req.action, &scope, &req.cwd);
+            let h = env
+                .policy
+                .hits(&req.tool, &req.action, &scope, &s.program, &req.cwd);
             if let Some(r) = h.allow {
                 let trusted = r.source == RuleSource::User
                     || env.policy.trust_project_allow
@@ -302,8 +305,16 @@ pub fn check(
             }
             if s.pattern.is_some() || !is_shell(&req.tool) {
                 for p in &enabled {
-                    if presets::allows(p, &req.tool, &req.action, &scope, &req.cwd, &req.project)
-                        .is_some()
+                    if presets::allows(
+                        p,
+                        &req.tool,
+                        &req.action,
+                        &scope,
+                        &s.program,
+                        &req.cwd,
+                        &req.project,
+                    )
+                    .is_some()
                     {
                         s.decision = Some(Decision::Allow);
                         s.decided_by = Some(format!("preset:{p}"));
@@ -321,7 +332,9 @@ pub fn check(
                     by.push(b.clone());
                 }
             }
-            break 'decide decided(Decision::Allow, by.join(" + "), "allowed automatically");
+            let by = by.join(" + ");
+            let why = format!("allowed by {by}");
+            break 'decide decided(Decision::Allow, by, why);
         }
         // 8. Default.
         if (no_allow || floor_blocked) && cfg.default_decision != Decision::Deny {

@@ -177,11 +177,20 @@ impl Policy {
         }
     }
 
-    /// The rules matching one scope of a request, most specific of each kind.
-    pub fn hits(&self, tool: &str, action: &str, scope: &str, cwd: &str) -> Hits<'_> {
+    /// The rules matching one scope of a request (for shell: one simple command, whose
+    /// resolved `program` may be given to skip other programs' rules cheaply; `""` if
+    /// unknown), most specific of each kind.
+    pub fn hits(
+        &self,
+        tool: &str,
+        action: &str,
+        scope: &str,
+        program: &str,
+        cwd: &str,
+    ) -> Hits<'_> {
         let mut h = Hits::default();
         for r in &self.rules {
-            if !r.applies(tool, action) || !r.matcher.matches(tool, scope, cwd) {
+            if !r.applies(tool, action) || !r.matcher.matches_segment(tool, scope, program, cwd) {
                 continue;
             }
             let slot = match r.decision {
@@ -294,14 +303,20 @@ decision = "allow"
     fn kinds_and_specificity() {
         let p = policy(USER);
         assert!(p.error.is_none(), "{:?}", p.error);
-        let h = p.hits("shell", "execute", "git push --force origin main", "/");
+        let h = p.hits(
+            "shell",
+            "execute",
+            "git push --force origin main",
+            "git",
+            "/",
+        );
         assert_eq!(h.deny.map(|r| r.label()), Some("rule:user:2".into()));
         assert_eq!(h.ask.map(|r| r.index), Some(1));
         assert_eq!(h.allow.map(|r| r.index), Some(3));
-        let h = p.hits("shell", "execute", "git status", "/");
+        let h = p.hits("shell", "execute", "git status", "", "/");
         assert!(h.deny.is_none() && h.ask.is_none());
         assert_eq!(h.allow.map(|r| r.line), Some(16));
-        let h = p.hits("shell", "execute", "git status; curl x | sh", "/");
+        let h = p.hits("shell", "execute", "git status; curl x | sh", "", "/");
         assert!(h.allow.is_none());
     }
 

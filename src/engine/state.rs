@@ -318,15 +318,18 @@ pub struct AuditNote {
 
 /// Keyed access to the engine's persistent state, inside one transaction.
 pub trait State {
-    /// How many checks the session made at or after `since_ms`.
-    fn count_checks_since(&mut self, session: &str, since_ms: i64) -> anyhow::Result<u64>;
+    /// How many checks the session made at or after `since_ms`, counting at most `cap`
+    /// (a runaway session costs no more than a busy one).
+    fn count_checks_since(&mut self, session: &str, since_ms: i64, cap: u64)
+    -> anyhow::Result<u64>;
     /// Logs a check.
     fn insert_check(&mut self, row: &CheckRow<'_>) -> anyhow::Result<()>;
-    /// The decision of the check of this tool call, if one was logged.
+    /// The decision of the check of this tool call, if one was logged at or after `since_ms`.
     fn check_of_tool_use(
         &mut self,
         session: &str,
         tool_use_id: &str,
+        since_ms: i64,
     ) -> anyhow::Result<Option<Decision>>;
     /// A session's state.
     fn session(&mut self, session: &str) -> anyhow::Result<Option<SessionRow>>;

@@ -647,3 +647,5 @@ fn dry_runs_write_nothing() {
         .unwrap();
     assert_eq!((n, p, st.audited), (0, 0, 0));
 }
+
+mod compound;

@@ -7,51 +7,14 @@ use std::fmt::Write;
 use super::escape::{clip, html as esc};
 use super::markdown::{pct, short_time};
 use super::model::*;
-use super::svg;
+use super::svg::{self, thousands};
 
 const CELL: usize = 120;
+/// Sessions listed (the JSON has more).
+const SESSIONS: usize = 20;
 
-const CSS: &str = "
-:root{--fg:#1f2328;--muted:#59636e;--line:#d1d9e0;--bg:#f6f8fa;--ok:#1a7f37;--warn:#9a6700;--bad:#b3261e}
-*{box-sizing:border-box}
-body{margin:0;font:15px/1.5 system-ui,-apple-system,'Segoe UI',Roboto,'Helvetica Neue',Arial,sans-serif;color:var(--fg);background:#fff}
-main{max-width:1180px;margin:0 auto;padding:24px 28px 60px}
-h1{font-size:26px;margin:0 0 4px}
-h2{font-size:20px;margin:36px 0 12px;padding-bottom:6px;border-bottom:1px solid var(--line)}
-h3{font-size:16px;margin:22px 0 8px}
-.meta{color:var(--muted);margin:0 0 16px}
-.banner{border-radius:10px;padding:14px 18px;margin:16px 0;font-size:16px;border:2px solid}
-.banner.clean{background:#dafbe1;border-color:var(--ok)}
-.banner.attention{background:#fff8c5;border-color:var(--warn)}
-.banner.unverified{background:#ffebe9;border-color:var(--bad);font-size:18px}
-.banner ul{margin:6px 0 0;padding-left:20px}
-.cards{display:grid;grid-template-columns:repeat(auto-fit,minmax(160px,1fr));gap:12px;margin:16px 0}
-.card{background:var(--bg);border:1px solid var(--line);border-radius:10px;padding:12px 14px}
-.card .n{font-size:26px;font-weight:650;line-height:1.2}
-.card .l{color:var(--muted);font-size:13px}
-.card.bad .n{color:var(--bad)} .card.good .n{color:var(--ok)}
-.charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(480px,1fr));gap:18px}
-figure{margin:0;background:#fff;border:1px solid var(--line);border-radius:10px;padding:12px 14px}
-figcaption{font-weight:600;margin-bottom:6px}
-.legend{display:flex;gap:16px;flex-wrap:wrap;color:var(--muted);font-size:13px;margin-top:4px}
-.sw{display:inline-block;width:12px;height:12px;border-radius:2px;margin-right:5px;vertical-align:-1px}
-svg.chart{width:100%;height:auto;display:block}
-svg .grid{stroke:#e5e7eb;stroke-width:1}
-svg text{font:12px system-ui,-apple-system,'Segoe UI',Roboto,Arial,sans-serif;fill:#424a53}
-svg .ylab{text-anchor:end} svg .xlab{text-anchor:middle}
-svg .blab{text-anchor:end;font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace}
-svg .bval{font-weight:600} svg .leg{font-size:14px}
-svg .donut-n{text-anchor:middle;font-size:22px;font-weight:650;fill:#1f2328}
-svg .donut-l{text-anchor:middle;font-size:12px}
-table{border-collapse:collapse;width:100%;margin:6px 0 10px;font-size:14px}
-th,td{border-bottom:1px solid var(--line);padding:5px 8px;text-align:left;vertical-align:top}
-th{background:var(--bg);font-weight:600}
-td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}
-code{font:13px ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;background:var(--bg);padding:1px 4px;border-radius:4px;word-break:break-all}
-.none{color:var(--muted)}
-.more{color:var(--muted);font-style:italic}
-@media print{.charts{grid-template-columns:1fr}}
-";
+/// The stylesheet, inlined (no external resource).
+const CSS: &str = include_str!("report.css");
 
 fn code(s: &str) -> String {
     format!("<code>{}</code>", esc(&clip(s, CELL)))
@@ -93,7 +56,7 @@ fn more<T>(o: &mut String, l: &Listing<T>) {
     if l.truncated() {
         let _ = write!(
             o,
-            "<p class=\"more\">… and {} more (see the JSON report).</p>",
+            "<p class=\"more\">… and {} more (<code>--limit N</code> lists more).</p>",
             l.count - l.items.len() as u64
         );
     }
@@ -200,24 +163,24 @@ fn cards(o: &mut String, r: &Report) {
     let t = &r.totals;
     let c = &r.compliance;
     o.push_str("<div class=\"cards\">");
-    card(o, &t.checks.to_string(), "checks", "");
+    card(o, &thousands(t.checks), "checks", "");
     card(
         o,
-        &t.prompts.avoided_by_learning.to_string(),
+        &thousands(t.prompts.avoided_by_learning),
         "prompts avoided by learning",
         "good",
     );
-    card(o, &t.prompts.shown.to_string(), "prompts shown", "");
-    card(o, &t.sessions.to_string(), "sessions", "");
+    card(o, &thousands(t.prompts.shown), "prompts shown", "");
+    card(o, &thousands(t.sessions), "sessions", "");
     card(
         o,
-        &format!("{} ({})", c.gaps, pct(c.gap_ratio)),
-        "executions without a check",
+        &thousands(c.gaps),
+        &format!("executions without a check ({})", pct(c.gap_ratio)),
         if c.gaps > 0 { "bad" } else { "good" },
     );
     card(
         o,
-        &c.critical_denies.count.to_string(),
+        &thousands(c.critical_denies.count),
         "CRITICAL denies",
         if c.critical_denies.count > 0 {
             "bad"
@@ -243,7 +206,7 @@ fn charts(o: &mut String, r: &Report) {
     o.push_str("<h2>At a glance</h2><div class=\"charts\">");
     let _ = write!(
         o,
-        "<figure id=\"chart-decisions\"><figcaption>Decisions over time</figcaption>{}\
+        "<figure id=\"chart-decisions\" class=\"wide\"><figcaption>Decisions over time</figcaption>{}\
          <div class=\"legend\">{}{}{}</div></figure>",
         svg::decisions_over_time(&tl.buckets, tl.bucket_ms),
         swatch(svg::ALLOW, "allowed"),
@@ -252,7 +215,7 @@ fn charts(o: &mut String, r: &Report) {
     );
     let _ = write!(
         o,
-        "<figure id=\"chart-prompts\"><figcaption>Prompts avoided by learning</figcaption>{}\
+        "<figure id=\"chart-prompts\" class=\"wide\"><figcaption>Prompts avoided by learning</figcaption>{}\
          <div class=\"legend\">{}{}</div></figure>",
         svg::prompts_over_time(&tl.buckets, tl.bucket_ms),
         swatch(svg::LEARNED, "avoided by learning (solid)"),
@@ -316,6 +279,7 @@ fn totals(o: &mut String, r: &Report) {
     let rows = t
         .top_sessions
         .iter()
+        .take(SESSIONS)
         .map(|s| {
             vec![
                 code(&s.session),
@@ -336,11 +300,12 @@ fn totals(o: &mut String, r: &Report) {
         ],
         rows,
     );
-    if t.sessions > t.top_sessions.len() as u64 {
+    let shown = t.top_sessions.len().min(SESSIONS) as u64;
+    if t.sessions > shown {
         let _ = write!(
             o,
             "<p class=\"more\">… and {} more sessions.</p>",
-            t.sessions - t.top_sessions.len() as u64
+            t.sessions - shown
         );
     }
 }
@@ -536,8 +501,8 @@ fn compliance(o: &mut String, r: &Report) {
     }
     let _ = write!(
         o,
-        "<h3>Asks never resolved ({})</h3><p>{} more asks ended with their session without the \
-         tool running (inferred denials).</p>",
+        "<h3>Asks never resolved ({})</h3><p>In addition, {} asks ended with their session \
+         without the tool running (inferred denials).</p>",
         c.unresolved_asks.count, c.inferred_denials
     );
     if !c.unresolved_asks.items.is_empty() {

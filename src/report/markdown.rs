@@ -9,6 +9,8 @@ use crate::clock::format_rfc3339;
 
 /// Longest command or scope shown in a table cell.
 const CELL: usize = 100;
+/// Sessions listed (the JSON has more).
+const SESSIONS: usize = 10;
 
 /// `2026-11-27 10:51` (UTC) for a time in ms.
 pub fn short_time(ms: i64) -> String {
@@ -46,7 +48,7 @@ fn more<T>(out: &mut String, l: &Listing<T>) {
     if l.truncated() {
         let _ = writeln!(
             out,
-            "\n_… and {} more (see `--format json`)._",
+            "\n_… and {} more (`--limit N` lists more)._",
             l.count - l.items.len() as u64
         );
     }
@@ -178,7 +180,8 @@ fn totals(o: &mut String, r: &Report) {
         "| Session | Runtime | Checks | Allow | Ask | Deny | First | Last |"
     );
     let _ = writeln!(o, "|---|---|---:|---:|---:|---:|---|---|");
-    for s in &t.top_sessions {
+    let shown = &t.top_sessions[..t.top_sessions.len().min(SESSIONS)];
+    for s in shown {
         let _ = writeln!(
             o,
             "| {} | {} | {} | {} | {} | {} | {} | {} |",
@@ -192,11 +195,11 @@ fn totals(o: &mut String, r: &Report) {
             short_time(s.last_ms)
         );
     }
-    if t.sessions > t.top_sessions.len() as u64 {
+    if t.sessions > shown.len() as u64 {
         let _ = writeln!(
             o,
             "\n_… and {} more sessions._",
-            t.sessions - t.top_sessions.len() as u64
+            t.sessions - shown.len() as u64
         );
     }
     if !r.top_asked.is_empty() {
@@ -387,8 +390,8 @@ fn compliance(o: &mut String, r: &Report) {
     }
     let _ = writeln!(
         o,
-        "### Asks never resolved ({})\n\n{} more asks ended with their session without the \
-         tool running (inferred denials).\n",
+        "### Asks never resolved ({})\n\nIn addition, {} asks ended with their session without \
+         the tool running (inferred denials).\n",
         c.unresolved_asks.count, c.inferred_denials
     );
     if !c.unresolved_asks.items.is_empty() {

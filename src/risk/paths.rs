@@ -338,8 +338,9 @@ pub fn is_protected(abs: &str, ctx: &Context) -> bool {
         if p.is_empty() {
             continue;
         }
+        // Case-insensitive: macOS and Windows file systems are.
         if let Some(pp) = canonicalize(p, ctx)
-            && is_within(abs, &pp)
+            && is_within(&abs.to_lowercase(), &pp.to_lowercase())
         {
             return true;
         }
@@ -373,12 +374,11 @@ pub fn is_protected(abs: &str, ctx: &Context) -> bool {
     {
         return true;
     }
-    // OpenClaw keeps the agent's own working tree under `~/.openclaw/workspace*` (its
-    // default workspace): that is the agent's project, not OpenClaw's settings.
-    let in_openclaw_workspace = comps.windows(2).any(|w| {
-        w.first() == Some(&".openclaw") && w.get(1).is_some_and(|c| c.starts_with("workspace"))
-    });
-    if comps.contains(&".openclaw") && !in_openclaw_workspace {
+    // OpenClaw's config and plugins, but not its agents' default workspace
+    // (`~/.openclaw/workspace`), where every OpenClaw tool call runs.
+    if let Some(i) = comps.iter().position(|c| *c == ".openclaw")
+        && !comps.get(i + 1).is_some_and(|c| c.starts_with("workspace"))
+    {
         return true;
     }
     if comps.windows(2).any(|w| {
@@ -514,18 +514,6 @@ mod tests {
             home: "/home/u".into(),
             protected_paths: vec!["/home/u/.local/share/aiperture/aiperture.db".into()],
         }
-    }
-
-    #[test]
-    fn openclaw_workspace_is_the_agents_project_not_its_settings() {
-        let c = ctx();
-        assert!(!is_protected("/home/u/.openclaw/workspace/src/main.rs", &c));
-        assert!(!is_protected("/home/u/.openclaw/workspace-coder/build", &c));
-        assert!(is_protected("/home/u/.openclaw/openclaw.json", &c));
-        assert!(is_protected(
-            "/home/u/.openclaw/extensions/aiperture/index.ts",
-            &c
-        ));
     }
 
     #[test]

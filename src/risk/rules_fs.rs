@@ -1,4 +1,4 @@
-//! File-system rules: deletion (tier follows the target), disk wiping, writes and their
+//! File-system rules: program dispatch for deletion (see `rules_delete`), disk wiping, writes and their
 //! targets, permission and ownership changes.
 
 use super::Context;
@@ -6,6 +6,10 @@ use super::judge::Judge;
 use super::paths::{self, PathClass};
 use crate::request::RiskTier;
 use crate::shell::{SimpleCommand, Word};
+
+pub(super) use super::rules_delete::delete_target;
+use super::rules_delete::{DOT, delete_all_with, delete_operands};
+use super::rules_perm::chmod;
 
 /// Splits arguments into short/long flags and operands (honouring `--`).
 fn split_args(args: &[Word]) -> (Vec<String>, Vec<&Word>) {
@@ -139,154 +143,6 @@ pub(super) fn write_target(w: &Word, ctx: &Context, j: &mut Judge) {
             PathClass::Project | PathClass::ProjectRoot | PathClass::BuildOutput
         );
     }
-}
-
-/// Rates a deletion (or destruction of contents) of `w`. `recursive` for whole trees.
-pub(super) fn delete_target(w: &Word, recursive: bool, ctx: &Context, j: &mut Judge) {
-    j.no_pattern = true;
-    let t = norm_dashes(&w.text);
-    let info = paths::classify(&t, ctx);
-    if info.unresolved {
-        if recursive {
-            j.raise(
-                RiskTier::High,
-                "unresolved_delete_target",
-                "recursively deletes a path that depends on a variable",
-            );
-        } else {
-            j.raise(RiskTier::Medium, "delete", "deletes files");
-        }
-        return;
-    }
-    if info.secret {
-        j.raise(
-            RiskTier::High,
-            "secret_delete",
-            "deletes a secret or key file",
-        );
-    }
-    let (tier, factor, reason) = match info.class {
-        PathClass::Protected => (
-            RiskTier::Critical,
-            "self_protection",
-            "deletes aiperture's own files or a runtime's hook settings",
-        ),
-        PathClass::Root => (
-            RiskTier::Critical,
-            "delete_root",
-            "deletes from the file-system root",
-        ),
-        PathClass::HomeRoot => (
-            RiskTier::Critical,
-            "delete_home",
-            "deletes the home directory or a parent of the project",
-        ),
-        PathClass::System | PathClass::Device => {
-            (RiskTier::Critical, "delete_system", "deletes system files")
-        }
-        PathClass::ShellRc | PathClass::HomeDot | PathClass::Home | PathClass::Outside => {
-            if recursive {
-                (
-                    RiskTier::Critical,
-                    "delete_outside_project",
-                    "recursively deletes outside the project",
-                )
-            } else {
-                (
-                    RiskTier::High,
-                    "delete_outside_project",
-                    "deletes files outside the project",
-                )
-            }
-        }
-        PathClass::GitInternal => {
-            let abs = info.abs.trim_end_matches('/');
-            if abs.ends_with("/.git") {
-                (
-                    RiskTier::Critical,
-                    "delete_git_dir",
-                    "deletes the repository's history (.git)",
-                )
-            } else {
-                (
-                    RiskTier::High,
-                    "delete_git_internal",
-                    "deletes files inside .git",
-                )
-            }
-        }
-        PathClass::ProjectRoot => (
-            RiskTier::High,
-            "delete_project",
-            "deletes the project's files",
-        ),
-        PathClass::Project => {
-            if recursive || info.glob {
-                (
-                    RiskTier::High,
-                    "delete_project_files",
-                    "recursively deletes project files",
-                )
-            } else {
-                (RiskTier::Medium, "delete", "deletes a project file")
-            }
-        }
-        PathClass::BuildOutput => {
-            j.exact_pattern = true;
-            (
-                RiskTier::Medium,
-                "delete_build_output",
-                "deletes build output inside the project",
-            )
-        }
-        PathClass::Temp => (RiskTier::Medium, "delete_temp", "deletes temporary files"),
-        PathClass::NullDevice | PathClass::NetSocket => (RiskTier::Low, "delete", ""),
-    };
-    j.raise(tier, factor, reason);
-    if !matches!(info.class, PathClass::BuildOutput) {
-        j.exact_pattern = false;
-    }
-}
-
-/// Rates deleting files selected under `root` (find filters, `find -exec rm {}`): the
-/// project root itself is not deleted, only files in it.
-fn delete_under(root: &Word, recursive: bool, ctx: &Context, j: &mut Judge) {
-    let info = paths::classify(&norm_dashes(&root.text), ctx);
-    if info.class == PathClass::ProjectRoot && !info.glob {
-        j.no_pattern = true;
-        if recursive {
-            j.raise(
-                RiskTier::High,
-                "delete_project_files",
-                "recursively deletes project files",
-            );
-        } else {
-            j.raise(RiskTier::Medium, "delete", "deletes selected project files");
-        }
-    } else {
-        delete_target(root, recursive, ctx, j);
-    }
-}
-
-/// Rates deletion of many targets; the pattern stays exact only if all are build output.
-fn delete_all(targets: &[&Word], recursive: bool, ctx: &Context, j: &mut Judge) {
-    delete_all_with(targets, recursive, false, ctx, j);
-}
-
-fn delete_all_with(targets: &[&Word], recursive: bool, under: bool, ctx: &Context, j: &mut Judge) {
-    let mut all_build = !targets.is_empty();
-    for w in targets {
-        let mut one = Judge::default();
-        if under {
-            delete_under(w, recursive, ctx, &mut one);
-        } else {
-            delete_target(w, recursive, ctx, &mut one);
-        }
-        all_build &= one.exact_pattern;
-        j.absorb(&one);
-    }
-    j.no_pattern = true;
-    j.exact_pattern = all_build;
 }
 
 /// File-system program rules. Returns true when the program is handled here.
@@ -525,9 +381,9 @@ pub(super) fn judge(cmd: &SimpleCommand, prog: &str, ctx: &Context, j: &mut Judg
             let (flags, ops) = split_args(args);
             let target_dir = flag_value(args, "-t", "--target-directory");
             if prog == "rsync"
-                && flags
-                    .iter()
-                    .any(|f| f.starts_with("--delete") || f == "--remove-source-files")
+                && flags.iter().any(|f| {
+                    f.starts_with("--delete") || f == "--del" || f == "--remove-source-files"
+                })
                 && let Some(d) = ops.last()
             {
                 delete_target(d, true, ctx, j);
@@ -724,57 +580,6 @@ pub(super) fn judge(cmd: &SimpleCommand, prog: &str, ctx: &Context, j: &mut Judg
     }
 }
 
-static DOT: std::sync::LazyLock<Word> = std::sync::LazyLock::new(|| Word::literal("."));
-
-fn delete_operands(
-    cmd: &SimpleCommand,
-    ops: &[&Word],
-    recursive: bool,
-    ctx: &Context,
-    j: &mut Judge,
-) {
-    if ops.is_empty() && cmd.implicit_args {
-        if cmd.implicit_roots.is_empty() {
-            if recursive {
-                j.raise(
-                    RiskTier::High,
-                    "delete_from_input",
-                    "recursively deletes paths read from its input",
-                );
-            } else {
-                j.raise(
-                    RiskTier::Medium,
-                    "delete_from_input",
-                    "deletes paths read from its input",
-                );
-            }
-            j.no_pattern = true;
-        } else {
-            let roots: Vec<&Word> = cmd.implicit_roots.iter().collect();
-            let mut k = Judge::default();
-            delete_all_with(&roots, recursive, true, ctx, &mut k);
-            // find narrows the set; a plain file delete under the project stays medium.
-            j.absorb(&k);
-        }
-        return;
-    }
-    let mut real: Vec<&Word> = Vec::new();
-    for w in ops {
-        if w.text.contains("{}") && cmd.implicit_args {
-            let mut k = Judge::default();
-            let roots: Vec<&Word> = cmd.implicit_roots.iter().collect();
-            delete_all_with(&roots, recursive, true, ctx, &mut k);
-            j.absorb(&k);
-            j.no_pattern = true;
-        } else {
-            real.push(w);
-        }
-    }
-    if !real.is_empty() {
-        delete_all(&real, recursive, ctx, j);
-    }
-}
-
 fn flag_value(args: &[Word], short: &str, long: &str) -> Option<Word> {
     for (i, w) in args.iter().enumerate() {
         if w.text == short || w.text == long {
@@ -798,122 +603,5 @@ pub(super) fn is_remote_spec(s: &str) -> bool {
     match s.split_once(':') {
         Some((host, _)) => host.len() > 1 && !host.contains('/') && !host.contains('='),
         None => false,
-    }
-}
-
-fn chmod(cmd: &SimpleCommand, ctx: &Context, j: &mut Judge) {
-    let args = cmd.args();
-    let mut recursive = false;
-    let mut mode: Option<String> = None;
-    let mut targets: Vec<&Word> = Vec::new();
-    for w in args {
-        let t = w.text.as_str();
-        if t == "-R"
-            || t == "--recursive"
-            || (t.starts_with('-')
-                && t.len() > 1
-                && t.chars().skip(1).all(|c| "RfvHLPc".contains(c))
-                && t.contains('R'))
-        {
-            recursive = true;
-            continue;
-        }
-        if t.starts_with("--") {
-            continue;
-        }
-        if mode.is_none() {
-            mode = Some(t.to_string());
-            continue;
-        }
-        targets.push(w);
-    }
-    let mode = mode.unwrap_or_default();
-    let world_writable = {
-        let digits: String = mode.chars().filter(|c| c.is_ascii_digit()).collect();
-        let numeric = !digits.is_empty() && digits.len() == mode.len();
-        if numeric {
-            digits
-                .chars()
-                .last()
-                .map(|c| matches!(c, '2' | '3' | '6' | '7'))
-                .unwrap_or(false)
-        } else {
-            mode.split(',').any(|m| {
-                (m.starts_with('o') || m.starts_with('a') || m.starts_with('+'))
-                    && m.contains('+')
-                    && m.contains('w')
-            })
-        }
-    };
-    let setuid = {
-        let digits: String = mode.chars().filter(|c| c.is_ascii_digit()).collect();
-        if !digits.is_empty() && digits.len() == mode.len() && digits.len() == 4 {
-            digits.chars().next().map(|c| c != '0').unwrap_or(false)
-        } else {
-            mode.contains("+s")
-        }
-    };
-    j.raise(
-        RiskTier::Medium,
-        "permission_change",
-        "changes file permissions",
-    );
-    if world_writable {
-        j.raise(
-            if recursive {
-                RiskTier::High
-            } else {
-                RiskTier::Medium
-            },
-            "world_writable",
-            "makes files writable by everyone",
-        );
-    }
-    if setuid {
-        j.raise(RiskTier::High, "setuid", "sets the setuid/setgid bit");
-    }
-    if recursive && world_writable {
-        j.raise(
-            RiskTier::High,
-            "recursive_world_writable",
-            "recursively makes files writable by everyone",
-        );
-    }
-    for w in targets {
-        let info = paths::classify(&w.text, ctx);
-        match info.class {
-            PathClass::Root | PathClass::System | PathClass::HomeRoot | PathClass::Device => {
-                j.raise(
-                    RiskTier::Critical,
-                    "system_permission_change",
-                    "changes permissions of system or home paths",
-                );
-            }
-            PathClass::Protected => j.raise(
-                RiskTier::Critical,
-                "self_protection",
-                "changes permissions of aiperture's files",
-            ),
-            PathClass::Project
-            | PathClass::BuildOutput
-            | PathClass::Temp
-            | PathClass::ProjectRoot => {
-                if recursive && info.class == PathClass::ProjectRoot && world_writable {
-                    j.raise(
-                        RiskTier::High,
-                        "recursive_world_writable",
-                        "recursively makes the project writable by everyone",
-                    );
-                }
-            }
-            _ => j.raise(
-                RiskTier::High,
-                "outside_permission_change",
-                "changes permissions outside the project",
-            ),
-        }
-    }
-    if recursive || world_writable || setuid {
-        j.no_pattern = true;
     }
 }

@@ -8,9 +8,38 @@ use super::shell::read_target;
 use crate::request::RiskTier;
 use crate::shell::{SimpleCommand, Word};
 
+/// Rates the URLs a download tool is given like a web fetch (metadata addresses, IPs in
+/// unusual notation, punycode or non-ASCII hosts, user info), above low only.
+fn url_args(cmd: &SimpleCommand, ctx: &Context, j: &mut Judge) {
+    for w in cmd.args() {
+        if is_aiperture_api(&w.text) {
+            j.raise(
+                RiskTier::Critical,
+                "self_protection",
+                "talks to aiperture's own local API (approvals, hooks, grants, config)",
+            );
+            j.no_pattern = true;
+        }
+        if w.dynamic || !w.text.contains("://") || w.text.len() > 4096 {
+            continue;
+        }
+        let mut k = Judge::default();
+        super::tools::url(&w.text, ctx, &mut k);
+        if k.tier > RiskTier::Low {
+            j.absorb(&k);
+        }
+    }
+}
+
 /// Handles network programs. Returns true when handled.
 pub(super) fn judge(cmd: &SimpleCommand, prog: &str, ctx: &Context, j: &mut Judge) -> bool {
     let args = cmd.args();
+    if matches!(
+        prog,
+        "curl" | "http" | "https" | "xh" | "httpie" | "wget" | "aria2c" | "fetch"
+    ) {
+        url_args(cmd, ctx, j);
+    }
     match prog {
         "curl" | "http" | "https" | "xh" | "httpie" => {
             curl(cmd, ctx, j);
@@ -62,6 +91,42 @@ pub(super) fn judge(cmd: &SimpleCommand, prog: &str, ctx: &Context, j: &mut Judg
             true
         }
         "scp" | "sftp" | "rsync" | "rclone" => {
+            let dry = args.iter().any(|w| {
+                w.text == "--dry-run"
+                    || (prog == "rsync" && w.text == "-n")
+                    || w.text == "--list-only"
+            });
+            let rclone_read = prog == "rclone"
+                && args
+                    .iter()
+                    .find(|w| !w.text.starts_with('-'))
+                    .map(|w| {
+                        matches!(
+                            w.text.as_str(),
+                            "ls" | "lsd"
+                                | "lsl"
+                                | "lsf"
+                                | "lsjson"
+                                | "size"
+                                | "about"
+                                | "cat"
+                                | "md5sum"
+                                | "sha1sum"
+                                | "hashsum"
+                                | "check"
+                                | "cryptcheck"
+                                | "tree"
+                                | "listremotes"
+                                | "version"
+                                | "config"
+                                | "help"
+                        )
+                    })
+                    .unwrap_or(false);
+            if dry || rclone_read {
+                j.note("read_only", "lists or compares files without copying");
+                return true;
+            }
             let specs: Vec<&Word> = args.iter().filter(|w| !w.text.starts_with('-')).collect();
             let remote_dest = specs
                 .last()
@@ -82,7 +147,11 @@ pub(super) fn judge(cmd: &SimpleCommand, prog: &str, ctx: &Context, j: &mut Judg
                     write_target(d, ctx, j);
                 }
             }
-            if args.iter().any(|w| w.text.starts_with("--delete")) {
+            if args.iter().any(|w| {
+                w.text.starts_with("--delete")
+                    || w.text == "--del"
+                    || w.text == "--remove-source-files"
+            }) {
                 j.raise(
                     RiskTier::High,
                     "sync_delete",
@@ -312,4 +381,29 @@ fn curl(cmd: &SimpleCommand, ctx: &Context, j: &mut Judge) {
             "sends data to a server",
         );
     }
+}
+
+/// True for a URL on this machine that addresses aiperture's own HTTP API: its default port
+/// 8100 or its approval, hook, grant and config routes on any local port.
+pub(super) fn is_aiperture_api(arg: &str) -> bool {
+    let lower = arg.to_ascii_lowercase();
+    let rest = lower.split_once("://").map(|(_, r)| r).unwrap_or(&lower);
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let hostport = authority.rsplit('@').next().unwrap_or("");
+    let (host, port) = match hostport.rsplit_once(':') {
+        Some((h, p)) if p.chars().all(|c| c.is_ascii_digit()) => (h, p),
+        _ => (hostport, ""),
+    };
+    let local = host.is_empty() && lower.starts_with(':')
+        || matches!(host, "localhost" | "0.0.0.0" | "[::1]" | "::1" | "0")
+        || host.starts_with("127.");
+    if !local {
+        return false;
+    }
+    let path = rest.get(authority.len()..).unwrap_or("");
+    port == "8100"
+        || path.starts_with("/permissions")
+        || path.starts_with("/hooks")
+        || path.starts_with("/aiperture")
+        || path.starts_with("/mcp")
 }

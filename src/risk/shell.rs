@@ -3,7 +3,7 @@
 use super::judge::Judge;
 use super::paths::{self, PathClass};
 use super::{Assessment, Context, SegmentAssessment, describe, pattern, rules_fs, rules_git};
-use super::{code, rules_net, rules_sys};
+use super::{code, readonly, rules_cloud, rules_data, rules_net, rules_pkg, rules_sys};
 use crate::request::RiskTier;
 use crate::shell::{self, Origin, SimpleCommand};
 
@@ -35,6 +35,18 @@ pub(super) fn assess_nested(command: &str, ctx: &Context, depth: usize) -> Asses
             RiskTier::High,
             limit.as_str(),
             "the command is too long or too deeply nested to be vetted",
+        );
+    }
+    if command.chars().any(|c| {
+        matches!(
+            c,
+            '\u{200B}'..='\u{200D}' | '\u{2060}' | '\u{FEFF}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'
+        ) || (c.is_control() && !matches!(c, '\n' | '\t' | '\r'))
+    }) {
+        overall.raise(
+            RiskTier::High,
+            "hidden_characters",
+            "the command holds invisible, bidirectional or control characters that hide what runs",
         );
     }
     if parsed.functions.iter().any(|f| f.self_spawning) {
@@ -143,7 +155,12 @@ pub(super) fn judge_segment(cmd: &SimpleCommand, ctx: &Context, depth: usize) ->
         }
         return j;
     }
-    if cmd.argv.first().map(|w| w.dynamic).unwrap_or(false) {
+    if cmd
+        .argv
+        .first()
+        .map(|w| w.dynamic || (w.raw == w.text && w.text.contains(['*', '?', '['])))
+        .unwrap_or(false)
+    {
         j.raise(
             RiskTier::Medium,
             "dynamic_program",
@@ -186,13 +203,16 @@ pub(super) fn judge_segment(cmd: &SimpleCommand, ctx: &Context, depth: usize) ->
         || rules_git::judge(cmd, &prog, ctx, &mut j)
         || rules_net::judge(cmd, &prog, ctx, &mut j)
         || code::judge(cmd, &prog, ctx, &mut j, depth)
+        || rules_data::judge(cmd, &prog, &mut j)
+        || rules_cloud::judge(cmd, &prog, &mut j)
+        || rules_pkg::judge(cmd, &prog, &mut j)
         || rules_sys::judge(cmd, &prog, ctx, &mut j);
     if !handled {
-        if rules_sys::is_read_only(&prog) {
+        if readonly::is_read_only(&prog) {
             j.note("read_only", "read-only command");
-        } else if rules_sys::sql_keyword(&prog) {
-            rules_sys::bare_sql(cmd, &mut j);
-        } else if let Some(verb) = rules_sys::destructive_verb(cmd) {
+        } else if rules_data::sql_keyword(&prog) {
+            rules_data::bare_sql(cmd, &mut j);
+        } else if let Some(verb) = rules_pkg::destructive_verb(cmd) {
             j.raise(
                 RiskTier::High,
                 "destructive_subcommand",

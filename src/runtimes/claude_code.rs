@@ -8,7 +8,9 @@
 //! `ask` on exit 0 (exit 1, empty output or invalid JSON would let the call through).
 
 use super::mapping::claude_tool;
-use super::payload::{Malformed, opt_str, parse_object, req_obj, req_str, str_or_empty};
+use super::payload::{
+    Malformed, cwd_or_process, opt_str, parse_object, req_obj, req_str, str_or_empty,
+};
 use super::reasons::fail_closed;
 use super::{Adapter, Answer, Event, Output, Parsed};
 use crate::engine::ToolOutcome;
@@ -39,12 +41,7 @@ pub(crate) fn base_request(
     event: &str,
     obj: &Map<String, Value>,
 ) -> Result<Request, Malformed> {
-    let cwd = match opt_str(obj, "cwd")? {
-        Some(c) if !c.is_empty() => c.to_string(),
-        _ => std::env::current_dir()
-            .map(|p| p.to_string_lossy().into_owned())
-            .unwrap_or_else(|_| "/".to_string()),
-    };
+    let cwd = cwd_or_process(str_or_empty(obj, "cwd")?);
     Ok(Request {
         runtime: runtime.to_string(),
         event: event.to_string(),

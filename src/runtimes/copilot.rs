@@ -93,7 +93,8 @@ fn tool_request(event: &str, obj: &Map<String, Value>, pascal: bool) -> Result<R
             obj_or_json_string(obj, "toolArgs")?,
         )
     };
-    let cwd = str_or_empty(obj, "cwd")?;
+    let cwd = super::payload::cwd_or_process(str_or_empty(obj, "cwd")?);
+    let cwd = cwd.as_str();
     let base = Request {
         runtime: "copilot".into(),
         event: event.into(),

@@ -72,6 +72,7 @@ fn base(event: &str, obj: &Map<String, Value>) -> Result<Request, Malformed> {
             .unwrap_or("")
             .to_string();
     }
+    let cwd = super::payload::cwd_or_process(&cwd);
     Ok(Request {
         runtime: "cursor".into(),
         event: event.into(),

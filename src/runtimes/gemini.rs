@@ -98,7 +98,7 @@ fn map_tool(
 }
 
 fn tool_request(event: &str, obj: &Map<String, Value>) -> Result<Request, Malformed> {
-    let cwd = str_or_empty(obj, "cwd")?.to_string();
+    let cwd = super::payload::cwd_or_process(str_or_empty(obj, "cwd")?);
     let name = req_str(obj, "tool_name")?;
     let input = req_obj(obj, "tool_input")?;
     let mcp = match obj.get("mcp_context") {

@@ -85,7 +85,7 @@ impl Adapter for OpenClaw {
             _ => Map::new(),
         };
         let session = first_str(&ctx, &["sessionId", "sessionKey"])?.unwrap_or("");
-        let mut cwd = str_or_empty(&obj, "cwd")?.to_string();
+        let mut cwd = super::payload::cwd_or_process(str_or_empty(&obj, "cwd")?);
         if name == "exec"
             && let Some(wd) = first_str(&params, &["workdir"])?
         {

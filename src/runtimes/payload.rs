@@ -171,6 +171,17 @@ pub fn glob_root(pattern: &str) -> &str {
     }
 }
 
+/// The payload's working directory, or this process's (hooks run in the session's directory)
+/// when the payload names none; `/` as a last resort.
+pub fn cwd_or_process(cwd: &str) -> String {
+    if !cwd.is_empty() {
+        return cwd.to_string();
+    }
+    std::env::current_dir()
+        .map(|p| p.to_string_lossy().into_owned())
+        .unwrap_or_else(|_| "/".to_string())
+}
+
 /// The user's home directory from the environment, for `~` expansion.
 pub fn home_dir() -> Option<String> {
     std::env::var("HOME").ok().filter(|h| !h.is_empty())

@@ -80,27 +80,28 @@ pub struct Seeded {
     pub audit_events: u64,
 }
 
-/// Shell commands of an ordinary working day; `{n}` varies per check.
+/// Shell commands of an ordinary working day; `{n}` varies per check (several of them derive
+/// a distinct learning pattern per `n`, so a large store holds many patterns, as real ones do).
 const SHELL: &[&str] = &[
     "git status",
     "git diff",
     "git log --oneline -{n}",
-    "git add src/mod{n}.rs",
+    "git add src/mod{n}/lib.rs",
     "git commit -m 'change {n}'",
     "cargo test",
     "cargo build --release",
     "cargo clippy --all-targets",
-    "ls -la src",
+    "ls -la src/mod{n}",
     "cat README.md",
     "npm run build",
     "npm test -- --grep case{n}",
     "pytest tests/test_{n}.py",
     "grep -rn TODO src",
-    "rg fn_{n} src",
-    "make check",
+    "make target{n}",
+    "python3 tools/gen{n}.py",
+    "./scripts/task{n}.sh --fast",
     "docker ps",
     "curl -s https://example.com/api/{n}",
-    "find . -name '*.rs' -newer build.rs",
     "rm -rf target/tmp{n}",
 ];
 
@@ -108,28 +109,35 @@ const SHELL: &[&str] = &[
 const PATHS: &[&str] = &[
     "src/main.rs",
     "src/lib.rs",
-    "src/module_{n}.rs",
+    "src/mod{n}/lib.rs",
     "tests/case_{n}.rs",
     "README.md",
     "Cargo.toml",
-    "docs/guide_{n}.md",
+    "docs/guide{n}/index.md",
 ];
+
+/// A well-mixed 64-bit value of `i` (SplitMix64's finalizer): the request of check `i`.
+fn mix(i: u64) -> u64 {
+    let mut z = i.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
 
 /// One synthetic request: (tool, action, scope, content hash).
 fn synthetic(i: u64, project: &str) -> (&'static str, &'static str, String, Option<String>) {
-    let n = (i / 7 % 50).to_string();
-    match i % 10 {
-        0..=5 => {
-            let t = SHELL[(i as usize / 3) % SHELL.len()];
-            ("shell", "execute", t.replace("{n}", &n), None)
-        }
+    let h = mix(i);
+    let n = ((h >> 24) % 400).to_string();
+    let pick = |list: &[&'static str]| list[((h >> 8) % list.len() as u64) as usize];
+    match h % 10 {
+        0..=5 => ("shell", "execute", pick(SHELL).replace("{n}", &n), None),
         6..=8 => {
-            let p = PATHS[(i as usize / 3) % PATHS.len()].replace("{n}", &n);
+            let p = pick(PATHS).replace("{n}", &n);
             ("filesystem", "read", format!("{project}/{p}"), None)
         }
         _ => {
-            let p = PATHS[(i as usize / 3) % PATHS.len()].replace("{n}", &n);
-            let hash = format!("{:064x}", i.wrapping_mul(0x9e37_79b9_7f4a_7c15));
+            let p = pick(PATHS).replace("{n}", &n);
+            let hash = format!("{:016x}{:016x}", h, mix(h));
             ("filesystem", "write", format!("{project}/{p}"), Some(hash))
         }
     }
@@ -389,6 +397,17 @@ mod tests {
         assert_eq!(count(&db, "decisions"), 112);
         assert_eq!(count(&db, "audit_events") as u64, s.audit_events);
         assert_eq!(s.audit_events, 1000 + 112);
+        // Decisions fall on shell commands, reads and writes alike, over many patterns.
+        let kinds: i64 = db
+            .conn()
+            .query_row(
+                "SELECT count(DISTINCT tool || action) FROM decisions",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(kinds, 3);
+        assert!(count(&db, "patterns") > 40, "{}", count(&db, "patterns"));
         let r = crate::audit::verify(&db, Some(&key)).unwrap();
         assert!(r.intact, "{r:?}");
     }

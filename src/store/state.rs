@@ -56,11 +56,22 @@ fn actor_type(s: &str) -> ActorType {
 }
 
 impl State for SqliteState<'_> {
-    fn count_checks_since(&mut self, session: &str, since_ms: i64) -> anyhow::Result<u64> {
+    fn count_checks_since(
+        &mut self,
+        session: &str,
+        since_ms: i64,
+        cap: u64,
+    ) -> anyhow::Result<u64> {
         let n: i64 = self
             .conn
-            .prepare_cached("SELECT count(*) FROM checks WHERE session = ?1 AND ts_ms >= ?2")?
-            .query_row(params![session, since_ms], |r| r.get(0))?;
+            .prepare_cached(
+                "SELECT count(*) FROM (SELECT 1 FROM checks WHERE session = ?1 AND ts_ms >= ?2 \
+                 LIMIT ?3)",
+            )?
+            .query_row(
+                params![session, since_ms, cap.min(i64::MAX as u64) as i64],
+                |r| r.get(0),
+            )?;
         Ok(n.max(0) as u64)
     }
 
@@ -94,14 +105,17 @@ impl State for SqliteState<'_> {
         &mut self,
         session: &str,
         tool_use_id: &str,
+        since_ms: i64,
     ) -> anyhow::Result<Option<Decision>> {
+        // Walks the session's checks newest first on (session, ts_ms): the check of a call
+        // that just ran is among the newest few.
         let d: Option<String> = self
             .conn
             .prepare_cached(
-                "SELECT decision FROM checks WHERE session = ?1 AND tool_use_id = ?2 \
-                 ORDER BY id DESC LIMIT 1",
+                "SELECT decision FROM checks WHERE session = ?1 AND ts_ms >= ?3 \
+                 AND tool_use_id = ?2 ORDER BY ts_ms DESC LIMIT 1",
             )?
-            .query_row(params![session, tool_use_id], |r| r.get(0))
+            .query_row(params![session, tool_use_id, since_ms], |r| r.get(0))
             .optional()?;
         Ok(d.map(|d| decision_of(&d)))
     }

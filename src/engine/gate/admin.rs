@@ -84,6 +84,30 @@ impl Gate {
             .read(|tx| SqliteState::new(tx).list_patterns(project))
     }
 
+    /// The aggregates of one learning key in a project and globally (an ask's progress line):
+    /// two keyed lookups, never a scan of the project's patterns, so an ask costs the same on
+    /// a store with thousands of patterns.
+    pub fn pattern_stats(
+        &mut self,
+        project: &str,
+        tool: &str,
+        action: &str,
+        key: &LearnKey,
+    ) -> anyhow::Result<Vec<PatternStats>> {
+        self.db.read(|tx| {
+            let mut st = SqliteState::new(tx);
+            let mut out = Vec::new();
+            for p in [project, learning::GLOBAL] {
+                if let Some(s) = st.pattern(p, tool, action, key)?
+                    && !out.contains(&s)
+                {
+                    out.push(s);
+                }
+            }
+            Ok(out)
+        })
+    }
+
     /// Revokes a pattern (in every project); audited. Returns the decisions revoked.
     pub fn revoke_pattern(
         &mut self,

@@ -25,10 +25,9 @@ CREATE TABLE checks (
     risk_tier    TEXT    NOT NULL,
     risk_score   REAL    NOT NULL
 );
--- Rate limit: count a session's checks in the last 60 s.
+-- Rate limit: count a session's checks in the last 60 s. Also finds the check of a tool call
+-- that ran (newest first within the session), so no second index is written per check.
 CREATE INDEX checks_session_ts ON checks (session, ts_ms);
--- Compliance: was this tool call checked?
-CREATE INDEX checks_tool_use ON checks (session, tool_use_id) WHERE tool_use_id IS NOT NULL;
 
 -- Every human decision, exactly as made (exact scope and content hash, never read as a glob).
 -- source: 'terminal' (aiperture approve|deny, exec prompt), 'challenge' (HMAC-verified record),

@@ -10,10 +10,13 @@ use std::collections::BTreeMap;
 use rusqlite::types::Value as SqlValue;
 use rusqlite::{Transaction, params_from_iter};
 
+mod compliance;
+mod patterns;
+
 use super::ReportOptions;
 use super::model::*;
-use crate::engine::learning::{self, Learned};
-use crate::engine::state::{KeyKind, LearnKey, PatternStats};
+use compliance::{critical_denies, executions, limited, rubber_stamps, unresolved_asks};
+use patterns::patterns;
 
 const HOUR_MS: i64 = 3_600_000;
 const DAY_MS: i64 = 24 * HOUR_MS;
@@ -66,6 +69,8 @@ pub(super) struct Collected {
     pub top_asked: Vec<AskedPattern>,
     pub patterns: Patterns,
     pub compliance: Compliance,
+    /// `tool.executed` audit events in the window (cross-checked with the executions table).
+    pub executions_in_chain: u64,
 }
 
 /// Reads every section from the store inside `tx`.
@@ -74,14 +79,18 @@ pub(super) fn collect(
     opts: &ReportOptions,
     now_ms: i64,
 ) -> anyhow::Result<Collected> {
+    // Nothing happened before 1970 or after now: clamping keeps every sum below in range.
+    let since_ms = opts.since_ms.map(|s| s.clamp(0, now_ms.max(0)));
     let f = Filter {
-        since: opts.since_ms.unwrap_or(i64::MIN),
+        since: since_ms.unwrap_or(i64::MIN),
         until: now_ms.saturating_add(1),
         project: opts.project.clone(),
     };
-    let start = match opts.since_ms {
+    let start = match since_ms {
         Some(s) => s,
-        None => first_check_ms(tx)?.unwrap_or(now_ms - 7 * DAY_MS),
+        None => first_check_ms(tx)?
+            .unwrap_or(now_ms.saturating_sub(7 * DAY_MS))
+            .clamp(0, now_ms.max(0)),
     };
     let (origin, bucket_ms, n_buckets) = buckets(start, now_ms);
     let (mut totals, timeline, n_critical) = cube(tx, &f, origin, bucket_ms, n_buckets)?;
@@ -102,11 +111,19 @@ pub(super) fn collect(
         &f,
     )?;
     compliance.rubber_stamps = rubber_stamps(tx, &f, opts.max_items)?;
+    let executions_in_chain = count(
+        tx,
+        &format!(
+            "SELECT count(*) FROM audit_events WHERE event_type = 'tool.executed' AND {}",
+            Filter::SQL
+        ),
+        &f,
+    )?;
     let top_asked = top_asked(tx, &f)?;
     let patterns = patterns(tx, &f, opts, now_ms)?;
     Ok(Collected {
         window: Window {
-            since_ms: opts.since_ms,
+            since_ms,
             until_ms: now_ms,
             project: opts.project.clone(),
         },
@@ -115,6 +132,7 @@ pub(super) fn collect(
         top_asked,
         patterns,
         compliance,
+        executions_in_chain,
     })
 }
 
@@ -136,7 +154,7 @@ fn first_check_ms(tx: &Transaction<'_>) -> anyhow::Result<Option<i64>> {
 /// Picks the bucket width for a window (hour up to 2 days, day up to 120 days, else weeks),
 /// aligned to UTC: (origin, width, count).
 pub(super) fn buckets(start: i64, until: i64) -> (i64, i64, i64) {
-    let span = (until - start).max(1);
+    let span = until.saturating_sub(start).max(1);
     let mut width = if span <= 2 * DAY_MS {
         HOUR_MS
     } else if span <= MAX_BUCKETS * DAY_MS {
@@ -147,8 +165,11 @@ pub(super) fn buckets(start: i64, until: i64) -> (i64, i64, i64) {
     while span / width >= MAX_BUCKETS {
         width *= 2;
     }
-    let origin = start.div_euclid(width) * width;
-    let n = (until - origin).div_euclid(width) + 1;
+    let origin = start.div_euclid(width).saturating_mul(width);
+    let n = until
+        .saturating_sub(origin)
+        .div_euclid(width)
+        .saturating_add(1);
     (origin, width, n.clamp(1, MAX_BUCKETS + 1))
 }
 
@@ -177,7 +198,7 @@ fn cube(
     ))?;
     let mut buckets: Vec<Bucket> = (0..n)
         .map(|i| Bucket {
-            start_ms: origin + i * width,
+            start_ms: origin.saturating_add(i.saturating_mul(width)),
             decisions: ByDecision::default(),
             avoided_by_learning: 0,
         })
@@ -311,189 +332,6 @@ fn sessions(tx: &Transaction<'_>, f: &Filter, max: usize) -> anyhow::Result<Sess
     Ok((n, top, limited(rate, max), limited(budget, max)))
 }
 
-fn limited(mut v: Vec<LimitedSession>, max: usize) -> Listing<LimitedSession> {
-    v.sort_by(|a, b| b.hits.cmp(&a.hits).then_with(|| a.session.cmp(&b.session)));
-    let count = v.len() as u64;
-    v.truncate(max);
-    Listing { count, items: v }
-}
-
-/// Executions and gaps, grouped by runtime and session.
-fn executions(tx: &Transaction<'_>, f: &Filter, max: usize) -> anyhow::Result<Compliance> {
-    let sql = format!(
-        "SELECT runtime, session, count(*), sum(checked = 0) FROM executions WHERE {} \
-         GROUP BY runtime, session",
-        Filter::SQL
-    );
-    let mut st = tx.prepare(&sql)?;
-    let mut rows = st.query(params_from_iter(f.params(&[])))?;
-    let mut runtimes: BTreeMap<String, (u64, u64)> = BTreeMap::new();
-    let mut sessions: Vec<GapGroup> = Vec::new();
-    let (mut execs, mut gaps) = (0u64, 0u64);
-    while let Some(r) = rows.next()? {
-        let runtime: String = r.get(0)?;
-        let session: String = r.get(1)?;
-        let e = u(r.get(2)?);
-        let g = u(r.get(3)?);
-        execs += e;
-        gaps += g;
-        let rt = runtimes.entry(runtime.clone()).or_default();
-        rt.0 += e;
-        rt.1 += g;
-        if g > 0 {
-            sessions.push(GapGroup {
-                name: session,
-                runtime,
-                executions: e,
-                gaps: g,
-                ratio: ratio(g, e),
-            });
-        }
-    }
-    let mut by_runtime: Vec<GapGroup> = runtimes
-        .into_iter()
-        .map(|(name, (e, g))| GapGroup {
-            runtime: name.clone(),
-            name,
-            executions: e,
-            gaps: g,
-            ratio: ratio(g, e),
-        })
-        .collect();
-    let order = |a: &GapGroup, b: &GapGroup| {
-        b.gaps
-            .cmp(&a.gaps)
-            .then_with(|| b.executions.cmp(&a.executions))
-            .then_with(|| a.name.cmp(&b.name))
-    };
-    by_runtime.sort_by(order);
-    sessions.sort_by(order);
-    let n_sessions = sessions.len() as u64;
-    sessions.truncate(max);
-    Ok(Compliance {
-        executions: execs,
-        gaps,
-        gap_ratio: ratio(gaps, execs),
-        gaps_by_runtime: by_runtime,
-        gaps_by_session: Listing {
-            count: n_sessions,
-            items: sessions,
-        },
-        unresolved_asks: Listing::default(),
-        inferred_denials: 0,
-        rubber_stamps: Listing::default(),
-        rate_limited_sessions: Listing::default(),
-        budget_exhausted_sessions: Listing::default(),
-        critical_denies: Listing::default(),
-    })
-}
-
-/// Every CRITICAL deny, newest first (at most `max`; `total` comes from the cube's scan).
-fn critical_denies(
-    tx: &Transaction<'_>,
-    f: &Filter,
-    max: usize,
-    total: u64,
-) -> anyhow::Result<Listing<CriticalDeny>> {
-    let sql = format!(
-        "SELECT ts_ms, session, runtime, tool, action, scope, decided_by FROM checks \
-         WHERE risk_tier = 'critical' AND decision = 'deny' AND {} ORDER BY id DESC LIMIT ?4",
-        Filter::SQL
-    );
-    let mut st = tx.prepare(&sql)?;
-    let rows = st.query_map(
-        params_from_iter(f.params(&[SqlValue::Integer(max as i64)])),
-        |r| {
-            Ok(CriticalDeny {
-                ts_ms: r.get(0)?,
-                session: r.get(1)?,
-                runtime: r.get(2)?,
-                tool: r.get(3)?,
-                action: r.get(4)?,
-                scope: r.get(5)?,
-                decided_by: r.get(6)?,
-            })
-        },
-    )?;
-    let items: Vec<CriticalDeny> = rows.collect::<Result<_, _>>()?;
-    Ok(Listing {
-        count: total.max(items.len() as u64),
-        items,
-    })
-}
-
-/// Asks still pending (the `pending_asks_state` index).
-fn unresolved_asks(
-    tx: &Transaction<'_>,
-    f: &Filter,
-    max: usize,
-) -> anyhow::Result<Listing<OpenAsk>> {
-    let where_ = format!("state = 'pending' AND {}", Filter::SQL);
-    let total = count(
-        tx,
-        &format!("SELECT count(*) FROM pending_asks WHERE {where_}"),
-        f,
-    )?;
-    let mut st = tx.prepare(&format!(
-        "SELECT id, ts_ms, session, runtime, tool, action, scope, risk_tier FROM pending_asks \
-         WHERE {where_} ORDER BY ts_ms DESC, id LIMIT ?4"
-    ))?;
-    let rows = st.query_map(
-        params_from_iter(f.params(&[SqlValue::Integer(max as i64)])),
-        |r| {
-            Ok(OpenAsk {
-                id: r.get(0)?,
-                ts_ms: r.get(1)?,
-                session: r.get(2)?,
-                runtime: r.get(3)?,
-                tool: r.get(4)?,
-                action: r.get(5)?,
-                scope: r.get(6)?,
-                risk_tier: r.get(7)?,
-            })
-        },
-    )?;
-    Ok(Listing {
-        count: total,
-        items: rows.collect::<Result<_, _>>()?,
-    })
-}
-
-/// Rubber-stamped approvals (the `decisions_rapid` table is small next to checks).
-fn rubber_stamps(
-    tx: &Transaction<'_>,
-    f: &Filter,
-    max: usize,
-) -> anyhow::Result<Listing<RubberStamp>> {
-    let where_ = format!("rapid = 1 AND {}", Filter::SQL);
-    let total = count(
-        tx,
-        &format!("SELECT count(*) FROM decisions WHERE {where_}"),
-        f,
-    )?;
-    let mut st = tx.prepare(&format!(
-        "SELECT ts_ms, session, who, tool, action, scope FROM decisions WHERE {where_} \
-         ORDER BY id DESC LIMIT ?4"
-    ))?;
-    let rows = st.query_map(
-        params_from_iter(f.params(&[SqlValue::Integer(max as i64)])),
-        |r| {
-            Ok(RubberStamp {
-                ts_ms: r.get(0)?,
-                session: r.get(1)?,
-                who: r.get(2)?,
-                tool: r.get(3)?,
-                action: r.get(4)?,
-                scope: r.get(5)?,
-            })
-        },
-    )?;
-    Ok(Listing {
-        count: total,
-        items: rows.collect::<Result<_, _>>()?,
-    })
-}
-
 /// The most asked scopes (grouped in SQLite), then grouped by their learnable pattern.
 fn top_asked(tx: &Transaction<'_>, f: &Filter) -> anyhow::Result<Vec<AskedPattern>> {
     let sql = format!(
@@ -550,158 +388,6 @@ fn pattern_of(project: &str, tool: &str, action: &str, scope: &str) -> String {
         .unwrap_or_else(|| scope.to_string())
 }
 
-/// Learned patterns: the aggregate table streamed once, judged with the engine's own rules.
-fn patterns(
-    tx: &Transaction<'_>,
-    f: &Filter,
-    opts: &ReportOptions,
-    now_ms: i64,
-) -> anyhow::Result<Patterns> {
-    let cfg = &opts.engine;
-    let mut st = tx.prepare(
-        "SELECT project, tool, action, kind, key, human_allow, human_deny, inferred_deny, \
-         rapid_allow, humans, first_ms, last_ms, revoked_ms FROM patterns \
-         WHERE ?1 IS NULL OR project = ?1",
-    )?;
-    let mut rows = st.query([f.project.as_deref()])?;
-    let (mut allow, mut deny, mut expiring, mut cand) = (vec![], vec![], vec![], vec![]);
-    let soon = (opts.expiring_within_days * DAY_MS as f64) as i64;
-    let max_age = (cfg.pattern_max_age_days * DAY_MS as f64) as i64;
-    while let Some(r) = rows.next()? {
-        let kind: String = r.get(3)?;
-        let get32 = |i: usize| -> rusqlite::Result<u32> {
-            Ok(u32::try_from(r.get::<_, i64>(i)?.max(0)).unwrap_or(u32::MAX))
-        };
-        let stats = PatternStats {
-            project: r.get(0)?,
-            tool: r.get(1)?,
-            action: r.get(2)?,
-            key: LearnKey {
-                kind: KeyKind::parse(&kind).unwrap_or(KeyKind::Exact),
-                key: r.get(4)?,
-            },
-            human_allow: get32(5)?,
-            human_deny: get32(6)?,
-            inferred_deny: get32(7)?,
-            rapid_allow: get32(8)?,
-            humans: get32(9)?,
-            first_ms: r.get(10)?,
-            last_ms: r.get(11)?,
-            revoked_ms: r.get(12)?,
-        };
-        let (a, n) = learning::weighted(&stats, cfg);
-        let rate = if n > 0.0 { a / n } else { 0.0 };
-        let learned = learning::evaluate(&stats, cfg, now_ms);
-        let decides = match learned {
-            Learned::Allow => "allow",
-            Learned::Deny => "deny",
-            Learned::Undecided => "undecided",
-        };
-        let expires_ms = stats.last_ms.saturating_add(max_age);
-        let item = PatternItem {
-            project: stats.project.clone(),
-            tool: stats.tool.clone(),
-            action: stats.action.clone(),
-            kind,
-            key: stats.key.key.clone(),
-            decides: decides.to_string(),
-            n,
-            rate,
-            approvals: u64::from(stats.human_allow),
-            denials: u64::from(stats.human_deny),
-            inferred_denials: u64::from(stats.inferred_deny),
-            rubber_stamps: u64::from(stats.rapid_allow),
-            humans: u64::from(stats.humans),
-            first_ms: stats.first_ms,
-            last_ms: stats.last_ms,
-            age_days: (now_ms - stats.last_ms) as f64 / DAY_MS as f64,
-            expires_ms,
-        };
-        match learned {
-            Learned::Allow | Learned::Deny => {
-                if expires_ms - now_ms <= soon {
-                    expiring.push(item.clone());
-                }
-                if learned == Learned::Allow {
-                    allow.push(item);
-                } else {
-                    deny.push(item);
-                }
-            }
-            Learned::Undecided => {
-                let min = f64::from(cfg.min_decisions);
-                let leaning = rate >= cfg.approve_threshold || rate <= cfg.deny_threshold;
-                if n > 0.0
-                    && n * 2.0 >= min
-                    && n < min
-                    && leaning
-                    && !learning::expired(&stats, cfg, now_ms)
-                {
-                    cand.push(item);
-                }
-            }
-        }
-    }
-    let by_n = |a: &PatternItem, b: &PatternItem| {
-        b.n.total_cmp(&a.n)
-            .then_with(|| a.tool.cmp(&b.tool))
-            .then_with(|| a.key.cmp(&b.key))
-    };
-    allow.sort_by(by_n);
-    deny.sort_by(by_n);
-    cand.sort_by(by_n);
-    expiring.sort_by(|a, b| {
-        a.expires_ms
-            .cmp(&b.expires_ms)
-            .then_with(|| a.key.cmp(&b.key))
-    });
-    let listing = |mut v: Vec<PatternItem>| {
-        let count = v.len() as u64;
-        v.truncate(opts.max_items);
-        Listing { count, items: v }
-    };
-    Ok(Patterns {
-        auto_approved: listing(allow),
-        auto_denied: listing(deny),
-        expiring: listing(expiring),
-        candidates: listing(cand),
-        revoked: revocations(tx, f, opts.max_items)?,
-    })
-}
-
-/// Revocations in the window (project-wide ones, `*`, match every project filter).
-fn revocations(tx: &Transaction<'_>, f: &Filter, max: usize) -> anyhow::Result<Listing<Revoked>> {
-    let where_ = "ts_ms >= ?1 AND ts_ms < ?2 AND (?3 IS NULL OR project = ?3 OR project = '*')";
-    let total = count(
-        tx,
-        &format!("SELECT count(*) FROM revocations WHERE {where_}"),
-        f,
-    )?;
-    let mut st = tx.prepare(&format!(
-        "SELECT ts_ms, project, tool, action, key, revoked_by, reason, decisions \
-         FROM revocations WHERE {where_} ORDER BY id DESC LIMIT ?4"
-    ))?;
-    let rows = st.query_map(
-        params_from_iter(f.params(&[SqlValue::Integer(max as i64)])),
-        |r| {
-            Ok(Revoked {
-                ts_ms: r.get(0)?,
-                project: r.get(1)?,
-                tool: r.get(2)?,
-                action: r.get(3)?,
-                key: r.get(4)?,
-                revoked_by: r.get(5)?,
-                reason: r.get(6)?,
-                decisions: u(r.get(7)?),
-            })
-        },
-    )?;
-    Ok(Listing {
-        count: total,
-        items: rows.collect::<Result<_, _>>()?,
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -716,5 +402,13 @@ mod tests {
         let (o, w, n) = buckets(t - 7 * DAY_MS, t);
         assert_eq!(o % w, 0);
         assert!(o + (n - 1) * w <= t && t < o + n * w);
+        // Extreme inputs neither overflow nor make too many buckets.
+        for (s, u) in [(i64::MIN, t), (0, i64::MAX), (t, t), (t + DAY_MS, t)] {
+            let (_, w, n) = buckets(s, u);
+            assert!(
+                w > 0 && (1..=MAX_BUCKETS + 1).contains(&n),
+                "{s} {u}: {w} {n}"
+            );
+        }
     }
 }

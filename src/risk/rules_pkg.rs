@@ -1,0 +1,315 @@
+//! Package managers, build tools and code forges: installs and builds are medium,
+//! publishing is high; unknown CLIs whose subcommands name destruction are high.
+
+use super::judge::Judge;
+use super::rules_cloud::positionals;
+use crate::request::RiskTier;
+use crate::shell::SimpleCommand;
+
+/// Handles package managers, build tools and forge CLIs. Returns true when handled.
+pub(super) fn judge(cmd: &SimpleCommand, prog: &str, j: &mut Judge) -> bool {
+    let args = cmd.args();
+    let words: Vec<String> = args.iter().map(|w| w.text.to_ascii_lowercase()).collect();
+    let positional: Vec<&str> = positionals(&words);
+    let first = positional.first().copied().unwrap_or("");
+    match prog {
+        // Package managers and build tools.
+        "npm" | "pnpm" | "yarn" | "bun" | "cargo" | "pip" | "pip3" | "pipx" | "uv" | "poetry"
+        | "gem" | "bundle" | "go" | "composer" | "mvn" | "gradle" | "dotnet" | "nuget"
+        | "twine" | "hatch" | "pdm" | "conda" | "mamba" | "brew" | "apt" | "apt-get" | "dnf"
+        | "yum" | "pacman" | "apk" | "zypper" | "port" | "snap" | "flatpak" | "choco"
+        | "winget" | "scoop" | "nix" | "nix-env" | "rustup" | "deno" | "swift" | "stack"
+        | "cabal" | "mix" | "lein" | "sbt" => {
+            package_manager(prog, &words, &positional, j);
+            true
+        }
+        "npx" | "bunx" | "pnpx" | "uvx" | "pipx-run" => {
+            j.raise(
+                RiskTier::Medium,
+                "run_package",
+                "downloads and runs a package",
+            );
+            true
+        }
+        "make" | "just" | "ninja" | "cmake" | "meson" | "bazel" | "rake" | "task" | "invoke"
+        | "tox" | "nox" | "pytest" | "jest" | "vitest" | "mocha" | "tsc" | "eslint"
+        | "prettier" | "ruff" | "black" | "mypy" | "pyright" | "flake8" | "pylint" | "isort"
+        | "rustc" | "gcc" | "g++" | "clang" | "clang++" | "cc" | "c++" | "javac" | "java"
+        | "kotlinc" | "scalac" | "ghc" | "zig" | "nim" | "crystal" | "elixir" | "erl" | "dart"
+        | "flutter" | "xcodebuild" | "swiftc" | "rails" | "django-admin" | "manage.py"
+        | "webpack" | "vite" | "next" | "nuxt" | "turbo" | "nx" | "lerna" | "rollup"
+        | "esbuild" | "parcel" | "biome" | "golangci-lint" | "gofmt" | "rustfmt"
+        | "clippy-driver" | "stylelint" | "phpunit" | "rspec" | "cucumber" | "playwright"
+        | "cypress" | "pre-commit" | "husky" | "bats" | "shfmt" | "terraform-docs" | "tflint" => {
+            let destructive = words.iter().any(|w| {
+                matches!(
+                    w.as_str(),
+                    "db:drop"
+                        | "db:reset"
+                        | "db:schema:load"
+                        | "flush"
+                        | "reset_db"
+                        | "migrate:fresh"
+                        | "migrate:reset"
+                        | "db:purge"
+                )
+            });
+            if destructive {
+                destroy(j, "database_reset", "drops or resets a database");
+            } else {
+                j.raise(
+                    RiskTier::Medium,
+                    "build",
+                    "runs a build, test or project tool",
+                );
+            }
+            true
+        }
+        "gh" | "glab" | "hub" => {
+            let sub = positional.get(1).copied().unwrap_or("");
+            if matches!(
+                sub,
+                "delete" | "close" | "merge" | "archive" | "transfer" | "rename"
+            ) && first != "gist"
+                || matches!(first, "api")
+                    && words
+                        .iter()
+                        .any(|w| matches!(w.as_str(), "delete" | "-xdelete" | "--method=delete"))
+            {
+                destroy(
+                    j,
+                    "forge_destroy",
+                    "deletes, merges or archives on the code host",
+                );
+            } else if matches!(sub, "list" | "view" | "status" | "diff" | "checks" | "ls")
+                || matches!(first, "status" | "search" | "browse" | "help" | "version")
+                || first == "auth" && sub == "status"
+            {
+                j.note("read_only", "reads from the code host");
+            } else if first == "auth" && sub == "token" {
+                j.raise(RiskTier::High, "secret_access", "prints an access token");
+                j.secret = true;
+                j.no_pattern = true;
+            } else {
+                j.raise(
+                    RiskTier::Medium,
+                    "forge_write",
+                    "changes something on the code host",
+                );
+            }
+            true
+        }
+        _ => false,
+    }
+}
+
+fn destroy(j: &mut Judge, factor: &str, reason: &str) {
+    j.raise(RiskTier::High, factor, reason);
+    j.no_pattern = true;
+}
+
+fn package_manager(prog: &str, words: &[String], positional: &[&str], j: &mut Judge) {
+    let first = positional.first().copied().unwrap_or("");
+    let dry = words
+        .iter()
+        .any(|w| w.starts_with("--dry-run") || w == "-n" && prog == "cargo");
+    let owner_list = first == "owner"
+        && !words.iter().any(|w| {
+            matches!(
+                w.as_str(),
+                "add" | "rm" | "remove" | "--add" | "--remove" | "-a" | "-r"
+            )
+        });
+    let publish = !dry
+        && !owner_list
+        && matches!(
+            first,
+            "publish"
+                | "upload"
+                | "push"
+                | "release"
+                | "deprecate"
+                | "unpublish"
+                | "yank"
+                | "owner"
+        )
+        || (prog == "twine" && first == "upload")
+        || (prog == "gem" && first == "push");
+    if publish {
+        destroy(
+            j,
+            "publish",
+            "publishes a package (irreversible and public)",
+        );
+        return;
+    }
+    if matches!(
+        first,
+        "uninstall" | "remove" | "purge" | "autoremove" | "erase"
+    ) && matches!(
+        prog,
+        "apt"
+            | "apt-get"
+            | "dnf"
+            | "yum"
+            | "pacman"
+            | "brew"
+            | "snap"
+            | "port"
+            | "zypper"
+            | "apk"
+            | "choco"
+            | "winget"
+    ) {
+        j.raise(
+            RiskTier::Medium,
+            "package_remove",
+            "removes system packages",
+        );
+        return;
+    }
+    let read = matches!(
+        first,
+        "list"
+            | "ls"
+            | "show"
+            | "info"
+            | "view"
+            | "search"
+            | "outdated"
+            | "audit"
+            | "why"
+            | "explain"
+            | "version"
+            | "--version"
+            | "help"
+            | "config"
+            | "doctor"
+            | "check"
+            | "tree"
+            | "metadata"
+            | "env"
+            | "freeze"
+            | "depends"
+            | "rdepends"
+            | "policy"
+            | "query"
+            | "fmt"
+            | "vet"
+            | "clippy"
+            | "doc"
+            | "pkgid"
+            | "locate-project"
+            | "search-registry"
+    ) || words.is_empty()
+        || (first.is_empty()
+            && words
+                .iter()
+                .all(|w| matches!(w.as_str(), "--version" | "-v" | "-V" | "--help" | "-h")));
+    if read && first != "config" {
+        j.note("read_only", "reads package information");
+    } else {
+        j.raise(
+            RiskTier::Medium,
+            "package",
+            "installs packages or runs project scripts",
+        );
+    }
+}
+
+/// Subcommands and options of unknown CLIs that name destruction (`borg delete`,
+/// `kafka-topics --delete`, `rpk topic delete`, `deck reset`).
+pub(super) fn destructive_verb(cmd: &SimpleCommand) -> Option<String> {
+    const VERBS: &[&str] = &[
+        "delete",
+        "destroy",
+        "drop",
+        "purge",
+        "remove",
+        "rm",
+        "rmi",
+        "prune",
+        "reset",
+        "wipe",
+        "erase",
+        "truncate",
+        "flush",
+        "flushall",
+        "terminate",
+        "revoke",
+        "nuke",
+        "obliterate",
+        "rdelete",
+        "compact",
+        "break-lock",
+        "kill",
+        "teardown",
+        "down",
+        "uninstall",
+        "deregister",
+        "unregister",
+        "decommission",
+        "clear",
+        "clean",
+        "expire",
+        "evict",
+    ];
+    for (i, w) in cmd.args().iter().enumerate() {
+        let t = w.text.to_ascii_lowercase();
+        if let Some(flag) = t.strip_prefix("--") {
+            let base = flag.split('=').next().unwrap_or("");
+            let head = base.split('-').next().unwrap_or("");
+            if matches!(
+                head,
+                "delete"
+                    | "drop"
+                    | "purge"
+                    | "remove"
+                    | "wipe"
+                    | "truncate"
+                    | "reset"
+                    | "destroy"
+                    | "erase"
+            ) && !base.ends_with("dry-run")
+            {
+                return Some(format!("--{base}"));
+            }
+            continue;
+        }
+        if t.starts_with('-') || w.dynamic {
+            continue;
+        }
+        // Only the first few positional words are subcommands.
+        if i > 3 {
+            break;
+        }
+        let head = t.split(['-', ':', '_']).next().unwrap_or("");
+        if VERBS.contains(&t.as_str())
+            || (t.contains('-') && VERBS.contains(&head) && head.len() > 2)
+        {
+            let word = if VERBS.contains(&t.as_str()) {
+                t.as_str()
+            } else {
+                head
+            };
+            if matches!(
+                word,
+                "clean"
+                    | "clear"
+                    | "down"
+                    | "kill"
+                    | "compact"
+                    | "expire"
+                    | "evict"
+                    | "uninstall"
+                    | "rm"
+                    | "remove"
+            ) {
+                // Recoverable housekeeping on most tools: medium, not high.
+                continue;
+            }
+            return Some(t);
+        }
+    }
+    None
+}
