@@ -151,7 +151,6 @@ fn file_tools_writing_aiperture_files_or_hook_settings_are_denied() {
 }
 
 #[test]
-#[ignore = "gap in the risk classifier (branch `risk`): `curl`/`wget` to aiperture's own local HTTP API (127.0.0.1:8100 /permissions/record, /hooks/post-tool-use) is rated LOW and asked, not CRITICAL"]
 fn posting_to_the_local_aiperture_api_is_a_critical_denial() {
     let i = Install::new();
     for (n, cmd) in [

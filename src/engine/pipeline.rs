@@ -350,7 +350,7 @@ pub fn check(
             break 'decide decided(
                 Decision::Ask,
                 "risk_floor",
-                format!("{} risk: a human must decide", tier),
+                format!("{tier} risk ({}): a human must decide", a.reason),
             );
         }
         decided(
