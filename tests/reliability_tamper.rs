@@ -336,7 +336,6 @@ fn direct_edits_of_the_audit_chain_are_detected_and_fail_closed() {
 }
 
 #[test]
-#[ignore = "gap (audit/engine): `audit verify` checks the hash chain only; the learning tables (patterns, decisions, grants) are not cross-checked against the chain's decision.human/grant events, so an edited aggregate goes unnoticed and is trusted by the engine, and an emptied chain (events and head deleted) reads as a fresh one"]
 fn direct_edits_of_learned_state_are_detected() {
     for (name, sql) in [
         (
