@@ -184,6 +184,7 @@ fn main() {
     let env = Env {
         cfg: &cfg,
         policy: &policy,
+        home: "/home/bench",
     };
     let req = request(SIMPLE);
     let a = risk::assess("shell", "execute", SIMPLE, &c);

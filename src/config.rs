@@ -35,6 +35,9 @@ pub struct Settings {
     pub default_decision: Decision,
     /// The answer for CRITICAL risk: deny or ask.
     pub critical_decision: Decision,
+    /// Allow LOW-risk file reads inside the project without asking (the runtimes' own
+    /// default for reads); secrets and anything outside the project are never covered.
+    pub allow_project_reads: bool,
     /// Globs of sensitive targets that are never generalized into patterns.
     pub sensitive_patterns: Vec<String>,
     /// Days after which a learned pattern needs a fresh human decision.
@@ -86,6 +89,7 @@ impl Default for Settings {
             auto_deny_threshold: 0.05,
             default_decision: Decision::Ask,
             critical_decision: Decision::Deny,
+            allow_project_reads: true,
             sensitive_patterns: DEFAULT_SENSITIVE_PATTERNS
                 .iter()
                 .map(|s| s.to_string())

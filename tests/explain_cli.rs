@@ -45,8 +45,8 @@ fn json_output_has_risk_and_segments() {
         .stdout
         .clone();
     let v: Value = serde_json::from_slice(&out).unwrap();
-    assert_eq!(v["risk"]["tier"], "high");
-    assert!(v["risk"]["score"].as_f64().unwrap() >= 0.5);
+    assert_eq!(v["risk"]["tier"], "critical");
+    assert!(v["risk"]["score"].as_f64().unwrap() >= 0.8);
     assert!(
         v["risk"]["factors"]
             .as_array()

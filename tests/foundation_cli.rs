@@ -36,7 +36,8 @@ impl Env {
         Paths::at(&self.home, &self.db)
     }
 
-    /// Appends `n` events through the library, as the engine would.
+    /// Appends `n` events straight through the audit API (checks and config changes, kinds
+    /// that need no engine rows, so the learned-state cross-check stays consistent).
     fn populate(&self, n: i64) {
         let k = key::load_or_create(&self.paths().key).unwrap();
         let db = Db::open(&self.db).unwrap();
@@ -45,7 +46,7 @@ impl Env {
                 if i % 2 == 0 {
                     "permission.check"
                 } else {
-                    "decision.human"
+                    "config.changed"
                 },
                 ActorType::Hook,
             );
@@ -263,7 +264,7 @@ fn audit_verify_list_export_on_a_populated_store() {
             "--session",
             "s1",
             "--type",
-            "decision.human",
+            "config.changed",
         ])
         .output()
         .unwrap();

@@ -151,7 +151,6 @@ fn file_tools_writing_aiperture_files_or_hook_settings_are_denied() {
 }
 
 #[test]
-#[ignore = "gap in the risk classifier (branch `risk`): `curl`/`wget` to aiperture's own local HTTP API (127.0.0.1:8100 /permissions/record, /hooks/post-tool-use) is rated LOW and asked, not CRITICAL"]
 fn posting_to_the_local_aiperture_api_is_a_critical_denial() {
     let i = Install::new();
     for (n, cmd) in [
@@ -337,7 +336,6 @@ fn direct_edits_of_the_audit_chain_are_detected_and_fail_closed() {
 }
 
 #[test]
-#[ignore = "gap (audit/engine): `audit verify` checks the hash chain only; the learning tables (patterns, decisions, grants) are not cross-checked against the chain's decision.human/grant events, so an edited aggregate goes unnoticed and is trusted by the engine, and an emptied chain (events and head deleted) reads as a fresh one"]
 fn direct_edits_of_learned_state_are_detected() {
     for (name, sql) in [
         (

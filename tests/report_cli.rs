@@ -463,6 +463,36 @@ fn a_tampered_store_is_reported_unverified_in_every_format() {
 }
 
 #[test]
+fn hiding_a_gap_in_the_executions_table_is_caught() {
+    let env = seeded();
+    assert_eq!(env.json(&[])["integrity"]["executions_in_chain"], 17);
+    let conn = rusqlite::Connection::open(env.db()).unwrap();
+    let removed = conn
+        .execute("DELETE FROM executions WHERE checked = 0", [])
+        .unwrap();
+    assert_eq!(removed, 1);
+    drop(conn);
+    let r = env.json(&[]);
+    assert_eq!(
+        n(&r["compliance"]["gaps"]),
+        0,
+        "the gap is gone from the table…"
+    );
+    assert_eq!(r["status"], "unverified", "…but the chain still records it");
+    assert_eq!(n(&r["integrity"]["executions_in_chain"]), 17);
+    assert!(
+        r["integrity"]["problem"]
+            .as_str()
+            .unwrap()
+            .contains("executions table holds 16"),
+        "{}",
+        r["integrity"]
+    );
+    let (code, _, _) = env.report(&["--fail-on", "unverified"]);
+    assert_eq!(code, Some(4));
+}
+
+#[test]
 fn a_missing_key_cannot_be_called_verified() {
     let env = Env::new();
     env.pre("s", "toolu_1", "npm test");

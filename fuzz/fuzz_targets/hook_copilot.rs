@@ -5,7 +5,12 @@
 use aiperture::runtimes::{Adapter, Answer, copilot::Copilot};
 use libfuzzer_sys::fuzz_target;
 
-const EVENTS: &[&str] = &["preToolUse", "permissionRequest", "postToolUse", "sessionEnd"];
+const EVENTS: &[&str] = &[
+    "preToolUse",
+    "permissionRequest",
+    "postToolUse",
+    "sessionEnd",
+];
 
 fuzz_target!(|data: &[u8]| {
     let (sel, payload) = match data.split_first() {

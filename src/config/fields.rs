@@ -89,6 +89,12 @@ pub const SETTINGS: &[SettingInfo] = &[
         help: "Answer for CRITICAL risk: deny or ask",
     },
     SettingInfo {
+        key: "allow_project_reads",
+        env: "AIPERTURE_ALLOW_PROJECT_READS",
+        kind: Kind::Bool,
+        help: "Allow LOW-risk file reads inside the project without asking",
+    },
+    SettingInfo {
         key: "sensitive_patterns",
         env: "AIPERTURE_SENSITIVE_PATTERNS",
         kind: Kind::List,
@@ -349,6 +355,7 @@ pub fn apply(s: &mut Settings, info: &SettingInfo, raw: Raw) -> Result<(), Strin
         "auto_deny_threshold" => s.auto_deny_threshold = parse_float(raw, flo, fhi)?,
         "default_decision" => s.default_decision = parse_decision(raw, allowed)?,
         "critical_decision" => s.critical_decision = parse_decision(raw, allowed)?,
+        "allow_project_reads" => s.allow_project_reads = parse_bool(raw)?,
         "sensitive_patterns" => s.sensitive_patterns = parse_list(raw)?,
         "pattern_max_age_days" => s.pattern_max_age_days = small(parse_int(raw, lo, hi)?),
         "rapid_approval_window_seconds" => {
@@ -381,6 +388,7 @@ pub fn to_toml(s: &Settings, key: &str) -> Option<toml::Value> {
         "auto_deny_threshold" => V::Float(s.auto_deny_threshold),
         "default_decision" => V::String(s.default_decision.as_str().into()),
         "critical_decision" => V::String(s.critical_decision.as_str().into()),
+        "allow_project_reads" => V::Boolean(s.allow_project_reads),
         "sensitive_patterns" => V::Array(
             s.sensitive_patterns
                 .iter()

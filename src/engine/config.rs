@@ -18,6 +18,8 @@ pub struct EngineConfig {
     pub default_decision: Decision,
     /// What CRITICAL requests get (`deny` or `ask`).
     pub critical_decision: Decision,
+    /// LOW-risk file reads inside the project are allowed without asking (stage 7).
+    pub allow_project_reads: bool,
     /// A pattern stops auto-deciding this many days after its last human confirmation.
     pub pattern_max_age_days: f64,
     /// Rubber-stamp window, seconds.
@@ -45,6 +47,7 @@ impl Default for EngineConfig {
             deny_threshold: 0.05,
             default_decision: Decision::Ask,
             critical_decision: Decision::Deny,
+            allow_project_reads: true,
             pattern_max_age_days: 90.0,
             rapid_window_seconds: 60,
             rapid_min_count: 5,
@@ -66,6 +69,7 @@ impl From<&Settings> for EngineConfig {
             deny_threshold: s.auto_deny_threshold,
             default_decision: s.default_decision,
             critical_decision: s.critical_decision,
+            allow_project_reads: s.allow_project_reads,
             pattern_max_age_days: f64::from(s.pattern_max_age_days),
             rapid_window_seconds: i64::from(s.rapid_approval_window_seconds),
             rapid_min_count: s.rapid_approval_min_count,

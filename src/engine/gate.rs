@@ -141,6 +141,7 @@ impl Gate {
         let env = Env {
             cfg: &self.cfg,
             policy: &policy,
+            home: &self.home,
         };
         let (verdict, pending_id) = if dry_run {
             self.db.read(|tx| {
@@ -152,6 +153,7 @@ impl Gate {
             let env = Env {
                 cfg: &self.cfg,
                 policy: &policy,
+                home: &self.home,
             };
             self.db.write(|tx| {
                 let mut st = SqliteState::with_audit(tx, &key);
@@ -187,11 +189,13 @@ impl Gate {
         let policy = self.policy(&req.project);
         let key = self.key()?;
         let cfg = self.cfg.clone();
+        let home = self.home.clone();
         self.db.write(|tx| {
             let mut st = SqliteState::with_audit(tx, &key);
             let env = Env {
                 cfg: &cfg,
                 policy: &policy,
+                home: &home,
             };
             let (v, _) = pipeline::check(&mut st, env, now, &req, &a, false)?;
             let by = v.decided_by.as_str();

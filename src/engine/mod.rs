@@ -6,6 +6,7 @@
 
 pub mod challenge;
 pub mod config;
+pub mod integrity;
 pub mod learning;
 pub mod matcher;
 pub mod pipeline;

@@ -79,6 +79,7 @@ impl Kit {
         let env = Env {
             cfg: &self.cfg,
             policy: &self.policy,
+            home: "/home/u",
         };
         pipeline::check(&mut st, env, now, r, a, true).unwrap().0
     }
@@ -635,6 +636,7 @@ fn dry_runs_write_nothing() {
     let env = Env {
         cfg: &k.cfg,
         policy: &k.policy,
+        home: "/home/u",
     };
     pipeline::check(&mut st, env, T0, &req("npm test"), &npm_test(), false).unwrap();
     let n: i64 = k
@@ -649,3 +651,88 @@ fn dry_runs_write_nothing() {
 }
 
 mod compound;
+
+#[test]
+fn low_risk_reads_inside_a_real_project_are_the_baseline() {
+    let k = Kit::new();
+    let read = |path: &str, project: &str, tier: RiskTier| {
+        let r = Request {
+            tool: "filesystem".into(),
+            action: "read".into(),
+            scope: path.into(),
+            cwd: project.into(),
+            project: project.into(),
+            ..req("")
+        };
+        k.check(T0, &r, &assess(vec![seg(path, tier, None)]))
+    };
+    let v = read("/p/src/main.rs", "/p", RiskTier::Low);
+    assert_eq!(v.decision, Decision::Allow);
+    assert_eq!(v.decided_by, "baseline:project-read");
+    // Relative paths resolve against the cwd, and `..` cannot climb out.
+    assert_eq!(
+        read("src/lib.rs", "/p", RiskTier::Low).decision,
+        Decision::Allow
+    );
+    assert_eq!(
+        read("/p/../etc/hosts", "/p", RiskTier::Low).decision,
+        Decision::Ask
+    );
+    // Outside the project, or a higher tier (secrets are HIGH): asked.
+    assert_eq!(read("/q/x.rs", "/p", RiskTier::Low).decision, Decision::Ask);
+    assert_eq!(
+        read("/p/.env", "/p", RiskTier::High).decision,
+        Decision::Ask
+    );
+    assert_eq!(
+        read("/p/notes.md", "/p", RiskTier::Medium).decision,
+        Decision::Ask
+    );
+    // A "project" that is the home directory or above it is no project.
+    assert_eq!(
+        read("/home/u/x.txt", "/home/u", RiskTier::Low).decision,
+        Decision::Ask
+    );
+    assert_eq!(
+        read("/home/u/x.txt", "/home", RiskTier::Low).decision,
+        Decision::Ask
+    );
+    assert_eq!(
+        read("/etc/hosts", "/", RiskTier::Low).decision,
+        Decision::Ask
+    );
+    // Writes are never covered.
+    let w = Request {
+        tool: "filesystem".into(),
+        action: "write".into(),
+        scope: "/p/src/main.rs".into(),
+        ..req("")
+    };
+    let v = k.check(
+        T0,
+        &w,
+        &assess(vec![seg("/p/src/main.rs", RiskTier::Low, None)]),
+    );
+    assert_eq!(v.decision, Decision::Ask);
+}
+
+#[test]
+fn the_read_baseline_can_be_turned_off() {
+    let mut k = Kit::new();
+    k.cfg.allow_project_reads = false;
+    let r = Request {
+        tool: "filesystem".into(),
+        action: "read".into(),
+        scope: "/p/src/main.rs".into(),
+        ..req("")
+    };
+    let v = k.check(
+        T0,
+        &r,
+        &assess(vec![seg("/p/src/main.rs", RiskTier::Low, None)]),
+    );
+    assert_eq!(
+        (v.decision, v.decided_by.as_str()),
+        (Decision::Ask, "default")
+    );
+}

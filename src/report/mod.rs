@@ -17,9 +17,9 @@ pub mod synthetic;
 
 pub use model::{Report, Status};
 
-use crate::audit;
 use crate::clock::format_rfc3339;
 use crate::engine::config::EngineConfig;
+use crate::engine::integrity::verify_store;
 use crate::key::KEY_LEN;
 use crate::store::Db;
 
@@ -62,12 +62,12 @@ pub fn build(db: &Db, opts: &ReportOptions, now_ms: i64) -> anyhow::Result<Repor
     let (c, v) = std::thread::scope(|s| {
         let verifier = Db::open_existing(db.path())
             .ok()
-            .map(|other| s.spawn(move || audit::verify(&other, key.as_ref())));
+            .map(|other| s.spawn(move || verify_store(&other, key.as_ref())));
         let c = db.read(|tx| collect::collect(tx, opts, now_ms));
         let v = match verifier.map(|h| h.join()) {
             Some(Ok(v)) => v,
             Some(Err(_)) => Err(anyhow::anyhow!("audit verification failed unexpectedly")),
-            None => audit::verify(db, key.as_ref()),
+            None => verify_store(db, key.as_ref()),
         };
         (c, v)
     });
@@ -78,10 +78,20 @@ pub fn build(db: &Db, opts: &ReportOptions, now_ms: i64) -> anyhow::Result<Repor
         first_bad_seq: v.first_bad_seq,
         problem: v.problem,
         mac_checked: v.mac_checked,
+        executions_in_chain: c.executions_in_chain,
     };
     if v.intact && !integrity.verified {
         integrity.problem =
             Some("the chain head's signature could not be checked (no install key)".into());
+    }
+    if integrity.verified && c.executions_in_chain != c.compliance.executions {
+        // The gap figures come from the executions table: it must match the chain.
+        integrity.verified = false;
+        integrity.problem = Some(format!(
+            "the executions table holds {} tool executions in this window but the audit chain \
+             records {} (rows removed or added outside aiperture)",
+            c.compliance.executions, c.executions_in_chain
+        ));
     }
     let findings = findings(&c.compliance, &integrity);
     let status = if !integrity.verified {

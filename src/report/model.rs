@@ -462,4 +462,8 @@ pub struct Integrity {
     pub problem: Option<String>,
     /// Whether the head's signature was checked (false without the key).
     pub mac_checked: bool,
+    /// `tool.executed` events in the window: must equal `compliance.executions`, or rows of
+    /// the executions table (which the gap figures come from) were removed or added outside
+    /// aiperture, and the report is not verified.
+    pub executions_in_chain: u64,
 }

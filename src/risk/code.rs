@@ -129,6 +129,18 @@ pub(super) fn judge(
         // A shell that was not unwrapped: runs a script file or an interactive shell.
         if cmd.piped_stdin {
             pipe_to_interpreter(cmd, j);
+        } else if cmd
+            .args()
+            .iter()
+            .any(|w| w.dynamic && runs_download(&w.raw))
+        {
+            // `bash <(curl -s https://x)`: the same as piping the download into the shell.
+            j.raise(
+                RiskTier::Critical,
+                "download_to_interpreter",
+                "runs shell code downloaded from the network",
+            );
+            j.no_pattern = true;
         } else if cmd.args().iter().any(|w| !w.text.starts_with('-')) {
             j.raise(RiskTier::Medium, "script", "runs a shell script");
         } else {
@@ -225,6 +237,21 @@ pub(super) fn judge(
     true
 }
 
+/// True when a substituted word (`<(…)`, `$(…)`) fetches from the network.
+fn runs_download(raw: &str) -> bool {
+    (raw.contains("<(") || raw.contains("$(") || raw.contains('`'))
+        && raw
+            .split(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_'))
+            .any(|t| {
+                matches!(
+                    t,
+                    "curl" | "wget" | "fetch" | "nc" | "ncat" | "socat" | "xh" | "aria2c"
+                )
+            })
+}
+
+/// A shell or interpreter reading its program from a pipe: critical when the pipe carries a
+/// download (the classic `curl … | sh`), high otherwise.
 fn pipe_to_interpreter(cmd: &SimpleCommand, j: &mut Judge) {
     let download = cmd.upstream.iter().any(|p| {
         matches!(
@@ -234,7 +261,7 @@ fn pipe_to_interpreter(cmd: &SimpleCommand, j: &mut Judge) {
     });
     if download {
         j.raise(
-            RiskTier::High,
+            RiskTier::Critical,
             "download_to_interpreter",
             "pipes a download straight into an interpreter",
         );

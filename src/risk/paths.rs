@@ -338,8 +338,9 @@ pub fn is_protected(abs: &str, ctx: &Context) -> bool {
         if p.is_empty() {
             continue;
         }
+        // Case-insensitive: macOS and Windows file systems are.
         if let Some(pp) = canonicalize(p, ctx)
-            && is_within(abs, &pp)
+            && is_within(&abs.to_lowercase(), &pp.to_lowercase())
         {
             return true;
         }

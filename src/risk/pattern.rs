@@ -77,13 +77,18 @@ pub(super) fn derive_shell(cmd: &SimpleCommand, j: &Judge) -> Option<String> {
     }
     if j.exact_pattern {
         // Build-output deletion: exactly this command, nothing more.
-        return Some(cmd.display());
+        let exact = cmd.display();
+        return pattern_words(&exact)
+            .is_some()
+            .then(|| pattern_matches(&exact, &exact))
+            .filter(|ok| *ok)
+            .map(|_| exact);
     }
     if j.no_pattern {
         return None;
     }
     let prog = cmd.program();
-    if prog.is_empty() {
+    if !plain_word(&prog) {
         return None;
     }
     let mut words = vec![quote_word(&prog)];
@@ -141,7 +146,9 @@ pub(super) fn derive_shell(cmd: &SimpleCommand, j: &Judge) -> Option<String> {
         }
     }
     words.push("*".into());
-    Some(words.join(" "))
+    let pattern = words.join(" ");
+    // Only a pattern that matches its own segment is offered (odd words do not round-trip).
+    pattern_matches(&pattern, &cmd.display()).then_some(pattern)
 }
 
 fn is_interpreter(prog: &str) -> bool {

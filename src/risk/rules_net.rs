@@ -8,9 +8,38 @@ use super::shell::read_target;
 use crate::request::RiskTier;
 use crate::shell::{SimpleCommand, Word};
 
+/// Rates the URLs a download tool is given like a web fetch (metadata addresses, IPs in
+/// unusual notation, punycode or non-ASCII hosts, user info), above low only.
+fn url_args(cmd: &SimpleCommand, ctx: &Context, j: &mut Judge) {
+    for w in cmd.args() {
+        if is_aiperture_api(&w.text) {
+            j.raise(
+                RiskTier::Critical,
+                "self_protection",
+                "talks to aiperture's own local API (approvals, hooks, grants, config)",
+            );
+            j.no_pattern = true;
+        }
+        if w.dynamic || !w.text.contains("://") || w.text.len() > 4096 {
+            continue;
+        }
+        let mut k = Judge::default();
+        super::tools::url(&w.text, ctx, &mut k);
+        if k.tier > RiskTier::Low {
+            j.absorb(&k);
+        }
+    }
+}
+
 /// Handles network programs. Returns true when handled.
 pub(super) fn judge(cmd: &SimpleCommand, prog: &str, ctx: &Context, j: &mut Judge) -> bool {
     let args = cmd.args();
+    if matches!(
+        prog,
+        "curl" | "http" | "https" | "xh" | "httpie" | "wget" | "aria2c" | "fetch"
+    ) {
+        url_args(cmd, ctx, j);
+    }
     match prog {
         "curl" | "http" | "https" | "xh" | "httpie" => {
             curl(cmd, ctx, j);
@@ -352,4 +381,29 @@ fn curl(cmd: &SimpleCommand, ctx: &Context, j: &mut Judge) {
             "sends data to a server",
         );
     }
+}
+
+/// True for a URL on this machine that addresses aiperture's own HTTP API: its default port
+/// 8100 or its approval, hook, grant and config routes on any local port.
+pub(super) fn is_aiperture_api(arg: &str) -> bool {
+    let lower = arg.to_ascii_lowercase();
+    let rest = lower.split_once("://").map(|(_, r)| r).unwrap_or(&lower);
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let hostport = authority.rsplit('@').next().unwrap_or("");
+    let (host, port) = match hostport.rsplit_once(':') {
+        Some((h, p)) if p.chars().all(|c| c.is_ascii_digit()) => (h, p),
+        _ => (hostport, ""),
+    };
+    let local = host.is_empty() && lower.starts_with(':')
+        || matches!(host, "localhost" | "0.0.0.0" | "[::1]" | "::1" | "0")
+        || host.starts_with("127.");
+    if !local {
+        return false;
+    }
+    let path = rest.get(authority.len()..).unwrap_or("");
+    port == "8100"
+        || path.starts_with("/permissions")
+        || path.starts_with("/hooks")
+        || path.starts_with("/aiperture")
+        || path.starts_with("/mcp")
 }

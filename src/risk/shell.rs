@@ -37,6 +37,18 @@ pub(super) fn assess_nested(command: &str, ctx: &Context, depth: usize) -> Asses
             "the command is too long or too deeply nested to be vetted",
         );
     }
+    if command.chars().any(|c| {
+        matches!(
+            c,
+            '\u{200B}'..='\u{200D}' | '\u{2060}' | '\u{FEFF}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'
+        ) || (c.is_control() && !matches!(c, '\n' | '\t' | '\r'))
+    }) {
+        overall.raise(
+            RiskTier::High,
+            "hidden_characters",
+            "the command holds invisible, bidirectional or control characters that hide what runs",
+        );
+    }
     if parsed.functions.iter().any(|f| f.self_spawning) {
         overall.raise(
             RiskTier::Critical,
@@ -143,7 +155,12 @@ pub(super) fn judge_segment(cmd: &SimpleCommand, ctx: &Context, depth: usize) ->
         }
         return j;
     }
-    if cmd.argv.first().map(|w| w.dynamic).unwrap_or(false) {
+    if cmd
+        .argv
+        .first()
+        .map(|w| w.dynamic || (w.raw == w.text && w.text.contains(['*', '?', '['])))
+        .unwrap_or(false)
+    {
         j.raise(
             RiskTier::Medium,
             "dynamic_program",
@@ -153,7 +170,7 @@ pub(super) fn judge_segment(cmd: &SimpleCommand, ctx: &Context, depth: usize) ->
     }
     if cmd.wrappers.iter().any(|w| w.ends_with("(download)")) {
         j.raise(
-            RiskTier::High,
+            RiskTier::Critical,
             "download_to_interpreter",
             "runs shell code downloaded from the network",
         );

@@ -154,7 +154,7 @@ fn filesystem(action: &str, scope: &str, ctx: &Context, j: &mut Judge) {
 
 /// Rates a URL: scheme, credentials, host (IP literals in any notation, metadata services,
 /// loopback and private ranges, punycode and non-ASCII hosts).
-fn url(scope: &str, ctx: &Context, j: &mut Judge) {
+pub(super) fn url(scope: &str, ctx: &Context, j: &mut Judge) {
     let s = scope.trim();
     let lower = s.to_ascii_lowercase();
     let Some((scheme, rest)) = lower.split_once(':') else {

@@ -8,6 +8,7 @@
 //! shell) and `find -exec`. Arguments are kept as data: nothing in an `echo` text, a commit
 //! message or a quoted heredoc becomes a command. The parser knows no policy.
 
+mod fold;
 mod unwrap;
 mod walk;
 mod words;

@@ -1,6 +1,7 @@
 //! Unwrapping: wrappers (`sudo`, `env`, `timeout`, `xargs`, …), nested shells (`bash -c`,
 //! `eval`, `su -c`, `ssh host cmd`, shells fed a heredoc or a pipe) and `find -exec`.
 
+use super::fold::{code_text, downloads, fold_substitution};
 use super::words::resolve_program;
 use super::{Origin, SimpleCommand, Word};
 
@@ -364,6 +365,51 @@ fn step(cmd: &SimpleCommand) -> Step {
                 .collect();
             Step::Nested(text.join(" "), Origin::NestedShell, "watch".into())
         }
+        "parallel" | "rush" => {
+            // GNU parallel: `parallel [opts] CMD ::: args`; the command gets the arguments.
+            let i = skip_opts(
+                argv,
+                1,
+                &[
+                    "-j",
+                    "--jobs",
+                    "-S",
+                    "--sshlogin",
+                    "-a",
+                    "--arg-file",
+                    "--delay",
+                    "--timeout",
+                    "--joblog",
+                    "-I",
+                    "--colsep",
+                    "-d",
+                ],
+                false,
+            );
+            let end = argv
+                .iter()
+                .position(|w| matches!(w.text.as_str(), ":::" | "::::" | ":::+" | "::::+"))
+                .unwrap_or(argv.len());
+            if i >= end {
+                return Step::Done;
+            }
+            let mut c = cmd.clone();
+            c.argv = argv.get(i..end).map(|s| s.to_vec()).unwrap_or_default();
+            c.wrappers.push(prog.clone());
+            c.implicit_args = true;
+            c.origin = Some(Origin::Xargs);
+            if c.argv.len() == 1
+                && c.argv
+                    .first()
+                    .map(|w| w.text.contains(' '))
+                    .unwrap_or(false)
+            {
+                // `parallel 'rm -rf {}' ::: …`: the command is shell text.
+                let text = c.argv.first().map(|w| w.text.clone()).unwrap_or_default();
+                return Step::Nested(text, Origin::Xargs, prog.clone());
+            }
+            Step::Unwrapped(Box::new(c))
+        }
         "xargs" => {
             let i = skip_opts(
                 argv,
@@ -578,72 +624,4 @@ fn find_exec(cmd: &SimpleCommand) -> Step {
     }
     // The find keeps looking for further -exec clauses.
     Step::Spawn(Box::new(rest), Box::new(spawned))
-}
-
-/// The code text of a word passed to `bash -c` or `eval`: a foldable substitution is
-/// replaced by its data; any other substitution makes the code `dynamic` (computed at run
-/// time, unknown to us).
-fn code_text(w: &Word, dynamic: &mut bool) -> String {
-    if !w.substitution {
-        return w.text.clone();
-    }
-    match fold_substitution(w) {
-        Some(t) => t,
-        None => {
-            *dynamic = true;
-            w.text.clone()
-        }
-    }
-}
-
-/// The text a substitution produces when it is plain data: `$(echo …)`, `$(printf …)`,
-/// `` `echo …` ``, `$(cat <<EOF … EOF)`. `None` for anything else.
-fn fold_substitution(w: &Word) -> Option<String> {
-    let raw = w.raw.trim();
-    let raw = raw
-        .strip_prefix('"')
-        .and_then(|x| x.strip_suffix('"'))
-        .unwrap_or(raw);
-    let inner = raw
-        .strip_prefix("$(")
-        .and_then(|x| x.strip_suffix(')'))
-        .or_else(|| raw.strip_prefix('`').and_then(|x| x.strip_suffix('`')))?;
-    if inner.len() > 8192 || inner.starts_with('(') {
-        return None;
-    }
-    let mut parser = tree_sitter::Parser::new();
-    parser
-        .set_language(&tree_sitter_bash::LANGUAGE.into())
-        .ok()?;
-    let walked = super::walk::walk(&mut parser, inner);
-    if walked.parse_error || walked.too_deep || walked.commands.len() != 1 {
-        return None;
-    }
-    let c = walked.commands.first()?;
-    if c.argv.iter().any(|w| w.dynamic) {
-        return None;
-    }
-    match c.program().as_str() {
-        "echo" | "printf" => Some(
-            c.args()
-                .iter()
-                .map(|w| w.text.as_str())
-                .filter(|a| !matches!(*a, "-n" | "-e" | "-E"))
-                .collect::<Vec<_>>()
-                .join(" "),
-        ),
-        "cat" if c.args().is_empty() => c.stdin_text.clone(),
-        _ => None,
-    }
-}
-
-/// True when shell text mentions a network download program as a word.
-fn downloads(raw: &str) -> bool {
-    raw.split(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_'))
-        .any(|t| {
-            matches!(
-                t,
-                "curl" | "wget" | "fetch" | "nc" | "ncat" | "socat" | "xh" | "aria2c"
-            )
-        })
 }

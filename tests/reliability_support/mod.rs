@@ -392,10 +392,8 @@ pub fn shell_payload(runtime: &str, command: &str, session: &str, tool_use_id: &
             v["sessionId"] = session.into();
         }
         "openclaw" => {
+            // The fixture's workdir is OpenClaw's default workspace, `~/.openclaw/workspace`.
             v["event"]["params"]["command"] = command.into();
-            // The fixture runs in OpenClaw's default workspace under ~/.openclaw, which the
-            // classifier treats as the runtime's hook settings (see docs/security.md).
-            v["event"]["params"]["workdir"] = "/home/dev/acme-api".into();
             v["event"]["toolCallId"] = tool_use_id.into();
             v["ctx"]["sessionId"] = session.into();
         }

@@ -69,6 +69,8 @@ pub(super) struct Collected {
     pub top_asked: Vec<AskedPattern>,
     pub patterns: Patterns,
     pub compliance: Compliance,
+    /// `tool.executed` audit events in the window (cross-checked with the executions table).
+    pub executions_in_chain: u64,
 }
 
 /// Reads every section from the store inside `tx`.
@@ -109,6 +111,14 @@ pub(super) fn collect(
         &f,
     )?;
     compliance.rubber_stamps = rubber_stamps(tx, &f, opts.max_items)?;
+    let executions_in_chain = count(
+        tx,
+        &format!(
+            "SELECT count(*) FROM audit_events WHERE event_type = 'tool.executed' AND {}",
+            Filter::SQL
+        ),
+        &f,
+    )?;
     let top_asked = top_asked(tx, &f)?;
     let patterns = patterns(tx, &f, opts, now_ms)?;
     Ok(Collected {
@@ -122,6 +132,7 @@ pub(super) fn collect(
         top_asked,
         patterns,
         compliance,
+        executions_in_chain,
     })
 }
 
