@@ -281,26 +281,17 @@ impl Gate {
                     progress: None,
                 });
             };
-            st.resolve_pending(&pid, "approved", now)?;
             let who = format!("{}-prompt", if req.runtime.is_empty() { "runtime" } else { &req.runtime });
-            let rec = learning::record(
+            let rec = record_in(
                 &mut st,
                 &cfg,
                 now,
-                &HumanDecision {
-                    session: &session,
-                    runtime: &req.runtime,
-                    project: &req.project,
-                    tool: &req.tool,
-                    action: &req.action,
-                    scope: &req.scope,
-                    content_hash: req.content_hash.as_deref(),
-                    decision: Decision::Allow,
-                    source: Source::Runtime,
-                    who: &who,
-                    pending_id: Some(&pid),
-                },
+                &req,
                 &a,
+                Decision::Allow,
+                &who,
+                Source::Runtime,
+                Some(&pid),
             )?;
             Ok(RanResult {
                 resolved_ask: true,
