@@ -49,6 +49,14 @@ impl Judge {
         }
     }
 
+    /// Raises like [`Judge::raise`] for a finding about a secret: marks the segment as
+    /// touching one and never generalizes it into a pattern.
+    pub fn raise_secret(&mut self, tier: RiskTier, factor: &str, reason: &str) {
+        self.raise(tier, factor, reason);
+        self.secret = true;
+        self.no_pattern = true;
+    }
+
     /// Records a factor that does not change the tier by itself.
     pub fn note(&mut self, factor: &str, reason: &str) {
         self.raise(RiskTier::Low, factor, reason);

@@ -81,9 +81,7 @@ pub(super) fn judge(cmd: &SimpleCommand, prog: &str, j: &mut Judge) -> bool {
                                     || positional.contains(&"secrets"))
                         })
                     {
-                        j.raise(RiskTier::High, "secret_access", "reads cluster secrets");
-                        j.secret = true;
-                        j.no_pattern = true;
+                        j.raise_secret(RiskTier::High, "secret_access", "reads cluster secrets");
                     } else {
                         j.note("read_only", "reads cluster state");
                     }
@@ -239,13 +237,11 @@ fn cloud(prog: &str, words: &[String], positional: &[&str], j: &mut Judge) {
     } else if destructive && !dry {
         destroy(j, "cloud_destroy", "deletes or terminates cloud resources");
     } else if reveals {
-        j.raise(
+        j.raise_secret(
             RiskTier::High,
             "secret_access",
             "prints cloud secrets or credentials",
         );
-        j.secret = true;
-        j.no_pattern = true;
     } else if read || dry {
         j.note("read_only", "reads cloud resources");
     } else {

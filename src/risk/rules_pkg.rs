@@ -87,9 +87,7 @@ pub(super) fn judge(cmd: &SimpleCommand, prog: &str, j: &mut Judge) -> bool {
             {
                 j.note("read_only", "reads from the code host");
             } else if first == "auth" && sub == "token" {
-                j.raise(RiskTier::High, "secret_access", "prints an access token");
-                j.secret = true;
-                j.no_pattern = true;
+                j.raise_secret(RiskTier::High, "secret_access", "prints an access token");
             } else {
                 j.raise(
                     RiskTier::Medium,

@@ -276,13 +276,11 @@ pub(super) fn judge(cmd: &SimpleCommand, prog: &str, _ctx: &Context, j: &mut Jud
                         | "authorizationdb"
                 );
             if reveal {
-                j.raise(
+                j.raise_secret(
                     RiskTier::High,
                     "keychain_access",
                     "reads secrets from or changes the keychain",
                 );
-                j.secret = true;
-                j.no_pattern = true;
             } else {
                 j.note("keychain_query", "queries keychain metadata");
             }
@@ -355,13 +353,11 @@ pub(super) fn judge(cmd: &SimpleCommand, prog: &str, _ctx: &Context, j: &mut Jud
                 return true;
             }
             if prog == "printenv" && args.iter().any(|w| secret_var(&w.text)) {
-                j.raise(
+                j.raise_secret(
                     RiskTier::High,
                     "secret_env",
                     "prints a secret environment variable",
                 );
-                j.secret = true;
-                j.no_pattern = true;
             } else if args.is_empty()
                 || (prog == "export" && has("-p"))
                 || (prog == "declare" && (has("-p") || has("-x")))
@@ -382,13 +378,11 @@ pub(super) fn judge(cmd: &SimpleCommand, prog: &str, _ctx: &Context, j: &mut Jud
                 .iter()
                 .any(|w| w.dynamic && secret_var(&w.raw) && w.raw.contains('$'))
             {
-                j.raise(
+                j.raise_secret(
                     RiskTier::High,
                     "secret_env",
                     "prints a secret environment variable",
                 );
-                j.secret = true;
-                j.no_pattern = true;
             } else {
                 j.note("read_only", "prints text");
             }

@@ -453,13 +453,11 @@ pub(super) fn read_target(path: &str, dynamic: bool, ctx: &Context, j: &mut Judg
     let info = paths::classify(path, ctx);
     if dynamic && info.unresolved {
         if paths::is_secret(path) {
-            j.raise(
+            j.raise_secret(
                 RiskTier::High,
                 "secret_access",
                 "reads a secret (keys, credentials, .env)",
             );
-            j.secret = true;
-            j.no_pattern = true;
         }
         return;
     }
