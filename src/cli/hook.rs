@@ -3,6 +3,7 @@
 //! fail open: a payload too large, a panic, or any error becomes that runtime's fail-closed
 //! answer, and the exit code is never 1.
 
+use super::crash_guard;
 use aiperture::engine::Gate;
 use aiperture::runtimes::{
     Adapter, Answer, Output, claude_code::ClaudeCode, codex::Codex, copilot::Copilot,
@@ -55,11 +56,17 @@ pub fn run(args: HookArgs) -> anyhow::Result<ExitCode> {
         }
     };
     emit(&out);
+    crash_guard::disarm();
     Ok(ExitCode::from(out.exit_code))
 }
 
-/// Reads stdin up to the cap, then answers; a panic anywhere becomes the fail-closed answer.
+/// Arms the crash guard, reads stdin up to the cap, then answers; a panic anywhere becomes the
+/// fail-closed answer.
 fn serve<A: Adapter>(adapter: &A) -> Output {
+    crash_guard::arm(&adapter.render(
+        None,
+        &Answer::FailClosed("the hook process crashed (a fatal signal)".into()),
+    ));
     let payload = match read_capped(&mut std::io::stdin().lock(), MAX_PAYLOAD) {
         Ok(p) => p,
         Err(why) => return adapter.render(None, &Answer::FailClosed(why)),
@@ -99,17 +106,33 @@ pub fn read_capped(r: &mut impl Read, cap: usize) -> Result<Vec<u8>, String> {
     }
 }
 
+/// Writes the answer: stdout, then the first line of stderr.
 fn emit(out: &Output) {
-    if !out.stdout.is_empty() {
+    let (stdout, stderr) = output_bytes(out);
+    if !stdout.is_empty() {
         let mut so = std::io::stdout().lock();
-        let _ = so.write_all(out.stdout.as_bytes());
-        let _ = so.write_all(b"\n");
+        let _ = so.write_all(&stdout);
         let _ = so.flush();
     }
-    if !out.stderr.is_empty() {
-        let line = out.stderr.lines().next().unwrap_or_default();
-        eprintln!("{line}");
+    if !stderr.is_empty() {
+        let _ = std::io::stderr().lock().write_all(&stderr);
     }
+}
+
+/// The bytes [`emit`] writes: the answer and a newline on stdout (nothing when it is empty),
+/// and the first line of stderr with a newline (nothing when it is empty).
+pub(crate) fn output_bytes(out: &Output) -> (Vec<u8>, Vec<u8>) {
+    let mut stdout = Vec::new();
+    if !out.stdout.is_empty() {
+        stdout.extend_from_slice(out.stdout.as_bytes());
+        stdout.push(b'\n');
+    }
+    let mut stderr = Vec::new();
+    if let Some(line) = out.stderr.lines().next().filter(|l| !l.is_empty()) {
+        stderr.extend_from_slice(line.as_bytes());
+        stderr.push(b'\n');
+    }
+    (stdout, stderr)
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@ pub mod audit;
 pub mod bootstrap;
 pub mod check;
 pub mod config;
+pub mod crash_guard;
 pub mod decide;
 pub mod doctor;
 pub mod exec;

@@ -130,3 +130,25 @@ fn display_requotes() {
     assert_eq!(displays("git commit -m \"a b\""), ["git commit -m 'a b'"]);
     assert_eq!(displays("ls \"$HOME\""), ["ls \"$HOME\""]);
 }
+
+#[test]
+fn code_points_above_latin_1_never_reach_the_c_scanner() {
+    // tree-sitter-bash's scanner ran C's `isdigit` on these after `{` and crashed (SIGSEGV).
+    for c in ['\u{100}', '\u{FFFF}', '\u{10000}', '\u{10FFFF}'] {
+        for cmd in [
+            format!("echo {{{c}"),
+            format!("echo {{1{c}..2}}"),
+            format!("{{{c}"),
+        ] {
+            let _ = parse(&cmd);
+        }
+    }
+    // The text the commands carry is still the text as written.
+    assert_eq!(
+        displays("rm -rf /tmp/ünï/日本 && echo 𝄞 | cat"),
+        ["rm -rf /tmp/ünï/日本", "echo 𝄞", "cat"]
+    );
+    assert_eq!(progs("rм -rf / ; ｒｍ x"), ["rм", "ｒｍ"]);
+    let p = parse("echo {日..本}");
+    assert_eq!(p.commands[0].argv[1].text, "{日..本}");
+}

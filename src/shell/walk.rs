@@ -39,7 +39,7 @@ pub(super) fn walk(parser: &mut Parser, text: &str) -> Walked {
         parse_error: false,
         too_deep: false,
     };
-    let Some(tree) = parser.parse(text, None) else {
+    let Some(tree) = parser.parse(parser_input(text).as_ref(), None) else {
         out.parse_error = true;
         return out;
     };
@@ -64,6 +64,29 @@ pub(super) fn walk(parser: &mut Parser, text: &str) -> Walked {
         w.visit(node, ctx, &mut stack);
     }
     w.finish()
+}
+
+/// The text tree-sitter is given: `text` with every character above U+00FF replaced by as
+/// many `x` bytes as its UTF-8 encoding takes, so every byte offset still points into `text`
+/// (node texts are sliced from `text`, never from this copy).
+///
+/// tree-sitter-bash's scanner calls C's `isdigit` on the lookahead code point, which reads
+/// outside glibc's table for code points above 255: `echo {` followed by U+10FFFF crashed the
+/// process with SIGSEGV (found by `tests/risk_proptest.rs`). Bash itself treats such
+/// characters as ordinary word characters, which `x` is too.
+fn parser_input(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.chars().all(|c| c <= '\u{FF}') {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut safe = String::with_capacity(text.len());
+    for c in text.chars() {
+        if c <= '\u{FF}' {
+            safe.push(c);
+        } else {
+            safe.extend(std::iter::repeat_n('x', c.len_utf8()));
+        }
+    }
+    std::borrow::Cow::Owned(safe)
 }
 
 struct Walker<'a> {
