@@ -11,6 +11,7 @@ use aiperture::runtimes::{
 };
 use clap::Args;
 use std::io::{Read, Write};
+use std::mem::ManuallyDrop;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::process::ExitCode;
 
@@ -71,7 +72,8 @@ fn serve<A: Adapter>(adapter: &A) -> Output {
         Ok(p) => p,
         Err(why) => return adapter.render(None, &Answer::FailClosed(why)),
     };
-    guarded(adapter, &payload, Gate::open)
+    // The process exits right after answering: the store is left open, not closed.
+    guarded(adapter, &payload, || Gate::open().map(ManuallyDrop::new))
 }
 
 /// Answers a payload; a panic anywhere becomes the runtime's fail-closed answer.

@@ -22,10 +22,11 @@ pub mod state;
 /// The numbered migrations, applied in order; the index + 1 is the schema version.
 /// `0001_core.sql` belongs to the foundation (meta, audit chain); `0002_engine.sql` to the
 /// decision engine (decisions, pattern aggregates, checks, sessions, memory, pending asks,
-/// nonces, grants, executions).
+/// nonces, grants, executions); `0003_lean_hot_path.sql` drops indexes only reports used.
 pub const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0001_core.sql"),
     include_str!("migrations/0002_engine.sql"),
+    include_str!("migrations/0003_lean_hot_path.sql"),
 ];
 
 /// How long a writer waits for another process's lock before giving up.
@@ -42,6 +43,25 @@ pub const WAL_AUTOCHECKPOINT_PAGES: u32 = 1000;
 /// and it grows without bound. Truncating it once it passes this size keeps every open's
 /// read of the WAL small (see docs/audit.md, "Performance").
 pub const WAL_TRUNCATE_BYTES: u64 = 512 * 1024;
+
+/// Process-wide SQLite settings, applied once before the first connection: no memory
+/// statistics. With them on (SQLite's default), every allocation and free takes a global
+/// mutex and updates counters; opening the store (parsing the schema) and preparing a check's
+/// statements make thousands of them (~9 % of a hook call's instructions, docs/performance.md).
+fn configure_library() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        // SAFETY: called before this process opens its first connection, with the int
+        // argument SQLITE_CONFIG_MEMSTATUS takes. Had SQLite been initialized already, it
+        // would return SQLITE_MISUSE and change nothing.
+        unsafe {
+            rusqlite::ffi::sqlite3_config(
+                rusqlite::ffi::SQLITE_CONFIG_MEMSTATUS,
+                0 as std::ffi::c_int,
+            );
+        }
+    });
+}
 
 /// The schema version this binary writes: the number of migrations.
 pub fn current_version() -> u32 {
@@ -77,6 +97,7 @@ impl Db {
     }
 
     fn open_inner(path: &Path) -> anyhow::Result<Db> {
+        configure_library();
         let shown = path.display();
         let conn = Connection::open_with_flags(
             path,
@@ -388,6 +409,50 @@ mod tests {
         }
         let db = Db::open(&path).unwrap();
         assert_eq!(db.schema_version().unwrap(), current_version());
+        let v: String = db
+            .read(|tx| Ok(tx.query_row("SELECT value FROM meta WHERE key='k'", [], |r| r.get(0))?))
+            .unwrap();
+        assert_eq!(v, "v");
+    }
+
+    #[test]
+    fn a_version_2_store_loses_only_the_report_indexes() {
+        let t = tempfile::tempdir().unwrap();
+        let path = t.path().join("v2.db");
+        {
+            let c = Connection::open(&path).unwrap();
+            c.execute_batch(MIGRATIONS[0]).unwrap();
+            c.execute_batch(MIGRATIONS[1]).unwrap();
+            c.execute_batch(
+                "PRAGMA user_version = 2; INSERT INTO meta(key, value) VALUES ('k', 'v');",
+            )
+            .unwrap();
+        }
+        let db = Db::open(&path).unwrap();
+        assert_eq!(db.schema_version().unwrap(), 3);
+        let indexes: Vec<String> = db
+            .read(|tx| {
+                let mut st = tx.prepare(
+                    "SELECT name FROM sqlite_master WHERE type = 'index' \
+                     AND name NOT LIKE 'sqlite_autoindex%' ORDER BY name",
+                )?;
+                let names = st.query_map([], |r| r.get(0))?;
+                Ok(names.collect::<Result<_, _>>()?)
+            })
+            .unwrap();
+        for gone in [
+            "audit_events_ts",
+            "audit_events_type_ts",
+            "executions_ts",
+            "pending_asks_state",
+            "consumed_nonces_ts",
+        ] {
+            assert!(!indexes.iter().any(|i| i == gone), "{gone} in {indexes:?}");
+        }
+        // The hot path's lookups keep theirs.
+        for kept in ["checks_session_ts", "pending_asks_session", "grants_lookup"] {
+            assert!(indexes.iter().any(|i| i == kept), "{kept} missing");
+        }
         let v: String = db
             .read(|tx| Ok(tx.query_row("SELECT value FROM meta WHERE key='k'", [], |r| r.get(0))?))
             .unwrap();

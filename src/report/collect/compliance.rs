@@ -123,7 +123,7 @@ pub(super) fn critical_denies(
     })
 }
 
-/// Asks still pending (the `pending_asks_state` index).
+/// Asks still pending (a scan of `pending_asks`: the hot path keeps no index on its state).
 pub(super) fn unresolved_asks(
     tx: &Transaction<'_>,
     f: &Filter,
