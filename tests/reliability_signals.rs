@@ -109,3 +109,46 @@ fn characters_that_crashed_the_shell_parser_are_answered() {
         }
     }
 }
+
+#[test]
+fn closed_standard_descriptors_are_reopened_on_dev_null() {
+    // `main` is the C entry point (src/cli/process.rs), so std's start-up no longer makes
+    // descriptors 0-2 valid; aiperture does it itself, or the next file it opens would become
+    // stdout and receive the answer.
+    use std::io::Write;
+    use std::os::unix::process::CommandExt;
+    let i = Install::new();
+    let mut c = i.cmd();
+    c.args(["hook", "claude-code"]);
+    // SAFETY: only the async-signal-safe `close` between fork and exec.
+    unsafe {
+        c.pre_exec(|| {
+            libc::close(1);
+            libc::close(2);
+            Ok(())
+        });
+    }
+    let mut child = c.stdin(Stdio::piped()).spawn().unwrap();
+    let pid = child.id();
+    let start = Instant::now();
+    while !catches(pid, libc::SIGABRT) {
+        assert!(
+            start.elapsed() < WATCHDOG,
+            "the hook never got to reading stdin"
+        );
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    for fd in [1, 2] {
+        let target = std::fs::read_link(format!("/proc/{pid}/fd/{fd}")).unwrap();
+        assert_eq!(target, std::path::Path::new("/dev/null"), "descriptor {fd}");
+    }
+    let mut sin = child.stdin.take().unwrap();
+    sin.write_all(&claude_bash("ls", "sess-fd", "toolu_fd"))
+        .unwrap();
+    drop(sin);
+    assert_eq!(child.wait().unwrap().code(), Some(0));
+    // The call was recorded and the store is intact.
+    let v = i.verify();
+    assert_eq!(v["intact"], true, "{v}");
+    assert_eq!(v["events"], 1, "{v}");
+}

@@ -1,5 +1,6 @@
 //! `aiperture audit verify|list|export`.
 
+use crate::cli::ExitCode;
 use aiperture::audit::{self, ListFilter, VerifyReport};
 use aiperture::clock::{Clock, SystemClock, days_from_civil, format_rfc3339};
 use aiperture::key;
@@ -9,7 +10,6 @@ use anyhow::{anyhow, bail};
 use clap::{Args, Subcommand};
 use std::io::Write;
 use std::path::PathBuf;
-use std::process::ExitCode;
 
 /// Arguments of `aiperture audit`.
 #[derive(Args, Debug)]

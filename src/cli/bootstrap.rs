@@ -2,10 +2,10 @@
 //! Idempotent and audited; presets are confined to the project root.
 
 use super::check::{current_dir, who};
+use crate::cli::ExitCode;
 use aiperture::engine::Gate;
 use aiperture::request::Request;
 use clap::Args;
-use std::process::ExitCode;
 
 /// Arguments of `aiperture bootstrap`.
 #[derive(Args, Debug)]

@@ -2,12 +2,12 @@
 //! with `--batch`, on JSON Lines. Exit 0 allow, 2 deny, 3 ask; 1 for usage or I/O errors.
 //! In batch mode: 2 if any request was denied, else 3 with `--fail-on ask` if any asked.
 
+use crate::cli::ExitCode;
 use aiperture::engine::{CheckOutcome, Gate};
 use aiperture::request::{Decision, Request};
 use clap::Args;
 use serde::Deserialize;
 use std::io::{BufRead, IsTerminal, Read, Write};
-use std::process::ExitCode;
 
 /// Arguments of `aiperture check`.
 #[derive(Args, Debug)]

@@ -1,5 +1,6 @@
 //! `aiperture config show|set|path`.
 
+use crate::cli::ExitCode;
 use aiperture::audit;
 use aiperture::clock::{Clock, SystemClock};
 use aiperture::config::{self, SETTINGS, Settings};
@@ -7,7 +8,6 @@ use aiperture::key;
 use aiperture::paths::Paths;
 use aiperture::store::Db;
 use clap::{Args, Subcommand};
-use std::process::ExitCode;
 
 /// Arguments of `aiperture config`.
 #[derive(Args, Debug)]

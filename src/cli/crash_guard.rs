@@ -5,8 +5,8 @@
 //! runtime's fail-closed answer, rendered before any work starts, and a signal handler writes
 //! it and exits with the runtime's code instead.
 //!
-//! The handler only calls `write` and `_exit`, which are async-signal-safe, and asks for the
-//! alternate signal stack (`SA_ONSTACK`) that Rust sets up for the main thread.
+//! The handler only calls `write` and `_exit`, which are async-signal-safe, and runs on its
+//! own signal stack, so a stack overflow (a fault on the guard page) is answered too.
 
 use super::hook::output_bytes;
 use aiperture::runtimes::Output;
@@ -32,6 +32,17 @@ struct Answer {
 /// The armed answer; null when disarmed. Leaked on purpose: the process ends soon after.
 static ARMED: AtomicPtr<Answer> = AtomicPtr::new(null_mut());
 
+/// Size of the handler's own stack (a stack overflow leaves no room on the thread's stack).
+const SIGNAL_STACK: usize = 64 * 1024;
+
+/// The handler's stack; in `.bss`, so it costs nothing until a signal arrives.
+struct SignalStack(std::cell::UnsafeCell<[u8; SIGNAL_STACK]>);
+
+// SAFETY: only the kernel writes to it, while running the handler on the main thread.
+unsafe impl Sync for SignalStack {}
+
+static STACK: SignalStack = SignalStack(std::cell::UnsafeCell::new([0; SIGNAL_STACK]));
+
 /// Arms the guard with `out`, the runtime's fail-closed answer, and installs the handlers.
 pub fn arm(out: &Output) {
     let (stdout, stderr) = output_bytes(out);
@@ -41,6 +52,14 @@ pub fn arm(out: &Output) {
         code: libc::c_int::from(out.exit_code),
     });
     ARMED.store(Box::into_raw(answer), Ordering::SeqCst);
+    let stack = libc::stack_t {
+        ss_sp: STACK.0.get().cast(),
+        ss_flags: 0,
+        ss_size: SIGNAL_STACK,
+    };
+    // SAFETY: `STACK` is a static buffer of `SIGNAL_STACK` bytes that lives for the process
+    // and is used for nothing else.
+    unsafe { libc::sigaltstack(&stack, null_mut()) };
     for sig in FATAL {
         // SAFETY: a zeroed `sigaction` is a valid value to fill in; `on_fatal` has the
         // signature of a plain handler (no SA_SIGINFO) and only calls async-signal-safe

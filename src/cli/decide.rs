@@ -4,12 +4,12 @@
 //! given: an agent runs commands without a terminal, so it cannot approve its own requests.
 
 use super::check::{current_dir, who};
+use crate::cli::ExitCode;
 use aiperture::engine::Gate;
 use aiperture::engine::state::Source;
 use aiperture::request::{Decision, Request};
 use clap::Args;
 use std::io::IsTerminal;
-use std::process::ExitCode;
 
 /// Arguments of `aiperture approve|deny`.
 #[derive(Args, Debug)]

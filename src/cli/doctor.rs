@@ -1,5 +1,6 @@
 //! `aiperture doctor`: where everything is and whether it is healthy. Creates nothing.
 
+use crate::cli::ExitCode;
 use aiperture::audit;
 use aiperture::config::Settings;
 use aiperture::key;
@@ -9,7 +10,6 @@ use clap::Args;
 use serde::Serialize;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
-use std::process::ExitCode;
 
 /// Arguments of `aiperture doctor`.
 #[derive(Args, Debug)]

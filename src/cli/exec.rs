@@ -4,13 +4,13 @@
 //! records the answer as a human decision, without a terminal refuses (exit 126). Any error
 //! refuses too: the wrapper fails closed.
 
+use crate::cli::ExitCode;
 use aiperture::engine::Gate;
 use aiperture::request::{Decision, Request};
 use aiperture::runtimes::setup::shell_quote;
 use clap::Args;
 use std::io::{BufRead, IsTerminal, Write};
 use std::os::unix::process::CommandExt;
-use std::process::ExitCode;
 
 /// Arguments of `aiperture exec`.
 #[derive(Args, Debug)]

@@ -2,11 +2,11 @@
 //! alone. No store, no config: only the classifier, the working directory and the paths
 //! aiperture protects about itself.
 
+use crate::cli::ExitCode;
 use aiperture::risk::{self, Assessment, Context};
 use clap::Args;
 use serde_json::{Value, json};
 use std::io::{BufRead, Write};
-use std::process::ExitCode;
 
 /// Arguments of `aiperture explain`.
 #[derive(Args, Debug)]

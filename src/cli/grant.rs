@@ -2,10 +2,10 @@
 //! never allow HIGH or CRITICAL actions.
 
 use super::check::{current_dir, who};
+use crate::cli::ExitCode;
 use aiperture::engine::Gate;
 use aiperture::request::{Decision, Request};
 use clap::Args;
-use std::process::ExitCode;
 
 /// Arguments of `aiperture grant`.
 #[derive(Args, Debug)]

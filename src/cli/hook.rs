@@ -4,6 +4,7 @@
 //! answer, and the exit code is never 1.
 
 use super::crash_guard;
+use crate::cli::ExitCode;
 use aiperture::engine::Gate;
 use aiperture::runtimes::{
     Adapter, Answer, Output, claude_code::ClaudeCode, codex::Codex, copilot::Copilot,
@@ -13,7 +14,6 @@ use clap::Args;
 use std::io::{Read, Write};
 use std::mem::ManuallyDrop;
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::process::ExitCode;
 
 /// Arguments of `aiperture hook`.
 #[derive(Args, Debug)]

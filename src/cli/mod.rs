@@ -13,12 +13,27 @@ pub mod explain;
 pub mod grant;
 pub mod hook;
 pub mod patterns;
+pub mod process;
 pub mod report;
 pub mod revoke;
 pub mod serve;
 pub mod setup;
 
-use std::process::ExitCode;
+/// A process exit status. Like std's `ExitCode`, but its number can be read back: `main` is
+/// the C entry point (see [`process`]) and returns it to the C runtime itself.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ExitCode(pub u8);
+
+impl ExitCode {
+    /// Exit status 0.
+    pub const SUCCESS: ExitCode = ExitCode(0);
+}
+
+impl From<u8> for ExitCode {
+    fn from(code: u8) -> Self {
+        ExitCode(code)
+    }
+}
 
 /// The error a subcommand returns when it is not built yet.
 pub fn not_implemented(what: &str) -> anyhow::Result<ExitCode> {

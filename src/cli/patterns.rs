@@ -1,11 +1,11 @@
 //! `aiperture patterns`: what is auto-approved or auto-denied, and what is close to it.
 
 use super::check::current_dir;
+use crate::cli::ExitCode;
 use aiperture::engine::Gate;
 use aiperture::engine::learning::{self, Learned};
 use aiperture::engine::project;
 use clap::Args;
-use std::process::ExitCode;
 
 /// Arguments of `aiperture patterns`.
 #[derive(Args, Debug)]

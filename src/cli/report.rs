@@ -3,6 +3,7 @@
 //! Exit codes: 0 written; 4 written, and a `--fail-on` condition holds; 1 usage or I/O error
 //! (nothing useful written).
 
+use crate::cli::ExitCode;
 use aiperture::clock::{Clock, ManualClock, SystemClock};
 use aiperture::config::Settings;
 use aiperture::engine::config::EngineConfig;
@@ -14,7 +15,6 @@ use anyhow::{anyhow, bail};
 use clap::Args;
 use std::io::Write;
 use std::path::PathBuf;
-use std::process::ExitCode;
 
 /// The exit code when a `--fail-on` condition holds (after the report was written).
 pub const EXIT_FAIL_ON: u8 = 4;

@@ -3,10 +3,10 @@
 //! and keeps the decisions as history.
 
 use super::check::{current_dir, who};
+use crate::cli::ExitCode;
 use aiperture::engine::Gate;
 use aiperture::request::Request;
 use clap::Args;
-use std::process::ExitCode;
 
 /// Arguments of `aiperture revoke`.
 #[derive(Args, Debug)]

@@ -1,7 +1,7 @@
 //! `aiperture serve`.
 
+use crate::cli::ExitCode;
 use clap::Args;
-use std::process::ExitCode;
 
 /// Arguments of `aiperture serve`.
 #[derive(Args, Debug)]

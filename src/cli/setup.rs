@@ -1,10 +1,10 @@
 //! `aiperture setup <runtime> [--project|--user] [--uninstall] [--dry-run]`: wires aiperture's
 //! hook into a runtime's settings file (merged, backed up, idempotent), or removes it.
 
+use crate::cli::ExitCode;
 use aiperture::clock::format_rfc3339;
 use aiperture::runtimes::setup::{self, Scope};
 use clap::Args;
-use std::process::ExitCode;
 
 /// Arguments of `aiperture setup`.
 #[derive(Args, Debug)]
