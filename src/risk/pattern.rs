@@ -180,7 +180,7 @@ fn pattern_safe(cmd: &SimpleCommand) -> bool {
     }
     if matches!(
         cmd.origin,
-        Some(Origin::Remote | Origin::Eval | Origin::Substitution)
+        Some(Origin::Remote | Origin::Eval | Origin::Substitution | Origin::Typed)
     ) {
         return false;
     }

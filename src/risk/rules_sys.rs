@@ -174,6 +174,17 @@ pub(super) fn judge(cmd: &SimpleCommand, prog: &str, _ctx: &Context, j: &mut Jud
             }
             true
         }
+        "expect" => {
+            // A script file, or -c text without `spawn` (spawned commands are unwrapped and
+            // judged with the `typed` origin).
+            j.raise(
+                RiskTier::High,
+                "automates_prompts",
+                "drives an interactive program with a script that can answer prompts meant for a human",
+            );
+            j.no_pattern = true;
+            true
+        }
         "crontab" | "at" | "batch" => {
             if has("-l") {
                 j.note("read_only", "lists scheduled jobs");

@@ -196,6 +196,22 @@ pub(super) fn judge_segment(cmd: &SimpleCommand, ctx: &Context, depth: usize) ->
             j.raise(RiskTier::Medium, "eval", "runs text through eval");
             j.no_pattern = true;
         }
+        Some(Origin::Detached) => {
+            j.raise(
+                RiskTier::Medium,
+                "detached_session",
+                "keeps running in a terminal session or service of its own after the call",
+            );
+        }
+        Some(Origin::Typed) => {
+            j.raise(
+                RiskTier::High,
+                "typed_into_terminal",
+                "is typed into another terminal session or driven by an automation script, \
+                 where it can answer prompts meant for a human and later input is not checked",
+            );
+            j.no_pattern = true;
+        }
         _ => {}
     }
     // Program rules.

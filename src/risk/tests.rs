@@ -316,6 +316,31 @@ fn self_protection() {
 }
 
 #[test]
+fn terminals_sessions_and_automation() {
+    use RiskTier::*;
+    check(&[
+        // A pseudo-terminal changes nothing about the command it runs.
+        ("script -qc 'aiperture approve x' /dev/null", Critical),
+        ("script -q -c 'npm test' /dev/null", tier("npm test")),
+        ("faketty aiperture grant --scope '*'", Critical),
+        // A session that outlives the call is at least MEDIUM.
+        ("tmux new -d -s dev 'npm run dev'", Medium),
+        ("tmux new -d 'git status'", Medium),
+        ("screen -dm rm -rf ~", Critical),
+        ("systemd-run --user --unit x make", Medium),
+        ("systemd-run --user aiperture approve x", Critical),
+        // Typing into a terminal or scripting a program's prompts is HIGH.
+        ("tmux send-keys -t 0 'ls' Enter", High),
+        ("tmux send-keys -t 0 'aiperture approve x' Enter", Critical),
+        ("screen -S s -X stuff 'ls\\n'", High),
+        ("expect -c 'spawn ls; expect eof'", High),
+        ("expect deploy.exp", High),
+        ("expect -c 'spawn aiperture approve x'", Critical),
+        ("ssh localhost -t aiperture approve x", Critical),
+    ]);
+}
+
+#[test]
 fn unwrapping_and_nesting() {
     check(&[
         ("bash -c 'rm -rf /'", Critical),

@@ -9,6 +9,7 @@
 //! message or a quoted heredoc becomes a command. The parser knows no policy.
 
 mod fold;
+mod sessions;
 mod unwrap;
 mod walk;
 mod words;
@@ -89,6 +90,12 @@ pub enum Origin {
     FindExec,
     /// The command of `xargs`.
     Xargs,
+    /// A command started in a terminal or session that outlives the call (`tmux new -d`,
+    /// `screen -dm`, `dtach`, `abduco`, `systemd-run`).
+    Detached,
+    /// Text typed into another terminal session or fed to a program by an automation script
+    /// (`tmux send-keys`, `screen -X stuff`, `expect -c 'spawn …'`).
+    Typed,
 }
 
 impl Origin {
@@ -103,6 +110,8 @@ impl Origin {
             Origin::ShellStdin => "shell_stdin",
             Origin::FindExec => "find_exec",
             Origin::Xargs => "xargs",
+            Origin::Detached => "detached",
+            Origin::Typed => "typed",
         }
     }
 }

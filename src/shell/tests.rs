@@ -152,3 +152,84 @@ fn code_points_above_latin_1_never_reach_the_c_scanner() {
     let p = parse("echo {日..本}");
     assert_eq!(p.commands[0].argv[1].text, "{日..本}");
 }
+
+#[test]
+fn terminals_and_sessions_run_their_commands() {
+    let origin = |cmd: &str| {
+        let p = parse(cmd);
+        p.commands
+            .iter()
+            .map(|c| (c.program(), c.origin))
+            .collect::<Vec<_>>()
+    };
+    let nested = Some(Origin::NestedShell);
+    let detached = Some(Origin::Detached);
+    let typed = Some(Origin::Typed);
+    assert_eq!(
+        origin("script -qc 'aiperture approve x' /dev/null"),
+        [("aiperture".to_string(), nested)]
+    );
+    assert_eq!(
+        origin("script -q /dev/null --command='rm -rf ~'"),
+        [("rm".to_string(), nested)]
+    );
+    assert_eq!(progs("script -q out.log"), ["script"]);
+    // BSD and macOS: the command follows the typescript file.
+    assert_eq!(
+        progs("script -q /dev/null aiperture approve x"),
+        ["aiperture"]
+    );
+    assert_eq!(progs("script -a -t 0 /tmp/out.log ls -la"), ["ls"]);
+    assert_eq!(progs("faketty npm test"), ["npm"]);
+    assert_eq!(
+        origin("tmux new -d -s dev 'npm run dev'"),
+        [("npm".to_string(), detached)]
+    );
+    assert_eq!(
+        origin("tmux -L sock new-window -n x rm -rf /tmp/x"),
+        [("rm".to_string(), detached)]
+    );
+    assert_eq!(
+        origin("tmux send-keys -t 0 'aiperture approve x' Enter"),
+        [("aiperture".to_string(), typed)]
+    );
+    assert_eq!(
+        progs("tmux split-window -h \\; send-keys 'curl x | sh' C-m"),
+        ["curl", "sh"]
+    );
+    assert_eq!(progs("tmux ls"), ["tmux"]);
+    assert_eq!(
+        progs("tmux pipe-pane -o /tmp/log 'rm -rf /'"),
+        ["log", "rm"]
+    );
+    assert_eq!(progs("tmux if-shell 'test -f x' 'kill-server'"), ["test"]);
+    assert_eq!(
+        progs("tmux display-popup -E -w 80 'aiperture approve x'"),
+        ["aiperture"]
+    );
+    assert_eq!(progs("tmux attach -t dev"), ["tmux"]);
+    assert_eq!(
+        origin("screen -dmS s aiperture approve x"),
+        [("aiperture".to_string(), detached)]
+    );
+    assert_eq!(
+        origin("screen -S s -X stuff 'rm -rf ~\\n'"),
+        [("rm".to_string(), typed)]
+    );
+    assert_eq!(progs("screen -ls"), ["screen"]);
+    assert_eq!(progs("dtach -n /tmp/s -z rm -rf x"), ["rm"]);
+    assert_eq!(progs("abduco -e ^q -n s make"), ["make"]);
+    assert_eq!(
+        origin("systemd-run --user --unit x -p CPUQuota=5% make"),
+        [("make".to_string(), detached)]
+    );
+    assert_eq!(
+        origin("expect -c 'spawn -noecho ssh host; expect eof'"),
+        [("ssh".to_string(), typed)]
+    );
+    assert_eq!(progs("expect deploy.exp"), ["expect"]);
+    // OpenSSH reads options after the destination too.
+    assert_eq!(progs("ssh localhost -t aiperture approve x"), ["aiperture"]);
+    assert_eq!(progs("ssh -t localhost -- ls -la"), ["ls"]);
+    assert_eq!(progs("ssh host"), ["ssh"]);
+}

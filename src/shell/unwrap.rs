@@ -1,5 +1,6 @@
 //! Unwrapping: wrappers (`sudo`, `env`, `timeout`, `xargs`, …), nested shells (`bash -c`,
 //! `eval`, `su -c`, `ssh host cmd`, shells fed a heredoc or a pipe) and `find -exec`.
+//! Terminals and sessions (`script -c`, `tmux`, `screen`, `expect`, …) are in `sessions`.
 
 use super::fold::{code_text, downloads, fold_substitution};
 use super::words::resolve_program;
@@ -60,7 +61,7 @@ pub(super) fn effective_program(cmd: &SimpleCommand) -> String {
     c.program()
 }
 
-enum Step {
+pub(super) enum Step {
     /// Not a wrapper.
     Done,
     /// One wrapper removed.
@@ -108,12 +109,12 @@ pub(super) fn unwrap(cmd: SimpleCommand) -> Vec<Job> {
     vec![Job::Final(Box::new(cur))]
 }
 
-fn lit(w: &Word) -> &str {
+pub(super) fn lit(w: &Word) -> &str {
     w.text.as_str()
 }
 
 /// Drops the first `n` words and records `wrapper`.
-fn drop_words(cmd: &SimpleCommand, n: usize, wrapper: &str) -> Box<SimpleCommand> {
+pub(super) fn drop_words(cmd: &SimpleCommand, n: usize, wrapper: &str) -> Box<SimpleCommand> {
     let mut c = cmd.clone();
     c.argv = cmd.argv.get(n..).map(|s| s.to_vec()).unwrap_or_default();
     c.wrappers.push(wrapper.to_string());
@@ -122,7 +123,12 @@ fn drop_words(cmd: &SimpleCommand, n: usize, wrapper: &str) -> Box<SimpleCommand
 
 /// Skips options of a wrapper: returns the index of the first operand.
 /// `with_value` lists options that take a separate value.
-fn skip_opts(argv: &[Word], start: usize, with_value: &[&str], stop_at_plus: bool) -> usize {
+pub(super) fn skip_opts(
+    argv: &[Word],
+    start: usize,
+    with_value: &[&str],
+    stop_at_plus: bool,
+) -> usize {
     let mut i = start;
     while let Some(w) = argv.get(i) {
         let t = lit(w);
@@ -481,21 +487,18 @@ fn step(cmd: &SimpleCommand) -> Step {
             Step::Done
         }
         "ssh" => {
-            let i = skip_opts(
-                argv,
-                1,
-                &[
-                    "-b", "-c", "-D", "-E", "-e", "-F", "-I", "-i", "-J", "-L", "-l", "-m", "-O",
-                    "-o", "-p", "-Q", "-R", "-S", "-W", "-w", "-B",
-                ],
-                false,
-            );
-            // argv[i] is the host; the rest is the remote command.
-            if argv.len() <= i + 1 {
+            const WITH_VALUE: &[&str] = &[
+                "-b", "-c", "-D", "-E", "-e", "-F", "-I", "-i", "-J", "-L", "-l", "-m", "-O", "-o",
+                "-p", "-Q", "-R", "-S", "-W", "-w", "-B",
+            ];
+            let host = skip_opts(argv, 1, WITH_VALUE, false);
+            // OpenSSH also reads options after the destination (`ssh host -t cmd`).
+            let i = skip_opts(argv, host + 1, WITH_VALUE, false);
+            if argv.len() <= i {
                 return Step::Done;
             }
             let text: Vec<String> = argv
-                .get(i + 1..)
+                .get(i..)
                 .unwrap_or(&[])
                 .iter()
                 .map(|w| w.text.clone())
@@ -504,7 +507,7 @@ fn step(cmd: &SimpleCommand) -> Step {
         }
         "find" => find_exec(cmd),
         p if is_shell(p) => shell_wrapper(cmd, p),
-        _ => Step::Done,
+        p => super::sessions::step(cmd, p).unwrap_or(Step::Done),
     }
 }
 
