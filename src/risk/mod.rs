@@ -6,6 +6,7 @@
 //! (see `docs/risk.md`).
 
 mod code;
+mod embedded;
 mod judge;
 pub mod paths;
 mod pattern;

@@ -80,6 +80,32 @@ fn secret_var(text: &str) -> bool {
 }
 
 /// System, data and cloud programs. Returns true when handled.
+/// Whether `text` contains an aiperture invocation that approves, grants, revokes or
+/// reconfigures (`… aiperture approve ID …`): a backstop for programs that run their
+/// arguments in ways the shell front end does not model.
+pub(super) fn mentions_tamper(text: &str) -> bool {
+    let words: Vec<&str> = text
+        .split(|c: char| c.is_whitespace() || "'\"`;&|()=".contains(c))
+        .filter(|w| !w.is_empty())
+        .collect();
+    words.windows(2).any(|w| {
+        let program = w[0].rsplit('/').next().unwrap_or(w[0]);
+        program == "aiperture"
+            && matches!(
+                w[1],
+                "approve"
+                    | "deny"
+                    | "revoke"
+                    | "grant"
+                    | "bootstrap"
+                    | "setup"
+                    | "hook"
+                    | "serve"
+                    | "config"
+            )
+    })
+}
+
 pub(super) fn judge(cmd: &SimpleCommand, prog: &str, _ctx: &Context, j: &mut Judge) -> bool {
     let args = cmd.args();
     let words: Vec<String> = args.iter().map(|w| w.text.to_ascii_lowercase()).collect();

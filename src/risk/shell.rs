@@ -214,6 +214,8 @@ pub(super) fn judge_segment(cmd: &SimpleCommand, ctx: &Context, depth: usize) ->
         }
         _ => {}
     }
+    // Commands run by tools that otherwise only read (awk system(), sed e, tar --to-command…).
+    super::embedded::judge(cmd, &prog, ctx, &mut j, depth);
     // Program rules.
     let handled = rules_fs::judge(cmd, &prog, ctx, &mut j)
         || rules_git::judge(cmd, &prog, ctx, &mut j)
@@ -241,6 +243,15 @@ pub(super) fn judge_segment(cmd: &SimpleCommand, ctx: &Context, depth: usize) ->
                 "unknown_program",
                 "runs a program without a specific rule; it may change state",
             );
+            let joined: Vec<&str> = cmd.args().iter().map(|w| w.text.as_str()).collect();
+            if rules_sys::mentions_tamper(&joined.join(" ")) {
+                j.raise(
+                    RiskTier::Critical,
+                    "self_protection",
+                    "hands an aiperture approval or reconfiguration to another program to run",
+                );
+                j.no_pattern = true;
+            }
         }
     }
     // Generic: any argument naming a secret or a protected file.

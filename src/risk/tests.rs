@@ -316,6 +316,80 @@ fn self_protection() {
 }
 
 #[test]
+fn commands_run_by_read_only_tools() {
+    use RiskTier::*;
+    check(&[
+        ("awk 'BEGIN{system(\"rm -rf ~\")}'", Critical),
+        ("gawk -e 'BEGIN{system(\"aiperture approve x\")}'", Critical),
+        ("awk '{system($0)}' cmds.txt", High),
+        ("awk '{print | \"sh\"}' cmds.txt", High),
+        ("awk 'BEGIN { \"date\" | getline d; print d }'", High),
+        ("awk -F: '{print $1}' /etc/passwd", Low),
+        ("awk '{ n += $2 } END { print n }' data.tsv", Low),
+        ("sed -n '1e rm -rf ~' README.md", Critical),
+        ("sed 's/.*/rm -rf ~/e' x", High),
+        ("sed -e 's/a/b/' -e '$e aiperture approve x' f", Critical),
+        ("sed 's/e/E/g' f", Low),
+        ("sed '/^#/d; s/x/y/' f", Low),
+        ("tar --to-command='rm -rf ~' -xf a.tar", Critical),
+        (
+            "tar -cf /dev/null x --checkpoint=1 --checkpoint-action=exec='rm -rf ~'",
+            Critical,
+        ),
+        ("tar --use-compress-program='curl x | sh' -xf a", Critical),
+        ("tar -I zstd -xf a.tar.zst", Medium),
+        ("tar -tf a.tar", Low),
+        ("zip -T -TT 'rm -rf ~' a.zip", Critical),
+        ("less +'!rm -rf ~' x", Critical),
+        ("less +G file", Low),
+        ("vim -c ':!aiperture approve x' -c q", Critical),
+        ("gdb -batch -ex 'shell rm -rf ~'", Critical),
+        ("gdb -ex run --args aiperture approve x", Critical),
+        ("ssh -o ProxyCommand='aiperture approve x' host", Critical),
+        ("scp -o 'LocalCommand=rm -rf ~' a host:b", Critical),
+        ("ssh -o \"ProxyCommand nc %h %p\" host", High),
+        (
+            "ssh -o StrictHostKeyChecking=no host ls",
+            tier("ssh host ls"),
+        ),
+    ]);
+}
+
+#[test]
+fn programs_that_run_their_arguments() {
+    use RiskTier::*;
+    check(&[
+        ("strace -f -o /dev/null rm -rf ~", Critical),
+        ("ltrace aiperture approve x", Critical),
+        ("valgrind --leak-check=full aiperture approve x", Critical),
+        ("perf stat -e cycles rm -rf ~", Critical),
+        ("perf record -- aiperture approve x", Critical),
+        ("hyperfine --warmup 3 'aiperture approve x'", Critical),
+        ("hyperfine -p 'rm -rf ~' 'ls'", Critical),
+        ("xvfb-run -a aiperture approve x", Critical),
+        ("firejail --net=none aiperture approve x", Critical),
+        ("bwrap --bind / / --dev /dev aiperture approve x", Critical),
+        ("unshare -r aiperture approve x", Critical),
+        ("nsenter -t 1 -m aiperture approve x", Critical),
+        ("sg staff -c 'aiperture approve x'", Critical),
+        ("setpriv --reuid=1000 aiperture approve x", Critical),
+        ("proxychains aiperture approve x", Critical),
+        (
+            "start-stop-daemon --start --exec /usr/bin/aiperture -- approve x",
+            Critical,
+        ),
+        ("entr -r aiperture approve x", Critical),
+        ("chronic aiperture approve x", Critical),
+        ("fakeroot aiperture approve x", Critical),
+        ("xvfb-run -a npm test", tier("npm test")),
+        // A program we do not model that is handed an approval to run.
+        ("nix-shell --run 'aiperture grant --scope \"*\"'", Critical),
+        ("mytool --exec=/usr/bin/aiperture approve x", Critical),
+        ("grep 'aiperture approve' docs/guide.md", Low),
+    ]);
+}
+
+#[test]
 fn terminals_sessions_and_automation() {
     use RiskTier::*;
     check(&[

@@ -507,7 +507,9 @@ fn step(cmd: &SimpleCommand) -> Step {
         }
         "find" => find_exec(cmd),
         p if is_shell(p) => shell_wrapper(cmd, p),
-        p => super::sessions::step(cmd, p).unwrap_or(Step::Done),
+        p => super::sessions::step(cmd, p)
+            .or_else(|| super::runners::step(cmd, p))
+            .unwrap_or(Step::Done),
     }
 }
 

@@ -1,0 +1,489 @@
+//! Commands run by tools that otherwise only read or transform: `awk` (`system()`, pipes to and
+//! from commands, `-l` extensions), GNU `sed` (the `e` command and the `s///e` flag), `tar`
+//! (`--to-command`, `-I`/`--use-compress-program`, `--checkpoint-action=exec`, `-F`,
+//! `--rsh-command`), `zip -TT`, `less`/`more` (`+!cmd`), `vi`/`vim`/`nvim`/`ex` (`-c`, `+`,
+//! `--cmd` with `!` or `system()`), `gdb` (`-ex 'shell …'`, `--args`), and `ssh`/`scp`/`sftp`
+//! `-o ProxyCommand=…` (also `LocalCommand`, `KnownHostsCommand`).
+//!
+//! Without this, `awk 'BEGIN{system("rm -rf ~")}'` was a LOW read-only command whose pattern
+//! (`awk *`) ten harmless approvals would have taught aiperture to allow. A command found here
+//! is rated at least HIGH and never generalized, and a literal command is judged as written
+//! (so the deletion above is CRITICAL).
+
+use super::Context;
+use super::judge::Judge;
+use crate::request::RiskTier;
+use crate::shell::{SimpleCommand, Word};
+
+/// What a tool runs: literal command lines, and whether it also runs computed ones.
+#[derive(Default)]
+struct Runs {
+    literal: Vec<String>,
+    computed: bool,
+    /// A helper program rather than arbitrary commands (`tar -I zstd`): the floor is MEDIUM.
+    helper: bool,
+}
+
+/// Raises `j` for the commands `cmd` runs through one of these tools; a no-op for others.
+pub(super) fn judge(cmd: &SimpleCommand, prog: &str, ctx: &Context, j: &mut Judge, depth: usize) {
+    let args = cmd.args();
+    let runs = match prog {
+        "awk" | "gawk" | "mawk" | "nawk" => awk(args),
+        "sed" | "gsed" => sed(args),
+        "tar" | "gtar" | "bsdtar" => tar(args),
+        "zip" => valued(args, &["-TT", "--unzip-command"], false),
+        "less" | "more" | "most" => Runs {
+            literal: args
+                .iter()
+                .filter_map(|w| w.text.strip_prefix('+'))
+                .filter_map(|c| c.trim_start_matches(':').strip_prefix('!'))
+                .map(str::to_string)
+                .collect(),
+            ..Runs::default()
+        },
+        "vi" | "vim" | "nvim" | "ex" | "view" | "gvim" | "rvim" => vim(args),
+        "gdb" => gdb(args),
+        "ssh" | "scp" | "sftp" | "autossh" => ssh_options(args),
+        _ => return,
+    };
+    if runs.literal.is_empty() && !runs.computed {
+        return;
+    }
+    let floor = if runs.helper && !runs.computed {
+        RiskTier::Medium
+    } else {
+        RiskTier::High
+    };
+    let shown = runs
+        .literal
+        .first()
+        .map(|c| format!(": `{}`", c.chars().take(60).collect::<String>()))
+        .unwrap_or_default();
+    j.raise(
+        floor,
+        "embedded_exec",
+        &format!("{prog} runs another command{shown}"),
+    );
+    j.no_pattern = true;
+    if depth >= 3 {
+        return;
+    }
+    for line in runs.literal.iter().filter(|l| !l.trim().is_empty()).take(8) {
+        let inner = super::shell::assess_nested(line, ctx, depth + 1);
+        if inner.risk.tier > floor {
+            j.raise(
+                inner.risk.tier,
+                "embedded_exec_dangerous",
+                &format!("{prog} runs: {}", inner.reason),
+            );
+        }
+        if inner
+            .segments
+            .iter()
+            .any(|s| s.risk.factors.iter().any(|f| f == "secret_access"))
+        {
+            j.secret = true;
+        }
+    }
+}
+
+/// The values of options in `names` (`--name=value`, `--name value`, `-Xvalue` for short
+/// ones) as literal commands.
+fn valued(args: &[Word], names: &[&str], helper: bool) -> Runs {
+    let mut runs = Runs {
+        helper,
+        ..Runs::default()
+    };
+    let mut i = 0;
+    while let Some(w) = args.get(i) {
+        let t = w.text.as_str();
+        for n in names {
+            if t == *n {
+                if let Some(v) = args.get(i + 1) {
+                    runs.literal.push(v.text.clone());
+                }
+            } else if let Some(v) = t.strip_prefix(n) {
+                if let Some(v) = v.strip_prefix('=') {
+                    runs.literal.push(v.to_string());
+                } else if !n.starts_with("--") && !v.is_empty() {
+                    runs.literal.push(v.to_string());
+                }
+            }
+        }
+        i += 1;
+    }
+    runs
+}
+
+/// awk's program text: `-e`/`--source` values, else the first operand (not with `-f`).
+fn awk(args: &[Word]) -> Runs {
+    let mut texts = Vec::new();
+    let mut from_file = false;
+    let mut runs = Runs::default();
+    let mut i = 0;
+    while let Some(w) = args.get(i) {
+        let t = w.text.as_str();
+        match t {
+            "-e" | "--source" => {
+                texts.extend(args.get(i + 1).map(|w| w.text.clone()));
+                i += 2;
+                continue;
+            }
+            "-f" | "--file" | "-i" | "--include" => {
+                from_file = true;
+                i += 2;
+                continue;
+            }
+            "-l" | "--load" => {
+                // A compiled extension: arbitrary native code.
+                runs.computed = true;
+                i += 2;
+                continue;
+            }
+            "-F" | "-v" | "--field-separator" | "--assign" => {
+                i += 2;
+                continue;
+            }
+            "--" => {
+                i += 1;
+                break;
+            }
+            _ if t.starts_with('-') && t.len() > 1 => {
+                i += 1;
+                continue;
+            }
+            _ => break,
+        }
+    }
+    if texts.is_empty() && !from_file {
+        texts.extend(args.get(i).map(|w| w.text.clone()));
+    }
+    for text in &texts {
+        let runs_cmds =
+            text.contains("system(") || text.contains("system (") || pipes_to_command(text);
+        if !runs_cmds {
+            continue;
+        }
+        let literals = double_quoted(text);
+        if literals.is_empty() || !all_calls_literal(text) {
+            runs.computed = true;
+        }
+        runs.literal.extend(literals);
+    }
+    runs
+}
+
+/// `print … | "cmd"`, `"cmd" | getline` or a gawk coprocess (`|&`): a single `|` outside
+/// strings and regular expressions (`||` is "or", `/a|b/` an alternation).
+fn pipes_to_command(text: &str) -> bool {
+    let chars: Vec<char> = text.chars().collect();
+    let mut i = 0;
+    let mut prev_significant = '\0';
+    while let Some(&c) = chars.get(i) {
+        match c {
+            '"' => {
+                i += 1;
+                while let Some(&d) = chars.get(i) {
+                    if d == '\\' {
+                        i += 1;
+                    } else if d == '"' {
+                        break;
+                    }
+                    i += 1;
+                }
+            }
+            // A regular expression where an operand is expected; otherwise division.
+            '/' if prev_significant == '\0' || "(,{;!~&|=?:".contains(prev_significant) => {
+                i += 1;
+                while let Some(&d) = chars.get(i) {
+                    if d == '\\' {
+                        i += 1;
+                    } else if d == '/' {
+                        break;
+                    }
+                    i += 1;
+                }
+            }
+            '|' => {
+                if chars.get(i + 1) == Some(&'|') {
+                    i += 1;
+                } else if prev_significant != '|' {
+                    return true;
+                }
+            }
+            _ => {}
+        }
+        if !c.is_whitespace() {
+            prev_significant = c;
+        }
+        i += 1;
+    }
+    false
+}
+
+/// Whether every `system(` call takes a string literal directly.
+fn all_calls_literal(text: &str) -> bool {
+    text.match_indices("system").all(|(at, _)| {
+        text.get(at + "system".len()..)
+            .map(|rest| rest.trim_start().trim_start_matches('(').trim_start())
+            .is_some_and(|rest| rest.starts_with('"'))
+    })
+}
+
+/// Double-quoted string literals (awk has no single-quoted strings).
+fn double_quoted(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if c != '"' {
+            continue;
+        }
+        let mut s = String::new();
+        while let Some(d) = chars.next() {
+            match d {
+                '\\' => {
+                    if let Some(e) = chars.next() {
+                        s.push(e);
+                    }
+                }
+                '"' => break,
+                _ => s.push(d),
+            }
+        }
+        if s.len() > 1 {
+            out.push(s);
+        }
+        if out.len() >= 16 {
+            break;
+        }
+    }
+    out
+}
+
+/// sed scripts (`-e`, `--expression`, else the first operand) with an `e` command or an
+/// `s///e` flag (GNU sed).
+fn sed(args: &[Word]) -> Runs {
+    let mut scripts = Vec::new();
+    let mut from_file = false;
+    let mut i = 0;
+    while let Some(w) = args.get(i) {
+        let t = w.text.as_str();
+        if t == "-e" || t == "--expression" {
+            scripts.extend(args.get(i + 1).map(|w| w.text.clone()));
+            i += 2;
+            continue;
+        }
+        if let Some(s) = t.strip_prefix("--expression=") {
+            scripts.push(s.to_string());
+        } else if t == "-f" || t == "--file" || t.starts_with("--file=") {
+            from_file = true;
+            i += 1 + usize::from(t == "-f" || t == "--file");
+            continue;
+        } else if t == "-l" || t == "--line-length" {
+            i += 2;
+            continue;
+        } else if t == "--" {
+            i += 1;
+            break;
+        } else if !t.starts_with('-') || t == "-" {
+            break;
+        }
+        i += 1;
+    }
+    if scripts.is_empty() && !from_file {
+        scripts.extend(args.get(i).map(|w| w.text.clone()));
+    }
+    let mut runs = Runs::default();
+    for script in &scripts {
+        for stmt in script.split(['\n', ';']) {
+            let body = strip_sed_address(stmt);
+            if let Some(rest) = body.strip_prefix('e') {
+                if rest.is_empty() || rest.starts_with(char::is_whitespace) {
+                    let command = rest.trim();
+                    if command.is_empty() {
+                        runs.computed = true;
+                    } else {
+                        runs.literal.push(command.to_string());
+                    }
+                }
+            } else if body.starts_with('s') && s_flags(body).contains('e') {
+                runs.computed = true;
+            }
+        }
+    }
+    runs
+}
+
+/// A sed command without its address (`1`, `$`, `/re/`, `a,b`, `first~step`, `!`).
+fn strip_sed_address(stmt: &str) -> &str {
+    let mut s = stmt.trim_start();
+    for _ in 0..2 {
+        if let Some(rest) = s.strip_prefix('/') {
+            s = rest.find('/').and_then(|e| rest.get(e + 1..)).unwrap_or("");
+        } else {
+            s = s.trim_start_matches(|c: char| c.is_ascii_digit() || c == '$' || c == '~');
+        }
+        match s.strip_prefix(',') {
+            Some(rest) => s = rest,
+            None => break,
+        }
+    }
+    s.trim_start().trim_start_matches('!').trim_start()
+}
+
+/// The flags of an `s` command (`s/a/b/ge` → `ge`).
+fn s_flags(body: &str) -> String {
+    let mut chars = body.chars().skip(1);
+    let Some(delim) = chars.next() else {
+        return String::new();
+    };
+    let mut seen = 0;
+    let mut escaped = false;
+    let mut flags = String::new();
+    for c in chars {
+        if seen == 2 {
+            if c.is_ascii_alphanumeric() {
+                flags.push(c);
+                continue;
+            }
+            break;
+        }
+        if escaped {
+            escaped = false;
+        } else if c == '\\' {
+            escaped = true;
+        } else if c == delim {
+            seen += 1;
+        }
+    }
+    flags
+}
+
+/// tar's command options; `-I`/`--use-compress-program` name a helper program.
+fn tar(args: &[Word]) -> Runs {
+    let mut runs = valued(
+        args,
+        &[
+            "--to-command",
+            "--info-script",
+            "--new-volume-script",
+            "-F",
+            "--rsh-command",
+            "--rmt-command",
+        ],
+        false,
+    );
+    for w in args {
+        if let Some(v) = w.text.strip_prefix("--checkpoint-action=exec=") {
+            runs.literal.push(v.to_string());
+        }
+    }
+    let helpers = valued(args, &["-I", "--use-compress-program"], true);
+    if runs.literal.is_empty() {
+        return helpers;
+    }
+    runs.literal.extend(helpers.literal);
+    runs
+}
+
+/// Editor commands given on the command line that reach a shell.
+fn vim(args: &[Word]) -> Runs {
+    let mut cmds = Vec::new();
+    let mut i = 0;
+    while let Some(w) = args.get(i) {
+        let t = w.text.as_str();
+        if matches!(t, "-c" | "--cmd") {
+            cmds.extend(args.get(i + 1).map(|w| w.text.clone()));
+            i += 2;
+            continue;
+        }
+        if let Some(c) = t.strip_prefix('+')
+            && !c.chars().all(|c| c.is_ascii_digit())
+        {
+            cmds.push(c.to_string());
+        }
+        i += 1;
+    }
+    let mut runs = Runs::default();
+    for c in cmds {
+        let c = c.trim_start_matches(':').trim_start();
+        let c = c.trim_start_matches(|ch: char| ch.is_ascii_digit() || ",.$%".contains(ch));
+        if let Some(rest) = c.strip_prefix('!') {
+            runs.literal.push(rest.to_string());
+        } else if let Some(rest) = c.strip_prefix("r !").or_else(|| c.strip_prefix("w !")) {
+            runs.literal.push(rest.to_string());
+        } else if c.contains("system(") || c.starts_with("term") || c.starts_with("!") {
+            runs.computed = true;
+        }
+    }
+    runs
+}
+
+/// `gdb -ex 'shell CMD'` / `-ex '!CMD'`, and the program of `--args`.
+fn gdb(args: &[Word]) -> Runs {
+    let mut runs = Runs::default();
+    let mut i = 0;
+    while let Some(w) = args.get(i) {
+        let t = w.text.as_str();
+        if t == "--args" {
+            let rest: Vec<&str> = args
+                .get(i + 1..)
+                .unwrap_or(&[])
+                .iter()
+                .map(|w| w.text.as_str())
+                .collect();
+            if !rest.is_empty() {
+                // The program being debugged runs as it would without gdb.
+                runs.literal.push(rest.join(" "));
+                runs.helper = runs.literal.len() == 1 && !runs.computed;
+            }
+            break;
+        }
+        let value = if matches!(t, "-ex" | "-iex" | "--eval-command" | "--init-eval-command") {
+            i += 1;
+            args.get(i).map(|w| w.text.as_str())
+        } else {
+            t.strip_prefix("--eval-command=")
+        };
+        if let Some(v) = value {
+            let v = v.trim_start();
+            if let Some(c) = v.strip_prefix("shell ").or_else(|| v.strip_prefix('!')) {
+                runs.literal.push(c.to_string());
+            } else if v.starts_with("pipe ") || v.starts_with('|') || v.starts_with("python") {
+                runs.computed = true;
+            }
+        }
+        i += 1;
+    }
+    runs
+}
+
+/// `-o ProxyCommand=…` (also `LocalCommand`, `KnownHostsCommand`; any case, `=` or a space).
+fn ssh_options(args: &[Word]) -> Runs {
+    let mut runs = Runs::default();
+    let mut i = 0;
+    while let Some(w) = args.get(i) {
+        let t = w.text.as_str();
+        let opt = if t == "-o" {
+            i += 1;
+            args.get(i).map(|w| w.text.as_str())
+        } else {
+            t.strip_prefix("-o")
+        };
+        if let Some(o) = opt {
+            let (key, value) = o
+                .split_once(['=', ' '])
+                .map(|(k, v)| (k.trim(), v.trim()))
+                .unwrap_or((o, ""));
+            if ["proxycommand", "localcommand", "knownhostscommand"]
+                .contains(&key.to_ascii_lowercase().as_str())
+                && !value.is_empty()
+                && !value.eq_ignore_ascii_case("none")
+            {
+                runs.literal.push(value.to_string());
+            }
+        }
+        i += 1;
+    }
+    runs
+}
