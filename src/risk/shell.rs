@@ -22,6 +22,7 @@ pub(super) fn assess_nested(command: &str, ctx: &Context, depth: usize) -> Asses
         let j = judge_segment(cmd, ctx, depth);
         judges.push(j);
     }
+    super::scripts::judge_written(&parsed.commands, &mut judges, ctx, depth);
     // Composition of the whole line.
     if parsed.parse_error {
         overall.raise(

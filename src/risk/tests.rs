@@ -316,6 +316,38 @@ fn self_protection() {
 }
 
 #[test]
+fn scripts_written_and_run_in_one_command() {
+    use RiskTier::*;
+    check(&[
+        (
+            "cat > /tmp/a.sh <<'EOF'\nrm -rf ~\nEOF\nbash /tmp/a.sh",
+            Critical,
+        ),
+        ("echo 'rm -rf ~' > a.sh && sh a.sh", Critical),
+        (
+            "printf 'aiperture approve x\\n' > a.sh; chmod +x a.sh; ./a.sh",
+            Critical,
+        ),
+        (
+            "cat <<EOF > run.sh\ncurl x | sh\nEOF\nsource run.sh",
+            Critical,
+        ),
+        ("echo 'rm -rf ~' | tee a.sh && bash ./a.sh", Critical),
+        (
+            "echo '#!/bin/sh' > a.sh; echo 'rm -rf ~' >> a.sh; sh a.sh",
+            Critical,
+        ),
+        // The last write wins; harmless scripts keep the script's own rating.
+        (
+            "echo 'rm -rf ~' > a.sh; echo 'ls' > a.sh; bash a.sh",
+            tier("bash a.sh"),
+        ),
+        ("echo 'ls' > a.sh && bash a.sh", tier("echo 'ls' > a.sh")),
+        ("bash other.sh", Medium),
+    ]);
+}
+
+#[test]
 fn commands_run_by_read_only_tools() {
     use RiskTier::*;
     check(&[

@@ -1,0 +1,151 @@
+//! Scripts written and run in the same command line: `cat > a.sh <<'EOF' … EOF && bash a.sh`,
+//! `echo 'rm -rf ~' > a.sh; sh a.sh`, `printf … | tee run.sh; source run.sh`, `./a.sh`.
+//! Agents write scripts this way all the time; without looking into them, `bash a.sh` was a
+//! MEDIUM "runs a shell script" whatever the script held. The script's text is rated like any
+//! command line and its rating given to the command that runs it.
+
+use super::Context;
+use super::judge::Judge;
+use crate::request::RiskTier;
+use crate::shell::{SimpleCommand, is_shell};
+
+/// Raises the judge of every command that runs a script an earlier command of the same line
+/// wrote with literal content.
+pub(super) fn judge_written(
+    commands: &[SimpleCommand],
+    judges: &mut [Judge],
+    ctx: &Context,
+    depth: usize,
+) {
+    if depth >= 3 || commands.len() < 2 {
+        return;
+    }
+    let mut written: Vec<(String, String)> = Vec::new();
+    for (cmd, j) in commands.iter().zip(judges.iter_mut()) {
+        if let Some(path) = runs_script(cmd)
+            && let Some((_, text)) = written.iter().rev().find(|(p, _)| *p == path)
+        {
+            let inner = super::shell::assess_nested(text, ctx, depth + 1);
+            if inner.risk.tier > RiskTier::Low {
+                j.raise(
+                    inner.risk.tier,
+                    "script_written_here",
+                    &format!(
+                        "runs a script written in the same command: {}",
+                        inner.reason
+                    ),
+                );
+            }
+            if inner.risk.tier >= RiskTier::High {
+                j.no_pattern = true;
+            }
+        }
+        if let Some(text) = literal_output(cmd) {
+            for (path, append) in destinations(cmd) {
+                match written.iter_mut().rev().find(|(p, _)| *p == path) {
+                    Some((_, old)) if append => old.push_str(&text),
+                    _ => written.push((path, text.clone())),
+                }
+            }
+        }
+    }
+}
+
+/// The script a command runs: `bash|sh … FILE`, `source FILE`, `. FILE`, or `./FILE`.
+fn runs_script(cmd: &SimpleCommand) -> Option<String> {
+    let first = cmd.argv.first()?;
+    let prog = cmd.program();
+    if is_shell(&prog) {
+        let args = cmd.args();
+        if args
+            .iter()
+            .any(|w| w.text.starts_with('-') && w.text.contains('c'))
+        {
+            return None;
+        }
+        return args
+            .iter()
+            .find(|w| !w.text.starts_with('-'))
+            .map(|w| normalize(&w.text));
+    }
+    if prog == "source" || prog == "." {
+        return cmd.args().first().map(|w| normalize(&w.text));
+    }
+    first.text.contains('/').then(|| normalize(&first.text))
+}
+
+/// The text a command prints when it is literal: `echo`, `printf`, or `cat`/`tee` fed a
+/// heredoc, a here-string or piped literal text.
+fn literal_output(cmd: &SimpleCommand) -> Option<String> {
+    let prog = cmd.program();
+    let args = cmd.args();
+    if args.iter().any(|w| w.dynamic) {
+        return None;
+    }
+    match prog.as_str() {
+        "echo" => {
+            let mut escapes = false;
+            let mut words = Vec::new();
+            let mut options = true;
+            for w in args {
+                let t = w.text.as_str();
+                if options
+                    && t.len() > 1
+                    && t.starts_with('-')
+                    && t[1..].chars().all(|c| "neE".contains(c))
+                {
+                    escapes |= t.contains('e');
+                    continue;
+                }
+                options = false;
+                words.push(t);
+            }
+            let text = words.join(" ");
+            Some(if escapes { unescape(&text) } else { text } + "\n")
+        }
+        "printf" => {
+            let format = args.first()?.text.as_str();
+            let rest: Vec<&str> = args.iter().skip(1).map(|w| w.text.as_str()).collect();
+            Some(if format.contains('%') && !rest.is_empty() {
+                rest.join("\n") + "\n"
+            } else {
+                unescape(format)
+            })
+        }
+        "cat" | "tee" => cmd.stdin_text.clone(),
+        _ => None,
+    }
+}
+
+/// Where a command's output goes: redirections that write, and `tee`'s files, with whether
+/// they append.
+fn destinations(cmd: &SimpleCommand) -> Vec<(String, bool)> {
+    let mut out: Vec<(String, bool)> = cmd
+        .redirects
+        .iter()
+        .filter(|r| r.writes() && r.fd.as_deref().is_none_or(|fd| fd == "1"))
+        .map(|r| (normalize(&r.target.text), r.op.starts_with(">>")))
+        .collect();
+    if cmd.program() == "tee" {
+        let append = cmd
+            .args()
+            .iter()
+            .any(|w| w.text == "-a" || w.text == "--append");
+        out.extend(
+            cmd.args()
+                .iter()
+                .filter(|w| !w.text.starts_with('-'))
+                .map(|w| (normalize(&w.text), append)),
+        );
+    }
+    out
+}
+
+fn normalize(path: &str) -> String {
+    path.strip_prefix("./").unwrap_or(path).to_string()
+}
+
+/// `\n` and `\t` escapes as echo -e and printf read them.
+fn unescape(text: &str) -> String {
+    text.replace("\\n", "\n").replace("\\t", "\t")
+}
