@@ -145,6 +145,11 @@ pub struct Request {
     pub scope: String,
     /// SHA-256 hex of the content being written, for writes and edits.
     pub content_hash: Option<String>,
+    /// The text being written (a whole file) or inserted (an edit), when the runtime sends it.
+    /// Read only to rate what a written script, `package.json` or `Makefile` would run; never
+    /// stored or serialized.
+    #[serde(skip)]
+    pub content: Option<String>,
     /// The runtime's own tool name (`Bash`, `Edit`, `mcp__github__create_pr`, …).
     pub raw_tool_name: String,
     /// The runtime's permission mode at the time of the call, when it reports one.

@@ -54,6 +54,8 @@ struct Input {
     cwd: Option<String>,
     project: Option<String>,
     content_hash: Option<String>,
+    /// The text written or inserted, to rate what a script or manifest would run.
+    content: Option<String>,
     runtime: Option<String>,
     tool_use_id: Option<String>,
 }
@@ -97,6 +99,7 @@ fn build(input: Input, args: &CheckArgs) -> anyhow::Result<Request> {
         action: input.action.unwrap_or_else(|| "execute".into()),
         scope,
         content_hash: input.content_hash,
+        content: input.content,
         raw_tool_name: String::new(),
         permission_mode: None,
     })

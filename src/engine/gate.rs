@@ -123,7 +123,13 @@ impl Gate {
                 .map(|p| p.display().to_string())
                 .collect(),
         };
-        risk::assess(&req.tool, &req.action, &req.scope, &ctx)
+        let mut a = risk::assess(&req.tool, &req.action, &req.scope, &ctx);
+        if let Some(text) = &req.content
+            && req.action == "write"
+        {
+            risk::rate_written_text(&mut a, &req.scope, text, &ctx);
+        }
+        a
     }
 
     /// The policy files that apply to a project (only existing files are read).

@@ -149,3 +149,83 @@ fn normalize(path: &str) -> String {
 fn unescape(text: &str) -> String {
     text.replace("\\n", "\n").replace("\\t", "\t")
 }
+
+/// What a file being written would run, when it is a shell script (by extension or
+/// shebang), a `package.json` (its `scripts`), or a `Makefile`/`justfile` (recipe lines):
+/// the highest tier among those commands and its reason. `None` for other files, or when
+/// nothing in it reaches HIGH.
+pub(super) fn written_text_risk(
+    path: &str,
+    text: &str,
+    ctx: &Context,
+) -> Option<(RiskTier, String)> {
+    let name = path.rsplit('/').next().unwrap_or(path);
+    let lower = name.to_ascii_lowercase();
+    let commands: Vec<String> = if lower == "package.json" {
+        package_scripts(text)
+    } else if matches!(lower.as_str(), "makefile" | "gnumakefile") || lower.ends_with(".mk") {
+        text.lines()
+            .filter_map(|l| l.strip_prefix('\t'))
+            .map(|l| l.trim_start_matches(['@', '-', '+']).to_string())
+            .collect()
+    } else if lower == "justfile" || lower == ".justfile" {
+        text.lines()
+            .filter(|l| l.starts_with(' ') || l.starts_with('\t'))
+            .map(|l| l.trim().trim_start_matches(['@', '-']).to_string())
+            .collect()
+    } else if is_shell_script(&lower, text) {
+        vec![text.to_string()]
+    } else {
+        return None;
+    };
+    let mut worst: Option<(RiskTier, String)> = None;
+    for command in commands.iter().filter(|c| !c.trim().is_empty()).take(64) {
+        let inner = super::shell::assess_nested(command, ctx, 1);
+        if inner.risk.tier >= RiskTier::High
+            && worst.as_ref().is_none_or(|(t, _)| inner.risk.tier > *t)
+        {
+            worst = Some((inner.risk.tier, inner.reason));
+        }
+    }
+    worst
+}
+
+fn is_shell_script(name: &str, text: &str) -> bool {
+    let by_name = [".sh", ".bash", ".zsh", ".ksh", ".command"]
+        .iter()
+        .any(|e| name.ends_with(e));
+    let by_shebang = text.lines().next().is_some_and(|l| {
+        l.starts_with("#!")
+            && ["sh", "bash", "zsh", "dash", "ksh"]
+                .iter()
+                .any(|s| l.split(['/', ' ']).any(|w| w == *s))
+    });
+    by_name || by_shebang
+}
+
+/// The commands of a package.json's `scripts`: parsed when the text is the whole file, else
+/// (an edit's inserted text) every `"name": "value"` pair's value.
+fn package_scripts(text: &str) -> Vec<String> {
+    if let Ok(v) = serde_json::from_str::<serde_json::Value>(text) {
+        return v
+            .get("scripts")
+            .and_then(|s| s.as_object())
+            .map(|o| {
+                o.values()
+                    .filter_map(|v| v.as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default();
+    }
+    let mut out = Vec::new();
+    for line in text.lines() {
+        let Some((_, value)) = line.split_once("\":") else {
+            continue;
+        };
+        let value = value.trim().trim_end_matches(',').trim();
+        if let Ok(serde_json::Value::String(s)) = serde_json::from_str(value) {
+            out.push(s);
+        }
+    }
+    out
+}

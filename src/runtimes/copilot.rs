@@ -48,23 +48,15 @@ fn map_tool(name: &str, args: &Map<String, Value>, cwd: &str) -> Result<Target, 
     Ok(match name {
         "bash" | "powershell" | "shell" => Target::shell(req_str(args, "command")?),
         "view" | "read" => Target::read(cwd, path()?),
-        "create" | "write" => Target::write(
-            cwd,
-            path()?,
-            sha256_hex(
-                first_str(args, &["file_text", "content"])?
-                    .unwrap_or("")
-                    .as_bytes(),
-            ),
-        ),
-        "edit" => Target::write(
-            cwd,
-            path()?,
-            edit_hash(
-                str_or_empty(args, "old_str")?,
-                str_or_empty(args, "new_str")?,
-            ),
-        ),
+        "create" | "write" => {
+            let text = first_str(args, &["file_text", "content"])?.unwrap_or("");
+            Target::write(cwd, path()?, sha256_hex(text.as_bytes())).with_content(text)
+        }
+        "edit" => {
+            let new = str_or_empty(args, "new_str")?;
+            Target::write(cwd, path()?, edit_hash(str_or_empty(args, "old_str")?, new))
+                .with_content(new)
+        }
         "glob" => Target::read(
             &super::payload::resolve_path(cwd, path()?, None),
             glob_root(str_or_empty(args, "pattern")?),

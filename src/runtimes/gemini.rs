@@ -50,19 +50,24 @@ fn map_tool(
             return Ok((t, run_dir));
         }
         "read_file" => Target::read(cwd, req_str(input, "file_path")?),
-        "write_file" => Target::write(
-            cwd,
-            req_str(input, "file_path")?,
-            sha256_hex(str_or_empty(input, "content")?.as_bytes()),
-        ),
-        "replace" => Target::write(
-            cwd,
-            req_str(input, "file_path")?,
-            edit_hash(
-                str_or_empty(input, "old_string")?,
-                str_or_empty(input, "new_string")?,
-            ),
-        ),
+        "write_file" => {
+            let text = str_or_empty(input, "content")?;
+            Target::write(
+                cwd,
+                req_str(input, "file_path")?,
+                sha256_hex(text.as_bytes()),
+            )
+            .with_content(text)
+        }
+        "replace" => {
+            let new = str_or_empty(input, "new_string")?;
+            Target::write(
+                cwd,
+                req_str(input, "file_path")?,
+                edit_hash(str_or_empty(input, "old_string")?, new),
+            )
+            .with_content(new)
+        }
         "glob" => Target::read(
             &dir("dir_path")?,
             glob_root(str_or_empty(input, "pattern")?),

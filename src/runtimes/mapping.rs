@@ -21,6 +21,8 @@ pub struct Target {
     pub scope: String,
     /// SHA-256 hex of written content, for writes and edits.
     pub content_hash: Option<String>,
+    /// The written or inserted text, for rating what it would run.
+    pub content: Option<String>,
 }
 
 impl Target {
@@ -30,6 +32,7 @@ impl Target {
             action: action.to_string(),
             scope: scope.into(),
             content_hash: None,
+            content: None,
         }
     }
 
@@ -56,6 +59,12 @@ impl Target {
         );
         t.content_hash = Some(content_hash);
         t
+    }
+
+    /// The same target with the text being written or inserted.
+    pub fn with_content(mut self, text: impl Into<String>) -> Self {
+        self.content = Some(text.into());
+        self
     }
 
     /// `web/fetch/<url>`.
@@ -98,6 +107,7 @@ impl Target {
         base.action = self.action;
         base.scope = self.scope;
         base.content_hash = self.content_hash;
+        base.content = self.content;
         base
     }
 }
@@ -141,16 +151,24 @@ pub fn claude_tool(
             Target::read(&base, glob_root(pattern))
         }
         "Grep" => Target::read(cwd, str_or_empty(input, "path")?),
-        "Write" => Target::write(
-            cwd,
-            req_str(input, "file_path")?,
-            sha256_hex(req_str(input, "content")?.as_bytes()),
-        ),
-        "Edit" => Target::write(
-            cwd,
-            req_str(input, "file_path")?,
-            edit_hash(req_str(input, "old_string")?, req_str(input, "new_string")?),
-        ),
+        "Write" => {
+            let content = req_str(input, "content")?;
+            Target::write(
+                cwd,
+                req_str(input, "file_path")?,
+                sha256_hex(content.as_bytes()),
+            )
+            .with_content(content)
+        }
+        "Edit" => {
+            let new = req_str(input, "new_string")?;
+            Target::write(
+                cwd,
+                req_str(input, "file_path")?,
+                edit_hash(req_str(input, "old_string")?, new),
+            )
+            .with_content(new)
+        }
         "MultiEdit" => {
             let edits = match input.get("edits") {
                 Some(Value::Array(a)) => a,
@@ -164,7 +182,9 @@ pub fn claude_tool(
                 parts.push(req_str(e, "old_string")?);
                 parts.push(req_str(e, "new_string")?);
             }
+            let inserted: Vec<&str> = parts.iter().skip(1).step_by(2).copied().collect();
             Target::write(cwd, req_str(input, "file_path")?, sha256_parts(&parts))
+                .with_content(inserted.join("\n"))
         }
         "NotebookEdit" => Target::write(
             cwd,
@@ -244,6 +264,11 @@ mod tests {
         let w = map("Write", r#"{"file_path":"/p/a","content":"hi"}"#);
         assert_eq!(w.action, "write");
         assert_eq!(w.content_hash.as_deref(), Some(sha256_hex(b"hi").as_str()));
+        assert_eq!(
+            w.content.as_deref(),
+            Some("hi"),
+            "the text travels for rating"
+        );
         let e1 = map(
             "Edit",
             r#"{"file_path":"/p/a","old_string":"a","new_string":"b"}"#,
