@@ -178,17 +178,71 @@ pub(super) fn written_text_risk(
     } else {
         return None;
     };
+    // A script longer than one command line may be is read in blocks of whole lines, up to
+    // SCRIPT_BYTES in all (a hook call stays bounded).
+    let mut blocks: Vec<String> = Vec::new();
+    let mut budget = SCRIPT_BYTES;
+    for c in commands {
+        if c.len() <= BLOCK_BYTES && c.lines().count() <= BLOCK_LINES {
+            budget = budget.saturating_sub(c.len());
+            blocks.push(c);
+            continue;
+        }
+        let mut block = String::new();
+        let mut lines = 0;
+        for line in c.lines() {
+            if (block.len() + line.len() + 1 > BLOCK_BYTES || lines == BLOCK_LINES)
+                && !block.is_empty()
+            {
+                budget = budget.saturating_sub(block.len());
+                blocks.push(std::mem::take(&mut block));
+                lines = 0;
+            }
+            if budget == 0 {
+                break;
+            }
+            block.push_str(line);
+            block.push('\n');
+            lines += 1;
+        }
+        if !block.is_empty() {
+            blocks.push(block);
+        }
+    }
+    let commands = blocks;
     let mut worst: Option<(RiskTier, String)> = None;
-    for command in commands.iter().filter(|c| !c.trim().is_empty()).take(64) {
+    for command in commands.iter().filter(|c| !c.trim().is_empty()).take(128) {
         let inner = super::shell::assess_nested(command, ctx, 1);
-        if inner.risk.tier >= RiskTier::High
-            && worst.as_ref().is_none_or(|(t, _)| inner.risk.tier > *t)
-        {
-            worst = Some((inner.risk.tier, inner.reason));
+        // What the commands do, not whether a whole file parses cleanly or fits the one-line
+        // limits (those make a command line HIGH, not a script worth a question).
+        let whole_line = inner.risk.factors.iter().any(|f| {
+            matches!(
+                f.as_str(),
+                "fork_bomb" | "exfiltration" | "hidden_characters"
+            )
+        });
+        let (tier, reason) = match inner.segments.iter().max_by_key(|s| s.risk.tier) {
+            Some(s) if !whole_line || s.risk.tier >= inner.risk.tier => {
+                (s.risk.tier, format!("{}: {}", s.program, s.reason))
+            }
+            _ if whole_line => (inner.risk.tier, inner.reason.clone()),
+            _ => continue,
+        };
+        if tier >= RiskTier::High && worst.as_ref().is_none_or(|(t, _)| tier > *t) {
+            worst = Some((tier, reason));
         }
     }
     worst
 }
+
+/// The most text of one file rated (in blocks of [`BLOCK_BYTES`]); the rest is not read.
+const SCRIPT_BYTES: usize = 256 * 1024;
+
+/// The size of one block, under the shell front end's one-line limit (64 KiB).
+const BLOCK_BYTES: usize = 60 * 1024;
+
+/// Lines of one block, under the shell front end's limit of simple commands per line (512).
+const BLOCK_LINES: usize = 200;
 
 fn is_shell_script(name: &str, text: &str) -> bool {
     let by_name = [".sh", ".bash", ".zsh", ".ksh", ".command"]

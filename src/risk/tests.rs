@@ -371,6 +371,15 @@ fn files_written_with_dangerous_commands_are_high() {
         let plain = assess("filesystem", "write", path, &ctx());
         assert_eq!(written(path, text), plain, "{path}");
     }
+    // A long script is judged by its commands, not by the one-line length limit.
+    let long = "#!/bin/sh\n".to_string() + &"echo hi\n".repeat(10_000);
+    let path = "/home/u/proj/long.sh";
+    assert_eq!(
+        written(path, &long),
+        assess("filesystem", "write", path, &ctx())
+    );
+    let long_bad = long + "rm -rf ~\n";
+    assert_eq!(written(path, &long_bad).risk.tier, RiskTier::High);
 }
 
 #[test]
