@@ -344,21 +344,13 @@ fn inline_code(code: &str, fam: &str, ctx: &Context, j: &mut Judge, depth: usize
                 if lit.len() < 2 {
                     continue;
                 }
-                let inner = super::shell::assess_nested(lit, ctx, depth + 1);
-                if inner.risk.tier > RiskTier::High {
-                    j.raise(
-                        inner.risk.tier,
-                        "code_exec_dangerous",
-                        &format!("the code runs: {}", inner.reason),
-                    );
-                }
-                if inner
-                    .segments
-                    .iter()
-                    .any(|s| s.risk.factors.iter().any(|f| f == "secret_access"))
-                {
-                    j.secret = true;
-                }
+                super::shell::judge_inner(
+                    j,
+                    lit,
+                    ctx,
+                    depth,
+                    (RiskTier::High, "code_exec_dangerous", "the code"),
+                );
             }
             // Ruby/Perl backticks.
             if let Some(bt) = backtick_body(code) {

@@ -69,21 +69,13 @@ pub(super) fn judge(cmd: &SimpleCommand, prog: &str, ctx: &Context, j: &mut Judg
         return;
     }
     for line in runs.literal.iter().filter(|l| !l.trim().is_empty()).take(8) {
-        let inner = super::shell::assess_nested(line, ctx, depth + 1);
-        if inner.risk.tier > floor {
-            j.raise(
-                inner.risk.tier,
-                "embedded_exec_dangerous",
-                &format!("{prog} runs: {}", inner.reason),
-            );
-        }
-        if inner
-            .segments
-            .iter()
-            .any(|s| s.risk.factors.iter().any(|f| f == "secret_access"))
-        {
-            j.secret = true;
-        }
+        super::shell::judge_inner(
+            j,
+            line,
+            ctx,
+            depth,
+            (floor, "embedded_exec_dangerous", prog),
+        );
     }
 }
 

@@ -12,6 +12,33 @@ pub(super) fn assess_command(command: &str, ctx: &Context) -> Assessment {
     assess_nested(command, ctx, 0)
 }
 
+/// Judges a command line that `j`'s command runs (a string in inline code, a tool's option):
+/// raises `j` to that line's tier when it is above `above`, as `factor` with "{who} runs:
+/// {reason}", and carries a secret read over to `j`.
+pub(super) fn judge_inner(
+    j: &mut Judge,
+    line: &str,
+    ctx: &Context,
+    depth: usize,
+    (above, factor, who): (RiskTier, &str, &str),
+) {
+    let inner = assess_nested(line, ctx, depth + 1);
+    if inner.risk.tier > above {
+        j.raise(
+            inner.risk.tier,
+            factor,
+            &format!("{who} runs: {}", inner.reason),
+        );
+    }
+    if inner
+        .segments
+        .iter()
+        .any(|s| s.risk.factors.iter().any(|f| f == "secret_access"))
+    {
+        j.secret = true;
+    }
+}
+
 /// Rates a command line found inside code (`os.system("…")`), `depth` levels down.
 pub(super) fn assess_nested(command: &str, ctx: &Context, depth: usize) -> Assessment {
     let parsed = shell::parse(command);

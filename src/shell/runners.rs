@@ -6,7 +6,7 @@
 //! `catchsegv`, `dbus-run-session`, `entr`, `rlwrap`, `sg`, `start-stop-daemon`,
 //! `hyperfine`). Like `sudo` or `timeout`, they are removed so the command itself is judged.
 
-use super::unwrap::{Step, drop_words, lit, skip_opts};
+use super::unwrap::{Step, drop_words, join, lit, skip_opts};
 use super::{Origin, SimpleCommand, Word};
 
 /// The step for `prog` when it is one of these programs; `None` otherwise.
@@ -223,12 +223,4 @@ fn hyperfine(argv: &[Word]) -> Step {
         return Step::Done;
     }
     Step::Nested(commands.join("\n"), Origin::NestedShell, "hyperfine".into())
-}
-
-fn join(words: &[Word]) -> String {
-    words
-        .iter()
-        .map(|w| w.text.as_str())
-        .collect::<Vec<_>>()
-        .join(" ")
 }

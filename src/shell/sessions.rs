@@ -9,7 +9,7 @@
 //! the self-approval it is; the origin ([`Origin::Detached`], [`Origin::Typed`]) lets the
 //! classifier add what the wrapper itself means.
 
-use super::unwrap::{Step, drop_words, lit, skip_opts};
+use super::unwrap::{Step, drop_words, join, lit, skip_opts};
 use super::{Origin, SimpleCommand, Word};
 
 /// The step for `prog` when it is one of these programs; `None` otherwise.
@@ -41,14 +41,6 @@ fn detached(argv: &[Word], i: usize, wrapper: &str) -> Step {
         Some(rest) => Step::Nested(join(rest), Origin::Detached, wrapper.into()),
         None => Step::Done,
     }
-}
-
-fn join(words: &[Word]) -> String {
-    words
-        .iter()
-        .map(|w| w.text.as_str())
-        .collect::<Vec<_>>()
-        .join(" ")
 }
 
 /// `script [options] -c CMD [file]` (util-linux) and `script [options] [file [CMD …]]` (BSD,

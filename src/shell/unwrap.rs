@@ -113,6 +113,11 @@ pub(super) fn lit(w: &Word) -> &str {
     w.text.as_str()
 }
 
+/// Words joined by spaces, as shell text for a nested parse.
+pub(super) fn join(words: &[Word]) -> String {
+    words.iter().map(lit).collect::<Vec<_>>().join(" ")
+}
+
 /// Drops the first `n` words and records `wrapper`.
 pub(super) fn drop_words(cmd: &SimpleCommand, n: usize, wrapper: &str) -> Box<SimpleCommand> {
     let mut c = cmd.clone();
