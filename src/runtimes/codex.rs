@@ -54,6 +54,26 @@ pub fn patch_files(patch: &str) -> Vec<&str> {
     files
 }
 
+/// The lines a patch adds to `file` (`+` lines of its `Add File` or `Update File` sections),
+/// for rating what a written script or manifest would run.
+pub fn patch_added_text(patch: &str, file: &str) -> String {
+    let mut out = String::new();
+    let mut inside = false;
+    for line in patch.lines() {
+        if line.starts_with("*** ") {
+            inside = ["*** Add File: ", "*** Update File: "]
+                .iter()
+                .any(|m| line.strip_prefix(m).is_some_and(|f| f.trim() == file));
+            continue;
+        }
+        if inside && let Some(added) = line.strip_prefix('+') {
+            out.push_str(added);
+            out.push('\n');
+        }
+    }
+    out
+}
+
 impl Adapter for Codex {
     type Form = Form;
 
@@ -80,6 +100,7 @@ impl Adapter for Codex {
                         .into_iter()
                         .map(|f| {
                             let mut r = Target::write(&base.cwd, f, hash.clone())
+                                .with_content(patch_added_text(patch, f))
                                 .into_request(base.clone());
                             r.raw_tool_name = "apply_patch".into();
                             r
@@ -162,6 +183,9 @@ mod tests {
     fn patch_files_are_listed() {
         let p = "*** Begin Patch\n*** Update File: src/a.ts\n@@\n-x\n+y\n*** Add File: b.md\n+hi\n*** Update File: src/a.ts\n*** End Patch\n";
         assert_eq!(patch_files(p), vec!["src/a.ts", "b.md"]);
+        assert_eq!(patch_added_text(p, "src/a.ts"), "y\n");
+        assert_eq!(patch_added_text(p, "b.md"), "hi\n");
+        assert_eq!(patch_added_text(p, "c.md"), "");
     }
 
     #[test]
@@ -179,6 +203,19 @@ mod tests {
             reqs.iter()
                 .all(|r| r.tool_use_id.is_none() && r.content_hash.is_some())
         );
+    }
+
+    #[test]
+    fn each_file_carries_the_lines_the_patch_adds_to_it() {
+        let payload = json!({"hook_event_name":"PreToolUse","cwd":"/p","session_id":"s",
+            "tool_name":"apply_patch","tool_use_id":"call_1",
+            "tool_input":{"command":"*** Begin Patch\n*** Add File: deploy.sh\n+#!/bin/sh\n+rm -rf ~\n*** Update File: README.md\n@@\n-old\n+new\n*** End Patch\n"}});
+        let p = Codex.parse(payload.to_string().as_bytes()).unwrap();
+        let Event::PreToolEach(reqs) = p.event else {
+            panic!("expected several requests")
+        };
+        assert_eq!(reqs[0].content.as_deref(), Some("#!/bin/sh\nrm -rf ~\n"));
+        assert_eq!(reqs[1].content.as_deref(), Some("new\n"));
     }
 
     #[test]

@@ -48,7 +48,8 @@ fn map_pre_tool(name: &str, input: &Map<String, Value>, cwd: &str) -> Result<Tar
         }
         "Write" | "Delete" => {
             let body = serde_json::to_string(input).unwrap_or_default();
-            Target::write(cwd, path()?, sha256_hex(body.as_bytes()))
+            let text = first_str(input, &["content", "contents", "text"])?.unwrap_or("");
+            Target::write(cwd, path()?, sha256_hex(body.as_bytes())).with_content(text)
         }
         "Task" => Target::spawn(
             str_or_empty(input, "subagent_type")?,

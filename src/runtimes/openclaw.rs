@@ -42,7 +42,13 @@ fn targets(name: &str, params: &Map<String, Value>, cwd: &str) -> Result<Vec<Tar
     Ok(vec![match name {
         "exec" => Target::shell(req_str(params, "command")?),
         "read" => Target::read(cwd, path()?),
-        "write" | "edit" => Target::write(cwd, path()?, body()),
+        "write" | "edit" => Target::write(cwd, path()?, body()).with_content(
+            first_str(
+                params,
+                &["content", "newText", "new_string", "newString", "text"],
+            )?
+            .unwrap_or(""),
+        ),
         "apply_patch" => {
             let patch = first_str(params, &["input", "patch", "command"])?.unwrap_or("");
             let hash = sha256_hex(patch.as_bytes());
@@ -52,7 +58,10 @@ fn targets(name: &str, params: &Map<String, Value>, cwd: &str) -> Result<Vec<Tar
             }
             return Ok(files
                 .into_iter()
-                .map(|f| Target::write(cwd, f, hash.clone()))
+                .map(|f| {
+                    Target::write(cwd, f, hash.clone())
+                        .with_content(super::codex::patch_added_text(patch, f))
+                })
                 .collect());
         }
         "web_fetch" => Target::fetch(req_str(params, "url")?),
