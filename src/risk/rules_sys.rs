@@ -61,6 +61,28 @@ pub(super) fn assignment(name: &str, value: &Word, j: &mut Judge) {
     let _ = value;
 }
 
+/// Variables whose value is a command some program runs (pagers, editors, `LESSOPEN`, …); a
+/// dangerous value makes the command that sets them dangerous.
+pub(super) fn command_var(name: &str) -> bool {
+    matches!(
+        name.to_ascii_uppercase().as_str(),
+        "PAGER"
+            | "MANPAGER"
+            | "SYSTEMD_PAGER"
+            | "EDITOR"
+            | "VISUAL"
+            | "SUDO_EDITOR"
+            | "SYSTEMD_EDITOR"
+            | "GIT_SEQUENCE_EDITOR"
+            | "FCEDIT"
+            | "BROWSER"
+            | "SHELL"
+            | "LESSOPEN"
+            | "LESSCLOSE"
+            | "TERMINAL"
+    )
+}
+
 /// True when a word names an environment variable likely to hold a secret.
 fn secret_var(text: &str) -> bool {
     let up = text.to_ascii_uppercase();

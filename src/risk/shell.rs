@@ -165,6 +165,17 @@ pub(super) fn judge_segment(cmd: &SimpleCommand, ctx: &Context, depth: usize) ->
     // Assignments (bare or before the command).
     for (name, value) in &cmd.assignments {
         rules_sys::assignment(name, value, &mut j);
+        // Variables that name a command the program will run (`PAGER='…' git log`).
+        if rules_sys::command_var(name) {
+            let line = value.text.trim_start_matches('|');
+            judge_inner(
+                &mut j,
+                line,
+                ctx,
+                depth,
+                (RiskTier::Medium, "command_in_env", name),
+            );
+        }
     }
     // Redirections.
     for r in &cmd.redirects {
@@ -201,6 +212,13 @@ pub(super) fn judge_segment(cmd: &SimpleCommand, ctx: &Context, depth: usize) ->
             RiskTier::Critical,
             "download_to_interpreter",
             "runs shell code downloaded from the network",
+        );
+        j.no_pattern = true;
+    } else if crate::shell::runs_input_as_code(cmd) {
+        j.raise(
+            RiskTier::High,
+            "code_from_input",
+            "runs commands read from its input, as piping a file into a shell does",
         );
         j.no_pattern = true;
     } else if cmd.wrappers.iter().any(|w| w.ends_with("(dynamic)")) {

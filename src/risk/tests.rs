@@ -415,6 +415,28 @@ fn scripts_written_and_run_in_one_command() {
 }
 
 #[test]
+fn commands_in_variables_and_input_run_as_code() {
+    use RiskTier::*;
+    check(&[
+        ("PAGER='rm -rf ~' git log", Critical),
+        ("MANPAGER='sh -c \"rm -rf ~\"' man ls", Critical),
+        ("EDITOR='aiperture approve x' git commit", Critical),
+        ("LESSOPEN='|rm -rf ~ %s' less x", Critical),
+        ("PAGER=cat git log", Low),
+        (
+            "GIT_SEQUENCE_EDITOR=true git rebase -i HEAD~3",
+            tier("git rebase -i HEAD~3"),
+        ),
+        ("xargs -a cmds.txt -I{} sh -c '{}'", High),
+        ("cat cmds.txt | xargs -I{} bash -c '{}'", High),
+        ("find . -exec sh -c '\"$1\"' _ {} \\;", High),
+        ("xargs -n1 sh -c 'eval \"$1\"' _", High),
+        ("xargs -I{} sh -c 'echo {}'", Low),
+        ("ls | xargs -I{} sh -c 'wc -l {}'", Low),
+    ]);
+}
+
+#[test]
 fn commands_run_by_read_only_tools() {
     use RiskTier::*;
     check(&[

@@ -15,7 +15,7 @@ mod unwrap;
 mod walk;
 mod words;
 
-pub use unwrap::is_shell;
+pub use unwrap::{is_shell, runs_input_as_code};
 pub use words::{quote_word, resolve_program};
 
 /// Longest command text we parse; longer input is reported as [`Limit::TooLong`].

@@ -30,6 +30,32 @@ pub(super) fn is_privilege_wrapper(w: &str) -> bool {
     )
 }
 
+/// True for a shell whose `-c` code starts with the arguments it is given at run time, under
+/// `xargs` or `find -exec` (`xargs -I{} sh -c '{}'`, `sh -c '"$1"' _ {}`): it runs its input's
+/// text as commands, as piping a file into a shell does.
+pub fn runs_input_as_code(cmd: &SimpleCommand) -> bool {
+    if !cmd.implicit_args
+        || !cmd
+            .argv
+            .first()
+            .is_some_and(|w| is_shell(&resolve_program(lit(w))))
+    {
+        return false;
+    }
+    let Some(c) = cmd.argv.iter().position(|w| {
+        let t = lit(w);
+        t == "-c" || (t.starts_with('-') && !t.starts_with("--") && t.contains('c'))
+    }) else {
+        return false;
+    };
+    cmd.argv.get(c + 1).is_some_and(|code| {
+        let head = code.text.trim_start().trim_start_matches(['"', '\'']);
+        ["{}", "$1", "$@", "$*", "${1}", "${@}", "eval"]
+            .iter()
+            .any(|p| head.starts_with(p))
+    })
+}
+
 /// Shells whose `-c` text or standard input we parse.
 pub fn is_shell(p: &str) -> bool {
     matches!(
@@ -564,6 +590,11 @@ fn shell_wrapper(cmd: &SimpleCommand, prog: &str) -> Step {
             Some(text) => {
                 let mut dynamic = false;
                 let code = code_text(text, &mut dynamic);
+                // `xargs -I{} sh -c '{}'`: the code is the input's text; the shell is left for
+                // the classifier to rate as such (see `runs_input_as_code`).
+                if runs_input_as_code(cmd) {
+                    return Step::Done;
+                }
                 let name = if dynamic && downloads(&text.raw) {
                     format!("{prog} -c (download)")
                 } else if dynamic {
