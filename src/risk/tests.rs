@@ -432,6 +432,10 @@ fn commands_in_variables_and_input_run_as_code() {
         ("find . -exec sh -c '\"$1\"' _ {} \\;", High),
         ("xargs -n1 sh -c 'eval \"$1\"' _", High),
         ("xargs -I{} sh -c 'echo {}'", Low),
+        ("parallel ::: 'rm -rf ~' 'ls'", Critical),
+        ("parallel -j4 ::: 'aiperture approve x'", Critical),
+        ("parallel ::: 'git status' 'ls'", Low),
+        ("parallel gzip ::: a.txt b.txt", tier("gzip a.txt b.txt")),
         ("ls | xargs -I{} sh -c 'wc -l {}'", Low),
     ]);
 }

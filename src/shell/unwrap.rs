@@ -139,6 +139,11 @@ pub(super) fn lit(w: &Word) -> &str {
     w.text.as_str()
 }
 
+/// The literal text of `argv[i]`, if there is one.
+fn lit_at(argv: &[Word], i: usize) -> Option<&str> {
+    argv.get(i).map(lit)
+}
+
 /// Words joined by spaces, as shell text for a nested parse.
 pub(super) fn join(words: &[Word]) -> String {
     words.iter().map(lit).collect::<Vec<_>>().join(" ")
@@ -428,6 +433,18 @@ fn step(cmd: &SimpleCommand) -> Step {
                 .position(|w| matches!(w.text.as_str(), ":::" | "::::" | ":::+" | "::::+"))
                 .unwrap_or(argv.len());
             if i >= end {
+                // No command: each argument after `:::` is a command line of its own
+                // (`parallel ::: 'make a' 'make b'`); with `::::` they come from a file.
+                let commands: Vec<String> = argv
+                    .get(end + 1..)
+                    .unwrap_or(&[])
+                    .iter()
+                    .take_while(|w| !lit(w).starts_with(":::"))
+                    .map(|w| w.text.clone())
+                    .collect();
+                if lit_at(argv, end) == Some(":::") && !commands.is_empty() {
+                    return Step::Nested(commands.join("\n"), Origin::NestedShell, prog.clone());
+                }
                 return Step::Done;
             }
             let mut c = cmd.clone();
