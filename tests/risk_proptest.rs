@@ -58,6 +58,27 @@ proptest! {
         check(&s);
     }
 
+    /// Programs whose arguments the front end and classifier take apart (terminals, runners,
+    /// tools that run commands, wrappers) with arbitrary arguments.
+    #[test]
+    fn programs_with_their_own_argument_grammar_never_panic(
+        prog in prop::sample::select(vec![
+            "awk", "gawk", "sed", "tar", "zip", "less", "vim", "gdb", "ssh", "scp",
+            "script", "faketty", "tmux", "screen", "dtach", "abduco", "systemd-run", "expect",
+            "strace", "ltrace", "valgrind", "perf", "hyperfine", "xvfb-run", "firejail", "bwrap",
+            "unshare", "nsenter", "setpriv", "sg", "start-stop-daemon", "entr", "parallel",
+            "xargs", "find", "env", "sudo", "timeout", "bash", "PAGER=x git",
+        ]),
+        args in prop::collection::vec("[a-z0-9{}$;:!|'\"/=.~ -]{0,12}", 0..8),
+    ) {
+        let mut cmd = prog.to_string();
+        for a in &args {
+            cmd.push(' ');
+            cmd.push_str(a);
+        }
+        check(&cmd);
+    }
+
     #[test]
     fn other_tools_never_panic(tool in "\\PC{0,12}", action in "\\PC{0,12}", scope in "\\PC{0,80}") {
         let a = assess(&tool, &action, &scope, &ctx());
