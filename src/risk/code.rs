@@ -390,7 +390,7 @@ fn backtick_body(code: &str) -> Option<String> {
 }
 
 /// Quoted string literals in code (single, double and backtick quotes; simple escapes).
-fn string_literals(code: &str) -> Vec<String> {
+pub(super) fn string_literals(code: &str) -> Vec<String> {
     let mut out = Vec::new();
     let mut chars = code.chars();
     while let Some(c) = chars.next() {

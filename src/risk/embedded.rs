@@ -156,7 +156,11 @@ fn awk(args: &[Word]) -> Runs {
         if !runs_cmds {
             continue;
         }
-        let literals = double_quoted(text);
+        let literals: Vec<String> = super::code::string_literals(text)
+            .into_iter()
+            .filter(|l| l.len() > 1)
+            .take(16)
+            .collect();
         if literals.is_empty() || !all_calls_literal(text) {
             runs.computed = true;
         }
@@ -220,36 +224,6 @@ fn all_calls_literal(text: &str) -> bool {
             .map(|rest| rest.trim_start().trim_start_matches('(').trim_start())
             .is_some_and(|rest| rest.starts_with('"'))
     })
-}
-
-/// Double-quoted string literals (awk has no single-quoted strings).
-fn double_quoted(text: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut chars = text.chars();
-    while let Some(c) = chars.next() {
-        if c != '"' {
-            continue;
-        }
-        let mut s = String::new();
-        while let Some(d) = chars.next() {
-            match d {
-                '\\' => {
-                    if let Some(e) = chars.next() {
-                        s.push(e);
-                    }
-                }
-                '"' => break,
-                _ => s.push(d),
-            }
-        }
-        if s.len() > 1 {
-            out.push(s);
-        }
-        if out.len() >= 16 {
-            break;
-        }
-    }
-    out
 }
 
 /// sed scripts (`-e`, `--expression`, else the first operand) with an `e` command or an

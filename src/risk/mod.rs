@@ -26,8 +26,9 @@ mod tools;
 
 pub use judge::{score_for, tier_for_score};
 pub use pattern::{matches, path_pattern_matches, pattern_matches, url_pattern_matches};
+pub use scripts::rate_written_text;
 
-use crate::request::{Risk, RiskTier};
+use crate::request::Risk;
 
 /// What the classifier needs to know about where the call happens.
 #[derive(Debug, Clone, Default)]
@@ -82,38 +83,6 @@ pub fn assess(tool: &str, action: &str, scope: &str, ctx: &Context) -> Assessmen
         "shell" | "bash" | "terminal" => shell::assess_command(scope, ctx),
         _ => tools::assess_tool(&t, &a, tool, action, scope, ctx),
     }
-}
-
-/// Rates what a file being written would run (a shell script, a `package.json`'s scripts, a
-/// `Makefile`'s recipes) and raises `a` to HIGH when that reaches HIGH or CRITICAL: writing
-/// such a file is not running it, so the human is asked rather than the write refused, and the
-/// write is never generalized into a pattern. `text` is the whole file or an edit's new text.
-pub fn rate_written_text(a: &mut Assessment, path: &str, text: &str, ctx: &Context) {
-    let Some((tier, reason)) = scripts::written_text_risk(path, text, ctx) else {
-        return;
-    };
-    let reason = format!("writes a file that would run a {tier} command: {reason}");
-    let factor = "writes_dangerous_commands".to_string();
-    let raised = RiskTier::High.max(a.risk.tier);
-    let add = |risk: &mut Risk, reason_slot: &mut String| {
-        if risk.tier < raised {
-            risk.tier = raised;
-            risk.score = score_for(raised, 1);
-            *reason_slot = reason.clone();
-        } else if !reason_slot.contains(&reason) {
-            *reason_slot = format!("{reason_slot}; {reason}");
-        }
-        if !risk.factors.contains(&factor) {
-            risk.factors.insert(0, factor.clone());
-        }
-    };
-    for s in a.segments.iter_mut() {
-        s.pattern = None;
-        add(&mut s.risk, &mut s.reason);
-    }
-    add(&mut a.risk, &mut a.reason);
-    a.explanation
-        .push_str(&format!("\n  [{raised}] content — {reason}"));
 }
 
 /// A one-line description of what the request does (the explainer's base sentence).

@@ -101,33 +101,34 @@ fn secret_var(text: &str) -> bool {
     .any(|s| up.contains(s))
 }
 
-/// System, data and cloud programs. Returns true when handled.
-/// Whether `text` contains an aiperture invocation that approves, grants, revokes or
-/// reconfigures (`… aiperture approve ID …`): a backstop for programs that run their
-/// arguments in ways the shell front end does not model.
+/// Whether `aiperture SUB SECOND …` approves, denies, grants, revokes, reconfigures or
+/// otherwise tampers with aiperture (the self-protection rule).
+fn tampers(sub: &str, second: &str) -> bool {
+    matches!(
+        sub,
+        "approve" | "deny" | "revoke" | "grant" | "bootstrap" | "setup" | "hook" | "serve"
+    ) || (sub == "config" && matches!(second, "set" | "unset" | "reset" | "edit"))
+        || (sub == "audit" && matches!(second, "reset" | "prune" | "delete" | "reseal"))
+}
+
+/// Whether `text` contains an aiperture invocation that [`tampers`] (`… aiperture approve ID
+/// …`): a backstop for programs that run their arguments in ways the shell front end does not
+/// model.
 pub(super) fn mentions_tamper(text: &str) -> bool {
     let words: Vec<&str> = text
         .split(|c: char| c.is_whitespace() || "'\"`;&|()=".contains(c))
         .filter(|w| !w.is_empty())
         .collect();
-    words.windows(2).any(|w| {
-        let program = w[0].rsplit('/').next().unwrap_or(w[0]);
-        program == "aiperture"
-            && matches!(
-                w[1],
-                "approve"
-                    | "deny"
-                    | "revoke"
-                    | "grant"
-                    | "bootstrap"
-                    | "setup"
-                    | "hook"
-                    | "serve"
-                    | "config"
+    words.iter().enumerate().any(|(i, w)| {
+        w.rsplit('/').next() == Some("aiperture")
+            && tampers(
+                words.get(i + 1).copied().unwrap_or(""),
+                words.get(i + 2).copied().unwrap_or(""),
             )
     })
 }
 
+/// System, data and cloud programs. Returns true when handled.
 pub(super) fn judge(cmd: &SimpleCommand, prog: &str, _ctx: &Context, j: &mut Judge) -> bool {
     let args = cmd.args();
     let words: Vec<String> = args.iter().map(|w| w.text.to_ascii_lowercase()).collect();
@@ -138,14 +139,7 @@ pub(super) fn judge(cmd: &SimpleCommand, prog: &str, _ctx: &Context, j: &mut Jud
         "aiperture" => {
             let sub = first;
             let second = positional.get(1).copied().unwrap_or("");
-            let tamper = matches!(
-                sub,
-                "approve" | "deny" | "revoke" | "grant" | "bootstrap" | "setup" | "hook"
-            ) || (sub == "config"
-                && matches!(second, "set" | "unset" | "reset" | "edit"))
-                || (sub == "audit" && matches!(second, "reset" | "prune" | "delete" | "reseal"))
-                || (sub == "serve");
-            if tamper {
+            if tampers(sub, second) {
                 j.raise(
                     RiskTier::Critical,
                     "self_protection",

@@ -1,11 +1,15 @@
-//! Scripts written and run in the same command line: `cat > a.sh <<'EOF' … EOF && bash a.sh`,
-//! `echo 'rm -rf ~' > a.sh; sh a.sh`, `printf … | tee run.sh; source run.sh`, `./a.sh`.
-//! Agents write scripts this way all the time; without looking into them, `bash a.sh` was a
-//! MEDIUM "runs a shell script" whatever the script held. The script's text is rated like any
-//! command line and its rating given to the command that runs it.
+//! Scripts, rated by the commands they hold:
+//! - written and run in the same command line: `cat > a.sh <<'EOF' … EOF && bash a.sh`,
+//!   `echo 'rm -rf ~' > a.sh; sh a.sh`, `printf … | tee run.sh; source run.sh`, `./a.sh`.
+//!   Without looking into them, `bash a.sh` was a MEDIUM "runs a shell script" whatever the
+//!   script held; the script's text is rated like any command line and its rating given to
+//!   the command that runs it;
+//! - written by a file tool ([`rate_written_text`]): a shell script, a `package.json`'s
+//!   `scripts`, `Makefile` and `justfile` recipes.
 
-use super::Context;
 use super::judge::Judge;
+use super::{Assessment, Context, score_for};
+use crate::request::Risk;
 use crate::request::RiskTier;
 use crate::shell::{SimpleCommand, is_shell};
 
@@ -148,6 +152,38 @@ fn normalize(path: &str) -> String {
 /// `\n` and `\t` escapes as echo -e and printf read them.
 fn unescape(text: &str) -> String {
     text.replace("\\n", "\n").replace("\\t", "\t")
+}
+
+/// Rates what a file being written would run (a shell script, a `package.json`'s scripts, a
+/// `Makefile`'s recipes) and raises `a` to HIGH when that reaches HIGH or CRITICAL: writing
+/// such a file is not running it, so the human is asked rather than the write refused, and the
+/// write is never generalized into a pattern. `text` is the whole file or an edit's new text.
+pub fn rate_written_text(a: &mut Assessment, path: &str, text: &str, ctx: &Context) {
+    let Some((tier, reason)) = written_text_risk(path, text, ctx) else {
+        return;
+    };
+    let reason = format!("writes a file that would run a {tier} command: {reason}");
+    let factor = "writes_dangerous_commands".to_string();
+    let raised = RiskTier::High.max(a.risk.tier);
+    let add = |risk: &mut Risk, reason_slot: &mut String| {
+        if risk.tier < raised {
+            risk.tier = raised;
+            risk.score = score_for(raised, 1);
+            *reason_slot = reason.clone();
+        } else if !reason_slot.contains(&reason) {
+            *reason_slot = format!("{reason_slot}; {reason}");
+        }
+        if !risk.factors.contains(&factor) {
+            risk.factors.insert(0, factor.clone());
+        }
+    };
+    for s in a.segments.iter_mut() {
+        s.pattern = None;
+        add(&mut s.risk, &mut s.reason);
+    }
+    add(&mut a.risk, &mut a.reason);
+    a.explanation
+        .push_str(&format!("\n  [{raised}] content — {reason}"));
 }
 
 /// What a file being written would run, when it is a shell script (by extension or
