@@ -11,11 +11,12 @@
 mod fold;
 mod runners;
 mod sessions;
+mod shells;
 mod unwrap;
 mod walk;
 mod words;
 
-pub use unwrap::{is_shell, runs_input_as_code};
+pub use shells::{is_shell, runs_input_as_code};
 pub use words::{quote_word, resolve_program};
 
 /// Longest command text we parse; longer input is reported as [`Limit::TooLong`].
