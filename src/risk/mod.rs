@@ -22,6 +22,7 @@ mod rules_pkg;
 mod rules_sys;
 mod scripts;
 mod shell;
+pub mod swaps;
 mod tools;
 
 pub use judge::{score_for, tier_for_score};

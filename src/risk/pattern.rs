@@ -15,7 +15,7 @@ use super::judge::Judge;
 use super::paths::{self, PathClass};
 use super::rules_git::subcommand_index;
 use crate::request::RiskTier;
-use crate::shell::{self, Origin, SimpleCommand, quote_word, resolve_program};
+use crate::shell::{self, Origin, SimpleCommand, quote_word, resolve_program, runs_by_path};
 
 /// Programs whose first (or first two) operands name what they do.
 fn subcommand_depth(prog: &str) -> usize {
@@ -91,7 +91,18 @@ pub(super) fn derive_shell(cmd: &SimpleCommand, j: &Judge) -> Option<String> {
     if !plain_word(&prog) {
         return None;
     }
-    let mut words = vec![quote_word(&prog)];
+    // A file named by its path is learned under that path, and only a relative one inside
+    // the working tree (`./gradlew build *`); `/tmp/x/git` is never learned.
+    let program_word = if cmd.program_by_path() {
+        let written = cmd.argv.first()?.text.clone();
+        if written.starts_with('/') || written.starts_with('~') || written.split('/').any(|c| c == "..") {
+            return None;
+        }
+        written
+    } else {
+        prog.clone()
+    };
+    let mut words = vec![quote_word(&program_word)];
     // Words that depend on expansion end the literal prefix.
     let args: Vec<&str> = cmd
         .args()
@@ -188,6 +199,11 @@ fn pattern_safe(cmd: &SimpleCommand) -> bool {
         return false;
     }
     if !cmd.assignments.is_empty() {
+        return false;
+    }
+    // Options that swap the code that runs (`make -f x`, `npm test --script-shell=x`): the
+    // words a human approved no longer say what runs.
+    if super::swaps::first(cmd).is_some() {
         return false;
     }
     cmd.redirects.iter().all(|r| {
@@ -290,6 +306,14 @@ pub fn pattern_matches(pattern: &str, segment_command: &str) -> bool {
         return false;
     };
     if resolve_program(first) != cmd.program() {
+        return false;
+    }
+    // `./git` is not `git`, and `git` is not `./git`: a program named by its path matches
+    // only a pattern spelling the same path.
+    let written = cmd.argv.first().map(|w| w.text.as_str()).unwrap_or("");
+    if runs_by_path(first) != cmd.program_by_path()
+        || (cmd.program_by_path() && first.as_str() != written)
+    {
         return false;
     }
     let rest = words.get(1..).unwrap_or(&[]);

@@ -7,8 +7,10 @@ use super::judge::Judge;
 use crate::request::RiskTier;
 use crate::shell::{SimpleCommand, Word};
 
-/// Rates an environment assignment (`NAME=value cmd`, `export NAME=…`, bare `NAME=…`).
-pub(super) fn assignment(name: &str, value: &Word, j: &mut Judge) {
+/// Rates an environment assignment (`NAME=value cmd`, `export NAME=…`, bare `NAME=…`, and
+/// the names `printf -v`, `read` and `mapfile` set). The variables that change what programs
+/// load or run are data (`swaps::table::VARS`).
+pub(super) fn assignment(name: &str, value: &Word, ctx: &Context, j: &mut Judge) {
     let upper = name.to_ascii_uppercase();
     if upper.starts_with("AIPERTURE") {
         j.raise(
@@ -17,40 +19,28 @@ pub(super) fn assignment(name: &str, value: &Word, j: &mut Judge) {
             "changes aiperture's own settings through the environment",
         );
         j.no_pattern = true;
-    } else if matches!(
-        upper.as_str(),
-        "LD_PRELOAD"
-            | "LD_LIBRARY_PATH"
-            | "LD_AUDIT"
-            | "DYLD_INSERT_LIBRARIES"
-            | "DYLD_LIBRARY_PATH"
-            | "BASH_ENV"
-            | "ENV"
-            | "PROMPT_COMMAND"
-            | "PYTHONSTARTUP"
-            | "NODE_OPTIONS"
-            | "PERL5OPT"
-            | "RUBYOPT"
-            | "GIT_SSH_COMMAND"
-            | "GIT_SSH"
-            | "GIT_EXTERNAL_DIFF"
-            | "GIT_EDITOR"
-            | "GIT_PAGER"
-            | "GIT_ASKPASS"
-            | "SSH_ASKPASS"
-            | "SUDO_ASKPASS"
-            | "IFS"
-            | "GIT_CONFIG_GLOBAL"
-            | "GIT_CONFIG_PARAMETERS"
-    ) {
-        j.raise(
-            RiskTier::High,
-            "code_injection_env",
-            "sets an environment variable that makes programs load or run other code",
-        );
-        j.no_pattern = true;
     } else if upper == "PATH" {
         j.raise(RiskTier::Medium, "path_change", "changes PATH");
+        j.no_pattern = true;
+        super::swaps::judge_value(
+            super::swaps::Swap::Code,
+            "`PATH=`",
+            "",
+            Some(value),
+            ctx,
+            j,
+        );
+    } else if let Some(var) = super::swaps::var(name).or_else(|| super::swaps::var(&upper)) {
+        if var.loader {
+            j.raise(
+                RiskTier::High,
+                "code_injection_env",
+                &format!("sets {name}, an environment variable that makes programs load or run other code"),
+            );
+            j.no_pattern = true;
+        } else {
+            super::swaps::judge_value(var.swap, &format!("`{name}=`"), "", Some(value), ctx, j);
+        }
     } else if upper == "HISTFILE" || upper == "HISTSIZE" {
         j.raise(
             RiskTier::Medium,
@@ -58,7 +48,67 @@ pub(super) fn assignment(name: &str, value: &Word, j: &mut Judge) {
             "changes shell history",
         );
     }
-    let _ = value;
+}
+
+/// The variables a builtin sets without `NAME=` syntax: `printf -v NAME`, `read [-a] NAME…`,
+/// `mapfile`/`readarray [NAME]`, `getopts SPEC NAME`. Their values come from input, so they
+/// are dynamic.
+pub(super) fn builtin_assignments(cmd: &SimpleCommand, prog: &str) -> Vec<String> {
+    let args = cmd.args();
+    let text = |i: usize| args.get(i).map(|w| w.text.clone());
+    let mut names = Vec::new();
+    match prog {
+        "printf" => {
+            let mut i = 0;
+            while let Some(t) = text(i) {
+                if t == "-v" {
+                    names.extend(text(i + 1));
+                    break;
+                }
+                if let Some(n) = t.strip_prefix("-v").filter(|n| !n.is_empty()) {
+                    names.push(n.to_string());
+                    break;
+                }
+                if !t.starts_with('-') || t == "--" {
+                    break;
+                }
+                i += 1;
+            }
+        }
+        "read" | "mapfile" | "readarray" => {
+            // Options with a value: read -a NAME (array) -d -i -n -N -p -t -u; mapfile -d -n
+            // -O -s -u -C -c.
+            let valued: &[&str] = if prog == "read" {
+                &["-d", "-i", "-n", "-N", "-p", "-t", "-u"]
+            } else {
+                &["-d", "-n", "-O", "-s", "-u", "-C", "-c"]
+            };
+            let mut i = 0;
+            let mut operands = false;
+            while let Some(t) = text(i) {
+                if !operands && t == "-a" {
+                    names.extend(text(i + 1));
+                    i += 2;
+                    continue;
+                }
+                if !operands && valued.contains(&t.as_str()) {
+                    i += 2;
+                    continue;
+                }
+                if !operands && t == "--" {
+                    operands = true;
+                } else if operands || !t.starts_with('-') {
+                    operands = true;
+                    names.push(t);
+                }
+                i += 1;
+            }
+        }
+        "getopts" => names.extend(text(1)),
+        _ => {}
+    }
+    names.truncate(16);
+    names
 }
 
 /// Variables whose value is a command some program runs (pagers, editors, `LESSOPEN`, …); a
@@ -129,7 +179,7 @@ pub(super) fn mentions_tamper(text: &str) -> bool {
 }
 
 /// System, data and cloud programs. Returns true when handled.
-pub(super) fn judge(cmd: &SimpleCommand, prog: &str, _ctx: &Context, j: &mut Judge) -> bool {
+pub(super) fn judge(cmd: &SimpleCommand, prog: &str, ctx: &Context, j: &mut Judge) -> bool {
     let args = cmd.args();
     let words: Vec<String> = args.iter().map(|w| w.text.to_ascii_lowercase()).collect();
     let has = |s: &str| words.iter().any(|w| w == s);
@@ -389,7 +439,7 @@ pub(super) fn judge(cmd: &SimpleCommand, prog: &str, _ctx: &Context, j: &mut Jud
             if prog != "env" && prog != "printenv" && prog != "set" {
                 for w in args.iter().filter(|w| !w.text.starts_with('-')) {
                     let (name, value) = w.text.split_once('=').unwrap_or((w.text.as_str(), ""));
-                    assignment(name, &Word::literal(value), j);
+                    assignment(name, &Word::literal(value), ctx, j);
                 }
             }
             if prog == "unset"

@@ -5,7 +5,7 @@ use super::paths::{self, PathClass};
 use super::{Assessment, Context, SegmentAssessment, describe, pattern, rules_fs, rules_git};
 use super::{code, readonly, rules_cloud, rules_data, rules_net, rules_pkg, rules_sys};
 use crate::request::RiskTier;
-use crate::shell::{self, Origin, SimpleCommand};
+use crate::shell::{self, Origin, SimpleCommand, Word};
 
 /// Rates a whole command line.
 pub(super) fn assess_command(command: &str, ctx: &Context) -> Assessment {
@@ -164,7 +164,7 @@ pub(super) fn judge_segment(cmd: &SimpleCommand, ctx: &Context, depth: usize) ->
     let prog = cmd.program();
     // Assignments (bare or before the command).
     for (name, value) in &cmd.assignments {
-        rules_sys::assignment(name, value, &mut j);
+        rules_sys::assignment(name, value, ctx, &mut j);
         // Variables that name a command the program will run (`PAGER='…' git log`).
         if rules_sys::command_var(name) {
             let line = value.text.trim_start_matches('|');
@@ -260,8 +260,32 @@ pub(super) fn judge_segment(cmd: &SimpleCommand, ctx: &Context, depth: usize) ->
         }
         _ => {}
     }
+    // Variables set by builtins (`printf -v NAME`, `read NAME`): their values come from input.
+    for name in rules_sys::builtin_assignments(cmd, &prog) {
+        let value = Word {
+            text: format!("${name}"),
+            raw: format!("${name}"),
+            dynamic: true,
+            substitution: false,
+        };
+        rules_sys::assignment(&name, &value, ctx, &mut j);
+    }
+    // A program named by its path is a file a repository or a download ships, not the
+    // program of that name on PATH (`./git status`).
+    if cmd.program_by_path() {
+        let written = cmd.argv.first().map(|w| w.text.as_str()).unwrap_or("");
+        j.raise(
+            RiskTier::Medium,
+            "program_by_path",
+            &format!(
+                "runs the file `{written}`, not the `{prog}` on PATH: what it does is whatever that file holds"
+            ),
+        );
+    }
     // Commands run by tools that otherwise only read (awk system(), sed e, tar --to-command…).
     super::embedded::judge(cmd, &prog, ctx, &mut j, depth);
+    // Options and variables that swap the code that runs (`make -f`, `--script-shell`, …).
+    super::swaps::judge(cmd, &prog, ctx, &mut j, depth);
     // Program rules.
     let handled = rules_fs::judge(cmd, &prog, ctx, &mut j)
         || rules_git::judge(cmd, &prog, ctx, &mut j)

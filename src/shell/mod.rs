@@ -17,7 +17,7 @@ mod walk;
 mod words;
 
 pub use shells::{is_shell, runs_input_as_code};
-pub use words::{quote_word, resolve_program};
+pub use words::{quote_word, resolve_program, runs_by_path};
 
 /// Longest command text we parse; longer input is reported as [`Limit::TooLong`].
 pub const MAX_INPUT_BYTES: usize = 64 * 1024;
@@ -161,6 +161,14 @@ impl SimpleCommand {
             .unwrap_or_default()
     }
 
+    /// True when the program is a file named by its path (`./git`, `bin/test`), not a
+    /// program looked up on `PATH` or in a system directory; see [`runs_by_path`].
+    pub fn program_by_path(&self) -> bool {
+        self.argv
+            .first()
+            .is_some_and(|w| !w.dynamic && runs_by_path(&w.text))
+    }
+
     /// The arguments after the program.
     pub fn args(&self) -> &[Word] {
         self.argv.get(1..).unwrap_or(&[])
@@ -300,6 +308,7 @@ pub fn parse(command: &str) -> Parsed {
         origin: Origin::Direct,
         wrappers: Vec::new(),
         source: None,
+        assignments: Vec::new(),
     }];
     let mut parses = 0usize;
     while let Some(job) = queue.pop() {
@@ -314,6 +323,7 @@ pub fn parse(command: &str) -> Parsed {
                 origin,
                 wrappers,
                 source,
+                assignments,
             } => {
                 parses += 1;
                 if depth > MAX_DEPTH || parses > 64 {
@@ -337,6 +347,12 @@ pub fn parse(command: &str) -> Parsed {
                     cmd.wrappers = w;
                     if let Some(src) = &source {
                         cmd.source = src.clone();
+                    }
+                    // Variables set on the wrapper reach every command it runs.
+                    if !assignments.is_empty() {
+                        let mut inherited = assignments.clone();
+                        inherited.append(&mut cmd.assignments);
+                        cmd.assignments = inherited;
                     }
                     queue.push(unwrap::Job::Command(Box::new(cmd)));
                 }

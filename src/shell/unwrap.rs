@@ -18,6 +18,9 @@ pub(super) enum Job {
         origin: Origin,
         wrappers: Vec<String>,
         source: Option<String>,
+        /// Environment assignments of the wrapping command (`BASH_ENV=x bash -c '…'`): the
+        /// nested commands inherit them, so they are judged and shown with them.
+        assignments: Vec<(String, Word)>,
     },
     /// A command still to unwrap.
     Command(Box<SimpleCommand>),
@@ -81,6 +84,7 @@ pub(super) fn unwrap(cmd: SimpleCommand) -> Vec<Job> {
                     origin,
                     wrappers,
                     source: Some(cur.source.clone()),
+                    assignments: cur.assignments.clone(),
                 });
                 return jobs;
             }

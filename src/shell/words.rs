@@ -258,3 +258,30 @@ pub fn resolve_program(text: &str) -> String {
         .map(str::to_string)
         .unwrap_or(lower)
 }
+
+/// Directories whose programs only an administrator can replace: a program named by a path
+/// into one of them is that program (`/usr/bin/git` is git).
+const SYSTEM_BIN_DIRS: &[&str] = &[
+    "/bin",
+    "/sbin",
+    "/usr/bin",
+    "/usr/sbin",
+    "/usr/local/bin",
+    "/usr/local/sbin",
+    "/opt/homebrew/bin",
+    "/opt/homebrew/sbin",
+    "/run/current-system/sw/bin",
+];
+
+/// True when a program word names a file by its path rather than a program looked up on
+/// `PATH`: `./git`, `bin/git`, `/tmp/x/git`, `node_modules/.bin/eslint`. Such a file is
+/// whatever a repository or a download shipped under that name, so it is not the program its
+/// base name says. A path into a system directory (`/usr/bin/git`) is not such a file.
+pub fn runs_by_path(text: &str) -> bool {
+    let t = text.trim_start_matches('\\');
+    let Some((dir, _)) = t.rsplit_once('/') else {
+        return false;
+    };
+    let dir = if dir.is_empty() { "/" } else { dir };
+    !SYSTEM_BIN_DIRS.contains(&dir)
+}

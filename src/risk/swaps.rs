@@ -1,0 +1,581 @@
+//! Options and environment variables that swap the code a command runs.
+//!
+//! `make -f /tmp/x.mk`, `npm test --script-shell=/tmp/x.sh`, `cargo test --config
+//! 'target.x.runner="/tmp/x"'`, `pytest -p /tmp/plugin`, `git rebase -x CMD`, `rg --pre CMD`,
+//! `sort -o ~/.bashrc`, `RUSTC_WRAPPER=/tmp/x cargo test`: each runs code, or writes a file,
+//! that the words a human approved do not show. [`find`] reads the table in [`table`] (data,
+//! one row per option) and reports every such option a simple command carries; [`judge`] rates
+//! them: never generalized into a pattern, and no pattern ever matches a command carrying one
+//! (`pattern::pattern_safe`), at least MEDIUM, HIGH when the value points outside the project
+//! (temp, home, elsewhere), a named file judged as a write and a named command judged as a
+//! command. [`var`] answers the same for environment variables.
+
+mod table;
+
+use super::Context;
+use super::judge::Judge;
+use super::paths::{self, PathClass};
+use crate::request::RiskTier;
+use crate::shell::{SimpleCommand, Word};
+
+/// The `subcommands` marker for options that are only global: they stand before the
+/// subcommand (`git -c k=v status`, where `git log -c` means something else).
+pub(super) const GLOBALS: &str = "<globals>";
+
+/// What an option or variable changes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Swap {
+    /// Which code, config, plugin, shell, interpreter, wrapper or makefile is loaded.
+    Code,
+    /// Which project directory or manifest the program works on.
+    Project,
+    /// Where packages, modules or API calls go (a registry, index, proxy or endpoint).
+    Registry,
+    /// Its value is a command line that the program runs.
+    Runs,
+    /// Its value is a file or directory the program writes.
+    Writes,
+    /// Its value is code given inline.
+    Inline,
+}
+
+impl Swap {
+    /// The factor raised for it.
+    pub fn factor(self) -> &'static str {
+        match self {
+            Swap::Code => "swaps_code",
+            Swap::Project => "swaps_project",
+            Swap::Registry => "swaps_registry",
+            Swap::Runs => "runs_by_option",
+            Swap::Writes => "writes_by_option",
+            Swap::Inline => "inline_code_option",
+        }
+    }
+
+    fn says(self) -> &'static str {
+        match self {
+            Swap::Code => "changes which code, config or plugin it loads",
+            Swap::Project => "points it at another project directory",
+            Swap::Registry => "changes where it gets packages or sends requests",
+            Swap::Runs => "makes it run a command",
+            Swap::Writes => "makes it write a file",
+            Swap::Inline => "gives it code to run",
+        }
+    }
+}
+
+/// How an option takes its value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Value {
+    /// The next word, `--name=value`, or glued to a short option (`-fFILE`).
+    Next,
+    /// Only attached (`-Opager`, `--name=value`, `-javaagent:x.jar`); alone it has none.
+    Attached,
+    /// No value (a switch, or a subcommand verb such as `npm exec`: the rest of the words).
+    None,
+}
+
+/// One option of a program.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Opt {
+    pub name: &'static str,
+    pub swap: Swap,
+    pub value: Value,
+}
+
+/// The options of a group of programs, for some subcommands (empty: all).
+#[derive(Debug, Clone, Copy)]
+pub(super) struct ProgramOptions {
+    pub programs: &'static [&'static str],
+    pub subcommands: &'static [&'static str],
+    /// Short options may be bundled (`make -sf x.mk`, `sort -uo out`).
+    pub clusters: bool,
+    pub options: &'static [Opt],
+}
+
+/// One environment variable (or `PREFIX*`).
+#[derive(Debug, Clone, Copy)]
+pub struct Var {
+    /// The name, or a prefix ending in `*`.
+    pub name: &'static str,
+    /// What it changes.
+    pub swap: Swap,
+    /// Loader, shell start-up or language preload: HIGH wherever it points.
+    pub loader: bool,
+}
+
+impl Var {
+    const fn loader(name: &'static str) -> Var {
+        Var {
+            name,
+            swap: Swap::Code,
+            loader: true,
+        }
+    }
+    const fn code(name: &'static str) -> Var {
+        Var {
+            name,
+            swap: Swap::Code,
+            loader: false,
+        }
+    }
+    const fn registry(name: &'static str) -> Var {
+        Var {
+            name,
+            swap: Swap::Registry,
+            loader: false,
+        }
+    }
+    const fn project(name: &'static str) -> Var {
+        Var {
+            name,
+            swap: Swap::Project,
+            loader: false,
+        }
+    }
+
+    fn matches(&self, name: &str) -> bool {
+        match self.name.strip_suffix('*') {
+            Some(prefix) => name.starts_with(prefix),
+            None => name == self.name,
+        }
+    }
+}
+
+/// The table row for an environment variable, if it changes what programs run.
+/// Case-sensitive except that upper-case spellings of `npm_config_*` are in the table too.
+pub fn var(name: &str) -> Option<&'static Var> {
+    table::VARS.iter().find(|v| v.matches(name))
+}
+
+/// A code-swapping option found in a command.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Hit {
+    /// The option as the table spells it (`--script-shell`, `-f`, `exec`, `SHELL=`).
+    pub option: String,
+    /// What it changes.
+    pub swap: Swap,
+    /// Its value, when it has one (a command line for [`Swap::Runs`] verbs: the rest).
+    pub value: Option<Word>,
+}
+
+/// Most hits reported for one command.
+const MAX_HITS: usize = 16;
+
+/// Every code-swapping option `cmd` carries (at most 16), in order.
+pub fn find(cmd: &SimpleCommand) -> Vec<Hit> {
+    let prog = cmd.program();
+    let args = cmd.args();
+    let mut hits = Vec::new();
+    if args.is_empty() {
+        return hits;
+    }
+    special(&prog, args, &mut hits);
+    for row in table::PROGRAMS
+        .iter()
+        .filter(|r| r.programs.contains(&prog.as_str()))
+    {
+        let Some(range) = scope_of(row, &prog, cmd) else {
+            continue;
+        };
+        scan(args, range, row.options, row.clusters, &mut hits);
+    }
+    if !super::readonly::is_read_only(&prog) {
+        scan(args, 0..args.len(), table::ANY_PROGRAM, false, &mut hits);
+    }
+    hits.truncate(MAX_HITS);
+    hits
+}
+
+/// The first code-swapping option `cmd` carries, if any (the pattern matcher's test).
+pub fn first(cmd: &SimpleCommand) -> Option<Hit> {
+    let prog = cmd.program();
+    find(cmd).into_iter().find(|h| !benign(&prog, h))
+}
+
+/// Which argument indexes a row's options are looked for in (`None`: the row does not apply).
+fn scope_of(row: &ProgramOptions, prog: &str, cmd: &SimpleCommand) -> Option<std::ops::Range<usize>> {
+    let n = cmd.args().len();
+    if row.subcommands.is_empty() {
+        return Some(0..n);
+    }
+    // The subcommand's index among args (argv minus the program).
+    let sub_at = if prog == "git" {
+        super::rules_git::subcommand_index(cmd).1.map(|i| i - 1)
+    } else {
+        cmd.args().iter().position(|w| !w.text.starts_with('-'))
+    };
+    if row.subcommands == [GLOBALS] {
+        return Some(0..sub_at.unwrap_or(n));
+    }
+    let at = sub_at?;
+    let sub = cmd.args().get(at)?;
+    row.subcommands
+        .contains(&sub.text.as_str())
+        .then_some(at + 1..n)
+}
+
+/// Looks for `options` among `args[range]`.
+fn scan(
+    args: &[Word],
+    range: std::ops::Range<usize>,
+    options: &[Opt],
+    clusters: bool,
+    hits: &mut Vec<Hit>,
+) {
+    let first_positional = args
+        .get(range.clone())
+        .and_then(|ws| ws.iter().position(|w| !w.text.starts_with('-')))
+        .map(|p| p + range.start);
+    let mut i = range.start;
+    while i < range.end && hits.len() < MAX_HITS {
+        let Some(w) = args.get(i) else { break };
+        let t = w.text.as_str();
+        // Words after `--` are looked at too: `npm test -- --config x` hands them to a test
+        // runner that loads that file.
+        for o in options {
+            if let Some(value) = matches_option(o, t, args, i, first_positional, clusters, w) {
+                hits.push(Hit {
+                    option: o.name.to_string(),
+                    swap: o.swap,
+                    value,
+                });
+                break;
+            }
+        }
+        i += 1;
+    }
+}
+
+/// Whether word `t` (at `i`) is option `o`; `Some(value)` when it is.
+fn matches_option(
+    o: &Opt,
+    t: &str,
+    args: &[Word],
+    i: usize,
+    first_positional: Option<usize>,
+    clusters: bool,
+    w: &Word,
+) -> Option<Option<Word>> {
+    let next = || args.get(i + 1).cloned();
+    let rest_from = |k: usize| {
+        let words: Vec<&str> = args
+            .get(k..)
+            .unwrap_or(&[])
+            .iter()
+            .map(|w| w.text.as_str())
+            .skip_while(|w| *w == "--")
+            .collect();
+        Word {
+            text: words.join(" "),
+            raw: words.join(" "),
+            dynamic: args.get(k..).unwrap_or(&[]).iter().any(|w| w.dynamic),
+            substitution: false,
+        }
+    };
+    let glued = |v: &str| Word {
+        text: v.to_string(),
+        raw: v.to_string(),
+        dynamic: w.dynamic,
+        substitution: w.substitution,
+    };
+    let name = o.name;
+    if !name.starts_with('-') {
+        // A subcommand verb (`npm exec`, `git submodule foreach`): only as the first operand.
+        return (first_positional == Some(i) && t == name).then(|| Some(rest_from(i + 1)));
+    }
+    match o.value {
+        Value::None => (t == name).then_some(None),
+        Value::Attached => {
+            if t == name {
+                return Some(None);
+            }
+            let v = t.strip_prefix(name)?;
+            if name.ends_with(['=', ':', '.']) {
+                return Some(Some(glued(v)));
+            }
+            let v = v.strip_prefix('=').or_else(|| (!name.starts_with("--")).then_some(v))?;
+            Some(Some(glued(v)))
+        }
+        Value::Next => {
+            if t == name {
+                return Some(next());
+            }
+            if let Some(v) = t.strip_prefix(name) {
+                if let Some(v) = v.strip_prefix('=') {
+                    return Some(Some(glued(v)));
+                }
+                let short = name.len() == 2 && !name.starts_with("--");
+                if short && !v.is_empty() {
+                    return Some(Some(glued(v)));
+                }
+            }
+            if clusters && name.len() == 2 && !name.starts_with("--") {
+                let letter = name.chars().nth(1)?;
+                let letters = t.strip_prefix('-').filter(|l| !l.starts_with('-'))?;
+                let at = letters.find(letter)?;
+                let before = letters.get(..at)?;
+                if !before.chars().all(|c| c.is_ascii_alphabetic()) {
+                    return None;
+                }
+                let after = letters.get(at + letter.len_utf8()..).unwrap_or("");
+                return Some(if after.is_empty() {
+                    next()
+                } else {
+                    Some(glued(after))
+                });
+            }
+            None
+        }
+    }
+}
+
+/// Programs whose swapping words are not options: make's variable overrides, xxd's output
+/// operand, trap's action.
+fn special(prog: &str, args: &[Word], hits: &mut Vec<Hit>) {
+    match prog {
+        "make" | "gmake" | "bmake" | "remake" => {
+            for w in args.iter().take(64) {
+                let Some((name, value)) = w.text.split_once('=') else {
+                    continue;
+                };
+                if w.text.starts_with('-') || !make_variable_name(name) {
+                    continue;
+                }
+                let command_like = var(name).is_some()
+                    || value.contains(['/', ' ', '\t', '$', '`', ';', '|', '&'])
+                    || name.ends_with("SHELLFLAGS");
+                if command_like {
+                    hits.push(Hit {
+                        option: format!("{name}="),
+                        swap: Swap::Code,
+                        value: Some(Word {
+                            text: value.to_string(),
+                            raw: value.to_string(),
+                            dynamic: w.dynamic,
+                            substitution: w.substitution,
+                        }),
+                    });
+                }
+            }
+        }
+        "xxd" => {
+            let operands: Vec<&Word> = args
+                .iter()
+                .filter(|w| !w.text.starts_with('-') || w.text == "-")
+                .collect();
+            // Values of -c/-g/-l/-o/-s/-n are counted as operands here only when glued; a
+            // separate numeric value is not a path anyway, so look for the last operand.
+            let files: Vec<&&Word> = operands
+                .iter()
+                .filter(|w| !w.text.chars().all(|c| c.is_ascii_digit() || c == 'x'))
+                .collect();
+            if files.len() >= 2
+                && let Some(out) = files.get(1)
+            {
+                hits.push(Hit {
+                    option: "outfile".into(),
+                    swap: Swap::Writes,
+                    value: Some((**out).clone()),
+                });
+            }
+        }
+        "trap" => {
+            let ops: Vec<&Word> = args
+                .iter()
+                .skip_while(|w| w.text == "--")
+                .filter(|w| !matches!(w.text.as_str(), "-p" | "-l" | "-P"))
+                .collect();
+            if ops.len() >= 2
+                && let Some(action) = ops.first()
+                && action.text != "-"
+                && !action.text.is_empty()
+            {
+                hits.push(Hit {
+                    option: "action".into(),
+                    swap: Swap::Runs,
+                    value: Some((*action).clone()),
+                });
+            }
+        }
+        _ => {}
+    }
+}
+
+fn make_variable_name(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
+}
+
+/// Rates every code-swapping option of `cmd` into `j` (see the module doc).
+pub(super) fn judge(cmd: &SimpleCommand, prog: &str, ctx: &Context, j: &mut Judge, depth: usize) {
+    for hit in find(cmd) {
+        if benign(prog, &hit) {
+            continue;
+        }
+        j.no_pattern = true;
+        let shown = hit
+            .value
+            .as_ref()
+            .map(|v| v.text.chars().take(60).collect::<String>())
+            .unwrap_or_default();
+        let opt = &hit.option;
+        match hit.swap {
+            Swap::Writes => {
+                j.raise(
+                    RiskTier::Medium,
+                    Swap::Writes.factor(),
+                    &format!("`{opt}` makes {prog} write `{shown}`"),
+                );
+                if let Some(v) = &hit.value
+                    && !matches!(v.text.as_str(), "-" | "/dev/stdout" | "/dev/stderr")
+                {
+                    super::rules_fs::write_target(v, ctx, j);
+                }
+            }
+            Swap::Runs => {
+                let dynamic = hit.value.as_ref().is_none_or(|v| v.dynamic);
+                let away = hit
+                    .value
+                    .as_ref()
+                    .and_then(|v| v.text.split_whitespace().next().map(str::to_string))
+                    .and_then(|program| outside_project(&program, ctx));
+                let tier = if dynamic || away.is_some() {
+                    RiskTier::High
+                } else {
+                    RiskTier::Medium
+                };
+                j.raise(
+                    tier,
+                    Swap::Runs.factor(),
+                    &format!("`{opt}` makes {prog} run `{shown}`"),
+                );
+                if let Some(v) = &hit.value
+                    && !dynamic
+                    && depth < 3
+                {
+                    super::shell::judge_inner(
+                        j,
+                        &v.text,
+                        ctx,
+                        depth,
+                        (tier, "runs_by_option_dangerous", &format!("{prog} {opt}")),
+                    );
+                }
+            }
+            swap => judge_value(swap, &format!("`{opt}`"), prog, hit.value.as_ref(), ctx, j),
+        }
+    }
+}
+
+/// Rates an option's or a variable's value of kind `swap` (not `Runs`/`Writes`): MEDIUM, HIGH
+/// when it points outside the project or fetches over plain HTTP.
+pub(super) fn judge_value(
+    swap: Swap,
+    what: &str,
+    prog: &str,
+    value: Option<&Word>,
+    ctx: &Context,
+    j: &mut Judge,
+) {
+    j.no_pattern = true;
+    let whom = if prog.is_empty() {
+        "programs".to_string()
+    } else {
+        prog.to_string()
+    };
+    let says = swap.says().replace(" it ", &format!(" {whom} "));
+    let outside = value.and_then(|v| outside_project(&v.text, ctx));
+    let plain_http = swap == Swap::Registry
+        && value.is_some_and(|v| v.text.to_ascii_lowercase().contains("http://"));
+    if let Some(place) = outside {
+        j.raise(
+            RiskTier::High,
+            swap.factor(),
+            &format!("{what} {says}, from `{place}` outside the project"),
+        );
+    } else if plain_http {
+        j.raise(
+            RiskTier::High,
+            swap.factor(),
+            &format!("{what} {says}, over plain HTTP"),
+        );
+    } else {
+        j.raise(RiskTier::Medium, swap.factor(), &format!("{what} {says}"));
+    }
+}
+
+/// The first path named in `text` (a path, a `:`-list, `key=value`, a TOML snippet) that lies
+/// outside the project in a place others can write (temp, home, elsewhere); system
+/// directories and the project itself are not.
+fn outside_project(text: &str, ctx: &Context) -> Option<String> {
+    if text.contains("://") {
+        return None;
+    }
+    let tokens = text
+        .split(|c: char| c.is_whitespace() || matches!(c, ':' | ',' | '=' | '"' | '\'' | ';' | '[' | ']' | '{' | '}' | '(' | ')'))
+        .filter(|t| !t.is_empty())
+        .take(32);
+    for tok in tokens {
+        let pathlike = tok.starts_with(['/', '~', '.']) || tok.contains('/');
+        if !pathlike || tok.starts_with('$') {
+            continue;
+        }
+        let info = paths::classify(tok, ctx);
+        if info.unresolved {
+            continue;
+        }
+        let away = matches!(
+            info.class,
+            PathClass::Temp
+                | PathClass::Home
+                | PathClass::HomeDot
+                | PathClass::HomeRoot
+                | PathClass::ShellRc
+                | PathClass::Outside
+                | PathClass::Root
+                | PathClass::Device
+                | PathClass::GitInternal
+                | PathClass::NetSocket
+        );
+        if away {
+            return Some(tok.to_string());
+        }
+    }
+    None
+}
+
+/// Uses of a table option that swap nothing: `pytest -p no:NAME` disables a plugin; a
+/// formatter named by a plain word is one shipped with the linter.
+fn benign(prog: &str, hit: &Hit) -> bool {
+    let v = hit.value.as_ref().map(|v| v.text.as_str()).unwrap_or("");
+    match (prog, hit.option.as_str()) {
+        ("pytest" | "py.test", "-p") => v.starts_with("no:"),
+        ("eslint" | "stylelint", "-f" | "--format") => {
+            !v.is_empty() && v.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        }
+        _ => false,
+    }
+}
+
+/// Every option of the table as (program, option) pairs, and every variable, for the
+/// documentation and the property test.
+pub fn table_rows() -> (Vec<(&'static str, &'static str, Swap)>, Vec<&'static Var>) {
+    let mut opts = Vec::new();
+    for row in table::PROGRAMS {
+        for p in row.programs {
+            for o in row.options {
+                opts.push((*p, o.name, o.swap));
+            }
+        }
+    }
+    for o in table::ANY_PROGRAM {
+        opts.push(("*", o.name, o.swap));
+    }
+    (opts, table::VARS.iter().collect())
+}
+
+#[cfg(test)]
+mod tests;
