@@ -22,6 +22,10 @@ struct Runs {
     computed: bool,
     /// A helper program rather than arbitrary commands (`tar -I zstd`): the floor is MEDIUM.
     helper: bool,
+    /// Files the tool's own script writes (sed `w FILE`, `s///w FILE`; awk `print > "FILE"`).
+    writes: Vec<String>,
+    /// The script writes to a file it computes at run time.
+    writes_computed: bool,
 }
 
 /// Raises `j` for the commands `cmd` runs through one of these tools; a no-op for others.
@@ -46,6 +50,23 @@ pub(super) fn judge(cmd: &SimpleCommand, prog: &str, ctx: &Context, j: &mut Judg
         "ssh" | "scp" | "sftp" | "autossh" => ssh_options(args),
         _ => return,
     };
+    for file in runs.writes.iter().take(8) {
+        j.raise(
+            RiskTier::Medium,
+            "script_writes_file",
+            &format!("{prog}'s script writes the file `{file}`"),
+        );
+        j.no_pattern = true;
+        super::rules_fs::write_target(&Word::literal(file), ctx, j);
+    }
+    if runs.writes_computed {
+        j.raise(
+            RiskTier::High,
+            "script_writes_file",
+            &format!("{prog}'s script writes to a file it computes at run time"),
+        );
+        j.no_pattern = true;
+    }
     if runs.literal.is_empty() && !runs.computed {
         return;
     }
@@ -151,6 +172,9 @@ fn awk(args: &[Word]) -> Runs {
         texts.extend(args.get(i).map(|w| w.text.clone()));
     }
     for text in &texts {
+        let (files, computed) = awk_output_files(text);
+        runs.writes.extend(files);
+        runs.writes_computed |= computed;
         let runs_cmds =
             text.contains("system(") || text.contains("system (") || pipes_to_command(text);
         if !runs_cmds {
@@ -217,6 +241,81 @@ fn pipes_to_command(text: &str) -> bool {
     false
 }
 
+/// The files an awk program prints to (`print > "f"`, `printf … >> "f"`), and whether it
+/// prints to a computed file name (`print > $2`). A `>` counts as a redirection only in a
+/// statement that starts with `print`/`printf`; strings and regular expressions are skipped.
+fn awk_output_files(text: &str) -> (Vec<String>, bool) {
+    let chars: Vec<char> = text.chars().collect();
+    let mut files = Vec::new();
+    let mut computed = false;
+    let mut stmt = String::new();
+    let mut i = 0;
+    let mut prev_significant = '\0';
+    while let Some(&c) = chars.get(i) {
+        match c {
+            '"' => {
+                i += 1;
+                while let Some(&d) = chars.get(i) {
+                    if d == '\\' {
+                        i += 1;
+                    } else if d == '"' {
+                        break;
+                    }
+                    i += 1;
+                }
+            }
+            '/' if prev_significant == '\0' || "(,{;!~&|=?:".contains(prev_significant) => {
+                i += 1;
+                while let Some(&d) = chars.get(i) {
+                    if d == '\\' {
+                        i += 1;
+                    } else if d == '/' {
+                        break;
+                    }
+                    i += 1;
+                }
+            }
+            ';' | '{' | '}' | '\n' => stmt.clear(),
+            '>' if {
+                let s = stmt.trim_start();
+                s.starts_with("print")
+            } =>
+            {
+                if chars.get(i + 1) == Some(&'>') {
+                    i += 1;
+                }
+                let mut k = i + 1;
+                while chars.get(k).is_some_and(|c| c.is_whitespace()) {
+                    k += 1;
+                }
+                if chars.get(k) == Some(&'"') {
+                    let mut name = String::new();
+                    k += 1;
+                    while let Some(&d) = chars.get(k) {
+                        if d == '"' {
+                            break;
+                        }
+                        name.push(d);
+                        k += 1;
+                    }
+                    if !matches!(name.as_str(), "/dev/stdout" | "/dev/stderr" | "/dev/null") {
+                        files.push(name);
+                    }
+                    i = k;
+                } else {
+                    computed = true;
+                }
+            }
+            _ => stmt.push(c),
+        }
+        if !c.is_whitespace() {
+            prev_significant = c;
+        }
+        i += 1;
+    }
+    (files, computed)
+}
+
 /// Whether every `system(` call takes a string literal directly.
 fn all_calls_literal(text: &str) -> bool {
     text.match_indices("system").all(|(at, _)| {
@@ -274,6 +373,16 @@ fn sed(args: &[Word]) -> Runs {
                 }
             } else if body.starts_with('s') && s_flags(body).contains('e') {
                 runs.computed = true;
+            } else if let Some(file) = body
+                .strip_prefix(['w', 'W'])
+                .filter(|r| r.starts_with(char::is_whitespace))
+            {
+                runs.writes.push(file.trim().to_string());
+            }
+            if body.starts_with('s')
+                && let Some(file) = s_write_file(body)
+            {
+                runs.writes.push(file);
             }
         }
     }
@@ -295,6 +404,35 @@ fn strip_sed_address(stmt: &str) -> &str {
         }
     }
     s.trim_start().trim_start_matches('!').trim_start()
+}
+
+/// The file of an `s` command's `w` flag (`s/a/b/gw out.txt` → `out.txt`).
+fn s_write_file(body: &str) -> Option<String> {
+    let mut chars = body.char_indices().skip(1);
+    let (_, delim) = chars.next()?;
+    let mut seen = 0;
+    let mut escaped = false;
+    for (at, c) in chars {
+        if seen == 2 {
+            let rest = body.get(at..)?;
+            let flags_end = rest
+                .find(|c: char| !c.is_ascii_alphanumeric())
+                .unwrap_or(rest.len());
+            let flags = rest.get(..flags_end)?;
+            let w = flags.find('w')?;
+            // Everything after `w` to the end of the command is the file name.
+            let file = rest.get(w + 1..)?.trim();
+            return (!file.is_empty()).then(|| file.to_string());
+        }
+        if escaped {
+            escaped = false;
+        } else if c == '\\' {
+            escaped = true;
+        } else if c == delim {
+            seen += 1;
+        }
+    }
+    None
 }
 
 /// The flags of an `s` command (`s/a/b/ge` → `ge`).

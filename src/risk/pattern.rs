@@ -95,7 +95,10 @@ pub(super) fn derive_shell(cmd: &SimpleCommand, j: &Judge) -> Option<String> {
     // the working tree (`./gradlew build *`); `/tmp/x/git` is never learned.
     let program_word = if cmd.program_by_path() {
         let written = cmd.argv.first()?.text.clone();
-        if written.starts_with('/') || written.starts_with('~') || written.split('/').any(|c| c == "..") {
+        if written.starts_with('/')
+            || written.starts_with('~')
+            || written.split('/').any(|c| c == "..")
+        {
             return None;
         }
         written

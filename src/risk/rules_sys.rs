@@ -22,14 +22,7 @@ pub(super) fn assignment(name: &str, value: &Word, ctx: &Context, j: &mut Judge)
     } else if upper == "PATH" {
         j.raise(RiskTier::Medium, "path_change", "changes PATH");
         j.no_pattern = true;
-        super::swaps::judge_value(
-            super::swaps::Swap::Code,
-            "`PATH=`",
-            "",
-            Some(value),
-            ctx,
-            j,
-        );
+        super::swaps::judge_value(super::swaps::Swap::Code, "`PATH=`", "", Some(value), ctx, j);
     } else if let Some(var) = super::swaps::var(name).or_else(|| super::swaps::var(&upper)) {
         if var.loader {
             j.raise(

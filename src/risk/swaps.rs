@@ -10,12 +10,12 @@
 //! (temp, home, elsewhere), a named file judged as a write and a named command judged as a
 //! command. [`var`] answers the same for environment variables.
 
+mod judge;
 mod table;
+mod vars;
 
-use super::Context;
-use super::judge::Judge;
-use super::paths::{self, PathClass};
-use crate::request::RiskTier;
+pub(super) use judge::{judge, judge_value};
+
 use crate::shell::{SimpleCommand, Word};
 
 /// The `subcommands` marker for options that are only global: they stand before the
@@ -145,7 +145,7 @@ impl Var {
 /// The table row for an environment variable, if it changes what programs run.
 /// Case-sensitive except that upper-case spellings of `npm_config_*` are in the table too.
 pub fn var(name: &str) -> Option<&'static Var> {
-    table::VARS.iter().find(|v| v.matches(name))
+    vars::VARS.iter().find(|v| v.matches(name))
 }
 
 /// A code-swapping option found in a command.
@@ -180,11 +180,17 @@ pub fn find(cmd: &SimpleCommand) -> Vec<Hit> {
         };
         scan(args, range, row.options, row.clusters, &mut hits);
     }
-    if !super::readonly::is_read_only(&prog) {
+    if any_program_options_apply(&prog) {
         scan(args, 0..args.len(), table::ANY_PROGRAM, false, &mut hits);
     }
     hits.truncate(MAX_HITS);
     hits
+}
+
+/// Whether the options every program may have (`--config`, `--plugin`, …) are looked for in
+/// `prog`'s arguments: not for read-only programs (`ls --config x` loads nothing).
+pub fn any_program_options_apply(prog: &str) -> bool {
+    !super::readonly::is_read_only(prog)
 }
 
 /// The first code-swapping option `cmd` carries, if any (the pattern matcher's test).
@@ -194,7 +200,11 @@ pub fn first(cmd: &SimpleCommand) -> Option<Hit> {
 }
 
 /// Which argument indexes a row's options are looked for in (`None`: the row does not apply).
-fn scope_of(row: &ProgramOptions, prog: &str, cmd: &SimpleCommand) -> Option<std::ops::Range<usize>> {
+fn scope_of(
+    row: &ProgramOptions,
+    prog: &str,
+    cmd: &SimpleCommand,
+) -> Option<std::ops::Range<usize>> {
     let n = cmd.args().len();
     if row.subcommands.is_empty() {
         return Some(0..n);
@@ -294,7 +304,9 @@ fn matches_option(
             if name.ends_with(['=', ':', '.']) {
                 return Some(Some(glued(v)));
             }
-            let v = v.strip_prefix('=').or_else(|| (!name.starts_with("--")).then_some(v))?;
+            let v = v
+                .strip_prefix('=')
+                .or_else(|| (!name.starts_with("--")).then_some(v))?;
             Some(Some(glued(v)))
         }
         Value::Next => {
@@ -409,147 +421,9 @@ fn make_variable_name(name: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
 }
 
-/// Rates every code-swapping option of `cmd` into `j` (see the module doc).
-pub(super) fn judge(cmd: &SimpleCommand, prog: &str, ctx: &Context, j: &mut Judge, depth: usize) {
-    for hit in find(cmd) {
-        if benign(prog, &hit) {
-            continue;
-        }
-        j.no_pattern = true;
-        let shown = hit
-            .value
-            .as_ref()
-            .map(|v| v.text.chars().take(60).collect::<String>())
-            .unwrap_or_default();
-        let opt = &hit.option;
-        match hit.swap {
-            Swap::Writes => {
-                j.raise(
-                    RiskTier::Medium,
-                    Swap::Writes.factor(),
-                    &format!("`{opt}` makes {prog} write `{shown}`"),
-                );
-                if let Some(v) = &hit.value
-                    && !matches!(v.text.as_str(), "-" | "/dev/stdout" | "/dev/stderr")
-                {
-                    super::rules_fs::write_target(v, ctx, j);
-                }
-            }
-            Swap::Runs => {
-                let dynamic = hit.value.as_ref().is_none_or(|v| v.dynamic);
-                let away = hit
-                    .value
-                    .as_ref()
-                    .and_then(|v| v.text.split_whitespace().next().map(str::to_string))
-                    .and_then(|program| outside_project(&program, ctx));
-                let tier = if dynamic || away.is_some() {
-                    RiskTier::High
-                } else {
-                    RiskTier::Medium
-                };
-                j.raise(
-                    tier,
-                    Swap::Runs.factor(),
-                    &format!("`{opt}` makes {prog} run `{shown}`"),
-                );
-                if let Some(v) = &hit.value
-                    && !dynamic
-                    && depth < 3
-                {
-                    super::shell::judge_inner(
-                        j,
-                        &v.text,
-                        ctx,
-                        depth,
-                        (tier, "runs_by_option_dangerous", &format!("{prog} {opt}")),
-                    );
-                }
-            }
-            swap => judge_value(swap, &format!("`{opt}`"), prog, hit.value.as_ref(), ctx, j),
-        }
-    }
-}
-
-/// Rates an option's or a variable's value of kind `swap` (not `Runs`/`Writes`): MEDIUM, HIGH
-/// when it points outside the project or fetches over plain HTTP.
-pub(super) fn judge_value(
-    swap: Swap,
-    what: &str,
-    prog: &str,
-    value: Option<&Word>,
-    ctx: &Context,
-    j: &mut Judge,
-) {
-    j.no_pattern = true;
-    let whom = if prog.is_empty() {
-        "programs".to_string()
-    } else {
-        prog.to_string()
-    };
-    let says = swap.says().replace(" it ", &format!(" {whom} "));
-    let outside = value.and_then(|v| outside_project(&v.text, ctx));
-    let plain_http = swap == Swap::Registry
-        && value.is_some_and(|v| v.text.to_ascii_lowercase().contains("http://"));
-    if let Some(place) = outside {
-        j.raise(
-            RiskTier::High,
-            swap.factor(),
-            &format!("{what} {says}, from `{place}` outside the project"),
-        );
-    } else if plain_http {
-        j.raise(
-            RiskTier::High,
-            swap.factor(),
-            &format!("{what} {says}, over plain HTTP"),
-        );
-    } else {
-        j.raise(RiskTier::Medium, swap.factor(), &format!("{what} {says}"));
-    }
-}
-
-/// The first path named in `text` (a path, a `:`-list, `key=value`, a TOML snippet) that lies
-/// outside the project in a place others can write (temp, home, elsewhere); system
-/// directories and the project itself are not.
-fn outside_project(text: &str, ctx: &Context) -> Option<String> {
-    if text.contains("://") {
-        return None;
-    }
-    let tokens = text
-        .split(|c: char| c.is_whitespace() || matches!(c, ':' | ',' | '=' | '"' | '\'' | ';' | '[' | ']' | '{' | '}' | '(' | ')'))
-        .filter(|t| !t.is_empty())
-        .take(32);
-    for tok in tokens {
-        let pathlike = tok.starts_with(['/', '~', '.']) || tok.contains('/');
-        if !pathlike || tok.starts_with('$') {
-            continue;
-        }
-        let info = paths::classify(tok, ctx);
-        if info.unresolved {
-            continue;
-        }
-        let away = matches!(
-            info.class,
-            PathClass::Temp
-                | PathClass::Home
-                | PathClass::HomeDot
-                | PathClass::HomeRoot
-                | PathClass::ShellRc
-                | PathClass::Outside
-                | PathClass::Root
-                | PathClass::Device
-                | PathClass::GitInternal
-                | PathClass::NetSocket
-        );
-        if away {
-            return Some(tok.to_string());
-        }
-    }
-    None
-}
-
 /// Uses of a table option that swap nothing: `pytest -p no:NAME` disables a plugin; a
 /// formatter named by a plain word is one shipped with the linter.
-fn benign(prog: &str, hit: &Hit) -> bool {
+pub(super) fn benign(prog: &str, hit: &Hit) -> bool {
     let v = hit.value.as_ref().map(|v| v.text.as_str()).unwrap_or("");
     match (prog, hit.option.as_str()) {
         ("pytest" | "py.test", "-p") => v.starts_with("no:"),
@@ -560,21 +434,47 @@ fn benign(prog: &str, hit: &Hit) -> bool {
     }
 }
 
-/// Every option of the table as (program, option) pairs, and every variable, for the
-/// documentation and the property test.
-pub fn table_rows() -> (Vec<(&'static str, &'static str, Swap)>, Vec<&'static Var>) {
+/// One option of the table, for the documentation and the property tests.
+#[derive(Debug, Clone, Copy)]
+pub struct Row {
+    /// The program (`*`: any program that is not read-only).
+    pub program: &'static str,
+    /// The subcommands it applies to (empty: all; `<globals>`: before the subcommand).
+    pub subcommands: &'static [&'static str],
+    /// The option as spelled (a word without `-` is a subcommand verb).
+    pub option: &'static str,
+    /// What it changes.
+    pub swap: Swap,
+    /// Whether it takes a value.
+    pub takes_value: bool,
+}
+
+/// Every option of the table, and every variable.
+pub fn table_rows() -> (Vec<Row>, Vec<&'static Var>) {
     let mut opts = Vec::new();
     for row in table::PROGRAMS {
         for p in row.programs {
             for o in row.options {
-                opts.push((*p, o.name, o.swap));
+                opts.push(Row {
+                    program: p,
+                    subcommands: row.subcommands,
+                    option: o.name,
+                    swap: o.swap,
+                    takes_value: o.value != Value::None,
+                });
             }
         }
     }
     for o in table::ANY_PROGRAM {
-        opts.push(("*", o.name, o.swap));
+        opts.push(Row {
+            program: "*",
+            subcommands: &[],
+            option: o.name,
+            swap: o.swap,
+            takes_value: o.value != Value::None,
+        });
     }
-    (opts, table::VARS.iter().collect())
+    (opts, vars::VARS.iter().collect())
 }
 
 #[cfg(test)]

