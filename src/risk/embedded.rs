@@ -249,10 +249,19 @@ fn awk_output_files(text: &str) -> (Vec<String>, bool) {
     let mut files = Vec::new();
     let mut computed = false;
     let mut stmt = String::new();
+    let mut parens = 0usize;
     let mut i = 0;
     let mut prev_significant = '\0';
     while let Some(&c) = chars.get(i) {
         match c {
+            '(' => {
+                parens += 1;
+                stmt.push(c);
+            }
+            ')' => {
+                parens = parens.saturating_sub(1);
+                stmt.push(c);
+            }
             '"' => {
                 i += 1;
                 while let Some(&d) = chars.get(i) {
@@ -275,12 +284,12 @@ fn awk_output_files(text: &str) -> (Vec<String>, bool) {
                     i += 1;
                 }
             }
-            ';' | '{' | '}' | '\n' => stmt.clear(),
-            '>' if {
-                let s = stmt.trim_start();
-                s.starts_with("print")
-            } =>
-            {
+            ';' | '{' | '}' | '\n' => {
+                stmt.clear();
+                parens = 0;
+            }
+            // In a print statement, `>` outside parentheses redirects; inside, it compares.
+            '>' if parens == 0 && stmt.trim_start().starts_with("print") => {
                 if chars.get(i + 1) == Some(&'>') {
                     i += 1;
                 }

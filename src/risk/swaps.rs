@@ -164,6 +164,14 @@ const MAX_HITS: usize = 16;
 
 /// Every code-swapping option `cmd` carries (at most 16), in order.
 pub fn find(cmd: &SimpleCommand) -> Vec<Hit> {
+    let mut hits = find_all(cmd);
+    let prog = cmd.program();
+    hits.retain(|h| !benign(&prog, h));
+    hits
+}
+
+/// [`find`] before benign uses are taken out.
+fn find_all(cmd: &SimpleCommand) -> Vec<Hit> {
     let prog = cmd.program();
     let args = cmd.args();
     let mut hits = Vec::new();
@@ -178,10 +186,17 @@ pub fn find(cmd: &SimpleCommand) -> Vec<Hit> {
         let Some(range) = scope_of(row, &prog, cmd) else {
             continue;
         };
-        scan(args, range, row.options, row.clusters, &mut hits);
+        scan(args, range, row.options, row.clusters, false, &mut hits);
     }
     if any_program_options_apply(&prog) {
-        scan(args, 0..args.len(), table::ANY_PROGRAM, false, &mut hits);
+        scan(
+            args,
+            0..args.len(),
+            table::ANY_PROGRAM,
+            false,
+            true,
+            &mut hits,
+        );
     }
     hits.truncate(MAX_HITS);
     hits
@@ -195,8 +210,7 @@ pub fn any_program_options_apply(prog: &str) -> bool {
 
 /// The first code-swapping option `cmd` carries, if any (the pattern matcher's test).
 pub fn first(cmd: &SimpleCommand) -> Option<Hit> {
-    let prog = cmd.program();
-    find(cmd).into_iter().find(|h| !benign(&prog, h))
+    find(cmd).into_iter().next()
 }
 
 /// Which argument indexes a row's options are looked for in (`None`: the row does not apply).
@@ -218,6 +232,24 @@ fn scope_of(
     if row.subcommands == [GLOBALS] {
         return Some(0..sub_at.unwrap_or(n));
     }
+    if let [sub, marker] = row.subcommands
+        && *marker == GLOBALS
+    {
+        // Options of a subcommand that has its own subcommands (`docker compose -f x ps`):
+        // between the two.
+        let at = sub_at?;
+        if cmd.args().get(at).map(|w| w.text.as_str()) != Some(*sub) {
+            return None;
+        }
+        let next = cmd
+            .args()
+            .iter()
+            .skip(at + 1)
+            .position(|w| !w.text.starts_with('-'))
+            .map(|p| p + at + 1)
+            .unwrap_or(n);
+        return Some(at + 1..next);
+    }
     let at = sub_at?;
     let sub = cmd.args().get(at)?;
     row.subcommands
@@ -231,6 +263,7 @@ fn scan(
     range: std::ops::Range<usize>,
     options: &[Opt],
     clusters: bool,
+    require_value: bool,
     hits: &mut Vec<Hit>,
 ) {
     let first_positional = args
@@ -245,6 +278,10 @@ fn scan(
         // runner that loads that file.
         for o in options {
             if let Some(value) = matches_option(o, t, args, i, first_positional, clusters, w) {
+                // `brew --config` prints; only `--config VALUE` loads something.
+                if require_value && value.as_ref().is_none_or(|v| v.text.starts_with('-')) {
+                    break;
+                }
                 hits.push(Hit {
                     option: o.name.to_string(),
                     swap: o.swap,
@@ -425,6 +462,24 @@ fn make_variable_name(name: &str) -> bool {
 /// formatter named by a plain word is one shipped with the linter.
 pub(super) fn benign(prog: &str, hit: &Hit) -> bool {
     let v = hit.value.as_ref().map(|v| v.text.as_str()).unwrap_or("");
+    let plain_name = !v.is_empty()
+        && !hit.value.as_ref().is_some_and(|w| w.dynamic)
+        && !v.contains(['/', '\\', '~', '$'])
+        && !v.starts_with('.');
+    // Standard output is no file.
+    if hit.swap == Swap::Writes && matches!(v, "-" | "/dev/stdout" | "/dev/stderr" | "/dev/null") {
+        return true;
+    }
+    // A registry or interpreter named by a configured name or version, not a URL or path.
+    if matches!(hit.swap, Swap::Registry) && plain_name && !v.contains("://") {
+        return true;
+    }
+    if matches!(hit.option.as_str(), "--python" | "-p")
+        && matches!(prog, "uv" | "uvx" | "pipx" | "poetry" | "pdm" | "hatch")
+        && plain_name
+    {
+        return true;
+    }
     match (prog, hit.option.as_str()) {
         ("pytest" | "py.test", "-p") => v.starts_with("no:"),
         ("eslint" | "stylelint", "-f" | "--format") => {

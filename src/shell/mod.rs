@@ -236,9 +236,13 @@ fn is_bare(s: &str) -> bool {
     })
 }
 
-/// Program names are shown as their basename (`/usr/bin/git` → `git`) in their own case.
+/// Program names are shown as their basename (`/usr/bin/git` → `git`) in their own case; a
+/// file named by its path (`./git`) keeps its path, since it is not that program.
 fn resolve_display_program(text: &str) -> String {
     let t = text.trim_start_matches('\\');
+    if runs_by_path(t) {
+        return t.to_string();
+    }
     t.rsplit('/').next().unwrap_or(t).to_string()
 }
 

@@ -2,7 +2,7 @@
 //! a named command as a command, any other value MEDIUM, HIGH when it points outside the
 //! project or fetches over plain HTTP; never generalized.
 
-use super::{Swap, benign, find};
+use super::{Swap, find};
 use crate::request::RiskTier;
 use crate::risk::Context;
 use crate::risk::judge::Judge;
@@ -18,9 +18,6 @@ pub(in crate::risk) fn judge(
     depth: usize,
 ) {
     for hit in find(cmd) {
-        if benign(prog, &hit) {
-            continue;
-        }
         j.no_pattern = true;
         let shown = hit
             .value
@@ -95,7 +92,13 @@ pub(in crate::risk) fn judge_value(
     let says = swap.says().replace(" it ", &format!(" {whom} "));
     let outside = value.and_then(|v| outside_project(&v.text, ctx));
     let plain_http = swap == Swap::Registry
-        && value.is_some_and(|v| v.text.to_ascii_lowercase().contains("http://"));
+        && value.is_some_and(|v| {
+            let t = v.text.to_ascii_lowercase();
+            t.contains("http://")
+                && !["http://localhost", "http://127.0.0.1", "http://[::1]"]
+                    .iter()
+                    .any(|l| t.contains(l))
+        });
     if let Some(place) = outside {
         j.raise(
             RiskTier::High,

@@ -540,7 +540,10 @@ pub(super) const PROGRAMS: &[ProgramOptions] = &[
     },
     ProgramOptions {
         programs: &["pip", "pip3", "uv", "uvx", "poetry", "pipx", "pdm", "hatch"],
-        subcommands: &[],
+        subcommands: &[
+            "install", "download", "wheel", "index", "add", "lock", "sync", "run", "tool", "venv",
+            "pip", "inject", "upgrade", "compile", "export",
+        ],
         clusters: false,
         options: &[
             v("-i", Registry),
@@ -630,13 +633,39 @@ pub(super) const PROGRAMS: &[ProgramOptions] = &[
         ],
     },
     ProgramOptions {
-        programs: &["docker", "podman", "docker-compose", "nerdctl"],
-        subcommands: &[],
+        programs: &["docker", "podman", "nerdctl"],
+        subcommands: &[GLOBALS],
         clusters: false,
         options: &[
             v("-H", Code),
             v("--host", Code),
             v("--context", Code),
+            v("-c", Code),
+        ],
+    },
+    ProgramOptions {
+        programs: &["docker", "podman", "nerdctl"],
+        subcommands: &["build", "buildx", "image"],
+        clusters: false,
+        options: &[v("-f", Code), v("--file", Code)],
+    },
+    ProgramOptions {
+        // Between `compose` and its own subcommand (`docker compose logs -f` follows).
+        programs: &["docker", "podman", "nerdctl"],
+        subcommands: &["compose", GLOBALS],
+        clusters: false,
+        options: &[
+            v("-f", Code),
+            v("--file", Code),
+            v("--env-file", Code),
+            v("--project-directory", Project),
+        ],
+    },
+    ProgramOptions {
+        programs: &["docker-compose", "podman-compose"],
+        subcommands: &[GLOBALS],
+        clusters: false,
+        options: &[
             v("-f", Code),
             v("--file", Code),
             v("--env-file", Code),
@@ -663,11 +692,7 @@ pub(super) const PROGRAMS: &[ProgramOptions] = &[
         programs: &["terraform", "tofu", "terragrunt"],
         subcommands: &[],
         clusters: false,
-        options: &[
-            attached("-chdir=", Project),
-            v("-plugin-dir", Code),
-            v("-var-file", Code),
-        ],
+        options: &[attached("-chdir=", Project), v("-plugin-dir", Code)],
     },
     ProgramOptions {
         programs: &["aws", "gcloud", "az", "gsutil"],
