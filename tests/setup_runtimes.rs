@@ -69,6 +69,7 @@ fn claude_code_user_settings_merge_backup_idempotence_uninstall() {
         "PermissionRequest",
         "PostToolUse",
         "PostToolUseFailure",
+        "PermissionDenied",
         "SessionStart",
         "Stop",
         "SessionEnd",

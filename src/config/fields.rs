@@ -95,6 +95,12 @@ pub const SETTINGS: &[SettingInfo] = &[
         help: "Allow LOW-risk file reads inside the project without asking",
     },
     SettingInfo {
+        key: "auto_mode_prompts",
+        env: "AIPERTURE_AUTO_MODE_PROMPTS",
+        kind: Kind::Bool,
+        help: "In a runtime's auto mode, ask about unlearned actions below HIGH instead of leaving them to the runtime's classifier",
+    },
+    SettingInfo {
         key: "sensitive_patterns",
         env: "AIPERTURE_SENSITIVE_PATTERNS",
         kind: Kind::List,
@@ -356,6 +362,7 @@ pub fn apply(s: &mut Settings, info: &SettingInfo, raw: Raw) -> Result<(), Strin
         "default_decision" => s.default_decision = parse_decision(raw, allowed)?,
         "critical_decision" => s.critical_decision = parse_decision(raw, allowed)?,
         "allow_project_reads" => s.allow_project_reads = parse_bool(raw)?,
+        "auto_mode_prompts" => s.auto_mode_prompts = parse_bool(raw)?,
         "sensitive_patterns" => s.sensitive_patterns = parse_list(raw)?,
         "pattern_max_age_days" => s.pattern_max_age_days = small(parse_int(raw, lo, hi)?),
         "rapid_approval_window_seconds" => {
@@ -389,6 +396,7 @@ pub fn to_toml(s: &Settings, key: &str) -> Option<toml::Value> {
         "default_decision" => V::String(s.default_decision.as_str().into()),
         "critical_decision" => V::String(s.critical_decision.as_str().into()),
         "allow_project_reads" => V::Boolean(s.allow_project_reads),
+        "auto_mode_prompts" => V::Boolean(s.auto_mode_prompts),
         "sensitive_patterns" => V::Array(
             s.sensitive_patterns
                 .iter()

@@ -386,6 +386,42 @@ impl Gate {
         })
     }
 
+    /// The runtime's own classifier refused a tool call (Claude Code's auto mode): one audit
+    /// event naming the action and the classifier's reason. It is no human denial: nothing is
+    /// learned, and no pending ask is resolved by it.
+    pub fn classifier_denied(&mut self, req: &Request, reason: &str) -> anyhow::Result<()> {
+        let now = self.clock.now_ms();
+        let req = self.resolve(req);
+        let key = self.key()?;
+        let reason: String = reason.chars().take(500).collect();
+        self.db.write(|tx| {
+            let mut st = SqliteState::with_audit(tx, &key);
+            let session = session_key(&req);
+            st.audit(
+                &AuditNote {
+                    event_type: "runtime.denied".into(),
+                    actor_type: super::modes::DEFERRED_BY.into(),
+                    actor_id: req.runtime.clone(),
+                    runtime: req.runtime.clone(),
+                    session,
+                    project: req.project.clone(),
+                    entity: format!("{}/{}/{}", req.tool, req.action, req.scope),
+                    summary: format!(
+                        "DENIED {}/{} by the runtime's classifier: {reason}",
+                        req.tool, req.action
+                    ),
+                    details: serde_json::json!({
+                        "tool": req.tool, "action": req.action, "scope": req.scope,
+                        "tool_use_id": req.tool_use_id, "reason": reason,
+                        "permission_mode": req.permission_mode, "decision": "deny",
+                    }),
+                },
+                now,
+            )?;
+            Ok(())
+        })
+    }
+
     /// Status line figures for a session start.
     pub fn session_status(&mut self, req: &Request) -> anyhow::Result<SessionStatus> {
         let now = self.clock.now_ms();

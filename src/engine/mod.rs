@@ -9,6 +9,7 @@ pub mod config;
 pub mod integrity;
 pub mod learning;
 pub mod matcher;
+pub mod modes;
 pub mod pipeline;
 pub mod policy;
 pub mod presets;

@@ -10,6 +10,7 @@
 use super::config::EngineConfig;
 use super::learning;
 use super::matcher::{self, ScopeMatcher, is_shell};
+use super::modes;
 use super::policy::{Policy, RuleSource};
 use super::presets;
 use super::state::{AuditNote, CheckRow, PendingAsk, SessionRow, State};
@@ -396,6 +397,22 @@ pub fn check(
     if reason.is_empty() {
         reason = a.reason.clone();
     }
+    // Under the runtime's auto mode, an unlearned ask below HIGH is left to its classifier.
+    let mode = req.permission_mode.as_deref();
+    if modes::defers(
+        &req.runtime,
+        mode,
+        decision,
+        &decided_by,
+        tier,
+        cfg.auto_mode_prompts,
+    ) {
+        decided_by = modes::DEFERRED_BY.to_string();
+        reason = format!(
+            "left to the runtime's auto-mode classifier: {tier} risk, not learned ({})",
+            a.reason
+        );
+    }
     let segments: Vec<Segment> = segs
         .into_iter()
         .map(|s| Segment {
@@ -438,9 +455,12 @@ pub fn check(
         })?;
         // In these modes the runtime runs the tool without asking anyone: its running is no
         // human approval, so no pending ask is kept.
+        // A check left to the runtime's classifier keeps none either: what it lets run was
+        // approved by a model, not a person.
         let mode = req.permission_mode.as_deref().unwrap_or("");
         let bypass = matches!(mode, "bypassPermissions" | "dontAsk")
-            || (mode == "acceptEdits" && req.tool == "filesystem");
+            || (mode == "acceptEdits" && req.tool == "filesystem")
+            || verdict.decided_by == modes::DEFERRED_BY;
         if verdict.decision == Decision::Ask && !bypass {
             let id = new_id()?;
             st.insert_pending(&PendingAsk {

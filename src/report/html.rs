@@ -502,8 +502,12 @@ fn compliance(o: &mut String, r: &Report) {
     let _ = write!(
         o,
         "<h3>Asks never resolved ({})</h3><p>In addition, {} asks ended with their session \
-         without the tool running (inferred denials).</p>",
-        c.unresolved_asks.count, c.inferred_denials
+         without the tool running (inferred denials). The runtime's classifier refused {} \
+         actions; {} checks were left to it.</p>",
+        c.unresolved_asks.count,
+        c.inferred_denials,
+        c.classifier_refusals,
+        r.totals.prompts.left_to_runtime_classifier
     );
     if !c.unresolved_asks.items.is_empty() {
         let rows = c

@@ -144,11 +144,12 @@ fn totals(o: &mut String, r: &Report) {
     let _ = writeln!(
         o,
         "**Prompts avoided by learning: {}** · prompts shown: {} · avoided share: {} · \
-         allowed automatically by any stage: {}\n",
+         allowed automatically by any stage: {} · left to the runtime's classifier: {}\n",
         p.avoided_by_learning,
         p.shown,
         pct(p.avoided_ratio),
-        p.auto_allowed
+        p.auto_allowed,
+        p.left_to_runtime_classifier
     );
     let _ = writeln!(o, "### By stage\n");
     let _ = writeln!(o, "| Stage | Checks | Allow | Ask | Deny | Share |");
@@ -391,8 +392,8 @@ fn compliance(o: &mut String, r: &Report) {
     let _ = writeln!(
         o,
         "### Asks never resolved ({})\n\nIn addition, {} asks ended with their session without \
-         the tool running (inferred denials).\n",
-        c.unresolved_asks.count, c.inferred_denials
+         the tool running (inferred denials). The runtime's classifier refused {} actions.\n",
+        c.unresolved_asks.count, c.inferred_denials, c.classifier_refusals
     );
     if !c.unresolved_asks.items.is_empty() {
         let _ = writeln!(o, "| When | Session | Tool | Request | Tier |");

@@ -177,6 +177,9 @@ pub struct Prompts {
     pub auto_allowed: u64,
     /// Checks that asked a human.
     pub shown: u64,
+    /// Checks left to the runtime's own classifier (Claude Code's auto mode): neither asked
+    /// nor decided by aiperture.
+    pub left_to_runtime_classifier: u64,
     /// avoided_by_learning / (avoided_by_learning + shown), 0 when both are 0.
     pub avoided_ratio: f64,
 }
@@ -438,6 +441,8 @@ pub struct Compliance {
     pub unresolved_asks: Listing<OpenAsk>,
     /// Asks whose session ended without the tool running (inferred denials).
     pub inferred_denials: u64,
+    /// Tool calls the runtime's own classifier refused (Claude Code's auto mode).
+    pub classifier_refusals: u64,
     /// Rubber-stamped approvals (too many too fast; never counted for learning), newest first.
     pub rubber_stamps: Listing<RubberStamp>,
     /// Sessions denied by the rate limit, most hits first.

@@ -1,9 +1,12 @@
 //! Claude Code (`aiperture hook claude-code`).
 //!
 //! PreToolUse → decide and print `hookSpecificOutput.permissionDecision` (the ask is recorded
-//! as pending under its `tool_use_id`); PostToolUse/PostToolUseFailure → the tool ran, resolve
-//! the pending ask as the human's approval; PermissionRequest → allow/deny only when learning
-//! decides, else print nothing so the dialog shows; SessionStart → one status line; Stop and
+//! as pending under its `tool_use_id`; in auto mode an unlearned action below HIGH gets no
+//! answer, so the runtime's classifier decides: `engine::modes`); PostToolUse/PostToolUseFailure
+//! → the tool ran, resolve the pending ask as the human's approval; PermissionRequest →
+//! allow/deny only when learning decides, else print nothing so the dialog shows;
+//! PermissionDenied → the classifier's refusal is recorded (never a retry, never a human
+//! denial); SessionStart → one status line; Stop and
 //! SessionEnd → pending asks that never ran become inferred denials. Fail closed = a JSON
 //! `ask` on exit 0 (exit 1, empty output or invalid JSON would let the call through).
 
@@ -96,6 +99,13 @@ impl Adapter for ClaudeCode {
                 Form::PostToolUse,
                 tool(true)?.map(|r| Event::PostTool(r, ToolOutcome::Failed)),
             ),
+            "PermissionDenied" => {
+                let reason = opt_str(&obj, "reason")?.unwrap_or("").to_string();
+                (
+                    Form::Quiet,
+                    tool(true)?.map(|r| Event::ClassifierDenied(r, reason)),
+                )
+            }
             "SessionStart" => (
                 Form::SessionStart,
                 Some(Event::SessionStart(base_request(rt, event, &obj)?)),

@@ -4,7 +4,7 @@
 //! answer where a decision was needed, and a warning where nothing can be blocked any more.
 
 use super::{Adapter, Answer, Event, Output, reasons};
-use crate::engine::{Gate, RanResult, SessionStatus, ToolOutcome, learning};
+use crate::engine::{Gate, RanResult, SessionStatus, ToolOutcome, learning, modes};
 use crate::request::{Decision, Request, Verdict};
 
 /// The engine operations a hook needs; implemented by [`Gate`], and by fakes in tests.
@@ -19,6 +19,8 @@ pub trait HookEngine {
     fn end_session(&mut self, runtime: &str, session_id: &str) -> anyhow::Result<u32>;
     /// Figures for the session-start status line.
     fn session_status(&mut self, req: &Request) -> anyhow::Result<SessionStatus>;
+    /// The runtime's classifier refused a call: record it (no learning).
+    fn classifier_denied(&mut self, req: &Request, reason: &str) -> anyhow::Result<()>;
     /// For an ask: how close its pattern is to being learned, as (approvals, needed) and the
     /// pattern. Best effort: `None` when unknown.
     fn ask_progress(&mut self, _req: &Request, _v: &Verdict) -> Option<(u32, u32, String)> {
@@ -42,6 +44,9 @@ impl HookEngine for Gate {
     }
     fn session_status(&mut self, req: &Request) -> anyhow::Result<SessionStatus> {
         Gate::session_status(self, req)
+    }
+    fn classifier_denied(&mut self, req: &Request, reason: &str) -> anyhow::Result<()> {
+        Gate::classifier_denied(self, req, reason)
     }
     fn ask_progress(&mut self, req: &Request, v: &Verdict) -> Option<(u32, u32, String)> {
         // The first segment still asking (a shell command's first unlearned part).
@@ -88,6 +93,9 @@ impl<E: HookEngine> HookEngine for std::mem::ManuallyDrop<E> {
     fn session_status(&mut self, req: &Request) -> anyhow::Result<SessionStatus> {
         E::session_status(self, req)
     }
+    fn classifier_denied(&mut self, req: &Request, reason: &str) -> anyhow::Result<()> {
+        E::classifier_denied(self, req, reason)
+    }
     fn ask_progress(&mut self, req: &Request, v: &Verdict) -> Option<(u32, u32, String)> {
         E::ask_progress(self, req, v)
     }
@@ -129,6 +137,8 @@ fn answer<E: HookEngine, O: FnOnce() -> anyhow::Result<E>>(event: Event, open: O
     };
     match event {
         Event::PreTool(req) => match engine.check(&req) {
+            // Left to the runtime's auto-mode classifier: no decision at all.
+            Ok((v, _)) if v.decided_by == modes::DEFERRED_BY => Answer::NoOpinion,
             Ok((v, pending_id)) if v.decision == Decision::Ask => {
                 let progress = engine.ask_progress(&req, &v);
                 let mut r = reasons::reply_with_progress(&req, &v, progress);
@@ -148,6 +158,13 @@ fn answer<E: HookEngine, O: FnOnce() -> anyhow::Result<E>>(event: Event, open: O
             Ok(r) if r.resolved_ask => Answer::Note(reasons::progress_note(&req, r.progress)),
             Ok(_) => Answer::NoOpinion,
             Err(e) => Answer::Warn(format!("aiperture: could not record the tool run: {e:#}")),
+        },
+        // Never `retry: true`: the refusal stands; it is recorded, and teaches nothing.
+        Event::ClassifierDenied(req, reason) => match engine.classifier_denied(&req, &reason) {
+            Ok(()) => Answer::NoOpinion,
+            Err(e) => Answer::Warn(format!(
+                "aiperture: could not record the classifier's refusal: {e:#}"
+            )),
         },
         Event::SessionStart(req) => match engine.session_status(&req) {
             Ok(s) => Answer::Status(status_line(&s)),
@@ -249,6 +266,11 @@ mod tests {
         fn end_session(&mut self, rt: &str, s: &str) -> anyhow::Result<u32> {
             self.calls.push(format!("end {rt} {s}"));
             Ok(1)
+        }
+        fn classifier_denied(&mut self, req: &Request, reason: &str) -> anyhow::Result<()> {
+            self.calls
+                .push(format!("classifier denied {} ({reason})", req.scope));
+            Ok(())
         }
         fn session_status(&mut self, _r: &Request) -> anyhow::Result<SessionStatus> {
             Ok(SessionStatus {

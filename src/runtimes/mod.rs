@@ -33,6 +33,9 @@ pub enum Event {
     PostTool(Request, ToolOutcome),
     /// The runtime is about to show its own permission dialog: answer only if learning decides.
     PermissionRequest(Request),
+    /// The runtime's own classifier refused a tool call (Claude Code's auto mode), with its
+    /// reason: recorded, never answered with a retry, and no human denial.
+    ClassifierDenied(Request, String),
     /// A session starts: report a one-line status.
     SessionStart(Request),
     /// A session (or turn) ended: pending asks that never ran become inferred denials.

@@ -110,6 +110,8 @@ fn entries(runtime: &str, exe: &str) -> Vec<Entry> {
                 e("PermissionRequest", Some("*"), h.clone()),
                 e("PostToolUse", Some("*"), h.clone()),
                 e("PostToolUseFailure", Some("*"), h.clone()),
+                // The auto-mode classifier's refusals, for the audit trail.
+                e("PermissionDenied", Some("*"), h.clone()),
                 e("SessionStart", None, h.clone()),
                 e("Stop", None, h.clone()),
                 e("SessionEnd", None, h),

@@ -72,6 +72,7 @@ pub(super) fn executions(
     let n_sessions = sessions.len() as u64;
     sessions.truncate(max);
     Ok(Compliance {
+        classifier_refusals: 0,
         executions: execs,
         gaps,
         gap_ratio: ratio(gaps, execs),

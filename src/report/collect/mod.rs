@@ -111,6 +111,30 @@ pub(super) fn collect(
         &f,
     )?;
     compliance.rubber_stamps = rubber_stamps(tx, &f, opts.max_items)?;
+    compliance.classifier_refusals = count(
+        tx,
+        &format!(
+            "SELECT count(*) FROM audit_events WHERE event_type = 'runtime.denied' AND {}",
+            Filter::SQL
+        ),
+        &f,
+    )?;
+    // Checks left to the runtime's classifier are recorded as asks that no human saw.
+    let deferred = count(
+        tx,
+        &format!(
+            "SELECT count(*) FROM checks WHERE decided_by = '{}' AND {}",
+            crate::engine::modes::DEFERRED_BY,
+            Filter::SQL
+        ),
+        &f,
+    )?;
+    totals.prompts.left_to_runtime_classifier = deferred;
+    totals.prompts.shown = totals.prompts.shown.saturating_sub(deferred);
+    totals.prompts.avoided_ratio = ratio(
+        totals.prompts.avoided_by_learning,
+        totals.prompts.avoided_by_learning + totals.prompts.shown,
+    );
     let executions_in_chain = count(
         tx,
         &format!(
@@ -259,6 +283,7 @@ fn cube(
             avoided_by_learning: learned,
             auto_allowed: by_decision.allow,
             shown: by_decision.ask,
+            left_to_runtime_classifier: 0,
             avoided_ratio: ratio(learned, learned + by_decision.ask),
         },
     };
