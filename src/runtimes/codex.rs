@@ -117,9 +117,9 @@ impl Adapter for Codex {
                 } else {
                     let r = tool_request(rt, event, &obj, false)?;
                     if form == Form::PreToolUse {
-                        r.map(Event::PreTool)
+                        Some(Event::PreTool(r))
                     } else {
-                        r.map(Event::PermissionRequest)
+                        Some(Event::PermissionRequest(r))
                     }
                 };
                 (form, ev)

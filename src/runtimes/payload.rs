@@ -105,8 +105,12 @@ pub fn sha256_parts(parts: &[&str]) -> String {
     hex::encode(h.finalize())
 }
 
-/// The longest scope we pass on for free-form inputs (MCP arguments, unknown tools).
+/// The longest free-form scope (MCP arguments, unknown tools) kept whole; a longer one is
+/// shortened for display and carries the SHA-256 of the whole (see [`arguments_scope`]).
 pub const MAX_SCOPE_CHARS: usize = 512;
+
+/// How much of a long free-form scope is shown before its hash.
+const SHORT_DISPLAY_CHARS: usize = 400;
 
 /// Cuts `s` to at most `max` characters, marking the cut with `…`.
 pub fn truncate_chars(s: &str, max: usize) -> String {
@@ -120,11 +124,26 @@ pub fn truncate_chars(s: &str, max: usize) -> String {
     }
 }
 
-/// Compact canonical JSON (sorted keys, no spaces) of a value, truncated for use as a scope.
-pub fn compact_json(v: &Value) -> String {
+/// Compact canonical JSON (sorted keys, no spaces) of a value, whole.
+pub fn canonical_json(v: &Value) -> String {
     // serde_json's default `Map` is a BTreeMap: keys serialize sorted.
-    let s = serde_json::to_string(v).unwrap_or_default();
-    truncate_chars(&s, MAX_SCOPE_CHARS)
+    serde_json::to_string(v).unwrap_or_default()
+}
+
+/// The scope of free-form arguments given their canonical JSON: the JSON itself when it is
+/// at most [`MAX_SCOPE_CHARS`] characters, else its first characters, `… sha256:` and the
+/// SHA-256 of the whole. Either way two calls share a scope (and so a session memory entry, a
+/// learned key or a pending ask) only when their whole arguments are the same.
+pub fn arguments_scope(canonical: &str) -> String {
+    if canonical.chars().count() <= MAX_SCOPE_CHARS {
+        return canonical.to_string();
+    }
+    let shown: String = canonical.chars().take(SHORT_DISPLAY_CHARS).collect();
+    format!(
+        "{shown}{}{}",
+        crate::risk::SHORTENED_MARKER,
+        sha256_hex(canonical.as_bytes())
+    )
 }
 
 /// Resolves `path` against `cwd` and removes `.` and `..` components lexically, so
@@ -243,6 +262,17 @@ mod tests {
         assert_eq!(truncate_chars("héllo", 2), "hé…");
         assert_eq!(truncate_chars("hi", 2), "hi");
         let v: Value = serde_json::from_str(r#"{"b":1,"a":[1, 2]}"#).unwrap();
-        assert_eq!(compact_json(&v), r#"{"a":[1,2],"b":1}"#);
+        assert_eq!(canonical_json(&v), r#"{"a":[1,2],"b":1}"#);
+        assert_eq!(arguments_scope(r#"{"a":1}"#), r#"{"a":1}"#);
+    }
+
+    #[test]
+    fn long_arguments_keep_a_hash_of_the_whole() {
+        let pad = "A".repeat(600);
+        let a = arguments_scope(&format!(r#"{{"a_pad":"{pad}","path":"/p/README.md"}}"#));
+        let b = arguments_scope(&format!(r#"{{"a_pad":"{pad}","path":"~/.config/aiperture/key"}}"#));
+        assert_ne!(a, b, "arguments past the display limit still tell calls apart");
+        assert!(a.chars().count() < MAX_SCOPE_CHARS);
+        assert!(a.contains(crate::risk::SHORTENED_MARKER));
     }
 }
