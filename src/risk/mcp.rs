@@ -259,8 +259,9 @@ fn arguments(scope: &str, ctx: &Context, j: &mut Judge) {
 fn text(s: &str, ctx: &Context, j: &mut Judge) {
     let whole = s.trim();
     candidate(whole, ctx, j);
-    if whole.contains([' ', ',', '"', '\'', '=', '{', '}', '[', ']', '\n', '\t', ';', '(', ')'])
-    {
+    if whole.contains([
+        ' ', ',', '"', '\'', '=', '{', '}', '[', ']', '\n', '\t', ';', '(', ')',
+    ]) {
         for tok in whole.split([
             ' ', ',', '"', '\'', '=', '{', '}', '[', ']', '\n', '\t', '\r', ';', '(', ')', '`',
         ]) {
@@ -399,7 +400,12 @@ mod tests {
         assert_eq!(j.tier, RiskTier::Low);
         assert!(j.no_pattern, "aiperture's tools are never generalized");
         assert_eq!(
-            rate("aiperture", "check", r#"{"path":"~/.config/aiperture/key"}"#).tier,
+            rate(
+                "aiperture",
+                "check",
+                r#"{"path":"~/.config/aiperture/key"}"#
+            )
+            .tier,
             RiskTier::Critical
         );
     }

@@ -20,6 +20,7 @@ mod rules_git;
 mod rules_net;
 mod rules_perm;
 mod rules_pkg;
+mod rules_self;
 mod rules_sys;
 mod scripts;
 mod shell;

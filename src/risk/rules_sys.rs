@@ -129,7 +129,7 @@ pub(super) fn mentions_tamper(text: &str) -> bool {
 }
 
 /// System, data and cloud programs. Returns true when handled.
-pub(super) fn judge(cmd: &SimpleCommand, prog: &str, _ctx: &Context, j: &mut Judge) -> bool {
+pub(super) fn judge(cmd: &SimpleCommand, prog: &str, ctx: &Context, j: &mut Judge) -> bool {
     let args = cmd.args();
     let words: Vec<String> = args.iter().map(|w| w.text.to_ascii_lowercase()).collect();
     let has = |s: &str| words.iter().any(|w| w == s);
@@ -137,18 +137,9 @@ pub(super) fn judge(cmd: &SimpleCommand, prog: &str, _ctx: &Context, j: &mut Jud
     let first = positional.first().copied().unwrap_or("");
     match prog {
         "aiperture" => {
-            let sub = first;
             let second = positional.get(1).copied().unwrap_or("");
-            if tampers(sub, second) {
-                j.raise(
-                    RiskTier::Critical,
-                    "self_protection",
-                    "an agent may not approve, deny, grant, revoke or reconfigure aiperture itself",
-                );
-                j.no_pattern = true;
-            } else {
-                j.note("read_only", "queries aiperture");
-            }
+            let tamper = tampers(first, second);
+            super::rules_self::judge(cmd, first, second, tamper, ctx, j);
             true
         }
         // Processes and the machine.

@@ -4,8 +4,8 @@
 //! the other adapters map their own names onto the same [`Target`] constructors here.
 
 use super::payload::{
-    Malformed, arguments_scope, canonical_json, glob_root, home_dir, malformed, opt_str, req_str, resolve_path,
-    sha256_hex, sha256_parts, str_or_empty,
+    Malformed, arguments_scope, canonical_json, glob_root, home_dir, malformed, opt_str, req_str,
+    resolve_path, sha256_hex, sha256_parts, str_or_empty,
 };
 use crate::request::Request;
 use serde_json::{Map, Value};
@@ -138,11 +138,7 @@ pub fn edit_hash(old: &str, new: &str) -> String {
 
 /// Maps a Claude Code tool call (also used for Codex's Claude-named tools). Every tool is
 /// mapped, aiperture's own MCP tools included.
-pub fn claude_tool(
-    name: &str,
-    input: &Map<String, Value>,
-    cwd: &str,
-) -> Result<Target, Malformed> {
+pub fn claude_tool(name: &str, input: &Map<String, Value>, cwd: &str) -> Result<Target, Malformed> {
     let t = match name {
         "Bash" | "PowerShell" => Target::shell(req_str(input, "command")?),
         "Read" => Target::read(cwd, req_str(input, "file_path")?),
@@ -315,7 +311,10 @@ mod tests {
         assert_eq!(m.action, "create_pull_request");
         assert_eq!(m.scope, r#"{"base":"main","title":"t"}"#);
         let own = map("mcp__aiperture__check", "{}");
-        assert_eq!((own.tool.as_str(), own.action.as_str()), ("aiperture", "check"));
+        assert_eq!(
+            (own.tool.as_str(), own.action.as_str()),
+            ("aiperture", "check")
+        );
         let u = map("TodoWrite", r#"{"todos":[]}"#);
         assert_eq!((u.tool.as_str(), u.action.as_str()), ("todowrite", "use"));
     }

@@ -270,8 +270,13 @@ mod tests {
     fn long_arguments_keep_a_hash_of_the_whole() {
         let pad = "A".repeat(600);
         let a = arguments_scope(&format!(r#"{{"a_pad":"{pad}","path":"/p/README.md"}}"#));
-        let b = arguments_scope(&format!(r#"{{"a_pad":"{pad}","path":"~/.config/aiperture/key"}}"#));
-        assert_ne!(a, b, "arguments past the display limit still tell calls apart");
+        let b = arguments_scope(&format!(
+            r#"{{"a_pad":"{pad}","path":"~/.config/aiperture/key"}}"#
+        ));
+        assert_ne!(
+            a, b,
+            "arguments past the display limit still tell calls apart"
+        );
         assert!(a.chars().count() < MAX_SCOPE_CHARS);
         assert!(a.contains(crate::risk::SHORTENED_MARKER));
     }
