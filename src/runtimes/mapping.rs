@@ -4,8 +4,8 @@
 //! the other adapters map their own names onto the same [`Target`] constructors here.
 
 use super::payload::{
-    Malformed, arguments_scope, canonical_json, glob_root, home_dir, malformed, opt_str, req_str,
-    resolve_path, sha256_hex, sha256_parts, str_or_empty,
+    Malformed, arguments_scope, canonical_json, home_dir, malformed, opt_str, pattern_root,
+    req_str, resolve_path, sha256_hex, sha256_parts, str_or_empty,
 };
 use crate::request::Request;
 use serde_json::{Map, Value};
@@ -63,6 +63,16 @@ impl Target {
         );
         t.content_hash = Some(content_hash);
         t
+    }
+
+    /// `filesystem/delete/<absolute path>`: a delete is never covered by what was learned
+    /// about writes.
+    pub fn delete(cwd: &str, path: &str) -> Self {
+        Target::new(
+            "filesystem",
+            "delete",
+            resolve_path(cwd, path, home_dir().as_deref()),
+        )
     }
 
     /// The same target with the text being written or inserted.
@@ -145,9 +155,9 @@ pub fn claude_tool(name: &str, input: &Map<String, Value>, cwd: &str) -> Result<
         "Glob" => {
             let pattern = str_or_empty(input, "pattern")?;
             let base = resolve_path(cwd, str_or_empty(input, "path")?, home_dir().as_deref());
-            Target::read(&base, glob_root(pattern))
+            Target::read(&base, pattern_root(pattern))
         }
-        "Grep" => Target::read(cwd, str_or_empty(input, "path")?),
+        "Grep" | "LS" => Target::read(cwd, str_or_empty(input, "path")?),
         "Write" => {
             let content = req_str(input, "content")?;
             Target::write(
@@ -183,14 +193,20 @@ pub fn claude_tool(name: &str, input: &Map<String, Value>, cwd: &str) -> Result<
             Target::write(cwd, req_str(input, "file_path")?, sha256_parts(&parts))
                 .with_content(inserted.join("\n"))
         }
-        "NotebookEdit" => Target::write(
-            cwd,
-            req_str(input, "notebook_path")?,
-            sha256_parts(&[
-                str_or_empty(input, "edit_mode")?,
-                str_or_empty(input, "new_source")?,
-            ]),
-        ),
+        "NotebookEdit" => {
+            let source = str_or_empty(input, "new_source")?;
+            Target::write(
+                cwd,
+                req_str(input, "notebook_path")?,
+                sha256_parts(&[
+                    str_or_empty(input, "edit_mode")?,
+                    str_or_empty(input, "cell_id")?,
+                    str_or_empty(input, "cell_type")?,
+                    source,
+                ]),
+            )
+            .with_content(source)
+        }
         "WebFetch" => Target::fetch(req_str(input, "url")?),
         "WebSearch" => Target::search(req_str(input, "query")?),
         "Agent" | "Task" => Target::spawn(

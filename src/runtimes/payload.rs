@@ -190,6 +190,17 @@ pub fn glob_root(pattern: &str) -> &str {
     }
 }
 
+/// The directory a glob pattern can reach: its literal root ([`glob_root`]), or `/` when a
+/// `..` follows a wildcard (`src/**/../../../etc/*` may climb any number of levels).
+pub fn pattern_root(pattern: &str) -> &str {
+    let root = glob_root(pattern);
+    let rest = &pattern[root.len().min(pattern.len())..];
+    if rest.split('/').any(|c| c == "..") && rest.contains(['*', '?', '[', '{']) {
+        return "/";
+    }
+    root
+}
+
 /// The payload's working directory, or this process's (hooks run in the session's directory)
 /// when the payload names none; `/` as a last resort.
 pub fn cwd_or_process(cwd: &str) -> String {
@@ -253,6 +264,9 @@ mod tests {
         assert_eq!(glob_root("/etc/*"), "/etc");
         assert_eq!(glob_root("/*"), "/");
         assert_eq!(glob_root("plain/file"), "plain/file");
+        assert_eq!(pattern_root("src/**/*.ts"), "src");
+        assert_eq!(pattern_root("src/**/../../../etc/*"), "/");
+        assert_eq!(pattern_root("../lib/*.rs"), "../lib");
     }
 
     #[test]
