@@ -130,10 +130,7 @@ fn class5_padded_mcp_arguments_are_keyed_and_judged_whole() {
     let tool = "mcp__filesystem__read_file";
     env.approve_in_dialog("s1", "t1", tool, &pad_read(&pad, &readme));
     // Session memory remembers exactly that call…
-    assert_eq!(
-        env.pre("s1", "t2", tool, &pad_read(&pad, &readme)),
-        "allow"
-    );
+    assert_eq!(env.pre("s1", "t2", tool, &pad_read(&pad, &readme)), "allow");
     // …and nothing past the first 512 characters that differs from it.
     let other = format!("{}/src/other.md", env.proj());
     assert_eq!(env.pre("s1", "t3", tool, &pad_read(&pad, &other)), "ask");
@@ -244,7 +241,10 @@ fn class7_aiperture_mcp_tools_are_gated() {
         "deny"
     );
     // A harmless-sounding tool of a server named `aiperture` gets an answer, not silence.
-    assert_eq!(env.pre("s", "t3", "mcp__aiperture__check", &json!({})), "ask");
+    assert_eq!(
+        env.pre("s", "t3", "mcp__aiperture__check", &json!({})),
+        "ask"
+    );
 }
 
 #[test]

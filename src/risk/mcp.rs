@@ -16,6 +16,9 @@ use serde_json::Value;
 /// At most this many JSON values are looked at; a larger argument tree is rated HIGH.
 const MAX_VALUES: usize = 100_000;
 
+/// At most this many path-like or URL-like tokens are classified; more are rated HIGH.
+const MAX_CANDIDATES: usize = 10_000;
+
 /// The marker a shortened scope carries before the hash of the whole arguments.
 pub const SHORTENED_MARKER: &str = "… sha256:";
 
@@ -224,9 +227,12 @@ fn arguments(scope: &str, ctx: &Context, j: &mut Judge) {
         if scope.contains(SHORTENED_MARKER) {
             j.no_pattern = true;
         }
-        text(scope, ctx, j);
+        let mut budget = MAX_CANDIDATES;
+        text(scope, ctx, j, &mut budget);
+        too_many(budget, j);
         return;
     };
+    let mut budget = MAX_CANDIDATES;
     let mut stack: Vec<&Value> = vec![&value];
     let mut seen = 0usize;
     while let Some(v) = stack.pop() {
@@ -241,41 +247,55 @@ fn arguments(scope: &str, ctx: &Context, j: &mut Judge) {
             return;
         }
         match v {
-            Value::String(s) => text(s, ctx, j),
+            Value::String(s) => text(s, ctx, j, &mut budget),
             Value::Array(a) => stack.extend(a.iter()),
             Value::Object(m) => {
                 for (k, v) in m {
-                    text(k, ctx, j);
+                    text(k, ctx, j, &mut budget);
                     stack.push(v);
                 }
             }
             Value::Null | Value::Bool(_) | Value::Number(_) => {}
         }
     }
+    too_many(budget, j);
+}
+
+fn too_many(budget: usize, j: &mut Judge) {
+    if budget == 0 {
+        j.raise(
+            RiskTier::High,
+            "too_complex",
+            "the arguments name too many paths or URLs to judge",
+        );
+        j.no_pattern = true;
+    }
 }
 
 /// Judges one string: the whole of it and each of its tokens, where they look like a path
 /// or a URL.
-fn text(s: &str, ctx: &Context, j: &mut Judge) {
+/// Characters that separate tokens inside a string value (commands, option lists, JSON text).
+const SEPARATORS: [char; 16] = [
+    ' ', ',', '"', '\'', '=', '{', '}', '[', ']', '\n', '\t', '\r', ';', '(', ')', '`',
+];
+
+fn text(s: &str, ctx: &Context, j: &mut Judge, budget: &mut usize) {
     let whole = s.trim();
-    candidate(whole, ctx, j);
-    if whole.contains([
-        ' ', ',', '"', '\'', '=', '{', '}', '[', ']', '\n', '\t', ';', '(', ')',
-    ]) {
-        for tok in whole.split([
-            ' ', ',', '"', '\'', '=', '{', '}', '[', ']', '\n', '\t', '\r', ';', '(', ')', '`',
-        ]) {
-            candidate(tok, ctx, j);
+    candidate(whole, ctx, j, budget);
+    if whole.contains(SEPARATORS) {
+        for tok in whole.split(SEPARATORS) {
+            candidate(tok, ctx, j, budget);
         }
     }
 }
 
-fn candidate(tok: &str, ctx: &Context, j: &mut Judge) {
-    if tok.is_empty() || tok.len() >= 4096 {
+fn candidate(tok: &str, ctx: &Context, j: &mut Judge, budget: &mut usize) {
+    if tok.is_empty() || tok.len() >= 4096 || *budget == 0 {
         return;
     }
     let lower = tok.get(..8).unwrap_or(tok).to_ascii_lowercase();
     if lower.starts_with("http://") || lower.starts_with("https://") {
+        *budget -= 1;
         let mut u = Judge::default();
         super::tools::url(tok, ctx, &mut u);
         if u.tier >= RiskTier::Medium {
@@ -299,6 +319,7 @@ fn candidate(tok: &str, ctx: &Context, j: &mut Judge) {
     if !path_like {
         return;
     }
+    *budget -= 1;
     let info = paths::classify(path, ctx);
     if info.class == PathClass::Protected {
         j.raise(
@@ -415,5 +436,9 @@ mod tests {
         let many = format!("[{}]", vec!["1"; MAX_VALUES + 5].join(","));
         let j = rate("x", "read", &many);
         assert_eq!(j.tier, RiskTier::High);
+        let paths = format!(r#"{{"p":"{}"}}"#, "a/b ".repeat(MAX_CANDIDATES + 1));
+        let j = rate("x", "read", &paths);
+        assert_eq!(j.tier, RiskTier::High);
+        assert!(j.no_pattern);
     }
 }
