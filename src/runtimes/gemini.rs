@@ -96,10 +96,8 @@ fn map_tool(
     let t = match name {
         "run_shell_command" => {
             let t = Target::shell(req_str(input, "command")?);
-            let run_dir = match opt_str(input, "dir_path")? {
-                Some(d) => Some(resolve_path(cwd, d, home.as_deref())),
-                None => None,
-            };
+            let run_dir =
+                opt_str(input, "dir_path")?.map(|d| resolve_path(cwd, d, home.as_deref()));
             return Ok((vec![t], run_dir));
         }
         "read_file" => Target::read(cwd, file()?),
