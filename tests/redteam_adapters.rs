@@ -60,6 +60,10 @@ impl Env {
     }
 
     fn hook(&self, runtime: &str, payload: &Value) -> String {
+        self.hook_raw(runtime, &payload.to_string())
+    }
+
+    fn hook_raw(&self, runtime: &str, payload: &str) -> String {
         let out = self
             .cmd()
             .args(["hook", runtime])
@@ -141,6 +145,13 @@ fn class5_padded_mcp_arguments_are_keyed_and_judged_whole() {
     // Deep in the arguments, behind a long pad, is still judged.
     let deep = json!({"a_pad": pad, "opts": {"files": [[{"p": key}]]}});
     assert_eq!(env.pre("s1", "t6", tool, &deep), "deny");
+    // A key given twice (the tool may act on the first, serde keeps the last) fails closed.
+    let dup = format!(
+        r#"{{"session_id":"s1","cwd":"{}","hook_event_name":"PreToolUse","tool_use_id":"t8","tool_name":"{tool}","tool_input":{{"a_pad":"{pad}","path":"{key}","path":"{readme}"}}}}"#,
+        env.proj()
+    );
+    let out = env.hook_raw("claude-code", &dup);
+    assert!(out.contains(r#""permissionDecision":"ask""#), "{out}");
     // An unknown tool's arguments are judged the same way.
     assert_eq!(
         env.pre("s1", "t7", "SomeNewTool", &pad_read(&pad, &key)),

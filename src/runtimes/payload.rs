@@ -26,12 +26,86 @@ pub fn parse_object(bytes: &[u8]) -> Result<Map<String, Value>, Malformed> {
         Ok(t) => t,
         Err(_) => return malformed("the hook payload is not valid UTF-8"),
     };
-    match serde_json::from_str::<Value>(text) {
+    match serde_json::from_str::<Strict>(text).map(|s| s.0) {
         Ok(Value::Object(map)) => Ok(map),
         Ok(Value::Null) => malformed("the hook payload is `null`, not a JSON object"),
         Ok(Value::Array(_)) => malformed("the hook payload is a JSON array, not an object"),
         Ok(_) => malformed("the hook payload is a JSON scalar, not an object"),
         Err(e) => malformed(format!("the hook payload is not valid JSON ({e})")),
+    }
+}
+
+/// A JSON value that refuses an object with the same key twice: serde_json keeps the last,
+/// while the tool that runs the call may keep the first, so `{"path":"README.md",
+/// "path":"~/.ssh/id_rsa"}` would be judged as one file and act on another.
+struct Strict(Value);
+
+impl<'de> serde::Deserialize<'de> for Strict {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(StrictVisitor).map(Strict)
+    }
+}
+
+struct StrictVisitor;
+
+impl<'de> serde::de::Visitor<'de> for StrictVisitor {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("any JSON value without duplicate object keys")
+    }
+
+    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+
+    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+
+    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+
+    fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
+        Ok(serde_json::Number::from_f64(v).map_or(Value::Null, Value::Number))
+    }
+
+    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+        Ok(Value::String(v.to_string()))
+    }
+
+    fn visit_string<E>(self, v: String) -> Result<Value, E> {
+        Ok(Value::String(v))
+    }
+
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_none<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut out = Vec::new();
+        while let Some(Strict(v)) = seq.next_element()? {
+            out.push(v);
+        }
+        Ok(Value::Array(out))
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut out = Map::new();
+        while let Some(k) = map.next_key::<String>()? {
+            let Strict(v) = map.next_value()?;
+            if out.insert(k.clone(), v).is_some() {
+                return Err(serde::de::Error::custom(format!(
+                    "the key `{k}` appears twice in one object"
+                )));
+            }
+        }
+        Ok(Value::Object(out))
     }
 }
 
@@ -77,7 +151,7 @@ pub fn obj_or_json_string(
 ) -> Result<Map<String, Value>, Malformed> {
     match obj.get(key) {
         Some(Value::Object(m)) => Ok(m.clone()),
-        Some(Value::String(s)) => match serde_json::from_str::<Value>(s) {
+        Some(Value::String(s)) => match serde_json::from_str::<Strict>(s).map(|v| v.0) {
             Ok(Value::Object(m)) => Ok(m),
             _ => malformed(format!(
                 "`{key}` is a string that does not hold a JSON object"
@@ -229,6 +303,19 @@ mod tests {
         assert!(parse_object(b"\xff\xfe").is_err());
         assert!(parse_object(b"{").is_err());
         assert!(parse_object(b"{}").is_ok());
+    }
+
+    #[test]
+    fn duplicate_keys_are_refused_at_any_depth() {
+        let dup = br#"{"tool_input":{"path":"README.md","path":"/home/u/.ssh/id_rsa"}}"#;
+        assert!(parse_object(dup).is_err());
+        assert!(parse_object(br#"{"a":1,"a":1}"#).is_err());
+        assert!(parse_object(br#"{"a":[{"b":1,"b":2}]}"#).is_err());
+        let nested = parse_object(br#"{"s":"{\"p\":1,\"p\":2}"}"#).unwrap();
+        assert!(obj_or_json_string(&nested, "s").is_err());
+        let ok = parse_object(br#"{"a":[{"b":1.5,"c":null,"d":true,"e":-3}],"f":"x"}"#).unwrap();
+        assert_eq!(ok["a"][0]["b"], 1.5);
+        assert_eq!(ok["a"][0]["e"], -3);
     }
 
     #[test]
