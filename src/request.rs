@@ -150,6 +150,11 @@ pub struct Request {
     /// stored or serialized.
     #[serde(skip)]
     pub content: Option<String>,
+    /// The whole canonical JSON of an MCP or unknown tool's arguments, when the runtime sent
+    /// them; the scope may show them only in part (with their hash). Read only by the risk
+    /// check, so every value is judged; never stored or serialized.
+    #[serde(skip)]
+    pub arguments: Option<String>,
     /// The runtime's own tool name (`Bash`, `Edit`, `mcp__github__create_pr`, …).
     pub raw_tool_name: String,
     /// The runtime's permission mode at the time of the call, when it reports one.

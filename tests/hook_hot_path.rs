@@ -17,10 +17,6 @@ fn no_opinion_events_do_not_open_the_store() {
             r#"{"session_id":"s","cwd":"/p","hook_event_name":"UserPromptSubmit","prompt":"hi"}"#,
         ),
         (
-            "claude-code",
-            r#"{"session_id":"s","cwd":"/p","hook_event_name":"PreToolUse","tool_name":"mcp__aiperture__check","tool_input":{},"tool_use_id":"t"}"#,
-        ),
-        (
             "gemini",
             r#"{"session_id":"s","cwd":"/p","hook_event_name":"BeforeModel"}"#,
         ),

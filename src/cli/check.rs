@@ -102,6 +102,7 @@ fn build(input: Input, args: &CheckArgs) -> anyhow::Result<Request> {
         content: input.content,
         raw_tool_name: String::new(),
         permission_mode: None,
+        arguments: None,
     })
 }
 

@@ -123,7 +123,18 @@ impl Gate {
                 .map(|p| p.display().to_string())
                 .collect(),
         };
-        let mut a = risk::assess(&req.tool, &req.action, &req.scope, &ctx);
+        let mut a = match &req.arguments {
+            // Free-form arguments are judged whole; the scope may show them only in part.
+            Some(whole) => {
+                let mut a = risk::assess_arguments(&req.tool, &req.action, whole, &ctx);
+                a.explanation = a.explanation.replace(whole.as_str(), &req.scope);
+                for s in &mut a.segments {
+                    s.command = req.scope.clone();
+                }
+                a
+            }
+            None => risk::assess(&req.tool, &req.action, &req.scope, &ctx),
+        };
         if let Some(text) = &req.content
             && req.action == "write"
         {

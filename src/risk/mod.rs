@@ -8,6 +8,7 @@
 mod code;
 mod embedded;
 mod judge;
+mod mcp;
 pub mod paths;
 mod pattern;
 mod readonly;
@@ -19,6 +20,7 @@ mod rules_git;
 mod rules_net;
 mod rules_perm;
 mod rules_pkg;
+mod rules_self;
 mod rules_sys;
 mod scripts;
 mod shell;
@@ -26,6 +28,7 @@ pub mod swaps;
 mod tools;
 
 pub use judge::{score_for, tier_for_score};
+pub use mcp::SHORTENED_MARKER;
 pub use pattern::{matches, path_pattern_matches, pattern_matches, url_pattern_matches};
 pub use scripts::rate_written_text;
 
@@ -81,8 +84,22 @@ pub fn assess(tool: &str, action: &str, scope: &str, ctx: &Context) -> Assessmen
     let t = tool.to_ascii_lowercase();
     let a = action.to_ascii_lowercase();
     match t.as_str() {
-        "shell" | "bash" | "terminal" => shell::assess_command(scope, ctx),
+        "shell" | "bash" | "terminal" if a == "execute" || !mcp::is_arguments(scope) => {
+            shell::assess_command(scope, ctx)
+        }
         _ => tools::assess_tool(&t, &a, tool, action, scope, ctx),
+    }
+}
+
+/// Rates an MCP or unknown tool call from the whole canonical JSON of its arguments, whatever
+/// the server is named (a server may be called `filesystem`, `web` or `shell`).
+pub fn assess_arguments(tool: &str, action: &str, arguments: &str, ctx: &Context) -> Assessment {
+    let t = tool.to_ascii_lowercase();
+    let a = action.to_ascii_lowercase();
+    if mcp::is_arguments(arguments) {
+        tools::assess_tool(&t, &a, tool, action, arguments, ctx)
+    } else {
+        assess(tool, action, arguments, ctx)
     }
 }
 

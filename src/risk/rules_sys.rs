@@ -180,18 +180,9 @@ pub(super) fn judge(cmd: &SimpleCommand, prog: &str, ctx: &Context, j: &mut Judg
     let first = positional.first().copied().unwrap_or("");
     match prog {
         "aiperture" => {
-            let sub = first;
             let second = positional.get(1).copied().unwrap_or("");
-            if tampers(sub, second) {
-                j.raise(
-                    RiskTier::Critical,
-                    "self_protection",
-                    "an agent may not approve, deny, grant, revoke or reconfigure aiperture itself",
-                );
-                j.no_pattern = true;
-            } else {
-                j.note("read_only", "queries aiperture");
-            }
+            let tamper = tampers(first, second);
+            super::rules_self::judge(cmd, first, second, tamper, ctx, j);
             true
         }
         // Processes and the machine.

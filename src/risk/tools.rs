@@ -1,5 +1,6 @@
 //! Non-shell tools: file reads and writes, web fetches (URL schemes, IP literals,
-//! metadata addresses, punycode), web search, sub-agents, MCP tools and unknown tools.
+//! metadata addresses, punycode), web search and sub-agents; MCP tools and unknown tools are
+//! judged in [`super::mcp`].
 
 use super::judge::Judge;
 use super::paths::{self, PathClass};
@@ -19,6 +20,15 @@ pub(super) fn assess_tool(
     let mut j = Judge::default();
     let mut pat = None;
     match (tool, action) {
+        // An MCP server may be named `filesystem`, `web` or `shell`: arguments are judged as
+        // arguments whatever the server's name.
+        // A server named after a built-in family is never generalized.
+        _ if super::mcp::is_arguments(scope) => {
+            super::mcp::judge(tool, orig_action, scope, ctx, &mut j);
+            if !j.no_pattern && j.tier == RiskTier::Low && !super::mcp::builtin_family(tool) {
+                pat = Some("*".to_string());
+            }
+        }
         ("filesystem" | "file" | "fs", _) => {
             filesystem(action, scope, ctx, &mut j);
             if !j.no_pattern && j.tier <= RiskTier::Medium {
@@ -43,7 +53,7 @@ pub(super) fn assess_tool(
             );
         }
         _ => {
-            mcp(tool, orig_action, scope, ctx, &mut j);
+            super::mcp::judge(tool, orig_action, scope, ctx, &mut j);
             if !j.no_pattern && j.tier == RiskTier::Low {
                 pat = Some("*".to_string());
             }
@@ -390,174 +400,6 @@ fn parse_ipv4(host: &str) -> Option<([u8; 4], bool)> {
     Some((b, canonical))
 }
 
-/// Words of an MCP tool name (`delete_file`, `createPullRequest`, `run-query`).
-fn tool_words(name: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut cur = String::new();
-    let mut prev_lower = false;
-    for c in name.chars() {
-        if c == '_' || c == '-' || c == '.' || c == ' ' || c == '/' {
-            if !cur.is_empty() {
-                out.push(std::mem::take(&mut cur));
-            }
-            prev_lower = false;
-            continue;
-        }
-        if c.is_uppercase() && prev_lower && !cur.is_empty() {
-            out.push(std::mem::take(&mut cur));
-        }
-        prev_lower = c.is_lowercase() || c.is_ascii_digit();
-        cur.extend(c.to_lowercase());
-    }
-    if !cur.is_empty() {
-        out.push(cur);
-    }
-    out
-}
-
-fn mcp(tool: &str, action: &str, scope: &str, ctx: &Context, j: &mut Judge) {
-    let words = tool_words(action);
-    let any = |list: &[&str]| words.iter().any(|w| list.contains(&w.as_str()));
-    if (tool.contains("aiperture") || words.iter().any(|w| w == "aiperture"))
-        && any(&[
-            "approve",
-            "deny",
-            "grant",
-            "revoke",
-            "config",
-            "bootstrap",
-            "record",
-            "set",
-            "update",
-            "delete",
-        ])
-    {
-        j.raise(
-            RiskTier::Critical,
-            "self_protection",
-            "an agent may not approve, grant or reconfigure aiperture",
-        );
-        j.no_pattern = true;
-        return;
-    }
-    if any(&[
-        "delete",
-        "drop",
-        "destroy",
-        "remove",
-        "purge",
-        "truncate",
-        "wipe",
-        "erase",
-        "kill",
-        "terminate",
-        "reset",
-        "rm",
-        "uninstall",
-        "revoke",
-        "force",
-    ]) {
-        j.raise(
-            RiskTier::High,
-            "mcp_destructive",
-            "the tool deletes or destroys something",
-        );
-        j.no_pattern = true;
-    } else if any(&[
-        "exec", "execute", "run", "eval", "shell", "command", "cmd", "script", "terminal", "bash",
-        "spawn", "invoke",
-    ]) {
-        j.raise(RiskTier::High, "mcp_exec", "the tool runs commands or code");
-        j.no_pattern = true;
-    } else if any(&[
-        "push", "merge", "deploy", "publish", "release", "transfer", "pay", "payment", "send",
-        "email", "mail", "post", "tweet", "message", "approve", "invite", "share", "upload",
-    ]) {
-        j.raise(
-            RiskTier::High,
-            "mcp_publish",
-            "the tool publishes, sends or merges (hard to undo)",
-        );
-        j.no_pattern = true;
-    } else if any(&[
-        "write", "create", "update", "edit", "set", "put", "patch", "add", "insert", "modify",
-        "move", "rename", "commit", "comment", "upsert", "save", "close", "open", "assign",
-        "label", "fork", "navigate", "click", "type", "fill", "press", "select", "upload",
-        "install",
-    ]) {
-        j.raise(RiskTier::Medium, "mcp_write", "the tool changes something");
-    } else if any(&[
-        "read",
-        "list",
-        "get",
-        "search",
-        "find",
-        "query",
-        "describe",
-        "show",
-        "view",
-        "fetch",
-        "status",
-        "info",
-        "lookup",
-        "count",
-        "check",
-        "inspect",
-        "resolve",
-        "diff",
-        "log",
-        "logs",
-        "screenshot",
-        "snapshot",
-        "download",
-        "browse",
-        "tree",
-        "stat",
-        "ls",
-        "cat",
-        "grep",
-        "docs",
-        "help",
-        "retrieve",
-        "explain",
-        "analyze",
-    ]) {
-        j.note("mcp_read", "the tool reads or lists");
-    } else {
-        j.raise(
-            RiskTier::Medium,
-            "unknown_tool",
-            "unknown tool; its effect is not known",
-        );
-    }
-    // Arguments naming secrets or protected files.
-    for tok in scope.split([' ', ',', '"', '\'', '=', '{', '}', '[', ']']) {
-        if (tok.starts_with('/')
-            || tok.starts_with('~')
-            || tok.starts_with("./")
-            || tok.starts_with(".env"))
-            && tok.len() < 4096
-        {
-            let info = paths::classify(tok, ctx);
-            if info.class == PathClass::Protected {
-                j.raise(
-                    RiskTier::Critical,
-                    "self_protection",
-                    "touches aiperture's files or a runtime's hook settings",
-                );
-                j.no_pattern = true;
-            } else if info.secret {
-                j.raise(
-                    RiskTier::High,
-                    "secret_access",
-                    "touches a secret (keys, credentials, .env)",
-                );
-                j.no_pattern = true;
-            }
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -583,14 +425,5 @@ mod tests {
         assert_eq!(parse_ipv4("127.1"), Some(([127, 0, 0, 1], false)));
         assert_eq!(parse_ipv4("example.com"), None);
         assert_eq!(parse_ipv4("1.2.3.4.5"), None);
-    }
-
-    #[test]
-    fn words_of_tool_names() {
-        assert_eq!(
-            tool_words("createPullRequest"),
-            ["create", "pull", "request"]
-        );
-        assert_eq!(tool_words("delete_file"), ["delete", "file"]);
     }
 }

@@ -55,14 +55,15 @@ pub(crate) fn base_request(
     })
 }
 
-/// Maps a Claude-shaped tool event (`tool_name` + `tool_input`) to a request, or `None` for
-/// aiperture's own tools.
+/// Maps a Claude-shaped tool event (`tool_name` + `tool_input`) to a request. aiperture's own
+/// tools (`mcp__aiperture__*`) are gated like any MCP tool: a repository can name any server
+/// `aiperture`.
 pub(crate) fn tool_request(
     runtime: &str,
     event: &str,
     obj: &Map<String, Value>,
     with_tool_use_id: bool,
-) -> Result<Option<Request>, Malformed> {
+) -> Result<Request, Malformed> {
     let mut base = base_request(runtime, event, obj)?;
     let name = req_str(obj, "tool_name")?;
     let input = req_obj(obj, "tool_input")?;
@@ -70,7 +71,7 @@ pub(crate) fn tool_request(
     if with_tool_use_id {
         base.tool_use_id = opt_str(obj, "tool_use_id")?.map(str::to_string);
     }
-    Ok(claude_tool(name, input, &base.cwd)?.map(|t| t.into_request(base)))
+    Ok(claude_tool(name, input, &base.cwd)?.into_request(base))
 }
 
 impl Adapter for ClaudeCode {
@@ -86,18 +87,18 @@ impl Adapter for ClaudeCode {
         let rt = self.name();
         let tool = |with_id| tool_request(rt, event, &obj, with_id);
         let (form, ev) = match event {
-            "PreToolUse" => (Form::PreToolUse, tool(true)?.map(Event::PreTool)),
+            "PreToolUse" => (Form::PreToolUse, Some(Event::PreTool(tool(true)?))),
             "PermissionRequest" => (
                 Form::PermissionRequest,
-                tool(false)?.map(Event::PermissionRequest),
+                Some(Event::PermissionRequest(tool(false)?)),
             ),
             "PostToolUse" => (
                 Form::PostToolUse,
-                tool(true)?.map(|r| Event::PostTool(r, ToolOutcome::Succeeded)),
+                Some(Event::PostTool(tool(true)?, ToolOutcome::Succeeded)),
             ),
             "PostToolUseFailure" => (
                 Form::PostToolUse,
-                tool(true)?.map(|r| Event::PostTool(r, ToolOutcome::Failed)),
+                Some(Event::PostTool(tool(true)?, ToolOutcome::Failed)),
             ),
             "PermissionDenied" => {
                 let reason = opt_str(&obj, "reason")?.unwrap_or("").to_string();
@@ -230,9 +231,12 @@ mod tests {
     #[test]
     fn events() {
         let own = parse(
-            r#"{"hook_event_name":"PreToolUse","tool_name":"mcp__aiperture__check","tool_input":{}}"#,
+            r#"{"hook_event_name":"PreToolUse","tool_name":"mcp__aiperture__approve","tool_input":{}}"#,
         );
-        assert_eq!(own.event, Event::Other);
+        assert!(
+            matches!(own.event, Event::PreTool(ref r) if r.tool == "aiperture" && r.action == "approve"),
+            "aiperture's own MCP tools are gated like any other"
+        );
         let fail = parse(
             r#"{"hook_event_name":"PostToolUseFailure","tool_name":"Bash","tool_input":{"command":"x"},"tool_use_id":"t"}"#,
         );

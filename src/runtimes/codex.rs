@@ -54,13 +54,54 @@ pub fn patch_files(patch: &str) -> Vec<&str> {
     files
 }
 
+/// What a patch does to each file it names: `Add File` and `Update File` write it (carrying the
+/// lines added to it), `Delete File` deletes it, and `Update File` followed by `Move to` deletes
+/// the source and writes the destination. Every target carries the hash of the whole patch.
+pub fn patch_targets(cwd: &str, patch: &str) -> Vec<Target> {
+    let hash = sha256_hex(patch.as_bytes());
+    let lines: Vec<&str> = patch.lines().collect();
+    let write = |f: &str, from: &str| {
+        Target::write(cwd, f, hash.clone()).with_content(patch_added_text(patch, from))
+    };
+    let mut out: Vec<Target> = Vec::new();
+    let mut source: Option<&str> = None;
+    for (i, line) in lines.iter().enumerate() {
+        let field = |m: &str| {
+            line.strip_prefix(m)
+                .map(str::trim)
+                .filter(|f| !f.is_empty())
+        };
+        if let Some(f) = field("*** Add File: ") {
+            out.push(write(f, f));
+        } else if let Some(f) = field("*** Update File: ") {
+            source = Some(f);
+            let moved = lines
+                .get(i + 1)
+                .is_some_and(|l| l.starts_with("*** Move to: "));
+            out.push(if moved {
+                Target::delete(cwd, f)
+            } else {
+                write(f, f)
+            });
+        } else if let Some(f) = field("*** Move to: ") {
+            out.push(write(f, source.unwrap_or(f)));
+        } else if let Some(f) = field("*** Delete File: ") {
+            out.push(Target::delete(cwd, f));
+        }
+    }
+    let mut seen = std::collections::HashSet::new();
+    out.retain(|t| seen.insert((t.action.clone(), t.scope.clone())));
+    out
+}
+
 /// The lines a patch adds to `file` (`+` lines of its `Add File` or `Update File` sections),
 /// for rating what a written script or manifest would run.
 pub fn patch_added_text(patch: &str, file: &str) -> String {
     let mut out = String::new();
     let mut inside = false;
     for line in patch.lines() {
-        if line.starts_with("*** ") {
+        // `*** Move to:` continues the section of the file being moved.
+        if line.starts_with("*** ") && !line.starts_with("*** Move to: ") {
             inside = ["*** Add File: ", "*** Update File: "]
                 .iter()
                 .any(|m| line.strip_prefix(m).is_some_and(|f| f.trim() == file));
@@ -95,13 +136,10 @@ impl Adapter for Codex {
                 let ev = if req_str(&obj, "tool_name")? == "apply_patch" {
                     let base = base_request(rt, event, &obj)?;
                     let patch = req_str(req_obj(&obj, "tool_input")?, "command")?;
-                    let hash = sha256_hex(patch.as_bytes());
-                    let reqs: Vec<_> = patch_files(patch)
+                    let reqs: Vec<_> = patch_targets(&base.cwd, patch)
                         .into_iter()
-                        .map(|f| {
-                            let mut r = Target::write(&base.cwd, f, hash.clone())
-                                .with_content(patch_added_text(patch, f))
-                                .into_request(base.clone());
+                        .map(|t| {
+                            let mut r = t.into_request(base.clone());
                             r.raw_tool_name = "apply_patch".into();
                             r
                         })
@@ -117,9 +155,9 @@ impl Adapter for Codex {
                 } else {
                     let r = tool_request(rt, event, &obj, false)?;
                     if form == Form::PreToolUse {
-                        r.map(Event::PreTool)
+                        Some(Event::PreTool(r))
                     } else {
-                        r.map(Event::PermissionRequest)
+                        Some(Event::PermissionRequest(r))
                     }
                 };
                 (form, ev)
@@ -216,6 +254,34 @@ mod tests {
         };
         assert_eq!(reqs[0].content.as_deref(), Some("#!/bin/sh\nrm -rf ~\n"));
         assert_eq!(reqs[1].content.as_deref(), Some("new\n"));
+    }
+
+    #[test]
+    fn deletes_are_deletes_and_a_move_is_a_delete_and_a_write() {
+        let payload = json!({"hook_event_name":"PreToolUse","cwd":"/p","session_id":"s",
+            "tool_name":"apply_patch",
+            "tool_input":{"command":"*** Begin Patch\n*** Delete File: src/a.rs\n*** Update File: b.rs\n*** Move to: c.rs\n@@\n-x\n+y\n*** End Patch\n"}});
+        let p = Codex.parse(payload.to_string().as_bytes()).unwrap();
+        let Event::PreToolEach(reqs) = p.event else {
+            panic!("expected several requests")
+        };
+        let got: Vec<(&str, &str)> = reqs
+            .iter()
+            .map(|r| (r.action.as_str(), r.scope.as_str()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("delete", "/p/src/a.rs"),
+                ("delete", "/p/b.rs"),
+                ("write", "/p/c.rs")
+            ]
+        );
+        assert_eq!(reqs[2].content.as_deref(), Some("y\n"));
+        let single = json!({"hook_event_name":"PreToolUse","cwd":"/p","tool_name":"apply_patch",
+            "tool_input":{"command":"*** Delete File: src/a.rs\n"}});
+        let p = Codex.parse(single.to_string().as_bytes()).unwrap();
+        assert!(matches!(p.event, Event::PreTool(ref r) if r.action == "delete"));
     }
 
     #[test]

@@ -9,7 +9,7 @@
 
 use super::mapping::{Target, edit_hash, first_str};
 use super::payload::{
-    Malformed, glob_root, obj_or_json_string, parse_object, req_str, sha256_hex, str_or_empty,
+    Malformed, obj_or_json_string, parse_object, pattern_root, req_str, sha256_hex, str_or_empty,
 };
 use super::reasons::fail_closed;
 use super::{Adapter, Answer, Event, Output, Parsed};
@@ -58,8 +58,8 @@ fn map_tool(name: &str, args: &Map<String, Value>, cwd: &str) -> Result<Target, 
                 .with_content(new)
         }
         "glob" => Target::read(
-            &super::payload::resolve_path(cwd, path()?, None),
-            glob_root(str_or_empty(args, "pattern")?),
+            &super::payload::resolve_path(cwd, path()?, super::payload::home_dir().as_deref()),
+            pattern_root(str_or_empty(args, "pattern")?),
         ),
         "grep" => Target::read(cwd, path()?),
         "web_fetch" => Target::fetch(req_str(args, "url")?),

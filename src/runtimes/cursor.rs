@@ -46,11 +46,13 @@ fn map_pre_tool(name: &str, input: &Map<String, Value>, cwd: &str) -> Result<Tar
         "Read" | "Grep" => {
             Target::read(cwd, first_str(input, &["file_path", "path"])?.unwrap_or(""))
         }
-        "Write" | "Delete" => {
+        "Write" => {
             let body = serde_json::to_string(input).unwrap_or_default();
             let text = first_str(input, &["content", "contents", "text"])?.unwrap_or("");
             Target::write(cwd, path()?, sha256_hex(body.as_bytes())).with_content(text)
         }
+        // A delete is not a write: what was learned about edits never covers it.
+        "Delete" => Target::delete(cwd, path()?),
         "Task" => Target::spawn(
             str_or_empty(input, "subagent_type")?,
             str_or_empty(input, "description")?,
@@ -214,6 +216,19 @@ mod tests {
             tier: RiskTier::Medium,
             pending_id: None,
         })
+    }
+
+    #[test]
+    fn delete_is_a_delete_not_a_write() {
+        let payload = json!({"hook_event_name":"preToolUse","cwd":"/p","conversation_id":"c",
+            "tool_name":"Delete","tool_input":{"path":"src/a.rs"}});
+        let Event::PreTool(r) = Cursor.parse(payload.to_string().as_bytes()).unwrap().event else {
+            panic!("expected one request")
+        };
+        assert_eq!(
+            (r.tool.as_str(), r.action.as_str(), r.scope.as_str()),
+            ("filesystem", "delete", "/p/src/a.rs")
+        );
     }
 
     #[test]

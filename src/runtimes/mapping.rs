@@ -4,8 +4,8 @@
 //! the other adapters map their own names onto the same [`Target`] constructors here.
 
 use super::payload::{
-    Malformed, compact_json, glob_root, home_dir, malformed, opt_str, req_str, resolve_path,
-    sha256_hex, sha256_parts, str_or_empty,
+    Malformed, arguments_scope, canonical_json, home_dir, malformed, opt_str, pattern_root,
+    req_str, resolve_path, sha256_hex, sha256_parts, str_or_empty,
 };
 use crate::request::Request;
 use serde_json::{Map, Value};
@@ -23,6 +23,9 @@ pub struct Target {
     pub content_hash: Option<String>,
     /// The written or inserted text, for rating what it would run.
     pub content: Option<String>,
+    /// The whole canonical JSON of free-form arguments (MCP and unknown tools), which the
+    /// scope may show only in part.
+    pub arguments: Option<String>,
 }
 
 impl Target {
@@ -33,6 +36,7 @@ impl Target {
             scope: scope.into(),
             content_hash: None,
             content: None,
+            arguments: None,
         }
     }
 
@@ -61,6 +65,16 @@ impl Target {
         t
     }
 
+    /// `filesystem/delete/<absolute path>`: a delete is never covered by what was learned
+    /// about writes.
+    pub fn delete(cwd: &str, path: &str) -> Self {
+        Target::new(
+            "filesystem",
+            "delete",
+            resolve_path(cwd, path, home_dir().as_deref()),
+        )
+    }
+
     /// The same target with the text being written or inserted.
     pub fn with_content(mut self, text: impl Into<String>) -> Self {
         self.content = Some(text.into());
@@ -87,18 +101,22 @@ impl Target {
         Target::new("agent", "spawn", format!("{kind}:{description}"))
     }
 
-    /// `<server>/<tool>/<compact canonical JSON of the input, truncated>`.
+    /// `<server>/<tool>/<canonical JSON of the input>`; long input is shown in part with the
+    /// hash of the whole, and the whole travels in `arguments` for the risk check.
     pub fn mcp(server: &str, tool: &str, input: &Map<String, Value>) -> Self {
-        Target::new(server, tool, compact_json(&Value::Object(input.clone())))
+        Target::free_form(server, tool, input)
     }
 
-    /// An unknown tool: its name lowercased, action `use`, compact input.
+    /// An unknown tool: its name lowercased, action `use`, canonical input as for MCP.
     pub fn unknown(name: &str, input: &Map<String, Value>) -> Self {
-        Target::new(
-            &name.to_lowercase(),
-            "use",
-            compact_json(&Value::Object(input.clone())),
-        )
+        Target::free_form(&name.to_lowercase(), "use", input)
+    }
+
+    fn free_form(tool: &str, action: &str, input: &Map<String, Value>) -> Self {
+        let whole = canonical_json(&Value::Object(input.clone()));
+        let mut t = Target::new(tool, action, arguments_scope(&whole));
+        t.arguments = Some(whole);
+        t
     }
 
     /// Fills a request with this target.
@@ -108,13 +126,9 @@ impl Target {
         base.scope = self.scope;
         base.content_hash = self.content_hash;
         base.content = self.content;
+        base.arguments = self.arguments;
         base
     }
-}
-
-/// aiperture's own MCP tools (`mcp__aiperture__*`) are never gated by aiperture.
-pub fn is_own_mcp(name: &str) -> bool {
-    name.starts_with("mcp__aiperture__")
 }
 
 /// Splits `mcp__server__tool` into `(server, tool)`.
@@ -132,25 +146,18 @@ pub fn edit_hash(old: &str, new: &str) -> String {
     sha256_parts(&[old, new])
 }
 
-/// Maps a Claude Code tool call (also used for Codex's Claude-named tools). `None` means the
-/// call is aiperture's own and gets no opinion.
-pub fn claude_tool(
-    name: &str,
-    input: &Map<String, Value>,
-    cwd: &str,
-) -> Result<Option<Target>, Malformed> {
-    if is_own_mcp(name) {
-        return Ok(None);
-    }
+/// Maps a Claude Code tool call (also used for Codex's Claude-named tools). Every tool is
+/// mapped, aiperture's own MCP tools included.
+pub fn claude_tool(name: &str, input: &Map<String, Value>, cwd: &str) -> Result<Target, Malformed> {
     let t = match name {
         "Bash" | "PowerShell" => Target::shell(req_str(input, "command")?),
         "Read" => Target::read(cwd, req_str(input, "file_path")?),
         "Glob" => {
             let pattern = str_or_empty(input, "pattern")?;
             let base = resolve_path(cwd, str_or_empty(input, "path")?, home_dir().as_deref());
-            Target::read(&base, glob_root(pattern))
+            Target::read(&base, pattern_root(pattern))
         }
-        "Grep" => Target::read(cwd, str_or_empty(input, "path")?),
+        "Grep" | "LS" => Target::read(cwd, str_or_empty(input, "path")?),
         "Write" => {
             let content = req_str(input, "content")?;
             Target::write(
@@ -186,14 +193,20 @@ pub fn claude_tool(
             Target::write(cwd, req_str(input, "file_path")?, sha256_parts(&parts))
                 .with_content(inserted.join("\n"))
         }
-        "NotebookEdit" => Target::write(
-            cwd,
-            req_str(input, "notebook_path")?,
-            sha256_parts(&[
-                str_or_empty(input, "edit_mode")?,
-                str_or_empty(input, "new_source")?,
-            ]),
-        ),
+        "NotebookEdit" => {
+            let source = str_or_empty(input, "new_source")?;
+            Target::write(
+                cwd,
+                req_str(input, "notebook_path")?,
+                sha256_parts(&[
+                    str_or_empty(input, "edit_mode")?,
+                    str_or_empty(input, "cell_id")?,
+                    str_or_empty(input, "cell_type")?,
+                    source,
+                ]),
+            )
+            .with_content(source)
+        }
         "WebFetch" => Target::fetch(req_str(input, "url")?),
         "WebSearch" => Target::search(req_str(input, "query")?),
         "Agent" | "Task" => Target::spawn(
@@ -205,7 +218,7 @@ pub fn claude_tool(
             None => Target::unknown(name, input),
         },
     };
-    Ok(Some(t))
+    Ok(t)
 }
 
 /// A string field of a tool input that may hold a path under several names.
@@ -233,7 +246,7 @@ mod tests {
     }
 
     fn map(name: &str, json: &str) -> Target {
-        claude_tool(name, &input(json), "/p").unwrap().unwrap()
+        claude_tool(name, &input(json), "/p").unwrap()
     }
 
     #[test]
@@ -313,10 +326,10 @@ mod tests {
         assert_eq!(m.tool, "github");
         assert_eq!(m.action, "create_pull_request");
         assert_eq!(m.scope, r#"{"base":"main","title":"t"}"#);
-        assert!(
-            claude_tool("mcp__aiperture__check", &input("{}"), "/p")
-                .unwrap()
-                .is_none()
+        let own = map("mcp__aiperture__check", "{}");
+        assert_eq!(
+            (own.tool.as_str(), own.action.as_str()),
+            ("aiperture", "check")
         );
         let u = map("TodoWrite", r#"{"todos":[]}"#);
         assert_eq!((u.tool.as_str(), u.action.as_str()), ("todowrite", "use"));

@@ -6,7 +6,7 @@
 //! `{block: true, blockReason}` (deny, for the model), `{requireApproval: {...}}` (ask, for the
 //! human, denied if nobody answers within a minute). Fail closed = requireApproval.
 
-use super::codex::patch_files;
+use super::codex::patch_targets;
 use super::mapping::{Target, first_str};
 use super::payload::{
     Malformed, obj_or_json_string, parse_object, req_obj, req_str, sha256_hex, str_or_empty,
@@ -51,18 +51,11 @@ fn targets(name: &str, params: &Map<String, Value>, cwd: &str) -> Result<Vec<Tar
         ),
         "apply_patch" => {
             let patch = first_str(params, &["input", "patch", "command"])?.unwrap_or("");
-            let hash = sha256_hex(patch.as_bytes());
-            let files = patch_files(patch);
-            if files.is_empty() {
+            let targets = patch_targets(cwd, patch);
+            if targets.is_empty() {
                 return Err(Malformed("the patch names no file".into()));
             }
-            return Ok(files
-                .into_iter()
-                .map(|f| {
-                    Target::write(cwd, f, hash.clone())
-                        .with_content(super::codex::patch_added_text(patch, f))
-                })
-                .collect());
+            return Ok(targets);
         }
         "web_fetch" => Target::fetch(req_str(params, "url")?),
         "web_search" => Target::search(req_str(params, "query")?),

@@ -26,12 +26,86 @@ pub fn parse_object(bytes: &[u8]) -> Result<Map<String, Value>, Malformed> {
         Ok(t) => t,
         Err(_) => return malformed("the hook payload is not valid UTF-8"),
     };
-    match serde_json::from_str::<Value>(text) {
+    match serde_json::from_str::<Strict>(text).map(|s| s.0) {
         Ok(Value::Object(map)) => Ok(map),
         Ok(Value::Null) => malformed("the hook payload is `null`, not a JSON object"),
         Ok(Value::Array(_)) => malformed("the hook payload is a JSON array, not an object"),
         Ok(_) => malformed("the hook payload is a JSON scalar, not an object"),
         Err(e) => malformed(format!("the hook payload is not valid JSON ({e})")),
+    }
+}
+
+/// A JSON value that refuses an object with the same key twice: serde_json keeps the last,
+/// while the tool that runs the call may keep the first, so `{"path":"README.md",
+/// "path":"~/.ssh/id_rsa"}` would be judged as one file and act on another.
+struct Strict(Value);
+
+impl<'de> serde::Deserialize<'de> for Strict {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(StrictVisitor).map(Strict)
+    }
+}
+
+struct StrictVisitor;
+
+impl<'de> serde::de::Visitor<'de> for StrictVisitor {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("any JSON value without duplicate object keys")
+    }
+
+    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+
+    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+
+    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+
+    fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
+        Ok(serde_json::Number::from_f64(v).map_or(Value::Null, Value::Number))
+    }
+
+    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+        Ok(Value::String(v.to_string()))
+    }
+
+    fn visit_string<E>(self, v: String) -> Result<Value, E> {
+        Ok(Value::String(v))
+    }
+
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_none<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut out = Vec::new();
+        while let Some(Strict(v)) = seq.next_element()? {
+            out.push(v);
+        }
+        Ok(Value::Array(out))
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut out = Map::new();
+        while let Some(k) = map.next_key::<String>()? {
+            let Strict(v) = map.next_value()?;
+            if out.insert(k.clone(), v).is_some() {
+                return Err(serde::de::Error::custom(format!(
+                    "the key `{k}` appears twice in one object"
+                )));
+            }
+        }
+        Ok(Value::Object(out))
     }
 }
 
@@ -77,7 +151,7 @@ pub fn obj_or_json_string(
 ) -> Result<Map<String, Value>, Malformed> {
     match obj.get(key) {
         Some(Value::Object(m)) => Ok(m.clone()),
-        Some(Value::String(s)) => match serde_json::from_str::<Value>(s) {
+        Some(Value::String(s)) => match serde_json::from_str::<Strict>(s).map(|v| v.0) {
             Ok(Value::Object(m)) => Ok(m),
             _ => malformed(format!(
                 "`{key}` is a string that does not hold a JSON object"
@@ -105,8 +179,12 @@ pub fn sha256_parts(parts: &[&str]) -> String {
     hex::encode(h.finalize())
 }
 
-/// The longest scope we pass on for free-form inputs (MCP arguments, unknown tools).
+/// The longest free-form scope (MCP arguments, unknown tools) kept whole; a longer one is
+/// shortened for display and carries the SHA-256 of the whole (see [`arguments_scope`]).
 pub const MAX_SCOPE_CHARS: usize = 512;
+
+/// How much of a long free-form scope is shown before its hash.
+const SHORT_DISPLAY_CHARS: usize = 400;
 
 /// Cuts `s` to at most `max` characters, marking the cut with `…`.
 pub fn truncate_chars(s: &str, max: usize) -> String {
@@ -120,11 +198,26 @@ pub fn truncate_chars(s: &str, max: usize) -> String {
     }
 }
 
-/// Compact canonical JSON (sorted keys, no spaces) of a value, truncated for use as a scope.
-pub fn compact_json(v: &Value) -> String {
+/// Compact canonical JSON (sorted keys, no spaces) of a value, whole.
+pub fn canonical_json(v: &Value) -> String {
     // serde_json's default `Map` is a BTreeMap: keys serialize sorted.
-    let s = serde_json::to_string(v).unwrap_or_default();
-    truncate_chars(&s, MAX_SCOPE_CHARS)
+    serde_json::to_string(v).unwrap_or_default()
+}
+
+/// The scope of free-form arguments given their canonical JSON: the JSON itself when it is
+/// at most [`MAX_SCOPE_CHARS`] characters, else its first characters, `… sha256:` and the
+/// SHA-256 of the whole. Either way two calls share a scope (and so a session memory entry, a
+/// learned key or a pending ask) only when their whole arguments are the same.
+pub fn arguments_scope(canonical: &str) -> String {
+    if canonical.chars().count() <= MAX_SCOPE_CHARS {
+        return canonical.to_string();
+    }
+    let shown: String = canonical.chars().take(SHORT_DISPLAY_CHARS).collect();
+    format!(
+        "{shown}{}{}",
+        crate::risk::SHORTENED_MARKER,
+        sha256_hex(canonical.as_bytes())
+    )
 }
 
 /// Resolves `path` against `cwd` and removes `.` and `..` components lexically, so
@@ -171,6 +264,17 @@ pub fn glob_root(pattern: &str) -> &str {
     }
 }
 
+/// The directory a glob pattern can reach: its literal root ([`glob_root`]), or `/` when a
+/// `..` follows a wildcard (`src/**/../../../etc/*` may climb any number of levels).
+pub fn pattern_root(pattern: &str) -> &str {
+    let root = glob_root(pattern);
+    let rest = &pattern[root.len().min(pattern.len())..];
+    if rest.split('/').any(|c| c == "..") && rest.contains(['*', '?', '[', '{']) {
+        return "/";
+    }
+    root
+}
+
 /// The payload's working directory, or this process's (hooks run in the session's directory)
 /// when the payload names none; `/` as a last resort.
 pub fn cwd_or_process(cwd: &str) -> String {
@@ -199,6 +303,19 @@ mod tests {
         assert!(parse_object(b"\xff\xfe").is_err());
         assert!(parse_object(b"{").is_err());
         assert!(parse_object(b"{}").is_ok());
+    }
+
+    #[test]
+    fn duplicate_keys_are_refused_at_any_depth() {
+        let dup = br#"{"tool_input":{"path":"README.md","path":"/home/u/.ssh/id_rsa"}}"#;
+        assert!(parse_object(dup).is_err());
+        assert!(parse_object(br#"{"a":1,"a":1}"#).is_err());
+        assert!(parse_object(br#"{"a":[{"b":1,"b":2}]}"#).is_err());
+        let nested = parse_object(br#"{"s":"{\"p\":1,\"p\":2}"}"#).unwrap();
+        assert!(obj_or_json_string(&nested, "s").is_err());
+        let ok = parse_object(br#"{"a":[{"b":1.5,"c":null,"d":true,"e":-3}],"f":"x"}"#).unwrap();
+        assert_eq!(ok["a"][0]["b"], 1.5);
+        assert_eq!(ok["a"][0]["e"], -3);
     }
 
     #[test]
@@ -234,6 +351,9 @@ mod tests {
         assert_eq!(glob_root("/etc/*"), "/etc");
         assert_eq!(glob_root("/*"), "/");
         assert_eq!(glob_root("plain/file"), "plain/file");
+        assert_eq!(pattern_root("src/**/*.ts"), "src");
+        assert_eq!(pattern_root("src/**/../../../etc/*"), "/");
+        assert_eq!(pattern_root("../lib/*.rs"), "../lib");
     }
 
     #[test]
@@ -243,6 +363,22 @@ mod tests {
         assert_eq!(truncate_chars("héllo", 2), "hé…");
         assert_eq!(truncate_chars("hi", 2), "hi");
         let v: Value = serde_json::from_str(r#"{"b":1,"a":[1, 2]}"#).unwrap();
-        assert_eq!(compact_json(&v), r#"{"a":[1,2],"b":1}"#);
+        assert_eq!(canonical_json(&v), r#"{"a":[1,2],"b":1}"#);
+        assert_eq!(arguments_scope(r#"{"a":1}"#), r#"{"a":1}"#);
+    }
+
+    #[test]
+    fn long_arguments_keep_a_hash_of_the_whole() {
+        let pad = "A".repeat(600);
+        let a = arguments_scope(&format!(r#"{{"a_pad":"{pad}","path":"/p/README.md"}}"#));
+        let b = arguments_scope(&format!(
+            r#"{{"a_pad":"{pad}","path":"~/.config/aiperture/key"}}"#
+        ));
+        assert_ne!(
+            a, b,
+            "arguments past the display limit still tell calls apart"
+        );
+        assert!(a.chars().count() < MAX_SCOPE_CHARS);
+        assert!(a.contains(crate::risk::SHORTENED_MARKER));
     }
 }

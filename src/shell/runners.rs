@@ -4,7 +4,8 @@
 //! `prlimit`, `numactl`), proxies (`proxychains`, `torsocks`, `torify`, `tsocks`,
 //! `trickle`), and others (`xvfb-run`, `fakeroot`, `eatmydata`, `nocache`, `chronic`,
 //! `catchsegv`, `dbus-run-session`, `entr`, `rlwrap`, `sg`, `start-stop-daemon`,
-//! `hyperfine`). Like `sudo` or `timeout`, they are removed so the command itself is judged.
+//! `hyperfine`), and `aiperture exec [--] CMD…`. Like `sudo` or `timeout`, they are removed so
+//! the command itself is judged.
 
 use super::unwrap::{Step, drop_words, join, lit, skip_opts};
 use super::{Origin, SimpleCommand, Word};
@@ -46,6 +47,7 @@ pub(super) fn step(cmd: &SimpleCommand, prog: &str) -> Option<Step> {
         "sg" => return Some(sg(cmd)),
         "start-stop-daemon" => return Some(start_stop_daemon(cmd)),
         "hyperfine" => return Some(hyperfine(argv)),
+        "aiperture" => return aiperture_exec(cmd),
         _ => return None,
     };
     // Attaching to a running process (`strace -p PID`) runs no command.
@@ -61,6 +63,26 @@ pub(super) fn step(cmd: &SimpleCommand, prog: &str) -> Option<Step> {
         return Some(Step::Done);
     }
     Some(Step::Unwrapped(drop_words(cmd, i, prog)))
+}
+
+/// `aiperture exec [--] CMD…` runs CMD (gated, but a human's terminal answer or a learned
+/// `aiperture *` must not stand in for judging CMD itself). Only a literal `exec` unwraps: a
+/// subcommand named by a variable is left to the `aiperture` rules.
+fn aiperture_exec(cmd: &SimpleCommand) -> Option<Step> {
+    let argv = &cmd.argv;
+    let sub = argv.get(1)?;
+    if sub.dynamic || lit(sub) != "exec" {
+        return None;
+    }
+    let i = if argv.get(2).is_some_and(|w| lit(w) == "--") {
+        3
+    } else {
+        2
+    };
+    if i >= argv.len() {
+        return Some(Step::Done);
+    }
+    Some(Step::Unwrapped(drop_words(cmd, i, "aiperture exec")))
 }
 
 /// `perf record|stat|trace|c2c|mem|sched [options] [--] CMD…`.
