@@ -19,8 +19,10 @@ mod rules_git;
 mod rules_net;
 mod rules_perm;
 mod rules_pkg;
+mod rules_secrets;
 mod rules_sys;
 mod scripts;
+mod secrets;
 mod shell;
 mod tools;
 
