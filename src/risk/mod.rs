@@ -21,6 +21,7 @@ mod rules_perm;
 mod rules_pkg;
 mod rules_secrets;
 mod rules_sys;
+mod runs_later;
 mod scripts;
 mod secrets;
 mod shell;

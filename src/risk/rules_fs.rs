@@ -129,6 +129,14 @@ pub(super) fn write_target(w: &Word, ctx: &Context, j: &mut Judge) {
             "writes a file in the project",
         ),
     }
+    if let Some(role) = super::runs_later::role(&info.abs) {
+        j.raise(
+            RiskTier::High,
+            "runs_later",
+            &format!("writes {role}; it runs later, unchecked"),
+        );
+        j.no_pattern = true;
+    }
     if info.secret {
         j.raise(
             RiskTier::High,
