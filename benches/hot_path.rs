@@ -96,6 +96,7 @@ fn ctx() -> Context {
             "/home/bench/.aiperture/aiperture.db".into(),
             "/home/bench/.aiperture/key".into(),
         ],
+        resolver: None,
     }
 }
 

@@ -11,6 +11,7 @@ pub mod config;
 pub mod engine;
 pub mod key;
 pub mod paths;
+pub mod realpath;
 pub mod report;
 pub mod request;
 pub mod risk;

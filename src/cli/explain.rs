@@ -94,6 +94,7 @@ fn base_context(args: &ExplainArgs) -> Context {
         project,
         home,
         protected_paths,
+        resolver: Some(std::sync::Arc::new(aiperture::realpath::RealFs)),
     }
 }
 

@@ -122,6 +122,7 @@ impl Gate {
                 .iter()
                 .map(|p| p.display().to_string())
                 .collect(),
+            resolver: Some(std::sync::Arc::new(crate::realpath::RealFs)),
         };
         let mut a = risk::assess(&req.tool, &req.action, &req.scope, &ctx);
         if let Some(text) = &req.content

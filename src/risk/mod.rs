@@ -11,6 +11,7 @@ mod judge;
 pub mod paths;
 mod pattern;
 mod readonly;
+mod realpaths;
 mod rules_cloud;
 mod rules_data;
 mod rules_delete;
@@ -32,6 +33,7 @@ pub use pattern::{matches, path_pattern_matches, pattern_matches, url_pattern_ma
 pub use scripts::rate_written_text;
 
 use crate::request::Risk;
+use std::sync::Arc;
 
 /// What the classifier needs to know about where the call happens.
 #[derive(Debug, Clone, Default)]
@@ -44,6 +46,18 @@ pub struct Context {
     pub home: String,
     /// Paths aiperture protects about itself (DB, key, config, runtime hook settings).
     pub protected_paths: Vec<String>,
+    /// Where paths really land (symbolic links followed), supplied by a caller that may
+    /// touch the file system; `None` judges paths as text only (pure tests, reports).
+    pub resolver: Option<Arc<dyn PathResolver>>,
+}
+
+/// Finds where a path really lands on disk. The classifier stays pure: the caller that
+/// may do I/O (the Gate, `aiperture explain`) injects one, tests inject a map.
+pub trait PathResolver: std::fmt::Debug + Send + Sync {
+    /// The real location of `abs` (absolute and lexically canonical) when a component of it
+    /// is a symbolic link; for a path that does not exist yet, of its longest existing
+    /// parent joined with the rest. `None` when it lands where it says or cannot be read.
+    fn real_path(&self, abs: &str) -> Option<String>;
 }
 
 /// The risk of one simple command (or of the whole request for non-shell tools).

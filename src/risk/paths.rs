@@ -53,6 +53,8 @@ pub struct PathInfo {
     pub unresolved: bool,
     /// True when the last component holds a glob (`*`, `?`, `[`).
     pub glob: bool,
+    /// Where the path really lands when a symbolic link makes it differ from `abs`.
+    pub real: Option<String>,
 }
 
 /// Expands `~`, `$HOME`, `$TMPDIR`, `$PWD` and makes `path` absolute against `ctx.cwd`;
@@ -197,8 +199,19 @@ const SYSTEM_DIRS: &[&str] = &[
     "/C:",
 ];
 
-/// Classifies a path word (as written) against the context.
+/// Classifies a path word (as written) against the context. With a resolver in the
+/// context, a path whose real location differs (a symbolic link in any component) is also
+/// judged where it lands, and the worse of the two judgements is kept.
 pub fn classify(path: &str, ctx: &Context) -> PathInfo {
+    let lexical = classify_lexical(path, ctx);
+    match ctx.resolver.as_deref() {
+        Some(r) => super::realpaths::follow(lexical, ctx, r),
+        None => lexical,
+    }
+}
+
+/// Classifies a path word as text only (no link is followed).
+pub(super) fn classify_lexical(path: &str, ctx: &Context) -> PathInfo {
     let glob = path
         .rsplit('/')
         .next()
@@ -211,6 +224,7 @@ pub fn classify(path: &str, ctx: &Context) -> PathInfo {
             secret: is_secret(path),
             unresolved: true,
             glob,
+            real: None,
         };
     };
     let class = class_of(&abs, ctx);
@@ -221,6 +235,7 @@ pub fn classify(path: &str, ctx: &Context) -> PathInfo {
         secret,
         unresolved: false,
         glob,
+        real: None,
     }
 }
 
@@ -232,7 +247,7 @@ fn project_root(ctx: &Context) -> &str {
     }
 }
 
-fn class_of(abs: &str, ctx: &Context) -> PathClass {
+pub(super) fn class_of(abs: &str, ctx: &Context) -> PathClass {
     let home = ctx.home.trim_end_matches('/');
     let project = project_root(ctx).trim_end_matches('/');
     if is_protected(abs, ctx) {
@@ -413,6 +428,7 @@ mod tests {
             project: "/home/u/proj".into(),
             home: "/home/u".into(),
             protected_paths: vec!["/home/u/.local/share/aiperture/aiperture.db".into()],
+            resolver: None,
         }
     }
 

@@ -535,6 +535,9 @@ pub(super) fn read_target(path: &str, dynamic: bool, ctx: &Context, j: &mut Judg
         }
         return;
     }
+    if info.real.is_some() {
+        j.no_pattern = true;
+    }
     if info.class == PathClass::Protected {
         j.raise(
             RiskTier::Critical,
