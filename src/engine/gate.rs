@@ -122,7 +122,10 @@ impl Gate {
                 .iter()
                 .map(|p| p.display().to_string())
                 .collect(),
-            resolver: Some(std::sync::Arc::new(crate::realpath::RealFs)),
+            resolver: Some(std::sync::Arc::new(crate::realpath::RealFs::with_roots([
+                req.project.clone(),
+                req.cwd.clone(),
+            ]))),
         };
         let mut a = risk::assess(&req.tool, &req.action, &req.scope, &ctx);
         if let Some(text) = &req.content
