@@ -2,7 +2,7 @@
 //! settings, aiperture's config): the write follows symbolic links (a dotfiles manager's
 //! link stays a link; its target is rewritten), keeps the file's mode, goes through an
 //! exclusive per-process temporary file in the same directory, is fsynced with its
-//! directory, and read-modify-write sequences run under an exclusive lock.
+//! directory, and read-modify-write sequences run under an exclusive lock on the directory.
 
 use std::fs::{File, OpenOptions};
 use std::io::Write;
@@ -34,15 +34,15 @@ pub fn write_target(path: &Path) -> std::io::Result<PathBuf> {
     )))
 }
 
-/// An exclusive lock held until dropped, on a lock file next to the protected file.
+/// An exclusive lock held until dropped, on the directory that holds the file.
 #[derive(Debug)]
 pub struct Lock {
-    _file: File,
+    _dir: File,
 }
 
 /// Takes an exclusive lock for read-modify-write of `path` (its real target), blocking
-/// until other writers are done. The lock is `.<name>.aiperture-lock` in the same
-/// directory, created 0600 and left in place (removing it would race other lockers).
+/// until other writers are done. The lock is taken on the target's directory (created if
+/// missing), so no lock file is left in a user's or a repository's settings directory.
 pub fn lock(path: &Path) -> std::io::Result<Lock> {
     let target = write_target(path)?;
     let dir = target
@@ -50,19 +50,9 @@ pub fn lock(path: &Path) -> std::io::Result<Lock> {
         .filter(|d| !d.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir)?;
-    let name = target
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let file = OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .mode(0o600)
-        .open(dir.join(format!(".{name}.aiperture-lock")))?;
-    file.lock()?;
-    Ok(Lock { _file: file })
+    let dir = File::open(dir)?;
+    dir.lock()?;
+    Ok(Lock { _dir: dir })
 }
 
 /// Replaces the content of `path` (its real target when it is a link) atomically and
@@ -160,10 +150,7 @@ mod tests {
         let t = tempfile::tempdir()?;
         let p = t.path().join("config.toml");
         let held = lock(&p)?;
-        let f = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .open(t.path().join(".config.toml.aiperture-lock"))?;
+        let f = File::open(t.path())?;
         assert!(f.try_lock().is_err());
         drop(held);
         assert!(f.try_lock().is_ok());

@@ -163,11 +163,10 @@ fn set_writes_atomically_preserves_keys_and_validates() {
         .to_string();
     assert!(e.contains("thresholds"), "{e}");
     assert_eq!(std::fs::read_to_string(&p.config).unwrap(), before);
-    // Leftover temp files: none (the lock file stays, as key.lock does).
+    // Leftover temp or lock files: none.
     let names: Vec<_> = std::fs::read_dir(&p.home)
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|n| !n.ends_with(".aiperture-lock"))
         .collect();
     assert_eq!(names, ["config.toml"], "{names:?}");
 }
