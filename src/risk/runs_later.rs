@@ -186,6 +186,30 @@ mod tests {
         }
     }
 
+    /// Every table entry, written in the project by a file tool or `cp`, is HIGH.
+    #[test]
+    fn every_table_entry_is_a_high_write() {
+        let mut paths: Vec<String> = Vec::new();
+        paths.extend(
+            super::DIRS
+                .iter()
+                .map(|(d, _)| format!("{}/x", d.join("/"))),
+        );
+        paths.extend(super::NAMES.iter().map(|(n, _)| n.to_string()));
+        for p in &paths {
+            for (tool, action, scope) in [
+                ("filesystem", "write", p.clone()),
+                ("filesystem", "edit", p.clone()),
+                ("shell", "execute", format!("cp /tmp/x '{p}'")),
+                ("shell", "execute", format!("echo x > '{p}'")),
+            ] {
+                let a = crate::risk::assess(tool, action, &scope, &ctx());
+                assert!(a.risk.tier >= crate::request::RiskTier::High, "{scope}");
+                assert!(a.segments.iter().all(|s| s.pattern.is_none()), "{scope}");
+            }
+        }
+    }
+
     #[test]
     fn writes_to_them_are_high_and_never_generalized() {
         use crate::request::RiskTier::High;

@@ -294,6 +294,41 @@ mod tests {
         }
     }
 
+    /// Every table entry, as a path in a home, is read as a secret by a file tool and by
+    /// `cat`/`base64`, and never generalized.
+    #[test]
+    fn every_table_entry_is_judged_a_secret() {
+        let ctx = crate::risk::Context {
+            cwd: "/home/u/proj".into(),
+            project: "/home/u/proj".into(),
+            home: "/home/u".into(),
+            ..Default::default()
+        };
+        let mut paths: Vec<String> = Vec::new();
+        paths.extend(
+            SECRET_DIRS
+                .iter()
+                .map(|d| format!("/home/u/{}/x", d.join("/"))),
+        );
+        paths.extend(
+            SECRET_FILES
+                .iter()
+                .map(|f| format!("/home/u/{}", f.join("/"))),
+        );
+        paths.extend(SECRET_NAMES.iter().map(|n| format!("/home/u/{n}")));
+        paths.extend(SECRET_EXTS.iter().map(|e| format!("/home/u/proj/a{e}")));
+        for p in &paths {
+            let a = crate::risk::assess("filesystem", "read", p, &ctx);
+            assert!(a.risk.tier >= crate::request::RiskTier::High, "read {p}");
+            assert!(a.segments.iter().all(|s| s.pattern.is_none()), "read {p}");
+            for prog in ["cat", "base64", "xxd"] {
+                let a = crate::risk::assess("shell", "execute", &format!("{prog} '{p}'"), &ctx);
+                assert!(a.risk.tier >= crate::request::RiskTier::High, "{prog} {p}");
+                assert!(a.segments.iter().all(|s| s.pattern.is_none()), "{prog} {p}");
+            }
+        }
+    }
+
     #[test]
     fn secret_hunting_words() {
         assert!(hunts_secrets("TOKEN"));
