@@ -7,14 +7,13 @@
 use super::paths::{self, PathClass, PathInfo};
 use super::{Context, PathResolver};
 
-/// How bad a class is to touch, for keeping the worse of two judgements.
+/// How bad a class is to touch, for keeping the worse of two judgements. The project's
+/// own places and temp share a rank: a workspace link (`node_modules/@org/pkg ->
+/// ../../packages/pkg`) or a link into `/tmp` changes nothing.
 fn rank(c: PathClass) -> u8 {
     match c {
         PathClass::NullDevice => 0,
-        PathClass::Temp => 1,
-        PathClass::BuildOutput => 2,
-        PathClass::Project => 3,
-        PathClass::ProjectRoot => 4,
+        PathClass::Temp | PathClass::BuildOutput | PathClass::Project | PathClass::ProjectRoot => 1,
         PathClass::GitInternal => 5,
         PathClass::Outside => 6,
         PathClass::Home => 7,
@@ -178,6 +177,14 @@ pub(super) mod tests {
         assert_eq!(t("cp x rustfmt.toml"), Critical);
         assert_eq!(t("echo x >> rc"), Critical);
         assert_eq!(t("echo x > notes.md"), High);
+        // A workspace link inside the project is no escape.
+        let w = ctx(&[(
+            "/home/u/proj/node_modules/@org/pkg",
+            "/home/u/proj/packages/pkg",
+        )]);
+        let a = assess("filesystem", "read", "node_modules/@org/pkg/index.js", &w);
+        assert_eq!(a.risk.tier, Low, "{:?}", a.risk.factors);
+        assert!(!a.risk.factors.iter().any(|f| f == "symlink_escape"));
         // A link that stays harmless keeps the lexical judgement.
         assert_eq!(t("echo x > dist/a.js"), Medium);
         assert_eq!(t("cat README.md"), Low);
