@@ -96,6 +96,7 @@ fn ctx() -> Context {
             "/home/bench/.aiperture/aiperture.db".into(),
             "/home/bench/.aiperture/key".into(),
         ],
+        resolver: None,
     }
 }
 
@@ -170,6 +171,54 @@ fn main() {
     });
     b.run("classify: compound (4 commands)", || {
         black_box(risk::assess("shell", "execute", black_box(COMPOUND), &c));
+    });
+    // The same, judging real paths (symbolic links followed) in this checkout, with a fresh
+    // resolver per call as the Gate makes one (its root check and memo included).
+    let here = std::env::current_dir()
+        .map(|p| p.display().to_string())
+        .unwrap_or_else(|_| "/".to_string());
+    let lexical = Context {
+        cwd: here.clone(),
+        project: here.clone(),
+        ..ctx()
+    };
+    let real = || Context {
+        resolver: Some(std::sync::Arc::new(
+            aiperture::realpath::RealFs::with_roots([here.clone()]),
+        )),
+        ..lexical.clone()
+    };
+    b.run("classify: compound, text paths", || {
+        black_box(risk::assess(
+            "shell",
+            "execute",
+            black_box(COMPOUND),
+            &lexical.clone(),
+        ));
+    });
+    b.run("classify: compound, real paths", || {
+        black_box(risk::assess(
+            "shell",
+            "execute",
+            black_box(COMPOUND),
+            &real(),
+        ));
+    });
+    b.run("classify: Read src/lib.rs, text", || {
+        black_box(risk::assess(
+            "filesystem",
+            "read",
+            black_box("src/lib.rs"),
+            &lexical.clone(),
+        ));
+    });
+    b.run("classify: Read src/lib.rs, real", || {
+        black_box(risk::assess(
+            "filesystem",
+            "read",
+            black_box("src/lib.rs"),
+            &real(),
+        ));
     });
     b.run("parse + classify: compound", || {
         let p = ClaudeCode.parse(black_box(&compound));

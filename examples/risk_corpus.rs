@@ -14,6 +14,7 @@ fn main() {
         project: "/home/user/project".into(),
         home: "/home/user".into(),
         protected_paths: vec!["/home/user/.local/share/aiperture/aiperture.db".into()],
+        resolver: None,
     };
     let mut times = Vec::new();
     let mut parse_times = Vec::new();

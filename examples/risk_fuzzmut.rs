@@ -8,6 +8,7 @@ fn main() {
         project: "/home/u/p".into(),
         home: "/home/u".into(),
         protected_paths: vec!["/home/u/.config/aiperture".into()],
+        resolver: None,
     };
     let toks = [
         "$(",

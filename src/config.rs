@@ -13,8 +13,7 @@ pub use fields::{Kind, SETTINGS, SettingInfo};
 use anyhow::{Context, anyhow, bail};
 use serde::Serialize;
 use std::collections::BTreeMap;
-use std::io::Write;
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+use std::os::unix::fs::DirBuilderExt;
 
 use crate::paths::Paths;
 use crate::request::Decision;
@@ -298,11 +297,20 @@ pub struct Change {
 }
 
 /// Sets `key` to `value` in the user config file: validated (known key, type, range,
-/// thresholds against the merged values), written atomically (temp + rename, 0600), other
-/// keys preserved. Auditing is the caller's job ([`change_event`]).
+/// thresholds against the merged values), written atomically under a lock (temp + fsync + rename,
+/// 0600 or the file's mode), other keys preserved. Auditing is the caller's job ([`change_event`]).
 pub fn set(paths: &Paths, key: &str, value: &str) -> anyhow::Result<Change> {
     let info =
         fields::find(key).ok_or_else(|| anyhow!("unknown setting `{key}`{}", suggestion(key)))?;
+    // Read-modify-write under an exclusive lock: two `config set` at once both land.
+    ensure_home(paths)?;
+    let _lock = crate::atomic::lock(&paths.config).map_err(|e| {
+        anyhow!(
+            "config {}: cannot lock: {}",
+            paths.config.display(),
+            io_problem(&e)
+        )
+    })?;
     let mut table = read_file(paths)?.unwrap_or_default();
     let before = resolve(Some(&table), &|n| std::env::var(n).ok(), paths)?;
     let mut probe = before.settings.clone();
@@ -342,8 +350,8 @@ pub fn change_event(change: &Change, actor: &str) -> crate::audit::NewEvent {
     ev
 }
 
-/// Writes the config file via a 0600 temporary file and a rename.
-fn write_atomic(paths: &Paths, table: &toml::Table) -> anyhow::Result<()> {
+/// Creates aiperture's home directory (0700) when it is missing.
+fn ensure_home(paths: &Paths) -> anyhow::Result<()> {
     let home = &paths.home;
     if !home.is_dir() {
         std::fs::DirBuilder::new()
@@ -352,22 +360,15 @@ fn write_atomic(paths: &Paths, table: &toml::Table) -> anyhow::Result<()> {
             .create(home)
             .map_err(|e| anyhow!("home {}: cannot create: {}", home.display(), io_problem(&e)))?;
     }
+    Ok(())
+}
+
+/// Writes the config file atomically and durably ([`crate::atomic::replace`]): through a
+/// link to its target, keeping its mode (0600 for a new file).
+fn write_atomic(paths: &Paths, table: &toml::Table) -> anyhow::Result<()> {
     let text = toml::to_string(table).context("cannot serialize the config")?;
-    let tmp = home.join(format!(".config.toml.tmp.{}", std::process::id()));
-    let write = || -> std::io::Result<()> {
-        let mut f = std::fs::OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .mode(0o600)
-            .open(&tmp)?;
-        f.write_all(b"# aiperture user settings; see docs/configuration.md\n")?;
-        f.write_all(text.as_bytes())?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, &paths.config)
-    };
-    write().map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
+    let body = format!("# aiperture user settings; see docs/configuration.md\n{text}");
+    crate::atomic::replace(&paths.config, body.as_bytes(), 0o600).map_err(|e| {
         anyhow!(
             "config {}: cannot write: {}",
             paths.config.display(),

@@ -5,12 +5,14 @@
 //! [`store`]) and returns a [`request::Verdict`]; the adapter renders the verdict in the form the
 //! runtime understands. The library knows no command line: `src/main.rs` and `src/cli/` do.
 
+pub mod atomic;
 pub mod audit;
 pub mod clock;
 pub mod config;
 pub mod engine;
 pub mod key;
 pub mod paths;
+pub mod realpath;
 pub mod report;
 pub mod request;
 pub mod risk;

@@ -563,6 +563,7 @@ fn agents_running_foundation_write_commands_are_critical() {
         project: "/home/u/p".into(),
         home: "/home/u".into(),
         protected_paths: Vec::new(),
+        resolver: None,
     };
     for cmd in [
         "aiperture audit reseal --confirm",

@@ -24,6 +24,7 @@ fn ctx() -> Context {
         project: "/home/user/project".into(),
         home: "/home/user".into(),
         protected_paths: vec!["/home/user/.local/share/aiperture/aiperture.db".into()],
+        resolver: None,
     }
 }
 

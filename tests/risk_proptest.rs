@@ -12,6 +12,7 @@ fn ctx() -> Context {
         project: "/home/u/p".into(),
         home: "/home/u".into(),
         protected_paths: vec![],
+        resolver: None,
     }
 }
 

@@ -66,6 +66,7 @@ fn ctx() -> Context {
         project: "/p".into(),
         home: "/home/u".into(),
         protected_paths: vec![],
+        resolver: None,
     }
 }
 

@@ -89,11 +89,13 @@ fn base_context(args: &ExplainArgs) -> Context {
                 .collect()
         })
         .unwrap_or_default();
+    let resolver = aiperture::realpath::RealFs::with_roots([project.clone(), cwd.clone()]);
     Context {
         cwd,
         project,
         home,
         protected_paths,
+        resolver: Some(std::sync::Arc::new(resolver)),
     }
 }
 

@@ -163,12 +163,12 @@ fn set_writes_atomically_preserves_keys_and_validates() {
         .to_string();
     assert!(e.contains("thresholds"), "{e}");
     assert_eq!(std::fs::read_to_string(&p.config).unwrap(), before);
-    // Leftover temp files: none.
+    // Leftover temp or lock files: none.
     let names: Vec<_> = std::fs::read_dir(&p.home)
         .unwrap()
-        .map(|e| e.unwrap().file_name())
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
-    assert_eq!(names.len(), 1, "{names:?}");
+    assert_eq!(names, ["config.toml"], "{names:?}");
 }
 
 #[test]

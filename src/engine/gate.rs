@@ -122,6 +122,10 @@ impl Gate {
                 .iter()
                 .map(|p| p.display().to_string())
                 .collect(),
+            resolver: Some(std::sync::Arc::new(crate::realpath::RealFs::with_roots([
+                req.project.clone(),
+                req.cwd.clone(),
+            ]))),
         };
         let mut a = match &req.arguments {
             // Free-form arguments are judged whole; the scope may show them only in part.

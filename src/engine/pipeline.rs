@@ -306,7 +306,9 @@ pub fn check(
                     continue;
                 }
             }
-            if s.pattern.is_some() || !is_shell(&req.tool) {
+            // A path that is a link judged where it lands is never a preset's (issue 21).
+            let linked = s.risk.factors.iter().any(|f| f == "symlink_escape");
+            if (s.pattern.is_some() || !is_shell(&req.tool)) && !linked {
                 for p in &enabled {
                     if presets::allows(
                         p,

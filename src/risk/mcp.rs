@@ -348,6 +348,7 @@ mod tests {
             project: "/home/u/proj".into(),
             home: "/home/u".into(),
             protected_paths: vec!["/home/u/.config/aiperture".into()],
+            resolver: None,
         }
     }
 

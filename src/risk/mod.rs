@@ -12,6 +12,7 @@ mod mcp;
 pub mod paths;
 mod pattern;
 mod readonly;
+mod realpaths;
 mod rules_cloud;
 mod rules_data;
 mod rules_delete;
@@ -20,9 +21,12 @@ mod rules_git;
 mod rules_net;
 mod rules_perm;
 mod rules_pkg;
+mod rules_secrets;
 mod rules_self;
 mod rules_sys;
+mod runs_later;
 mod scripts;
+mod secrets;
 mod shell;
 pub mod swaps;
 mod tools;
@@ -33,6 +37,7 @@ pub use pattern::{matches, path_pattern_matches, pattern_matches, url_pattern_ma
 pub use scripts::rate_written_text;
 
 use crate::request::Risk;
+use std::sync::Arc;
 
 /// What the classifier needs to know about where the call happens.
 #[derive(Debug, Clone, Default)]
@@ -45,6 +50,18 @@ pub struct Context {
     pub home: String,
     /// Paths aiperture protects about itself (DB, key, config, runtime hook settings).
     pub protected_paths: Vec<String>,
+    /// Where paths really land (symbolic links followed), supplied by a caller that may
+    /// touch the file system; `None` judges paths as text only (pure tests, reports).
+    pub resolver: Option<Arc<dyn PathResolver>>,
+}
+
+/// Finds where a path really lands on disk. The classifier stays pure: the caller that
+/// may do I/O (the Gate, `aiperture explain`) injects one, tests inject a map.
+pub trait PathResolver: std::fmt::Debug + Send + Sync {
+    /// The real location of `abs` (absolute and lexically canonical) when a component of it
+    /// is a symbolic link; for a path that does not exist yet, of its longest existing
+    /// parent joined with the rest. `None` when it lands where it says or cannot be read.
+    fn real_path(&self, abs: &str) -> Option<String>;
 }
 
 /// The risk of one simple command (or of the whole request for non-shell tools).

@@ -53,6 +53,8 @@ pub struct PathInfo {
     pub unresolved: bool,
     /// True when the last component holds a glob (`*`, `?`, `[`).
     pub glob: bool,
+    /// Where the path really lands when a symbolic link makes it differ from `abs`.
+    pub real: Option<String>,
 }
 
 /// Expands `~`, `$HOME`, `$TMPDIR`, `$PWD` and makes `path` absolute against `ctx.cwd`;
@@ -197,8 +199,19 @@ const SYSTEM_DIRS: &[&str] = &[
     "/C:",
 ];
 
-/// Classifies a path word (as written) against the context.
+/// Classifies a path word (as written) against the context. With a resolver in the
+/// context, a path whose real location differs (a symbolic link in any component) is also
+/// judged where it lands, and the worse of the two judgements is kept.
 pub fn classify(path: &str, ctx: &Context) -> PathInfo {
+    let lexical = classify_lexical(path, ctx);
+    match ctx.resolver.as_deref() {
+        Some(r) => super::realpaths::follow(lexical, ctx, r),
+        None => lexical,
+    }
+}
+
+/// Classifies a path word as text only (no link is followed).
+pub(super) fn classify_lexical(path: &str, ctx: &Context) -> PathInfo {
     let glob = path
         .rsplit('/')
         .next()
@@ -211,6 +224,7 @@ pub fn classify(path: &str, ctx: &Context) -> PathInfo {
             secret: is_secret(path),
             unresolved: true,
             glob,
+            real: None,
         };
     };
     let class = class_of(&abs, ctx);
@@ -221,6 +235,7 @@ pub fn classify(path: &str, ctx: &Context) -> PathInfo {
         secret,
         unresolved: false,
         glob,
+        real: None,
     }
 }
 
@@ -232,7 +247,7 @@ fn project_root(ctx: &Context) -> &str {
     }
 }
 
-fn class_of(abs: &str, ctx: &Context) -> PathClass {
+pub(super) fn class_of(abs: &str, ctx: &Context) -> PathClass {
     let home = ctx.home.trim_end_matches('/');
     let project = project_root(ctx).trim_end_matches('/');
     if is_protected(abs, ctx) {
@@ -397,110 +412,10 @@ pub fn is_protected(abs: &str, ctx: &Context) -> bool {
     matches!(name, ".claude" | ".cursor" | ".gemini") && comps.len() <= 4
 }
 
-/// True when a path names a secret: keys, credentials, tokens, `.env` files, keychains.
-/// Case-insensitive (macOS and Windows file systems are).
+/// True when a path names a secret: keys, credentials, tokens, `.env` files, keychains,
+/// histories. Case-insensitive. The table lives in [`super::secrets`].
 pub fn is_secret(path: &str) -> bool {
-    let lower = path.to_lowercase();
-    let comps: Vec<&str> = lower.split(['/', '\\']).filter(|c| !c.is_empty()).collect();
-    let name = comps.last().copied().unwrap_or("");
-    let dirs = comps.get(..comps.len().saturating_sub(1)).unwrap_or(&[]);
-    if dirs.iter().any(|d| {
-        matches!(
-            *d,
-            ".ssh" | ".aws" | ".gnupg" | ".password-store" | "keychains" | ".azure" | ".1password"
-        )
-    }) {
-        // Public keys and known_hosts are not secrets.
-        return !(name.ends_with(".pub") || name == "known_hosts" || name == "config.pub");
-    }
-    if matches!(
-        name,
-        ".ssh" | ".aws" | ".gnupg" | ".password-store" | "keychains"
-    ) {
-        return true;
-    }
-    if dirs.ends_with(&[".kube"]) && name == "config" {
-        return true;
-    }
-    if dirs.ends_with(&[".docker"]) && name == "config.json" {
-        return true;
-    }
-    if dirs.windows(2).any(|w| w == [".config", "gcloud"]) {
-        return true;
-    }
-    if dirs.ends_with(&["etc"])
-        && matches!(name, "shadow" | "gshadow" | "sudoers" | "master.passwd")
-    {
-        return true;
-    }
-    if name == ".env" || name.ends_with(".env") && !name.starts_with('*') {
-        return name != "example.env" && name != "sample.env";
-    }
-    if let Some(rest) = name.strip_prefix(".env.") {
-        return !matches!(
-            rest,
-            "example"
-                | "sample"
-                | "template"
-                | "dist"
-                | "defaults"
-                | "default"
-                | "schema"
-                | "test.example"
-        );
-    }
-    for ext in [
-        ".key",
-        ".p12",
-        ".pfx",
-        ".jks",
-        ".keystore",
-        ".kdbx",
-        ".ppk",
-        ".tfstate",
-    ] {
-        if name.len() > ext.len() && name.ends_with(ext) {
-            return true;
-        }
-    }
-    // .pem holds certificates as often as keys: secret when the name says key.
-    if name.ends_with(".pem")
-        && (name.contains("key") || name.contains("priv") || name.contains("secret"))
-    {
-        return true;
-    }
-    for prefix in ["id_rsa", "id_dsa", "id_ecdsa", "id_ed25519"] {
-        if name.starts_with(prefix) {
-            return !name.ends_with(".pub");
-        }
-    }
-    matches!(
-        name,
-        ".netrc"
-            | "_netrc"
-            | ".npmrc"
-            | ".pypirc"
-            | ".pgpass"
-            | ".git-credentials"
-            | ".dockercfg"
-            | "credentials"
-            | "credentials.json"
-            | "credentials.yml"
-            | ".htpasswd"
-            | "master.key"
-            | "secrets.yml"
-            | "secrets.yaml"
-            | "secrets.json"
-            | "secrets.toml"
-            | ".vault-token"
-            | "login.keychain"
-            | "login.keychain-db"
-            | ".boto"
-            | ".s3cfg"
-            | "auth.json"
-            | ".authinfo"
-            | ".authinfo.gpg"
-    )
+    super::secrets::is_secret(path)
 }
 
 #[cfg(test)]
@@ -513,6 +428,7 @@ mod tests {
             project: "/home/u/proj".into(),
             home: "/home/u".into(),
             protected_paths: vec!["/home/u/.local/share/aiperture/aiperture.db".into()],
+            resolver: None,
         }
     }
 

@@ -129,6 +129,17 @@ pub(super) fn write_target(w: &Word, ctx: &Context, j: &mut Judge) {
             "writes a file in the project",
         ),
     }
+    super::realpaths::note_link(&info, j);
+    let role = super::runs_later::role(&info.abs)
+        .or_else(|| info.real.as_deref().and_then(super::runs_later::role));
+    if let Some(role) = role {
+        j.raise(
+            RiskTier::High,
+            "runs_later",
+            &format!("writes {role}; it runs later, unchecked"),
+        );
+        j.no_pattern = true;
+    }
     if info.secret {
         j.raise(
             RiskTier::High,

@@ -119,6 +119,7 @@ mod tests {
             project: "/home/u/proj".into(),
             home: "/home/u".into(),
             protected_paths: vec!["/home/u/.config/aiperture/key".into()],
+            resolver: None,
         }
     }
 

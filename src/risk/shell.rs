@@ -512,6 +512,7 @@ fn pattern_positions(cmd: &SimpleCommand, prog: &str) -> Vec<usize> {
 
 /// Looks at every literal argument that names a secret or a protected path.
 fn scan_args(cmd: &SimpleCommand, prog: &str, ctx: &Context, j: &mut Judge) {
+    super::rules_secrets::home_search(cmd, prog, ctx, j);
     if data_args(prog) || handled_secret_tools(prog) {
         return;
     }
@@ -557,6 +558,9 @@ pub(super) fn read_target(path: &str, dynamic: bool, ctx: &Context, j: &mut Judg
             );
         }
         return;
+    }
+    if info.real.is_some() {
+        j.no_pattern = true;
     }
     if info.class == PathClass::Protected {
         j.raise(

@@ -12,6 +12,7 @@ fn ctx() -> Context {
             "/home/u/.local/share/aiperture/aiperture.db".into(),
             "/home/u/.config/aiperture/key".into(),
         ],
+        resolver: None,
     }
 }
 

@@ -96,6 +96,7 @@ fn filesystem(action: &str, scope: &str, ctx: &Context, j: &mut Judge) {
     match action {
         "read" | "list" | "view" | "search" | "glob" | "grep" | "stat" => {
             let info = paths::classify(path, ctx);
+            super::realpaths::note_link(&info, j);
             match info.class {
                 PathClass::Protected => {
                     j.raise(

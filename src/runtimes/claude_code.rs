@@ -104,7 +104,7 @@ impl Adapter for ClaudeCode {
                 let reason = opt_str(&obj, "reason")?.unwrap_or("").to_string();
                 (
                     Form::Quiet,
-                    tool(true)?.map(|r| Event::ClassifierDenied(r, reason)),
+                    Some(Event::ClassifierDenied(tool(true)?, reason)),
                 )
             }
             "SessionStart" => (

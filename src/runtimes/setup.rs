@@ -366,11 +366,32 @@ pub fn plan(runtime: &str, path: &Path, exe: &str, uninstall: bool) -> anyhow::R
 
 /// Writes a plan: backs up the old file (returning the backup's path), then replaces it
 /// atomically. `stamp` names the backup (a UTC time like `20261127T110000Z`).
+///
+/// Runs under an exclusive lock and refuses when the file changed since [`plan`] read it
+/// (another setup, the runtime itself or an editor wrote it in between). A settings file
+/// that is a symbolic link (a dotfiles repository) stays a link: its target is rewritten,
+/// keeping its mode; the write is fsynced with its directory (see [`crate::atomic`]).
 pub fn apply(plan: &Plan, stamp: &str) -> anyhow::Result<Option<PathBuf>> {
     if !plan.changed {
         return Ok(None);
     }
     let path = &plan.path;
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    }
+    let _lock = crate::atomic::lock(path)
+        .with_context(|| format!("cannot lock {} for writing", path.display()))?;
+    let now = match std::fs::read_to_string(path) {
+        Ok(t) => Some(t),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
+    };
+    if now != plan.before {
+        bail!(
+            "{} changed while aiperture was preparing its edit; run setup again",
+            path.display()
+        );
+    }
     let mut backup = None;
     if plan.before.is_some() {
         let mut b = PathBuf::from(format!("{}.aiperture-backup-{stamp}", path.display()));
@@ -382,22 +403,15 @@ pub fn apply(plan: &Plan, stamp: &str) -> anyhow::Result<Option<PathBuf>> {
         std::fs::copy(path, &b).with_context(|| format!("cannot back up {}", path.display()))?;
         backup = Some(b);
     }
-    match &plan.after {
-        Some(text) => {
-            if let Some(dir) = path.parent() {
-                std::fs::create_dir_all(dir)
-                    .with_context(|| format!("cannot create {}", dir.display()))?;
-            }
-            let tmp = PathBuf::from(format!("{}.aiperture-tmp", path.display()));
-            std::fs::write(&tmp, text)
-                .with_context(|| format!("cannot write {}", tmp.display()))?;
-            std::fs::rename(&tmp, path)
-                .with_context(|| format!("cannot replace {}", path.display()))?;
-        }
-        None => {
-            std::fs::remove_file(path)
-                .with_context(|| format!("cannot remove {}", path.display()))?;
-        }
+    let is_link = std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink());
+    match (&plan.after, is_link) {
+        (Some(text), _) => crate::atomic::replace(path, text.as_bytes(), 0o644)
+            .with_context(|| format!("cannot replace {}", path.display()))?,
+        // Emptied, but a link is someone's arrangement: keep it, pointing at an empty object.
+        (None, true) => crate::atomic::replace(path, b"{}\n", 0o644)
+            .with_context(|| format!("cannot replace {}", path.display()))?,
+        (None, false) => std::fs::remove_file(path)
+            .with_context(|| format!("cannot remove {}", path.display()))?,
     }
     Ok(backup)
 }

@@ -159,6 +159,7 @@ impl Rater {
                 project: project.to_string(),
                 home: home.clone(),
                 protected_paths: Vec::new(),
+                resolver: None,
             };
             risk::assess(tool, action, scope, &ctx)
         })

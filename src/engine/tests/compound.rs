@@ -9,6 +9,7 @@ fn real(scope: &str) -> Assessment {
         project: "/p".into(),
         home: "/home/u".into(),
         protected_paths: vec!["/home/u/.config/aiperture".into()],
+        resolver: None,
     };
     crate::risk::assess("shell", "execute", scope, &ctx)
 }

@@ -404,6 +404,7 @@ fn pattern_of(project: &str, tool: &str, action: &str, scope: &str) -> String {
         project: project.to_string(),
         home: String::new(),
         protected_paths: Vec::new(),
+        resolver: None,
     };
     let a = crate::risk::assess(tool, action, scope, &ctx);
     a.segments

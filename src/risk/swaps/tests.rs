@@ -12,6 +12,7 @@ fn ctx() -> Context {
         project: "/p".into(),
         home: "/home/u".into(),
         protected_paths: vec!["/home/u/.config/aiperture".into()],
+        resolver: None,
     }
 }
 
