@@ -14,6 +14,7 @@ pub mod policy;
 pub mod presets;
 pub mod project;
 pub mod state;
+pub mod written;
 
 mod gate;
 
