@@ -431,7 +431,7 @@ mod tests {
             .unwrap();
         }
         let db = Db::open(&path).unwrap();
-        assert_eq!(db.schema_version().unwrap(), 3);
+        assert_eq!(db.schema_version().unwrap(), current_version());
         let indexes: Vec<String> = db
             .read(|tx| {
                 let mut st = tx.prepare(

@@ -51,3 +51,57 @@ pub(super) fn put(conn: &Connection, f: &WrittenFile) -> anyhow::Result<()> {
     ])?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::state::State;
+    use crate::store::state::SqliteState;
+    use crate::store::{Db, MIGRATIONS};
+
+    fn file(path: &str, tier: Option<RiskTier>) -> WrittenFile {
+        WrittenFile {
+            path: path.into(),
+            sha256: "ab".repeat(32),
+            tier,
+            reason: "why".into(),
+            in_project: false,
+            project: "/p".into(),
+            ts_ms: 7,
+            session: "s".into(),
+            runtime: "claude-code".into(),
+        }
+    }
+
+    #[test]
+    fn a_version_3_store_gains_the_table_and_the_latest_write_wins() {
+        let t = tempfile::tempdir().unwrap();
+        let path = t.path().join("v3.db");
+        {
+            let c = Connection::open(&path).unwrap();
+            for m in &MIGRATIONS[..3] {
+                c.execute_batch(m).unwrap();
+            }
+            c.execute_batch("PRAGMA user_version = 3;").unwrap();
+        }
+        let db = Db::open(&path).unwrap();
+        db.write(|tx| {
+            let mut st = SqliteState::new(tx);
+            assert_eq!(st.written_file("/tmp/x.sh")?, None);
+            st.put_written_file(&file("/tmp/x.sh", None))?;
+            st.put_written_file(&file("/tmp/x.sh", Some(RiskTier::Critical)))?;
+            assert_eq!(
+                st.written_file("/tmp/x.sh")?,
+                Some(file("/tmp/x.sh", Some(RiskTier::Critical)))
+            );
+            // A tier this binary does not know fails closed.
+            tx.execute("UPDATE written_files SET tier = 'weird'", [])?;
+            assert_eq!(
+                st.written_file("/tmp/x.sh")?.and_then(|f| f.tier),
+                Some(RiskTier::High)
+            );
+            Ok(())
+        })
+        .unwrap();
+    }
+}
