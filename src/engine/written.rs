@@ -18,8 +18,9 @@
 //! learned pattern. A harmless file written inside the project and run is judged as before.
 //!
 //! Cost: commands that run no file pay nothing but a scan of their segments' program names
-//! (and, when the line holds a `/`, one more parse); each file a command runs costs one
-//! canonicalization and one primary-key lookup; only a remembered file is read and hashed.
+//! (and, when the line may name a program by path, one more parse); each file a command runs
+//! costs one canonicalization and one primary-key lookup; only a remembered file is read and
+//! hashed.
 
 use super::state::{State, WrittenFile};
 use crate::request::{Decision, Request, RiskTier};

@@ -7,10 +7,9 @@ use crate::shell::{self, SimpleCommand, Word};
 /// The files a command line runs, per segment: each entry lists alternatives, of which the
 /// first that exists is the one run (`make`'s default makefiles); paths are as written
 /// (relative to the working directory, or to `make -C DIR`). Cheap when nothing can run a
-/// file: the line is parsed again only when a segment's program is a shell, an interpreter,
-/// `source` or `make`, or the line holds a `/` (a program named by path).
+/// file: the line is parsed again only when [`may_run_file`] says so.
 pub fn executed_files(command: &str, a: &Assessment) -> Vec<(Option<usize>, Vec<String>)> {
-    if !command.contains('/') && !a.segments.iter().any(|s| is_runner(&s.program)) {
+    if !may_run_file(command, a) {
         return Vec::new();
     }
     let parsed = shell::parse(command);
@@ -24,6 +23,22 @@ pub fn executed_files(command: &str, a: &Assessment) -> Vec<(Option<usize>, Vec<
         out.extend(files.into_iter().map(|f| (seg, f)));
     }
     out
+}
+
+/// True when a segment's program is a shell, an interpreter, `source` or `make`, or may have
+/// been named by path (`./x.sh`, `/tmp/x`: the line holds `/` followed by the program's name,
+/// compared in lower case as programs are resolved). `ls src/a` and `git status` are not.
+pub fn may_run_file(command: &str, a: &Assessment) -> bool {
+    if a.segments.iter().any(|s| is_runner(&s.program)) {
+        return true;
+    }
+    if !command.contains('/') {
+        return false;
+    }
+    let lower = command.to_lowercase();
+    a.segments
+        .iter()
+        .any(|s| s.program.is_empty() || lower.contains(&format!("/{}", s.program)))
 }
 
 /// Where an interpreter takes its code from.

@@ -79,6 +79,33 @@ fn commands_that_run_no_file_find_none() {
     }
 }
 
+#[test]
+fn only_lines_that_may_run_a_file_are_parsed_again() {
+    let may = |c: &str| {
+        let a = risk::assess("shell", "execute", c, &Context::default());
+        runs::may_run_file(c, &a)
+    };
+    for c in [
+        "./x.sh",
+        "X=1 ./RUN.SH",
+        "/tmp/payload",
+        "bash x.sh",
+        "make",
+        "sudo ./x",
+    ] {
+        assert!(may(c), "{c}");
+    }
+    for c in [
+        "git status",
+        "ls src/a",
+        "cat src/x.rs",
+        "grep -r foo src/",
+        "cargo test",
+    ] {
+        assert!(!may(c), "{c}");
+    }
+}
+
 fn written(path: &str, in_project: bool, tier: Option<RiskTier>) -> WrittenFile {
     WrittenFile {
         path: path.into(),
