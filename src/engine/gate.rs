@@ -16,6 +16,7 @@ use crate::store::Db;
 use crate::store::state::SqliteState;
 
 mod admin;
+mod written;
 
 /// A check's full result, for interfaces that show more than the verdict.
 #[derive(Debug, Clone)]
@@ -158,6 +159,8 @@ impl Gate {
         let now = self.clock.now_ms();
         let req = self.resolve(req);
         let a = self.assess(&req);
+        let runs = self.written_runs(&req, &a);
+        let write = (!dry_run).then(|| self.write_before(&req, now)).flatten();
         let policy = self.policy(&req.project);
         let env = Env {
             cfg: &self.cfg,
@@ -167,6 +170,7 @@ impl Gate {
         let (verdict, pending_id) = if dry_run {
             self.db.read(|tx| {
                 let mut st = SqliteState::new(tx);
+                let a = written::judged(&mut st, runs.as_ref(), &a)?;
                 pipeline::check(&mut st, env, now, &req, &a, false)
             })?
         } else {
@@ -178,7 +182,10 @@ impl Gate {
             };
             self.db.write(|tx| {
                 let mut st = SqliteState::with_audit(tx, &key);
-                pipeline::check(&mut st, env, now, &req, &a, true)
+                let a = written::judged(&mut st, runs.as_ref(), &a)?;
+                let out = pipeline::check(&mut st, env, now, &req, &a, true)?;
+                written::remember(&mut st, write.as_ref(), out.0.decision)?;
+                Ok(out)
             })?
         };
         Ok(CheckOutcome {
@@ -207,12 +214,14 @@ impl Gate {
         let now = self.clock.now_ms();
         let req = self.resolve(req);
         let a = self.assess(&req);
+        let runs = self.written_runs(&req, &a);
         let policy = self.policy(&req.project);
         let key = self.key()?;
         let cfg = self.cfg.clone();
         let home = self.home.clone();
         self.db.write(|tx| {
             let mut st = SqliteState::with_audit(tx, &key);
+            let a = written::judged(&mut st, runs.as_ref(), &a)?;
             let env = Env {
                 cfg: &cfg,
                 policy: &policy,
@@ -253,10 +262,15 @@ impl Gate {
         let now = self.clock.now_ms();
         let req = self.resolve(req);
         let a = self.assess(&req);
+        let runs = self.written_runs(&req, &a);
+        let written_file = self.write_after(&req, now);
         let key = self.key()?;
         let cfg = self.cfg.clone();
         self.db.write(|tx| {
             let mut st = SqliteState::with_audit(tx, &key);
+            let a = written::judged(&mut st, runs.as_ref(), &a)?;
+            // The write ran: the file on disk is what a later run of it executes.
+            written::remember(&mut st, written_file.as_ref(), Decision::Allow)?;
             let session = session_key(&req);
             let pending = matching_pending(&mut st, &session, &req)?;
             let check_decision = match &req.tool_use_id {
@@ -490,10 +504,12 @@ impl Gate {
         let now = self.clock.now_ms();
         let req = self.resolve(req);
         let a = self.assess(&req);
+        let runs = self.written_runs(&req, &a);
         let key = self.key()?;
         let cfg = self.cfg.clone();
         self.db.write(|tx| {
             let mut st = SqliteState::with_audit(tx, &key);
+            let a = written::judged(&mut st, runs.as_ref(), &a)?;
             record_in(
                 &mut st, &cfg, now, &req, &a, decision, who, source, pending_id,
             )

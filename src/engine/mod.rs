@@ -15,6 +15,7 @@ pub mod policy;
 pub mod presets;
 pub mod project;
 pub mod state;
+pub mod written;
 
 mod gate;
 

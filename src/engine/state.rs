@@ -293,6 +293,31 @@ pub struct Execution {
     pub outcome: String,
 }
 
+/// A file written through a runtime's write tool, as remembered (see `docs/engine.md`,
+/// "Files written, then run").
+#[derive(Debug, Clone, PartialEq)]
+pub struct WrittenFile {
+    /// Absolute, canonical path.
+    pub path: String,
+    /// Hex SHA-256 of the content as written.
+    pub sha256: String,
+    /// The rating of its text when that reaches HIGH or CRITICAL; `None` below, or when the
+    /// file is of a kind whose text is not rated.
+    pub tier: Option<RiskTier>,
+    /// Why, for that rating (empty without one).
+    pub reason: String,
+    /// True when the path lies inside the project root.
+    pub in_project: bool,
+    /// Project of the write.
+    pub project: String,
+    /// When it was written.
+    pub ts_ms: i64,
+    /// Session key of the write.
+    pub session: String,
+    /// Runtime that wrote it.
+    pub runtime: String,
+}
+
 /// An audit event the engine wants written in the same transaction.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AuditNote {
@@ -468,6 +493,10 @@ pub trait State {
     fn end_session(&mut self, session: &str, ts_ms: i64) -> anyhow::Result<()>;
     /// Logs a tool call that ran.
     fn insert_execution(&mut self, e: &Execution) -> anyhow::Result<()>;
+    /// The remembered write of a file, by its canonical path (one primary-key lookup).
+    fn written_file(&mut self, path: &str) -> anyhow::Result<Option<WrittenFile>>;
+    /// Remembers a write of a file (replacing an earlier one of the same path).
+    fn put_written_file(&mut self, file: &WrittenFile) -> anyhow::Result<()>;
     /// Appends an audit event in the same transaction.
     fn audit(&mut self, note: &AuditNote, ts_ms: i64) -> anyhow::Result<()>;
 }

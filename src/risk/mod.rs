@@ -34,7 +34,7 @@ mod tools;
 pub use judge::{score_for, tier_for_score};
 pub use mcp::SHORTENED_MARKER;
 pub use pattern::{matches, path_pattern_matches, pattern_matches, url_pattern_matches};
-pub use scripts::rate_written_text;
+pub use scripts::{rate_written_text, written_text_risk};
 
 use crate::request::Risk;
 use std::sync::Arc;

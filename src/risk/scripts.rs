@@ -190,11 +190,7 @@ pub fn rate_written_text(a: &mut Assessment, path: &str, text: &str, ctx: &Conte
 /// shebang), a `package.json` (its `scripts`), or a `Makefile`/`justfile` (recipe lines):
 /// the highest tier among those commands and its reason. `None` for other files, or when
 /// nothing in it reaches HIGH.
-pub(super) fn written_text_risk(
-    path: &str,
-    text: &str,
-    ctx: &Context,
-) -> Option<(RiskTier, String)> {
+pub fn written_text_risk(path: &str, text: &str, ctx: &Context) -> Option<(RiskTier, String)> {
     let name = path.rsplit('/').next().unwrap_or(path);
     let lower = name.to_ascii_lowercase();
     let commands: Vec<String> = if lower == "package.json" {

@@ -22,11 +22,13 @@ pub mod state;
 /// The numbered migrations, applied in order; the index + 1 is the schema version.
 /// `0001_core.sql` belongs to the foundation (meta, audit chain); `0002_engine.sql` to the
 /// decision engine (decisions, pattern aggregates, checks, sessions, memory, pending asks,
-/// nonces, grants, executions); `0003_lean_hot_path.sql` drops indexes only reports used.
+/// nonces, grants, executions); `0003_lean_hot_path.sql` drops indexes only reports used;
+/// `0004_written_files.sql` remembers files written through runtimes' write tools.
 pub const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0001_core.sql"),
     include_str!("migrations/0002_engine.sql"),
     include_str!("migrations/0003_lean_hot_path.sql"),
+    include_str!("migrations/0004_written_files.sql"),
 ];
 
 /// How long a writer waits for another process's lock before giving up.
@@ -429,7 +431,7 @@ mod tests {
             .unwrap();
         }
         let db = Db::open(&path).unwrap();
-        assert_eq!(db.schema_version().unwrap(), 3);
+        assert_eq!(db.schema_version().unwrap(), current_version());
         let indexes: Vec<String> = db
             .read(|tx| {
                 let mut st = tx.prepare(

@@ -6,13 +6,14 @@
 use crate::audit::{ActorType, NewEvent};
 use crate::engine::state::{
     AuditNote, CheckRow, Counted, DecisionRow, Execution, Grant, KeyKind, LearnKey, PatternStats,
-    PendingAsk, SessionRow, State,
+    PendingAsk, SessionRow, State, WrittenFile,
 };
 use crate::request::Decision;
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
 mod aggregate;
 mod rows;
+mod written;
 
 use rows::{
     GRANT_COLS, PATTERN_COLS, PENDING_COLS, decision_of, grant_row, pattern_row, pending_row,
@@ -559,6 +560,14 @@ impl State for SqliteState<'_> {
                 e.outcome
             ])?;
         Ok(())
+    }
+
+    fn written_file(&mut self, path: &str) -> anyhow::Result<Option<WrittenFile>> {
+        written::get(self.conn, path)
+    }
+
+    fn put_written_file(&mut self, file: &WrittenFile) -> anyhow::Result<()> {
+        written::put(self.conn, file)
     }
 
     fn audit(&mut self, note: &AuditNote, ts_ms: i64) -> anyhow::Result<()> {

@@ -1,0 +1,99 @@
+//! The I/O side of "files written, then run" ([`crate::engine::written`]) for [`Gate`]:
+//! resolving the files a command runs, and the record of a write, before or after it ran.
+
+use super::Gate;
+use crate::engine::state::{State, WrittenFile};
+use crate::engine::written::{self, Disk, Run};
+use crate::request::Request;
+use crate::risk::{Assessment, Context};
+use std::borrow::Cow;
+
+/// What a check needs to judge the files its command runs.
+pub(super) struct Runs {
+    /// The files, resolved on disk (empty for most commands).
+    pub runs: Vec<Run>,
+    /// The classifier's context, to rate a file's current text.
+    pub ctx: Context,
+}
+
+impl Gate {
+    /// The classifier's context for a request (the same as [`Gate::assess`] builds).
+    fn written_ctx(&self, req: &Request) -> Context {
+        Context {
+            cwd: req.cwd.clone(),
+            project: req.project.clone(),
+            home: self.home.clone(),
+            protected_paths: self
+                .paths
+                .protected()
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect(),
+        }
+    }
+
+    /// The files a shell request runs, resolved on disk; `None` when it runs none (the common
+    /// case costs no context and no lookup).
+    pub(super) fn written_runs(&self, req: &Request, a: &Assessment) -> Option<Runs> {
+        let runs = written::resolve_runs(req, a, &self.home);
+        (!runs.is_empty()).then(|| Runs {
+            runs,
+            ctx: self.written_ctx(req),
+        })
+    }
+
+    /// The record of a write-tool call about to run, from the text it carries (`None` for other
+    /// requests, or when the path cannot be resolved).
+    pub(super) fn write_before(&self, req: &Request, now_ms: i64) -> Option<WrittenFile> {
+        if !written::is_write(req) {
+            return None;
+        }
+        let text = req.content.as_deref()?;
+        self.write_record(req, text, now_ms)
+    }
+
+    /// The record of a write-tool call that ran, from what is on disk now (the runtime may have
+    /// sent only a diff). `None` for other requests, or when the file cannot be read.
+    pub(super) fn write_after(&self, req: &Request, now_ms: i64) -> Option<WrittenFile> {
+        if !written::is_write(req) {
+            return None;
+        }
+        let path = written::canonical_target(&req.scope, &req.cwd)?;
+        match written::read_disk(&path) {
+            Disk::Text { text, .. } => self.write_record(req, &text, now_ms),
+            Disk::Unknown => None,
+        }
+    }
+
+    fn write_record(&self, req: &Request, text: &str, now_ms: i64) -> Option<WrittenFile> {
+        let path = written::canonical_target(&req.scope, &req.cwd)?;
+        let root = Some(req.project.as_str())
+            .filter(|p| p.starts_with('/'))
+            .and_then(|p| std::fs::canonicalize(p).ok())
+            .map(|p| p.display().to_string());
+        let ctx = self.written_ctx(req);
+        Some(written::record(
+            req,
+            &path,
+            text,
+            root.as_deref(),
+            &ctx,
+            now_ms,
+        ))
+    }
+}
+
+/// The assessment with the files its command runs judged by what was written to them (one
+/// lookup per file); `a` itself when the command runs none.
+pub(super) fn judged<'a>(
+    st: &mut dyn State,
+    runs: Option<&Runs>,
+    a: &'a Assessment,
+) -> anyhow::Result<Cow<'a, Assessment>> {
+    match runs {
+        None => Ok(Cow::Borrowed(a)),
+        Some(r) => written::judge_runs(st, &r.runs, a, &r.ctx, &written::read_disk),
+    }
+}
+
+pub(super) use crate::engine::written::remember;
