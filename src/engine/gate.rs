@@ -111,9 +111,10 @@ impl Gate {
         r
     }
 
-    /// Rates a request (risk only).
-    pub fn assess(&self, req: &Request) -> Assessment {
-        let ctx = Context {
+    /// The classifier's context for a request: where it happens, what aiperture protects, and
+    /// a resolver that follows symbolic links on this machine.
+    fn context(&self, req: &Request) -> Context {
+        Context {
             cwd: req.cwd.clone(),
             project: req.project.clone(),
             home: self.home.clone(),
@@ -127,7 +128,12 @@ impl Gate {
                 req.project.clone(),
                 req.cwd.clone(),
             ]))),
-        };
+        }
+    }
+
+    /// Rates a request (risk only).
+    pub fn assess(&self, req: &Request) -> Assessment {
+        let ctx = self.context(req);
         let mut a = match &req.arguments {
             // Free-form arguments are judged whole; the scope may show them only in part.
             Some(whole) => {

@@ -19,17 +19,7 @@ pub(super) struct Runs {
 impl Gate {
     /// The classifier's context for a request (the same as [`Gate::assess`] builds).
     fn written_ctx(&self, req: &Request) -> Context {
-        Context {
-            cwd: req.cwd.clone(),
-            project: req.project.clone(),
-            home: self.home.clone(),
-            protected_paths: self
-                .paths
-                .protected()
-                .iter()
-                .map(|p| p.display().to_string())
-                .collect(),
-        }
+        self.context(req)
     }
 
     /// The files a shell request runs, resolved on disk; `None` when it runs none (the common
