@@ -5,6 +5,7 @@
 //! [`path_pattern_matches`] are the one place the learnable pattern syntax is interpreted
 //! (see `docs/risk.md`).
 
+mod budget;
 mod code;
 mod embedded;
 mod judge;
@@ -24,6 +25,10 @@ mod scripts;
 mod shell;
 mod tools;
 
+pub use budget::{
+    FILE_WORK_BUDGET, MAX_NEST, TOO_COMPLEX, Tally, WORK_BUDGET, WORK_PER_BYTE, WORK_PER_PARSE,
+    WORK_PER_SEGMENT,
+};
 pub use judge::{score_for, tier_for_score};
 pub use pattern::{matches, path_pattern_matches, pattern_matches, url_pattern_matches};
 pub use scripts::rate_written_text;
@@ -82,6 +87,16 @@ pub fn assess(tool: &str, action: &str, scope: &str, ctx: &Context) -> Assessmen
     match t.as_str() {
         "shell" | "bash" | "terminal" => shell::assess_command(scope, ctx),
         _ => tools::assess_tool(&t, &a, tool, action, scope, ctx),
+    }
+}
+
+/// Rates a request like [`assess`] and says what the classifier spent on it (its work
+/// budget, see `docs/security.md`): for tests and measurements. Non-shell tools spend
+/// nothing on the shell budget and report an empty tally.
+pub fn assess_tallied(tool: &str, action: &str, scope: &str, ctx: &Context) -> (Assessment, Tally) {
+    match tool.to_ascii_lowercase().as_str() {
+        "shell" | "bash" | "terminal" => shell::assess_tallied(scope, ctx),
+        _ => (assess(tool, action, scope, ctx), Tally::default()),
     }
 }
 
