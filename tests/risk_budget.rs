@@ -8,7 +8,7 @@
 use aiperture::request::RiskTier;
 use aiperture::risk::{
     Assessment, Context, MAX_NEST, TOO_COMPLEX, Tally, WORK_BUDGET, WORK_PER_BYTE, WORK_PER_PARSE,
-    WORK_PER_SEGMENT, assess_tallied,
+    WORK_PER_SEGMENT, WORK_PER_WORD, assess_tallied,
 };
 use aiperture::shell::quote_word;
 use proptest::prelude::*;
@@ -29,8 +29,11 @@ fn check(cmd: &str) -> (Assessment, Tally) {
     assert!(t.units <= WORK_BUDGET, "{t:?}");
     assert_eq!(
         t.units,
-        t.parses * WORK_PER_PARSE + t.bytes * WORK_PER_BYTE + t.segments * WORK_PER_SEGMENT,
-        "every unit is a parse, a byte or a simple command: {t:?}"
+        t.parses * WORK_PER_PARSE
+            + t.bytes * WORK_PER_BYTE
+            + t.segments * WORK_PER_SEGMENT
+            + t.words * WORK_PER_WORD,
+        "every unit is a parse, a byte, a simple command or a word: {t:?}"
     );
     assert!(t.depth <= MAX_NEST, "{t:?}");
     if t.exhausted {

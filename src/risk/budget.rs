@@ -20,7 +20,7 @@ use std::cell::Cell;
 
 /// Work units one assessment may spend: [`WORK_PER_PARSE`] a parse, plus [`WORK_PER_BYTE`] a
 /// byte parsed (nested texts the parser unwraps included), plus [`WORK_PER_SEGMENT`] a simple
-/// command judged. A unit is about 0.1 µs of the slowest work (parsing many short words).
+/// command judged and [`WORK_PER_WORD`] each of its words. A unit is about 0.1 µs of the slowest work (parsing many short words).
 /// Everyday commands spend about a thousand; the longest line that can be parsed (64 KiB, 512
 /// simple commands) about 1 300 000; the budget spent in full takes under 300 ms in a release
 /// build (docs/security.md has the measurements).
@@ -36,6 +36,9 @@ pub const WORK_PER_PARSE: u64 = 256;
 pub const WORK_PER_BYTE: u64 = 16;
 /// Work units charged for one simple command judged (rule tables, path classification).
 pub const WORK_PER_SEGMENT: u64 = 512;
+/// Work units charged for each word of a simple command judged (argument, assignment or
+/// redirection: each is unwrapped, classified as a path, and shown).
+pub const WORK_PER_WORD: u64 = 32;
 /// Deepest nesting of command lines inside command lines that is judged (the root is 0).
 pub const MAX_NEST: usize = 8;
 
@@ -55,6 +58,8 @@ pub struct Tally {
     pub bytes: u64,
     /// Simple commands judged.
     pub segments: u64,
+    /// Words of the simple commands judged.
+    pub words: u64,
     /// The deepest nesting reached.
     pub depth: usize,
     /// True when a charge did not fit or the nesting limit was reached: the request was rated
@@ -186,15 +191,18 @@ impl<'a> Work<'a> {
         fits
     }
 
-    /// Charges judging `n` simple commands. False (and the budget marked exhausted) when they
-    /// do not fit: none of them may be judged.
-    pub fn charge_segments(self, n: usize) -> bool {
-        let cost = WORK_PER_SEGMENT.saturating_mul(n as u64);
+    /// Charges judging `n` simple commands of `words` words in all. False (and the budget
+    /// marked exhausted) when they do not fit: none of them may be judged.
+    pub fn charge_segments(self, n: usize, words: usize) -> bool {
+        let cost = WORK_PER_SEGMENT
+            .saturating_mul(n as u64)
+            .saturating_add(WORK_PER_WORD.saturating_mul(words as u64));
         let fits = self.fits(cost);
         self.budget.update(|t| {
             if fits {
                 t.units += cost;
                 t.segments += n as u64;
+                t.words += words as u64;
             } else {
                 t.exhausted = true;
             }
@@ -234,12 +242,12 @@ mod tests {
         let b = Budget::default();
         let w = b.root();
         assert!(w.charge_parse(10));
-        assert!(w.charge_segments(1));
+        assert!(w.charge_segments(1, 0));
         assert_eq!(
             b.tally().units,
             WORK_PER_PARSE + 10 * WORK_PER_BYTE + WORK_PER_SEGMENT
         );
-        assert!(!w.charge_segments(usize::MAX));
+        assert!(!w.charge_segments(usize::MAX, 1));
         let t = b.tally();
         assert!(t.exhausted);
         assert_eq!(

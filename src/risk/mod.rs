@@ -27,7 +27,7 @@ mod tools;
 
 pub use budget::{
     FILE_WORK_BUDGET, MAX_NEST, TOO_COMPLEX, Tally, WORK_BUDGET, WORK_PER_BYTE, WORK_PER_PARSE,
-    WORK_PER_SEGMENT,
+    WORK_PER_SEGMENT, WORK_PER_WORD,
 };
 pub use judge::{score_for, tier_for_score};
 pub use pattern::{matches, path_pattern_matches, pattern_matches, url_pattern_matches};

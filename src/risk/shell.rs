@@ -58,7 +58,12 @@ pub(super) fn assess_nested(command: &str, ctx: &Context, w: Work) -> Assessment
     }
     let parsed = shell::parse(command);
     let unwrapped = parsed.parsed_bytes.saturating_sub(command.len());
-    if !w.charge_unwrapped(unwrapped) || !w.charge_segments(parsed.commands.len()) {
+    let words: usize = parsed
+        .commands
+        .iter()
+        .map(|c| c.argv.len() + c.assignments.len() + c.redirects.len())
+        .sum();
+    if !w.charge_unwrapped(unwrapped) || !w.charge_segments(parsed.commands.len(), words) {
         return budget::too_complex(command);
     }
     let mut overall = Judge::default();
