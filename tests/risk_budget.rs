@@ -154,6 +154,21 @@ fn fan_out_that_would_exceed_the_budget_is_too_complex() {
 }
 
 #[test]
+fn exhausting_the_budget_never_lowers_a_critical_rating() {
+    let buster = format!("{}ls", "PAGER=".repeat(10_000));
+    let (a, t) = check(&format!("rm -rf /; {buster}"));
+    assert!(t.exhausted, "{t:?}");
+    assert_eq!(a.risk.tier, RiskTier::Critical, "{:?}", a.risk);
+    assert!(a.risk.factors.iter().any(|f| f == TOO_COMPLEX));
+    let (a, _) = check(&format!("git status; {buster}"));
+    assert_eq!(a.risk.tier, RiskTier::High, "{:?}", a.risk);
+    assert_eq!(
+        a.risk.factors.first().map(String::as_str),
+        Some(TOO_COMPLEX)
+    );
+}
+
+#[test]
 fn everyday_commands_spend_little_and_keep_their_patterns() {
     for cmd in [
         "git status",

@@ -123,7 +123,13 @@ impl Budget {
             s.pattern = None;
         }
         if !a.risk.factors.iter().any(|f| f == TOO_COMPLEX) {
-            a.risk.factors.insert(0, TOO_COMPLEX.to_string());
+            // Factors are ordered by tier: first when HIGH is (now) the top tier, after the
+            // CRITICAL ones otherwise (their count is not known here, so last).
+            if a.risk.tier <= RiskTier::High {
+                a.risk.factors.insert(0, TOO_COMPLEX.to_string());
+            } else {
+                a.risk.factors.push(TOO_COMPLEX.to_string());
+            }
         }
         if a.risk.tier < RiskTier::High {
             a.risk.tier = high.tier;
