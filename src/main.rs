@@ -62,12 +62,29 @@ enum Command {
 #[cfg_attr(not(test), unsafe(export_name = "main"))]
 #[cfg_attr(test, allow(dead_code))]
 pub unsafe extern "C" fn c_main(argc: c_int, argv: *const *const c_char) -> c_int {
-    cli::process::start();
+    let started = cli::process::start();
     // SAFETY: the C runtime passes `argc` valid argument strings in `argv`.
     let args = unsafe { cli::process::args(argc, argv) };
+    // A hook call never exits 1 or 101 (Claude Code, Codex and Cursor read them as
+    // "proceed"): whatever fails before the hook answers, it answers fail-closed.
+    let hook = cli::hook::invoked_runtime(&args);
+    if let Err(unopened) = started {
+        let code = match &hook {
+            Some(rt) => cli::hook::answer_early(rt, &unopened.describe(), unopened.stdout()),
+            None => {
+                eprintln!("aiperture: {}", unopened.describe());
+                ExitCode(1)
+            }
+        };
+        return cli::process::exit_status(code);
+    }
     // A panic must not unwind into C: it ends the process with Rust's usual status, 101
-    // (hooks catch their own panics and answer fail-closed before this).
-    let code = std::panic::catch_unwind(|| run(args)).unwrap_or(ExitCode(101));
+    // (hooks catch their own panics and answer fail-closed before this; one that escapes
+    // still gets the runtime's fail-closed answer).
+    let code = std::panic::catch_unwind(|| run(args)).unwrap_or_else(|_| match &hook {
+        Some(rt) => cli::hook::answer_early(rt, "aiperture hit an internal error", false),
+        None => ExitCode(101),
+    });
     cli::process::exit_status(code)
 }
 

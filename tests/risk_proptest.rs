@@ -26,10 +26,58 @@ fn check(cmd: &str) {
     for s in &a.segments {
         if let Some(pat) = &s.pattern {
             assert!(s.risk.tier < RiskTier::High);
-            // A derived pattern matches its own segment (exact build-output patterns too).
-            let _ = pattern_matches(pat, &s.command);
+            // A derived pattern matches its own segment (exact build-output patterns too)…
+            assert!(
+                pattern_matches(pat, &s.command),
+                "pattern {pat:?} does not match its own segment {:?} (from {cmd:?})",
+                s.command
+            );
+            // …and never that segment with a list, pipe, substitution or redirection added.
+            for added in RIDERS {
+                let longer = format!("{}{added}", s.command);
+                assert!(
+                    !pattern_matches(pat, &longer),
+                    "pattern {pat:?} matches {longer:?} (from {cmd:?})"
+                );
+            }
         }
     }
+}
+
+/// What a second command can ride in on after a learned one.
+const RIDERS: &[&str] = &[
+    "; rm -rf ~",
+    " && rm -rf ~",
+    " || rm -rf ~",
+    " | sh",
+    " & rm -rf ~",
+    "\nrm -rf ~",
+    " $(rm -rf ~)",
+    " `rm -rf ~`",
+    " <(rm -rf ~)",
+    " > ~/.bashrc",
+];
+
+#[test]
+fn derived_patterns_match_their_segment_and_nothing_riding_on_it() {
+    // Everyday commands that all derive a pattern: the property check() asserts is exercised
+    // (a check that never ran would pass).
+    let mut derived = 0;
+    for cmd in [
+        "git status",
+        "git log --oneline -5",
+        "ls -la src",
+        "cargo test",
+        "npm test",
+        "cat README.md",
+        "grep -rn foo src",
+        "echo hi",
+    ] {
+        check(cmd);
+        let a = assess("shell", "execute", cmd, &ctx());
+        derived += a.segments.iter().filter(|s| s.pattern.is_some()).count();
+    }
+    assert!(derived >= 6, "only {derived} patterns derived");
 }
 
 proptest! {

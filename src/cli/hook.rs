@@ -1,7 +1,8 @@
 //! `aiperture hook <runtime>`: one short process per tool call. Reads the payload from stdin
-//! with a hard size cap, hands it to the runtime's adapter, prints the answer. Nothing here may
-//! fail open: a payload too large, a panic, or any error becomes that runtime's fail-closed
-//! answer, and the exit code is never 1.
+//! with a hard size cap and a deadline, hands it to the runtime's adapter, prints the answer.
+//! Nothing here may fail open: a payload too large or too slow, a panic, a process that could
+//! not start properly, or any error becomes that runtime's fail-closed answer, and the exit
+//! code is never 1.
 
 use super::crash_guard;
 use crate::cli::ExitCode;
@@ -11,9 +12,11 @@ use aiperture::runtimes::{
     cursor::Cursor, dispatch, gemini::Gemini, openclaw::OpenClaw,
 };
 use clap::Args;
-use std::io::{Read, Write};
+use std::ffi::OsString;
+use std::io::Write;
 use std::mem::ManuallyDrop;
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::time::{Duration, Instant};
 
 /// Arguments of `aiperture hook`.
 #[derive(Args, Debug)]
@@ -28,6 +31,18 @@ pub struct HookArgs {
 
 /// The largest payload read; anything larger is refused without reading the rest.
 pub const MAX_PAYLOAD: usize = 8 * 1024 * 1024;
+
+/// Environment variable: how long the hook waits for its whole payload on stdin, in
+/// milliseconds (1 to 600000; anything else is ignored). A runtime that keeps stdin open
+/// without writing gets the fail-closed answer when it passes.
+pub const STDIN_TIMEOUT_ENV: &str = "AIPERTURE_HOOK_STDIN_TIMEOUT_MS";
+
+/// How long the hook waits for its payload when [`STDIN_TIMEOUT_ENV`] is not set.
+pub const DEFAULT_STDIN_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The exit status Claude Code, Codex, Cursor and Gemini CLI read as "block this call": used
+/// when the answer cannot be printed because standard output is closed.
+pub const BLOCK_STATUS: u8 = 2;
 
 /// Runs `aiperture hook`.
 pub fn run(args: HookArgs) -> anyhow::Result<ExitCode> {
@@ -48,27 +63,96 @@ pub fn run(args: HookArgs) -> anyhow::Result<ExitCode> {
             event: args.event.unwrap_or_else(|| "preToolUse".into()),
         }),
         "openclaw" => serve(&OpenClaw),
-        other => {
-            // Unknown runtime: answer in Claude Code's form (the most common caller), asking.
-            let why = format!(
-                "unknown runtime `{other}` (expected one of claude-code, cursor, gemini, codex, copilot, openclaw)"
-            );
-            ClaudeCode.render(None, &Answer::FailClosed(why))
-        }
+        other => ClaudeCode.render(None, &Answer::FailClosed(unknown_runtime(other))),
     };
     emit(&out);
     crash_guard::disarm();
     Ok(ExitCode::from(out.exit_code))
 }
 
-/// Arms the crash guard, reads stdin up to the cap, then answers; a panic anywhere becomes the
-/// fail-closed answer.
+/// Unknown runtime: answered in Claude Code's form (the most common caller), asking.
+fn unknown_runtime(name: &str) -> String {
+    format!(
+        "unknown runtime `{name}` (expected one of claude-code, cursor, gemini, codex, copilot, openclaw)"
+    )
+}
+
+/// The hook call named by the process's arguments (`aiperture hook <runtime> [--event E]`,
+/// in either order), or `None` for any other command. A hook call with no runtime named is
+/// answered in the unknown runtime's form.
+pub fn invoked_runtime(args: &[OsString]) -> Option<HookArgs> {
+    if args.get(1).is_none_or(|a| a != "hook") {
+        return None;
+    }
+    let mut runtime = None;
+    let mut event = None;
+    let mut rest = args
+        .iter()
+        .skip(2)
+        .map(|a| a.to_string_lossy().into_owned());
+    while let Some(a) = rest.next() {
+        if a == "--event" {
+            event = rest.next();
+        } else if let Some(e) = a.strip_prefix("--event=") {
+            event = Some(e.to_string());
+        } else if !a.starts_with('-') && runtime.is_none() {
+            runtime = Some(a);
+        }
+    }
+    Some(HookArgs {
+        runtime: runtime.unwrap_or_default(),
+        event,
+    })
+}
+
+/// The runtime's fail-closed answer, for a hook call that failed before it could run (its
+/// process could not start properly, or a panic escaped): printed at once, opening nothing.
+/// When standard output is closed the answer cannot arrive, so the exit status is
+/// [`BLOCK_STATUS`].
+pub fn answer_early(args: &HookArgs, why: &str, stdout_closed: bool) -> ExitCode {
+    let why = why.to_string();
+    let out = match args.runtime.as_str() {
+        "claude-code" | "claude" => ClaudeCode.render(None, &Answer::FailClosed(why)),
+        "cursor" => Cursor.render(None, &Answer::FailClosed(why)),
+        "gemini" | "gemini-cli" => Gemini.render(None, &Answer::FailClosed(why)),
+        "codex" => Codex.render(None, &Answer::FailClosed(why)),
+        "copilot" | "copilot-cli" => Copilot {
+            event: args.event.clone().unwrap_or_else(|| "preToolUse".into()),
+        }
+        .render(None, &Answer::FailClosed(why)),
+        "openclaw" => OpenClaw.render(None, &Answer::FailClosed(why)),
+        other => ClaudeCode.render(
+            None,
+            &Answer::FailClosed(format!("{why}; {}", unknown_runtime(other))),
+        ),
+    };
+    emit(&out);
+    ExitCode::from(if stdout_closed {
+        BLOCK_STATUS
+    } else {
+        out.exit_code
+    })
+}
+
+/// How long to wait for the payload: [`STDIN_TIMEOUT_ENV`] when it holds 1 to 600000 ms,
+/// [`DEFAULT_STDIN_TIMEOUT`] otherwise.
+pub fn stdin_timeout(value: Option<&str>) -> Duration {
+    value
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .filter(|ms| (1..=600_000).contains(ms))
+        .map(Duration::from_millis)
+        .unwrap_or(DEFAULT_STDIN_TIMEOUT)
+}
+
+/// Arms the crash guard, reads stdin up to the cap and the deadline, then answers; a panic
+/// anywhere becomes the fail-closed answer.
 fn serve<A: Adapter>(adapter: &A) -> Output {
     crash_guard::arm(&adapter.render(
         None,
         &Answer::FailClosed("the hook process crashed (a fatal signal)".into()),
     ));
-    let payload = match read_capped(&mut std::io::stdin().lock(), MAX_PAYLOAD) {
+    let timeout = stdin_timeout(std::env::var(STDIN_TIMEOUT_ENV).ok().as_deref());
+    let payload = match read_fd_capped(libc::STDIN_FILENO, MAX_PAYLOAD, timeout) {
         Ok(p) => p,
         Err(why) => return adapter.render(None, &Answer::FailClosed(why)),
     };
@@ -95,17 +179,68 @@ where
     }
 }
 
-/// Reads at most `cap` bytes; a longer input is an error, and the rest is never read.
-pub fn read_capped(r: &mut impl Read, cap: usize) -> Result<Vec<u8>, String> {
+/// Reads descriptor `fd` to its end, at most `cap` bytes and within `timeout` in all (a
+/// writer that trickles counts from the first byte asked for); a longer input, a deadline
+/// passed or a read error is an error that says so, and the rest is never read.
+pub fn read_fd_capped(fd: libc::c_int, cap: usize, timeout: Duration) -> Result<Vec<u8>, String> {
+    let started = Instant::now();
     let mut buf = Vec::new();
-    match r.take(cap as u64 + 1).read_to_end(&mut buf) {
-        Ok(_) if buf.len() > cap => Err(format!(
-            "the hook payload is larger than {} MiB",
-            cap / (1024 * 1024)
-        )),
-        Ok(_) => Ok(buf),
-        Err(e) => Err(format!("the hook payload could not be read: {e}")),
+    let mut chunk = vec![0u8; 64 * 1024];
+    loop {
+        let left = timeout.saturating_sub(started.elapsed());
+        if left.is_zero() {
+            return Err(format!(
+                "the hook payload did not arrive on stdin within {} ms (set {STDIN_TIMEOUT_ENV} to wait longer)",
+                timeout.as_millis()
+            ));
+        }
+        let mut p = libc::pollfd {
+            fd,
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        // Rounded up, so that a wait shorter than a millisecond still waits.
+        let ms = libc::c_int::try_from(left.as_micros().div_ceil(1000)).unwrap_or(libc::c_int::MAX);
+        // SAFETY: `p` is one valid pollfd.
+        let ready = unsafe { libc::poll(&mut p, 1, ms) };
+        if ready < 0 {
+            let e = std::io::Error::last_os_error();
+            if e.kind() == std::io::ErrorKind::Interrupted {
+                continue;
+            }
+            return Err(format!("the hook payload could not be read: {e}"));
+        }
+        if ready == 0 {
+            continue;
+        }
+        // SAFETY: `chunk` is valid for `chunk.len()` bytes of writing.
+        let n = unsafe { libc::read(fd, chunk.as_mut_ptr().cast(), chunk.len()) };
+        if n < 0 {
+            let e = std::io::Error::last_os_error();
+            if matches!(
+                e.kind(),
+                std::io::ErrorKind::Interrupted | std::io::ErrorKind::WouldBlock
+            ) {
+                continue;
+            }
+            return Err(format!("the hook payload could not be read: {e}"));
+        }
+        let n = usize::try_from(n).unwrap_or(0);
+        if n == 0 {
+            return Ok(buf);
+        }
+        buf.extend_from_slice(chunk.get(..n).unwrap_or(&[]));
+        if buf.len() > cap {
+            return Err(too_large(cap));
+        }
     }
+}
+
+fn too_large(cap: usize) -> String {
+    format!(
+        "the hook payload is larger than {} MiB",
+        cap / (1024 * 1024)
+    )
 }
 
 /// Writes the answer: stdout, then the first line of stderr.
@@ -172,9 +307,75 @@ mod tests {
     }
 
     #[test]
+    fn the_stdin_deadline_comes_from_the_environment_within_bounds() {
+        assert_eq!(stdin_timeout(None), DEFAULT_STDIN_TIMEOUT);
+        assert_eq!(stdin_timeout(Some("250")), Duration::from_millis(250));
+        for bad in ["0", "-5", "abc", "", "600001", "99999999999999999999"] {
+            assert_eq!(stdin_timeout(Some(bad)), DEFAULT_STDIN_TIMEOUT, "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_pipe_kept_open_without_writing_times_out() {
+        let mut fds = [0; 2];
+        // SAFETY: `fds` has room for the two descriptors of a pipe.
+        assert_eq!(unsafe { libc::pipe(fds.as_mut_ptr()) }, 0);
+        // SAFETY: writing 2 bytes from a valid buffer to the pipe's write end.
+        assert_eq!(unsafe { libc::write(fds[1], b"{}".as_ptr().cast(), 2) }, 2);
+        let got = read_fd_capped(fds[0], 100, Duration::from_millis(50));
+        assert!(
+            got.as_ref().is_err_and(|e| e.contains("within 50 ms")),
+            "{got:?}"
+        );
+        // SAFETY: closing the write end; then the read end sees the end of the input.
+        unsafe { libc::close(fds[1]) };
+        assert_eq!(
+            read_fd_capped(fds[0], 100, Duration::from_millis(50)),
+            Ok(Vec::new())
+        );
+        // SAFETY: closing the read end, owned by this test.
+        unsafe { libc::close(fds[0]) };
+    }
+
+    #[test]
+    fn hook_calls_are_recognized_from_the_arguments() {
+        let args = |v: &[&str]| v.iter().map(OsString::from).collect::<Vec<_>>();
+        let rt = |v: &[&str]| invoked_runtime(&args(v)).map(|a| (a.runtime, a.event));
+        assert_eq!(rt(&["a", "hook", "codex"]), Some(("codex".into(), None)));
+        assert_eq!(
+            rt(&["a", "hook", "--event", "postToolUse", "copilot"]),
+            Some(("copilot".into(), Some("postToolUse".into())))
+        );
+        assert_eq!(rt(&["a", "hook"]), Some((String::new(), None)));
+        assert_eq!(rt(&["a", "check", "hook"]), None);
+        assert_eq!(rt(&["a"]), None);
+    }
+
+    /// A pipe holding `data`, its write end closed: its read end.
+    fn pipe_with(data: &[u8]) -> libc::c_int {
+        let mut fds = [0; 2];
+        // SAFETY: `fds` has room for the two descriptors of a pipe.
+        assert_eq!(unsafe { libc::pipe(fds.as_mut_ptr()) }, 0);
+        // SAFETY: writing `data` (under a pipe's buffer size) from a valid buffer.
+        let n = unsafe { libc::write(fds[1], data.as_ptr().cast(), data.len()) };
+        assert_eq!(usize::try_from(n).ok(), Some(data.len()));
+        // SAFETY: closing the write end, owned by this test.
+        unsafe { libc::close(fds[1]) };
+        fds[0]
+    }
+
+    #[test]
     fn cap_is_enforced() {
         let data = [b'x'; 100];
-        assert_eq!(read_capped(&mut &data[..], 100).unwrap().len(), 100);
-        assert!(read_capped(&mut &data[..], 99).is_err());
+        let second = Duration::from_secs(1);
+        let fd = pipe_with(&data);
+        assert_eq!(read_fd_capped(fd, 100, second).map(|v| v.len()), Ok(100));
+        let fd2 = pipe_with(&data);
+        assert!(read_fd_capped(fd2, 99, second).is_err());
+        // SAFETY: closing read ends owned by this test.
+        unsafe {
+            libc::close(fd);
+            libc::close(fd2);
+        }
     }
 }

@@ -7,7 +7,9 @@
 //! does the two parts of it that matter for correctness, and the exit:
 //! - file descriptors 0, 1 and 2 are made valid (opened on `/dev/null` if closed), as std
 //!   does: otherwise the next file aiperture opens (its config, its key) would become
-//!   stdout and receive what is printed (SQLite keeps its own files off 0-2 by itself);
+//!   stdout and receive what is printed (SQLite keeps its own files off 0-2 by itself).
+//!   When one cannot be reopened, [`start`] says which, and `main` opens nothing: a hook
+//!   call answers with its runtime's fail-closed answer, anything else exits 1;
 //! - SIGPIPE is ignored, as std does, so a closed stdout is an error rather than a silent death;
 //! - at exit, stdout is flushed (std's runtime would do it after `main`).
 //!
@@ -18,8 +20,40 @@ use std::ffi::{OsString, c_char, c_int};
 use std::io::Write;
 use std::os::unix::ffi::OsStringExt;
 
-/// The process start: valid standard descriptors, SIGPIPE ignored.
-pub fn start() {
+/// Standard descriptors that were closed and could not be reopened on `/dev/null`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Unopened {
+    /// One flag per descriptor 0, 1, 2: true when it is still closed.
+    pub fds: [bool; 3],
+}
+
+impl Unopened {
+    /// True when standard output is closed: an answer printed there is lost.
+    pub fn stdout(&self) -> bool {
+        self.fds[1]
+    }
+
+    /// One line saying which descriptors are closed.
+    pub fn describe(&self) -> String {
+        let names: Vec<&str> = ["stdin", "stdout", "stderr"]
+            .iter()
+            .zip(self.fds)
+            .filter(|(_, closed)| *closed)
+            .map(|(n, _)| *n)
+            .collect();
+        format!(
+            "the hook process started with {} closed and could not reopen it",
+            names.join(", ")
+        )
+    }
+}
+
+/// The process start: valid standard descriptors, SIGPIPE ignored. `Err` names the
+/// descriptors that are closed and could not be reopened: the caller must then open no file
+/// (it would take a standard descriptor's number) and answer at once.
+pub fn start() -> Result<(), Unopened> {
+    // SAFETY: setting SIGPIPE's disposition to "ignore" has no other effect.
+    unsafe { libc::signal(libc::SIGPIPE, libc::SIG_IGN) };
     let mut fds = [0, 1, 2].map(|fd| libc::pollfd {
         fd,
         events: 0,
@@ -27,19 +61,39 @@ pub fn start() {
     });
     // SAFETY: `fds` is a valid array of three pollfd; a zero timeout never blocks.
     let polled = unsafe { libc::poll(fds.as_mut_ptr(), 3, 0) };
-    if polled >= 0 {
-        for p in fds.iter().filter(|p| p.revents & libc::POLLNVAL != 0) {
-            // SAFETY: opening /dev/null; the lowest free descriptor is the closed one.
-            let fd = unsafe { libc::open(c"/dev/null".as_ptr(), libc::O_RDWR) };
-            if fd != p.fd {
-                // Could not fill the gap: refuse to run rather than write into a wrong file.
-                // SAFETY: `_exit` ends the process at once.
-                unsafe { libc::_exit(1) };
+    let closed = |p: &libc::pollfd| {
+        if polled >= 0 {
+            p.revents & libc::POLLNVAL != 0
+        } else {
+            // poll refuses three descriptors when the open-files limit is under three.
+            // SAFETY: F_GETFD only reads the descriptor's flags.
+            let flags = unsafe { libc::fcntl(p.fd, libc::F_GETFD) };
+            flags == -1 && std::io::Error::last_os_error().raw_os_error() == Some(libc::EBADF)
+        }
+    };
+    let mut unopened = Unopened { fds: [false; 3] };
+    for (i, p) in fds.iter().enumerate() {
+        if !closed(p) {
+            continue;
+        }
+        // SAFETY: opening /dev/null; the lowest free descriptor is the closed one.
+        let fd = unsafe { libc::open(c"/dev/null".as_ptr(), libc::O_RDWR) };
+        if fd != p.fd {
+            if fd >= 0 {
+                // Landed elsewhere (a lower one is still closed): give it back.
+                // SAFETY: `fd` was just opened here and is owned by nothing else.
+                unsafe { libc::close(fd) };
+            }
+            if let Some(flag) = unopened.fds.get_mut(i) {
+                *flag = true;
             }
         }
     }
-    // SAFETY: setting SIGPIPE's disposition to "ignore" has no other effect.
-    unsafe { libc::signal(libc::SIGPIPE, libc::SIG_IGN) };
+    if unopened.fds.iter().any(|c| *c) {
+        Err(unopened)
+    } else {
+        Ok(())
+    }
 }
 
 /// The command-line arguments from the C entry point's `argc`/`argv`, program name first

@@ -2,6 +2,7 @@
 //! fed to them, and the dangerous calls inside that code (with shell strings they run).
 
 use super::Context;
+use super::budget::Work;
 use super::judge::Judge;
 use super::paths::{self, PathClass};
 use crate::request::RiskTier;
@@ -123,7 +124,7 @@ pub(super) fn judge(
     prog: &str,
     ctx: &Context,
     j: &mut Judge,
-    depth: usize,
+    w: Work,
 ) -> bool {
     if is_shell(prog) {
         // A shell that was not unwrapped: runs a script file or an interactive shell.
@@ -220,7 +221,7 @@ pub(super) fn judge(
         }
     }
     if let Some(c) = code {
-        inline_code(&c, fam, ctx, j, depth);
+        inline_code(&c, fam, ctx, j, w);
         return true;
     }
     if module {
@@ -276,7 +277,7 @@ fn pipe_to_interpreter(cmd: &SimpleCommand, j: &mut Judge) {
 }
 
 /// Rates inline code for an interpreter family.
-fn inline_code(code: &str, fam: &str, ctx: &Context, j: &mut Judge, depth: usize) {
+fn inline_code(code: &str, fam: &str, ctx: &Context, j: &mut Judge, w: Work) {
     j.raise(RiskTier::Medium, "inline_code", "runs inline code");
     j.no_pattern = true;
     let lower = code.to_lowercase();
@@ -328,7 +329,7 @@ fn inline_code(code: &str, fam: &str, ctx: &Context, j: &mut Judge, depth: usize
     }
     if execs {
         j.raise(RiskTier::High, "code_exec", "the code runs other programs");
-        if depth < 3 {
+        if w.depth < 3 {
             let mut candidates: Vec<String> = literals.iter().take(16).cloned().collect();
             if literals.len() > 1 {
                 candidates.push(
@@ -348,13 +349,13 @@ fn inline_code(code: &str, fam: &str, ctx: &Context, j: &mut Judge, depth: usize
                     j,
                     lit,
                     ctx,
-                    depth,
+                    w,
                     (RiskTier::High, "code_exec_dangerous", "the code"),
                 );
             }
             // Ruby/Perl backticks.
             if let Some(bt) = backtick_body(code) {
-                let inner = super::shell::assess_nested(&bt, ctx, depth + 1);
+                let inner = super::shell::assess_nested(&bt, ctx, w.deeper());
                 if inner.risk.tier > RiskTier::High {
                     j.raise(
                         inner.risk.tier,

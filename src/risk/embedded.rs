@@ -11,6 +11,7 @@
 //! (so the deletion above is CRITICAL).
 
 use super::Context;
+use super::budget::Work;
 use super::judge::Judge;
 use crate::request::RiskTier;
 use crate::shell::{SimpleCommand, Word};
@@ -29,7 +30,7 @@ struct Runs {
 }
 
 /// Raises `j` for the commands `cmd` runs through one of these tools; a no-op for others.
-pub(super) fn judge(cmd: &SimpleCommand, prog: &str, ctx: &Context, j: &mut Judge, depth: usize) {
+pub(super) fn judge(cmd: &SimpleCommand, prog: &str, ctx: &Context, j: &mut Judge, w: Work) {
     let args = cmd.args();
     let runs = match prog {
         "awk" | "gawk" | "mawk" | "nawk" => awk(args),
@@ -86,17 +87,11 @@ pub(super) fn judge(cmd: &SimpleCommand, prog: &str, ctx: &Context, j: &mut Judg
         &format!("{prog} runs another command{shown}"),
     );
     j.no_pattern = true;
-    if depth >= 3 {
+    if w.depth >= 3 {
         return;
     }
     for line in runs.literal.iter().filter(|l| !l.trim().is_empty()).take(8) {
-        super::shell::judge_inner(
-            j,
-            line,
-            ctx,
-            depth,
-            (floor, "embedded_exec_dangerous", prog),
-        );
+        super::shell::judge_inner(j, line, ctx, w, (floor, "embedded_exec_dangerous", prog));
     }
 }
 

@@ -5,6 +5,7 @@
 //! [`path_pattern_matches`] are the one place the learnable pattern syntax is interpreted
 //! (see `docs/risk.md`).
 
+mod budget;
 mod code;
 mod embedded;
 mod judge;
@@ -31,6 +32,10 @@ mod shell;
 pub mod swaps;
 mod tools;
 
+pub use budget::{
+    FILE_WORK_BUDGET, MAX_NEST, TOO_COMPLEX, Tally, WORK_BUDGET, WORK_PER_BYTE, WORK_PER_PARSE,
+    WORK_PER_SEGMENT, WORK_PER_WORD,
+};
 pub use judge::{score_for, tier_for_score};
 pub use mcp::SHORTENED_MARKER;
 pub use pattern::{matches, path_pattern_matches, pattern_matches, url_pattern_matches};
@@ -117,6 +122,16 @@ pub fn assess_arguments(tool: &str, action: &str, arguments: &str, ctx: &Context
         tools::assess_tool(&t, &a, tool, action, arguments, ctx)
     } else {
         assess(tool, action, arguments, ctx)
+    }
+}
+
+/// Rates a request like [`assess`] and says what the classifier spent on it (its work
+/// budget, see `docs/security.md`): for tests and measurements. Non-shell tools spend
+/// nothing on the shell budget and report an empty tally.
+pub fn assess_tallied(tool: &str, action: &str, scope: &str, ctx: &Context) -> (Assessment, Tally) {
+    match tool.to_ascii_lowercase().as_str() {
+        "shell" | "bash" | "terminal" => shell::assess_tallied(scope, ctx),
+        _ => (assess(tool, action, scope, ctx), Tally::default()),
     }
 }
 

@@ -7,6 +7,7 @@
 //! - written by a file tool ([`rate_written_text`]): a shell script, a `package.json`'s
 //!   `scripts`, `Makefile` and `justfile` recipes.
 
+use super::budget::{Budget, Work};
 use super::judge::Judge;
 use super::{Assessment, Context, score_for};
 use crate::request::Risk;
@@ -19,9 +20,9 @@ pub(super) fn judge_written(
     commands: &[SimpleCommand],
     judges: &mut [Judge],
     ctx: &Context,
-    depth: usize,
+    w: Work,
 ) {
-    if depth >= 3 || commands.len() < 2 {
+    if w.depth >= 3 || commands.len() < 2 {
         return;
     }
     let mut written: Vec<(String, String)> = Vec::new();
@@ -29,7 +30,7 @@ pub(super) fn judge_written(
         if let Some(path) = runs_script(cmd)
             && let Some((_, text)) = written.iter().rev().find(|(p, _)| *p == path)
         {
-            let inner = super::shell::assess_nested(text, ctx, depth + 1);
+            let inner = super::shell::assess_nested(text, ctx, w.deeper());
             if inner.risk.tier > RiskTier::Low {
                 j.raise(
                     inner.risk.tier,
@@ -243,8 +244,10 @@ pub fn written_text_risk(path: &str, text: &str, ctx: &Context) -> Option<(RiskT
     }
     let commands = blocks;
     let mut worst: Option<(RiskTier, String)> = None;
+    // The file is the root of one work budget: its commands, and all they nest, share it.
+    let budget = Budget::with_limit(super::budget::FILE_WORK_BUDGET);
     for command in commands.iter().filter(|c| !c.trim().is_empty()).take(128) {
-        let inner = super::shell::assess_nested(command, ctx, 1);
+        let inner = super::shell::assess_nested(command, ctx, budget.root().deeper());
         // What the commands do, not whether a whole file parses cleanly or fits the one-line
         // limits (those make a command line HIGH, not a script worth a question).
         let whole_line = inner.risk.factors.iter().any(|f| {
@@ -263,6 +266,12 @@ pub fn written_text_risk(path: &str, text: &str, ctx: &Context) -> Option<(RiskT
         if tier >= RiskTier::High && worst.as_ref().is_none_or(|(t, _)| tier > *t) {
             worst = Some((tier, reason));
         }
+    }
+    if budget.tally().exhausted && worst.as_ref().is_none_or(|(t, _)| *t < RiskTier::High) {
+        worst = Some((
+            RiskTier::High,
+            super::budget::TOO_COMPLEX_REASON.to_string(),
+        ));
     }
     worst
 }

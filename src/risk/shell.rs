@@ -1,5 +1,6 @@
 //! Shell requests: parse, judge every simple command, then the composition of the line.
 
+use super::budget::{self, Budget, Tally, Work};
 use super::judge::Judge;
 use super::paths::{self, PathClass};
 use super::{Assessment, Context, SegmentAssessment, describe, pattern, rules_fs, rules_git};
@@ -9,7 +10,15 @@ use crate::shell::{self, Origin, SimpleCommand, Word};
 
 /// Rates a whole command line.
 pub(super) fn assess_command(command: &str, ctx: &Context) -> Assessment {
-    assess_nested(command, ctx, 0)
+    assess_tallied(command, ctx).0
+}
+
+/// Rates a whole command line, the root of its work budget, and says what it spent.
+pub(super) fn assess_tallied(command: &str, ctx: &Context) -> (Assessment, Tally) {
+    let budget = Budget::default();
+    let mut a = assess_nested(command, ctx, budget.root());
+    budget.settle(&mut a);
+    (a, budget.tally())
 }
 
 /// Judges a command line that `j`'s command runs (a string in inline code, a tool's option):
@@ -19,10 +28,10 @@ pub(super) fn judge_inner(
     j: &mut Judge,
     line: &str,
     ctx: &Context,
-    depth: usize,
+    w: Work,
     (above, factor, who): (RiskTier, &str, &str),
 ) {
-    let inner = assess_nested(line, ctx, depth + 1);
+    let inner = assess_nested(line, ctx, w.deeper());
     if inner.risk.tier > above {
         j.raise(
             inner.risk.tier,
@@ -39,17 +48,32 @@ pub(super) fn judge_inner(
     }
 }
 
-/// Rates a command line found inside code (`os.system("…")`), `depth` levels down.
-pub(super) fn assess_nested(command: &str, ctx: &Context, depth: usize) -> Assessment {
+/// Rates a command line found inside code (`os.system("…")`), `w.depth` levels down, charging
+/// its parse and its simple commands to `w`'s budget: a line that does not fit is not judged
+/// but rated HIGH "too complex".
+pub(super) fn assess_nested(command: &str, ctx: &Context, w: Work) -> Assessment {
+    // Longer text is refused by the parser unread.
+    if !w.charge_parse(command.len().min(shell::MAX_INPUT_BYTES + 1)) {
+        return budget::too_complex(command);
+    }
     let parsed = shell::parse(command);
+    let unwrapped = parsed.parsed_bytes.saturating_sub(command.len());
+    let words: usize = parsed
+        .commands
+        .iter()
+        .map(|c| c.argv.len() + c.assignments.len() + c.redirects.len())
+        .sum();
+    if !w.charge_unwrapped(unwrapped) || !w.charge_segments(parsed.commands.len(), words) {
+        return budget::too_complex(command);
+    }
     let mut overall = Judge::default();
     let mut segments = Vec::new();
     let mut judges = Vec::new();
     for cmd in &parsed.commands {
-        let j = judge_segment(cmd, ctx, depth);
+        let j = judge_segment(cmd, ctx, w);
         judges.push(j);
     }
-    super::scripts::judge_written(&parsed.commands, &mut judges, ctx, depth);
+    super::scripts::judge_written(&parsed.commands, &mut judges, ctx, w);
     // Composition of the whole line.
     if parsed.parse_error {
         overall.raise(
@@ -159,7 +183,7 @@ fn default_reason(tier: RiskTier) -> &'static str {
 }
 
 /// Judges one simple command.
-pub(super) fn judge_segment(cmd: &SimpleCommand, ctx: &Context, depth: usize) -> Judge {
+pub(super) fn judge_segment(cmd: &SimpleCommand, ctx: &Context, w: Work) -> Judge {
     let mut j = Judge::default();
     let prog = cmd.program();
     // Assignments (bare or before the command).
@@ -172,7 +196,7 @@ pub(super) fn judge_segment(cmd: &SimpleCommand, ctx: &Context, depth: usize) ->
                 &mut j,
                 line,
                 ctx,
-                depth,
+                w,
                 (RiskTier::Medium, "command_in_env", name),
             );
         }
@@ -283,14 +307,14 @@ pub(super) fn judge_segment(cmd: &SimpleCommand, ctx: &Context, depth: usize) ->
         );
     }
     // Commands run by tools that otherwise only read (awk system(), sed e, tar --to-command…).
-    super::embedded::judge(cmd, &prog, ctx, &mut j, depth);
+    super::embedded::judge(cmd, &prog, ctx, &mut j, w);
     // Options and variables that swap the code that runs (`make -f`, `--script-shell`, …).
-    super::swaps::judge(cmd, &prog, ctx, &mut j, depth);
+    super::swaps::judge(cmd, &prog, ctx, &mut j, w);
     // Program rules.
     let handled = rules_fs::judge(cmd, &prog, ctx, &mut j)
         || rules_git::judge(cmd, &prog, ctx, &mut j)
         || rules_net::judge(cmd, &prog, ctx, &mut j)
-        || code::judge(cmd, &prog, ctx, &mut j, depth)
+        || code::judge(cmd, &prog, ctx, &mut j, w)
         || rules_data::judge(cmd, &prog, &mut j)
         || rules_cloud::judge(cmd, &prog, &mut j)
         || rules_pkg::judge(cmd, &prog, &mut j)

@@ -25,6 +25,9 @@ pub const MAX_INPUT_BYTES: usize = 64 * 1024;
 pub const MAX_DEPTH: usize = 12;
 /// Most simple commands we return for one input.
 pub const MAX_COMMANDS: usize = 512;
+/// Most bytes handed to the parser for one input, nested texts included (`eval eval …`
+/// re-parses its words at every level): past it, analysis stops as [`Limit::TooDeep`].
+pub const MAX_PARSED_BYTES: usize = 2 * MAX_INPUT_BYTES;
 
 /// One shell word: its literal value (quotes removed) and whether it depends on expansion.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -288,6 +291,9 @@ pub struct Parsed {
     pub limit: Option<Limit>,
     /// Functions defined in the command line.
     pub functions: Vec<FunctionDef>,
+    /// Bytes handed to the parser in all, the line's and every nested text's (the risk
+    /// classifier charges them to its work budget).
+    pub parsed_bytes: usize,
 }
 
 /// Parses `command` into its simple commands, unwrapping wrappers and nested shells.
@@ -330,7 +336,8 @@ pub fn parse(command: &str) -> Parsed {
                 assignments,
             } => {
                 parses += 1;
-                if depth > MAX_DEPTH || parses > 64 {
+                out.parsed_bytes = out.parsed_bytes.saturating_add(text.len());
+                if depth > MAX_DEPTH || parses > 64 || out.parsed_bytes > MAX_PARSED_BYTES {
                     out.limit = Some(Limit::TooDeep);
                     continue;
                 }

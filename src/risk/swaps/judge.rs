@@ -5,6 +5,7 @@
 use super::{Swap, find};
 use crate::request::RiskTier;
 use crate::risk::Context;
+use crate::risk::budget::Work;
 use crate::risk::judge::Judge;
 use crate::risk::paths::{self, PathClass};
 use crate::shell::{SimpleCommand, Word};
@@ -15,7 +16,7 @@ pub(in crate::risk) fn judge(
     prog: &str,
     ctx: &Context,
     j: &mut Judge,
-    depth: usize,
+    w: Work<'_>,
 ) {
     for hit in find(cmd) {
         j.no_pattern = true;
@@ -57,13 +58,13 @@ pub(in crate::risk) fn judge(
                 );
                 if let Some(v) = &hit.value
                     && !dynamic
-                    && depth < 3
+                    && w.depth < 3
                 {
                     crate::risk::shell::judge_inner(
                         j,
                         &v.text,
                         ctx,
-                        depth,
+                        w,
                         (tier, "runs_by_option_dangerous", &format!("{prog} {opt}")),
                     );
                 }
