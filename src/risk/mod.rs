@@ -5,6 +5,7 @@
 //! [`path_pattern_matches`] are the one place the learnable pattern syntax is interpreted
 //! (see `docs/risk.md`).
 
+mod args;
 mod budget;
 mod code;
 mod embedded;
@@ -31,6 +32,7 @@ mod secrets;
 mod shell;
 pub mod swaps;
 mod tools;
+mod writes;
 
 pub use budget::{
     FILE_WORK_BUDGET, MAX_NEST, TOO_COMPLEX, Tally, WORK_BUDGET, WORK_PER_BYTE, WORK_PER_PARSE,
