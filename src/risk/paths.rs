@@ -299,17 +299,6 @@ pub(super) fn class_of(abs: &str, ctx: &Context) -> PathClass {
             return PathClass::Project;
         }
     }
-    for t in [
-        "/tmp",
-        "/var/tmp",
-        "/private/tmp",
-        "/private/var/folders",
-        "/var/folders",
-    ] {
-        if is_within(abs, t) {
-            return PathClass::Temp;
-        }
-    }
     if !home.is_empty()
         && let Some(rel) = abs.strip_prefix(home).and_then(|r| r.strip_prefix('/'))
     {
@@ -323,6 +312,19 @@ pub(super) fn class_of(abs: &str, ctx: &Context) -> PathClass {
             return PathClass::HomeDot;
         }
         return PathClass::Home;
+    }
+    // After the home directory: a home that lies in a temporary directory (a sandbox, a CI
+    // job) is still a home, the more specific place.
+    for t in [
+        "/tmp",
+        "/var/tmp",
+        "/private/tmp",
+        "/private/var/folders",
+        "/var/folders",
+    ] {
+        if is_within(abs, t) {
+            return PathClass::Temp;
+        }
     }
     if abs.starts_with("/home/") || abs.starts_with("/Users/") {
         // Another user's home: treat like a home directory.
