@@ -35,7 +35,25 @@ const LEARNED: &[&str] = &[
     "docker build *",
     "kubectl get *",
     "just *",
+    "uv run pytest *",
+    "poetry run pytest *",
+    "npx eslint *",
+    "yarn eslint *",
+    "pnpm exec vitest *",
 ];
+
+/// The program whose options apply: the one a runner starts (`python -m pytest`, `uv run
+/// pytest`, `npx eslint`), else the pattern's own, with the subcommand word after it.
+fn effective(fixed: &[&str]) -> (String, Option<String>) {
+    let at = |i: usize| fixed.get(i).map(|s| s.to_string());
+    match fixed {
+        [p, "-m", m, ..] if p.starts_with("python") => (m.to_string(), at(3)),
+        ["uv" | "poetry" | "pdm", "run", m, ..] => (m.to_string(), at(3)),
+        ["pnpm" | "yarn" | "npm", "exec", m, ..] => (m.to_string(), at(3)),
+        ["npx" | "yarn", m, ..] if !["test", "run"].contains(m) => (m.to_string(), at(2)),
+        _ => (fixed[0].to_string(), at(1)),
+    }
+}
 
 /// Values that point somewhere (a plain name such as `--registry crates-io` names a configured
 /// registry and is not a swap).
@@ -127,13 +145,15 @@ proptest! {
             .into_iter()
             .filter(|p| {
                 let f: Vec<&str> = p.trim_end_matches(" *").split(' ').collect();
-                !options_for(f[0], f.get(1).copied()).is_empty()
+                let (prog, sub) = effective(&f);
+                !options_for(&prog, sub.as_deref()).is_empty()
             })
             .collect();
         let pat = &pats[pi.index(pats.len())];
         let fixed: Vec<&str> = pat.trim_end_matches(" *").split(' ').collect();
         let prog = fixed[0];
-        let opts = options_for(prog, fixed.get(1).copied());
+        let (inner, sub) = effective(&fixed);
+        let opts = options_for(&inner, sub.as_deref());
         // Options that only exist before a subcommand (git -c) go right after the program;
         // others anywhere after the pattern's fixed words.
         let (opt, global, takes_value) = opts[oi.index(opts.len())];

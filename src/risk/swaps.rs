@@ -165,13 +165,87 @@ const MAX_HITS: usize = 16;
 /// Every code-swapping option `cmd` carries (at most 16), in order.
 pub fn find(cmd: &SimpleCommand) -> Vec<Hit> {
     let mut hits = find_all(cmd);
-    let prog = cmd.program();
-    hits.retain(|h| !benign(&prog, h));
+    hits.truncate(MAX_HITS);
     hits
 }
 
-/// [`find`] before benign uses are taken out.
+/// [`find`] over the command's program and the program a runner starts.
 fn find_all(cmd: &SimpleCommand) -> Vec<Hit> {
+    let mut hits = find_in(cmd);
+    // The program a runner starts (`python -m pytest`, `uv run pytest`, `npx eslint`) has its
+    // own options: `python -m pytest -p /tmp/x` is `pytest -p /tmp/x`.
+    if let Some(inner) = inner_program(cmd) {
+        hits.extend(find_in(&inner));
+    }
+    hits
+}
+
+/// Options a runner takes with a value, skipped when looking for the program it runs.
+const RUNNER_VALUED: &[&str] = &[
+    "--with",
+    "--python",
+    "-p",
+    "--package",
+    "--from",
+    "--directory",
+    "--project",
+    "--env-file",
+    "-c",
+    "--call",
+    "--cwd",
+    "-C",
+    "--dir",
+    "--index",
+    "--index-url",
+    "--extra-index-url",
+];
+
+/// The program a runner starts, as a command of its own (its words and the rest).
+fn inner_program(cmd: &SimpleCommand) -> Option<SimpleCommand> {
+    let prog = cmd.program();
+    let args = cmd.args();
+    let words: Vec<&str> = args.iter().map(|w| w.text.as_str()).collect();
+    let after = |skip: usize| -> Option<usize> {
+        let mut i = skip;
+        while let Some(w) = words.get(i) {
+            if *w == "--" {
+                return Some(i + 1).filter(|k| *k < words.len());
+            }
+            if !w.starts_with('-') {
+                return Some(i);
+            }
+            i += if RUNNER_VALUED.contains(w) { 2 } else { 1 };
+        }
+        None
+    };
+    let start = match prog.trim_end_matches(|c: char| c.is_ascii_digit() || c == '.') {
+        "python" | "pypy" => {
+            let m = words.iter().position(|w| *w == "-m")?;
+            m + 1
+        }
+        "npx" | "bunx" | "pnpx" | "uvx" | "pipx"
+            if prog != "pipx" || words.first() == Some(&"run") =>
+        {
+            after(usize::from(prog == "pipx"))?
+        }
+        "uv" | "poetry" | "pdm" | "hatch" | "rye" if words.first() == Some(&"run") => after(1)?,
+        "pnpm" | "yarn" | "bun" | "npm"
+            if matches!(words.first(), Some(&("exec" | "dlx" | "x"))) =>
+        {
+            after(1)?
+        }
+        // `yarn eslint …`, `pnpm vitest …`: a name that is no subcommand of theirs runs that
+        // binary (a subcommand such as `add` has no rows, so looking costs nothing).
+        "pnpm" | "yarn" | "bun" => after(usize::from(words.first() == Some(&"run")))?,
+        _ => return None,
+    };
+    let mut inner = cmd.clone();
+    inner.argv = args.get(start..)?.to_vec();
+    (!inner.argv.is_empty() && inner.program() != prog).then_some(inner)
+}
+
+/// The code-swapping options of one command's own program.
+fn find_in(cmd: &SimpleCommand) -> Vec<Hit> {
     let prog = cmd.program();
     let args = cmd.args();
     let mut hits = Vec::new();
@@ -198,6 +272,8 @@ fn find_all(cmd: &SimpleCommand) -> Vec<Hit> {
             &mut hits,
         );
     }
+    // Uses that swap nothing, judged against the program the option belongs to.
+    hits.retain(|h| !benign(&prog, h));
     hits.truncate(MAX_HITS);
     hits
 }

