@@ -38,6 +38,9 @@ pub struct Settings {
     /// Allow LOW-risk file reads inside the project without asking (the runtimes' own
     /// default for reads); secrets and anything outside the project are never covered.
     pub allow_project_reads: bool,
+    /// Allow LOW-risk read-only shell commands inside the project without asking (each
+    /// simple command on its own; anything naming a path outside the project is asked).
+    pub allow_read_only_commands: bool,
     /// Globs of sensitive targets that are never generalized into patterns.
     pub sensitive_patterns: Vec<String>,
     /// Days after which a learned pattern needs a fresh human decision.
@@ -90,6 +93,7 @@ impl Default for Settings {
             default_decision: Decision::Ask,
             critical_decision: Decision::Deny,
             allow_project_reads: true,
+            allow_read_only_commands: true,
             sensitive_patterns: DEFAULT_SENSITIVE_PATTERNS
                 .iter()
                 .map(|s| s.to_string())

@@ -95,6 +95,12 @@ pub const SETTINGS: &[SettingInfo] = &[
         help: "Allow LOW-risk file reads inside the project without asking",
     },
     SettingInfo {
+        key: "allow_read_only_commands",
+        env: "AIPERTURE_ALLOW_READ_ONLY_COMMANDS",
+        kind: Kind::Bool,
+        help: "Allow LOW-risk read-only shell commands inside the project without asking",
+    },
+    SettingInfo {
         key: "sensitive_patterns",
         env: "AIPERTURE_SENSITIVE_PATTERNS",
         kind: Kind::List,
@@ -356,6 +362,7 @@ pub fn apply(s: &mut Settings, info: &SettingInfo, raw: Raw) -> Result<(), Strin
         "default_decision" => s.default_decision = parse_decision(raw, allowed)?,
         "critical_decision" => s.critical_decision = parse_decision(raw, allowed)?,
         "allow_project_reads" => s.allow_project_reads = parse_bool(raw)?,
+        "allow_read_only_commands" => s.allow_read_only_commands = parse_bool(raw)?,
         "sensitive_patterns" => s.sensitive_patterns = parse_list(raw)?,
         "pattern_max_age_days" => s.pattern_max_age_days = small(parse_int(raw, lo, hi)?),
         "rapid_approval_window_seconds" => {
@@ -389,6 +396,7 @@ pub fn to_toml(s: &Settings, key: &str) -> Option<toml::Value> {
         "default_decision" => V::String(s.default_decision.as_str().into()),
         "critical_decision" => V::String(s.critical_decision.as_str().into()),
         "allow_project_reads" => V::Boolean(s.allow_project_reads),
+        "allow_read_only_commands" => V::Boolean(s.allow_read_only_commands),
         "sensitive_patterns" => V::Array(
             s.sensitive_patterns
                 .iter()

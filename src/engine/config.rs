@@ -20,6 +20,8 @@ pub struct EngineConfig {
     pub critical_decision: Decision,
     /// LOW-risk file reads inside the project are allowed without asking (stage 7).
     pub allow_project_reads: bool,
+    /// LOW-risk read-only shell commands inside the project are allowed without asking.
+    pub allow_read_only_commands: bool,
     /// A pattern stops auto-deciding this many days after its last human confirmation.
     pub pattern_max_age_days: f64,
     /// Rubber-stamp window, seconds.
@@ -48,6 +50,7 @@ impl Default for EngineConfig {
             default_decision: Decision::Ask,
             critical_decision: Decision::Deny,
             allow_project_reads: true,
+            allow_read_only_commands: true,
             pattern_max_age_days: 90.0,
             rapid_window_seconds: 60,
             rapid_min_count: 5,
@@ -70,6 +73,7 @@ impl From<&Settings> for EngineConfig {
             default_decision: s.default_decision,
             critical_decision: s.critical_decision,
             allow_project_reads: s.allow_project_reads,
+            allow_read_only_commands: s.allow_read_only_commands,
             pattern_max_age_days: f64::from(s.pattern_max_age_days),
             rapid_window_seconds: i64::from(s.rapid_approval_window_seconds),
             rapid_min_count: s.rapid_approval_min_count,

@@ -74,6 +74,9 @@ impl Env {
                 "AIPERTURE_RATE_LIMIT_PER_MINUTE" => {
                     settings.rate_limit_per_minute = v.parse().unwrap()
                 }
+                "AIPERTURE_ALLOW_READ_ONLY_COMMANDS" => {
+                    settings.allow_read_only_commands = v.parse().unwrap()
+                }
                 _ => {}
             }
         }
