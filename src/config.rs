@@ -27,6 +27,9 @@ pub struct Settings {
     pub permission_learning_enabled: bool,
     /// Human decisions needed before a pattern may auto-decide (≥ 1).
     pub permission_learning_min_decisions: u32,
+    /// Human decisions needed for a LOW-risk request (at most
+    /// `permission_learning_min_decisions`, which applies to MEDIUM).
+    pub learning_min_decisions_low: u32,
     /// Approval rate at or above which a pattern auto-allows.
     pub auto_approve_threshold: f64,
     /// Approval rate at or below which a pattern auto-denies.
@@ -88,6 +91,7 @@ impl Default for Settings {
         Settings {
             permission_learning_enabled: true,
             permission_learning_min_decisions: 10,
+            learning_min_decisions_low: 3,
             auto_approve_threshold: 0.95,
             auto_deny_threshold: 0.05,
             default_decision: Decision::Ask,

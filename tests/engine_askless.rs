@@ -90,3 +90,104 @@ fn a_policy_rule_or_the_setting_overrides_the_read_only_baseline() {
     let v = g.check(&env.shell("s1", "pwd")).unwrap();
     assert_eq!(v.decision, Decision::Ask, "{}", v.decided_by);
 }
+
+/// The decision of `command` after `n` consistent human decisions `d`, in a new session.
+fn after(env: &Env, n: i64, command: &str, d: Decision) -> aiperture::request::Verdict {
+    let t = env.decide_n(T0, n, command, d);
+    let clock = Arc::new(ManualClock::new(t + 60_000));
+    let mut g = env.gate(&clock);
+    g.check(&env.shell("agent", command)).unwrap()
+}
+
+#[test]
+fn learning_needs_three_decisions_at_low_and_ten_at_medium() {
+    // LOW, but outside the project: no baseline, so learning decides.
+    let low = "cat /etc/hosts";
+    let v = after(&Env::new(), 2, low, Decision::Allow);
+    assert_eq!(v.decision, Decision::Ask, "{}", v.decided_by);
+    let v = after(&Env::new(), 3, low, Decision::Allow);
+    assert_eq!(
+        (v.decision, v.decided_by.as_str()),
+        (Decision::Allow, "learned:project:cat *")
+    );
+    // Auto-deny works at the LOW threshold too.
+    let v = after(&Env::new(), 3, low, Decision::Deny);
+    assert_eq!(v.decision, Decision::Deny, "{}", v.decided_by);
+    // MEDIUM needs ten.
+    let medium = "npm install left-pad";
+    let v = after(&Env::new(), 9, medium, Decision::Allow);
+    assert_eq!(v.decision, Decision::Ask, "{}", v.decided_by);
+    let v = after(&Env::new(), 10, medium, Decision::Allow);
+    assert_eq!(v.decision, Decision::Allow, "{}", v.decided_by);
+    // HIGH: never, however many.
+    let v = after(
+        &Env::new(),
+        25,
+        "git push --force origin main",
+        Decision::Allow,
+    );
+    assert_ne!(v.decision, Decision::Allow, "{}", v.decided_by);
+}
+
+#[test]
+fn the_tier_thresholds_are_settings() {
+    let env = Env::new().with_env("AIPERTURE_LEARNING_MIN_DECISIONS_LOW", "5");
+    assert_eq!(
+        after(&env, 4, "cat /etc/hosts", Decision::Allow).decision,
+        Decision::Ask
+    );
+    let env = Env::new().with_env("AIPERTURE_LEARNING_MIN_DECISIONS_LOW", "5");
+    assert_eq!(
+        after(&env, 5, "cat /etc/hosts", Decision::Allow).decision,
+        Decision::Allow
+    );
+    // The general setting caps LOW and sets MEDIUM: learning "at 3" is 3 for both.
+    let env = Env::new().with_env("AIPERTURE_PERMISSION_LEARNING_MIN_DECISIONS", "3");
+    let v = after(&env, 3, "npm install left-pad", Decision::Allow);
+    assert_eq!(v.decision, Decision::Allow, "{}", v.decided_by);
+    let env = Env::new().with_env("AIPERTURE_PERMISSION_LEARNING_MIN_DECISIONS", "2");
+    assert_eq!(
+        after(&env, 2, "cat /etc/hosts", Decision::Allow).decision,
+        Decision::Allow
+    );
+}
+
+#[test]
+fn patterns_reports_each_pattern_s_tier_and_what_it_needs() {
+    let env = Env::new();
+    let t = env.decide_n(T0, 3, "cat /etc/hosts", Decision::Allow);
+    let t = env.decide_n(t, 3, "npm install left-pad", Decision::Allow);
+    let out = env.cmd(t).args(["patterns", "--json"]).output().unwrap();
+    assert!(out.status.success());
+    let rows: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let row = |k: &str| {
+        rows.as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["pattern"] == k)
+            .unwrap_or_else(|| panic!("no {k} in {rows}"))
+            .clone()
+    };
+    let cat = row("cat *");
+    assert_eq!(
+        (
+            cat["tier"].as_str(),
+            cat["needed"].as_u64(),
+            cat["status"].as_str()
+        ),
+        (Some("low"), Some(3), Some("auto-approve"))
+    );
+    let npm = row("npm install *");
+    assert_eq!(
+        (
+            npm["tier"].as_str(),
+            npm["needed"].as_u64(),
+            npm["status"].as_str()
+        ),
+        (Some("medium"), Some(10), Some("learning"))
+    );
+    let text = env.cmd(t).args(["patterns"]).output().unwrap();
+    let text = String::from_utf8(text.stdout).unwrap();
+    assert!(text.contains("/3 decisions (low)"), "{text}");
+    assert!(text.contains("/10 decisions (medium)"), "{text}");
+}

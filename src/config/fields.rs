@@ -62,7 +62,13 @@ pub const SETTINGS: &[SettingInfo] = &[
         key: "permission_learning_min_decisions",
         env: "AIPERTURE_PERMISSION_LEARNING_MIN_DECISIONS",
         kind: int(1, 1_000_000),
-        help: "Human decisions needed before a pattern auto-decides",
+        help: "Human decisions needed before a pattern auto-decides (MEDIUM risk)",
+    },
+    SettingInfo {
+        key: "learning_min_decisions_low",
+        env: "AIPERTURE_LEARNING_MIN_DECISIONS_LOW",
+        kind: int(1, 1_000_000),
+        help: "Human decisions needed before a pattern auto-decides a LOW-risk request",
     },
     SettingInfo {
         key: "auto_approve_threshold",
@@ -357,6 +363,9 @@ pub fn apply(s: &mut Settings, info: &SettingInfo, raw: Raw) -> Result<(), Strin
         "permission_learning_min_decisions" => {
             s.permission_learning_min_decisions = small(parse_int(raw, lo, hi)?)
         }
+        "learning_min_decisions_low" => {
+            s.learning_min_decisions_low = small(parse_int(raw, lo, hi)?)
+        }
         "auto_approve_threshold" => s.auto_approve_threshold = parse_float(raw, flo, fhi)?,
         "auto_deny_threshold" => s.auto_deny_threshold = parse_float(raw, flo, fhi)?,
         "default_decision" => s.default_decision = parse_decision(raw, allowed)?,
@@ -391,6 +400,7 @@ pub fn to_toml(s: &Settings, key: &str) -> Option<toml::Value> {
         "permission_learning_min_decisions" => {
             V::Integer(s.permission_learning_min_decisions.into())
         }
+        "learning_min_decisions_low" => V::Integer(s.learning_min_decisions_low.into()),
         "auto_approve_threshold" => V::Float(s.auto_approve_threshold),
         "auto_deny_threshold" => V::Float(s.auto_deny_threshold),
         "default_decision" => V::String(s.default_decision.as_str().into()),

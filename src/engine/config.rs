@@ -1,15 +1,18 @@
 //! The engine's tunables, decoupled from where they come from (`crate::config::Settings`).
 
 use crate::config::Settings;
-use crate::request::Decision;
+use crate::request::{Decision, RiskTier};
 
 /// Every knob the pipeline reads. Defaults are the product defaults (issue 4).
 #[derive(Debug, Clone, PartialEq)]
 pub struct EngineConfig {
     /// Learn from human decisions at all.
     pub learning_enabled: bool,
-    /// Decisions needed before a pattern auto-decides.
+    /// Decisions needed before a pattern auto-decides for a MEDIUM request (and before it
+    /// auto-denies a HIGH or CRITICAL one; those are never auto-allowed).
     pub min_decisions: u32,
+    /// Decisions needed for a LOW request (capped at `min_decisions`).
+    pub min_decisions_low: u32,
     /// Approval rate at or above which a pattern auto-allows.
     pub approve_threshold: f64,
     /// Approval rate at or below which a pattern auto-denies.
@@ -45,6 +48,7 @@ impl Default for EngineConfig {
         EngineConfig {
             learning_enabled: true,
             min_decisions: 10,
+            min_decisions_low: 3,
             approve_threshold: 0.95,
             deny_threshold: 0.05,
             default_decision: Decision::Ask,
@@ -68,6 +72,7 @@ impl From<&Settings> for EngineConfig {
         EngineConfig {
             learning_enabled: s.permission_learning_enabled,
             min_decisions: s.permission_learning_min_decisions.max(1),
+            min_decisions_low: s.learning_min_decisions_low.max(1),
             approve_threshold: s.auto_approve_threshold,
             deny_threshold: s.auto_deny_threshold,
             default_decision: s.default_decision,
@@ -82,6 +87,19 @@ impl From<&Settings> for EngineConfig {
             budget_idle_reset_minutes: i64::from(s.budget_idle_reset_minutes),
             challenge_ttl_seconds: i64::from(s.challenge_ttl_seconds),
             ..EngineConfig::default()
+        }
+    }
+}
+
+impl EngineConfig {
+    /// Consistent human decisions a pattern needs before it decides a request of `tier`:
+    /// LOW `min_decisions_low` (at most `min_decisions`), otherwise `min_decisions`. HIGH
+    /// and CRITICAL are never auto-allowed whatever the count (the risk floor); the count
+    /// only lets them be auto-denied.
+    pub fn needed(&self, tier: RiskTier) -> u32 {
+        match tier {
+            RiskTier::Low => self.min_decisions_low.min(self.min_decisions).max(1),
+            _ => self.min_decisions.max(1),
         }
     }
 }

@@ -269,9 +269,16 @@ pub fn check(
         let enabled = st.presets(&req.project)?;
         for s in segs.iter_mut() {
             let key = learning::key_of(s.pattern.as_deref(), &s.command);
-            if let Some((d, by)) =
-                learning::lookup(st, cfg, now_ms, &req.project, &req.tool, &req.action, &key)?
-            {
+            if let Some((d, by)) = learning::lookup_for(
+                st,
+                cfg,
+                now_ms,
+                &req.project,
+                &req.tool,
+                &req.action,
+                &key,
+                s.risk.tier,
+            )? {
                 if d == Decision::Deny {
                     s.decision = Some(Decision::Deny);
                     s.decided_by = Some(by.clone());
