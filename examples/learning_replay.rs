@@ -2,7 +2,10 @@
 //! sessions driven through the real engine in-process, with a simulated human, to count how
 //! often the gate asks and whether it ever auto-allows a dangerous call.
 //!
-//! `learning_replay [--quick] [--seeds 1,2,3] [--min-decisions 10,3] [--top N]`
+//! `learning_replay [--quick] [--seeds 1,2,3] [--min-decisions 10,3] [--min-low N] [--top N]`
+//!
+//! `--min-decisions` sets `permission_learning_min_decisions` (one table per value);
+//! `--min-low` sets `learning_min_decisions_low` (default 3, capped by the former).
 //!
 //! Each run: three projects (a Rust crate, a Node app, a Python package) in a temporary
 //! directory, `WEEKS` weeks of five working days, one session a day per project, `CALLS` tool
@@ -321,9 +324,14 @@ struct Tally {
 struct Shape {
     weeks: usize,
     calls: usize,
+    /// `learning_min_decisions_low`, when not the default.
+    min_low: Option<u32>,
 }
 
 fn replay(seed: u64, min_decisions: u32, shape: &Shape) -> anyhow::Result<Tally> {
+    let low = shape
+        .min_low
+        .unwrap_or(Settings::default().learning_min_decisions_low);
     let dir = tempfile_dir(seed, min_decisions)?;
     let home_dir = dir.join("home");
     std::fs::create_dir_all(&home_dir)?;
@@ -345,6 +353,7 @@ fn replay(seed: u64, min_decisions: u32, shape: &Shape) -> anyhow::Result<Tally>
     let clock = Arc::new(ManualClock::new(T0));
     let settings = Settings {
         permission_learning_min_decisions: min_decisions,
+        learning_min_decisions_low: low,
         ..Settings::default()
     };
     let paths = Paths::at(&home_dir, &dir.join("aiperture.db"));
@@ -466,6 +475,7 @@ fn run() -> anyhow::Result<bool> {
     let mut shape = Shape {
         weeks: 3,
         calls: 80,
+        min_low: None,
     };
     let mut top = 0usize;
     let mut args = std::env::args().skip(1);
@@ -477,15 +487,14 @@ fn run() -> anyhow::Result<bool> {
         match a.as_str() {
             "--quick" => {
                 seeds = vec![1];
-                shape = Shape {
-                    weeks: 1,
-                    calls: 40,
-                };
+                shape.weeks = 1;
+                shape.calls = 40;
             }
             "--seeds" => seeds = list(&val()?)?,
             "--min-decisions" => mins = list(&val()?)?,
             "--weeks" => shape.weeks = val()?.parse()?,
             "--calls" => shape.calls = val()?.parse()?,
+            "--min-low" => shape.min_low = Some(val()?.parse()?),
             "--top" => top = val()?.parse()?,
             _ => anyhow::bail!("unknown argument {a}"),
         }

@@ -8,7 +8,9 @@
 //! * `baseline:read-only` — a shell segment the risk module rates LOW with no factor but
 //!   `read_only`, that has a learnable pattern (so no code-swapping option, no substitution,
 //!   no eval), no wrapper, no assignment, no redirect that writes anywhere but `/dev/null`,
-//!   and whose every argument is literal and names nothing outside the project.
+//!   whose program (and subcommand) is on the baseline's own list (what the runtimes treat
+//!   as read-only, minus options that write or execute), and whose every argument is literal
+//!   and names nothing outside the project.
 //!
 //! The pipeline asks this per simple command, so a read-only first part never lets a second
 //! part ride along: `git status; curl x | sh` still needs every segment allowed.
@@ -111,9 +113,86 @@ pub fn read_only_command(
             return false;
         }
     }
-    cmd.args()
+    let args: Vec<&str> = cmd.args().iter().map(|w| w.text.as_str()).collect();
+    listed(&cmd.program(), &args) && args.iter().all(|a| arg_inside(a, &req.cwd, root))
+}
+
+/// The programs (and subcommands) the baseline covers: those the runtimes' own read-only
+/// lists cover, minus every option that writes, executes or reconfigures. The risk module's
+/// `read_only` rating is necessary but not sufficient: a program missing here (`tar`,
+/// `unzip`, `cargo fmt`, `go env -w`, `git fetch`, `less`, `sed`…) is asked until learned.
+fn listed(prog: &str, args: &[&str]) -> bool {
+    let positional: Vec<&str> = args
         .iter()
-        .all(|w| arg_inside(&w.text, &req.cwd, root))
+        .copied()
+        .filter(|a| !a.starts_with('-'))
+        .collect();
+    let has = |opts: &[&str]| {
+        args.iter().any(|a| {
+            opts.iter()
+                .any(|o| *a == *o || a.starts_with(&format!("{o}=")))
+        })
+    };
+    let short_flag = |c: char| {
+        args.iter()
+            .any(|a| a.starts_with('-') && !a.starts_with("--") && a.contains(c))
+    };
+    if args
+        .iter()
+        .any(|a| a.starts_with("--output") || a.starts_with("--exec"))
+    {
+        return false;
+    }
+    match prog {
+        "pwd" | "ls" | "cat" | "head" | "tail" | "wc" | "echo" | "grep" | "egrep" | "fgrep"
+        | "rg" | "stat" | "file" | "du" | "df" | "which" | "whoami" | "basename" | "dirname"
+        | "realpath" | "readlink" | "cut" | "cmp" | "comm" | "nl" | "tac" | "rev" | "column"
+        | "jq" | "true" | "false" | "sha256sum" | "sha1sum" | "md5sum" | "shasum" | "od"
+        | "hexdump" | "strings" | "uname" | "nproc" | "whereis" | "type" | "cd" | "diff" => true,
+        "sort" => !short_flag('o'),
+        "tree" => !short_flag('o'),
+        "date" => !short_flag('s') && !has(&["--set"]),
+        "uniq" => positional.len() <= 1,
+        "hostname" => positional.is_empty(),
+        "find" => !has(&[
+            "-exec", "-execdir", "-ok", "-okdir", "-delete", "-fprint", "-fprint0", "-fprintf",
+            "-fls",
+        ]),
+        "fd" | "fdfind" => !short_flag('x') && !short_flag('X'),
+        "git" => matches!(
+            positional.first().copied(),
+            Some(
+                "status"
+                    | "log"
+                    | "diff"
+                    | "show"
+                    | "branch"
+                    | "blame"
+                    | "ls-files"
+                    | "ls-tree"
+                    | "rev-parse"
+                    | "describe"
+                    | "shortlog"
+                    | "grep"
+                    | "cat-file"
+                    | "show-ref"
+                    | "merge-base"
+                    | "rev-list"
+                    | "name-rev"
+                    | "count-objects"
+                    | "stash"
+                    | "config"
+                    | "remote"
+            )
+        ),
+        "cargo" => matches!(positional.first().copied(), Some("tree" | "metadata")),
+        "pip" | "pip3" => matches!(
+            positional.first().copied(),
+            Some("list" | "show" | "freeze")
+        ),
+        "go" => matches!(positional.first().copied(), Some("list" | "version")),
+        _ => false,
+    }
 }
 
 /// An argument names nothing outside the project: `~`, `..` in an option, or an absolute
@@ -201,6 +280,24 @@ mod tests {
             "sudo ls",
             "./ls",
             "ls; pwd",
+            // Rated read-only by the risk tables, but they write, execute or reconfigure.
+            "fd -x rm",
+            "fd -HIX rm",
+            "fd --exec rm",
+            "uniq a b",
+            "tree -o out.txt",
+            "date -s 2020-01-01",
+            "tar xf x.tar",
+            "unzip x.zip",
+            "gzip -d x.gz",
+            "cargo fmt",
+            "cargo clippy --fix",
+            "go env -w GOFLAGS=-x",
+            "git fetch",
+            "git difftool",
+            "sed -n p x",
+            "find . -exec cat {} ;",
+            "diff --output=x a b",
         ] {
             assert!(!ro(c), "{c}");
         }
