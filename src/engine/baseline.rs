@@ -70,6 +70,10 @@ pub fn read_only_command(
     {
         return false;
     }
+    // The risk module reads shell text as POSIX shell; PowerShell means something else.
+    if req.raw_tool_name.eq_ignore_ascii_case("powershell") {
+        return false;
+    }
     let Some(root) = real_root(req, home) else {
         return false;
     };
@@ -327,6 +331,12 @@ mod tests {
             &r,
             "/home/u"
         ));
+        // PowerShell text is not POSIX shell: never.
+        let ps = Request {
+            raw_tool_name: "PowerShell".into(),
+            ..req("/w/p")
+        };
+        assert!(!read_only_command("ls", &ok, Some("ls *"), &ps, "/home/u"));
         // The cwd outside the project, or a project at or above home: never.
         assert!(!read_only_command(
             "ls",
