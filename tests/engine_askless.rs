@@ -191,3 +191,22 @@ fn patterns_reports_each_pattern_s_tier_and_what_it_needs() {
     assert!(text.contains("/3 decisions (low)"), "{text}");
     assert!(text.contains("/10 decisions (medium)"), "{text}");
 }
+
+#[test]
+fn the_ask_hint_counts_towards_the_tier_s_threshold() {
+    let env = Env::new();
+    let t = env.decide_n(T0, 1, "cat /etc/hosts", Decision::Allow);
+    let payload = serde_json::json!({
+        "session_id": "hint", "cwd": env.project_str(), "hook_event_name": "PreToolUse",
+        "tool_name": "Bash", "tool_input": {"command": "cat /etc/hosts"}, "tool_use_id": "t1",
+    });
+    let out = env
+        .cmd(t)
+        .args(["hook", "claude-code"])
+        .write_stdin(payload.to_string())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    // LOW: three decisions needed, not ten.
+    assert!(stdout.contains("1/3"), "{stdout}");
+}

@@ -308,6 +308,23 @@ mod tests {
     }
 
     #[test]
+    fn a_read_of_the_project_root_itself_is_a_project_read() {
+        let r = Request {
+            tool: "filesystem".into(),
+            action: "read".into(),
+            ..req("/w/p")
+        };
+        let read =
+            |scope: &str| project_read("filesystem", "read", scope, RiskTier::Low, &r, "/home/u");
+        assert!(read("/w/p"));
+        assert!(read("/w/p/"));
+        assert!(read("src"));
+        assert!(!read("/w"));
+        assert!(!read("/w/pq"));
+        assert!(!read("/w/p/.."));
+    }
+
+    #[test]
     fn only_low_read_only_learnable_segments_qualify() {
         let r = req("/w/p");
         let risk = |tier, f: &[&str]| Risk {
