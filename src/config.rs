@@ -26,6 +26,9 @@ pub struct Settings {
     pub permission_learning_enabled: bool,
     /// Human decisions needed before a pattern may auto-decide (≥ 1).
     pub permission_learning_min_decisions: u32,
+    /// Human decisions needed for a LOW-risk request (at most
+    /// `permission_learning_min_decisions`, which applies to MEDIUM).
+    pub learning_min_decisions_low: u32,
     /// Approval rate at or above which a pattern auto-allows.
     pub auto_approve_threshold: f64,
     /// Approval rate at or below which a pattern auto-denies.
@@ -40,6 +43,9 @@ pub struct Settings {
     /// In a runtime's auto mode, ask about unlearned actions below HIGH (default: leave them
     /// to the runtime's classifier).
     pub auto_mode_prompts: bool,
+    /// Allow LOW-risk read-only shell commands inside the project without asking (each
+    /// simple command on its own; anything naming a path outside the project is asked).
+    pub allow_read_only_commands: bool,
     /// Globs of sensitive targets that are never generalized into patterns.
     pub sensitive_patterns: Vec<String>,
     /// Days after which a learned pattern needs a fresh human decision.
@@ -87,12 +93,14 @@ impl Default for Settings {
         Settings {
             permission_learning_enabled: true,
             permission_learning_min_decisions: 10,
+            learning_min_decisions_low: 3,
             auto_approve_threshold: 0.95,
             auto_deny_threshold: 0.05,
             default_decision: Decision::Ask,
             critical_decision: Decision::Deny,
             allow_project_reads: true,
             auto_mode_prompts: false,
+            allow_read_only_commands: true,
             sensitive_patterns: DEFAULT_SENSITIVE_PATTERNS
                 .iter()
                 .map(|s| s.to_string())

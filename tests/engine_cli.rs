@@ -55,7 +55,7 @@ fn dry_run_records_nothing_and_stdin_json_works() {
     env.cmd(T0)
         .args(["check", "--dry-run"])
         .write_stdin(
-            "{\"tool\":\"shell\",\"action\":\"execute\",\"scope\":\"ls\",\"session_id\":\"s\"}",
+            "{\"tool\":\"shell\",\"action\":\"execute\",\"scope\":\"npm install\",\"session_id\":\"s\"}",
         )
         .assert()
         .code(3);
@@ -65,7 +65,7 @@ fn dry_run_records_nothing_and_stdin_json_works() {
         .unwrap();
     assert_eq!(n, 0);
     env.cmd(T0)
-        .args(["check", "--scope", "ls"])
+        .args(["check", "--scope", "npm install"])
         .assert()
         .code(3);
     let n: i64 = c

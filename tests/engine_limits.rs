@@ -12,20 +12,20 @@ fn the_201st_check_of_a_session_within_a_minute_is_denied_across_processes() {
     for i in 0..200 {
         let out = env
             .cmd(T0 + i * 100)
-            .args(["check", "--session", "busy", "--scope", "ls"])
+            .args(["check", "--session", "busy", "--scope", "mkdir -p build"])
             .output()
             .unwrap();
         assert_eq!(out.status.code(), Some(3), "check {i}");
     }
-    let (code, v) = env.check(T0 + 30_000, "busy", "ls");
+    let (code, v) = env.check(T0 + 30_000, "busy", "mkdir -p build");
     assert_eq!(
         (code, v["decided_by"].as_str()),
         (2, Some("rate_limit")),
         "{v}"
     );
     // Other sessions are unaffected and the window slides.
-    assert_eq!(env.check(T0 + 30_000, "calm", "ls").0, 3);
-    assert_eq!(env.check(T0 + 2 * MIN, "busy", "ls").0, 3);
+    assert_eq!(env.check(T0 + 30_000, "calm", "mkdir -p build").0, 3);
+    assert_eq!(env.check(T0 + 2 * MIN, "busy", "mkdir -p build").0, 3);
 }
 
 #[test]

@@ -41,13 +41,13 @@ fn reason(stdout: &str) -> String {
 fn the_progress_counts_approvals_of_the_same_pattern_only() {
     let home = tempfile::tempdir().unwrap();
     let mut now = 1_795_680_000_000i64;
-    // Three approvals of `terraform plan …` and one of something else, each in its own session
+    // Three approvals of `npm install …` and one of something else, each in its own session
     // ten minutes apart (never rubber stamps).
     let runs = [
-        "terraform plan -out a",
-        "terraform plan -out b",
+        "npm install left-pad",
+        "npm install chalk",
         "make deploy-x",
-        "terraform plan -out c",
+        "npm install zod",
     ];
     for (i, cmd) in runs.iter().enumerate() {
         let (s, id) = (format!("s{i}"), format!("t{i}"));
@@ -61,7 +61,7 @@ fn the_progress_counts_approvals_of_the_same_pattern_only() {
     let ask = hook(
         &home,
         now,
-        bash("PreToolUse", "s9", "t9", "terraform plan -out d"),
+        bash("PreToolUse", "s9", "t9", "npm install lodash"),
     );
     let r = reason(&ask);
     assert!(r.contains("Approved 3/10"), "{r}");

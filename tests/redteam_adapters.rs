@@ -266,8 +266,9 @@ fn class7_aiperture_shell_commands_are_judged_and_never_learned() {
     assert_eq!(bash("t1", "aiperture exec -- rm -rf ~"), "deny");
     assert_ne!(bash("t2", "aiperture report --out ~/.bashrc"), "allow");
     assert_ne!(bash("t3", "aiperture frobnicate"), "allow");
-    // Ten approvals of a read-only subcommand teach that exact command, nothing wider.
-    for i in 0..10 {
+    // Approvals of a read-only subcommand (LOW: three are enough) teach that exact command,
+    // nothing wider.
+    for i in 0..3 {
         env.approve_in_dialog(
             &format!("d{i}"),
             &format!("u{i}"),

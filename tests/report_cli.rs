@@ -181,7 +181,7 @@ fn seeded() -> Env {
     // Five approvals within a minute in one session: the fifth is a rubber stamp.
     env.tick();
     for k in 0..5 {
-        let (id, c) = (format!("toolu_r{k}"), format!("echo rapid {k}"));
+        let (id, c) = (format!("toolu_r{k}"), format!("mkdir -p rapid{k}"));
         assert_eq!(env.pre("s-rapid", &id, &c), "ask");
         env.post("s-rapid", &id, &c);
     }

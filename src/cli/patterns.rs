@@ -5,6 +5,8 @@ use crate::cli::ExitCode;
 use aiperture::engine::Gate;
 use aiperture::engine::learning::{self, Learned};
 use aiperture::engine::project;
+use aiperture::engine::state::{KeyKind, PatternStats};
+use aiperture::request::{Request, RiskTier};
 use clap::Args;
 
 /// Arguments of `aiperture patterns`.
@@ -40,7 +42,10 @@ pub fn run(args: PatternsArgs) -> anyhow::Result<ExitCode> {
     let mut rows = Vec::new();
     for p in gate.patterns(&project)? {
         let (a, n) = learning::weighted(&p, &cfg);
-        let status = match learning::evaluate(&p, &cfg, now) {
+        let tier = tier_of(&gate, &p);
+        let needed = cfg.needed(tier);
+        let status = match learning::evaluate_for(&p, &cfg, now, tier) {
+            Learned::Allow if tier >= RiskTier::High => "never (risk)",
             Learned::Allow => "auto-approve",
             Learned::Deny => "auto-deny",
             Learned::Undecided if n == 0.0 && p.revoked_ms.is_some() => "revoked",
@@ -50,7 +55,8 @@ pub fn run(args: PatternsArgs) -> anyhow::Result<ExitCode> {
         let age_days = (now - p.last_ms) as f64 / DAY;
         rows.push(serde_json::json!({
             "project": p.project, "tool": p.tool, "action": p.action, "kind": p.key.kind.as_str(),
-            "pattern": p.key.key, "status": status, "decisions": n, "needed": cfg.min_decisions,
+            "pattern": p.key.key, "status": status, "decisions": n, "needed": needed,
+            "tier": tier.as_str(),
             "approvals": p.human_allow, "denials": p.human_deny, "inferred_denials": p.inferred_deny,
             "rubber_stamped": p.rapid_allow, "humans": p.humans,
             "approval_rate": if n > 0.0 { a / n } else { 0.0 },
@@ -67,13 +73,14 @@ pub fn run(args: PatternsArgs) -> anyhow::Result<ExitCode> {
     }
     for r in rows {
         println!(
-            "{:<12} {}/{} {:<30} {}/{} decisions, {:.0}% approved, {} days old{}",
+            "{:<12} {}/{} {:<30} {}/{} decisions ({}), {:.0}% approved, {} days old{}",
             r["status"].as_str().unwrap_or(""),
             r["tool"].as_str().unwrap_or(""),
             r["action"].as_str().unwrap_or(""),
             r["pattern"].as_str().unwrap_or(""),
             r["decisions"],
             r["needed"],
+            r["tier"].as_str().unwrap_or(""),
             r["approval_rate"].as_f64().unwrap_or(0.0) * 100.0,
             r["age_days"],
             if r["project"] == "global" {
@@ -84,4 +91,28 @@ pub fn run(args: PatternsArgs) -> anyhow::Result<ExitCode> {
         );
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The risk tier of what a pattern stands for (its text without the final ` *`), which sets
+/// the decisions it needs (LOW `learning_min_decisions_low`, others
+/// `permission_learning_min_decisions`); HIGH and CRITICAL never auto-approve.
+fn tier_of(gate: &Gate, p: &PatternStats) -> RiskTier {
+    let scope = match p.key.kind {
+        KeyKind::Pattern if p.tool == "shell" => p.key.key.trim_end_matches(" *").to_string(),
+        _ => p.key.key.clone(),
+    };
+    let cwd = if p.project.starts_with('/') {
+        p.project.clone()
+    } else {
+        String::new()
+    };
+    let req = Request {
+        tool: p.tool.clone(),
+        action: p.action.clone(),
+        scope,
+        cwd,
+        project: p.project.clone(),
+        ..Request::default()
+    };
+    gate.assess(&req).risk.tier
 }

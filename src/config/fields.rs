@@ -62,7 +62,13 @@ pub const SETTINGS: &[SettingInfo] = &[
         key: "permission_learning_min_decisions",
         env: "AIPERTURE_PERMISSION_LEARNING_MIN_DECISIONS",
         kind: int(1, 1_000_000),
-        help: "Human decisions needed before a pattern auto-decides",
+        help: "Human decisions needed before a pattern auto-decides (MEDIUM risk)",
+    },
+    SettingInfo {
+        key: "learning_min_decisions_low",
+        env: "AIPERTURE_LEARNING_MIN_DECISIONS_LOW",
+        kind: int(1, 1_000_000),
+        help: "Human decisions needed before a pattern auto-decides a LOW-risk request",
     },
     SettingInfo {
         key: "auto_approve_threshold",
@@ -99,6 +105,12 @@ pub const SETTINGS: &[SettingInfo] = &[
         env: "AIPERTURE_AUTO_MODE_PROMPTS",
         kind: Kind::Bool,
         help: "In a runtime's auto mode, ask about unlearned actions below HIGH instead of leaving them to the runtime's classifier",
+    },
+    SettingInfo {
+        key: "allow_read_only_commands",
+        env: "AIPERTURE_ALLOW_READ_ONLY_COMMANDS",
+        kind: Kind::Bool,
+        help: "Allow LOW-risk read-only shell commands inside the project without asking",
     },
     SettingInfo {
         key: "sensitive_patterns",
@@ -357,12 +369,16 @@ pub fn apply(s: &mut Settings, info: &SettingInfo, raw: Raw) -> Result<(), Strin
         "permission_learning_min_decisions" => {
             s.permission_learning_min_decisions = small(parse_int(raw, lo, hi)?)
         }
+        "learning_min_decisions_low" => {
+            s.learning_min_decisions_low = small(parse_int(raw, lo, hi)?)
+        }
         "auto_approve_threshold" => s.auto_approve_threshold = parse_float(raw, flo, fhi)?,
         "auto_deny_threshold" => s.auto_deny_threshold = parse_float(raw, flo, fhi)?,
         "default_decision" => s.default_decision = parse_decision(raw, allowed)?,
         "critical_decision" => s.critical_decision = parse_decision(raw, allowed)?,
         "allow_project_reads" => s.allow_project_reads = parse_bool(raw)?,
         "auto_mode_prompts" => s.auto_mode_prompts = parse_bool(raw)?,
+        "allow_read_only_commands" => s.allow_read_only_commands = parse_bool(raw)?,
         "sensitive_patterns" => s.sensitive_patterns = parse_list(raw)?,
         "pattern_max_age_days" => s.pattern_max_age_days = small(parse_int(raw, lo, hi)?),
         "rapid_approval_window_seconds" => {
@@ -391,12 +407,14 @@ pub fn to_toml(s: &Settings, key: &str) -> Option<toml::Value> {
         "permission_learning_min_decisions" => {
             V::Integer(s.permission_learning_min_decisions.into())
         }
+        "learning_min_decisions_low" => V::Integer(s.learning_min_decisions_low.into()),
         "auto_approve_threshold" => V::Float(s.auto_approve_threshold),
         "auto_deny_threshold" => V::Float(s.auto_deny_threshold),
         "default_decision" => V::String(s.default_decision.as_str().into()),
         "critical_decision" => V::String(s.critical_decision.as_str().into()),
         "allow_project_reads" => V::Boolean(s.allow_project_reads),
         "auto_mode_prompts" => V::Boolean(s.auto_mode_prompts),
+        "allow_read_only_commands" => V::Boolean(s.allow_read_only_commands),
         "sensitive_patterns" => V::Array(
             s.sensitive_patterns
                 .iter()

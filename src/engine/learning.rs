@@ -57,10 +57,21 @@ pub fn expired(stats: &PatternStats, cfg: &EngineConfig, now_ms: i64) -> bool {
     (now_ms - stats.last_ms) as f64 > cfg.pattern_max_age_days * DAY_MS
 }
 
-/// Evaluates an aggregate: enough weighted decisions, not expired, rate past a threshold.
+/// Evaluates an aggregate at the MEDIUM threshold (`min_decisions`); see [`evaluate_for`].
 pub fn evaluate(stats: &PatternStats, cfg: &EngineConfig, now_ms: i64) -> Learned {
+    evaluate_for(stats, cfg, now_ms, RiskTier::Medium)
+}
+
+/// Evaluates an aggregate for a request of `tier`: enough weighted decisions for the tier
+/// ([`EngineConfig::needed`]), not expired, rate past a threshold.
+pub fn evaluate_for(
+    stats: &PatternStats,
+    cfg: &EngineConfig,
+    now_ms: i64,
+    tier: RiskTier,
+) -> Learned {
     let (a, n) = weighted(stats, cfg);
-    if n <= 0.0 || n + 1e-9 < f64::from(cfg.min_decisions) || expired(stats, cfg, now_ms) {
+    if n <= 0.0 || n + 1e-9 < f64::from(cfg.needed(tier)) || expired(stats, cfg, now_ms) {
         return Learned::Undecided;
     }
     let rate = a / n;
@@ -73,8 +84,7 @@ pub fn evaluate(stats: &PatternStats, cfg: &EngineConfig, now_ms: i64) -> Learne
     }
 }
 
-/// Looks a key up in the project, then globally; the first tier that decides wins.
-/// Returns the decision and its `decided_by` (`learned:project:git log *`).
+/// [`lookup_for`] at the MEDIUM threshold.
 pub fn lookup(
     st: &mut dyn State,
     cfg: &EngineConfig,
@@ -83,6 +93,32 @@ pub fn lookup(
     tool: &str,
     action: &str,
     key: &LearnKey,
+) -> anyhow::Result<Option<(Decision, String)>> {
+    lookup_for(
+        st,
+        cfg,
+        now_ms,
+        project,
+        tool,
+        action,
+        key,
+        RiskTier::Medium,
+    )
+}
+
+/// Looks a key up in the project, then globally; the first tier that decides wins. The
+/// decisions needed depend on the risk tier of the segment being decided (`risk`).
+/// Returns the decision and its `decided_by` (`learned:project:git log *`).
+#[allow(clippy::too_many_arguments)]
+pub fn lookup_for(
+    st: &mut dyn State,
+    cfg: &EngineConfig,
+    now_ms: i64,
+    project: &str,
+    tool: &str,
+    action: &str,
+    key: &LearnKey,
+    risk: RiskTier,
 ) -> anyhow::Result<Option<(Decision, String)>> {
     if !cfg.learning_enabled {
         return Ok(None);
@@ -100,7 +136,7 @@ pub fn lookup(
                 "global"
             };
             let by = format!("learned:{label}:{}", key.key);
-            match evaluate(&stats, cfg, now_ms) {
+            match evaluate_for(&stats, cfg, now_ms, risk) {
                 Learned::Allow => return Ok(Some((Decision::Allow, by))),
                 Learned::Deny => return Ok(Some((Decision::Deny, by))),
                 Learned::Undecided => {}
@@ -110,7 +146,8 @@ pub fn lookup(
     Ok(None)
 }
 
-/// Learning progress of a key in a project: (weighted decisions so far, needed).
+/// Learning progress of a key in a project for a request of `tier`: (weighted decisions so
+/// far, needed).
 pub fn progress(
     st: &mut dyn State,
     cfg: &EngineConfig,
@@ -118,12 +155,13 @@ pub fn progress(
     tool: &str,
     action: &str,
     key: &LearnKey,
+    tier: RiskTier,
 ) -> anyhow::Result<(u32, u32)> {
     let n = match st.pattern(project, tool, action, key)? {
         Some(s) => weighted(&s, cfg).1.floor() as u32,
         None => 0,
     };
-    Ok((n, cfg.min_decisions))
+    Ok((n, cfg.needed(tier)))
 }
 
 /// A human decision to record.
@@ -242,8 +280,8 @@ pub fn record(
         )?;
     }
     let progress = match &deciding {
-        Some(k) => progress(st, cfg, d.project, d.tool, d.action, k)?,
-        None => (0, cfg.min_decisions),
+        Some(k) => progress(st, cfg, d.project, d.tool, d.action, k, top)?,
+        None => (0, cfg.needed(top)),
     };
     st.audit(
         &AuditNote {

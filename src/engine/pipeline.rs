@@ -7,9 +7,10 @@
 //! highest segment's. HIGH and CRITICAL are never allowed by any stage; auto-deny works at
 //! every tier.
 
+use super::baseline;
 use super::config::EngineConfig;
 use super::learning;
-use super::matcher::{self, ScopeMatcher, is_shell};
+use super::matcher::{ScopeMatcher, is_shell};
 use super::modes;
 use super::policy::{Policy, RuleSource};
 use super::presets;
@@ -269,9 +270,16 @@ pub fn check(
         let enabled = st.presets(&req.project)?;
         for s in segs.iter_mut() {
             let key = learning::key_of(s.pattern.as_deref(), &s.command);
-            if let Some((d, by)) =
-                learning::lookup(st, cfg, now_ms, &req.project, &req.tool, &req.action, &key)?
-            {
+            if let Some((d, by)) = learning::lookup_for(
+                st,
+                cfg,
+                now_ms,
+                &req.project,
+                &req.tool,
+                &req.action,
+                &key,
+                s.risk.tier,
+            )? {
                 if d == Decision::Deny {
                     s.decision = Some(Decision::Deny);
                     s.decided_by = Some(by.clone());
@@ -329,10 +337,31 @@ pub fn check(
             }
             if s.decision.is_none()
                 && cfg.allow_project_reads
-                && project_read(&req.tool, &req.action, &scope, s.risk.tier, req, env.home)
+                && baseline::project_read(
+                    &req.tool,
+                    &req.action,
+                    &scope,
+                    s.risk.tier,
+                    req,
+                    env.home,
+                )
             {
                 s.decision = Some(Decision::Allow);
                 s.decided_by = Some("baseline:project-read".to_string());
+            }
+            if s.decision.is_none()
+                && cfg.allow_read_only_commands
+                && is_shell(&req.tool)
+                && baseline::read_only_command(
+                    &s.command,
+                    &s.risk,
+                    s.pattern.as_deref(),
+                    req,
+                    env.home,
+                )
+            {
+                s.decision = Some(Decision::Allow);
+                s.decided_by = Some("baseline:read-only".to_string());
             }
         }
         if !no_allow && segs.iter().all(|s| s.decision == Some(Decision::Allow)) {
@@ -517,27 +546,4 @@ pub fn new_id() -> anyhow::Result<String> {
     let mut b = [0u8; 6];
     getrandom::fill(&mut b).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
     Ok(hex::encode(b))
-}
-
-/// The read baseline (stage 7): a LOW-risk file read inside a real project — not `/`, not the
-/// home directory or above it — is what every runtime allows by itself, so it is not asked
-/// about. Secrets and paths outside the project are never LOW, and never covered.
-fn project_read(
-    tool: &str,
-    action: &str,
-    scope: &str,
-    tier: RiskTier,
-    req: &Request,
-    home: &str,
-) -> bool {
-    if tier != RiskTier::Low || action != "read" || !matcher::is_path_tool(tool) {
-        return false;
-    }
-    let root = req.project.trim_end_matches('/');
-    let home = home.trim_end_matches('/');
-    let at_or_above_home = !home.is_empty() && (root == home || matcher::inside(home, root));
-    if !root.starts_with('/') || at_or_above_home {
-        return false;
-    }
-    matcher::inside(&matcher::normalize_path(scope, &req.cwd), root)
 }

@@ -57,7 +57,7 @@ impl HookEngine for Gate {
             .or(v.segments.first())?;
         let key = learning::key_of(seg.pattern.as_deref(), &seg.command);
         let project = self.resolve(req).project;
-        let needed = self.config().min_decisions;
+        let needed = self.config().needed(seg.risk.tier);
         // Keyed lookups of this one key: listing the project's patterns cost ~20 M
         // instructions per ask on a store with ~2,000 patterns (docs/performance.md).
         let stats = self

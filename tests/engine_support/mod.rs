@@ -74,6 +74,15 @@ impl Env {
                 "AIPERTURE_RATE_LIMIT_PER_MINUTE" => {
                     settings.rate_limit_per_minute = v.parse().unwrap()
                 }
+                "AIPERTURE_LEARNING_MIN_DECISIONS_LOW" => {
+                    settings.learning_min_decisions_low = v.parse().unwrap()
+                }
+                "AIPERTURE_PERMISSION_LEARNING_MIN_DECISIONS" => {
+                    settings.permission_learning_min_decisions = v.parse().unwrap()
+                }
+                "AIPERTURE_ALLOW_READ_ONLY_COMMANDS" => {
+                    settings.allow_read_only_commands = v.parse().unwrap()
+                }
                 _ => {}
             }
         }

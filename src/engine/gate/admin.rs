@@ -128,13 +128,117 @@ impl Gate {
             },
             key: pattern.to_string(),
         };
-        self.db.write(|tx| {
+        let done = self.db.write(|tx| {
             let mut st = SqliteState::with_audit(tx, &key);
-            learning::revoke_key(&mut st, now, tool, action, &k, by, reason)
-        })
+            let n = learning::revoke_key(&mut st, now, tool, action, &k, by, reason)?;
+            if n == 0 {
+                // Nothing matched: record no revocation and no audit event.
+                return Err(NothingRevoked.into());
+            }
+            Ok(n)
+        });
+        match done {
+            Err(e) if e.is::<NothingRevoked>() => Ok(0),
+            other => other,
+        }
     }
 
-    /// Revokes an exact scope and every pattern it derives; audited.
+    /// Revokes what currently decides a command (`aiperture revoke "npm test"`): the learned
+    /// keys of its segments that auto-decide it now in its project (or globally); when none
+    /// does, the keys still learning from its decisions. Falls back to the text as a pattern
+    /// key (`git log *`). Revokes nothing (and says what decides it) when nothing learned
+    /// matches. Audited per key, in one transaction.
+    pub fn revoke_command(
+        &mut self,
+        req: &Request,
+        by: &str,
+        reason: &str,
+    ) -> anyhow::Result<RevokedCommand> {
+        let now = self.clock.now_ms();
+        let req = self.resolve(req);
+        let a = self.assess(&req);
+        let decided_by = self.check_dry_run(&req)?.decided_by;
+        let decided_by_before = decided_by.clone();
+        let cfg = self.cfg.clone();
+        let key = self.key()?;
+        let literal = LearnKey {
+            kind: KeyKind::Pattern,
+            key: req.scope.clone(),
+        };
+        let done = self.db.write(|tx| {
+            let mut st = SqliteState::with_audit(tx, &key);
+            let mut deciding: Vec<(LearnKey, String)> = Vec::new();
+            let mut learning_keys: Vec<(LearnKey, String)> = Vec::new();
+            for seg in &a.segments {
+                let k = learning::key_of(seg.pattern.as_deref(), &seg.command);
+                if deciding.iter().chain(&learning_keys).any(|(x, _)| *x == k) {
+                    continue;
+                }
+                let found = learning::lookup_for(
+                    &mut st,
+                    &cfg,
+                    now,
+                    &req.project,
+                    &req.tool,
+                    &req.action,
+                    &k,
+                    seg.risk.tier,
+                )?;
+                if let Some((_, label)) = found {
+                    deciding.push((k, label));
+                    continue;
+                }
+                for p in [req.project.as_str(), learning::GLOBAL] {
+                    if let Some(s) = st.pattern(p, &req.tool, &req.action, &k)?
+                        && learning::weighted(&s, &cfg).1 > 0.0
+                    {
+                        learning_keys.push((k.clone(), "learning".into()));
+                        break;
+                    }
+                }
+            }
+            let targets = if deciding.is_empty() {
+                learning_keys
+            } else {
+                deciding
+            };
+            let mut out = RevokedCommand {
+                decided_by,
+                keys: Vec::new(),
+            };
+            for (k, label) in targets {
+                let n = learning::revoke_key(&mut st, now, &req.tool, &req.action, &k, by, reason)?;
+                out.keys.push((k, label, n));
+            }
+            if out.keys.is_empty() {
+                let n = learning::revoke_key(
+                    &mut st,
+                    now,
+                    &req.tool,
+                    &req.action,
+                    &literal,
+                    by,
+                    reason,
+                )?;
+                if n == 0 {
+                    // Nothing matched: roll the revocation row and its audit event back.
+                    return Err(NothingRevoked.into());
+                }
+                out.keys.push((literal.clone(), "pattern".into(), n));
+            }
+            Ok(out)
+        });
+        match done {
+            Err(e) if e.is::<NothingRevoked>() => Ok(RevokedCommand {
+                decided_by: decided_by_before,
+                keys: Vec::new(),
+            }),
+            other => other,
+        }
+    }
+
+    /// Revokes an exact scope and every pattern it derives; audited. Revokes (and records)
+    /// nothing when no decision matches.
     pub fn revoke_scope(
         &mut self,
         req: &Request,
@@ -145,9 +249,9 @@ impl Gate {
         let req = self.resolve(req);
         let a = self.assess(&req);
         let key = self.key()?;
-        self.db.write(|tx| {
+        let done = self.db.write(|tx| {
             let mut st = SqliteState::with_audit(tx, &key);
-            learning::revoke_scope(
+            let out = learning::revoke_scope(
                 &mut st,
                 now,
                 &req.tool,
@@ -156,8 +260,17 @@ impl Gate {
                 &a,
                 by,
                 reason,
-            )
-        })
+            )?;
+            if out.decisions == 0 {
+                // Nothing matched: record no revocation and no audit event.
+                return Err(NothingRevoked.into());
+            }
+            Ok(out)
+        });
+        match done {
+            Err(e) if e.is::<NothingRevoked>() => Ok(learning::Revoked::default()),
+            other => other,
+        }
     }
 
     /// Creates a task grant; refuses to allow a scope that itself rates HIGH or CRITICAL (and
@@ -297,3 +410,25 @@ fn bound<'a>(req: &'a Request, session: &'a str) -> Bound<'a> {
         content_hash: req.content_hash.as_deref().unwrap_or(""),
     }
 }
+
+/// What [`Gate::revoke_command`] revoked.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RevokedCommand {
+    /// What decided the command before (`learned:project:npm test *`, `default`, …).
+    pub decided_by: String,
+    /// Each key revoked, how it stood (`learned:project:…`, `learning`, `pattern`) and the
+    /// decisions it marked revoked. Empty: nothing learned matched.
+    pub keys: Vec<(LearnKey, String, u64)>,
+}
+
+/// A revocation that matched no decision: its transaction is rolled back.
+#[derive(Debug)]
+struct NothingRevoked;
+
+impl std::fmt::Display for NothingRevoked {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("nothing to revoke")
+    }
+}
+
+impl std::error::Error for NothingRevoked {}
