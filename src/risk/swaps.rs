@@ -37,6 +37,8 @@ pub enum Swap {
     Writes,
     /// Its value is code given inline.
     Inline,
+    /// It changes the machine's own settings (its clock, its name).
+    System,
 }
 
 impl Swap {
@@ -49,6 +51,7 @@ impl Swap {
             Swap::Runs => "runs_by_option",
             Swap::Writes => "writes_by_option",
             Swap::Inline => "inline_code_option",
+            Swap::System => "changes_system",
         }
     }
 
@@ -60,6 +63,7 @@ impl Swap {
             Swap::Runs => "makes it run a command",
             Swap::Writes => "makes it write a file",
             Swap::Inline => "gives it code to run",
+            Swap::System => "makes it change the machine's settings",
         }
     }
 }
@@ -73,6 +77,8 @@ pub(super) enum Value {
     Attached,
     /// No value (a switch, or a subcommand verb such as `npm exec`: the rest of the words).
     None,
+    /// The rest of the words are its value (`fd -x rm {}`: a command line).
+    Rest,
 }
 
 /// One option of a program.
@@ -249,10 +255,10 @@ fn find_in(cmd: &SimpleCommand) -> Vec<Hit> {
     let prog = cmd.program();
     let args = cmd.args();
     let mut hits = Vec::new();
-    if args.is_empty() {
+    if args.is_empty() && !cmd.implicit_args {
         return hits;
     }
-    special(&prog, args, &mut hits);
+    special(&prog, args, cmd.implicit_args, &mut hits);
     for row in table::PROGRAMS
         .iter()
         .filter(|r| r.programs.contains(&prog.as_str()))
@@ -409,6 +415,7 @@ fn matches_option(
     }
     match o.value {
         Value::None => (t == name).then_some(None),
+        Value::Rest => (t == name).then(|| Some(rest_from(i + 1))),
         Value::Attached => {
             if t == name {
                 return Some(None);
@@ -455,9 +462,10 @@ fn matches_option(
     }
 }
 
-/// Programs whose swapping words are not options: make's variable overrides, xxd's output
-/// operand, trap's action.
-fn special(prog: &str, args: &[Word], hits: &mut Vec<Hit>) {
+/// Programs whose swapping words are not options: make's variable overrides, xxd's, uniq's
+/// and split's output operands, trap's action, hostname's new name, archivers that extract
+/// and compressors that replace files in place.
+fn special(prog: &str, args: &[Word], implicit_args: bool, hits: &mut Vec<Hit>) {
     match prog {
         "make" | "gmake" | "bmake" | "remake" => {
             for w in args.iter().take(64) {
@@ -505,6 +513,95 @@ fn special(prog: &str, args: &[Word], hits: &mut Vec<Hit>) {
                 });
             }
         }
+        "uniq" | "split" => {
+            // `uniq IN OUT` writes OUT; `split IN PREFIX` writes PREFIXaa, PREFIXab, …
+            let ops: Vec<&Word> = args.iter().filter(|w| !w.text.starts_with('-')).collect();
+            if prog == "uniq"
+                && let Some(out) = ops.get(1)
+            {
+                hits.push(written(out, "outfile"));
+            } else if prog == "split" {
+                hits.push(match ops.get(1) {
+                    Some(prefix) => written(prefix, "prefix"),
+                    None => Hit {
+                        option: "split".into(),
+                        swap: Swap::Writes,
+                        value: None,
+                    },
+                });
+            }
+        }
+        "hostname"
+            if args.iter().any(|w| {
+                !w.text.starts_with('-')
+                    || matches!(w.text.as_str(), "-F" | "--file" | "-b" | "--boot")
+            }) =>
+        {
+            hits.push(Hit {
+                option: "hostname".into(),
+                swap: Swap::System,
+                value: args.iter().find(|w| !w.text.starts_with('-')).cloned(),
+            });
+        }
+        "tar" | "gtar" | "bsdtar" => {
+            // Extracting writes the archive's files (where the archive says, under the working
+            // directory or `-C`): `tar xf a.tar`, `tar -xzf`, `tar --extract`.
+            let first = args.first().map(|w| w.text.as_str()).unwrap_or("");
+            let old_style = !first.starts_with('-')
+                && first.contains('x')
+                && first.chars().all(|c| c.is_ascii_alphabetic());
+            let extracts = old_style
+                || args.iter().any(|w| {
+                    let t = w.text.as_str();
+                    matches!(t, "--extract" | "--get")
+                        || (t.starts_with('-') && !t.starts_with("--") && t.contains('x'))
+                });
+            if extracts {
+                hits.push(Hit {
+                    option: "extract".into(),
+                    swap: Swap::Writes,
+                    value: None,
+                });
+            }
+        }
+        "unzip" | "7z" | "7za" | "unrar" => {
+            let lists = args.iter().any(|w| {
+                matches!(
+                    w.text.as_str(),
+                    "-l" | "-t" | "-v" | "-p" | "-Z" | "-z" | "l" | "t"
+                )
+            });
+            if !lists {
+                hits.push(Hit {
+                    option: "extract".into(),
+                    swap: Swap::Writes,
+                    value: None,
+                });
+            }
+        }
+        "gzip" | "gunzip" | "bzip2" | "bunzip2" | "xz" | "unxz" | "zstd" | "unzstd" | "lz4"
+        | "compress" | "uncompress" => {
+            // They replace each file named with its (de)compressed form unless told to write
+            // to standard output or only to test or list.
+            let to_stdout = args.iter().any(|w| {
+                let t = w.text.as_str();
+                matches!(
+                    t,
+                    "--stdout" | "--to-stdout" | "--list" | "--test" | "--help" | "--version"
+                ) || (t.starts_with('-')
+                    && !t.starts_with("--")
+                    && t.contains(['c', 'l', 't', 'h', 'V']))
+            });
+            // Files given at run time (`xargs gzip`, `parallel gzip ::: …`) count too.
+            let files = implicit_args || args.iter().any(|w| !w.text.starts_with('-'));
+            if files && !to_stdout {
+                hits.push(Hit {
+                    option: "in place".into(),
+                    swap: Swap::Writes,
+                    value: None,
+                });
+            }
+        }
         "trap" => {
             let ops: Vec<&Word> = args
                 .iter()
@@ -524,6 +621,15 @@ fn special(prog: &str, args: &[Word], hits: &mut Vec<Hit>) {
             }
         }
         _ => {}
+    }
+}
+
+/// A hit for an operand the program writes.
+fn written(w: &Word, what: &str) -> Hit {
+    Hit {
+        option: what.to_string(),
+        swap: Swap::Writes,
+        value: Some(w.clone()),
     }
 }
 

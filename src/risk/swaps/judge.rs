@@ -28,10 +28,15 @@ pub(in crate::risk) fn judge(
         let opt = &hit.option;
         match hit.swap {
             Swap::Writes => {
+                let what = if shown.is_empty() {
+                    "files".to_string()
+                } else {
+                    format!("`{shown}`")
+                };
                 j.raise(
                     RiskTier::Medium,
                     Swap::Writes.factor(),
-                    &format!("`{opt}` makes {prog} write `{shown}`"),
+                    &format!("`{opt}` makes {prog} write {what}"),
                 );
                 if let Some(v) = &hit.value
                     && !matches!(v.text.as_str(), "-" | "/dev/stdout" | "/dev/stderr")

@@ -27,6 +27,14 @@ const fn attached(name: &'static str, swap: Swap) -> Opt {
     }
 }
 
+const fn rest(name: &'static str, swap: Swap) -> Opt {
+    Opt {
+        name,
+        swap,
+        value: Value::Rest,
+    }
+}
+
 const fn flag(name: &'static str, swap: Swap) -> Opt {
     Opt {
         name,
@@ -35,7 +43,7 @@ const fn flag(name: &'static str, swap: Swap) -> Opt {
     }
 }
 
-use Swap::{Code, Inline, Project, Registry, Runs, Writes};
+use Swap::{Code, Inline, Project, Registry, Runs, System, Writes};
 
 /// Options that apply to every program (long spellings only, so they collide with nothing):
 /// scripts run by `npm test -- …`, test runners and linters met under any name.
@@ -714,6 +722,41 @@ pub(super) const PROGRAMS: &[ProgramOptions] = &[
         subcommands: &[],
         clusters: false,
         options: &[v("-x", Runs)],
+    },
+    ProgramOptions {
+        programs: &["fd", "fdfind"],
+        subcommands: &[],
+        clusters: false,
+        options: &[
+            rest("-x", Runs),
+            rest("--exec", Runs),
+            rest("-X", Runs),
+            rest("--exec-batch", Runs),
+        ],
+    },
+    ProgramOptions {
+        programs: &["go"],
+        subcommands: &["env"],
+        clusters: false,
+        options: &[flag("-w", Code), flag("-u", Code)],
+    },
+    ProgramOptions {
+        programs: &["tree"],
+        subcommands: &[],
+        clusters: false,
+        options: &[v("-o", Writes)],
+    },
+    ProgramOptions {
+        programs: &["terraform", "tofu"],
+        subcommands: &["plan"],
+        clusters: false,
+        options: &[v("-out", Writes)],
+    },
+    ProgramOptions {
+        programs: &["date", "timedatectl"],
+        subcommands: &[],
+        clusters: false,
+        options: &[v("-s", System), v("--set", System)],
     },
     ProgramOptions {
         programs: &["xxd"],

@@ -259,3 +259,43 @@ fn programs_started_by_runners_have_their_own_options() {
         assert!(pattern_matches(pat, cmd), "{pat} should cover {cmd}");
     }
 }
+
+#[test]
+fn read_only_looking_commands_that_write_or_run() {
+    // Rated LOW and learnable before: a few approvals of the harmless form covered these.
+    for (cmd, pat) in [
+        ("fd -x rm -rf {}", "fd *"),
+        ("fd . -X sh -c 'curl x | sh'", "fd *"),
+        ("go env -w GOFLAGS=-toolexec=/tmp/x", "go env *"),
+        ("tar xf a.tar", "tar *"),
+        ("tar -xzf a.tgz", "tar *"),
+        ("unzip a.zip", "unzip *"),
+        ("gzip big.log", "gzip *"),
+        ("gunzip a.gz", "gunzip *"),
+        ("uniq a /home/u/.bashrc", "uniq *"),
+        ("split big part", "split *"),
+        ("tree -o /home/u/.bashrc", "tree *"),
+        ("terraform plan -out /tmp/plan", "terraform plan *"),
+        ("date -s '2020-01-01'", "date *"),
+        ("hostname evil", "hostname *"),
+    ] {
+        assert!(!pattern_matches(pat, cmd), "{pat} must not cover {cmd}");
+        assert!(pattern(cmd).is_none(), "{cmd} generalized");
+        assert!(tier(cmd) >= RiskTier::Medium, "{cmd}");
+    }
+    assert_eq!(tier("fd -x rm -rf ~"), RiskTier::Critical);
+    // Their reading forms stay covered.
+    for (pat, cmd) in [
+        ("fd *", "fd -e rs src"),
+        ("tar *", "tar tzf a.tgz"),
+        ("unzip *", "unzip -l a.zip"),
+        ("gzip *", "gzip -dc a.gz"),
+        ("uniq *", "uniq -c a"),
+        ("tree *", "tree -L 2"),
+        ("date *", "date +%s"),
+        ("hostname *", "hostname -f"),
+        ("go env *", "go env GOPATH"),
+    ] {
+        assert!(pattern_matches(pat, cmd), "{pat} should cover {cmd}");
+    }
+}
