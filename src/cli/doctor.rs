@@ -125,6 +125,7 @@ pub fn run(args: DoctorArgs) -> anyhow::Result<ExitCode> {
         });
     }
     let hooks = runtime_hooks_status();
+    let claude = claude_rules_status();
     let healthy = items.iter().all(|i| i.ok);
     if args.json {
         let out = serde_json::json!({
@@ -134,6 +135,7 @@ pub fn run(args: DoctorArgs) -> anyhow::Result<ExitCode> {
             },
             "checks": items,
             "runtimes": hooks.iter().map(|(r, s)| serde_json::json!({"runtime": r, "hook": s})).collect::<Vec<_>>(),
+            "claude_rules": claude,
         });
         println!("{}", serde_json::to_string_pretty(&out)?);
     } else {
@@ -148,12 +150,51 @@ pub fn run(args: DoctorArgs) -> anyhow::Result<ExitCode> {
         for (r, s) in &hooks {
             println!("hook {r:<12} {s}");
         }
+        for line in &claude {
+            println!("claude-rules {line}");
+        }
     }
     Ok(if healthy {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
     })
+}
+
+/// What the user's Claude Code permission rules (read for requests from Claude Code) give for
+/// the current project: one line per settings file found, or one saying there are none.
+fn claude_rules_status() -> Vec<String> {
+    let home = dirs::home_dir()
+        .map(|h| h.display().to_string())
+        .unwrap_or_default();
+    let cwd = std::env::current_dir()
+        .map(|d| d.display().to_string())
+        .unwrap_or_default();
+    let project = aiperture::engine::project::detect(&cwd, None);
+    let root = Some(project.as_str()).filter(|p| p.starts_with('/'));
+    let (_, files) = aiperture::engine::claude_rules::load(&home, root);
+    let lines: Vec<String> = files
+        .iter()
+        .map(|f| {
+            let mut l = format!(
+                "{} rules read from {} ({})",
+                f.rules,
+                f.path,
+                f.source.as_str()
+            );
+            if f.skipped > 0 {
+                l.push_str(&format!(", {} not understood or ignored", f.skipped));
+            }
+            if let Some(p) = &f.problem {
+                l.push_str(&format!("; {p}"));
+            }
+            l
+        })
+        .collect();
+    if lines.is_empty() {
+        return vec!["no Claude Code settings with permission rules found".into()];
+    }
+    lines
 }
 
 /// Reports a path: existence, kind and (for files) whether its mode is at most `max_mode`.
