@@ -126,6 +126,10 @@ pub fn run(args: DoctorArgs) -> anyhow::Result<ExitCode> {
     }
     let hooks = runtime_hooks_status();
     let claude = claude_rules_status();
+    let project_id = Settings::load(&paths)
+        .map(|s| s.project_id)
+        .unwrap_or_default();
+    let presets = db.as_ref().ok().map(|db| active_presets(db, &project_id));
     let healthy = items.iter().all(|i| i.ok);
     if args.json {
         let out = serde_json::json!({
@@ -136,6 +140,7 @@ pub fn run(args: DoctorArgs) -> anyhow::Result<ExitCode> {
             "checks": items,
             "runtimes": hooks.iter().map(|(r, s)| serde_json::json!({"runtime": r, "hook": s})).collect::<Vec<_>>(),
             "claude_rules": claude,
+            "presets": presets,
         });
         println!("{}", serde_json::to_string_pretty(&out)?);
     } else {
@@ -153,12 +158,34 @@ pub fn run(args: DoctorArgs) -> anyhow::Result<ExitCode> {
         for line in &claude {
             println!("claude-rules {line}");
         }
+        if let Some((project, names)) = &presets {
+            let shown = if names.is_empty() {
+                "none".to_string()
+            } else {
+                names.join(", ")
+            };
+            println!("presets      {shown} for {project} (aiperture bootstrap --list, --remove)");
+        }
     }
     Ok(if healthy {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
     })
+}
+
+/// The current project and its enabled presets (empty if the store cannot say).
+fn active_presets(db: &Db, project_id: &str) -> (String, Vec<String>) {
+    use aiperture::engine::state::State;
+    let cwd = std::env::current_dir()
+        .map(|d| d.display().to_string())
+        .unwrap_or_default();
+    let id = Some(project_id).filter(|s| !s.is_empty());
+    let project = aiperture::engine::project::detect(&cwd, id);
+    let names = db
+        .read(|tx| aiperture::store::state::SqliteState::new(tx).presets(&project))
+        .unwrap_or_default();
+    (project, names)
 }
 
 /// What the user's Claude Code permission rules (read for requests from Claude Code) give for
