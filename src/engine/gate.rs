@@ -192,12 +192,6 @@ impl Gate {
         p
     }
 
-    /// The Claude Code settings files a project's requests would read, and what each gave.
-    pub fn claude_rules(&self, project: &str) -> Vec<super::claude_rules::FileReport> {
-        let root = Some(project).filter(|p| p.starts_with('/'));
-        super::claude_rules::load(&self.home, root).1
-    }
-
     /// Runs the full pipeline on a request; with `dry_run` nothing is recorded.
     pub fn check_full(&mut self, req: &Request, dry_run: bool) -> anyhow::Result<CheckOutcome> {
         let now = self.clock.now_ms();
