@@ -39,7 +39,7 @@ enum Command {
     Revoke(cli::revoke::RevokeArgs),
     /// Grant a task permission with a time to live.
     Grant(cli::grant::GrantArgs),
-    /// Seed decisions from a preset: developer, readonly or minimal.
+    /// Enable a preset of allow rules (developer, readonly, minimal); --list, --remove.
     Bootstrap(cli::bootstrap::BootstrapArgs),
     /// Verify, list and export the audit trail.
     Audit(cli::audit::AuditArgs),

@@ -211,3 +211,71 @@ fn bootstrap_is_idempotent_audited_and_confined() {
     let outside = format!("{}/../../etc/x.yaml", env.project.display());
     assert_ne!(read(&outside)["decision"], "allow");
 }
+
+#[test]
+fn presets_can_be_listed_removed_and_minimal_wins() {
+    let env = Env::new();
+    let run = |args: &[&str]| {
+        let out = env.cmd(T0).args(args).output().unwrap();
+        assert!(out.status.success(), "{args:?}: {out:?}");
+        String::from_utf8_lossy(&out.stdout).to_string()
+    };
+    let decision = || {
+        let out = env
+            .cmd(T0)
+            .args([
+                "check",
+                "--dry-run",
+                "--json",
+                "--tool",
+                "shell",
+                "--action",
+                "execute",
+            ])
+            .args(["--scope", "cargo test --release"])
+            .output()
+            .unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        (
+            v["decision"].as_str().unwrap_or("").to_string(),
+            v["decided_by"].as_str().unwrap_or("").to_string(),
+        )
+    };
+    assert!(run(&["bootstrap", "--list"]).contains("no presets"));
+    run(&["bootstrap", "developer"]);
+    assert_eq!(decision(), ("allow".into(), "preset:developer".into()));
+    let listed = run(&["bootstrap", "--list"]);
+    assert!(
+        listed.contains("developer") && listed.contains(&env.project_str()),
+        "{listed}"
+    );
+    assert!(run(&["doctor"]).contains("presets      developer"));
+    // minimal after developer is the effective choice: it clears the others.
+    let out = run(&["bootstrap", "minimal"]);
+    assert!(out.contains("developer disabled"), "{out}");
+    assert_eq!(decision().0, "ask");
+    let listed = run(&["bootstrap", "--list"]);
+    assert!(
+        listed.contains("minimal") && !listed.contains("developer"),
+        "{listed}"
+    );
+    // Remove, audited like bootstrap.
+    assert!(run(&["bootstrap", "--remove", "minimal"]).contains("removed"));
+    assert!(run(&["bootstrap", "--remove", "minimal"]).contains("was not enabled"));
+    assert!(run(&["bootstrap", "--list"]).contains("no presets"));
+    let c = rusqlite::Connection::open(&env.db).unwrap();
+    let n: i64 = c
+        .query_row(
+            "SELECT count(*) FROM audit_events WHERE event_type = 'preset.removed'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(n, 1);
+    let help = run(&["bootstrap", "--help"]);
+    assert!(
+        help.contains("allow rules") && !help.contains("eed decisions"),
+        "{help}"
+    );
+    env.cmd(T0).args(["bootstrap"]).assert().code(2);
+}

@@ -216,3 +216,69 @@ fn ready_made_configs_match_what_setup_writes() {
         );
     }
 }
+
+/// The user's file as they wrote it: keys not sorted, 4-space indent.
+const UNSORTED: &str = r#"{
+    "model": "opus",
+    "hooks": {
+        "PreToolUse": [
+            {
+                "matcher": "Bash",
+                "hooks": [
+                    {
+                        "type": "command",
+                        "command": "my-guard"
+                    }
+                ]
+            }
+        ]
+    },
+    "env": {
+        "ZED": "1",
+        "ALPHA": "2"
+    }
+}
+"#;
+
+#[test]
+fn setup_keeps_the_users_key_order_and_indent_with_one_backup_per_change() {
+    let home = tempfile::tempdir().unwrap();
+    let dir = home.path().join(".claude");
+    std::fs::create_dir_all(&dir).unwrap();
+    let settings = dir.join("settings.json");
+    std::fs::write(&settings, UNSORTED).unwrap();
+
+    let (ok, _, stderr) = setup(home.path(), home.path(), &["claude-code"]);
+    assert!(ok, "{stderr}");
+    let text = std::fs::read_to_string(&settings).unwrap();
+    let at = |needle: &str| {
+        text.find(needle)
+            .unwrap_or_else(|| panic!("{needle}: {text}"))
+    };
+    // Their order: model, hooks, env; ZED before ALPHA; their hook first, ours after.
+    assert!(
+        at("\"model\"") < at("\"hooks\"") && at("\"hooks\"") < at("\"env\""),
+        "{text}"
+    );
+    assert!(at("\"ZED\"") < at("\"ALPHA\""), "{text}");
+    assert!(at("\"matcher\": \"Bash\"") < at("\"hooks\": [\n"), "{text}");
+    assert!(at("my-guard") < at(" hook claude-code"), "{text}");
+    // Their indent.
+    assert!(text.starts_with("{\n    \"model\": \"opus\",\n"), "{text}");
+    assert_eq!(backups(&dir), 1);
+
+    // Nothing to change: no write, no new backup.
+    let (ok, _, _) = setup(home.path(), home.path(), &["claude-code"]);
+    assert!(ok);
+    assert_eq!(std::fs::read_to_string(&settings).unwrap(), text);
+    assert_eq!(backups(&dir), 1);
+
+    // Uninstall gives back the file as they wrote it, byte for byte, with one more backup.
+    let (ok, _, stderr) = setup(home.path(), home.path(), &["claude-code", "--uninstall"]);
+    assert!(ok, "{stderr}");
+    assert_eq!(std::fs::read_to_string(&settings).unwrap(), UNSORTED);
+    assert_eq!(backups(&dir), 2);
+    let (ok, _, _) = setup(home.path(), home.path(), &["claude-code", "--uninstall"]);
+    assert!(ok);
+    assert_eq!(backups(&dir), 2);
+}

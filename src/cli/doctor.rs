@@ -125,6 +125,11 @@ pub fn run(args: DoctorArgs) -> anyhow::Result<ExitCode> {
         });
     }
     let hooks = runtime_hooks_status();
+    let claude = claude_rules_status();
+    let project_id = Settings::load(&paths)
+        .map(|s| s.project_id)
+        .unwrap_or_default();
+    let presets = db.as_ref().ok().map(|db| active_presets(db, &project_id));
     let healthy = items.iter().all(|i| i.ok);
     if args.json {
         let out = serde_json::json!({
@@ -134,6 +139,8 @@ pub fn run(args: DoctorArgs) -> anyhow::Result<ExitCode> {
             },
             "checks": items,
             "runtimes": hooks.iter().map(|(r, s)| serde_json::json!({"runtime": r, "hook": s})).collect::<Vec<_>>(),
+            "claude_rules": claude,
+            "presets": presets,
         });
         println!("{}", serde_json::to_string_pretty(&out)?);
     } else {
@@ -148,12 +155,73 @@ pub fn run(args: DoctorArgs) -> anyhow::Result<ExitCode> {
         for (r, s) in &hooks {
             println!("hook {r:<12} {s}");
         }
+        for line in &claude {
+            println!("claude-rules {line}");
+        }
+        if let Some((project, names)) = &presets {
+            let shown = if names.is_empty() {
+                "none".to_string()
+            } else {
+                names.join(", ")
+            };
+            println!("presets      {shown} for {project} (aiperture bootstrap --list, --remove)");
+        }
     }
     Ok(if healthy {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
     })
+}
+
+/// The current project and its enabled presets (empty if the store cannot say).
+fn active_presets(db: &Db, project_id: &str) -> (String, Vec<String>) {
+    use aiperture::engine::state::State;
+    let cwd = std::env::current_dir()
+        .map(|d| d.display().to_string())
+        .unwrap_or_default();
+    let id = Some(project_id).filter(|s| !s.is_empty());
+    let project = aiperture::engine::project::detect(&cwd, id);
+    let names = db
+        .read(|tx| aiperture::store::state::SqliteState::new(tx).presets(&project))
+        .unwrap_or_default();
+    (project, names)
+}
+
+/// What the user's Claude Code permission rules (read for requests from Claude Code) give for
+/// the current project: one line per settings file found, or one saying there are none.
+fn claude_rules_status() -> Vec<String> {
+    let home = dirs::home_dir()
+        .map(|h| h.display().to_string())
+        .unwrap_or_default();
+    let cwd = std::env::current_dir()
+        .map(|d| d.display().to_string())
+        .unwrap_or_default();
+    let project = aiperture::engine::project::detect(&cwd, None);
+    let root = Some(project.as_str()).filter(|p| p.starts_with('/'));
+    let (_, files) = aiperture::engine::claude_rules::load(&home, root);
+    let lines: Vec<String> = files
+        .iter()
+        .map(|f| {
+            let mut l = format!(
+                "{} rules read from {} ({})",
+                f.rules,
+                f.path,
+                f.source.as_str()
+            );
+            if f.skipped > 0 {
+                l.push_str(&format!(", {} not understood or ignored", f.skipped));
+            }
+            if let Some(p) = &f.problem {
+                l.push_str(&format!("; {p}"));
+            }
+            l
+        })
+        .collect();
+    if lines.is_empty() {
+        return vec!["no Claude Code settings with permission rules found".into()];
+    }
+    lines
 }
 
 /// Reports a path: existence, kind and (for files) whether its mode is at most `max_mode`.

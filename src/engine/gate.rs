@@ -181,6 +181,17 @@ impl Gate {
         Policy::load(&self.paths.home.join("policy.toml"), root, &self.home)
     }
 
+    /// The policy for one request: the policy files and, for a request from Claude Code, the
+    /// user's own Claude Code permission rules for its tool (only existing files are read).
+    pub fn policy_for(&self, req: &Request) -> Policy {
+        let mut p = self.policy(&req.project);
+        if req.runtime == "claude-code" && !req.raw_tool_name.is_empty() {
+            let root = Some(req.project.as_str()).filter(|p| p.starts_with('/'));
+            p.add_claude(&self.home, root, &req.raw_tool_name);
+        }
+        p
+    }
+
     /// Runs the full pipeline on a request; with `dry_run` nothing is recorded.
     pub fn check_full(&mut self, req: &Request, dry_run: bool) -> anyhow::Result<CheckOutcome> {
         let now = self.clock.now_ms();
@@ -188,7 +199,7 @@ impl Gate {
         let a = self.assess(&req);
         let runs = self.written_runs(&req, &a);
         let write = (!dry_run).then(|| self.write_before(&req, now)).flatten();
-        let policy = self.policy(&req.project);
+        let policy = self.policy_for(&req);
         let env = Env {
             cfg: &self.cfg,
             policy: &policy,
@@ -242,7 +253,7 @@ impl Gate {
         let req = self.resolve(req);
         let a = self.assess(&req);
         let runs = self.written_runs(&req, &a);
-        let policy = self.policy(&req.project);
+        let policy = self.policy_for(&req);
         let key = self.key()?;
         let cfg = self.cfg.clone();
         let home = self.home.clone();

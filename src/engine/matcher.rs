@@ -23,6 +23,9 @@ pub enum ScopeMatcher {
     /// A path-style glob, parsed at load and compiled on first use (a shell request never
     /// pays for the file rules' regexes).
     Glob(Glob, OnceLock<GlobMatcher>),
+    /// A URL's host: `example.com` exactly, or `*.example.com` for its subdomains only
+    /// (Claude Code's `WebFetch(domain:…)`), lowercase.
+    Domain(String),
 }
 
 /// Whether a tool's scopes are shell commands.
@@ -83,6 +86,10 @@ impl ScopeMatcher {
         match self {
             ScopeMatcher::Any => true,
             ScopeMatcher::Shell { pattern, .. } => shell_matches(pattern, scope),
+            ScopeMatcher::Domain(d) => url_host(scope).is_some_and(|h| match d.strip_prefix('*') {
+                Some(dot_rest) => h.len() > dot_rest.len() && h.ends_with(dot_rest),
+                None => h == *d,
+            }),
             ScopeMatcher::Glob(glob, cell) => {
                 let g = cell.get_or_init(|| glob.compile_matcher());
                 if is_path_tool(tool) {
@@ -141,6 +148,24 @@ pub fn valid_shell_pattern(pattern: &str) -> bool {
         && !spelled.contains([
             '*', '?', ';', '&', '|', '<', '>', '$', '`', '(', ')', '\n', '\r',
         ])
+}
+
+/// The lowercase host of an `http(s)://` URL (no user info, port or trailing dot); `None`
+/// for anything else.
+pub fn url_host(url: &str) -> Option<String> {
+    let lower = url.trim().to_ascii_lowercase();
+    let rest = lower
+        .strip_prefix("https://")
+        .or_else(|| lower.strip_prefix("http://"))?;
+    let authority = rest.split(['/', '?', '#', '\\']).next()?;
+    let host_port = authority.rsplit('@').next()?;
+    let host = if host_port.starts_with('[') {
+        host_port.split_inclusive(']').next()?
+    } else {
+        host_port.split(':').next()?
+    };
+    let host = host.trim_end_matches('.');
+    (!host.is_empty()).then(|| host.to_string())
 }
 
 /// Makes a path absolute against `cwd` and resolves `.` and `..` lexically.
@@ -225,6 +250,21 @@ mod tests {
         let home = ScopeMatcher::new("filesystem", "~/.ssh/*", None, "/home/u").unwrap();
         assert!(home.matches("filesystem", "/home/u/.ssh/id_rsa", "/"));
         assert!(ScopeMatcher::new("filesystem", "rel/*", None, "/h").is_err());
+    }
+
+    #[test]
+    fn domains_match_hosts_only() {
+        let m = ScopeMatcher::Domain("example.com".into());
+        assert!(m.matches("web", "https://Example.com./a", "/"));
+        assert!(m.matches("web", "http://u:p@example.com:8080/x", "/"));
+        assert!(!m.matches("web", "https://example.com.evil.io/", "/"));
+        assert!(!m.matches("web", "https://evil.io/?example.com", "/"));
+        assert!(!m.matches("web", "https://evil.io\\@example.com/", "/"));
+        assert!(!m.matches("web", "ftp://example.com/", "/"));
+        let sub = ScopeMatcher::Domain("*.example.com".into());
+        assert!(sub.matches("web", "https://a.b.example.com/", "/"));
+        assert!(!sub.matches("web", "https://example.com/", "/"));
+        assert!(!sub.matches("web", "https://badexample.com/", "/"));
     }
 
     #[test]

@@ -6,6 +6,7 @@
 
 pub mod baseline;
 pub mod challenge;
+pub mod claude_rules;
 pub mod config;
 pub mod integrity;
 pub mod learning;

@@ -12,7 +12,7 @@ use super::config::EngineConfig;
 use super::learning;
 use super::matcher::{ScopeMatcher, is_shell};
 use super::modes;
-use super::policy::{Policy, RuleSource};
+use super::policy::Policy;
 use super::presets;
 use super::state::{AuditNote, CheckRow, PendingAsk, SessionRow, State};
 use crate::request::{Decision, Request, Risk, RiskTier, Segment, Verdict};
@@ -305,7 +305,7 @@ pub fn check(
                 .policy
                 .hits(&req.tool, &req.action, &scope, &s.program, &req.cwd);
             if let Some(r) = h.allow {
-                let trusted = r.source == RuleSource::User
+                let trusted = r.source.trusted_allow()
                     || env.policy.trust_project_allow
                     || s.risk.tier == RiskTier::Low;
                 if trusted {

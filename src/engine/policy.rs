@@ -19,6 +19,14 @@ pub enum RuleSource {
     User,
     /// `<project>/.aiperture/policy.toml`.
     Project,
+    /// `~/.claude/settings.json` (Claude Code's user settings; requests from Claude Code only).
+    ClaudeUser,
+    /// `<project>/.claude/settings.json` (committed, so an agent or a cloned repository can
+    /// write it: its allow rules are trusted like the project policy file's).
+    ClaudeProject,
+    /// `<project>/.claude/settings.local.json` (where Claude Code keeps the user's own
+    /// "don't ask again" answers).
+    ClaudeLocal,
 }
 
 impl RuleSource {
@@ -27,6 +35,41 @@ impl RuleSource {
         match self {
             RuleSource::User => "user",
             RuleSource::Project => "project",
+            RuleSource::ClaudeUser => "claude-user",
+            RuleSource::ClaudeProject => "claude-project",
+            RuleSource::ClaudeLocal => "claude-local",
+        }
+    }
+
+    /// Whether this file's allow rules apply beyond LOW risk (below the risk floor) without
+    /// `trust_project_allow`: the user's own files are; files a repository carries are not.
+    pub fn trusted_allow(self) -> bool {
+        matches!(
+            self,
+            RuleSource::User | RuleSource::ClaudeUser | RuleSource::ClaudeLocal
+        )
+    }
+}
+
+/// Which of the runtime's own tool names a rule read from a runtime's settings applies to.
+#[derive(Debug, Clone)]
+pub enum RawTools {
+    /// Any (aiperture's own policy files).
+    Any,
+    /// Exactly these names (`Bash` never covers `PowerShell`).
+    Names(&'static [&'static str]),
+    /// `mcp__server__tool` exactly, or (with `true`) any name starting with the prefix.
+    Prefix(String, bool),
+}
+
+impl RawTools {
+    /// Whether a runtime tool name is covered.
+    pub fn covers(&self, raw: &str) -> bool {
+        match self {
+            RawTools::Any => true,
+            RawTools::Names(n) => n.contains(&raw),
+            RawTools::Prefix(p, true) => raw.starts_with(p.as_str()),
+            RawTools::Prefix(p, false) => raw == p,
         }
     }
 }
@@ -50,13 +93,48 @@ pub struct Rule {
     pub decision: Decision,
     /// Why, shown to the agent and the human.
     pub reason: Option<String>,
+    /// The runtime tool names it covers.
+    pub raw_tools: RawTools,
+    /// The label of a rule read from a runtime's settings (`claude-settings:<file>:<rule>`).
+    pub origin: Option<String>,
     matcher: ScopeMatcher,
 }
 
 impl Rule {
-    /// `rule:<file>:<index>`.
+    /// `rule:<file>:<index>`, or `claude-settings:<file>:<rule>`.
     pub fn label(&self) -> String {
-        format!("rule:{}:{}", self.source.as_str(), self.index)
+        match &self.origin {
+            Some(o) => o.clone(),
+            None => format!("rule:{}:{}", self.source.as_str(), self.index),
+        }
+    }
+
+    /// A rule read from Claude Code's settings.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn claude(
+        source: RuleSource,
+        index: usize,
+        tool: String,
+        action: String,
+        scope: String,
+        decision: Decision,
+        matcher: ScopeMatcher,
+        raw_tools: RawTools,
+        label: String,
+    ) -> Rule {
+        Rule {
+            source,
+            index,
+            line: 0,
+            tool,
+            action,
+            scope,
+            decision,
+            reason: Some(format!("{label} (your Claude Code settings)")),
+            raw_tools,
+            origin: Some(label),
+            matcher,
+        }
     }
 
     fn applies(&self, tool: &str, action: &str) -> bool {
@@ -89,6 +167,8 @@ pub struct Policy {
     pub trust_project_allow: bool,
     /// `file:line: reason` of the first invalid file.
     pub error: Option<String>,
+    /// The Claude Code settings files read (requests from Claude Code only).
+    pub claude_files: Vec<super::claude_rules::FileReport>,
 }
 
 #[derive(Deserialize)]
@@ -151,6 +231,15 @@ impl Policy {
             }
         }
         policy
+    }
+
+    /// Adds the Claude Code permission rules that apply to one runtime tool name (`Bash`,
+    /// `Read`, `mcp__s__t`, …) from the user's, the project's and the local settings files.
+    pub fn add_claude(&mut self, home: &str, project_root: Option<&str>, raw_tool: &str) {
+        let (rules, reports) = super::claude_rules::load(home, project_root);
+        self.rules
+            .extend(rules.into_iter().filter(|r| r.raw_tools.covers(raw_tool)));
+        self.claude_files = reports;
     }
 
     /// Parses one file's text into this policy (or records its error).
@@ -262,6 +351,8 @@ pub fn parse(
             scope: r.scope.clone(),
             decision,
             reason: r.reason.clone(),
+            raw_tools: RawTools::Any,
+            origin: None,
             matcher,
         });
     }

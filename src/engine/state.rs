@@ -471,6 +471,10 @@ pub trait State {
         ts_ms: i64,
         who: &str,
     ) -> anyhow::Result<bool>;
+    /// Disables a preset; false if it was not enabled.
+    fn remove_preset(&mut self, project: &str, name: &str) -> anyhow::Result<bool>;
+    /// Every enabled preset: project, name, when (ms) and by whom, by project then name.
+    fn all_presets(&mut self) -> anyhow::Result<Vec<(String, String, i64, String)>>;
     /// Stores a pending ask.
     fn insert_pending(&mut self, ask: &PendingAsk) -> anyhow::Result<()>;
     /// A pending ask by id.

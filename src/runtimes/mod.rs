@@ -13,6 +13,7 @@ pub mod dispatch;
 pub mod gemini;
 pub mod mapping;
 pub mod openclaw;
+pub mod ordered;
 pub mod payload;
 pub mod reasons;
 pub mod setup;

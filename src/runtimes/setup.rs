@@ -3,7 +3,9 @@
 //! The file is merged, never clobbered: other keys and other hooks stay as they are; ours are
 //! recognised by their command (`<…/aiperture…> hook <runtime>`), replaced in place when the
 //! executable moved, and removed alone on uninstall. Installing twice changes nothing. Before
-//! any write the old file is copied to `<file>.aiperture-backup-<UTC time>`.
+//! any write the old file is copied to `<file>.aiperture-backup-<UTC time>` (one backup per
+//! change: a run that changes nothing writes nothing). The user's key order and indentation
+//! are kept (keys aiperture adds come after theirs).
 
 use anyhow::{Context, bail};
 use serde_json::{Map, Value, json};
@@ -354,7 +356,14 @@ pub fn plan(runtime: &str, path: &Path, exe: &str, uninstall: bool) -> anyhow::R
     let after = if uninstall && only_meta {
         None
     } else {
-        Some(serde_json::to_string_pretty(&Value::Object(root))? + "\n")
+        // Written back in the user's key order and indentation (see `ordered`).
+        let text = before.as_deref().unwrap_or("");
+        let old = serde_json::from_str::<super::ordered::Ordered>(text).ok();
+        let laid_out = super::ordered::like(&Value::Object(root), old.as_ref());
+        Some(super::ordered::to_text(
+            &laid_out,
+            &super::ordered::indent_of(text),
+        )?)
     };
     Ok(Plan {
         path: path.to_path_buf(),

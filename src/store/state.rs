@@ -460,6 +460,22 @@ impl State for SqliteState<'_> {
         Ok(n > 0)
     }
 
+    fn remove_preset(&mut self, project: &str, name: &str) -> anyhow::Result<bool> {
+        let n = self
+            .conn
+            .prepare_cached("DELETE FROM presets WHERE project = ?1 AND name = ?2")?
+            .execute(params![project, name])?;
+        Ok(n > 0)
+    }
+
+    fn all_presets(&mut self) -> anyhow::Result<Vec<(String, String, i64, String)>> {
+        let mut st = self.conn.prepare_cached(
+            "SELECT project, name, ts_ms, who FROM presets ORDER BY project, name",
+        )?;
+        let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
     fn insert_pending(&mut self, p: &PendingAsk) -> anyhow::Result<()> {
         self.conn
             .prepare_cached(&format!(

@@ -367,8 +367,20 @@ impl Gate {
     }
 
     /// Enables a preset for a project (idempotent; audited when it changes anything).
-    /// Returns false when it was already enabled.
+    /// `minimal` (no allow rules) is exclusive: enabling it disables the project's other
+    /// presets, and enabling another preset disables `minimal`, so the last choice is the
+    /// effective one. Returns false when it was already enabled.
     pub fn bootstrap(&mut self, preset: &str, project: &str, by: &str) -> anyhow::Result<bool> {
+        Ok(self.bootstrap_report(preset, project, by)?.0)
+    }
+
+    /// Like [`Gate::bootstrap`], and also names the presets it disabled.
+    pub fn bootstrap_report(
+        &mut self,
+        preset: &str,
+        project: &str,
+        by: &str,
+    ) -> anyhow::Result<(bool, Vec<String>)> {
         if !presets::exists(preset) {
             anyhow::bail!(
                 "unknown preset `{preset}`; available: {}",
@@ -379,8 +391,20 @@ impl Gate {
         let key = self.key()?;
         self.db.write(|tx| {
             let mut st = SqliteState::with_audit(tx, &key);
+            let mut replaced = Vec::new();
+            for other in st.presets(project)? {
+                let exclusive = preset == "minimal" || other == "minimal";
+                if other != preset && exclusive && st.remove_preset(project, &other)? {
+                    replaced.push(other);
+                }
+            }
             let added = st.add_preset(project, preset, now, by)?;
-            if added {
+            if added || !replaced.is_empty() {
+                let also = if replaced.is_empty() {
+                    String::new()
+                } else {
+                    format!(" (replacing {})", replaced.join(", "))
+                };
                 st.audit(
                     &AuditNote {
                         event_type: "preset.applied".into(),
@@ -388,15 +412,55 @@ impl Gate {
                         actor_id: by.to_string(),
                         project: project.to_string(),
                         entity: preset.to_string(),
-                        summary: format!("preset {preset} enabled for {project}"),
+                        summary: format!("preset {preset} enabled for {project}{also}"),
+                        details: serde_json::json!({
+                            "preset": preset, "project": project, "replaced": replaced,
+                        }),
+                        ..AuditNote::default()
+                    },
+                    now,
+                )?;
+            }
+            Ok((added, replaced))
+        })
+    }
+
+    /// Disables a preset for a project (audited like enabling one). Returns false when it
+    /// was not enabled.
+    pub fn remove_preset(&mut self, preset: &str, project: &str, by: &str) -> anyhow::Result<bool> {
+        if !presets::exists(preset) {
+            anyhow::bail!(
+                "unknown preset `{preset}`; available: {}",
+                presets::NAMES.join(", ")
+            );
+        }
+        let now = self.clock.now_ms();
+        let key = self.key()?;
+        self.db.write(|tx| {
+            let mut st = SqliteState::with_audit(tx, &key);
+            let removed = st.remove_preset(project, preset)?;
+            if removed {
+                st.audit(
+                    &AuditNote {
+                        event_type: "preset.removed".into(),
+                        actor_type: "human".into(),
+                        actor_id: by.to_string(),
+                        project: project.to_string(),
+                        entity: preset.to_string(),
+                        summary: format!("preset {preset} disabled for {project}"),
                         details: serde_json::json!({"preset": preset, "project": project}),
                         ..AuditNote::default()
                     },
                     now,
                 )?;
             }
-            Ok(added)
+            Ok(removed)
         })
+    }
+
+    /// Every enabled preset: project, name, when (ms) and by whom.
+    pub fn all_presets(&self) -> anyhow::Result<Vec<(String, String, i64, String)>> {
+        self.db.read(|tx| SqliteState::new(tx).all_presets())
     }
 }
 
