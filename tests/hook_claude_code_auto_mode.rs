@@ -113,6 +113,17 @@ fn auto_mode_answers_only_what_aiperture_knows() {
     assert_eq!(env.pre("auto", "t6", "git push --force origin main"), "ask");
     // The same unlearned MEDIUM command outside auto mode is still asked.
     assert_eq!(env.pre("default", "t7", "npm run lint"), "ask");
+    // The audit trail says nobody was asked where aiperture answered nothing.
+    let out = env.cmd().args(["audit", "list"]).output().unwrap();
+    let list = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        list.contains("DEFERRED shell/execute (runtime_classifier)"),
+        "{list}"
+    );
+    assert!(
+        !list.contains("ASK shell/execute (runtime_classifier)"),
+        "{list}"
+    );
     let r = env.report();
     assert!(
         r["totals"]["prompts"]["left_to_runtime_classifier"].as_u64() >= Some(2),

@@ -522,7 +522,12 @@ pub fn check(
                 entity: format!("{}/{}/{}", req.tool, req.action, req.scope),
                 summary: format!(
                     "{} {}/{} ({})",
-                    verdict.decision.as_str().to_uppercase(),
+                    // Left to the runtime's classifier: nobody was asked.
+                    if verdict.decided_by == modes::DEFERRED_BY {
+                        "DEFERRED".to_string()
+                    } else {
+                        verdict.decision.as_str().to_uppercase()
+                    },
                     req.tool,
                     req.action,
                     verdict.decided_by
