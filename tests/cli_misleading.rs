@@ -311,3 +311,30 @@ fn html_report_refuses_a_terminal_but_pipes_and_files_work() {
         .success();
     assert!(std::fs::read_to_string(&file).unwrap().contains("<html"));
 }
+
+#[test]
+fn exec_does_not_offer_an_always_it_cannot_keep() {
+    use std::io::{Read, Write};
+    let e = Env::new();
+    let (master, slave) = pty();
+    let marker = e.dir.path().join("ran");
+    let mut child = {
+        let mut c = e.std_cmd();
+        c.args(["exec", "--", "touch"])
+            .arg(&marker)
+            .stdin(Stdio::from(slave.try_clone().unwrap()))
+            .stdout(Stdio::null())
+            .stderr(Stdio::from(slave));
+        c.spawn().unwrap()
+    };
+    let mut m = std::fs::File::from(master);
+    m.write_all(b"n\n").unwrap();
+    let status = child.wait().unwrap();
+    let mut text = Vec::new();
+    let _ = m.read_to_end(&mut text);
+    let text = String::from_utf8_lossy(&text).to_lowercase();
+    assert_eq!(status.code(), Some(126), "{text}");
+    assert!(text.contains("[y]es"), "{text}");
+    assert!(!text.contains("lways"), "{text}"); // "[a]lways for this pattern"
+    assert!(!marker.exists());
+}
