@@ -11,9 +11,22 @@ use clap::{Parser, Subcommand};
 use cli::ExitCode;
 use std::ffi::{OsString, c_char, c_int};
 
+/// The exit-code table, shown under `--help` (README "Commands" has the same table).
+const EXIT_CODES: &str = "\
+Exit codes:
+  0   success; for check/exec: allowed
+  1   error (store, config, I/O; report --fail-on findings)
+  2   check: denied (hook: block; the runtime's own answer otherwise)
+  3   check: ask (a human must decide)
+  64  usage error (unknown flag, missing argument); `hook` usage errors exit 2 (block)
+  126 exec: refused (127: command not found)";
+
+/// The exit status of a usage error (BSD sysexits' EX_USAGE), distinct from check's 0/2/3.
+const EX_USAGE: u8 = 64;
+
 /// The permission layer for AI coding agents.
 #[derive(Parser)]
-#[command(name = "aiperture", version, about, long_about = None)]
+#[command(name = "aiperture", version, about, long_about = None, after_help = EXIT_CODES)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -51,7 +64,8 @@ enum Command {
     Config(cli::config::ConfigArgs),
     /// Say where everything is and whether it is healthy.
     Doctor(cli::doctor::DoctorArgs),
-    /// Offer the engine over HTTP or MCP.
+    /// Offer the engine over HTTP or MCP (not implemented yet: hidden until it is).
+    #[command(hide = true)]
     Serve(cli::serve::ServeArgs),
 }
 
@@ -92,7 +106,11 @@ fn run(args: Vec<OsString>) -> ExitCode {
     if let Some(hook) = hook_fast_path(args.iter().skip(1).cloned()) {
         return cli::finish(cli::hook::run(hook));
     }
-    let cli = Cli::parse_from(args);
+    let is_hook = args.get(1).is_some_and(|a| a == "hook");
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(e) => return usage_exit(&e, is_hook),
+    };
     let result = match cli.command {
         Command::Hook(a) => cli::hook::run(a),
         Command::Check(a) => cli::check::run(a),
@@ -112,6 +130,22 @@ fn run(args: Vec<OsString>) -> ExitCode {
         Command::Serve(a) => cli::serve::run(a),
     };
     cli::finish(result)
+}
+
+/// Prints clap's message (help, version or a usage error) and says how to exit: 0 for help and
+/// version, [`EX_USAGE`] for a usage error, so a CI step can tell a typo from `check`'s deny
+/// (2). A `hook` usage error keeps exit 2, which the runtimes read as "block": fail closed.
+fn usage_exit(e: &clap::Error, is_hook: bool) -> ExitCode {
+    // Nothing more can be said when the terminal is gone; the exit status still tells.
+    let _ = e.print();
+    if !e.use_stderr() {
+        return ExitCode::SUCCESS;
+    }
+    ExitCode(if is_hook {
+        cli::hook::BLOCK_STATUS
+    } else {
+        EX_USAGE
+    })
 }
 
 /// `aiperture hook <runtime>` exactly, recognized without building the clap command tree: it

@@ -144,7 +144,20 @@ fn wrong_types_and_garbage_fail_closed() {
 }
 
 #[test]
-fn unknown_runtime_asks() {
-    let (v, _) = run("windsurf-2000", b"{}".to_vec());
-    assert_eq!(v["hookSpecificOutput"]["permissionDecision"], "ask");
+fn unknown_runtime_blocks_with_exit_2_and_a_reason() {
+    // No runtime's answer shape is known: exit 2 (block for Claude Code, Codex, Cursor), the
+    // reason on stderr, nothing on stdout (a Claude-shaped exit-0 answer read as proceed).
+    let home = tempfile::tempdir().unwrap();
+    let out = Command::cargo_bin("aiperture")
+        .unwrap()
+        .args(["hook", "windsurf-2000"])
+        .env("AIPERTURE_HOME", home.path())
+        .env("AIPERTURE_DB_PATH", home.path().join("db.sqlite"))
+        .write_stdin(b"{}".to_vec())
+        .timeout(std::time::Duration::from_secs(60))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown runtime"));
 }

@@ -396,8 +396,10 @@ fn since_and_project_filter_the_window() {
     // Extreme windows neither panic nor overflow.
     let r = env.json(&["--since", "9999999999999d"]);
     assert_eq!(n(&r["totals"]["checks"]), 28);
-    let r = env.json(&["--since", "9999-12-31"]);
-    assert_eq!(n(&r["totals"]["checks"]), 0);
+    // A future date is refused, not reported as an empty (clean-looking) window.
+    let (code, out, err) = env.report(&["--since", "9999-12-31"]);
+    assert_eq!(code, Some(1), "{out}");
+    assert!(err.contains("future"), "{err}");
 }
 
 #[test]

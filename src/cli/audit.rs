@@ -242,7 +242,12 @@ pub fn parse_since(text: &str, now_ms: i64) -> anyhow::Result<i64> {
     if !(1..=12).contains(&m) || !(1..=31).contains(&d) || !(1970..=9999).contains(&y) {
         bail!("--since {t}: not a valid date");
     }
-    Ok(days_from_civil(y, m, d) * 86_400_000)
+    let at = days_from_civil(y, m, d) * 86_400_000;
+    if at > now_ms {
+        // Nothing can have happened yet: an empty ("clean") answer would mislead.
+        bail!("--since {t}: that date is in the future");
+    }
+    Ok(at)
 }
 
 #[cfg(test)]

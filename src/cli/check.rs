@@ -135,6 +135,19 @@ pub fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
     if args.batch {
         return run_batch(&mut gate, &args);
     }
+    if args.scope.is_none() && (args.tool.is_some() || args.action.is_some()) {
+        // Flags were meant, not a JSON request on stdin: say which are missing.
+        let missing: Vec<&str> = [("--action", args.action.is_none()), ("--scope", true)]
+            .iter()
+            .filter(|(_, m)| *m)
+            .map(|(f, _)| *f)
+            .collect();
+        anyhow::bail!(
+            "missing {} (a request by flags needs --scope; --tool defaults to shell, --action to \
+             execute); or give no flags and a JSON request on stdin",
+            missing.join(" and ")
+        );
+    }
     let input = if let Some(scope) = &args.scope {
         Input {
             tool: args.tool.clone(),

@@ -52,16 +52,22 @@ pub fn runtime_hooks_status() -> Vec<(&'static str, String)> {
 /// Runs `aiperture doctor`.
 pub fn run(args: DoctorArgs) -> anyhow::Result<ExitCode> {
     let paths = Paths::from_env()?;
+    // A fresh install has no home, key or store until the first hook call creates them: that
+    // is healthy. A key missing beside an existing store is not (it was lost).
+    let db_missing = matches!(
+        std::fs::symlink_metadata(&paths.db),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound
+    );
     let mut items = vec![
-        file_item("home", &paths.home, None, true),
+        file_item("home", &paths.home, None, false),
         file_item("config", &paths.config, Some(0o600), false),
         file_item(
             "key",
             &paths.key,
             Some(0o600),
-            std::env::var_os(key::SECRET_ENV).is_none(),
+            !db_missing && std::env::var_os(key::SECRET_ENV).is_none(),
         ),
-        file_item("db", &paths.db, Some(0o600), true),
+        file_item("db", &paths.db, Some(0o600), false),
     ];
     items.push(match Settings::load(&paths) {
         Ok(_) => Item {
@@ -77,6 +83,14 @@ pub fn run(args: DoctorArgs) -> anyhow::Result<ExitCode> {
     });
     let db = Db::open_existing(&paths.db);
     items.push(match &db {
+        Err(_) if db_missing => Item {
+            name: "schema",
+            ok: true,
+            detail: format!(
+                "not created yet (created on first use); this binary: version {}",
+                store::current_version()
+            ),
+        },
         Ok(db) => Item {
             name: "schema",
             ok: true,
@@ -245,7 +259,7 @@ fn file_item(name: &'static str, path: &Path, max_mode: Option<u32>, required: b
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Item {
             name,
             ok: !required,
-            detail: format!("{shown} (not created yet)"),
+            detail: format!("{shown}: not created yet (created on first use)"),
         },
         Err(e) => Item {
             name,

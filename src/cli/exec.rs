@@ -1,6 +1,6 @@
 //! `aiperture exec -- CMD ARGS…`: a shell wrapper. Checks the command as a shell request;
 //! allow → replaces itself with the command (same argv, stdio and exit status); deny → the
-//! reason on stderr, exit 126; ask → on a terminal asks the human (yes / no / always) and
+//! reason on stderr, exit 126; ask → on a terminal asks the human (yes / no, for this run) and
 //! records the answer as a human decision, without a terminal refuses (exit 126). Any error
 //! refuses too: the wrapper fails closed.
 
@@ -134,7 +134,6 @@ fn decide(req: &Request) -> anyhow::Result<Option<ExitCode>> {
                     return refuse_some("not running it (denial recorded)");
                 }
                 Answer::Yes => gate.record_human(req, Decision::Allow, "human:exec")?,
-                Answer::Always => gate.record_human(req, Decision::Allow, "human:exec:always")?,
             }
         }
     }
@@ -145,10 +144,11 @@ fn refuse_some(msg: &str) -> anyhow::Result<Option<ExitCode>> {
     refuse(msg).map(Some)
 }
 
+/// The human's answer for this run. There is no "always": one approval is one recorded human
+/// decision, and a standing approval is learned from several (as with `aiperture approve`).
 enum Answer {
     Yes,
     No,
-    Always,
 }
 
 fn prompt(req: &Request, reason: &str) -> anyhow::Result<Answer> {
@@ -159,7 +159,10 @@ fn prompt(req: &Request, reason: &str) -> anyhow::Result<Answer> {
         req.scope
     )?;
     loop {
-        write!(err, "Run it? [y]es / [n]o / [a]lways for this pattern: ")?;
+        write!(
+            err,
+            "Run it this once? [y]es / [n]o (your answer is recorded; repeated approvals teach the pattern): "
+        )?;
         err.flush()?;
         let mut line = String::new();
         if std::io::stdin().lock().read_line(&mut line)? == 0 {
@@ -168,8 +171,7 @@ fn prompt(req: &Request, reason: &str) -> anyhow::Result<Answer> {
         match line.trim().to_ascii_lowercase().as_str() {
             "y" | "yes" => return Ok(Answer::Yes),
             "n" | "no" | "" => return Ok(Answer::No),
-            "a" | "always" => return Ok(Answer::Always),
-            _ => writeln!(err, "Please answer y, n or a.")?,
+            _ => writeln!(err, "Please answer y or n.")?,
         }
     }
 }

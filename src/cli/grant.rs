@@ -43,8 +43,15 @@ pub struct GrantArgs {
     pub revoke: Option<String>,
 }
 
+/// The accepted `--ttl` forms, named in every refusal.
+const TTL_FORMATS: &str = "expected a positive number of seconds (90) or with a unit: 30s, 15m, 2h, 1d; a grant always expires";
+
 /// Parses `90`, `30s`, `15m`, `2h`, `1d` into seconds.
 pub fn parse_ttl(s: &str) -> anyhow::Result<i64> {
+    parse_ttl_inner(s).map_err(|e| anyhow::anyhow!("{e}: {TTL_FORMATS}"))
+}
+
+fn parse_ttl_inner(s: &str) -> anyhow::Result<i64> {
     let s = s.trim();
     let (num, unit) = match s.char_indices().last() {
         Some((i, c)) if c.is_ascii_alphabetic() => (&s[..i], c),
@@ -58,7 +65,7 @@ pub fn parse_ttl(s: &str) -> anyhow::Result<i64> {
         'm' => 60,
         'h' => 3600,
         'd' => 86_400,
-        _ => anyhow::bail!("bad --ttl unit in `{s}` (s, m, h, d)"),
+        _ => anyhow::bail!("bad --ttl unit in `{s}`"),
     };
     n.checked_mul(mul)
         .filter(|v| *v > 0)

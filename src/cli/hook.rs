@@ -63,14 +63,22 @@ pub fn run(args: HookArgs) -> anyhow::Result<ExitCode> {
             event: args.event.unwrap_or_else(|| "preToolUse".into()),
         }),
         "openclaw" => serve(&OpenClaw),
-        other => ClaudeCode.render(None, &Answer::FailClosed(unknown_runtime(other))),
+        other => {
+            // No runtime's answer shape is known: print none (a Claude-shaped "ask" exits 0,
+            // which other runtimes read as proceed). Exit 2 is "block" to Claude Code, Codex
+            // and Cursor, and a failure to every other caller; the reason goes to stderr.
+            eprintln!("aiperture: {}; refusing the call", unknown_runtime(other));
+            crash_guard::disarm();
+            return Ok(ExitCode::from(BLOCK_STATUS));
+        }
     };
     emit(&out);
     crash_guard::disarm();
     Ok(ExitCode::from(out.exit_code))
 }
 
-/// Unknown runtime: answered in Claude Code's form (the most common caller), asking.
+/// The reason given for a runtime aiperture does not know (answered with exit
+/// [`BLOCK_STATUS`] and this on stderr, never with another runtime's answer).
 fn unknown_runtime(name: &str) -> String {
     format!(
         "unknown runtime `{name}` (expected one of claude-code, cursor, gemini, codex, copilot, openclaw)"
@@ -121,10 +129,13 @@ pub fn answer_early(args: &HookArgs, why: &str, stdout_closed: bool) -> ExitCode
         }
         .render(None, &Answer::FailClosed(why)),
         "openclaw" => OpenClaw.render(None, &Answer::FailClosed(why)),
-        other => ClaudeCode.render(
-            None,
-            &Answer::FailClosed(format!("{why}; {}", unknown_runtime(other))),
-        ),
+        other => {
+            eprintln!(
+                "aiperture: {why}; {}; refusing the call",
+                unknown_runtime(other)
+            );
+            return ExitCode::from(BLOCK_STATUS);
+        }
     };
     emit(&out);
     ExitCode::from(if stdout_closed {
@@ -152,6 +163,13 @@ fn serve<A: Adapter>(adapter: &A) -> Output {
         &Answer::FailClosed("the hook process crashed (a fatal signal)".into()),
     ));
     let timeout = stdin_timeout(std::env::var(STDIN_TIMEOUT_ENV).ok().as_deref());
+    if std::io::IsTerminal::is_terminal(&std::io::stdin()) {
+        // A person typed the command: say what it waits for (the deadline still fails closed).
+        eprintln!(
+            "aiperture: waiting for the runtime's JSON hook payload on stdin ({} ms; Ctrl-D to end)",
+            timeout.as_millis()
+        );
+    }
     let payload = match read_fd_capped(libc::STDIN_FILENO, MAX_PAYLOAD, timeout) {
         Ok(p) => p,
         Err(why) => return adapter.render(None, &Answer::FailClosed(why)),

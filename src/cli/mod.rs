@@ -42,12 +42,26 @@ pub fn not_implemented(what: &str) -> anyhow::Result<ExitCode> {
 
 /// Turns a subcommand's result into the process exit: errors print one line on stderr and
 /// exit 1 (hooks never get here with an error; they render their runtime's fail-closed form).
+/// A reader that stopped reading (`aiperture audit export | head -1`) is not an error: exit 0
+/// quietly, as Unix tools do.
 pub fn finish(result: anyhow::Result<ExitCode>) -> ExitCode {
     match result {
         Ok(code) => code,
+        Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("aiperture: {e:#}");
             ExitCode::from(1)
         }
     }
+}
+
+/// Whether an error is (caused by) a write to a pipe whose reader has gone.
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            || c.downcast_ref::<serde_json::Error>()
+                .and_then(|j| j.io_error_kind())
+                .is_some_and(|k| k == std::io::ErrorKind::BrokenPipe)
+    })
 }

@@ -13,6 +13,7 @@ use aiperture::report::{self, FailOn, ReportOptions};
 use aiperture::store::Db;
 use anyhow::{anyhow, bail};
 use clap::Args;
+use std::io::IsTerminal;
 use std::io::Write;
 use std::path::PathBuf;
 
@@ -66,6 +67,10 @@ pub fn run(args: ReportArgs) -> anyhow::Result<ExitCode> {
                 .ok_or_else(|| anyhow!("--fail-on {s}: expected gaps, critical or unverified"))
         })
         .collect::<anyhow::Result<Vec<_>>>()?;
+    // 21 KB of HTML on a terminal helps nobody: name a file, or pipe it.
+    if args.format == "html" && args.out.is_none() && std::io::stdout().is_terminal() {
+        bail!("--format html: refusing to write HTML to a terminal; use --out FILE (or pipe it)");
+    }
     let now = now_ms();
     let since_ms = args
         .since
