@@ -277,5 +277,6 @@ fn presets_can_be_listed_removed_and_minimal_wins() {
         help.contains("allow rules") && !help.contains("eed decisions"),
         "{help}"
     );
-    env.cmd(T0).args(["bootstrap"]).assert().code(2);
+    // Naming no preset is a usage error (exit 64, distinct from a deny's 2).
+    env.cmd(T0).args(["bootstrap"]).assert().code(64);
 }
