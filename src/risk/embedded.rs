@@ -188,6 +188,27 @@ fn awk(args: &[Word]) -> Runs {
     runs
 }
 
+/// The index of the character that closes the string or regular expression opened at `open`
+/// by `delim` (backslash escapes skipped), or the end of the text.
+fn closing(chars: &[char], open: usize, delim: char) -> usize {
+    let mut i = open + 1;
+    while let Some(&d) = chars.get(i) {
+        if d == '\\' {
+            i += 1;
+        } else if d == delim {
+            break;
+        }
+        i += 1;
+    }
+    i
+}
+
+/// Whether a `/` after `prev` (the last non-blank character) opens a regular expression in
+/// awk (where an operand is expected) rather than dividing.
+fn regex_expected(prev: char) -> bool {
+    prev == '\0' || "(,{;!~&|=?:".contains(prev)
+}
+
 /// `print … | "cmd"`, `"cmd" | getline` or a gawk coprocess (`|&`): a single `|` outside
 /// strings and regular expressions (`||` is "or", `/a|b/` an alternation).
 fn pipes_to_command(text: &str) -> bool {
@@ -196,29 +217,9 @@ fn pipes_to_command(text: &str) -> bool {
     let mut prev_significant = '\0';
     while let Some(&c) = chars.get(i) {
         match c {
-            '"' => {
-                i += 1;
-                while let Some(&d) = chars.get(i) {
-                    if d == '\\' {
-                        i += 1;
-                    } else if d == '"' {
-                        break;
-                    }
-                    i += 1;
-                }
-            }
+            '"' => i = closing(&chars, i, '"'),
             // A regular expression where an operand is expected; otherwise division.
-            '/' if prev_significant == '\0' || "(,{;!~&|=?:".contains(prev_significant) => {
-                i += 1;
-                while let Some(&d) = chars.get(i) {
-                    if d == '\\' {
-                        i += 1;
-                    } else if d == '/' {
-                        break;
-                    }
-                    i += 1;
-                }
-            }
+            '/' if regex_expected(prev_significant) => i = closing(&chars, i, '/'),
             '|' => {
                 if chars.get(i + 1) == Some(&'|') {
                     i += 1;
@@ -257,28 +258,9 @@ fn awk_output_files(text: &str) -> (Vec<String>, bool) {
                 parens = parens.saturating_sub(1);
                 stmt.push(c);
             }
-            '"' => {
-                i += 1;
-                while let Some(&d) = chars.get(i) {
-                    if d == '\\' {
-                        i += 1;
-                    } else if d == '"' {
-                        break;
-                    }
-                    i += 1;
-                }
-            }
-            '/' if prev_significant == '\0' || "(,{;!~&|=?:".contains(prev_significant) => {
-                i += 1;
-                while let Some(&d) = chars.get(i) {
-                    if d == '\\' {
-                        i += 1;
-                    } else if d == '/' {
-                        break;
-                    }
-                    i += 1;
-                }
-            }
+            '"' => i = closing(&chars, i, '"'),
+            // A regular expression where an operand is expected; otherwise division.
+            '/' if regex_expected(prev_significant) => i = closing(&chars, i, '/'),
             ';' | '{' | '}' | '\n' => {
                 stmt.clear();
                 parens = 0;
