@@ -381,12 +381,7 @@ impl Gate {
         project: &str,
         by: &str,
     ) -> anyhow::Result<(bool, Vec<String>)> {
-        if !presets::exists(preset) {
-            anyhow::bail!(
-                "unknown preset `{preset}`; available: {}",
-                presets::NAMES.join(", ")
-            );
-        }
+        known_preset(preset)?;
         let now = self.clock.now_ms();
         let key = self.key()?;
         self.db.write(|tx| {
@@ -428,12 +423,7 @@ impl Gate {
     /// Disables a preset for a project (audited like enabling one). Returns false when it
     /// was not enabled.
     pub fn remove_preset(&mut self, preset: &str, project: &str, by: &str) -> anyhow::Result<bool> {
-        if !presets::exists(preset) {
-            anyhow::bail!(
-                "unknown preset `{preset}`; available: {}",
-                presets::NAMES.join(", ")
-            );
-        }
+        known_preset(preset)?;
         let now = self.clock.now_ms();
         let key = self.key()?;
         self.db.write(|tx| {
@@ -496,3 +486,14 @@ impl std::fmt::Display for NothingRevoked {
 }
 
 impl std::error::Error for NothingRevoked {}
+
+/// Refuses a preset name that does not exist, naming the ones that do.
+fn known_preset(preset: &str) -> anyhow::Result<()> {
+    if !presets::exists(preset) {
+        anyhow::bail!(
+            "unknown preset `{preset}`; available: {}",
+            presets::NAMES.join(", ")
+        );
+    }
+    Ok(())
+}
