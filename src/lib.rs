@@ -10,6 +10,7 @@ pub mod audit;
 pub mod clock;
 pub mod config;
 pub mod engine;
+pub mod error;
 pub mod key;
 pub mod paths;
 pub mod realpath;

@@ -17,7 +17,10 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 pub mod seed;
+pub mod sqlite;
 pub mod state;
+
+pub use sqlite::{LocalGate, SqliteStore};
 
 /// The numbered migrations, applied in order; the index + 1 is the schema version.
 /// `0001_core.sql` belongs to the foundation (meta, audit chain); `0002_engine.sql` to the
@@ -244,11 +247,16 @@ impl Db {
     }
 
     fn err(&self, what: &str, e: &rusqlite::Error) -> anyhow::Error {
-        anyhow!(
+        let message = format!(
             "database {}: {what}: {}",
             self.path.display(),
             sql_problem(e)
-        )
+        );
+        if is_busy(e) {
+            crate::error::GateError::busy(message).into()
+        } else {
+            anyhow!(message)
+        }
     }
 }
 
@@ -317,7 +325,7 @@ fn create_file(path: &Path) -> anyhow::Result<()> {
     }
 }
 
-fn is_busy(e: &rusqlite::Error) -> bool {
+pub(crate) fn is_busy(e: &rusqlite::Error) -> bool {
     matches!(
         e.sqlite_error_code(),
         Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
