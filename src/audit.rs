@@ -156,7 +156,8 @@ pub struct VerifyReport {
     pub reseals: u64,
 }
 
-/// Filters for listing events (the SQLite store's `list`); `None` means no filter.
+/// Filters for listing events, newest first: the query a store's `list` answers (the SQLite
+/// one is in `src/store/audit_sql.rs`); `None` means no filter.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ListFilter {
     /// Only events at or after this time (ms since the epoch).
