@@ -1,11 +1,11 @@
 //! The compliance report: what agents did, who approved it, and whether the log is intact.
 //!
 //! [`build`] reads the store with aggregate queries ([`collect`]), verifies the audit chain
-//! ([`crate::audit::verify`]) and returns a [`Report`]; the renderers turn it into Markdown
-//! ([`markdown`]), JSON ([`json`], schema in `docs/report.schema.json`) or one self-contained
-//! HTML page with inline SVG charts ([`html`]). A report whose chain does not verify is never
-//! `clean`: every format says so first. [`synthetic`] fills a store with many synthetic checks
-//! (benchmarks).
+//! ([`crate::store::audit_sql::verify`]) and returns a [`Report`]; the renderers turn it into
+//! Markdown ([`markdown`]), JSON ([`json`], schema in `docs/report.schema.json`) or one
+//! self-contained HTML page with inline SVG charts ([`html`]). A report whose chain does not
+//! verify is never `clean`: every format says so first. [`synthetic`] fills a store with many
+//! synthetic checks (benchmarks).
 
 mod collect;
 mod escape;

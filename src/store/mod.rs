@@ -16,6 +16,7 @@ use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+pub mod audit_sql;
 pub mod seed;
 pub mod sqlite;
 pub mod state;
@@ -354,16 +355,8 @@ pub fn sql_problem(e: &rusqlite::Error) -> String {
     }
 }
 
-/// A one-line description of an I/O error.
-pub fn io_problem(e: &std::io::Error) -> String {
-    match e.kind() {
-        ErrorKind::PermissionDenied => "permission denied".into(),
-        ErrorKind::NotFound => "not found".into(),
-        ErrorKind::ReadOnlyFilesystem => "read-only file system".into(),
-        ErrorKind::NotADirectory => "a parent path is not a directory".into(),
-        _ => e.to_string(),
-    }
-}
+/// A one-line description of an I/O error (kept here for existing callers).
+pub use crate::paths::io_problem;
 
 #[cfg(test)]
 mod tests {
