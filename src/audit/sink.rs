@@ -5,13 +5,14 @@
 //! The rules live here once; a store only moves rows. The SQLite store implements both ports
 //! in `src/store/audit_sql.rs`; a PostgreSQL store implements the same two traits.
 
-use anyhow::{anyhow, bail};
+use anyhow::anyhow;
 use serde_json::Value;
 
 use super::{
     AuditEvent, Checker, GENESIS, Head, NewEvent, VerifyReport, canonical_json, hash_of, head_mac,
     head_mac_ok,
 };
+use crate::error::GateError;
 use crate::key::KEY_LEN;
 
 /// Where a chain's appends go: the signed head, the newest event present, and one insert that
@@ -94,19 +95,21 @@ pub fn append(
     let (prev_seq, prev_hash) = match sink.head()? {
         Some(Head { seq, hash, mac }) => {
             if !head_mac_ok(key, seq, &hash, &mac) {
-                bail!(
+                return Err(GateError::integrity(
                     "audit chain head does not verify (tampered, or the key changed); \
-                     run `aiperture audit verify`"
-                );
+                     run `aiperture audit verify`",
+                )
+                .into());
             }
             (seq, hash)
         }
         None => {
             if sink.has_events()? {
-                bail!(
+                return Err(GateError::integrity(
                     "audit chain head is missing while events exist (tampered); \
-                     run `aiperture audit verify`"
-                );
+                     run `aiperture audit verify`",
+                )
+                .into());
             }
             (0, GENESIS.to_string())
         }

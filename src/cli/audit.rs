@@ -111,10 +111,9 @@ fn verify(paths: &Paths, json: bool, file: Option<PathBuf>) -> anyhow::Result<Ex
     let key = key::load_existing(paths)?;
     let report = match &file {
         Some(f) => audit::verify_file(f, key.as_ref())?,
-        None => aiperture::engine::integrity::verify_store(
-            &Db::open_existing(&paths.db)?,
-            key.as_ref(),
-        )?,
+        None => {
+            aiperture::store::integrity::verify_store(&Db::open_existing(&paths.db)?, key.as_ref())?
+        }
     };
     if json {
         println!("{}", serde_json::to_string(&report)?);

@@ -2,11 +2,11 @@
 //! clock. Each public call is one write transaction (or none, for dry runs).
 
 use super::config::EngineConfig;
+use super::decide;
 use super::learning::{self, HumanDecision, Recorded};
 use super::pipeline::{self, Env, session_key};
 use super::policy::Policy;
 use super::project;
-use super::decide;
 use super::snapshot::Effect;
 use super::state::{AuditNote, PendingAsk, Source, State};
 use super::store::Store;

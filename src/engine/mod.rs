@@ -9,7 +9,6 @@ pub mod challenge;
 pub mod claude_rules;
 pub mod config;
 pub mod decide;
-pub mod integrity;
 pub mod learning;
 pub mod matcher;
 pub mod modes;

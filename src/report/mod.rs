@@ -19,9 +19,9 @@ pub use model::{Report, Status};
 
 use crate::clock::format_rfc3339;
 use crate::engine::config::EngineConfig;
-use crate::engine::integrity::verify_store;
 use crate::key::KEY_LEN;
 use crate::store::Db;
+use crate::store::integrity::verify_store;
 
 /// What to report on and how.
 #[derive(Debug, Clone)]

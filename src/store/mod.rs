@@ -17,6 +17,9 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 pub mod audit_sql;
+#[cfg(test)]
+pub mod conformance;
+pub mod integrity;
 pub mod seed;
 pub mod sqlite;
 pub mod state;

@@ -98,6 +98,42 @@ impl Gate<SqliteStore> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::conformance::{self, Harness};
+
+    /// One SQLite file; every handle is its own connection, as hook processes are.
+    struct Sqlite {
+        dir: tempfile::TempDir,
+    }
+
+    impl Harness for Sqlite {
+        type S = SqliteStore;
+        fn open(&self) -> SqliteStore {
+            SqliteStore::open(&self.paths().db).unwrap()
+        }
+        fn paths(&self) -> Paths {
+            Paths::at(&self.dir.path().join("home"), &self.dir.path().join("a.db"))
+        }
+        fn verify_chain(&self, key: &[u8; 32]) -> crate::audit::VerifyReport {
+            let store = self.open();
+            let db = store.db();
+            crate::store::audit_sql::verify(&db, Some(key)).unwrap()
+        }
+        fn forge_head(&self) {
+            let store = self.open();
+            let db = store.db();
+            db.conn()
+                .execute("UPDATE audit_head SET mac = ?1", [&"00".repeat(32)])
+                .unwrap();
+        }
+    }
+
+    #[test]
+    fn sqlite_passes_the_store_conformance_suite() {
+        let h = Sqlite {
+            dir: tempfile::tempdir().unwrap(),
+        };
+        conformance::run_all(&h);
+    }
 
     #[test]
     fn the_store_and_its_gate_are_shareable() {

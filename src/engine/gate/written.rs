@@ -116,7 +116,11 @@ pub(super) fn judged_in<'a>(
 /// The snapshot keys of a check whose command runs `runs`: their records, and the exact key of
 /// every segment that runs one (a remembered file makes its segment unlearnable, so it is
 /// then decided by its exact text).
-pub(super) fn with_runs(mut keys: SnapshotKeys, runs: Option<&Runs>, a: &Assessment) -> SnapshotKeys {
+pub(super) fn with_runs(
+    mut keys: SnapshotKeys,
+    runs: Option<&Runs>,
+    a: &Assessment,
+) -> SnapshotKeys {
     let Some(r) = runs else {
         return keys;
     };

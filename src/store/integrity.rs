@@ -111,7 +111,7 @@ pub fn verify_store(
     db: &crate::store::Db,
     key: Option<&[u8; 32]>,
 ) -> anyhow::Result<crate::audit::VerifyReport> {
-    let mut report = crate::store::audit_sql::verify(db, key)?;
+    let mut report = super::audit_sql::verify(db, key)?;
     if report.intact
         && let Some(m) = db.read(|tx| cross_check(tx))?.into_iter().next()
     {
