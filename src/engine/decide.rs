@@ -98,7 +98,8 @@ pub fn keys(env: Env<'_>, now_ms: i64, req: &Request, a: &Assessment) -> Snapsho
         decidable: a.risk.tier < RiskTier::Critical,
         keys,
         learning: cfg.learning_enabled,
-        budget: cfg.session_risk_budget > 0.0,
+        // Only an allow charges the budget, and HIGH and CRITICAL are never allowed.
+        budget: cfg.session_risk_budget > 0.0 && a.risk.tier < RiskTier::High,
         written_paths: Vec::new(),
         now_ms,
     }
