@@ -5,6 +5,7 @@ use super::Context;
 use super::budget::Work;
 use super::judge::Judge;
 use super::paths::{self, PathClass};
+use super::registry::Programs;
 use crate::request::RiskTier;
 use crate::shell::SimpleCommand;
 use crate::shell::is_shell;
@@ -117,6 +118,23 @@ const NET_CALLS: &[&str] = &[
     "invoke-webrequest",
     "xmlhttprequest",
 ];
+
+/// The programs these rules judge (the registry's data): the shells
+/// ([`crate::shell::is_shell`]) and the interpreters, also with a version suffix
+/// (`python3.12`). `bun` and `deno` are also package managers: their package subcommands are
+/// judged by the package rules from here.
+#[rustfmt::skip]
+pub(super) const PROGRAMS: Programs = Programs {
+    names: &[
+        "sh", "bash", "zsh", "dash", "ksh", "mksh", "ash", "fish", "csh", "tcsh", "yash",
+        "busybox-sh",
+    ],
+    versioned: &[
+        "python", "pypy", "py", "node", "nodejs", "deno", "bun", "perl", "ruby", "jruby", "php",
+        "lua", "luajit", "osascript", "pwsh", "powershell",
+    ],
+    prefixes: &[],
+};
 
 /// Handles interpreters. Returns true when the program is one.
 pub(super) fn judge(

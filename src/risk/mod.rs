@@ -15,6 +15,7 @@ pub mod paths;
 mod pattern;
 mod readonly;
 mod realpaths;
+mod registry;
 mod rules_cloud;
 mod rules_data;
 mod rules_delete;

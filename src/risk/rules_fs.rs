@@ -4,6 +4,7 @@
 use super::Context;
 use super::judge::Judge;
 use super::paths::{self, PathClass};
+use super::registry::Programs;
 use crate::request::RiskTier;
 use crate::shell::{SimpleCommand, Word};
 
@@ -57,6 +58,23 @@ fn has_flag(flags: &[String], short: char, long: &str) -> bool {
         }
     })
 }
+
+/// The programs these rules judge (the registry's data). `rsync` is the network rules'
+/// (they hand a local copy back to [`copy`]); `gio` is judged only as `gio trash`, `sed` only
+/// with `-i`.
+#[rustfmt::skip]
+pub(super) const PROGRAMS: Programs = Programs {
+    names: &[
+        "rm", "unlink", "rmdir", "del", "trash", "trash-put", "gio", "shred", "srm", "wipe",
+        "truncate", "dd", "diskutil", "mke2fs", "mkswap", "wipefs", "newfs", "format", "fdisk",
+        "sfdisk", "gdisk", "sgdisk", "parted", "cfdisk", "blkdiscard", "hdparm", "mv", "cp",
+        "install", "ln", "ditto", "tee", "touch", "mkdir", "mkfifo", "mknod", "sed", "vi", "vim",
+        "nvim", "nano", "emacs", "pico", "ed", "micro", "hx", "kak", "chmod", "chown", "chgrp",
+        "chattr", "chflags", "setfacl", "setcap", "find",
+    ],
+    versioned: &[],
+    prefixes: &["mkfs"],
+};
 
 /// File-system program rules. Returns true when the program is handled here.
 pub(super) fn judge(cmd: &SimpleCommand, prog: &str, ctx: &Context, j: &mut Judge) -> bool {
@@ -287,35 +305,8 @@ pub(super) fn judge(cmd: &SimpleCommand, prog: &str, ctx: &Context, j: &mut Judg
             j.raise(RiskTier::Medium, "move", "moves or renames files");
             true
         }
-        "cp" | "install" | "ln" | "rsync" | "ditto" => {
-            if prog == "rsync" && args.iter().any(|w| is_remote_spec(&w.text)) {
-                return false; // handled by network rules
-            }
-            let (flags, ops) = split_args(args);
-            let target_dir = flag_value(args, "-t", "--target-directory");
-            if prog == "rsync"
-                && flags.iter().any(|f| {
-                    f.starts_with("--delete") || f == "--del" || f == "--remove-source-files"
-                })
-                && let Some(d) = ops.last()
-            {
-                delete_target(d, true, ctx, j);
-            }
-            if let Some(d) = target_dir.as_ref() {
-                write_target(d, ctx, j);
-            } else if ops.len() >= 2 {
-                if let Some(d) = ops.last() {
-                    write_target(d, ctx, j);
-                }
-            } else if prog == "ln" {
-                // `ln -s target` links into the current directory.
-                j.raise(
-                    RiskTier::Medium,
-                    "project_write",
-                    "creates a link in the project",
-                );
-            }
-            j.raise(RiskTier::Medium, "copy", "copies or links files");
+        "cp" | "install" | "ln" | "ditto" => {
+            copy(cmd, prog, ctx, j);
             true
         }
         "tee" => {
@@ -491,6 +482,37 @@ pub(super) fn judge(cmd: &SimpleCommand, prog: &str, ctx: &Context, j: &mut Judg
         }
         _ => false,
     }
+}
+
+/// Rates a copy or link (`cp`, `install`, `ln`, `ditto`, and `rsync` between local paths):
+/// the destination is a write, `rsync --delete` deletes in it.
+pub(super) fn copy(cmd: &SimpleCommand, prog: &str, ctx: &Context, j: &mut Judge) {
+    let args = cmd.args();
+    let (flags, ops) = split_args(args);
+    let target_dir = flag_value(args, "-t", "--target-directory");
+    if prog == "rsync"
+        && flags
+            .iter()
+            .any(|f| f.starts_with("--delete") || f == "--del" || f == "--remove-source-files")
+        && let Some(d) = ops.last()
+    {
+        delete_target(d, true, ctx, j);
+    }
+    if let Some(d) = target_dir.as_ref() {
+        write_target(d, ctx, j);
+    } else if ops.len() >= 2 {
+        if let Some(d) = ops.last() {
+            write_target(d, ctx, j);
+        }
+    } else if prog == "ln" {
+        // `ln -s target` links into the current directory.
+        j.raise(
+            RiskTier::Medium,
+            "project_write",
+            "creates a link in the project",
+        );
+    }
+    j.raise(RiskTier::Medium, "copy", "copies or links files");
 }
 
 fn flag_value(args: &[Word], short: &str, long: &str) -> Option<Word> {

@@ -4,8 +4,8 @@ pub(super) use super::args::read_target;
 use super::args::scan_args;
 use super::budget::{self, Budget, Tally, Work};
 use super::judge::Judge;
-use super::{Assessment, Context, SegmentAssessment, describe, pattern, rules_fs, rules_git};
-use super::{code, readonly, rules_cloud, rules_data, rules_net, rules_pkg, rules_sys};
+use super::{Assessment, Context, SegmentAssessment, describe, pattern, registry, rules_fs};
+use super::{readonly, rules_pkg, rules_sys};
 use crate::request::RiskTier;
 use crate::shell::{self, Origin, SimpleCommand, Word};
 
@@ -311,20 +311,11 @@ pub(super) fn judge_segment(cmd: &SimpleCommand, ctx: &Context, w: Work) -> Judg
     super::embedded::judge(cmd, &prog, ctx, &mut j, w);
     // Options and variables that swap the code that runs (`make -f`, `--script-shell`, …).
     super::swaps::judge(cmd, &prog, ctx, &mut j, w);
-    // Program rules.
-    let handled = rules_fs::judge(cmd, &prog, ctx, &mut j)
-        || rules_git::judge(cmd, &prog, ctx, &mut j)
-        || rules_net::judge(cmd, &prog, ctx, &mut j)
-        || code::judge(cmd, &prog, ctx, &mut j, w)
-        || rules_data::judge(cmd, &prog, &mut j)
-        || rules_cloud::judge(cmd, &prog, &mut j)
-        || rules_pkg::judge(cmd, &prog, &mut j)
-        || rules_sys::judge(cmd, &prog, ctx, &mut j);
+    // Program rules: those of the one family that owns the program.
+    let handled = registry::judge(cmd, &prog, ctx, &mut j, w);
     if !handled {
         if readonly::is_read_only(&prog) {
             j.note("read_only", "read-only command");
-        } else if rules_data::sql_keyword(&prog) {
-            rules_data::bare_sql(cmd, &mut j);
         } else if let Some(verb) = rules_pkg::destructive_verb(cmd) {
             j.raise(
                 RiskTier::High,
