@@ -252,6 +252,10 @@ pub(super) fn judge(
         j.note("version", "prints version or help");
     } else {
         j.raise(RiskTier::Medium, "run_script", "runs a script");
+        if matches!(prog, "bun" | "deno") {
+            // Also package managers: `bun publish` publishes as `npm publish` does.
+            super::rules_pkg::runtime_package(cmd, prog, j);
+        }
     }
     true
 }

@@ -9,7 +9,7 @@ use crate::shell::{SimpleCommand, Word};
 
 /// The programs these rules judge (the registry's data); `mysqladmin` only with `drop`. SQL
 /// statement keywords typed as a command (`DROP TABLE x;`) are judged as SQL; `truncate` is
-/// the file-system rules' (coreutils).
+/// the file-system rules' (coreutils), which hand `TRUNCATE TABLE …` to [`bare_sql`].
 #[rustfmt::skip]
 pub(super) const PROGRAMS: Programs = Programs {
     names: &[
@@ -188,7 +188,7 @@ fn sql_keyword(prog: &str) -> bool {
 }
 
 /// Rates SQL typed as a command line.
-fn bare_sql(cmd: &SimpleCommand, j: &mut Judge) {
+pub(super) fn bare_sql(cmd: &SimpleCommand, j: &mut Judge) {
     let text: Vec<&str> = cmd.argv.iter().map(|w| w.text.as_str()).collect();
     j.raise(RiskTier::Medium, "sql_text", "SQL typed as a command");
     sql_risk(&text.join(" "), j);

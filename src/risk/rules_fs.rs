@@ -131,6 +131,11 @@ pub(super) fn judge(cmd: &SimpleCommand, prog: &str, ctx: &Context, j: &mut Judg
             true
         }
         "truncate" => {
+            if sql_truncate(cmd) {
+                // `TRUNCATE TABLE users;` typed as a command is SQL, not coreutils.
+                super::rules_data::bare_sql(cmd, j);
+                return true;
+            }
             let mut ops: Vec<&Word> = Vec::new();
             let mut i = 0;
             while let Some(w) = args.get(i) {
@@ -513,6 +518,16 @@ pub(super) fn copy(cmd: &SimpleCommand, prog: &str, ctx: &Context, j: &mut Judge
         );
     }
     j.raise(RiskTier::Medium, "copy", "copies or links files");
+}
+
+/// `TRUNCATE …` in capitals or `truncate table …`: an SQL statement typed as a command
+/// (coreutils `truncate` takes no operand without `-s` or `-r`, so it is never this).
+fn sql_truncate(cmd: &SimpleCommand) -> bool {
+    cmd.argv.first().is_some_and(|w| w.text == "TRUNCATE")
+        || cmd
+            .args()
+            .first()
+            .is_some_and(|w| w.text.eq_ignore_ascii_case("table"))
 }
 
 fn flag_value(args: &[Word], short: &str, long: &str) -> Option<Word> {

@@ -126,6 +126,23 @@ pub(super) fn judge(cmd: &SimpleCommand, prog: &str, j: &mut Judge) -> bool {
     }
 }
 
+/// Rates `bun`/`deno ARGS…` as a package manager for the interpreter rules, which own those
+/// programs and judge them as running a script: adds what the package rules find above that
+/// (publishing, as `npm publish`).
+pub(super) fn runtime_package(cmd: &SimpleCommand, prog: &str, j: &mut Judge) {
+    let words: Vec<String> = cmd
+        .args()
+        .iter()
+        .map(|w| w.text.to_ascii_lowercase())
+        .collect();
+    let positional: Vec<&str> = positionals(&words);
+    let mut k = Judge::default();
+    package_manager(prog, &words, &positional, &mut k);
+    if k.tier > RiskTier::Medium {
+        j.absorb(&k);
+    }
+}
+
 fn destroy(j: &mut Judge, factor: &str, reason: &str) {
     j.raise(RiskTier::High, factor, reason);
     j.no_pattern = true;

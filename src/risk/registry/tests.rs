@@ -246,3 +246,61 @@ fn no_family_judges_a_name_it_does_not_declare() {
         }
     }
 }
+
+// The arms the ordered chain shadowed, now reached through their one owner.
+
+fn rate(cmd: &str) -> crate::request::Risk {
+    let ctx = Context {
+        cwd: "/home/u/proj".into(),
+        project: "/home/u/proj".into(),
+        home: "/home/u".into(),
+        ..Context::default()
+    };
+    crate::risk::assess("shell", "execute", cmd, &ctx).risk
+}
+
+#[test]
+fn bun_and_deno_publish_like_npm() {
+    use crate::request::RiskTier::{High, Medium};
+    let npm = rate("npm publish");
+    assert_eq!(npm.tier, High);
+    for cmd in [
+        "bun publish",
+        "deno publish",
+        "bun publish --access public",
+        "deno publish --allow-dirty",
+    ] {
+        let r = rate(cmd);
+        assert_eq!(r.tier, npm.tier, "{cmd}: {:?}", r.factors);
+        assert!(r.factors.iter().any(|f| f == "publish"), "{cmd}");
+    }
+    // A dry run publishes nothing, as `npm publish --dry-run`.
+    assert_eq!(rate("npm publish --dry-run").tier, Medium);
+    assert_eq!(rate("bun publish --dry-run").tier, Medium);
+    assert_eq!(rate("deno publish --dry-run").tier, Medium);
+    // The interpreter rules still judge their code and scripts.
+    assert_eq!(rate("bun run build").tier, Medium);
+    assert_eq!(rate("deno run main.ts").tier, Medium);
+    assert_eq!(rate("bun --version").tier, crate::request::RiskTier::Low);
+    assert!(rate("bun -e \"require('fs').rmSync('/etc', {recursive: true})\"").tier >= High);
+}
+
+#[test]
+fn sql_truncate_typed_as_a_command_is_sql() {
+    use crate::request::RiskTier::{High, Medium};
+    let drop = rate("DROP TABLE users;");
+    assert_eq!(drop.tier, High);
+    for cmd in [
+        "TRUNCATE TABLE users;",
+        "TRUNCATE users;",
+        "truncate table orders",
+    ] {
+        let r = rate(cmd);
+        assert_eq!(r.tier, High, "{cmd}: {:?}", r.factors);
+        assert!(r.factors.iter().any(|f| f == "sql_truncate"), "{cmd}");
+    }
+    // coreutils truncate is still a file operation.
+    let r = rate("truncate -s 0 build.log");
+    assert_eq!(r.tier, Medium);
+    assert!(r.factors.iter().any(|f| f == "truncate"));
+}
