@@ -13,6 +13,7 @@ mod judge;
 mod mcp;
 pub mod paths;
 mod pattern;
+mod rater;
 mod readonly;
 mod realpaths;
 mod registry;

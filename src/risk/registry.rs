@@ -11,8 +11,8 @@
 //! does not judge a name it declares, and when a family judges a name it does not declare (an
 //! arm the registry would never reach).
 
-use super::budget::Work;
 use super::judge::Judge;
+use super::rater::Rater;
 use super::{Context, code, rules_cloud, rules_data, rules_fs, rules_git, rules_net};
 use super::{rules_pkg, rules_sys};
 use crate::shell::SimpleCommand;
@@ -206,13 +206,13 @@ fn judge_by(
     prog: &str,
     ctx: &Context,
     j: &mut Judge,
-    w: Work,
+    nested: &dyn Rater,
 ) -> bool {
     match family {
         Family::Fs => rules_fs::judge(cmd, prog, ctx, j),
         Family::Git => rules_git::judge(cmd, prog, ctx, j),
         Family::Net => rules_net::judge(cmd, prog, ctx, j),
-        Family::Code => code::judge(cmd, prog, ctx, j, w),
+        Family::Code => code::judge(cmd, prog, ctx, j, nested),
         Family::Data => rules_data::judge(cmd, prog, j),
         Family::Cloud => rules_cloud::judge(cmd, prog, j),
         Family::Pkg => rules_pkg::judge(cmd, prog, j),
@@ -220,16 +220,17 @@ fn judge_by(
     }
 }
 
-/// Judges `cmd` by the rules of the one family that owns `prog`. False when no family owns
+/// Judges `cmd` by the rules of the one family that owns `prog`, which reach commands nested
+/// in it through `nested`. False when no family owns
 /// it or its owner declines it (the caller's generic rules apply then).
 pub(super) fn judge(
     cmd: &SimpleCommand,
     prog: &str,
     ctx: &Context,
     j: &mut Judge,
-    w: Work,
+    nested: &dyn Rater,
 ) -> bool {
-    owner(prog).is_some_and(|f| judge_by(f, cmd, prog, ctx, j, w))
+    owner(prog).is_some_and(|f| judge_by(f, cmd, prog, ctx, j, nested))
 }
 
 #[cfg(test)]

@@ -171,7 +171,7 @@ pub(super) fn judge(cmd: &SimpleCommand, prog: &str, ctx: &Context, j: &mut Judg
                         j.raise(RiskTier::High, "disk_read", "reads a raw disk device");
                     }
                     if info.secret || info.class == PathClass::Protected {
-                        super::shell::read_target(inf, w.dynamic, ctx, j, false);
+                        super::args::read_target(inf, w.dynamic, ctx, j, false);
                     }
                 }
             }

@@ -2,10 +2,10 @@
 //! `nc`, `scp`/`rsync` to a host), raw sockets.
 
 use super::Context;
+use super::args::read_target;
 use super::judge::Judge;
 use super::registry::Programs;
 use super::rules_fs::{is_remote_spec, write_target};
-use super::shell::read_target;
 use crate::request::RiskTier;
 use crate::shell::{SimpleCommand, Word};
 

@@ -2,7 +2,20 @@
 //! owner, no family judging a name it does not declare.
 
 use super::*;
-use crate::risk::budget::Budget;
+use crate::risk::Assessment;
+
+/// A rater that looks for no nested command (claims do not depend on them).
+struct NoNesting;
+
+impl Rater for NoNesting {
+    fn searches_nested(&self) -> bool {
+        false
+    }
+
+    fn rate(&self, line: &str, _ctx: &Context) -> Assessment {
+        crate::risk::budget::too_complex(line)
+    }
+}
 
 /// Argument lists that make every family claim the programs it judges, including those it
 /// judges only in some forms (`gio trash`, `sed -i`, `mysqladmin drop`, `sysctl -w`,
@@ -142,10 +155,7 @@ fn claimants(families: &[Family], name: &str, args: &str) -> Vec<Family> {
     let ctx = Context::default();
     families
         .iter()
-        .filter(|f| {
-            let budget = Budget::default();
-            judge_by(**f, cmd, name, &ctx, &mut Judge::default(), budget.root())
-        })
+        .filter(|f| judge_by(**f, cmd, name, &ctx, &mut Judge::default(), &NoNesting))
         .copied()
         .collect()
 }
