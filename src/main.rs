@@ -7,7 +7,7 @@
 
 mod cli;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 use cli::ExitCode;
 use std::ffi::{OsString, c_char, c_int};
 
@@ -64,6 +64,10 @@ enum Command {
     Config(cli::config::ConfigArgs),
     /// Say where everything is and whether it is healthy.
     Doctor(cli::doctor::DoctorArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions(cli::completions::CompletionsArgs),
+    /// Print the man page (roff), or write every page into --dir.
+    Man(cli::completions::ManArgs),
     /// Offer the engine over HTTP or MCP (not implemented yet: hidden until it is).
     #[command(hide = true)]
     Serve(cli::serve::ServeArgs),
@@ -128,6 +132,8 @@ fn run(args: Vec<OsString>) -> ExitCode {
         Command::Config(a) => cli::config::run(a),
         Command::Doctor(a) => cli::doctor::run(a),
         Command::Serve(a) => cli::serve::run(a),
+        Command::Completions(a) => cli::completions::run_completions(a, Cli::command()),
+        Command::Man(a) => cli::completions::run_man(a, Cli::command()),
     };
     cli::finish(result)
 }

@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod bootstrap;
 pub mod check;
+pub mod completions;
 pub mod config;
 pub mod crash_guard;
 pub mod decide;
