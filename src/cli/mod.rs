@@ -36,6 +36,9 @@ impl From<u8> for ExitCode {
     }
 }
 
+/// The exit status of a usage error (BSD sysexits' EX_USAGE), distinct from check's 0/2/3.
+pub const EX_USAGE: u8 = 64;
+
 /// The error a subcommand returns when it is not built yet.
 pub fn not_implemented(what: &str) -> anyhow::Result<ExitCode> {
     anyhow::bail!("`aiperture {what}` is not yet implemented")
