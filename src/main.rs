@@ -26,7 +26,7 @@ const EX_USAGE: u8 = 64;
 
 /// The permission layer for AI coding agents.
 #[derive(Parser)]
-#[command(name = "aiperture", version, about, long_about = None, after_help = EXIT_CODES)]
+#[command(name = "aiperture", version, long_version = cli::long_version(), about, long_about = None, after_help = EXIT_CODES)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
