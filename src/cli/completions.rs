@@ -143,3 +143,39 @@ fn write_stdout(bytes: &[u8]) -> anyhow::Result<()> {
     stdout.flush()?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::without_hidden;
+    use clap::{Arg, Command};
+
+    fn names(c: &Command) -> Vec<&str> {
+        c.get_subcommands().map(|s| s.get_name()).collect()
+    }
+
+    #[test]
+    fn hidden_subcommands_are_dropped_and_the_rest_kept_whole() {
+        let root = Command::new("aiperture")
+            .version("1")
+            .about("about")
+            .arg(
+                Arg::new("flag")
+                    .long("flag")
+                    .action(clap::ArgAction::SetTrue),
+            )
+            .subcommand(Command::new("check").arg(Arg::new("json").long("json")))
+            .subcommand(Command::new("serve").hide(true))
+            .subcommand(Command::new("doctor"));
+        let out = without_hidden(root);
+        assert_eq!(names(&out), ["check", "doctor"]);
+        assert_eq!(out.get_name(), "aiperture");
+        assert!(out.get_version().is_some());
+        assert_eq!(out.get_about().map(|a| a.to_string()), Some("about".into()));
+        assert!(out.get_arguments().any(|a| a.get_id() == "flag"));
+        let check = out.find_subcommand("check").unwrap();
+        assert!(check.get_arguments().any(|a| a.get_id() == "json"));
+        // Nothing hidden: returned as is.
+        let plain = Command::new("x").subcommand(Command::new("y"));
+        assert_eq!(names(&without_hidden(plain)), ["y"]);
+    }
+}
