@@ -42,9 +42,9 @@ enum Command {
     Explain(cli::explain::ExplainArgs),
     /// Check a command, then run it or refuse it (a shell wrapper).
     Exec(cli::exec::ExecArgs),
-    /// Record a human approval, from a terminal.
+    /// Record a human approval, from a terminal (without an ID: list the pending asks).
     Approve(cli::decide::DecideArgs),
-    /// Record a human denial, from a terminal.
+    /// Record a human denial, from a terminal (without an ID: list the pending asks).
     Deny(cli::decide::DecideArgs),
     /// Show learned patterns: auto-approved, auto-denied, and close to it.
     Patterns(cli::patterns::PatternsArgs),
