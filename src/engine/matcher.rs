@@ -2,8 +2,12 @@
 //!
 //! Shell scopes match one simple command at a time (`git log *` matches `git log -3`, never
 //! `git log; curl x | sh`). Every other scope is a path-style glob in which `*` does not cross
-//! `/` (`**` does); file paths are made absolute and `..` is resolved before matching.
+//! `/` (`**` does); file paths are made absolute and `..` is resolved before matching, by
+//! [`crate::pathnorm`]'s rules (the ones risk and the payloads use). A relative path with no
+//! absolute cwd is unanchored: it is read from `/`, and no pattern written relative to a base
+//! (the project) covers it.
 
+use crate::pathnorm::Resolved;
 use globset::{Glob, GlobBuilder, GlobMatcher};
 use std::sync::OnceLock;
 
@@ -22,7 +26,17 @@ pub enum ScopeMatcher {
     },
     /// A path-style glob, parsed at load and compiled on first use (a shell request never
     /// pays for the file rules' regexes).
-    Glob(Glob, OnceLock<GlobMatcher>),
+    Glob {
+        /// The glob, absolute for a path tool.
+        glob: Glob,
+        /// Its compiled form, built on first use.
+        compiled: OnceLock<GlobMatcher>,
+        /// The home directory a `~` scope stands for (empty: unknown).
+        home: String,
+        /// True when the pattern was written relative to a base (the project): it never
+        /// covers an unanchored path, whose place is unknown.
+        from_base: bool,
+    },
     /// A URL's host: `example.com` exactly, or `*.example.com` for its subdomains only
     /// (Claude Code's `WebFetch(domain:…)`), lowercase.
     Domain(String),
@@ -58,12 +72,16 @@ impl ScopeMatcher {
             });
         }
         let mut pat = pattern.to_string();
+        let mut from_base = false;
         if is_path_tool(tool) {
             if let Some(rest) = pattern.strip_prefix("~/") {
                 pat = format!("{}/{rest}", home.trim_end_matches('/'));
             } else if !pattern.starts_with('/') {
                 match base {
-                    Some(b) => pat = format!("{}/{pattern}", b.trim_end_matches('/')),
+                    Some(b) => {
+                        pat = format!("{}/{pattern}", b.trim_end_matches('/'));
+                        from_base = true;
+                    }
                     None => {
                         return Err(format!(
                             "path pattern `{pattern}` must be absolute or start with ~/"
@@ -77,11 +95,16 @@ impl ScopeMatcher {
             .backslash_escape(true)
             .build()
             .map_err(|e| format!("bad pattern `{pattern}`: {e}"))?;
-        Ok(ScopeMatcher::Glob(glob, OnceLock::new()))
+        Ok(ScopeMatcher::Glob {
+            glob,
+            compiled: OnceLock::new(),
+            home: home.to_string(),
+            from_base,
+        })
     }
 
-    /// Whether one scope (a simple command for shell, a path, a URL, …) matches. `cwd` makes
-    /// relative paths absolute.
+    /// Whether one scope (a simple command for shell, a path, a URL, …) matches. A path is
+    /// resolved against `cwd` and the matcher's home ([`resolve_path`]).
     pub fn matches(&self, tool: &str, scope: &str, cwd: &str) -> bool {
         match self {
             ScopeMatcher::Any => true,
@@ -90,10 +113,16 @@ impl ScopeMatcher {
                 Some(dot_rest) => h.len() > dot_rest.len() && h.ends_with(dot_rest),
                 None => h == *d,
             }),
-            ScopeMatcher::Glob(glob, cell) => {
-                let g = cell.get_or_init(|| glob.compile_matcher());
+            ScopeMatcher::Glob {
+                glob,
+                compiled,
+                home,
+                from_base,
+            } => {
+                let g = compiled.get_or_init(|| glob.compile_matcher());
                 if is_path_tool(tool) {
-                    g.is_match(normalize_path(scope, cwd))
+                    let r = resolve_path(scope, cwd, home);
+                    (r.anchored || !from_base) && g.is_match(r.path)
                 } else {
                     g.is_match(scope)
                 }
@@ -168,33 +197,22 @@ pub fn url_host(url: &str) -> Option<String> {
     (!host.is_empty()).then(|| host.to_string())
 }
 
-/// Makes a path absolute against `cwd` and resolves `.` and `..` lexically.
-pub fn normalize_path(path: &str, cwd: &str) -> String {
-    let joined = if path.starts_with('/') || cwd.is_empty() {
-        path.to_string()
-    } else {
-        format!("{}/{path}", cwd.trim_end_matches('/'))
-    };
-    let mut parts: Vec<&str> = Vec::new();
-    for part in joined.split('/') {
-        match part {
-            "" | "." => {}
-            ".." => {
-                parts.pop();
-            }
-            p => parts.push(p),
-        }
-    }
-    format!("/{}", parts.join("/"))
+/// A request's path made absolute against `cwd` (and `~` against `home`, empty: unknown)
+/// with `.` and `..` resolved, by [`crate::pathnorm::resolve`].
+pub fn resolve_path(path: &str, cwd: &str, home: &str) -> Resolved {
+    crate::pathnorm::resolve(path, cwd, Some(home))
 }
 
-/// Whether `path` (absolute, normalized) lies inside `root`.
+/// The place of `path` against `cwd` when it is known: `None` for a relative path with no
+/// absolute cwd, or a `~` path (no home is known here), which lie inside nothing.
+pub fn normalize_path(path: &str, cwd: &str) -> Option<String> {
+    let r = crate::pathnorm::resolve(path, cwd, None);
+    r.anchored.then_some(r.path)
+}
+
+/// Whether `path` (absolute, normalized) lies strictly inside `root` (never inside `/`).
 pub fn inside(path: &str, root: &str) -> bool {
-    let root = root.trim_end_matches('/');
-    !root.is_empty()
-        && path.len() > root.len()
-        && path.starts_with(root)
-        && path[root.len()..].starts_with('/')
+    crate::pathnorm::is_below(path, root)
 }
 
 #[cfg(test)]
@@ -253,6 +271,25 @@ mod tests {
     }
 
     #[test]
+    fn home_scopes_and_unanchored_paths() {
+        let ssh = ScopeMatcher::new("filesystem", "~/.ssh/*", None, "/home/u").unwrap();
+        // A `~` scope is the home directory, as risk reads it (it was `<cwd>/~/.ssh/…`).
+        assert!(ssh.matches("filesystem", "~/.ssh/id_rsa", "/p"));
+        assert!(ssh.matches("filesystem", "~/x/../.ssh/id_rsa", ""));
+        let etc = ScopeMatcher::new("filesystem", "/etc/*", None, "/h").unwrap();
+        // With no absolute cwd a relative path is read from `/`: an absolute rule applies…
+        assert!(etc.matches("filesystem", "etc/passwd", ""));
+        assert!(etc.matches("filesystem", "etc/passwd", "rel"));
+        // …but a rule relative to the project never covers it, even when the reading from
+        // `/` lands in the project.
+        let proj = ScopeMatcher::new("filesystem", "src/*", Some("/p"), "/h").unwrap();
+        assert!(proj.matches("filesystem", "src/a", "/p"));
+        assert!(!proj.matches("filesystem", "p/src/a", ""));
+        assert!(!proj.matches("filesystem", "p/src/a", "rel"));
+        assert!(proj.matches("filesystem", "/p/src/a", ""));
+    }
+
+    #[test]
     fn domains_match_hosts_only() {
         let m = ScopeMatcher::Domain("example.com".into());
         assert!(m.matches("web", "https://Example.com./a", "/"));
@@ -269,8 +306,15 @@ mod tests {
 
     #[test]
     fn normalizes_paths() {
-        assert_eq!(normalize_path("a/../b/./c", "/x"), "/x/b/c");
-        assert_eq!(normalize_path("/../../etc", "/x"), "/etc");
+        assert_eq!(
+            normalize_path("a/../b/./c", "/x").as_deref(),
+            Some("/x/b/c")
+        );
+        assert_eq!(normalize_path("/../../etc", "/x").as_deref(), Some("/etc"));
+        assert_eq!(normalize_path("/../../etc", "").as_deref(), Some("/etc"));
+        assert_eq!(normalize_path("src/a", ""), None);
+        assert_eq!(normalize_path("src/a", "rel"), None);
+        assert_eq!(normalize_path("~/a", "/x"), None);
         assert!(inside("/p/a", "/p"));
         assert!(!inside("/pa", "/p"));
         assert!(!inside("/p", "/p"));
