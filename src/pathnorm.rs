@@ -12,12 +12,12 @@
 //! - **Empty path.** An empty path names the working directory itself.
 //! - **Anchoring.** A relative path is joined to the cwd only when the cwd is absolute. With
 //!   an empty or relative cwd (or a `~` path with no known home) the place is unknown: the
-//!   path is read from `/` — the widest reading, so a rule or risk class about a system path
-//!   still applies — and marked **unanchored**. An unanchored path is never inside the
-//!   project, the cwd or any other root ([`Resolved::is_within`] and
-//!   [`Resolved::is_below`] say no), and no rule written relative to a base covers it. This
-//!   is the fail-closed reading: a relative path with no absolute cwd is never treated as
-//!   inside the project.
+//!   path is read from `/` — the widest reading, so a deny rule or risk class about a system
+//!   path still applies — and marked **unanchored**. An unanchored path is never inside the
+//!   project, the cwd or any other root ([`Resolved::is_within`] and [`Resolved::is_below`]
+//!   say no), and nothing that grants (allow rules, grants, presets, the read baseline,
+//!   learned patterns) covers it. This is the fail-closed reading: a relative path with no
+//!   absolute cwd is never treated as inside the project.
 
 /// A path made absolute by [`resolve`].
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -6,6 +6,7 @@
 mod support;
 
 use aiperture::engine::matcher::ScopeMatcher;
+use aiperture::engine::policy::{Policy, RuleSource};
 use aiperture::engine::presets;
 use aiperture::risk::Context;
 use aiperture::risk::paths::{PathClass, canonicalize, classify};
@@ -60,6 +61,43 @@ fn no_absolute_cwd_is_inside_nothing_for_everyone() {
     assert_eq!(
         presets::allows("developer", "filesystem", "read", scope, "", "/", "/p").as_deref(),
         Some("read")
+    );
+}
+
+/// With no absolute cwd, policy rules split the way risk reads the path: deny and ask rules
+/// catch it where risk places it (read from `/`: `etc/passwd` is `/etc/passwd`, a system
+/// path for risk), and no allow rule covers it, even one whose glob that reading meets.
+#[test]
+fn no_absolute_cwd_is_caught_by_deny_rules_and_covered_by_no_allow_rule() {
+    let mut p = Policy::default();
+    p.add(
+        "[[rule]]\ntool = \"filesystem\"\naction = \"*\"\nscope = \"/etc/*\"\ndecision = \"deny\"\n\n\
+         [[rule]]\ntool = \"filesystem\"\naction = \"*\"\nscope = \"/p/src/*\"\ndecision = \"allow\"\n",
+        "policy.toml",
+        RuleSource::User,
+        None,
+        "/home/u",
+    );
+    assert!(p.error.is_none(), "{:?}", p.error);
+    for cwd in ["", "rel"] {
+        let c = ctx(cwd);
+        assert_eq!(classify("etc/passwd", &c).class, PathClass::System);
+        let h = p.hits("filesystem", "read", "etc/passwd", "", cwd);
+        assert!(h.deny.is_some(), "cwd {cwd:?}");
+        let h = p.hits("filesystem", "read", "p/src/a.rs", "", cwd);
+        assert!(h.allow.is_none(), "cwd {cwd:?}");
+        assert!(!in_project(classify("p/src/a.rs", &c).class));
+    }
+    // Anchored, both apply.
+    assert!(
+        p.hits("filesystem", "read", "../etc/passwd", "", "/p")
+            .deny
+            .is_some()
+    );
+    assert!(
+        p.hits("filesystem", "read", "src/a.rs", "", "/p")
+            .allow
+            .is_some()
     );
 }
 
@@ -160,4 +198,49 @@ fn an_empty_cwd_is_no_project_read_end_to_end() {
         Some("baseline:project-read"),
         "{v}"
     );
+}
+
+/// End to end: a task grant reads `~` as the home, as risk and policy rules do (grants were
+/// compiled with no home, so `~/notes/*` meant `/notes/*` and denied nothing).
+#[test]
+fn a_deny_grant_on_a_home_path_denies_it() {
+    let env = Env::new();
+    env.cmd(T0)
+        .args([
+            "grant",
+            "--tool",
+            "filesystem",
+            "--action",
+            "read",
+            "--scope",
+            "~/notes/*",
+            "--deny",
+        ])
+        .assert()
+        .success();
+    // `HOME` is the installation's directory (see `Env::cmd`).
+    let home = env.dir.path().display().to_string();
+    for scope in [
+        "~/notes/todo.txt".to_string(),
+        format!("{home}/notes/todo.txt"),
+    ] {
+        let input = serde_json::json!({
+            "tool": "filesystem",
+            "action": "read",
+            "scope": scope,
+            "cwd": env.project_str(),
+        });
+        let out = env
+            .cmd(T0 + 1)
+            .args(["check", "--json", "--dry-run"])
+            .write_stdin(input.to_string())
+            .output()
+            .unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(v["decision"], "deny", "{scope}: {v}");
+        assert!(
+            v["decided_by"].as_str().unwrap_or("").starts_with("grant:"),
+            "{scope}: {v}"
+        );
+    }
 }

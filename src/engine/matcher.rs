@@ -3,9 +3,11 @@
 //! Shell scopes match one simple command at a time (`git log *` matches `git log -3`, never
 //! `git log; curl x | sh`). Every other scope is a path-style glob in which `*` does not cross
 //! `/` (`**` does); file paths are made absolute and `..` is resolved before matching, by
-//! [`crate::pathnorm`]'s rules (the ones risk and the payloads use). A relative path with no
-//! absolute cwd is unanchored: it is read from `/`, and no pattern written relative to a base
-//! (the project) covers it.
+//! [`crate::pathnorm`]'s rules (the ones risk and the payloads use).
+//!
+//! A relative path with no absolute cwd is unanchored: its place is unknown. It is covered by
+//! no rule that grants ([`ScopeMatcher::matches`]: allow rules, grants); a rule that
+//! restricts (deny, ask) catches it by its reading from `/` ([`ScopeMatcher::restricts`]).
 
 use crate::pathnorm::Resolved;
 use globset::{Glob, GlobBuilder, GlobMatcher};
@@ -33,9 +35,6 @@ pub enum ScopeMatcher {
         compiled: OnceLock<GlobMatcher>,
         /// The home directory a `~` scope stands for (empty: unknown).
         home: String,
-        /// True when the pattern was written relative to a base (the project): it never
-        /// covers an unanchored path, whose place is unknown.
-        from_base: bool,
     },
     /// A URL's host: `example.com` exactly, or `*.example.com` for its subdomains only
     /// (Claude Code's `WebFetch(domain:…)`), lowercase.
@@ -72,16 +71,12 @@ impl ScopeMatcher {
             });
         }
         let mut pat = pattern.to_string();
-        let mut from_base = false;
         if is_path_tool(tool) {
             if let Some(rest) = pattern.strip_prefix("~/") {
                 pat = format!("{}/{rest}", home.trim_end_matches('/'));
             } else if !pattern.starts_with('/') {
                 match base {
-                    Some(b) => {
-                        pat = format!("{}/{pattern}", b.trim_end_matches('/'));
-                        from_base = true;
-                    }
+                    Some(b) => pat = format!("{}/{pattern}", b.trim_end_matches('/')),
                     None => {
                         return Err(format!(
                             "path pattern `{pattern}` must be absolute or start with ~/"
@@ -99,13 +94,23 @@ impl ScopeMatcher {
             glob,
             compiled: OnceLock::new(),
             home: home.to_string(),
-            from_base,
         })
     }
 
-    /// Whether one scope (a simple command for shell, a path, a URL, …) matches. A path is
-    /// resolved against `cwd` and the matcher's home ([`resolve_path`]).
+    /// Whether one scope (a simple command for shell, a path, a URL, …) matches, for a rule
+    /// that grants: a path is resolved against `cwd` and the matcher's home
+    /// ([`resolve_path`]), and one whose place is unknown (unanchored) never matches.
     pub fn matches(&self, tool: &str, scope: &str, cwd: &str) -> bool {
+        self.hit(tool, scope, cwd, false)
+    }
+
+    /// Like [`ScopeMatcher::matches`], for a rule that restricts (deny, ask): a path whose
+    /// place is unknown is judged by its reading from `/`, as the risk classifier reads it.
+    pub fn restricts(&self, tool: &str, scope: &str, cwd: &str) -> bool {
+        self.hit(tool, scope, cwd, true)
+    }
+
+    fn hit(&self, tool: &str, scope: &str, cwd: &str, unanchored: bool) -> bool {
         match self {
             ScopeMatcher::Any => true,
             ScopeMatcher::Shell { pattern, .. } => shell_matches(pattern, scope),
@@ -117,12 +122,11 @@ impl ScopeMatcher {
                 glob,
                 compiled,
                 home,
-                from_base,
             } => {
                 let g = compiled.get_or_init(|| glob.compile_matcher());
                 if is_path_tool(tool) {
                     let r = resolve_path(scope, cwd, home);
-                    (r.anchored || !from_base) && g.is_match(r.path)
+                    (r.anchored || unanchored) && g.is_match(r.path)
                 } else {
                     g.is_match(scope)
                 }
@@ -133,13 +137,18 @@ impl ScopeMatcher {
     /// Like [`ScopeMatcher::matches`] for one shell segment whose resolved program is known
     /// (empty: unknown): a pattern for another program is rejected without parsing.
     pub fn matches_segment(&self, tool: &str, scope: &str, program: &str, cwd: &str) -> bool {
-        if let ScopeMatcher::Shell { program: p, .. } = self
-            && !program.is_empty()
-            && *p != program
-        {
-            return false;
-        }
-        self.matches(tool, scope, cwd)
+        !self.other_program(program) && self.matches(tool, scope, cwd)
+    }
+
+    /// [`ScopeMatcher::restricts`] for one shell segment whose resolved program is known, as
+    /// [`ScopeMatcher::matches_segment`].
+    pub fn restricts_segment(&self, tool: &str, scope: &str, program: &str, cwd: &str) -> bool {
+        !self.other_program(program) && self.restricts(tool, scope, cwd)
+    }
+
+    /// Whether this is a shell pattern for another program than `program` (empty: unknown).
+    fn other_program(&self, program: &str) -> bool {
+        matches!(self, ScopeMatcher::Shell { program: p, .. } if !program.is_empty() && *p != program)
     }
 
     /// How specific the pattern is: its count of literal characters.
@@ -276,17 +285,27 @@ mod tests {
         // A `~` scope is the home directory, as risk reads it (it was `<cwd>/~/.ssh/…`).
         assert!(ssh.matches("filesystem", "~/.ssh/id_rsa", "/p"));
         assert!(ssh.matches("filesystem", "~/x/../.ssh/id_rsa", ""));
+        assert!(ssh.restricts("filesystem", "~/.ssh/id_rsa", "/p"));
+        // With no absolute cwd a relative path is read from `/`: a rule that restricts
+        // catches it there…
         let etc = ScopeMatcher::new("filesystem", "/etc/*", None, "/h").unwrap();
-        // With no absolute cwd a relative path is read from `/`: an absolute rule applies…
-        assert!(etc.matches("filesystem", "etc/passwd", ""));
-        assert!(etc.matches("filesystem", "etc/passwd", "rel"));
-        // …but a rule relative to the project never covers it, even when the reading from
-        // `/` lands in the project.
         let proj = ScopeMatcher::new("filesystem", "src/*", Some("/p"), "/h").unwrap();
+        for cwd in ["", "rel"] {
+            assert!(etc.restricts("filesystem", "etc/passwd", cwd));
+            assert!(proj.restricts("filesystem", "p/src/a", cwd));
+            // …but nothing that grants covers it, wherever that reading lands.
+            assert!(!etc.matches("filesystem", "etc/passwd", cwd));
+            assert!(!proj.matches("filesystem", "p/src/a", cwd));
+            assert!(!proj.matches_segment("filesystem", "p/src/a", "", cwd));
+            assert!(proj.restricts_segment("filesystem", "p/src/a", "", cwd));
+            // An absolute path needs no cwd.
+            assert!(proj.matches("filesystem", "/p/src/a", cwd));
+        }
         assert!(proj.matches("filesystem", "src/a", "/p"));
-        assert!(!proj.matches("filesystem", "p/src/a", ""));
-        assert!(!proj.matches("filesystem", "p/src/a", "rel"));
-        assert!(proj.matches("filesystem", "/p/src/a", ""));
+        // Shell scopes have no place: both readings agree.
+        let git = ScopeMatcher::new("shell", "git log *", None, "/h").unwrap();
+        assert!(git.restricts_segment("shell", "git log -3", "git", ""));
+        assert!(!git.restricts_segment("shell", "git log -3", "hg", ""));
     }
 
     #[test]
