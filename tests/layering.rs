@@ -13,6 +13,7 @@ const LAYERS: &[(&str, u32)] = &[
     ("clock", 0),
     ("error", 0),
     ("paths", 0),
+    ("pathnorm", 0),
     ("atomic", 0),
     ("key", 0),
     ("shell", 1),
