@@ -3,6 +3,7 @@
 //! Runtime adapters turn their payloads into a [`Request`]; the engine answers with a
 //! [`Verdict`]; adapters render it. The engine never sees a runtime's JSON.
 
+pub use crate::callsite::CallSite;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -147,18 +148,26 @@ pub struct Request {
     pub content_hash: Option<String>,
     /// The text being written (a whole file) or inserted (an edit), when the runtime sends it.
     /// Read only to rate what a written script, `package.json` or `Makefile` would run; never
-    /// stored or serialized.
-    #[serde(skip)]
+    /// stored, but it travels with a serialized request (a gate elsewhere must rate it too).
+    /// At most the hook's payload cap (8 MiB), like the scope.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub content: Option<String>,
     /// The whole canonical JSON of an MCP or unknown tool's arguments, when the runtime sent
     /// them; the scope may show them only in part (with their hash). Read only by the risk
-    /// check, so every value is judged; never stored or serialized.
+    /// check, so every value is judged; never stored or serialized. The engine trusts it to be
+    /// the whole the scope shows (it judges this and keys the scope, and leaves a scope with
+    /// arguments unshortened), which holds only where the adapter set both.
     #[serde(skip)]
     pub arguments: Option<String>,
     /// The runtime's own tool name (`Bash`, `Edit`, `mcp__github__create_pr`, …).
     pub raw_tool_name: String,
     /// The runtime's permission mode at the time of the call, when it reports one.
     pub permission_mode: Option<String>,
+    /// Where the request comes from (the client's home, cwd, project and user), computed on
+    /// the client side; `None` from callers that do not say, which the gate then detects on
+    /// its own machine.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub callsite: Option<CallSite>,
 }
 
 /// The decision and risk for one simple command of a shell request.

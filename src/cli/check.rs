@@ -84,7 +84,7 @@ fn build(input: Input, args: &CheckArgs) -> anyhow::Result<Request> {
         .cwd
         .or_else(|| args.cwd.clone())
         .unwrap_or_else(current_dir);
-    Ok(Request {
+    Ok(aiperture::callsite::located(Request {
         runtime: input.runtime.unwrap_or_else(|| "cli".into()),
         event: "check".into(),
         session_id: input
@@ -103,7 +103,8 @@ fn build(input: Input, args: &CheckArgs) -> anyhow::Result<Request> {
         raw_tool_name: String::new(),
         permission_mode: None,
         arguments: None,
-    })
+        callsite: None,
+    }))
 }
 
 fn verdict_json(out: &CheckOutcome, challenge: Option<String>) -> serde_json::Value {

@@ -4,7 +4,6 @@ use super::check::current_dir;
 use crate::cli::ExitCode;
 use aiperture::engine::Gate;
 use aiperture::engine::learning::{self, Learned};
-use aiperture::engine::project;
 use aiperture::engine::state::{KeyKind, PatternStats};
 use aiperture::request::{Request, RiskTier};
 use clap::Args;
@@ -33,7 +32,7 @@ pub fn run(args: PatternsArgs) -> anyhow::Result<ExitCode> {
         .project
     });
     let project = if project.is_empty() {
-        project::detect("", None)
+        aiperture::callsite::GLOBAL.to_string()
     } else {
         project
     };

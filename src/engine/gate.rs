@@ -5,8 +5,8 @@ use super::config::EngineConfig;
 use super::learning::{self, HumanDecision, Recorded};
 use super::pipeline::{self, Env, session_key};
 use super::policy::Policy;
-use super::project;
 use super::state::{AuditNote, PendingAsk, Source, State};
+use crate::callsite;
 use crate::clock::{Clock, ManualClock, SystemClock};
 use crate::config::Settings;
 use crate::paths::Paths;
@@ -126,7 +126,7 @@ impl Gate {
         let mut r = req.clone();
         if r.project.is_empty() {
             let id = Some(self.settings.project_id.as_str()).filter(|s| !s.is_empty());
-            r.project = project::detect(&r.cwd, id);
+            r.project = callsite::detect(&r.cwd, id);
         }
         shorten_long_scope(&mut r);
         r

@@ -15,7 +15,6 @@ pub mod modes;
 pub mod pipeline;
 pub mod policy;
 pub mod presets;
-pub mod project;
 pub mod state;
 pub mod written;
 

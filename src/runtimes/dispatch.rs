@@ -4,6 +4,7 @@
 //! answer where a decision was needed, and a warning where nothing can be blocked any more.
 
 use super::{Adapter, Answer, Event, Output, reasons};
+use crate::callsite::{self, CallSite};
 use crate::engine::{Gate, RanResult, SessionStatus, ToolOutcome, learning, modes};
 use crate::request::{Decision, Request, Verdict};
 
@@ -120,6 +121,7 @@ fn answer<E: HookEngine, O: FnOnce() -> anyhow::Result<E>>(event: Event, open: O
     if event == Event::Other {
         return Answer::NoOpinion;
     }
+    let event = located(event);
     let needs_decision = matches!(
         event,
         Event::PreTool(_) | Event::PreToolEach(_) | Event::PermissionRequest(_)
@@ -175,6 +177,36 @@ fn answer<E: HookEngine, O: FnOnce() -> anyhow::Result<E>>(event: Event, open: O
             Err(e) => Answer::Warn(format!("aiperture: could not close the session: {e:#}")),
         },
         Event::Other => Answer::NoOpinion,
+    }
+}
+
+/// The event with the call site of this machine on each request that reaches the engine's
+/// judgement (computed here, on the client side; a session's end needs none). The requests
+/// of one payload share a cwd, so their call site is found once.
+fn located(event: Event) -> Event {
+    match event {
+        Event::PreTool(r) => Event::PreTool(callsite::located(r)),
+        Event::PreToolEach(reqs) => {
+            let mut last: Option<CallSite> = None;
+            let reqs = reqs
+                .into_iter()
+                .map(|mut r| {
+                    let cs = match &last {
+                        Some(c) if c.cwd == r.cwd && c.principal.runtime == r.runtime => c.clone(),
+                        _ => CallSite::detect(&r.cwd, &r.runtime),
+                    };
+                    r.callsite.get_or_insert_with(|| cs.clone());
+                    last = Some(cs);
+                    r
+                })
+                .collect();
+            Event::PreToolEach(reqs)
+        }
+        Event::PermissionRequest(r) => Event::PermissionRequest(callsite::located(r)),
+        Event::PostTool(r, o) => Event::PostTool(callsite::located(r), o),
+        Event::ClassifierDenied(r, why) => Event::ClassifierDenied(callsite::located(r), why),
+        Event::SessionStart(r) => Event::SessionStart(callsite::located(r)),
+        e @ (Event::SessionEnd(_) | Event::Other) => e,
     }
 }
 
@@ -234,11 +266,13 @@ mod tests {
         decision: Option<Decision>,
         calls: Vec<String>,
         fail: bool,
+        sites: Vec<Option<CallSite>>,
     }
 
     impl HookEngine for &mut Fake {
         fn check(&mut self, req: &Request) -> anyhow::Result<(Verdict, Option<String>)> {
             self.calls.push(format!("check {}", req.scope));
+            self.sites.push(req.callsite.clone());
             if self.fail {
                 anyhow::bail!("database is locked");
             }
@@ -341,6 +375,21 @@ mod tests {
         let out = handle(&ClaudeCode, stop, || Ok(&mut fake));
         assert_eq!(out, Output::empty());
         assert_eq!(fake.calls, vec!["ran npm test", "end claude-code s1"]);
+    }
+
+    #[test]
+    fn the_hook_sends_its_call_site_with_the_request() {
+        let mut fake = Fake {
+            decision: Some(Decision::Allow),
+            ..Fake::default()
+        };
+        handle(&ClaudeCode, &bash("PreToolUse", "ls"), || Ok(&mut fake));
+        let site = fake.sites.first().cloned().flatten().expect("a call site");
+        assert_eq!(site.cwd, "/p");
+        assert_eq!(site.root, crate::callsite::project_root("/p"));
+        assert_eq!(site.principal.runtime, "claude-code");
+        let home = dirs::home_dir().map(|h| h.display().to_string());
+        assert_eq!(site.home, home.unwrap_or_default());
     }
 
     #[test]
