@@ -88,6 +88,8 @@ impl Gate {
         clock: Box<dyn Clock>,
     ) -> anyhow::Result<Gate> {
         let db = Db::open(&paths.db)?;
+        // Only for requests that carry no call site (direct library callers): the others are
+        // judged against the caller's home.
         let home = dirs::home_dir()
             .map(|h| h.display().to_string())
             .unwrap_or_default();
@@ -121,12 +123,20 @@ impl Gate {
         Ok(k)
     }
 
-    /// The request with its project resolved.
+    /// The request with its project resolved: the `project_id` setting when set, else the
+    /// project root of the request's call site, else (a request without one) the root found
+    /// from its cwd on this machine. The setting also wins for the call site's project id.
     pub fn resolve(&self, req: &Request) -> Request {
         let mut r = req.clone();
+        let id = Some(self.settings.project_id.as_str()).filter(|s| !s.trim().is_empty());
+        if let (Some(cs), Some(id)) = (&mut r.callsite, id) {
+            cs.project_id = callsite::detect("", Some(id));
+        }
         if r.project.is_empty() {
-            let id = Some(self.settings.project_id.as_str()).filter(|s| !s.is_empty());
-            r.project = callsite::detect(&r.cwd, id);
+            r.project = match (&r.callsite, id) {
+                (Some(cs), None) => cs.root.clone(),
+                _ => callsite::detect(&r.cwd, id),
+            };
         }
         shorten_long_scope(&mut r);
         r
@@ -138,7 +148,11 @@ impl Gate {
         Context {
             cwd: req.cwd.clone(),
             project: req.project.clone(),
-            home: self.home.clone(),
+            // The caller's home: `rm -rf ~` is judged where it runs.
+            home: match &req.callsite {
+                Some(cs) => cs.home.clone(),
+                None => self.home.clone(),
+            },
             protected_paths: self
                 .paths
                 .protected()
