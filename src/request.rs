@@ -161,13 +161,51 @@ pub struct Request {
     pub arguments: Option<String>,
     /// The runtime's own tool name (`Bash`, `Edit`, `mcp__github__create_pr`, …).
     pub raw_tool_name: String,
-    /// The runtime's permission mode at the time of the call, when it reports one.
+    /// The runtime's permission mode at the time of the call, when it reports one, as the
+    /// runtime spells it (for the audit; the engine reads [`Request::unasked`]).
     pub permission_mode: Option<String>,
+    /// What the runtime already runs without asking anyone in that mode, mapped by the
+    /// runtime's adapter.
+    #[serde(default)]
+    pub unasked: Unasked,
     /// Where the request comes from (the client's home, cwd, project and user), computed on
     /// the client side; `None` from callers that do not say, which the gate then detects on
     /// its own machine.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub callsite: Option<CallSite>,
+}
+
+/// What the runtime lets run without a human's say in its current permission mode: the
+/// runtime-neutral meaning of a mode, mapped by the runtime's adapter. The engine reads it
+/// to know whether a call that ran was approved by a person (only then does it teach) and
+/// whether a call it leaves unanswered goes to the runtime's own classifier.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Unasked {
+    /// Nothing: what the hook does not allow, the runtime asks its human about (or the
+    /// runtime names no mode).
+    #[default]
+    Nothing,
+    /// File edits run without a prompt; everything else is asked.
+    Edits,
+    /// No call is put to a human: the runtime runs every call, or runs what its own rules
+    /// allow and refuses the rest.
+    Everything,
+    /// A model-based classifier reviews each action in place of the human and allows by
+    /// default; a hook that answers nothing leaves the action to it.
+    Classifier,
+}
+
+impl Unasked {
+    /// Whether a call of this tool family runs without a human's say in this mode, so its
+    /// running is no human approval.
+    pub fn runs_unasked(self, tool: &str) -> bool {
+        match self {
+            Unasked::Everything => true,
+            Unasked::Edits => tool == "filesystem",
+            Unasked::Nothing | Unasked::Classifier => false,
+        }
+    }
 }
 
 /// The decision and risk for one simple command of a shell request.

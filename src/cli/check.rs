@@ -4,7 +4,7 @@
 
 use crate::cli::ExitCode;
 use aiperture::engine::{CheckOutcome, Gate};
-use aiperture::request::{Decision, Request};
+use aiperture::request::{Decision, Request, Unasked};
 use clap::Args;
 use serde::Deserialize;
 use std::io::{BufRead, IsTerminal, Read, Write};
@@ -102,6 +102,7 @@ fn build(input: Input, args: &CheckArgs) -> anyhow::Result<Request> {
         content: input.content,
         raw_tool_name: String::new(),
         permission_mode: None,
+        unasked: Unasked::Nothing,
         arguments: None,
         callsite: None,
     }))
