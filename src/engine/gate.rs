@@ -16,6 +16,7 @@ use crate::store::Db;
 use crate::store::state::SqliteState;
 
 mod admin;
+mod progress;
 mod reports;
 mod written;
 

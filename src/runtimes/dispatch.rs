@@ -5,7 +5,7 @@
 
 use super::{Adapter, Answer, Event, Output, reasons};
 use crate::callsite::{self, CallSite};
-use crate::engine::{Gate, RanResult, SessionStatus, ToolOutcome, learning, modes};
+use crate::engine::{Gate, Progress, RanResult, SessionStatus, ToolOutcome, modes};
 use crate::request::{Decision, Request, Verdict};
 
 /// The engine operations a hook needs; implemented by [`Gate`], and by fakes in tests.
@@ -22,9 +22,9 @@ pub trait HookEngine {
     fn session_status(&mut self, req: &Request) -> anyhow::Result<SessionStatus>;
     /// The runtime's classifier refused a call: record it (no learning).
     fn classifier_denied(&mut self, req: &Request, reason: &str) -> anyhow::Result<()>;
-    /// For an ask: how close its pattern is to being learned, as (approvals, needed) and the
-    /// pattern. Best effort: `None` when unknown.
-    fn ask_progress(&mut self, _req: &Request, _v: &Verdict) -> Option<(u32, u32, String)> {
+    /// For an ask: how close its pattern is to being learned. Best effort: `None` when
+    /// unknown.
+    fn ask_progress(&mut self, _req: &Request, _v: &Verdict) -> Option<Progress> {
         None
     }
 }
@@ -49,28 +49,8 @@ impl HookEngine for Gate {
     fn classifier_denied(&mut self, req: &Request, reason: &str) -> anyhow::Result<()> {
         Gate::classifier_denied(self, req, reason)
     }
-    fn ask_progress(&mut self, req: &Request, v: &Verdict) -> Option<(u32, u32, String)> {
-        // The first segment still asking (a shell command's first unlearned part).
-        let seg = v
-            .segments
-            .iter()
-            .find(|s| s.decision != Some(Decision::Allow))
-            .or(v.segments.first())?;
-        let key = learning::key_of(seg.pattern.as_deref(), &seg.command);
-        let project = self.resolve(req).project;
-        let needed = self.config().needed(seg.risk.tier);
-        // Keyed lookups of this one key: listing the project's patterns cost ~20 M
-        // instructions per ask on a store with ~2,000 patterns (docs/performance.md).
-        let stats = self
-            .pattern_stats(&project, &req.tool, &req.action, &key)
-            .ok()?;
-        let n = stats
-            .iter()
-            .filter(|p| p.revoked_ms.is_none_or(|r| r < p.last_ms))
-            .map(|p| p.human_allow)
-            .max()
-            .unwrap_or(0);
-        Some((n, needed, key.key))
+    fn ask_progress(&mut self, req: &Request, v: &Verdict) -> Option<Progress> {
+        Gate::progress(self, req, v)
     }
 }
 
@@ -97,7 +77,7 @@ impl<E: HookEngine> HookEngine for std::mem::ManuallyDrop<E> {
     fn classifier_denied(&mut self, req: &Request, reason: &str) -> anyhow::Result<()> {
         E::classifier_denied(self, req, reason)
     }
-    fn ask_progress(&mut self, req: &Request, v: &Verdict) -> Option<(u32, u32, String)> {
+    fn ask_progress(&mut self, req: &Request, v: &Verdict) -> Option<Progress> {
         E::ask_progress(self, req, v)
     }
 }
