@@ -10,7 +10,7 @@
 use crate::request::Request;
 use serde::{Deserialize, Serialize};
 use std::io::Read;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// The project of requests made outside any directory (no absolute cwd).
 pub const GLOBAL: &str = "global";
@@ -19,7 +19,7 @@ pub const GLOBAL: &str = "global";
 /// over the git remote and the path.
 pub const PROJECT_ID_ENV: &str = "AIPERTURE_PROJECT_ID";
 
-/// The most of a `.git/config` (or `.git` file, `commondir` file) that is read.
+/// The largest `.git/config` (or `.git` file, `commondir` file) that is read.
 const MAX_GIT_FILE: u64 = 64 * 1024;
 
 /// Who asks: the user on the client machine and the runtime they work in.
@@ -152,24 +152,29 @@ pub fn strip_credentials(id: &str) -> String {
     id.to_string()
 }
 
-/// Up to [`MAX_GIT_FILE`] bytes of a small git file as text; `None` if unreadable.
+/// A small git file as text; `None` if unreadable, not text, or larger than
+/// [`MAX_GIT_FILE`] (no real one is).
 fn read_small(path: &Path) -> Option<String> {
-    let mut text = String::new();
-    std::fs::File::open(path)
-        .ok()?
+    let mut f = std::fs::File::open(path).ok()?;
+    let len = f.metadata().ok()?.len();
+    if len > MAX_GIT_FILE {
+        return None;
+    }
+    let mut text = String::with_capacity(usize::try_from(len).ok()? + 1);
+    f.by_ref()
         .take(MAX_GIT_FILE)
         .read_to_string(&mut text)
         .ok()?;
     Some(text)
 }
 
-/// The repository's config file for a work tree at `root`: `.git/config` for a plain
+/// The repository's config text for a work tree at `root`: `.git/config` for a plain
 /// repository; for a `.git` file (`gitdir: …`, a linked worktree or a submodule) the config
 /// of the common directory it names.
-fn config_path(root: &Path) -> Option<PathBuf> {
+fn config_text(root: &Path) -> Option<String> {
     let dot_git = root.join(".git");
-    if dot_git.is_dir() {
-        return Some(dot_git.join("config"));
+    if let Some(text) = read_small(&dot_git.join("config")) {
+        return Some(text);
     }
     let text = read_small(&dot_git)?;
     let gitdir = text
@@ -179,12 +184,12 @@ fn config_path(root: &Path) -> Option<PathBuf> {
     let common = read_small(&gitdir.join("commondir"))
         .map(|c| gitdir.join(c.trim()))
         .unwrap_or(gitdir);
-    Some(common.join("config"))
+    read_small(&common.join("config"))
 }
 
 /// The URL of the `origin` remote of the repository at `root`, read from its config file.
 pub fn origin_url(root: &Path) -> Option<String> {
-    remote_url(&read_small(&config_path(root)?)?, "origin")
+    remote_url(&config_text(root)?, "origin")
 }
 
 /// The first `url` of `[remote "<name>"]` in git config text (section names and keys are
@@ -249,6 +254,7 @@ fn config_value(raw: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::path::PathBuf;
 
     fn repo_with_config(config: &str) -> (tempfile::TempDir, PathBuf) {
         let t = tempfile::tempdir().unwrap();
@@ -326,6 +332,18 @@ mod tests {
             CallSite::detect_with("", "cli", "/h", None, String::new()).project_id,
             GLOBAL
         );
+    }
+
+    #[test]
+    fn an_oversized_config_is_not_read() {
+        let big = format!(
+            "[remote \"origin\"]\n\turl = https://h/x\n#{}\n",
+            "x".repeat(MAX_GIT_FILE as usize)
+        );
+        let (_t, root) = repo_with_config(&big);
+        assert_eq!(origin_url(&root), None);
+        let cs = CallSite::detect_with(&root.display().to_string(), "cli", "", None, String::new());
+        assert_eq!(cs.project_id, cs.root);
     }
 
     #[test]
