@@ -271,8 +271,12 @@ fn main() {
     let mut k = 0u64;
     b.run("gate: open + check (file, no process)", || {
         k += 1;
-        let mut g = Gate::open_with(paths.clone(), Settings::default(), Box::new(SystemClock))
-            .expect("gate");
+        let g = Gate::open_with(
+            paths.clone(),
+            Settings::default(),
+            std::sync::Arc::new(SystemClock),
+        )
+        .expect("gate");
         let mut r = request(SIMPLE);
         r.session_id = format!("s-{}", k % 1000);
         black_box(g.check(&r).is_ok());

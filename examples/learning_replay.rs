@@ -29,7 +29,7 @@
 //! unsafe auto-allows (a dangerous call allowed without a human), safe denials (a safe call
 //! denied without a human). Exits 1 if any run auto-allowed a dangerous call.
 
-use aiperture::clock::{Clock, ManualClock};
+use aiperture::clock::ManualClock;
 use aiperture::config::Settings;
 use aiperture::engine::{Gate, ToolOutcome, modes};
 use aiperture::paths::Paths;
@@ -400,7 +400,7 @@ fn replay(seed: u64, min_decisions: u32, shape: &Shape) -> anyhow::Result<Tally>
         ..Settings::default()
     };
     let paths = Paths::at(&home_dir, &dir.join("aiperture.db"));
-    let mut gate = Gate::open_with(paths, settings, Box::new(Shared(clock.clone())))?;
+    let mut gate = Gate::open_with(paths, settings, clock.clone())?;
     let mut r = Rng(seed);
     let mut t = Tally::default();
     let mut n = 0u64;
@@ -480,7 +480,7 @@ fn replay(seed: u64, min_decisions: u32, shape: &Shape) -> anyhow::Result<Tally>
 /// One call in auto mode: aiperture answers first; what it leaves alone the classifier
 /// decides; a human answers aiperture's asks.
 fn auto_call(
-    gate: &mut Gate,
+    gate: &mut aiperture::store::LocalGate,
     clock: &ManualClock,
     call: &Call,
     root: &str,
@@ -531,14 +531,6 @@ fn auto_call(
         gate.tool_ran(&call.req, ToolOutcome::Succeeded)?;
     }
     Ok(())
-}
-
-struct Shared(Arc<ManualClock>);
-
-impl Clock for Shared {
-    fn now_ms(&self) -> i64 {
-        self.0.now_ms()
-    }
 }
 
 fn tempfile_dir(seed: u64, min: u32) -> anyhow::Result<std::path::PathBuf> {

@@ -2,26 +2,30 @@
 //!
 //! Every event carries `seq` (1, 2, 3, … no gaps), the previous event's hash and its own hash,
 //! SHA-256 over a length-prefixed serialization of every field ([`event_hash`]). The chain
-//! head — the last `(seq, hash)` — is kept in `audit_head` with an HMAC under the install key,
-//! updated in the same `BEGIN IMMEDIATE` transaction as the append, so appends never fork and
-//! deleting the newest events is detected unless the attacker also holds the key.
-//! See `docs/audit.md` for the format and what [`verify`] can and cannot detect.
+//! head — the last `(seq, hash)` — is kept beside the events with an HMAC under the install
+//! key and moved in the same transaction as the append, so appends never fork and deleting the
+//! newest events is detected unless the attacker also holds the key.
+//!
+//! This module is the chain's format and rules only; it knows no database. A store stores
+//! events through [`ChainSink`] ([`append`], [`reseal`]) and hands them back in order through
+//! [`ChainSource`] ([`verify`], [`export`]); the SQLite store does so in
+//! `src/store/audit_sql.rs`. An export file is read back by [`verify_file`] without any store.
+//! See `docs/audit.md` for the format and what verification can and cannot detect.
 
 mod export;
 mod reseal;
+mod sink;
 
 pub use export::{Manifest, export, verify_file};
 pub use reseal::{RESEALED, reseal};
+pub use sink::{ChainSink, ChainSource, append, verify};
 
-use anyhow::{anyhow, bail};
 use hmac::{KeyInit, Mac};
-use rusqlite::{OptionalExtension, Transaction, params};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use crate::key::KEY_LEN;
-use crate::store::Db;
 
 /// The `prev_hash` of event 1: 64 zeros.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -120,6 +124,19 @@ pub struct AuditEvent {
     pub hash: String,
 }
 
+/// The signed chain head as stored: the last event's `seq` and `hash`, and the hex HMAC over
+/// them under the install key ([`head_mac`]). Read from an untrusted store: check it with
+/// [`head_mac_ok`] before relying on it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Head {
+    /// The last event's sequence number.
+    pub seq: u64,
+    /// The last event's hash.
+    pub hash: String,
+    /// The hex HMAC-SHA256 over `(seq, hash)`.
+    pub mac: String,
+}
+
 /// The outcome of [`verify`] or [`verify_file`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct VerifyReport {
@@ -139,7 +156,8 @@ pub struct VerifyReport {
     pub reseals: u64,
 }
 
-/// Filters for [`list`]; `None` means no filter.
+/// Filters for listing events, newest first: the query a store's `list` answers (the SQLite
+/// one is in `src/store/audit_sql.rs`); `None` means no filter.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ListFilter {
     /// Only events at or after this time (ms since the epoch).
@@ -276,153 +294,18 @@ fn write_canonical(v: &Value, out: &mut String) {
     }
 }
 
-/// The stored head: `(seq, hash, mac)`.
-pub fn head(conn: &rusqlite::Connection) -> anyhow::Result<Option<(u64, String, String)>> {
-    Ok(conn
-        .prepare_cached("SELECT seq, hash, mac FROM audit_head WHERE id = 1")?
-        .query_row([], |r| {
-            Ok((r.get::<_, i64>(0)? as u64, r.get(1)?, r.get(2)?))
-        })
-        .optional()?)
+/// The details of a stored event as a value: the stored text parsed, or the text itself as a
+/// JSON string when it does not parse (the store is not trusted; listing and export still
+/// show what is there, and verification hashes the text, not this value).
+pub fn parse_details(details_json: &str) -> Value {
+    serde_json::from_str(details_json).unwrap_or_else(|_| Value::String(details_json.to_string()))
 }
 
-/// Appends one event inside the caller's write transaction and moves the signed head.
-///
-/// The new event continues from the signed head, never from whatever rows remain, so an
-/// attacker who deleted the newest events cannot have the next append paper over the gap.
-/// A head whose MAC does not verify (or a missing head with events present) is an error:
-/// the caller fails closed and `aiperture audit verify` says what is wrong.
-pub fn append(
-    tx: &Transaction,
-    key: &[u8; KEY_LEN],
-    ev: &NewEvent,
-    now_ms: i64,
-) -> anyhow::Result<AuditEvent> {
-    let (prev_seq, prev_hash) = match head(tx)? {
-        Some((seq, hash, mac)) => {
-            if !head_mac_ok(key, seq, &hash, &mac) {
-                bail!(
-                    "audit chain head does not verify (tampered, or the key changed); \
-                     run `aiperture audit verify`"
-                );
-            }
-            (seq, hash)
-        }
-        None => {
-            let any: Option<i64> = tx
-                .prepare_cached("SELECT seq FROM audit_events LIMIT 1")?
-                .query_row([], |r| r.get(0))
-                .optional()?;
-            if any.is_some() {
-                bail!(
-                    "audit chain head is missing while events exist (tampered); \
-                     run `aiperture audit verify`"
-                );
-            }
-            (0, GENESIS.to_string())
-        }
-    };
-    let seq = prev_seq
-        .checked_add(1)
-        .ok_or_else(|| anyhow!("audit chain head seq {prev_seq} cannot grow"))?;
-    write_event(tx, key, seq, prev_hash, ev, now_ms)
-}
-
-/// Inserts event `seq` linked to `prev_hash` and moves the signed head to it.
-fn write_event(
-    tx: &Transaction,
-    key: &[u8; KEY_LEN],
-    seq: u64,
-    prev_hash: String,
-    ev: &NewEvent,
-    now_ms: i64,
-) -> anyhow::Result<AuditEvent> {
-    let details_json = canonical_json(&ev.details);
-    let mut e = AuditEvent {
-        seq,
-        ts_ms: now_ms,
-        event_type: ev.event_type.clone(),
-        actor_type: ev.actor_type.as_str().to_string(),
-        actor: ev.actor.clone(),
-        runtime: ev.runtime.clone(),
-        session_id: ev.session_id.clone(),
-        project: ev.project.clone(),
-        entity: ev.entity.clone(),
-        summary: ev.summary.clone(),
-        details: Value::Null,
-        prev_hash,
-        hash: String::new(),
-    };
-    e.hash = hash_of(&e, &details_json);
-    tx.prepare_cached(
-        "INSERT INTO audit_events (seq, ts_ms, event_type, actor_type, actor, runtime, \
-         session_id, project, entity, summary, details, prev_hash, hash) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
-    )?
-    .execute(params![
-        seq as i64,
-        e.ts_ms,
-        e.event_type,
-        e.actor_type,
-        e.actor,
-        e.runtime,
-        e.session_id,
-        e.project,
-        e.entity,
-        e.summary,
-        details_json,
-        e.prev_hash,
-        e.hash,
-    ])
-    .map_err(|err| anyhow!("cannot append audit event {seq}: {err}"))?;
-    tx.prepare_cached(
-        "INSERT INTO audit_head (id, seq, hash, mac) VALUES (1, ?1, ?2, ?3) \
-         ON CONFLICT(id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash, \
-         mac = excluded.mac",
-    )?
-    .execute(params![seq as i64, e.hash, head_mac(key, seq, &e.hash)])?;
-    e.details = ev.details.clone();
-    Ok(e)
-}
-
-const COLUMNS: &str = "seq, ts_ms, event_type, actor_type, actor, runtime, session_id, project, \
-                       entity, summary, details, prev_hash, hash";
-
-/// Reads one row of [`COLUMNS`]; the details come back both parsed and as stored text.
-fn row_event(r: &rusqlite::Row) -> rusqlite::Result<(AuditEvent, String)> {
-    let (mut e, details) = row_event_unparsed(r)?;
-    e.details = serde_json::from_str(&details).unwrap_or_else(|_| Value::String(details.clone()));
-    Ok((e, details))
-}
-
-/// Like [`row_event`] but leaves `details` null: verification hashes the stored text only, so
-/// it need not parse it (the report verifies millions of events).
-fn row_event_unparsed(r: &rusqlite::Row) -> rusqlite::Result<(AuditEvent, String)> {
-    let details: String = r.get(10)?;
-    Ok((
-        AuditEvent {
-            seq: r.get::<_, i64>(0)? as u64,
-            ts_ms: r.get(1)?,
-            event_type: r.get(2)?,
-            actor_type: r.get(3)?,
-            actor: r.get(4)?,
-            runtime: r.get(5)?,
-            session_id: r.get(6)?,
-            project: r.get(7)?,
-            entity: r.get(8)?,
-            summary: r.get(9)?,
-            details: Value::Null,
-            prev_hash: r.get(11)?,
-            hash: r.get(12)?,
-        },
-        details,
-    ))
-}
-
-/// Walks a chain in `seq` order, remembering the first problem. Shared by [`verify`] and
-/// [`verify_file`]; constant memory.
+/// Walks a chain in `seq` order, remembering the first problem: fed event by event with
+/// [`Checker::push`], then [`Checker::finish`]ed with the signed head. Behind [`verify`] (any
+/// [`ChainSource`]) and [`verify_file`]; constant memory.
 #[derive(Debug)]
-pub(crate) struct Checker {
+pub struct Checker {
     expected: u64,
     prev_hash: String,
     events: u64,
@@ -430,8 +313,15 @@ pub(crate) struct Checker {
     bad: Option<(Option<u64>, String)>,
 }
 
+impl Default for Checker {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl Checker {
-    pub(crate) fn new() -> Self {
+    /// A checker expecting event 1, linked to [`GENESIS`].
+    pub fn new() -> Self {
         Checker {
             expected: 1,
             prev_hash: GENESIS.to_string(),
@@ -447,8 +337,9 @@ impl Checker {
         }
     }
 
-    /// Checks the next event; `details_json` is the exact text that was hashed.
-    pub(crate) fn push(&mut self, e: &AuditEvent, details_json: &str) {
+    /// Checks the next event; `details_json` is the exact text that was hashed (the event's
+    /// own `details` value is not looked at).
+    pub fn push(&mut self, e: &AuditEvent, details_json: &str) {
         self.events += 1;
         if e.event_type == RESEALED {
             self.reseals += 1;
@@ -484,19 +375,20 @@ impl Checker {
         self.expected = e.seq.saturating_add(1);
     }
 
-    /// Checks the head `(seq, hash, mac)` against the end of the chain and makes the report.
-    pub(crate) fn finish(
-        mut self,
-        head: Option<(u64, String, String)>,
-        key: Option<&[u8; KEY_LEN]>,
-    ) -> VerifyReport {
+    /// Checks the signed head against the end of the chain and makes the report; without a
+    /// key the head's signature is not checked (`mac_checked` is false).
+    pub fn finish(mut self, head: Option<Head>, key: Option<&[u8; KEY_LEN]>) -> VerifyReport {
         let last = self.expected.saturating_sub(1);
         let mut mac_checked = false;
         if self.bad.is_none() {
             match head {
                 None if self.events == 0 => {}
                 None => self.fail(None, "the signed chain head is missing (tampered)".into()),
-                Some((hseq, hhash, hmac)) => {
+                Some(Head {
+                    seq: hseq,
+                    hash: hhash,
+                    mac: hmac,
+                }) => {
                     if hseq > last {
                         self.fail(
                             Some(last.saturating_add(1)),
@@ -544,61 +436,6 @@ impl Checker {
             reseals: self.reseals,
         }
     }
-}
-
-/// Verifies the whole chain in the store (streaming, constant memory) and its signed head.
-/// Without a key the head's signature is not checked (`mac_checked` is false).
-pub fn verify(db: &Db, key: Option<&[u8; KEY_LEN]>) -> anyhow::Result<VerifyReport> {
-    db.read(|tx| {
-        let mut checker = Checker::new();
-        let mut stmt = tx.prepare(&format!("SELECT {COLUMNS} FROM audit_events ORDER BY seq"))?;
-        let mut rows = stmt.query([])?;
-        while let Some(r) = rows.next()? {
-            let (e, details) = row_event_unparsed(r)?;
-            checker.push(&e, &details);
-        }
-        Ok(checker.finish(head(tx)?, key))
-    })
-}
-
-/// Lists events, newest first, with optional filters.
-pub fn list(db: &Db, filter: &ListFilter) -> anyhow::Result<Vec<AuditEvent>> {
-    let mut sql = format!("SELECT {COLUMNS} FROM audit_events WHERE 1 = 1");
-    let mut args: Vec<rusqlite::types::Value> = Vec::new();
-    if let Some(s) = filter.since_ms {
-        args.push(s.into());
-        sql.push_str(&format!(" AND ts_ms >= ?{}", args.len()));
-    }
-    if let Some(t) = &filter.event_type {
-        args.push(t.clone().into());
-        sql.push_str(&format!(" AND event_type = ?{}", args.len()));
-    }
-    if let Some(s) = &filter.session_id {
-        args.push(s.clone().into());
-        sql.push_str(&format!(" AND session_id = ?{}", args.len()));
-    }
-    sql.push_str(" ORDER BY seq DESC");
-    if let Some(n) = filter.limit {
-        args.push((n.min(i64::MAX as u64) as i64).into());
-        sql.push_str(&format!(" LIMIT ?{}", args.len()));
-    }
-    db.read(|tx| {
-        let mut stmt = tx.prepare(&sql)?;
-        let rows = stmt.query_map(rusqlite::params_from_iter(args.iter()), row_event)?;
-        let mut out = Vec::new();
-        for r in rows {
-            out.push(r?.0);
-        }
-        Ok(out)
-    })
-}
-
-/// The number of events in the chain.
-pub fn count(db: &Db) -> anyhow::Result<u64> {
-    db.read(|tx| {
-        let n: i64 = tx.query_row("SELECT count(*) FROM audit_events", [], |r| r.get(0))?;
-        Ok(n as u64)
-    })
 }
 
 #[cfg(test)]

@@ -8,7 +8,7 @@
 //! cwd, and the project id is read from that repository's `.git/config`.
 
 use crate::request::Request;
-use serde::{Deserialize, Serialize};
+pub use crate::request::{CallSite, Principal};
 use std::io::Read;
 use std::path::Path;
 
@@ -21,32 +21,6 @@ pub const PROJECT_ID_ENV: &str = "AIPERTURE_PROJECT_ID";
 
 /// The largest `.git/config` (or `.git` file, `commondir` file) that is read.
 const MAX_GIT_FILE: u64 = 64 * 1024;
-
-/// Who asks: the user on the client machine and the runtime they work in.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Principal {
-    /// The login name on the client (`USER`, else `LOGNAME`); empty when neither is set.
-    pub user: String,
-    /// The runtime or interface (`claude-code`, `exec`, `cli`, …), as in `Request::runtime`.
-    pub runtime: String,
-}
-
-/// The caller's context of one request, computed where the request is made.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CallSite {
-    /// The client's home directory (empty when unknown): what `~` means to the caller.
-    pub home: String,
-    /// The working directory the project root was found from.
-    pub cwd: String,
-    /// The project root: the git root above `cwd`, else `cwd`; [`GLOBAL`] without an absolute
-    /// cwd. Learned patterns are keyed by it.
-    pub root: String,
-    /// A project id that names the same project on every machine: the explicit id when one
-    /// is set, else the `origin` remote's URL (credentials removed), else [`Self::root`].
-    pub project_id: String,
-    /// Who asks.
-    pub principal: Principal,
-}
 
 impl CallSite {
     /// The call site of a request made by `runtime` in `cwd` on this machine, with the

@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 /// A source of the current time in milliseconds since the Unix epoch.
-pub trait Clock {
+pub trait Clock: Send + Sync {
     /// The current time, in milliseconds since the Unix epoch (UTC).
     fn now_ms(&self) -> i64;
 }

@@ -16,8 +16,8 @@ use std::collections::BTreeMap;
 use std::os::unix::fs::DirBuilderExt;
 
 use crate::paths::Paths;
+use crate::paths::io_problem;
 use crate::request::Decision;
-use crate::store::io_problem;
 
 /// The effective settings. `Default` gives the documented defaults (docs/configuration.md).
 #[derive(Debug, Clone, PartialEq, Serialize)]

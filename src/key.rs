@@ -15,7 +15,7 @@ use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::Path;
 
 use crate::paths::Paths;
-use crate::store::io_problem;
+use crate::paths::io_problem;
 
 /// Key length in bytes.
 pub const KEY_LEN: usize = 32;

@@ -11,6 +11,7 @@ pub mod callsite;
 pub mod clock;
 pub mod config;
 pub mod engine;
+pub mod error;
 pub mod key;
 pub mod paths;
 pub mod realpath;

@@ -108,6 +108,20 @@ fn absolute(var: &str, value: &OsString, user_home: Option<&Path>) -> anyhow::Re
     Ok(p)
 }
 
+/// A one-line description of an I/O error on one of aiperture's files, in a user's terms.
+/// It lives here, below every module that reads or writes files, so none of them needs the
+/// store for it.
+pub fn io_problem(e: &std::io::Error) -> String {
+    use std::io::ErrorKind;
+    match e.kind() {
+        ErrorKind::PermissionDenied => "permission denied".into(),
+        ErrorKind::NotFound => "not found".into(),
+        ErrorKind::ReadOnlyFilesystem => "read-only file system".into(),
+        ErrorKind::NotADirectory => "a parent path is not a directory".into(),
+        _ => e.to_string(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -3,7 +3,6 @@
 //! Runtime adapters turn their payloads into a [`Request`]; the engine answers with a
 //! [`Verdict`]; adapters render it. The engine never sees a runtime's JSON.
 
-pub use crate::callsite::CallSite;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -206,6 +205,33 @@ impl Unasked {
             Unasked::Nothing | Unasked::Classifier => false,
         }
     }
+}
+
+/// Who asks: the user on the client machine and the runtime they work in.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Principal {
+    /// The login name on the client (`USER`, else `LOGNAME`); empty when neither is set.
+    pub user: String,
+    /// The runtime or interface (`claude-code`, `exec`, `cli`, …), as in `Request::runtime`.
+    pub runtime: String,
+}
+
+/// The caller's context of one request, computed where the request is made (by
+/// `crate::callsite`, on the client side).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CallSite {
+    /// The client's home directory (empty when unknown): what `~` means to the caller.
+    pub home: String,
+    /// The working directory the project root was found from.
+    pub cwd: String,
+    /// The project root: the git root above `cwd`, else `cwd`; `global` without an absolute
+    /// cwd. Learned patterns are keyed by it.
+    pub root: String,
+    /// A project id that names the same project on every machine: the explicit id when one
+    /// is set, else the `origin` remote's URL (credentials removed), else [`CallSite::root`].
+    pub project_id: String,
+    /// Who asks.
+    pub principal: Principal,
 }
 
 /// The decision and risk for one simple command of a shell request.

@@ -62,7 +62,7 @@ fn the_call_sites_home_is_the_home_that_is_judged() {
 fn a_request_from_another_home_is_denied_end_to_end() {
     let env = Env::new();
     let bob = env.dir.path().join("users/bob").display().to_string();
-    let mut gate = env.gate(&Arc::new(ManualClock::new(T0)));
+    let gate = env.gate(&Arc::new(ManualClock::new(T0)));
     let mut r = env.shell("s1", &format!("rm -rf {bob}"));
     r.callsite = Some(elsewhere(&env, &bob));
     let v = gate.check_dry_run(&r).unwrap();
@@ -101,7 +101,7 @@ fn the_project_is_the_call_sites_root_and_the_setting_still_wins() {
     let gate = aiperture::engine::Gate::open_with(
         paths,
         settings,
-        Box::new(aiperture::clock::ManualClock::new(T0)),
+        Arc::new(aiperture::clock::ManualClock::new(T0)),
     )
     .unwrap();
     let resolved = gate.resolve(&r);

@@ -13,7 +13,7 @@ use support::{Env, T0};
 fn a_challenge_cannot_be_replayed_forged_moved_or_used_late() {
     let env = Env::new();
     let clock = Arc::new(ManualClock::new(T0));
-    let mut g = env.gate(&clock);
+    let g = env.gate(&clock);
     let req = env.shell("s1", "npm test");
     let out = g.check_full(&req, false).unwrap();
     assert_eq!(out.verdict.decision, Decision::Ask);
@@ -128,7 +128,7 @@ fn approve_and_deny_refuse_without_a_terminal() {
 fn the_runtime_flow_learns_from_asks_that_ran_and_infers_denials() {
     let env = Env::new();
     let clock = Arc::new(ManualClock::new(T0));
-    let mut g = env.gate(&clock);
+    let g = env.gate(&clock);
     let mut req = env.shell("s1", "npm test");
     req.tool_use_id = Some("tu-1".into());
     assert_eq!(g.check(&req).unwrap().decision, Decision::Ask);

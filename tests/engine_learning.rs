@@ -75,7 +75,7 @@ fn high_and_critical_are_never_auto_allowed_but_high_is_auto_denied() {
 fn rubber_stamped_approvals_do_not_count() {
     let env = Env::new();
     let clock = std::sync::Arc::new(aiperture::clock::ManualClock::new(T0));
-    let mut g = env.gate(&clock);
+    let g = env.gate(&clock);
     for i in 0..12 {
         clock.set(T0 + i * 2_000);
         g.record_human(

@@ -83,7 +83,7 @@ fn cpu_ns() -> Option<u64> {
 
 fn measure(env: &Env, label: &str) {
     let clock = Arc::new(ManualClock::new(T0 + 3_600_000));
-    let mut g = env.gate(&clock);
+    let g = env.gate(&clock);
     let n = 2000;
     // Warm up (first open, statement cache).
     for i in 0..50 {

@@ -2,11 +2,12 @@
 //! `cargo test --release --test foundation_bench -- --ignored --nocapture`
 //! (`AIPERTURE_BENCH_EVENTS` sets the chain length, default 1,000,000).
 
-use aiperture::audit::{self, ActorType, NewEvent};
+use aiperture::audit::{ActorType, NewEvent};
 use aiperture::config::Settings;
 use aiperture::key;
 use aiperture::paths::Paths;
 use aiperture::store::Db;
+use aiperture::store::audit_sql;
 use std::time::Instant;
 
 fn event(i: i64) -> NewEvent {
@@ -42,7 +43,7 @@ fn measure_open_and_append() {
     for chunk in 0..(n + 9_999) / 10_000 {
         db.write(|tx| {
             for i in chunk * 10_000..((chunk + 1) * 10_000).min(n) {
-                audit::append(tx, &k, &event(i), 1_780_000_000_000 + i)?;
+                audit_sql::append(tx, &k, &event(i), 1_780_000_000_000 + i)?;
             }
             Ok(())
         })
@@ -69,7 +70,7 @@ fn measure_open_and_append() {
     let mut append = Vec::new();
     for i in 0..iters {
         let s = Instant::now();
-        db.write(|tx| audit::append(tx, &k, &event(n + i), 1_790_000_000_000 + i))
+        db.write(|tx| audit_sql::append(tx, &k, &event(n + i), 1_790_000_000_000 + i))
             .unwrap();
         append.push(s.elapsed().as_secs_f64() * 1e6);
     }
@@ -83,7 +84,7 @@ fn measure_open_and_append() {
         let k = key::load(&paths).unwrap();
         let db = Db::open(&paths.db).unwrap();
         let s1 = Instant::now();
-        db.write(|tx| audit::append(tx, &k, &event(n + iters + i), 1_800_000_000_000 + i))
+        db.write(|tx| audit_sql::append(tx, &k, &event(n + iters + i), 1_800_000_000_000 + i))
             .unwrap();
         let s2 = Instant::now();
         drop(db);
@@ -110,7 +111,7 @@ fn measure_open_and_append() {
     }
     let db = Db::open(&paths.db).unwrap();
     let s = Instant::now();
-    let r = audit::verify(&db, Some(&k)).unwrap();
+    let r = audit_sql::verify(&db, Some(&k)).unwrap();
     println!(
         "verify {} events: {:.2} s (intact: {})",
         r.events,

@@ -1,9 +1,10 @@
 //! The foundation's commands against the built binary, in a temporary home and store.
 
-use aiperture::audit::{self, ActorType, NewEvent};
+use aiperture::audit::{ActorType, NewEvent};
 use aiperture::key;
 use aiperture::paths::Paths;
 use aiperture::store::Db;
+use aiperture::store::audit_sql;
 use assert_cmd::Command;
 use predicates::prelude::*;
 use std::path::{Path, PathBuf};
@@ -53,7 +54,7 @@ impl Env {
             ev.session_id = format!("s{}", i % 3);
             ev.summary = format!("event {i}");
             ev.details = serde_json::json!({ "i": i });
-            db.write(|tx| audit::append(tx, &k, &ev, 1_780_000_000_000 + i * 1000))
+            db.write(|tx| audit_sql::append(tx, &k, &ev, 1_780_000_000_000 + i * 1000))
                 .unwrap();
         }
     }

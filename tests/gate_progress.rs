@@ -14,7 +14,7 @@ fn an_asks_progress_counts_the_human_approvals_of_its_pattern() {
     let env = Env::new();
     let after = env.decide_n(T0, 3, "npm test", Decision::Allow);
     let clock = Arc::new(ManualClock::new(after + MIN));
-    let mut gate = env.gate(&clock);
+    let gate = env.gate(&clock);
     let req = env.shell("s-new", "npm test -- --watch");
     let out = gate.check_full(&req, true).unwrap();
     assert_eq!(out.verdict.decision, Decision::Ask, "{:?}", out.verdict);

@@ -79,7 +79,7 @@ fn learned_patterns_do_not_absorb_code_swapping_options() {
 fn the_developer_preset_does_not_cover_wrapped_variables_paths_or_exec_options() {
     let env = Env::new();
     let clock = std::sync::Arc::new(aiperture::clock::ManualClock::new(T0));
-    let mut g = env.gate(&clock);
+    let g = env.gate(&clock);
     g.bootstrap("developer", &env.project_str(), "test")
         .unwrap();
     drop(g);

@@ -259,7 +259,7 @@ fn every_json_type_in_every_field() {
         Gate::open_with(
             paths.clone(),
             Settings::default(),
-            Box::new(ManualClock::new(T0)),
+            std::sync::Arc::new(ManualClock::new(T0)),
         )
     };
     let values = [
@@ -309,7 +309,7 @@ fn every_json_type_in_every_field() {
 fn answer_in_process(
     rt: &str,
     payload: &[u8],
-    open: impl FnOnce() -> anyhow::Result<Gate>,
+    open: impl FnOnce() -> anyhow::Result<aiperture::store::LocalGate>,
 ) -> Output {
     match rt {
         "claude-code" => dispatch::handle(&ClaudeCode, payload, open),

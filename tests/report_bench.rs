@@ -82,7 +82,7 @@ fn verify_alone() {
         .join(format!("report-bench-{n}.db"));
     let db = Db::open(&path).unwrap();
     let t = Instant::now();
-    let v = aiperture::audit::verify(&db, Some(&[42u8; 32])).unwrap();
+    let v = aiperture::store::audit_sql::verify(&db, Some(&[42u8; 32])).unwrap();
     eprintln!(
         "verify {} events: {:.3} s",
         v.events,

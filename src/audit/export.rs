@@ -2,17 +2,18 @@
 //!
 //! The export is one event per line (the fields of [`AuditEvent`]) in `seq` order, then one
 //! last line `{"manifest": {...}}` with the count, first and last seq, the head hash and the
-//! head's HMAC as stored. [`verify_file`] re-checks every hash and link, the manifest, and —
-//! given the key — the head's signature, without the store.
+//! head's HMAC as stored. [`export`] writes it from any [`ChainSource`]; [`verify_file`]
+//! re-checks every hash and link, the manifest, and — given the key — the head's signature,
+//! without the store.
 
 use anyhow::{anyhow, bail};
 use serde::{Deserialize, Serialize};
 use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
 
-use super::{AuditEvent, COLUMNS, Checker, VerifyReport, canonical_json, head, row_event};
+use super::{AuditEvent, ChainSource, Checker, Head, VerifyReport, canonical_json, parse_details};
 use crate::key::KEY_LEN;
-use crate::store::Db;
+use crate::paths::io_problem;
 
 /// The last line of an export.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -40,56 +41,61 @@ struct ManifestLine {
     manifest: Manifest,
 }
 
-/// Writes the whole chain as JSON Lines plus a manifest line, from one consistent snapshot.
-pub fn export(db: &Db, out: &mut dyn Write, now_ms: i64) -> anyhow::Result<Manifest> {
-    db.read(|tx| {
-        let mut stmt = tx.prepare(&format!("SELECT {COLUMNS} FROM audit_events ORDER BY seq"))?;
-        let mut rows = stmt.query([])?;
-        let (mut count, mut first, mut last) = (0u64, 0u64, 0u64);
-        while let Some(r) = rows.next()? {
-            let (e, _) = row_event(r)?;
-            if count == 0 {
-                first = e.seq;
-            }
-            last = e.seq;
-            count += 1;
-            serde_json::to_writer(&mut *out, &e)?;
-            out.write_all(b"\n")?;
+/// Writes the whole chain read from `source` as JSON Lines plus a manifest line; `source`
+/// must be one consistent snapshot (see [`ChainSource`]).
+pub fn export(
+    source: &mut (impl ChainSource + ?Sized),
+    out: &mut dyn Write,
+    now_ms: i64,
+) -> anyhow::Result<Manifest> {
+    let (mut count, mut first, mut last) = (0u64, 0u64, 0u64);
+    source.scan(&mut |mut e, details| {
+        e.details = parse_details(&details);
+        if count == 0 {
+            first = e.seq;
         }
-        let (head_seq, head_hash, head_mac) =
-            head(tx)?.unwrap_or((0, String::new(), String::new()));
-        let manifest = Manifest {
-            format: 1,
-            count,
-            first_seq: first,
-            last_seq: last,
-            head_seq,
-            head_hash,
-            head_mac,
-            exported_at_ms: now_ms,
-        };
-        serde_json::to_writer(
-            &mut *out,
-            &ManifestLine {
-                manifest: manifest.clone(),
-            },
-        )?;
+        last = e.seq;
+        count += 1;
+        serde_json::to_writer(&mut *out, &e)?;
         out.write_all(b"\n")?;
-        out.flush()?;
-        Ok(manifest)
-    })
+        Ok(())
+    })?;
+    let Head {
+        seq: head_seq,
+        hash: head_hash,
+        mac: head_mac,
+    } = source.head()?.unwrap_or(Head {
+        seq: 0,
+        hash: String::new(),
+        mac: String::new(),
+    });
+    let manifest = Manifest {
+        format: 1,
+        count,
+        first_seq: first,
+        last_seq: last,
+        head_seq,
+        head_hash,
+        head_mac,
+        exported_at_ms: now_ms,
+    };
+    serde_json::to_writer(
+        &mut *out,
+        &ManifestLine {
+            manifest: manifest.clone(),
+        },
+    )?;
+    out.write_all(b"\n")?;
+    out.flush()?;
+    Ok(manifest)
 }
 
 /// Verifies an export offline: every hash and link, the manifest (present, last, and
 /// agreeing with the events), and the head's HMAC when `key` is given.
 pub fn verify_file(path: &Path, key: Option<&[u8; KEY_LEN]>) -> anyhow::Result<VerifyReport> {
     let shown = path.display();
-    let f = std::fs::File::open(path).map_err(|e| {
-        anyhow!(
-            "export {shown}: cannot open: {}",
-            crate::store::io_problem(&e)
-        )
-    })?;
+    let f = std::fs::File::open(path)
+        .map_err(|e| anyhow!("export {shown}: cannot open: {}", io_problem(&e)))?;
     let mut checker = Checker::new();
     let mut manifest: Option<Manifest> = None;
     let mut last_hash = String::new();
@@ -127,7 +133,11 @@ pub fn verify_file(path: &Path, key: Option<&[u8; KEY_LEN]>) -> anyhow::Result<V
     let events = checker.events;
     let last_seq = checker.expected.saturating_sub(1);
     let mut r = checker.finish(
-        Some((m.head_seq, m.head_hash.clone(), m.head_mac.clone())),
+        Some(Head {
+            seq: m.head_seq,
+            hash: m.head_hash.clone(),
+            mac: m.head_mac.clone(),
+        }),
         key,
     );
     if r.intact

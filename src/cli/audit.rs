@@ -5,7 +5,7 @@ use aiperture::audit::{self, ListFilter, VerifyReport};
 use aiperture::clock::{Clock, SystemClock, days_from_civil, format_rfc3339};
 use aiperture::key;
 use aiperture::paths::Paths;
-use aiperture::store::Db;
+use aiperture::store::{Db, audit_sql};
 use anyhow::{anyhow, bail};
 use clap::{Args, Subcommand};
 use std::io::Write;
@@ -100,7 +100,7 @@ fn reseal(paths: &Paths, confirm: bool) -> anyhow::Result<ExitCode> {
     let k = key::load(paths)?;
     let actor = std::env::var("USER").unwrap_or_else(|_| "unknown".into());
     let now = SystemClock.now_ms();
-    match db.write(|tx| audit::reseal(tx, &k, &actor, now))? {
+    match db.write(|tx| audit_sql::reseal(tx, &k, &actor, now))? {
         None => println!("the chain head verifies; nothing to reseal"),
         Some(ev) => println!("resealed at seq {}: {}", ev.seq, ev.summary),
     }
@@ -111,10 +111,9 @@ fn verify(paths: &Paths, json: bool, file: Option<PathBuf>) -> anyhow::Result<Ex
     let key = key::load_existing(paths)?;
     let report = match &file {
         Some(f) => audit::verify_file(f, key.as_ref())?,
-        None => aiperture::engine::integrity::verify_store(
-            &Db::open_existing(&paths.db)?,
-            key.as_ref(),
-        )?,
+        None => {
+            aiperture::store::integrity::verify_store(&Db::open_existing(&paths.db)?, key.as_ref())?
+        }
     };
     if json {
         println!("{}", serde_json::to_string(&report)?);
@@ -157,7 +156,7 @@ fn print_report(r: &VerifyReport) {
 
 fn list(paths: &Paths, json: bool, filter: &ListFilter) -> anyhow::Result<ExitCode> {
     let db = Db::open_existing(&paths.db)?;
-    let events = audit::list(&db, filter)?;
+    let events = audit_sql::list(&db, filter)?;
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     for e in &events {
@@ -186,7 +185,7 @@ fn export(paths: &Paths, out: Option<PathBuf>) -> anyhow::Result<ExitCode> {
         None => {
             let stdout = std::io::stdout();
             let mut w = std::io::BufWriter::new(stdout.lock());
-            audit::export(&db, &mut w, now)?;
+            audit_sql::export(&db, &mut w, now)?;
         }
         Some(path) => {
             use std::os::unix::fs::OpenOptionsExt;
@@ -199,8 +198,8 @@ fn export(paths: &Paths, out: Option<PathBuf>) -> anyhow::Result<ExitCode> {
                 .open(&path)
                 .map_err(|e| anyhow!("export {shown}: cannot create: {e}"))?;
             let mut w = std::io::BufWriter::new(f);
-            let m =
-                audit::export(&db, &mut w, now).map_err(|e| anyhow!("export {shown}: {e:#}"))?;
+            let m = audit_sql::export(&db, &mut w, now)
+                .map_err(|e| anyhow!("export {shown}: {e:#}"))?;
             eprintln!(
                 "exported {} events (seq {}..{}) to {shown}",
                 m.count, m.first_seq, m.last_seq

@@ -33,7 +33,7 @@ pub struct BootstrapArgs {
 
 /// Runs `aiperture bootstrap`.
 pub fn run(args: BootstrapArgs) -> anyhow::Result<ExitCode> {
-    let mut gate = Gate::open()?;
+    let gate = Gate::open()?;
     if args.list {
         let rows = gate.all_presets()?;
         if rows.is_empty() {

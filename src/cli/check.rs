@@ -133,9 +133,9 @@ fn exit_of(d: Decision) -> u8 {
 
 /// Runs `aiperture check`.
 pub fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
-    let mut gate = Gate::open()?;
+    let gate = Gate::open()?;
     if args.batch {
-        return run_batch(&mut gate, &args);
+        return run_batch(&gate, &args);
     }
     if args.scope.is_none() && (args.tool.is_some() || args.action.is_some()) {
         // Flags were meant, not a JSON request on stdin: say which are missing.
@@ -194,7 +194,7 @@ pub fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::from(exit_of(out.verdict.decision)))
 }
 
-fn run_batch(gate: &mut Gate, args: &CheckArgs) -> anyhow::Result<ExitCode> {
+fn run_batch(gate: &aiperture::store::LocalGate, args: &CheckArgs) -> anyhow::Result<ExitCode> {
     let stdin = std::io::stdin();
     let mut stdout = std::io::stdout().lock();
     let (mut denied, mut asked, mut invalid) = (false, false, false);
@@ -206,7 +206,7 @@ fn run_batch(gate: &mut Gate, args: &CheckArgs) -> anyhow::Result<ExitCode> {
         let parsed = serde_json::from_str::<Input>(&line)
             .map_err(|e| anyhow::anyhow!("line {}: {e}", n + 1))
             .and_then(|i| build(i, args));
-        match parsed.and_then(|req| gate.check_full(&req, args.dry_run)) {
+        match parsed.and_then(|req| Ok(gate.check_full(&req, args.dry_run)?)) {
             Ok(out) => {
                 denied |= out.verdict.decision == Decision::Deny;
                 asked |= out.verdict.decision == Decision::Ask;

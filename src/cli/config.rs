@@ -1,12 +1,11 @@
 //! `aiperture config show|set|path`.
 
 use crate::cli::ExitCode;
-use aiperture::audit;
 use aiperture::clock::{Clock, SystemClock};
 use aiperture::config::{self, SETTINGS, Settings};
 use aiperture::key;
 use aiperture::paths::Paths;
-use aiperture::store::Db;
+use aiperture::store::{Db, audit_sql};
 use clap::{Args, Subcommand};
 
 /// Arguments of `aiperture config`.
@@ -118,6 +117,6 @@ fn audit_change(paths: &Paths, change: &config::Change) -> anyhow::Result<()> {
     let actor = std::env::var("USER").unwrap_or_else(|_| "unknown".into());
     let ev = config::change_event(change, &actor);
     let now = SystemClock.now_ms();
-    db.write(|tx| audit::append(tx, &k, &ev, now))?;
+    db.write(|tx| audit_sql::append(tx, &k, &ev, now))?;
     Ok(())
 }

@@ -46,7 +46,7 @@ pub fn run(args: DecideArgs, decision: Decision) -> anyhow::Result<ExitCode> {
             "refusing to record a human decision without a terminal on stdin (or a valid --challenge)"
         );
     }
-    let mut gate = Gate::open()?;
+    let gate = Gate::open()?;
     let me = who();
     let verb = if decision == Decision::Allow {
         "approved"

@@ -1,11 +1,10 @@
 //! `aiperture doctor`: where everything is and whether it is healthy. Creates nothing.
 
 use crate::cli::ExitCode;
-use aiperture::audit;
 use aiperture::config::Settings;
 use aiperture::key;
 use aiperture::paths::Paths;
-use aiperture::store::{self, Db};
+use aiperture::store::{self, Db, audit_sql};
 use clap::Args;
 use serde::Serialize;
 use std::os::unix::fs::PermissionsExt;
@@ -108,7 +107,7 @@ pub fn run(args: DoctorArgs) -> anyhow::Result<ExitCode> {
     });
     if let Ok(db) = &db {
         let key = key::load_existing(&paths);
-        items.push(match key.and_then(|k| audit::verify(db, k.as_ref())) {
+        items.push(match key.and_then(|k| audit_sql::verify(db, k.as_ref())) {
             Ok(r) if r.intact => Item {
                 name: "audit chain",
                 ok: true,

@@ -86,7 +86,7 @@ fn check_and_run(args: &ExecArgs) -> anyhow::Result<ExitCode> {
 
 /// Checks the request; `Some(exit code)` when the command must not run.
 fn decide(req: &Request) -> anyhow::Result<Option<ExitCode>> {
-    let mut gate = match Gate::open() {
+    let gate = match Gate::open() {
         Ok(g) => g,
         Err(e) => {
             return refuse_some(&format!(

@@ -74,7 +74,7 @@ fn parse_ttl_inner(s: &str) -> anyhow::Result<i64> {
 
 /// Runs `aiperture grant`.
 pub fn run(args: GrantArgs) -> anyhow::Result<ExitCode> {
-    let mut gate = Gate::open()?;
+    let gate = Gate::open()?;
     if args.list {
         for g in gate.grants()? {
             println!(

@@ -319,9 +319,11 @@ mod tests {
 
     #[test]
     fn a_panic_fails_closed() {
-        let out = guarded(&Exploding, b"{}", || -> anyhow::Result<Gate> {
-            anyhow::bail!("unused")
-        });
+        let out = guarded(
+            &Exploding,
+            b"{}",
+            || -> anyhow::Result<aiperture::store::LocalGate> { anyhow::bail!("unused") },
+        );
         assert!(out.stdout.contains("internal error"), "{}", out.stdout);
         assert_eq!(out.exit_code, 0);
     }

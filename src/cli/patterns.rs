@@ -23,7 +23,7 @@ const DAY: f64 = 86_400_000.0;
 
 /// Runs `aiperture patterns`.
 pub fn run(args: PatternsArgs) -> anyhow::Result<ExitCode> {
-    let mut gate = Gate::open()?;
+    let gate = Gate::open()?;
     let project = args.project.clone().unwrap_or_else(|| {
         gate.resolve(&aiperture::request::Request {
             cwd: current_dir(),
@@ -95,7 +95,7 @@ pub fn run(args: PatternsArgs) -> anyhow::Result<ExitCode> {
 /// The risk tier of what a pattern stands for (its text without the final ` *`), which sets
 /// the decisions it needs (LOW `learning_min_decisions_low`, others
 /// `permission_learning_min_decisions`); HIGH and CRITICAL never auto-approve.
-fn tier_of(gate: &Gate, p: &PatternStats) -> RiskTier {
+fn tier_of(gate: &aiperture::store::LocalGate, p: &PatternStats) -> RiskTier {
     let scope = match p.key.kind {
         KeyKind::Pattern if p.tool == "shell" => p.key.key.trim_end_matches(" *").to_string(),
         _ => p.key.key.clone(),

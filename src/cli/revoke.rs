@@ -34,7 +34,7 @@ pub struct RevokeArgs {
 
 /// Runs `aiperture revoke`.
 pub fn run(args: RevokeArgs) -> anyhow::Result<ExitCode> {
-    let mut gate = Gate::open()?;
+    let gate = Gate::open()?;
     let tool = args.tool.clone().unwrap_or_else(|| "shell".into());
     let action = args.action.clone().unwrap_or_else(|| "execute".into());
     let me = who();

@@ -2,18 +2,21 @@
 //! clock. Each public call is one write transaction (or none, for dry runs).
 
 use super::config::EngineConfig;
+use super::decide;
 use super::learning::{self, HumanDecision, Recorded};
 use super::pipeline::{self, Env, session_key};
 use super::policy::Policy;
+use super::snapshot::Effect;
 use super::state::{AuditNote, PendingAsk, Source, State};
+use super::store::Store;
 use crate::callsite;
 use crate::clock::{Clock, ManualClock, SystemClock};
 use crate::config::Settings;
+use crate::error::GateResult;
 use crate::paths::Paths;
 use crate::request::{Decision, Request, Verdict};
 use crate::risk::{self, Assessment, Context};
-use crate::store::Db;
-use crate::store::state::SqliteState;
+use std::sync::{Arc, OnceLock};
 
 mod admin;
 mod progress;
@@ -31,14 +34,15 @@ pub struct CheckOutcome {
     pub pending_id: Option<String>,
 }
 
-/// The engine wired to the user's store, settings and the system clock.
-pub struct Gate {
+/// The engine wired to a store, the user's settings and a clock. `Send + Sync` when its
+/// store is: a server shares one gate between requests.
+pub struct Gate<S: Store> {
     paths: Paths,
-    db: Db,
+    store: S,
     settings: Settings,
     cfg: EngineConfig,
-    clock: Box<dyn Clock>,
-    key: Option<[u8; 32]>,
+    clock: Arc<dyn Clock>,
+    key: OnceLock<[u8; 32]>,
     home: String,
 }
 
@@ -62,47 +66,39 @@ fn shorten_long_scope(r: &mut Request) {
 }
 
 /// The clock: the system clock, or in debug builds (tests) a fixed `AIPERTURE_NOW_MS`.
-fn clock_from_env() -> Box<dyn Clock> {
+pub fn clock_from_env() -> Arc<dyn Clock> {
     if cfg!(debug_assertions)
         && let Some(ms) = std::env::var("AIPERTURE_NOW_MS")
             .ok()
             .and_then(|v| v.trim().parse::<i64>().ok())
     {
-        return Box::new(ManualClock::new(ms));
+        return Arc::new(ManualClock::new(ms));
     }
-    Box::new(SystemClock)
+    Arc::new(SystemClock)
 }
 
-impl Gate {
-    /// Opens the store named by the environment (`AIPERTURE_DB_PATH`, `AIPERTURE_HOME`) with
-    /// the user's settings.
-    pub fn open() -> anyhow::Result<Gate> {
-        let paths = Paths::from_env()?;
-        let settings = Settings::load(&paths)?;
-        Self::open_with(paths, settings, clock_from_env())
-    }
-
-    /// Opens with explicit paths, settings and clock (embedding, tests).
-    pub fn open_with(
-        paths: Paths,
-        settings: Settings,
-        clock: Box<dyn Clock>,
-    ) -> anyhow::Result<Gate> {
-        let db = Db::open(&paths.db)?;
+impl<S: Store> Gate<S> {
+    /// A gate on `store` with explicit paths, settings and clock.
+    pub fn new(store: S, paths: Paths, settings: Settings, clock: Arc<dyn Clock>) -> Self {
         // Only for requests that carry no call site (direct library callers): the others are
         // judged against the caller's home.
         let home = dirs::home_dir()
             .map(|h| h.display().to_string())
             .unwrap_or_default();
-        Ok(Gate {
+        Gate {
             cfg: EngineConfig::from(&settings),
             paths,
-            db,
+            store,
             settings,
             clock,
-            key: None,
+            key: OnceLock::new(),
             home,
-        })
+        }
+    }
+
+    /// The store.
+    pub fn store(&self) -> &S {
+        &self.store
     }
 
     /// The engine's tunables.
@@ -115,13 +111,12 @@ impl Gate {
         self.clock.now_ms()
     }
 
-    fn key(&mut self) -> anyhow::Result<[u8; 32]> {
-        if let Some(k) = self.key {
-            return Ok(k);
+    fn key(&self) -> anyhow::Result<[u8; 32]> {
+        if let Some(k) = self.key.get() {
+            return Ok(*k);
         }
         let k = crate::key::load(&self.paths)?;
-        self.key = Some(k);
-        Ok(k)
+        Ok(*self.key.get_or_init(|| k))
     }
 
     /// The request with its project resolved: the `project_id` setting when set, else the
@@ -208,7 +203,10 @@ impl Gate {
     }
 
     /// Runs the full pipeline on a request; with `dry_run` nothing is recorded.
-    pub fn check_full(&mut self, req: &Request, dry_run: bool) -> anyhow::Result<CheckOutcome> {
+    ///
+    /// One transaction, two store calls: the snapshot the decision needs, then (unless a dry
+    /// run) the decision's effects. Between them the decision is pure ([`decide::decide`]).
+    pub fn check_full(&self, req: &Request, dry_run: bool) -> GateResult<CheckOutcome> {
         let now = self.clock.now_ms();
         let req = self.resolve(req);
         let a = self.assess(&req);
@@ -220,26 +218,25 @@ impl Gate {
             policy: &policy,
             home: &self.home,
         };
+        let keys = written::with_runs(decide::keys(env, now, &req, &a), runs.as_ref(), &a);
+        let decide_in = |st: &mut dyn State, fresh: Option<String>| {
+            let snap = st.snapshot(&keys)?;
+            let a = written::judged_in(&snap, runs.as_ref(), &a)?;
+            let mut out = decide::decide(&snap, env, now, &req, &a, fresh);
+            if let Some(w) = &write
+                && out.verdict.decision != Decision::Deny
+            {
+                out.effects.push(Effect::PutWrittenFile(w.clone()));
+            }
+            st.apply(&out.effects)?;
+            Ok((out.verdict, out.pending_id))
+        };
         let (verdict, pending_id) = if dry_run {
-            self.db.read(|tx| {
-                let mut st = SqliteState::new(tx);
-                let a = written::judged(&mut st, runs.as_ref(), &a)?;
-                pipeline::check(&mut st, env, now, &req, &a, false)
-            })?
+            self.store.read(|st| decide_in(st, None))?
         } else {
             let key = self.key()?;
-            let env = Env {
-                cfg: &self.cfg,
-                policy: &policy,
-                home: &self.home,
-            };
-            self.db.write(|tx| {
-                let mut st = SqliteState::with_audit(tx, &key);
-                let a = written::judged(&mut st, runs.as_ref(), &a)?;
-                let out = pipeline::check(&mut st, env, now, &req, &a, true)?;
-                written::remember(&mut st, write.as_ref(), out.0.decision)?;
-                Ok(out)
-            })?
+            let fresh = pipeline::new_id()?;
+            self.store.write(&key, |st| decide_in(st, Some(fresh)))?
         };
         Ok(CheckOutcome {
             verdict,
@@ -250,12 +247,12 @@ impl Gate {
 
     /// Runs the full pipeline on a request and records the check (and, for an ask, a pending
     /// ask awaiting its outcome). Fills `project` when empty.
-    pub fn check(&mut self, req: &Request) -> anyhow::Result<Verdict> {
+    pub fn check(&self, req: &Request) -> GateResult<Verdict> {
         Ok(self.check_full(req, false)?.verdict)
     }
 
     /// Decides without recording anything.
-    pub fn check_dry_run(&mut self, req: &Request) -> anyhow::Result<Verdict> {
+    pub fn check_dry_run(&self, req: &Request) -> GateResult<Verdict> {
         Ok(self.check_full(req, true)?.verdict)
     }
 
@@ -263,7 +260,7 @@ impl Gate {
     /// default, the risk floor or the budget decides allow or deny; `None` means "no opinion,
     /// let the runtime ask". When it decides, the session's matching pending ask is closed as
     /// decided automatically, so the tool's run is not mistaken for a human approval.
-    pub fn learned_decision(&mut self, req: &Request) -> anyhow::Result<Option<Verdict>> {
+    pub fn learned_decision(&self, req: &Request) -> GateResult<Option<Verdict>> {
         let now = self.clock.now_ms();
         let req = self.resolve(req);
         let a = self.assess(&req);
@@ -272,15 +269,14 @@ impl Gate {
         let key = self.key()?;
         let cfg = self.cfg.clone();
         let home = self.home.clone();
-        self.db.write(|tx| {
-            let mut st = SqliteState::with_audit(tx, &key);
-            let a = written::judged(&mut st, runs.as_ref(), &a)?;
+        self.store.write(&key, |st| {
+            let a = written::judged(st, runs.as_ref(), &a)?;
             let env = Env {
                 cfg: &cfg,
                 policy: &policy,
                 home: &home,
             };
-            let (v, _) = pipeline::check(&mut st, env, now, &req, &a, false)?;
+            let (v, _) = pipeline::check(st, env, now, &req, &a, false)?;
             let by = v.decided_by.as_str();
             let opinion = v.decision != Decision::Ask
                 && !matches!(by, "default" | "risk_floor" | "budget" | "rate_limit" | "policy_error");
@@ -288,7 +284,7 @@ impl Gate {
                 return Ok(None);
             }
             let session = session_key(&req);
-            if let Some(p) = matching_pending(&mut st, &session, &req)? {
+            if let Some(p) = matching_pending(st, &session, &req)? {
                 st.resolve_pending(&p, "auto", now)?;
             }
             st.audit(
@@ -311,12 +307,7 @@ impl Gate {
 
     /// Records a decision a human made in a terminal (`aiperture exec`'s prompt,
     /// `aiperture approve|deny`).
-    pub fn record_human(
-        &mut self,
-        req: &Request,
-        decision: Decision,
-        who: &str,
-    ) -> anyhow::Result<()> {
+    pub fn record_human(&self, req: &Request, decision: Decision, who: &str) -> GateResult<()> {
         self.record_human_full(req, decision, who, Source::Terminal, None)
             .map(|_| ())
     }
@@ -324,31 +315,28 @@ impl Gate {
     /// Records a human decision and says what it did. Resolves a matching pending ask of the
     /// session (or the one named by `pending_id`).
     pub fn record_human_full(
-        &mut self,
+        &self,
         req: &Request,
         decision: Decision,
         who: &str,
         source: Source,
         pending_id: Option<&str>,
-    ) -> anyhow::Result<Recorded> {
+    ) -> GateResult<Recorded> {
         let now = self.clock.now_ms();
         let req = self.resolve(req);
         let a = self.assess(&req);
         let runs = self.written_runs(&req, &a);
         let key = self.key()?;
         let cfg = self.cfg.clone();
-        self.db.write(|tx| {
-            let mut st = SqliteState::with_audit(tx, &key);
-            let a = written::judged(&mut st, runs.as_ref(), &a)?;
-            record_in(
-                &mut st, &cfg, now, &req, &a, decision, who, source, pending_id,
-            )
+        self.store.write(&key, |st| {
+            let a = written::judged(st, runs.as_ref(), &a)?;
+            record_in(st, &cfg, now, &req, &a, decision, who, source, pending_id)
         })
     }
 
     /// The pending ask with this id, as a request.
-    pub fn pending_request(&mut self, id: &str) -> anyhow::Result<Option<(Request, String)>> {
-        let p = self.db.read(|tx| SqliteState::new(tx).pending(id))?;
+    pub fn pending_request(&self, id: &str) -> GateResult<Option<(Request, String)>> {
+        let p = self.store.read(|st| st.pending(id))?;
         Ok(p.map(|p| {
             let session_id = p
                 .session
@@ -380,9 +368,8 @@ impl Gate {
     }
 
     /// The newest pending asks (for `aiperture approve` without an id).
-    pub fn pending_recent(&mut self, limit: u32) -> anyhow::Result<Vec<super::state::PendingAsk>> {
-        self.db
-            .read(|tx| SqliteState::new(tx).pending_recent(limit))
+    pub fn pending_recent(&self, limit: u32) -> GateResult<Vec<super::state::PendingAsk>> {
+        self.store.read(|st| st.pending_recent(limit))
     }
 }
 

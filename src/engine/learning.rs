@@ -8,6 +8,7 @@
 //! are linked to the decision with `counted = none`. A decision counts at most once per key.
 
 use super::config::EngineConfig;
+use super::snapshot::Snapshot;
 use super::state::{
     AuditNote, Counted, DecisionRow, KeyKind, LearnKey, PatternStats, Source, State,
 };
@@ -144,6 +145,42 @@ pub fn lookup_for(
         }
     }
     Ok(None)
+}
+
+/// [`lookup_for`] over a check's snapshot: the project's aggregate of `key`, then the global
+/// one; the first that decides wins.
+pub fn lookup_in(
+    snap: &Snapshot,
+    cfg: &EngineConfig,
+    now_ms: i64,
+    project: &str,
+    key: &LearnKey,
+    risk: RiskTier,
+) -> Option<(Decision, String)> {
+    if !cfg.learning_enabled {
+        return None;
+    }
+    let tiers: &[&str] = if project == GLOBAL {
+        &[GLOBAL]
+    } else {
+        &[project, GLOBAL]
+    };
+    for (i, tier) in tiers.iter().enumerate() {
+        if let Some(stats) = snap.pattern(tier, key) {
+            let label = if i == 0 && *tier != GLOBAL {
+                "project"
+            } else {
+                "global"
+            };
+            let by = format!("learned:{label}:{}", key.key);
+            match evaluate_for(stats, cfg, now_ms, risk) {
+                Learned::Allow => return Some((Decision::Allow, by)),
+                Learned::Deny => return Some((Decision::Deny, by)),
+                Learned::Undecided => {}
+            }
+        }
+    }
+    None
 }
 
 /// Learning progress of a key in a project for a request of `tier`: (weighted decisions so

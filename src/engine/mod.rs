@@ -8,19 +8,21 @@ pub mod baseline;
 pub mod challenge;
 pub mod claude_rules;
 pub mod config;
-pub mod integrity;
+pub mod decide;
 pub mod learning;
 pub mod matcher;
 pub mod modes;
 pub mod pipeline;
 pub mod policy;
 pub mod presets;
+pub mod snapshot;
 pub mod state;
+pub mod store;
 pub mod written;
 
 mod gate;
 
-pub use gate::{CheckOutcome, Gate};
+pub use gate::{CheckOutcome, Gate, clock_from_env};
 
 /// How a tool call that the runtime actually ran ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

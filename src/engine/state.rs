@@ -2,6 +2,7 @@
 //! stays pure and testable. The SQLite implementation is `crate::store::state::SqliteState`;
 //! every method is one indexed statement (or a few), never a scan of decisions or checks.
 
+use super::snapshot::{Effect, Snapshot, SnapshotKeys};
 use crate::request::{Decision, RiskTier};
 
 /// What a learning key generalizes: a derived pattern or an exact segment text.
@@ -503,4 +504,15 @@ pub trait State {
     fn put_written_file(&mut self, file: &WrittenFile) -> anyhow::Result<()>;
     /// Appends an audit event in the same transaction.
     fn audit(&mut self, note: &AuditNote, ts_ms: i64) -> anyhow::Result<()>;
+
+    /// Everything one check decides from, read by `keys` (see [`super::snapshot`]). The
+    /// default runs the keyed statements above one by one.
+    fn snapshot(&mut self, keys: &SnapshotKeys) -> anyhow::Result<Snapshot> {
+        super::snapshot::fetch(self, keys)
+    }
+
+    /// Applies a decision's effects in order, in this transaction.
+    fn apply(&mut self, effects: &[Effect]) -> anyhow::Result<()> {
+        super::snapshot::apply(self, effects)
+    }
 }

@@ -142,10 +142,10 @@ fn expand_home(w: &str, home: &str) -> String {
     }
 }
 
-/// Judges the files a command runs by what was written to them: one lookup per run; a copy of
-/// `a` raised where a remembered file calls for it, else `a` itself.
+/// Judges the files a command runs by what was written to them (`remembered`: one lookup per
+/// run); a copy of `a` raised where a remembered file calls for it, else `a` itself.
 pub fn judge_runs<'a>(
-    st: &mut dyn State,
+    remembered: &mut dyn FnMut(&str) -> anyhow::Result<Option<WrittenFile>>,
     runs: &[Run],
     a: &'a Assessment,
     ctx: &Context,
@@ -153,7 +153,7 @@ pub fn judge_runs<'a>(
 ) -> anyhow::Result<Cow<'a, Assessment>> {
     let mut out: Option<Assessment> = None;
     for run in runs {
-        let Some(w) = st.written_file(&run.path)? else {
+        let Some(w) = remembered(&run.path)? else {
             continue;
         };
         if let Some((tier, reason)) = finding(&w, &read(&run.path), ctx) {

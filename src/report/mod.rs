@@ -1,11 +1,11 @@
 //! The compliance report: what agents did, who approved it, and whether the log is intact.
 //!
 //! [`build`] reads the store with aggregate queries ([`collect`]), verifies the audit chain
-//! ([`crate::audit::verify`]) and returns a [`Report`]; the renderers turn it into Markdown
-//! ([`markdown`]), JSON ([`json`], schema in `docs/report.schema.json`) or one self-contained
-//! HTML page with inline SVG charts ([`html`]). A report whose chain does not verify is never
-//! `clean`: every format says so first. [`synthetic`] fills a store with many synthetic checks
-//! (benchmarks).
+//! ([`crate::store::audit_sql::verify`]) and returns a [`Report`]; the renderers turn it into
+//! Markdown ([`markdown`]), JSON ([`json`], schema in `docs/report.schema.json`) or one
+//! self-contained HTML page with inline SVG charts ([`html`]). A report whose chain does not
+//! verify is never `clean`: every format says so first. [`synthetic`] fills a store with many
+//! synthetic checks (benchmarks).
 
 mod collect;
 mod escape;
@@ -19,9 +19,9 @@ pub use model::{Report, Status};
 
 use crate::clock::format_rfc3339;
 use crate::engine::config::EngineConfig;
-use crate::engine::integrity::verify_store;
 use crate::key::KEY_LEN;
 use crate::store::Db;
+use crate::store::integrity::verify_store;
 
 /// What to report on and how.
 #[derive(Debug, Clone)]

@@ -29,25 +29,25 @@ pub trait HookEngine {
     }
 }
 
-impl HookEngine for Gate {
+impl<S: crate::engine::store::Store> HookEngine for Gate<S> {
     fn check(&mut self, req: &Request) -> anyhow::Result<(Verdict, Option<String>)> {
         let out = Gate::check_full(self, req, false)?;
         Ok((out.verdict, out.pending_id))
     }
     fn learned_decision(&mut self, req: &Request) -> anyhow::Result<Option<Verdict>> {
-        Gate::learned_decision(self, req)
+        Ok(Gate::learned_decision(self, req)?)
     }
     fn tool_ran(&mut self, req: &Request, outcome: ToolOutcome) -> anyhow::Result<RanResult> {
-        Gate::tool_ran(self, req, outcome)
+        Ok(Gate::tool_ran(self, req, outcome)?)
     }
     fn end_session(&mut self, runtime: &str, session_id: &str) -> anyhow::Result<u32> {
-        Gate::end_session(self, runtime, session_id)
+        Ok(Gate::end_session(self, runtime, session_id)?)
     }
     fn session_status(&mut self, req: &Request) -> anyhow::Result<SessionStatus> {
-        Gate::session_status(self, req)
+        Ok(Gate::session_status(self, req)?)
     }
     fn classifier_denied(&mut self, req: &Request, reason: &str) -> anyhow::Result<()> {
-        Gate::classifier_denied(self, req, reason)
+        Ok(Gate::classifier_denied(self, req, reason)?)
     }
     fn ask_progress(&mut self, req: &Request, v: &Verdict) -> Option<Progress> {
         Gate::progress(self, req, v)

@@ -16,8 +16,15 @@ use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+pub mod audit_sql;
+#[cfg(test)]
+pub mod conformance;
+pub mod integrity;
 pub mod seed;
+pub mod sqlite;
 pub mod state;
+
+pub use sqlite::{LocalGate, SqliteStore};
 
 /// The numbered migrations, applied in order; the index + 1 is the schema version.
 /// `0001_core.sql` belongs to the foundation (meta, audit chain); `0002_engine.sql` to the
@@ -244,11 +251,16 @@ impl Db {
     }
 
     fn err(&self, what: &str, e: &rusqlite::Error) -> anyhow::Error {
-        anyhow!(
+        let message = format!(
             "database {}: {what}: {}",
             self.path.display(),
             sql_problem(e)
-        )
+        );
+        if is_busy(e) {
+            crate::error::GateError::busy(message).into()
+        } else {
+            anyhow!(message)
+        }
     }
 }
 
@@ -317,7 +329,7 @@ fn create_file(path: &Path) -> anyhow::Result<()> {
     }
 }
 
-fn is_busy(e: &rusqlite::Error) -> bool {
+pub(crate) fn is_busy(e: &rusqlite::Error) -> bool {
     matches!(
         e.sqlite_error_code(),
         Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
@@ -346,16 +358,8 @@ pub fn sql_problem(e: &rusqlite::Error) -> String {
     }
 }
 
-/// A one-line description of an I/O error.
-pub fn io_problem(e: &std::io::Error) -> String {
-    match e.kind() {
-        ErrorKind::PermissionDenied => "permission denied".into(),
-        ErrorKind::NotFound => "not found".into(),
-        ErrorKind::ReadOnlyFilesystem => "read-only file system".into(),
-        ErrorKind::NotADirectory => "a parent path is not a directory".into(),
-        _ => e.to_string(),
-    }
-}
+/// A one-line description of an I/O error (kept here for existing callers).
+pub use crate::paths::io_problem;
 
 #[cfg(test)]
 mod tests {

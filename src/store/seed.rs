@@ -409,7 +409,7 @@ mod tests {
             .unwrap();
         assert_eq!(kinds, 3);
         assert!(count(&db, "patterns") > 40, "{}", count(&db, "patterns"));
-        let r = crate::audit::verify(&db, Some(&key)).unwrap();
+        let r = crate::store::audit_sql::verify(&db, Some(&key)).unwrap();
         assert!(r.intact, "{r:?}");
     }
 

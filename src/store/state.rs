@@ -602,7 +602,7 @@ impl State for SqliteState<'_> {
             summary: note.summary.clone(),
             details: note.details.clone(),
         };
-        crate::audit::append(tx, key, &ev, ts_ms)?;
+        super::audit_sql::append(tx, key, &ev, ts_ms)?;
         Ok(())
     }
 }

@@ -63,7 +63,7 @@ impl Env {
     }
 
     /// A library gate whose clock the test moves.
-    pub fn gate(&self, clock: &Arc<ManualClock>) -> Gate {
+    pub fn gate(&self, clock: &Arc<ManualClock>) -> aiperture::store::LocalGate {
         let paths = Paths::at(&self.home, &self.db);
         let mut settings = Settings::default();
         for (k, v) in &self.extra_env {
@@ -86,7 +86,7 @@ impl Env {
                 _ => {}
             }
         }
-        Gate::open_with(paths, settings, Box::new(Shared(clock.clone()))).unwrap()
+        Gate::open_with(paths, settings, clock.clone()).unwrap()
     }
 
     /// A shell request in the project.
@@ -107,7 +107,7 @@ impl Env {
     /// (never rubber stamps). Returns the time after the last one.
     pub fn decide_n(&self, start: i64, n: i64, command: &str, d: Decision) -> i64 {
         let clock = Arc::new(ManualClock::new(start));
-        let mut g = self.gate(&clock);
+        let g = self.gate(&clock);
         for i in 0..n {
             clock.set(start + i * 2 * MIN);
             g.record_human(&self.shell(&format!("human-{i}"), command), d, "alice")

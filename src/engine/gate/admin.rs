@@ -6,17 +6,14 @@ use crate::engine::challenge::{self, Bound};
 use crate::engine::learning::{self, Recorded};
 use crate::engine::pipeline::{self, session_key};
 use crate::engine::presets;
-use crate::engine::state::{AuditNote, Grant, KeyKind, LearnKey, PatternStats, Source, State};
+use crate::engine::state::{AuditNote, Grant, KeyKind, LearnKey, PatternStats, Source};
+use crate::engine::store::Store;
+use crate::error::{ErrorKind, GateError, GateResult};
 use crate::request::{Decision, Request, RiskTier, Verdict};
-use crate::store::state::SqliteState;
 
-impl Gate {
+impl<S: Store> Gate<S> {
     /// Issues a challenge for a non-allow verdict on a (resolved) request.
-    pub fn challenge_for(
-        &mut self,
-        req: &Request,
-        verdict: &Verdict,
-    ) -> anyhow::Result<Option<String>> {
+    pub fn challenge_for(&self, req: &Request, verdict: &Verdict) -> GateResult<Option<String>> {
         if verdict.decision == Decision::Allow || verdict.decided_by == "rate_limit" {
             return Ok(None);
         }
@@ -37,12 +34,12 @@ impl Gate {
     /// Records a human decision carried by a valid challenge for exactly this request: the
     /// challenge is verified (MAC, expiry) and its nonce consumed in the same transaction.
     pub fn record_with_challenge(
-        &mut self,
+        &self,
         req: &Request,
         decision: Decision,
         token: &str,
         who: &str,
-    ) -> anyhow::Result<Recorded> {
+    ) -> GateResult<Recorded> {
         let now = self.clock.now_ms();
         let req = self.resolve(req);
         let a = self.assess(&req);
@@ -56,16 +53,15 @@ impl Gate {
             now,
             cfg.challenge_ttl_seconds,
         )
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
-        self.db.write(|tx| {
-            let mut st = SqliteState::with_audit(tx, &key);
+        .map_err(|e| GateError::malformed(e.to_string()))?;
+        self.store.write(&key, |st| {
             // Tokens older than the TTL fail verification, so older nonces need not be kept.
             let prune_before = now - (cfg.challenge_ttl_seconds + 120) * 1000;
             if !st.consume_nonce(&t.nonce, now, prune_before)? {
-                anyhow::bail!("challenge already used");
+                return Err(GateError::malformed("challenge already used").into());
             }
             record_in(
-                &mut st,
+                st,
                 &cfg,
                 now,
                 &req,
@@ -79,23 +75,21 @@ impl Gate {
     }
 
     /// Learned patterns of a project (and global), for `aiperture patterns`.
-    pub fn patterns(&mut self, project: &str) -> anyhow::Result<Vec<PatternStats>> {
-        self.db
-            .read(|tx| SqliteState::new(tx).list_patterns(project))
+    pub fn patterns(&self, project: &str) -> GateResult<Vec<PatternStats>> {
+        self.store.read(|st| st.list_patterns(project))
     }
 
     /// The aggregates of one learning key in a project and globally (an ask's progress line):
     /// two keyed lookups, never a scan of the project's patterns, so an ask costs the same on
     /// a store with thousands of patterns.
     pub fn pattern_stats(
-        &mut self,
+        &self,
         project: &str,
         tool: &str,
         action: &str,
         key: &LearnKey,
-    ) -> anyhow::Result<Vec<PatternStats>> {
-        self.db.read(|tx| {
-            let mut st = SqliteState::new(tx);
+    ) -> GateResult<Vec<PatternStats>> {
+        self.store.read(|st| {
             let mut out = Vec::new();
             for p in [project, learning::GLOBAL] {
                 if let Some(s) = st.pattern(p, tool, action, key)?
@@ -110,14 +104,14 @@ impl Gate {
 
     /// Revokes a pattern (in every project); audited. Returns the decisions revoked.
     pub fn revoke_pattern(
-        &mut self,
+        &self,
         tool: &str,
         action: &str,
         pattern: &str,
         exact: bool,
         by: &str,
         reason: &str,
-    ) -> anyhow::Result<u64> {
+    ) -> GateResult<u64> {
         let now = self.clock.now_ms();
         let key = self.key()?;
         let k = LearnKey {
@@ -128,17 +122,16 @@ impl Gate {
             },
             key: pattern.to_string(),
         };
-        let done = self.db.write(|tx| {
-            let mut st = SqliteState::with_audit(tx, &key);
-            let n = learning::revoke_key(&mut st, now, tool, action, &k, by, reason)?;
+        let done = self.store.write(&key, |st| {
+            let n = learning::revoke_key(st, now, tool, action, &k, by, reason)?;
             if n == 0 {
                 // Nothing matched: record no revocation and no audit event.
-                return Err(NothingRevoked.into());
+                return Err(GateError::not_found("nothing to revoke").into());
             }
             Ok(n)
         });
         match done {
-            Err(e) if e.is::<NothingRevoked>() => Ok(0),
+            Err(e) if e.kind == ErrorKind::NotFound => Ok(0),
             other => other,
         }
     }
@@ -149,11 +142,11 @@ impl Gate {
     /// key (`git log *`). Revokes nothing (and says what decides it) when nothing learned
     /// matches. Audited per key, in one transaction.
     pub fn revoke_command(
-        &mut self,
+        &self,
         req: &Request,
         by: &str,
         reason: &str,
-    ) -> anyhow::Result<RevokedCommand> {
+    ) -> GateResult<RevokedCommand> {
         let now = self.clock.now_ms();
         let req = self.resolve(req);
         let a = self.assess(&req);
@@ -165,8 +158,7 @@ impl Gate {
             kind: KeyKind::Pattern,
             key: req.scope.clone(),
         };
-        let done = self.db.write(|tx| {
-            let mut st = SqliteState::with_audit(tx, &key);
+        let done = self.store.write(&key, |st| {
             let mut deciding: Vec<(LearnKey, String)> = Vec::new();
             let mut learning_keys: Vec<(LearnKey, String)> = Vec::new();
             for seg in &a.segments {
@@ -175,7 +167,7 @@ impl Gate {
                     continue;
                 }
                 let found = learning::lookup_for(
-                    &mut st,
+                    st,
                     &cfg,
                     now,
                     &req.project,
@@ -207,29 +199,22 @@ impl Gate {
                 keys: Vec::new(),
             };
             for (k, label) in targets {
-                let n = learning::revoke_key(&mut st, now, &req.tool, &req.action, &k, by, reason)?;
+                let n = learning::revoke_key(st, now, &req.tool, &req.action, &k, by, reason)?;
                 out.keys.push((k, label, n));
             }
             if out.keys.is_empty() {
-                let n = learning::revoke_key(
-                    &mut st,
-                    now,
-                    &req.tool,
-                    &req.action,
-                    &literal,
-                    by,
-                    reason,
-                )?;
+                let n =
+                    learning::revoke_key(st, now, &req.tool, &req.action, &literal, by, reason)?;
                 if n == 0 {
                     // Nothing matched: roll the revocation row and its audit event back.
-                    return Err(NothingRevoked.into());
+                    return Err(GateError::not_found("nothing to revoke").into());
                 }
                 out.keys.push((literal.clone(), "pattern".into(), n));
             }
             Ok(out)
         });
         match done {
-            Err(e) if e.is::<NothingRevoked>() => Ok(RevokedCommand {
+            Err(e) if e.kind == ErrorKind::NotFound => Ok(RevokedCommand {
                 decided_by: decided_by_before,
                 keys: Vec::new(),
             }),
@@ -240,19 +225,18 @@ impl Gate {
     /// Revokes an exact scope and every pattern it derives; audited. Revokes (and records)
     /// nothing when no decision matches.
     pub fn revoke_scope(
-        &mut self,
+        &self,
         req: &Request,
         by: &str,
         reason: &str,
-    ) -> anyhow::Result<learning::Revoked> {
+    ) -> GateResult<learning::Revoked> {
         let now = self.clock.now_ms();
         let req = self.resolve(req);
         let a = self.assess(&req);
         let key = self.key()?;
-        let done = self.db.write(|tx| {
-            let mut st = SqliteState::with_audit(tx, &key);
+        let done = self.store.write(&key, |st| {
             let out = learning::revoke_scope(
-                &mut st,
+                st,
                 now,
                 &req.tool,
                 &req.action,
@@ -263,12 +247,12 @@ impl Gate {
             )?;
             if out.decisions == 0 {
                 // Nothing matched: record no revocation and no audit event.
-                return Err(NothingRevoked.into());
+                return Err(GateError::not_found("nothing to revoke").into());
             }
             Ok(out)
         });
         match done {
-            Err(e) if e.is::<NothingRevoked>() => Ok(learning::Revoked::default()),
+            Err(e) if e.kind == ErrorKind::NotFound => Ok(learning::Revoked::default()),
             other => other,
         }
     }
@@ -277,26 +261,29 @@ impl Gate {
     /// the pipeline never lets a grant allow a HIGH or CRITICAL request anyway). Audited.
     #[allow(clippy::too_many_arguments)]
     pub fn grant(
-        &mut self,
+        &self,
         req: &Request,
         decision: Decision,
         ttl_seconds: i64,
         session: Option<&str>,
         by: &str,
         reason: &str,
-    ) -> anyhow::Result<Grant> {
+    ) -> GateResult<Grant> {
         if decision == Decision::Ask {
-            anyhow::bail!("a grant allows or denies");
+            return Err(GateError::policy("a grant allows or denies"));
         }
         if ttl_seconds <= 0 {
-            anyhow::bail!("a grant needs a positive time to live");
+            return Err(GateError::policy("a grant needs a positive time to live"));
         }
         let now = self.clock.now_ms();
         let req = self.resolve(req);
         if decision == Decision::Allow {
             let a = self.assess(&req);
             if a.risk.tier >= RiskTier::High {
-                anyhow::bail!("cannot grant allow on {} risk ({})", a.risk.tier, a.reason);
+                return Err(GateError::policy(format!(
+                    "cannot grant allow on {} risk ({})",
+                    a.risk.tier, a.reason
+                )));
             }
         }
         let key = self.key()?;
@@ -313,8 +300,7 @@ impl Gate {
             granted_by: by.to_string(),
             reason: reason.to_string(),
         };
-        self.db.write(|tx| {
-            let mut st = SqliteState::with_audit(tx, &key);
+        self.store.write(&key, |st| {
             st.insert_grant(&g)?;
             st.audit(
                 &AuditNote {
@@ -336,17 +322,16 @@ impl Gate {
     }
 
     /// Live grants.
-    pub fn grants(&mut self) -> anyhow::Result<Vec<Grant>> {
+    pub fn grants(&self) -> GateResult<Vec<Grant>> {
         let now = self.clock.now_ms();
-        self.db.read(|tx| SqliteState::new(tx).all_grants(now))
+        self.store.read(|st| st.all_grants(now))
     }
 
     /// Revokes a grant; audited. False if no live grant had that id.
-    pub fn revoke_grant(&mut self, id: &str, by: &str) -> anyhow::Result<bool> {
+    pub fn revoke_grant(&self, id: &str, by: &str) -> GateResult<bool> {
         let now = self.clock.now_ms();
         let key = self.key()?;
-        self.db.write(|tx| {
-            let mut st = SqliteState::with_audit(tx, &key);
+        self.store.write(&key, |st| {
             let done = st.revoke_grant(id, now)?;
             if done {
                 st.audit(
@@ -370,22 +355,21 @@ impl Gate {
     /// `minimal` (no allow rules) is exclusive: enabling it disables the project's other
     /// presets, and enabling another preset disables `minimal`, so the last choice is the
     /// effective one. Returns false when it was already enabled.
-    pub fn bootstrap(&mut self, preset: &str, project: &str, by: &str) -> anyhow::Result<bool> {
+    pub fn bootstrap(&self, preset: &str, project: &str, by: &str) -> GateResult<bool> {
         Ok(self.bootstrap_report(preset, project, by)?.0)
     }
 
     /// Like [`Gate::bootstrap`], and also names the presets it disabled.
     pub fn bootstrap_report(
-        &mut self,
+        &self,
         preset: &str,
         project: &str,
         by: &str,
-    ) -> anyhow::Result<(bool, Vec<String>)> {
+    ) -> GateResult<(bool, Vec<String>)> {
         known_preset(preset)?;
         let now = self.clock.now_ms();
         let key = self.key()?;
-        self.db.write(|tx| {
-            let mut st = SqliteState::with_audit(tx, &key);
+        self.store.write(&key, |st| {
             let mut replaced = Vec::new();
             for other in st.presets(project)? {
                 let exclusive = preset == "minimal" || other == "minimal";
@@ -422,12 +406,11 @@ impl Gate {
 
     /// Disables a preset for a project (audited like enabling one). Returns false when it
     /// was not enabled.
-    pub fn remove_preset(&mut self, preset: &str, project: &str, by: &str) -> anyhow::Result<bool> {
+    pub fn remove_preset(&self, preset: &str, project: &str, by: &str) -> GateResult<bool> {
         known_preset(preset)?;
         let now = self.clock.now_ms();
         let key = self.key()?;
-        self.db.write(|tx| {
-            let mut st = SqliteState::with_audit(tx, &key);
+        self.store.write(&key, |st| {
             let removed = st.remove_preset(project, preset)?;
             if removed {
                 st.audit(
@@ -449,8 +432,8 @@ impl Gate {
     }
 
     /// Every enabled preset: project, name, when (ms) and by whom.
-    pub fn all_presets(&self) -> anyhow::Result<Vec<(String, String, i64, String)>> {
-        self.db.read(|tx| SqliteState::new(tx).all_presets())
+    pub fn all_presets(&self) -> GateResult<Vec<(String, String, i64, String)>> {
+        self.store.read(|st| st.all_presets())
     }
 }
 
@@ -475,25 +458,14 @@ pub struct RevokedCommand {
     pub keys: Vec<(LearnKey, String, u64)>,
 }
 
-/// A revocation that matched no decision: its transaction is rolled back.
-#[derive(Debug)]
-struct NothingRevoked;
-
-impl std::fmt::Display for NothingRevoked {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("nothing to revoke")
-    }
-}
-
-impl std::error::Error for NothingRevoked {}
-
 /// Refuses a preset name that does not exist, naming the ones that do.
 fn known_preset(preset: &str) -> anyhow::Result<()> {
     if !presets::exists(preset) {
-        anyhow::bail!(
+        return Err(GateError::policy(format!(
             "unknown preset `{preset}`; available: {}",
             presets::NAMES.join(", ")
-        );
+        ))
+        .into());
     }
     Ok(())
 }

@@ -4,13 +4,14 @@
 use super::Gate;
 use crate::engine::Progress;
 use crate::engine::learning;
+use crate::engine::store::Store;
 use crate::request::{Decision, Request, Verdict};
 
-impl Gate {
+impl<S: Store> Gate<S> {
     /// For an ask: the human approvals its first still-asking segment's pattern has (not
     /// revoked since), how many learning needs at its tier, and the pattern. Best effort:
     /// `None` when the verdict has no segment or the store cannot say.
-    pub fn progress(&mut self, req: &Request, v: &Verdict) -> Option<Progress> {
+    pub fn progress(&self, req: &Request, v: &Verdict) -> Option<Progress> {
         // The first segment still asking (a shell command's first unlearned part).
         let seg = v
             .segments

@@ -5,15 +5,16 @@
 use super::{Gate, matching_pending, record_in, written};
 use crate::engine::learning::{self, HumanDecision};
 use crate::engine::pipeline::{self, session_key};
-use crate::engine::state::{AuditNote, Execution, Source, State};
+use crate::engine::state::{AuditNote, Execution, Source};
+use crate::engine::store::Store;
 use crate::engine::{RanResult, SessionStatus, ToolOutcome, modes};
+use crate::error::GateResult;
 use crate::request::{Decision, Request};
-use crate::store::state::SqliteState;
 
-impl Gate {
+impl<S: Store> Gate<S> {
     /// The runtime ran a tool call: record the execution, and resolve the matching pending ask
     /// (same session, tool use id, tool and input) as a human approval.
-    pub fn tool_ran(&mut self, req: &Request, outcome: ToolOutcome) -> anyhow::Result<RanResult> {
+    pub fn tool_ran(&self, req: &Request, outcome: ToolOutcome) -> GateResult<RanResult> {
         let now = self.clock.now_ms();
         let req = self.resolve(req);
         let a = self.assess(&req);
@@ -21,13 +22,12 @@ impl Gate {
         let written_file = self.write_after(&req, now);
         let key = self.key()?;
         let cfg = self.cfg.clone();
-        self.db.write(|tx| {
-            let mut st = SqliteState::with_audit(tx, &key);
-            let a = written::judged(&mut st, runs.as_ref(), &a)?;
+        self.store.write(&key, |st| {
+            let a = written::judged(st, runs.as_ref(), &a)?;
             // The write ran: the file on disk is what a later run of it executes.
-            written::remember(&mut st, written_file.as_ref(), Decision::Allow)?;
+            written::remember(st, written_file.as_ref(), Decision::Allow)?;
             let session = session_key(&req);
-            let pending = matching_pending(&mut st, &session, &req)?;
+            let pending = matching_pending(st, &session, &req)?;
             let check_decision = match &req.tool_use_id {
                 // A tool reports back after it ran; a day bounds the walk for unchecked calls.
                 Some(id) => st.check_of_tool_use(&session, id, now - 86_400_000)?,
@@ -73,7 +73,7 @@ impl Gate {
             };
             let who = format!("{}-prompt", if req.runtime.is_empty() { "runtime" } else { &req.runtime });
             let rec = record_in(
-                &mut st,
+                st,
                 &cfg,
                 now,
                 &req,
@@ -92,7 +92,7 @@ impl Gate {
 
     /// The session ended: its pending asks that never ran become inferred denials.
     /// Returns how many were resolved.
-    pub fn end_session(&mut self, runtime: &str, session_id: &str) -> anyhow::Result<u32> {
+    pub fn end_session(&self, runtime: &str, session_id: &str) -> GateResult<u32> {
         let now = self.clock.now_ms();
         let key = self.key()?;
         let probe = Request {
@@ -101,9 +101,7 @@ impl Gate {
             ..Request::default()
         };
         let session = session_key(&probe);
-        let pending = self
-            .db
-            .read(|tx| SqliteState::new(tx).pending_in_session(&session))?;
+        let pending = self.store.read(|st| st.pending_in_session(&session))?;
         let assessed: Vec<_> = pending
             .into_iter()
             .map(|p| {
@@ -128,8 +126,7 @@ impl Gate {
                 runtime
             }
         );
-        self.db.write(|tx| {
-            let mut st = SqliteState::with_audit(tx, &key);
+        self.store.write(&key, |st| {
             st.end_session(&session, now)?;
             let mut n = 0;
             // An agent retrying a refused call asks again and again: one session infers at
@@ -147,7 +144,7 @@ impl Gate {
                     continue;
                 }
                 learning::record(
-                    &mut st,
+                    st,
                     &cfg,
                     now,
                     &HumanDecision {
@@ -173,13 +170,12 @@ impl Gate {
     /// The runtime's own classifier refused a tool call (Claude Code's auto mode): one audit
     /// event naming the action and the classifier's reason. It is no human denial: nothing is
     /// learned, and no pending ask is resolved by it.
-    pub fn classifier_denied(&mut self, req: &Request, reason: &str) -> anyhow::Result<()> {
+    pub fn classifier_denied(&self, req: &Request, reason: &str) -> GateResult<()> {
         let now = self.clock.now_ms();
         let req = self.resolve(req);
         let key = self.key()?;
         let reason: String = reason.chars().take(500).collect();
-        self.db.write(|tx| {
-            let mut st = SqliteState::with_audit(tx, &key);
+        self.store.write(&key, |st| {
             let session = session_key(&req);
             st.audit(
                 &AuditNote {
@@ -207,12 +203,11 @@ impl Gate {
     }
 
     /// Status line figures for a session start.
-    pub fn session_status(&mut self, req: &Request) -> anyhow::Result<SessionStatus> {
+    pub fn session_status(&self, req: &Request) -> GateResult<SessionStatus> {
         let now = self.clock.now_ms();
         let req = self.resolve(req);
         let cfg = self.cfg.clone();
-        self.db.read(|tx| {
-            let mut st = SqliteState::new(tx);
+        self.store.read(|st| {
             let mut approved = 0;
             let mut denied = 0;
             for p in st.list_patterns(&req.project)? {

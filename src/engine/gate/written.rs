@@ -2,7 +2,10 @@
 //! resolving the files a command runs, and the record of a write, before or after it ran.
 
 use super::Gate;
+use crate::engine::learning;
+use crate::engine::snapshot::{Snapshot, SnapshotKeys};
 use crate::engine::state::{State, WrittenFile};
+use crate::engine::store::Store;
 use crate::engine::written::{self, Disk, Run};
 use crate::request::Request;
 use crate::risk::{Assessment, Context};
@@ -16,7 +19,7 @@ pub(super) struct Runs {
     pub ctx: Context,
 }
 
-impl Gate {
+impl<S: Store> Gate<S> {
     /// The classifier's context for a request (the same as [`Gate::assess`] builds).
     fn written_ctx(&self, req: &Request) -> Context {
         self.context(req)
@@ -82,8 +85,61 @@ pub(super) fn judged<'a>(
 ) -> anyhow::Result<Cow<'a, Assessment>> {
     match runs {
         None => Ok(Cow::Borrowed(a)),
-        Some(r) => written::judge_runs(st, &r.runs, a, &r.ctx, &written::read_disk),
+        Some(r) => written::judge_runs(
+            &mut |p| st.written_file(p),
+            &r.runs,
+            a,
+            &r.ctx,
+            &written::read_disk,
+        ),
     }
+}
+
+/// [`judged`] from a check's snapshot, which read the files' records (see [`with_runs`]).
+pub(super) fn judged_in<'a>(
+    snap: &Snapshot,
+    runs: Option<&Runs>,
+    a: &'a Assessment,
+) -> anyhow::Result<Cow<'a, Assessment>> {
+    match runs {
+        None => Ok(Cow::Borrowed(a)),
+        Some(r) => written::judge_runs(
+            &mut |p| Ok(snap.written_file(p).cloned()),
+            &r.runs,
+            a,
+            &r.ctx,
+            &written::read_disk,
+        ),
+    }
+}
+
+/// The snapshot keys of a check whose command runs `runs`: their records, and the exact key of
+/// every segment that runs one (a remembered file makes its segment unlearnable, so it is
+/// then decided by its exact text).
+pub(super) fn with_runs(
+    mut keys: SnapshotKeys,
+    runs: Option<&Runs>,
+    a: &Assessment,
+) -> SnapshotKeys {
+    let Some(r) = runs else {
+        return keys;
+    };
+    for run in &r.runs {
+        if !keys.written_paths.contains(&run.path) {
+            keys.written_paths.push(run.path.clone());
+        }
+        let segments: Vec<_> = match run.segment {
+            Some(i) => a.segments.get(i).into_iter().collect(),
+            None => a.segments.iter().collect(),
+        };
+        for s in segments {
+            let exact = learning::key_of(None, &s.command);
+            if !keys.keys.contains(&exact) {
+                keys.keys.push(exact);
+            }
+        }
+    }
+    keys
 }
 
 pub(super) use crate::engine::written::remember;

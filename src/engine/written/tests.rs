@@ -193,7 +193,7 @@ fn judging_raises_the_running_segment_and_makes_it_unlearnable() {
         segment: Some(1),
         path: "/tmp/x.sh".into(),
     }];
-    let judged = judge_runs(&mut st, &runs, &a, &ctx, &|_| same()).unwrap();
+    let judged = judge_runs(&mut |p| st.written_file(p), &runs, &a, &ctx, &|_| same()).unwrap();
     assert_eq!(judged.risk.tier, RiskTier::High);
     assert!(judged.reason.contains("/tmp/x.sh"), "{}", judged.reason);
     assert_eq!(judged.segments[1].pattern, None);
@@ -206,7 +206,7 @@ fn judging_raises_the_running_segment_and_makes_it_unlearnable() {
         segment: Some(1),
         path: "/tmp/other.sh".into(),
     }];
-    let same_a = judge_runs(&mut st, &other, &a, &ctx, &|_| same()).unwrap();
+    let same_a = judge_runs(&mut |p| st.written_file(p), &other, &a, &ctx, &|_| same()).unwrap();
     assert!(matches!(same_a, Cow::Borrowed(_)));
 }
 
@@ -223,15 +223,7 @@ struct Kit {
     project: String,
     outside: String,
     clock: Arc<ManualClock>,
-    gate: Gate,
-}
-
-struct Shared(Arc<ManualClock>);
-
-impl Clock for Shared {
-    fn now_ms(&self) -> i64 {
-        self.0.now_ms()
-    }
+    gate: crate::store::LocalGate,
 }
 
 impl Kit {
@@ -245,8 +237,7 @@ impl Kit {
         }
         let clock = Arc::new(ManualClock::new(T0));
         let paths = Paths::at(&home, &dir.path().join("aiperture.db"));
-        let gate =
-            Gate::open_with(paths, Settings::default(), Box::new(Shared(clock.clone()))).unwrap();
+        let gate = Gate::open_with(paths, Settings::default(), clock.clone()).unwrap();
         let canon = |p: &std::path::Path| std::fs::canonicalize(p).unwrap().display().to_string();
         Kit {
             project: canon(&project),

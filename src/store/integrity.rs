@@ -104,13 +104,14 @@ pub fn cross_check(conn: &Connection) -> anyhow::Result<Vec<Mismatch>> {
 }
 
 /// The whole store check behind `aiperture audit verify` and the report: the hash chain
-/// ([`crate::audit::verify`]), then, when the chain is intact, the [`cross_check`] of the
-/// learned state against it. The first disagreement makes the report not intact.
+/// ([`crate::store::audit_sql::verify`]), then, when the chain is intact, the
+/// [`cross_check`] of the learned state against it. The first disagreement makes the report
+/// not intact.
 pub fn verify_store(
     db: &crate::store::Db,
     key: Option<&[u8; 32]>,
 ) -> anyhow::Result<crate::audit::VerifyReport> {
-    let mut report = crate::audit::verify(db, key)?;
+    let mut report = super::audit_sql::verify(db, key)?;
     if report.intact
         && let Some(m) = db.read(|tx| cross_check(tx))?.into_iter().next()
     {
