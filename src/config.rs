@@ -46,6 +46,9 @@ pub struct Settings {
     /// Allow LOW-risk read-only shell commands inside the project without asking (each
     /// simple command on its own; anything naming a path outside the project is asked).
     pub allow_read_only_commands: bool,
+    /// Let decisions on commands made only of bare words (`git status`, `cargo test`) count in
+    /// the other projects the human has decided in.
+    pub learning_across_projects: bool,
     /// Globs of sensitive targets that are never generalized into patterns.
     pub sensitive_patterns: Vec<String>,
     /// Days after which a learned pattern needs a fresh human decision.
@@ -101,6 +104,7 @@ impl Default for Settings {
             allow_project_reads: true,
             auto_mode_prompts: false,
             allow_read_only_commands: true,
+            learning_across_projects: true,
             sensitive_patterns: DEFAULT_SENSITIVE_PATTERNS
                 .iter()
                 .map(|s| s.to_string())

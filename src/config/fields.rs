@@ -113,6 +113,12 @@ pub const SETTINGS: &[SettingInfo] = &[
         help: "Allow LOW-risk read-only shell commands inside the project without asking",
     },
     SettingInfo {
+        key: "learning_across_projects",
+        env: "AIPERTURE_LEARNING_ACROSS_PROJECTS",
+        kind: Kind::Bool,
+        help: "Let decisions on commands of bare words (git status, cargo test) count in the other projects the human works in",
+    },
+    SettingInfo {
         key: "sensitive_patterns",
         env: "AIPERTURE_SENSITIVE_PATTERNS",
         kind: Kind::List,
@@ -379,6 +385,7 @@ pub fn apply(s: &mut Settings, info: &SettingInfo, raw: Raw) -> Result<(), Strin
         "allow_project_reads" => s.allow_project_reads = parse_bool(raw)?,
         "auto_mode_prompts" => s.auto_mode_prompts = parse_bool(raw)?,
         "allow_read_only_commands" => s.allow_read_only_commands = parse_bool(raw)?,
+        "learning_across_projects" => s.learning_across_projects = parse_bool(raw)?,
         "sensitive_patterns" => s.sensitive_patterns = parse_list(raw)?,
         "pattern_max_age_days" => s.pattern_max_age_days = small(parse_int(raw, lo, hi)?),
         "rapid_approval_window_seconds" => {
@@ -415,6 +422,7 @@ pub fn to_toml(s: &Settings, key: &str) -> Option<toml::Value> {
         "allow_project_reads" => V::Boolean(s.allow_project_reads),
         "auto_mode_prompts" => V::Boolean(s.auto_mode_prompts),
         "allow_read_only_commands" => V::Boolean(s.allow_read_only_commands),
+        "learning_across_projects" => V::Boolean(s.learning_across_projects),
         "sensitive_patterns" => V::Array(
             s.sensitive_patterns
                 .iter()

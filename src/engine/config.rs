@@ -27,6 +27,8 @@ pub struct EngineConfig {
     pub auto_mode_prompts: bool,
     /// LOW-risk read-only shell commands inside the project are allowed without asking.
     pub allow_read_only_commands: bool,
+    /// Decisions on commands of bare words count in the other projects the human works in.
+    pub learning_across_projects: bool,
     /// A pattern stops auto-deciding this many days after its last human confirmation.
     pub pattern_max_age_days: f64,
     /// Rubber-stamp window, seconds.
@@ -58,6 +60,7 @@ impl Default for EngineConfig {
             allow_project_reads: true,
             auto_mode_prompts: false,
             allow_read_only_commands: true,
+            learning_across_projects: true,
             pattern_max_age_days: 90.0,
             rapid_window_seconds: 60,
             rapid_min_count: 5,
@@ -83,6 +86,7 @@ impl From<&Settings> for EngineConfig {
             allow_project_reads: s.allow_project_reads,
             auto_mode_prompts: s.auto_mode_prompts,
             allow_read_only_commands: s.allow_read_only_commands,
+            learning_across_projects: s.learning_across_projects,
             pattern_max_age_days: f64::from(s.pattern_max_age_days),
             rapid_window_seconds: i64::from(s.rapid_approval_window_seconds),
             rapid_min_count: s.rapid_approval_min_count,

@@ -80,8 +80,15 @@ fn segments(req: &Request, a: &Assessment) -> Vec<Seg> {
 pub fn keys(env: Env<'_>, now_ms: i64, req: &Request, a: &Assessment) -> SnapshotKeys {
     let cfg = env.cfg;
     let mut keys: Vec<LearnKey> = Vec::new();
+    let mut travel: Vec<LearnKey> = Vec::new();
     for s in segments(req, a) {
         let k = learning::key_of(s.pattern.as_deref(), &s.command);
+        if cfg.learning_across_projects
+            && learning::travels(&req.tool, s.pattern.as_deref(), &s.command, s.risk.tier)
+            && !travel.contains(&k)
+        {
+            travel.push(k.clone());
+        }
         if !keys.contains(&k) {
             keys.push(k);
         }
@@ -98,6 +105,7 @@ pub fn keys(env: Env<'_>, now_ms: i64, req: &Request, a: &Assessment) -> Snapsho
         decidable: a.risk.tier < RiskTier::Critical,
         keys,
         learning: cfg.learning_enabled,
+        travel,
         // Only an allow charges the budget, and HIGH and CRITICAL are never allowed.
         budget: cfg.session_risk_budget > 0.0 && a.risk.tier < RiskTier::High,
         written_paths: Vec::new(),
@@ -260,9 +268,16 @@ pub fn decide(
         let enabled = &snap.presets;
         for s in segs.iter_mut() {
             let key = learning::key_of(s.pattern.as_deref(), &s.command);
-            if let Some((d, by)) =
-                learning::lookup_in(snap, cfg, now_ms, &req.project, &key, s.risk.tier)
-            {
+            if let Some((d, by)) = learning::lookup_in(
+                snap,
+                cfg,
+                now_ms,
+                &req.project,
+                &key,
+                s.risk.tier,
+                cfg.learning_across_projects
+                    && learning::travels(&req.tool, s.pattern.as_deref(), &s.command, s.risk.tier),
+            ) {
                 if d == Decision::Deny {
                     s.decision = Some(Decision::Deny);
                     s.decided_by = Some(by.clone());

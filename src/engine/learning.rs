@@ -147,8 +147,68 @@ pub fn lookup_for(
     Ok(None)
 }
 
+/// The name cross-project evidence is shown under (`learned:cross-project:git status *`).
+pub const CROSS_PROJECT: &str = "cross-project";
+
+/// Whether a segment's learned decisions may count in the other projects a human works in:
+/// a generalized shell pattern of LOW or MEDIUM risk whose words are all bare names (letters,
+/// digits, `-`, `_`): `git status`, `cargo test --release`, `npm run lint`. A word that could
+/// name a file, a place or a value (`/`, `.`, `~`, `=`, `$`, quotes, globs, redirections…)
+/// keeps the evidence in its project: what it touches depends on where it runs.
+pub fn travels(tool: &str, pattern: Option<&str>, command: &str, tier: RiskTier) -> bool {
+    tool == "shell"
+        && pattern.is_some()
+        && tier <= RiskTier::Medium
+        && !command.trim().is_empty()
+        && command.split_whitespace().all(|w| {
+            w.chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        })
+}
+
+/// Cross-project evidence of `key`: its aggregates in every project but `global`, summed,
+/// when at least one is from a project other than `project`.
+fn across_projects(snap: &Snapshot, project: &str, key: &LearnKey) -> Option<PatternStats> {
+    let rows: Vec<&PatternStats> = snap
+        .patterns
+        .iter()
+        .filter(|p| &p.key == key && p.project != GLOBAL)
+        .collect();
+    if !rows.iter().any(|p| p.project != project) {
+        return None;
+    }
+    let first = rows.first()?;
+    let mut sum = PatternStats {
+        project: CROSS_PROJECT.to_string(),
+        tool: first.tool.clone(),
+        action: first.action.clone(),
+        key: key.clone(),
+        human_allow: 0,
+        human_deny: 0,
+        inferred_deny: 0,
+        rapid_allow: 0,
+        humans: 0,
+        first_ms: i64::MAX,
+        last_ms: i64::MIN,
+        revoked_ms: None,
+    };
+    for p in rows {
+        sum.human_allow += p.human_allow;
+        sum.human_deny += p.human_deny;
+        sum.inferred_deny += p.inferred_deny;
+        sum.rapid_allow += p.rapid_allow;
+        sum.humans = sum.humans.max(p.humans);
+        sum.first_ms = sum.first_ms.min(p.first_ms);
+        sum.last_ms = sum.last_ms.max(p.last_ms);
+        sum.revoked_ms = sum.revoked_ms.max(p.revoked_ms);
+    }
+    Some(sum)
+}
+
 /// [`lookup_for`] over a check's snapshot: the project's aggregate of `key`, then the global
-/// one; the first that decides wins.
+/// one; then, for a segment that [`travels`] in a project where the human has decided before,
+/// the key's evidence summed over the projects. The first that decides wins.
+#[allow(clippy::too_many_arguments)]
 pub fn lookup_in(
     snap: &Snapshot,
     cfg: &EngineConfig,
@@ -156,6 +216,7 @@ pub fn lookup_in(
     project: &str,
     key: &LearnKey,
     risk: RiskTier,
+    travels: bool,
 ) -> Option<(Decision, String)> {
     if !cfg.learning_enabled {
         return None;
@@ -178,6 +239,18 @@ pub fn lookup_in(
                 Learned::Deny => return Some((Decision::Deny, by)),
                 Learned::Undecided => {}
             }
+        }
+    }
+    if travels
+        && snap.project_known
+        && project != GLOBAL
+        && let Some(sum) = across_projects(snap, project, key)
+    {
+        let by = format!("learned:{CROSS_PROJECT}:{}", key.key);
+        match evaluate_for(&sum, cfg, now_ms, risk) {
+            Learned::Allow => return Some((Decision::Allow, by)),
+            Learned::Deny => return Some((Decision::Deny, by)),
+            Learned::Undecided => {}
         }
     }
     None

@@ -36,6 +36,9 @@ pub struct SnapshotKeys {
     pub keys: Vec<LearnKey>,
     /// Whether learned aggregates are read (learning enabled).
     pub learning: bool,
+    /// The keys whose evidence travels between projects (`learning::travels`): read in every
+    /// project, and whether the human has decided in this one.
+    pub travel: Vec<LearnKey>,
     /// Whether the session row is read (a risk budget is configured).
     pub budget: bool,
     /// Files the command runs that may have been written through a runtime's write tool.
@@ -57,8 +60,12 @@ pub struct Snapshot {
     pub grants: Vec<Grant>,
     /// Presets enabled for the project.
     pub presets: Vec<String>,
-    /// Learned aggregates of the keys, in the project and globally.
+    /// Learned aggregates of the keys, in the project and globally (and, for keys that
+    /// travel, in every project).
     pub patterns: Vec<PatternStats>,
+    /// Whether the human has decided in the project before (read only when a key that travels
+    /// has evidence from another project).
+    pub project_known: bool,
     /// The session's row (budget), when a budget is configured.
     pub session: Option<SessionRow>,
     /// What was written to the files the command runs.
@@ -195,7 +202,16 @@ pub fn fetch(st: &mut (impl State + ?Sized), keys: &SnapshotKeys) -> anyhow::Res
     snap.grants = st.grants(&keys.project, &keys.tool, &keys.action, keys.now_ms)?;
     if keys.learning {
         let global = super::learning::GLOBAL;
+        let mut elsewhere = false;
         for k in &keys.keys {
+            if keys.travel.contains(k) {
+                // One indexed read gives the project's, the global and every other row.
+                for p in st.pattern_everywhere(&keys.tool, &keys.action, k)? {
+                    elsewhere |= p.project != keys.project && p.project != global;
+                    snap.patterns.push(p);
+                }
+                continue;
+            }
             for project in [keys.project.as_str(), global] {
                 if let Some(p) = st.pattern(project, &keys.tool, &keys.action, k)? {
                     snap.patterns.push(p);
@@ -204,6 +220,9 @@ pub fn fetch(st: &mut (impl State + ?Sized), keys: &SnapshotKeys) -> anyhow::Res
                     break;
                 }
             }
+        }
+        if elsewhere && keys.project != global {
+            snap.project_known = st.project_known(&keys.project)?;
         }
     }
     snap.presets = st.presets(&keys.project)?;

@@ -415,6 +415,16 @@ pub trait State {
         action: &str,
         key: &LearnKey,
     ) -> anyhow::Result<Option<PatternStats>>;
+    /// The aggregates of one key in every project (and `global`): the evidence a key that
+    /// travels between projects is decided by.
+    fn pattern_everywhere(
+        &mut self,
+        tool: &str,
+        action: &str,
+        key: &LearnKey,
+    ) -> anyhow::Result<Vec<PatternStats>>;
+    /// Whether a human has counted a decision in `project` (of any key).
+    fn project_known(&mut self, project: &str) -> anyhow::Result<bool>;
     /// All aggregates of a project (and `global`), for display.
     fn list_patterns(&mut self, project: &str) -> anyhow::Result<Vec<PatternStats>>;
     /// Stores a human decision; returns its id.

@@ -651,6 +651,7 @@ fn dry_runs_write_nothing() {
 }
 
 mod compound;
+mod travel;
 
 #[test]
 fn low_risk_reads_inside_a_real_project_are_the_baseline() {

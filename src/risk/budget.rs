@@ -41,6 +41,9 @@ pub const WORK_PER_SEGMENT: u64 = 512;
 pub const WORK_PER_WORD: u64 = 32;
 /// Deepest nesting of command lines inside command lines that is judged (the root is 0).
 pub const MAX_NEST: usize = 8;
+/// Nesting from which rules no longer look for command lines inside code, option values or
+/// tools' embedded commands (a line found at a shallower depth is still rated in full).
+pub(crate) const SEARCH_NEST: usize = 3;
 
 /// The factor a request gets when it exceeds the budget or the nesting limit.
 pub const TOO_COMPLEX: &str = "too_complex";
@@ -158,6 +161,11 @@ impl<'a> Work<'a> {
             depth: self.depth + 1,
             budget: self.budget,
         }
+    }
+
+    /// Whether rules still look for command lines nested in this one (see [`SEARCH_NEST`]).
+    pub fn searches_nested(self) -> bool {
+        self.depth < SEARCH_NEST
     }
 
     /// Charges parsing `bytes` of command text at this depth. False (and the budget marked

@@ -2,9 +2,10 @@
 //! fed to them, and the dangerous calls inside that code (with shell strings they run).
 
 use super::Context;
-use super::budget::Work;
 use super::judge::Judge;
 use super::paths::{self, PathClass};
+use super::rater::Rater;
+use super::registry::Programs;
 use crate::request::RiskTier;
 use crate::shell::SimpleCommand;
 use crate::shell::is_shell;
@@ -118,13 +119,30 @@ const NET_CALLS: &[&str] = &[
     "xmlhttprequest",
 ];
 
+/// The programs these rules judge (the registry's data): the shells
+/// ([`crate::shell::is_shell`]) and the interpreters, also with a version suffix
+/// (`python3.12`). `bun` and `deno` are also package managers: their package subcommands are
+/// judged by the package rules from here.
+#[rustfmt::skip]
+pub(super) const PROGRAMS: Programs = Programs {
+    names: &[
+        "sh", "bash", "zsh", "dash", "ksh", "mksh", "ash", "fish", "csh", "tcsh", "yash",
+        "busybox-sh",
+    ],
+    versioned: &[
+        "python", "pypy", "py", "node", "nodejs", "deno", "bun", "perl", "ruby", "jruby", "php",
+        "lua", "luajit", "osascript", "pwsh", "powershell",
+    ],
+    prefixes: &[],
+};
+
 /// Handles interpreters. Returns true when the program is one.
 pub(super) fn judge(
     cmd: &SimpleCommand,
     prog: &str,
     ctx: &Context,
     j: &mut Judge,
-    w: Work,
+    nested: &dyn Rater,
 ) -> bool {
     if is_shell(prog) {
         // A shell that was not unwrapped: runs a script file or an interactive shell.
@@ -221,7 +239,7 @@ pub(super) fn judge(
         }
     }
     if let Some(c) = code {
-        inline_code(&c, fam, ctx, j, w);
+        inline_code(&c, fam, ctx, j, nested);
         return true;
     }
     if module {
@@ -234,6 +252,10 @@ pub(super) fn judge(
         j.note("version", "prints version or help");
     } else {
         j.raise(RiskTier::Medium, "run_script", "runs a script");
+        if matches!(prog, "bun" | "deno") {
+            // Also package managers: `bun publish` publishes as `npm publish` does.
+            super::rules_pkg::runtime_package(cmd, prog, j);
+        }
     }
     true
 }
@@ -277,7 +299,7 @@ fn pipe_to_interpreter(cmd: &SimpleCommand, j: &mut Judge) {
 }
 
 /// Rates inline code for an interpreter family.
-fn inline_code(code: &str, fam: &str, ctx: &Context, j: &mut Judge, w: Work) {
+fn inline_code(code: &str, fam: &str, ctx: &Context, j: &mut Judge, nested: &dyn Rater) {
     j.raise(RiskTier::Medium, "inline_code", "runs inline code");
     j.no_pattern = true;
     let lower = code.to_lowercase();
@@ -329,7 +351,7 @@ fn inline_code(code: &str, fam: &str, ctx: &Context, j: &mut Judge, w: Work) {
     }
     if execs {
         j.raise(RiskTier::High, "code_exec", "the code runs other programs");
-        if w.depth < 3 {
+        if nested.searches_nested() {
             let mut candidates: Vec<String> = literals.iter().take(16).cloned().collect();
             if literals.len() > 1 {
                 candidates.push(
@@ -345,17 +367,16 @@ fn inline_code(code: &str, fam: &str, ctx: &Context, j: &mut Judge, w: Work) {
                 if lit.len() < 2 {
                     continue;
                 }
-                super::shell::judge_inner(
+                nested.judge_inner(
                     j,
                     lit,
                     ctx,
-                    w,
                     (RiskTier::High, "code_exec_dangerous", "the code"),
                 );
             }
             // Ruby/Perl backticks.
             if let Some(bt) = backtick_body(code) {
-                let inner = super::shell::assess_nested(&bt, ctx, w.deeper());
+                let inner = nested.rate(&bt, ctx);
                 if inner.risk.tier > RiskTier::High {
                     j.raise(
                         inner.risk.tier,

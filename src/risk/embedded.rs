@@ -11,8 +11,8 @@
 //! (so the deletion above is CRITICAL).
 
 use super::Context;
-use super::budget::Work;
 use super::judge::Judge;
+use super::rater::Rater;
 use crate::request::RiskTier;
 use crate::shell::{SimpleCommand, Word};
 
@@ -30,7 +30,13 @@ struct Runs {
 }
 
 /// Raises `j` for the commands `cmd` runs through one of these tools; a no-op for others.
-pub(super) fn judge(cmd: &SimpleCommand, prog: &str, ctx: &Context, j: &mut Judge, w: Work) {
+pub(super) fn judge(
+    cmd: &SimpleCommand,
+    prog: &str,
+    ctx: &Context,
+    j: &mut Judge,
+    nested: &dyn Rater,
+) {
     let args = cmd.args();
     let runs = match prog {
         "awk" | "gawk" | "mawk" | "nawk" => awk(args),
@@ -87,11 +93,11 @@ pub(super) fn judge(cmd: &SimpleCommand, prog: &str, ctx: &Context, j: &mut Judg
         &format!("{prog} runs another command{shown}"),
     );
     j.no_pattern = true;
-    if w.depth >= 3 {
+    if !nested.searches_nested() {
         return;
     }
     for line in runs.literal.iter().filter(|l| !l.trim().is_empty()).take(8) {
-        super::shell::judge_inner(j, line, ctx, w, (floor, "embedded_exec_dangerous", prog));
+        nested.judge_inner(j, line, ctx, (floor, "embedded_exec_dangerous", prog));
     }
 }
 

@@ -2,8 +2,23 @@
 //! infrastructure, pruning containers, privileged containers, printing credentials.
 
 use super::judge::Judge;
+use super::registry::Programs;
 use crate::request::RiskTier;
 use crate::shell::SimpleCommand;
+
+/// The programs these rules judge (the registry's data).
+#[rustfmt::skip]
+pub(super) const PROGRAMS: Programs = Programs {
+    names: &[
+        "kubectl", "oc", "k9s", "kubectx", "kubens", "helm", "terraform", "tofu", "terragrunt",
+        "pulumi", "cdk", "serverless", "sls", "aws", "gcloud", "gsutil", "az", "doctl", "flyctl",
+        "fly", "heroku", "vercel", "netlify", "firebase", "wrangler", "railway", "linode-cli",
+        "hcloud", "oci", "ibmcloud", "s3cmd", "docker", "podman", "nerdctl", "docker-compose",
+        "colima",
+    ],
+    versioned: &[],
+    prefixes: &[],
+};
 
 /// Handles cloud, cluster and container CLIs. Returns true when handled.
 pub(super) fn judge(cmd: &SimpleCommand, prog: &str, j: &mut Judge) -> bool {

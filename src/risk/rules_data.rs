@@ -2,9 +2,25 @@
 //! privilege changes) given to database clients or typed as a command, `dropdb`, Redis flushes.
 
 use super::judge::Judge;
+use super::registry::Programs;
 use super::rules_cloud::positionals;
 use crate::request::RiskTier;
 use crate::shell::{SimpleCommand, Word};
+
+/// The programs these rules judge (the registry's data); `mysqladmin` only with `drop`. SQL
+/// statement keywords typed as a command (`DROP TABLE x;`) are judged as SQL; `truncate` is
+/// the file-system rules' (coreutils), which hand `TRUNCATE TABLE …` to [`bare_sql`].
+#[rustfmt::skip]
+pub(super) const PROGRAMS: Programs = Programs {
+    names: &[
+        "psql", "mysql", "mariadb", "sqlite3", "duckdb", "clickhouse-client", "clickhouse", "cqlsh",
+        "mongo", "mongosh", "sqlcmd", "cockroach", "pgcli", "mycli", "litecli", "usql", "bq",
+        "snowsql", "dropdb", "dropuser", "mysqladmin", "redis-cli", "valkey-cli", "keydb-cli",
+        "drop", "delete", "update", "alter", "grant", "revoke", "insert",
+    ],
+    versioned: &[],
+    prefixes: &[],
+};
 
 /// Handles database clients. Returns true when handled.
 pub(super) fn judge(cmd: &SimpleCommand, prog: &str, j: &mut Judge) -> bool {
@@ -92,6 +108,10 @@ pub(super) fn judge(cmd: &SimpleCommand, prog: &str, j: &mut Judge) -> bool {
             }
             true
         }
+        p if sql_keyword(p) => {
+            bare_sql(cmd, j);
+            true
+        }
         _ => false,
     }
 }
@@ -160,10 +180,10 @@ fn sql_risk(sql: &str, j: &mut Judge) {
 }
 
 /// True for SQL statement keywords used as a command (`DROP TABLE x;` typed at a shell).
-pub(super) fn sql_keyword(prog: &str) -> bool {
+fn sql_keyword(prog: &str) -> bool {
     matches!(
         prog,
-        "drop" | "truncate" | "delete" | "update" | "alter" | "grant" | "revoke" | "insert"
+        "drop" | "delete" | "update" | "alter" | "grant" | "revoke" | "insert"
     )
 }
 

@@ -4,6 +4,7 @@
 use super::Context;
 use super::judge::Judge;
 use super::paths::{self, PathClass};
+use super::registry::Programs;
 use crate::request::RiskTier;
 use crate::shell::{SimpleCommand, Word};
 
@@ -57,6 +58,23 @@ fn has_flag(flags: &[String], short: char, long: &str) -> bool {
         }
     })
 }
+
+/// The programs these rules judge (the registry's data). `rsync` is the network rules'
+/// (they hand a local copy back to [`copy`]); `gio` is judged only as `gio trash`, `sed` only
+/// with `-i`.
+#[rustfmt::skip]
+pub(super) const PROGRAMS: Programs = Programs {
+    names: &[
+        "rm", "unlink", "rmdir", "del", "trash", "trash-put", "gio", "shred", "srm", "wipe",
+        "truncate", "dd", "diskutil", "mke2fs", "mkswap", "wipefs", "newfs", "format", "fdisk",
+        "sfdisk", "gdisk", "sgdisk", "parted", "cfdisk", "blkdiscard", "hdparm", "mv", "cp",
+        "install", "ln", "ditto", "tee", "touch", "mkdir", "mkfifo", "mknod", "sed", "vi", "vim",
+        "nvim", "nano", "emacs", "pico", "ed", "micro", "hx", "kak", "chmod", "chown", "chgrp",
+        "chattr", "chflags", "setfacl", "setcap", "find",
+    ],
+    versioned: &[],
+    prefixes: &["mkfs"],
+};
 
 /// File-system program rules. Returns true when the program is handled here.
 pub(super) fn judge(cmd: &SimpleCommand, prog: &str, ctx: &Context, j: &mut Judge) -> bool {
@@ -113,6 +131,11 @@ pub(super) fn judge(cmd: &SimpleCommand, prog: &str, ctx: &Context, j: &mut Judg
             true
         }
         "truncate" => {
+            if sql_truncate(cmd) {
+                // `TRUNCATE TABLE users;` typed as a command is SQL, not coreutils.
+                super::rules_data::bare_sql(cmd, j);
+                return true;
+            }
             let mut ops: Vec<&Word> = Vec::new();
             let mut i = 0;
             while let Some(w) = args.get(i) {
@@ -148,7 +171,7 @@ pub(super) fn judge(cmd: &SimpleCommand, prog: &str, ctx: &Context, j: &mut Judg
                         j.raise(RiskTier::High, "disk_read", "reads a raw disk device");
                     }
                     if info.secret || info.class == PathClass::Protected {
-                        super::shell::read_target(inf, w.dynamic, ctx, j, false);
+                        super::args::read_target(inf, w.dynamic, ctx, j, false);
                     }
                 }
             }
@@ -287,35 +310,8 @@ pub(super) fn judge(cmd: &SimpleCommand, prog: &str, ctx: &Context, j: &mut Judg
             j.raise(RiskTier::Medium, "move", "moves or renames files");
             true
         }
-        "cp" | "install" | "ln" | "rsync" | "ditto" => {
-            if prog == "rsync" && args.iter().any(|w| is_remote_spec(&w.text)) {
-                return false; // handled by network rules
-            }
-            let (flags, ops) = split_args(args);
-            let target_dir = flag_value(args, "-t", "--target-directory");
-            if prog == "rsync"
-                && flags.iter().any(|f| {
-                    f.starts_with("--delete") || f == "--del" || f == "--remove-source-files"
-                })
-                && let Some(d) = ops.last()
-            {
-                delete_target(d, true, ctx, j);
-            }
-            if let Some(d) = target_dir.as_ref() {
-                write_target(d, ctx, j);
-            } else if ops.len() >= 2 {
-                if let Some(d) = ops.last() {
-                    write_target(d, ctx, j);
-                }
-            } else if prog == "ln" {
-                // `ln -s target` links into the current directory.
-                j.raise(
-                    RiskTier::Medium,
-                    "project_write",
-                    "creates a link in the project",
-                );
-            }
-            j.raise(RiskTier::Medium, "copy", "copies or links files");
+        "cp" | "install" | "ln" | "ditto" => {
+            copy(cmd, prog, ctx, j);
             true
         }
         "tee" => {
@@ -491,6 +487,47 @@ pub(super) fn judge(cmd: &SimpleCommand, prog: &str, ctx: &Context, j: &mut Judg
         }
         _ => false,
     }
+}
+
+/// Rates a copy or link (`cp`, `install`, `ln`, `ditto`, and `rsync` between local paths):
+/// the destination is a write, `rsync --delete` deletes in it.
+pub(super) fn copy(cmd: &SimpleCommand, prog: &str, ctx: &Context, j: &mut Judge) {
+    let args = cmd.args();
+    let (flags, ops) = split_args(args);
+    let target_dir = flag_value(args, "-t", "--target-directory");
+    if prog == "rsync"
+        && flags
+            .iter()
+            .any(|f| f.starts_with("--delete") || f == "--del" || f == "--remove-source-files")
+        && let Some(d) = ops.last()
+    {
+        delete_target(d, true, ctx, j);
+    }
+    if let Some(d) = target_dir.as_ref() {
+        write_target(d, ctx, j);
+    } else if ops.len() >= 2 {
+        if let Some(d) = ops.last() {
+            write_target(d, ctx, j);
+        }
+    } else if prog == "ln" {
+        // `ln -s target` links into the current directory.
+        j.raise(
+            RiskTier::Medium,
+            "project_write",
+            "creates a link in the project",
+        );
+    }
+    j.raise(RiskTier::Medium, "copy", "copies or links files");
+}
+
+/// `TRUNCATE …` in capitals or `truncate table …`: an SQL statement typed as a command
+/// (coreutils `truncate` takes no operand without `-s` or `-r`, so it is never this).
+fn sql_truncate(cmd: &SimpleCommand) -> bool {
+    cmd.argv.first().is_some_and(|w| w.text == "TRUNCATE")
+        || cmd
+            .args()
+            .first()
+            .is_some_and(|w| w.text.eq_ignore_ascii_case("table"))
 }
 
 fn flag_value(args: &[Word], short: &str, long: &str) -> Option<Word> {

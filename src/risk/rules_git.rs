@@ -3,6 +3,7 @@
 
 use super::Context;
 use super::judge::Judge;
+use super::registry::Programs;
 use super::rules_fs::norm_dashes;
 use crate::request::RiskTier;
 use crate::shell::SimpleCommand;
@@ -82,6 +83,14 @@ const READ_ONLY: &[&str] = &[
     "bugreport",
     "lfs",
 ];
+
+/// The programs these rules judge (the registry's data).
+#[rustfmt::skip]
+pub(super) const PROGRAMS: Programs = Programs {
+    names: &["git"],
+    versioned: &[],
+    prefixes: &[],
+};
 
 /// Handles `git`. Returns true when it is git.
 pub(super) fn judge(cmd: &SimpleCommand, prog: &str, _ctx: &Context, j: &mut Judge) -> bool {

@@ -2,9 +2,10 @@
 //! `nc`, `scp`/`rsync` to a host), raw sockets.
 
 use super::Context;
+use super::args::read_target;
 use super::judge::Judge;
+use super::registry::Programs;
 use super::rules_fs::{is_remote_spec, write_target};
-use super::shell::read_target;
 use crate::request::RiskTier;
 use crate::shell::{SimpleCommand, Word};
 
@@ -30,6 +31,20 @@ fn url_args(cmd: &SimpleCommand, ctx: &Context, j: &mut Judge) {
         }
     }
 }
+
+/// The programs these rules judge (the registry's data). `rsync` is judged here whether it
+/// copies to or from a host or only locally (then by the file-system rules' [`copy`]).
+#[rustfmt::skip]
+pub(super) const PROGRAMS: Programs = Programs {
+    names: &[
+        "curl", "http", "https", "xh", "httpie", "wget", "aria2c", "fetch", "nc", "ncat", "netcat",
+        "socat", "telnet", "cryptcat", "pwncat", "scp", "sftp", "rsync", "rclone", "ssh", "ftp",
+        "tftp", "lftp", "smbclient", "mail", "mailx", "sendmail", "mutt", "ping", "dig", "nslookup",
+        "host", "traceroute", "whois", "mtr",
+    ],
+    versioned: &[],
+    prefixes: &[],
+};
 
 /// Handles network programs. Returns true when handled.
 pub(super) fn judge(cmd: &SimpleCommand, prog: &str, ctx: &Context, j: &mut Judge) -> bool {
@@ -91,6 +106,11 @@ pub(super) fn judge(cmd: &SimpleCommand, prog: &str, ctx: &Context, j: &mut Judg
             true
         }
         "scp" | "sftp" | "rsync" | "rclone" => {
+            if prog == "rsync" && !args.iter().any(|w| is_remote_spec(&w.text)) {
+                // Between local paths: a copy.
+                super::rules_fs::copy(cmd, prog, ctx, j);
+                return true;
+            }
             let dry = args.iter().any(|w| {
                 w.text == "--dry-run"
                     || (prog == "rsync" && w.text == "-n")

@@ -2,9 +2,34 @@
 //! publishing is high; unknown CLIs whose subcommands name destruction are high.
 
 use super::judge::Judge;
+use super::registry::Programs;
 use super::rules_cloud::positionals;
 use crate::request::RiskTier;
 use crate::shell::SimpleCommand;
+
+/// The programs these rules judge (the registry's data). `bun` and `deno` are the
+/// interpreter rules' (`code`), which hand their package subcommands to [`runtime_package`].
+#[rustfmt::skip]
+pub(super) const PROGRAMS: Programs = Programs {
+    names: &[
+        "npm", "pnpm", "yarn", "cargo", "pip", "pip3", "pipx", "uv", "poetry", "gem", "bundle",
+        "go", "composer", "mvn", "gradle", "dotnet", "nuget", "twine", "hatch", "pdm", "conda",
+        "mamba", "brew", "apt", "apt-get", "dnf", "yum", "pacman", "apk", "zypper", "port", "snap",
+        "flatpak", "choco", "winget", "scoop", "nix", "nix-env", "rustup", "swift", "stack",
+        "cabal", "mix", "lein", "sbt", "npx", "bunx", "pnpx", "uvx", "pipx-run", "make", "just",
+        "ninja", "cmake", "meson", "bazel", "rake", "task", "invoke", "tox", "nox", "pytest",
+        "jest", "vitest", "mocha", "tsc", "eslint", "prettier", "ruff", "black", "mypy", "pyright",
+        "flake8", "pylint", "isort", "rustc", "gcc", "g++", "clang", "clang++", "cc", "c++",
+        "javac", "java", "kotlinc", "scalac", "ghc", "zig", "nim", "crystal", "elixir", "erl",
+        "dart", "flutter", "xcodebuild", "swiftc", "rails", "django-admin", "manage.py", "webpack",
+        "vite", "next", "nuxt", "turbo", "nx", "lerna", "rollup", "esbuild", "parcel", "biome",
+        "golangci-lint", "gofmt", "rustfmt", "clippy-driver", "stylelint", "phpunit", "rspec",
+        "cucumber", "playwright", "cypress", "pre-commit", "husky", "bats", "shfmt",
+        "terraform-docs", "tflint", "gh", "glab", "hub",
+    ],
+    versioned: &[],
+    prefixes: &[],
+};
 
 /// Handles package managers, build tools and forge CLIs. Returns true when handled.
 pub(super) fn judge(cmd: &SimpleCommand, prog: &str, j: &mut Judge) -> bool {
@@ -14,12 +39,12 @@ pub(super) fn judge(cmd: &SimpleCommand, prog: &str, j: &mut Judge) -> bool {
     let first = positional.first().copied().unwrap_or("");
     match prog {
         // Package managers and build tools.
-        "npm" | "pnpm" | "yarn" | "bun" | "cargo" | "pip" | "pip3" | "pipx" | "uv" | "poetry"
-        | "gem" | "bundle" | "go" | "composer" | "mvn" | "gradle" | "dotnet" | "nuget"
-        | "twine" | "hatch" | "pdm" | "conda" | "mamba" | "brew" | "apt" | "apt-get" | "dnf"
-        | "yum" | "pacman" | "apk" | "zypper" | "port" | "snap" | "flatpak" | "choco"
-        | "winget" | "scoop" | "nix" | "nix-env" | "rustup" | "deno" | "swift" | "stack"
-        | "cabal" | "mix" | "lein" | "sbt" => {
+        "npm" | "pnpm" | "yarn" | "cargo" | "pip" | "pip3" | "pipx" | "uv" | "poetry" | "gem"
+        | "bundle" | "go" | "composer" | "mvn" | "gradle" | "dotnet" | "nuget" | "twine"
+        | "hatch" | "pdm" | "conda" | "mamba" | "brew" | "apt" | "apt-get" | "dnf" | "yum"
+        | "pacman" | "apk" | "zypper" | "port" | "snap" | "flatpak" | "choco" | "winget"
+        | "scoop" | "nix" | "nix-env" | "rustup" | "swift" | "stack" | "cabal" | "mix" | "lein"
+        | "sbt" => {
             package_manager(prog, &words, &positional, j);
             true
         }
@@ -98,6 +123,23 @@ pub(super) fn judge(cmd: &SimpleCommand, prog: &str, j: &mut Judge) -> bool {
             true
         }
         _ => false,
+    }
+}
+
+/// Rates `bun`/`deno ARGS…` as a package manager for the interpreter rules, which own those
+/// programs and judge them as running a script: adds what the package rules find above that
+/// (publishing, as `npm publish`).
+pub(super) fn runtime_package(cmd: &SimpleCommand, prog: &str, j: &mut Judge) {
+    let words: Vec<String> = cmd
+        .args()
+        .iter()
+        .map(|w| w.text.to_ascii_lowercase())
+        .collect();
+    let positional: Vec<&str> = positionals(&words);
+    let mut k = Judge::default();
+    package_manager(prog, &words, &positional, &mut k);
+    if k.tier > RiskTier::Medium {
+        j.absorb(&k);
     }
 }
 

@@ -95,7 +95,7 @@ fn files(args: &[Word], ctx: &Context, j: &mut Judge) {
             rules_fs::write_target(&target, ctx, j);
         }
         if let Some(target) = read {
-            super::shell::read_target(&target.text, target.dynamic, ctx, j, false);
+            super::args::read_target(&target.text, target.dynamic, ctx, j, false);
         }
         i += 1;
     }

@@ -4,6 +4,7 @@
 
 use super::Context;
 use super::judge::Judge;
+use super::registry::Programs;
 use crate::request::RiskTier;
 use crate::shell::{SimpleCommand, Word};
 
@@ -170,6 +171,28 @@ pub(super) fn mentions_tamper(text: &str) -> bool {
             )
     })
 }
+
+/// The programs these rules judge (the registry's data). The system tools that only change
+/// something with certain arguments (`mount`, `sysctl`, `ip`, `iptables`, …) are declined
+/// in their read-only forms and left to the generic rules.
+#[rustfmt::skip]
+pub(super) const PROGRAMS: Programs = Programs {
+    names: &[
+        "aiperture", "kill", "pkill", "killall", "skill", "slay", "xkill", "shutdown", "reboot",
+        "halt", "poweroff", "init", "telinit", "systemctl", "service", "launchctl", "rc-service",
+        "sv", "expect", "crontab", "at", "batch", "dscl", "sysadminctl", "pwpolicy", "useradd",
+        "userdel", "usermod", "adduser", "deluser", "groupadd", "groupdel", "groupmod", "passwd",
+        "chpasswd", "chsh", "chfn", "gpasswd", "newgrp", "visudo", "sudoedit", "mount", "umount",
+        "swapoff", "swapon", "losetup", "cryptsetup", "lvremove", "vgremove", "pvremove", "zpool",
+        "zfs", "mdadm", "modprobe", "insmod", "rmmod", "sysctl", "iptables", "ip6tables", "nft",
+        "ufw", "firewall-cmd", "pfctl", "route", "ifconfig", "ip", "security", "secret-tool",
+        "pass", "gopass", "op", "bw", "lpass", "keyring", "gpg", "gpg2", "age", "vault", "sops",
+        "chamber", "env", "printenv", "set", "export", "declare", "typeset", "local", "readonly",
+        "unset", "echo", "printf", "history",
+    ],
+    versioned: &[],
+    prefixes: &[],
+};
 
 /// System, data and cloud programs. Returns true when handled.
 pub(super) fn judge(cmd: &SimpleCommand, prog: &str, ctx: &Context, j: &mut Judge) -> bool {

@@ -1,11 +1,11 @@
 //! Shell requests: parse, judge every simple command, then the composition of the line.
 
-pub(super) use super::args::read_target;
-use super::args::scan_args;
+use super::args::{read_target, scan_args};
 use super::budget::{self, Budget, Tally, Work};
 use super::judge::Judge;
-use super::{Assessment, Context, SegmentAssessment, describe, pattern, rules_fs, rules_git};
-use super::{code, readonly, rules_cloud, rules_data, rules_net, rules_pkg, rules_sys};
+use super::rater::Rater;
+use super::{Assessment, Context, SegmentAssessment, describe, pattern, registry, rules_fs};
+use super::{readonly, rules_pkg, rules_sys};
 use crate::request::RiskTier;
 use crate::shell::{self, Origin, SimpleCommand, Word};
 
@@ -22,30 +22,17 @@ pub(super) fn assess_tallied(command: &str, ctx: &Context) -> (Assessment, Tally
     (a, budget.tally())
 }
 
-/// Judges a command line that `j`'s command runs (a string in inline code, a tool's option):
-/// raises `j` to that line's tier when it is above `above`, as `factor` with "{who} runs:
-/// {reason}", and carries a secret read over to `j`.
-pub(super) fn judge_inner(
-    j: &mut Judge,
-    line: &str,
-    ctx: &Context,
-    w: Work,
-    (above, factor, who): (RiskTier, &str, &str),
-) {
-    let inner = assess_nested(line, ctx, w.deeper());
-    if inner.risk.tier > above {
-        j.raise(
-            inner.risk.tier,
-            factor,
-            &format!("{who} runs: {}", inner.reason),
-        );
+/// The walker's [`Rater`]: nested command lines are rated by [`assess_nested`] one level
+/// below `w`, on its budget.
+struct Nested<'a>(Work<'a>);
+
+impl Rater for Nested<'_> {
+    fn searches_nested(&self) -> bool {
+        self.0.searches_nested()
     }
-    if inner
-        .segments
-        .iter()
-        .any(|s| s.risk.factors.iter().any(|f| f == "secret_access"))
-    {
-        j.secret = true;
+
+    fn rate(&self, line: &str, ctx: &Context) -> Assessment {
+        assess_nested(line, ctx, self.0.deeper())
     }
 }
 
@@ -185,6 +172,7 @@ fn default_reason(tier: RiskTier) -> &'static str {
 
 /// Judges one simple command.
 pub(super) fn judge_segment(cmd: &SimpleCommand, ctx: &Context, w: Work) -> Judge {
+    let nested = Nested(w);
     let mut j = Judge::default();
     let prog = cmd.program();
     // Assignments (bare or before the command).
@@ -193,11 +181,10 @@ pub(super) fn judge_segment(cmd: &SimpleCommand, ctx: &Context, w: Work) -> Judg
         // Variables that name a command the program will run (`PAGER='…' git log`).
         if rules_sys::command_var(name) {
             let line = value.text.trim_start_matches('|');
-            judge_inner(
+            nested.judge_inner(
                 &mut j,
                 line,
                 ctx,
-                w,
                 (RiskTier::Medium, "command_in_env", name),
             );
         }
@@ -308,23 +295,14 @@ pub(super) fn judge_segment(cmd: &SimpleCommand, ctx: &Context, w: Work) -> Judg
         );
     }
     // Commands run by tools that otherwise only read (awk system(), sed e, tar --to-command…).
-    super::embedded::judge(cmd, &prog, ctx, &mut j, w);
+    super::embedded::judge(cmd, &prog, ctx, &mut j, &nested);
     // Options and variables that swap the code that runs (`make -f`, `--script-shell`, …).
-    super::swaps::judge(cmd, &prog, ctx, &mut j, w);
-    // Program rules.
-    let handled = rules_fs::judge(cmd, &prog, ctx, &mut j)
-        || rules_git::judge(cmd, &prog, ctx, &mut j)
-        || rules_net::judge(cmd, &prog, ctx, &mut j)
-        || code::judge(cmd, &prog, ctx, &mut j, w)
-        || rules_data::judge(cmd, &prog, &mut j)
-        || rules_cloud::judge(cmd, &prog, &mut j)
-        || rules_pkg::judge(cmd, &prog, &mut j)
-        || rules_sys::judge(cmd, &prog, ctx, &mut j);
+    super::swaps::judge(cmd, &prog, ctx, &mut j, &nested);
+    // Program rules: those of the one family that owns the program.
+    let handled = registry::judge(cmd, &prog, ctx, &mut j, &nested);
     if !handled {
         if readonly::is_read_only(&prog) {
             j.note("read_only", "read-only command");
-        } else if rules_data::sql_keyword(&prog) {
-            rules_data::bare_sql(cmd, &mut j);
         } else if let Some(verb) = rules_pkg::destructive_verb(cmd) {
             j.raise(
                 RiskTier::High,

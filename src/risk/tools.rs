@@ -187,7 +187,7 @@ pub(super) fn url(scope: &str, ctx: &Context, j: &mut Judge) {
                 "file_url",
                 "reads a local file through a file: URL",
             );
-            super::shell::read_target(&path, false, ctx, j, false);
+            super::args::read_target(&path, false, ctx, j, false);
             j.no_pattern = true;
             return;
         }

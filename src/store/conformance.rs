@@ -285,6 +285,27 @@ pub fn learned_state_reaches_the_snapshot(h: &impl Harness) {
     );
     assert!(snap.pattern(learning::GLOBAL, &key).is_some());
     assert_eq!(snap.revoked(&key), None);
+    let (everywhere, known, unknown) = store
+        .read(|st| {
+            Ok((
+                st.pattern_everywhere("shell", "execute", &key)?,
+                st.project_known(project)?,
+                st.project_known("/srv/conf-never")?,
+            ))
+        })
+        .unwrap();
+    let mut where_: Vec<&str> = everywhere.iter().map(|p| p.project.as_str()).collect();
+    where_.sort();
+    assert_eq!(where_, [project, learning::GLOBAL]);
+    assert!(known && !unknown);
+    // A key that travels is read everywhere, and whether the human decided here comes with it
+    // when another project has evidence.
+    let mut travel = keys.clone();
+    travel.travel = vec![key.clone()];
+    travel.project = "/srv/conf-c2".into();
+    let snap = store.read(|st| st.snapshot(&travel)).unwrap();
+    assert!(snap.pattern(project, &key).is_some());
+    assert!(!snap.project_known);
     store
         .write(&install_key, |st| {
             st.revoke_key("shell", "execute", &key, T0 + 10, "alice", "conformance")

@@ -312,6 +312,19 @@ impl State for SqliteState<'_> {
             .optional()?)
     }
 
+    fn pattern_everywhere(
+        &mut self,
+        tool: &str,
+        action: &str,
+        key: &LearnKey,
+    ) -> anyhow::Result<Vec<PatternStats>> {
+        aggregate::everywhere(self.conn, tool, action, key)
+    }
+
+    fn project_known(&mut self, project: &str) -> anyhow::Result<bool> {
+        aggregate::project_known(self.conn, project)
+    }
+
     fn list_patterns(&mut self, project: &str) -> anyhow::Result<Vec<PatternStats>> {
         let mut st = self.conn.prepare_cached(&format!(
             "SELECT {PATTERN_COLS} FROM patterns WHERE project IN (?1, 'global') \

@@ -5,9 +5,9 @@
 use super::{Swap, find};
 use crate::request::RiskTier;
 use crate::risk::Context;
-use crate::risk::budget::Work;
 use crate::risk::judge::Judge;
 use crate::risk::paths::{self, PathClass};
+use crate::risk::rater::Rater;
 use crate::shell::{SimpleCommand, Word};
 
 /// Rates every code-swapping option of `cmd` into `j` (see the module doc).
@@ -16,7 +16,7 @@ pub(in crate::risk) fn judge(
     prog: &str,
     ctx: &Context,
     j: &mut Judge,
-    w: Work<'_>,
+    nested: &dyn Rater,
 ) {
     for hit in find(cmd) {
         j.no_pattern = true;
@@ -63,13 +63,12 @@ pub(in crate::risk) fn judge(
                 );
                 if let Some(v) = &hit.value
                     && !dynamic
-                    && w.depth < 3
+                    && nested.searches_nested()
                 {
-                    crate::risk::shell::judge_inner(
+                    nested.judge_inner(
                         j,
                         &v.text,
                         ctx,
-                        w,
                         (tier, "runs_by_option_dangerous", &format!("{prog} {opt}")),
                     );
                 }

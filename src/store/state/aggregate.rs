@@ -1,7 +1,38 @@
 //! The learning aggregate's SQL: counting a decision for a key, revoking a key.
 
-use crate::engine::state::{Counted, LearnKey};
-use rusqlite::{Connection, params};
+use super::rows::{PATTERN_COLS, pattern_row};
+use crate::engine::state::{Counted, LearnKey, PatternStats};
+use rusqlite::{Connection, OptionalExtension, params};
+
+/// The aggregates of one key in every project (the `patterns_key` index).
+pub(super) fn everywhere(
+    conn: &Connection,
+    tool: &str,
+    action: &str,
+    key: &LearnKey,
+) -> anyhow::Result<Vec<PatternStats>> {
+    let mut st = conn.prepare_cached(&format!(
+        "SELECT {PATTERN_COLS} FROM patterns WHERE tool = ?1 AND action = ?2 AND kind = ?3 \
+         AND key = ?4"
+    ))?;
+    let rows = st.query_map(
+        params![tool, action, key.kind.as_str(), key.key],
+        pattern_row,
+    )?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// Whether any aggregate of `project` holds a counted human decision (primary-key prefix).
+pub(super) fn project_known(conn: &Connection, project: &str) -> anyhow::Result<bool> {
+    let found: Option<i64> = conn
+        .prepare_cached(
+            "SELECT 1 FROM patterns WHERE project = ?1 \
+             AND human_allow + human_deny + inferred_deny > 0 LIMIT 1",
+        )?
+        .query_row(params![project], |r| r.get(0))
+        .optional()?;
+    Ok(found.is_some())
+}
 
 /// Links a decision to a key and updates the key's aggregate and distinct humans (a decision
 /// counts at most once per key; rubber stamps do not move `last_ms`).
