@@ -351,6 +351,58 @@ pub fn set(paths: &Paths, key: &str, value: &str) -> anyhow::Result<Change> {
     })
 }
 
+/// Removes `key` from the user config file, so its default (or its environment variable)
+/// applies again: under the same lock and atomic write as [`set`], and refused when the file
+/// without it would be invalid (the thresholds against each other). `Ok(None)` when the file
+/// does not set `key`: nothing is written. The value before may be one the file holds but
+/// cannot be loaded with (then shown as written), so `unset` can repair a bad entry.
+pub fn unset(paths: &Paths, key: &str) -> anyhow::Result<Option<Change>> {
+    let info = fields::find(key).ok_or_else(|| anyhow!("{}", unknown_setting(key)))?;
+    if !paths.config.exists() {
+        return Ok(None);
+    }
+    let _lock = crate::atomic::lock(&paths.config).map_err(|e| {
+        anyhow!(
+            "config {}: cannot lock: {}",
+            paths.config.display(),
+            io_problem(&e)
+        )
+    })?;
+    let mut table = read_file(paths)?.unwrap_or_default();
+    let with_env = |n: &str| std::env::var(n).ok();
+    let old = match resolve(Some(&table), &with_env, paths) {
+        Ok(before) => before.settings.display(info.key).unwrap_or_default(),
+        Err(_) => table
+            .get(info.key)
+            .map(|v| v.to_string())
+            .unwrap_or_default(),
+    };
+    if table.remove(info.key).is_none() {
+        return Ok(None);
+    }
+    let without_env = |_: &str| None;
+    for env in [&with_env as &dyn Fn(&str) -> Option<String>, &without_env] {
+        merge(Some(&table), env, paths)?
+            .settings
+            .validate()
+            .map_err(|e| anyhow!("unset {key} refused: {e}"))?;
+    }
+    let after = resolve(Some(&table), &with_env, paths)?;
+    write_atomic(paths, &table)?;
+    Ok(Some(Change {
+        key: info.key,
+        old,
+        new: after.settings.display(info.key).unwrap_or_default(),
+        overridden_by_env: std::env::var_os(info.env).map(|_| info.env),
+    }))
+}
+
+/// The refusal for a name that is not a setting: `unknown setting `x``, then a did-you-mean,
+/// the reason it was removed, or the list of valid settings.
+pub fn unknown_setting(key: &str) -> String {
+    format!("unknown setting `{key}`{}", suggestion(key))
+}
+
 /// The audit event for a config change (`config.changed`, with old and new values).
 pub fn change_event(change: &Change, actor: &str) -> crate::audit::NewEvent {
     let mut ev = crate::audit::NewEvent::new("config.changed", crate::audit::ActorType::Human);

@@ -7,7 +7,7 @@
 
 mod cli;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 use cli::ExitCode;
 use std::ffi::{OsString, c_char, c_int};
 
@@ -26,7 +26,7 @@ const EX_USAGE: u8 = 64;
 
 /// The permission layer for AI coding agents.
 #[derive(Parser)]
-#[command(name = "aiperture", version, about, long_about = None, after_help = EXIT_CODES)]
+#[command(name = "aiperture", version, long_version = cli::long_version(), about, long_about = None, after_help = EXIT_CODES)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -42,9 +42,9 @@ enum Command {
     Explain(cli::explain::ExplainArgs),
     /// Check a command, then run it or refuse it (a shell wrapper).
     Exec(cli::exec::ExecArgs),
-    /// Record a human approval, from a terminal.
+    /// Record a human approval, from a terminal (without an ID: list the pending asks).
     Approve(cli::decide::DecideArgs),
-    /// Record a human denial, from a terminal.
+    /// Record a human denial, from a terminal (without an ID: list the pending asks).
     Deny(cli::decide::DecideArgs),
     /// Show learned patterns: auto-approved, auto-denied, and close to it.
     Patterns(cli::patterns::PatternsArgs),
@@ -64,6 +64,10 @@ enum Command {
     Config(cli::config::ConfigArgs),
     /// Say where everything is and whether it is healthy.
     Doctor(cli::doctor::DoctorArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions(cli::completions::CompletionsArgs),
+    /// Print the man page (roff), or write every page into --dir.
+    Man(cli::completions::ManArgs),
     /// Offer the engine over HTTP or MCP (not implemented yet: hidden until it is).
     #[command(hide = true)]
     Serve(cli::serve::ServeArgs),
@@ -128,6 +132,8 @@ fn run(args: Vec<OsString>) -> ExitCode {
         Command::Config(a) => cli::config::run(a),
         Command::Doctor(a) => cli::doctor::run(a),
         Command::Serve(a) => cli::serve::run(a),
+        Command::Completions(a) => cli::completions::run_completions(a, Cli::command()),
+        Command::Man(a) => cli::completions::run_man(a, Cli::command()),
     };
     cli::finish(result)
 }

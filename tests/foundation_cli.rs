@@ -107,7 +107,7 @@ fn help_lists_every_subcommand_of_the_design() {
     }
     for (cmd, subs) in [
         ("audit", &["verify", "list", "export"][..]),
-        ("config", &["show", "set", "path"][..]),
+        ("config", &["show", "get", "set", "unset", "path"][..]),
     ] {
         let out = Command::cargo_bin("aiperture")
             .unwrap()
@@ -174,23 +174,32 @@ fn config_path_show_set() {
 }
 
 #[test]
-fn config_set_refusals_are_one_line_exit_1() {
+fn config_set_refusals_are_one_line_exit_1_or_64_for_an_unknown_name() {
     let e = Env::new();
     for (k, v, needle) in [
-        (
-            "rate_limit_per_minit",
-            "3",
-            "did you mean `rate_limit_per_minute`",
-        ),
         ("api_port", "http", "integer"),
         ("auto_deny_threshold", "0.99", "thresholds"),
         ("auto_approve_threshold", "2", "between 0"),
         ("permission_learning_enabled", "maybe", "boolean"),
         ("default_decision", "allow", "ask, deny"),
-        ("hook_auto_allowed_tools", "Read", "never skips"),
     ] {
         let out = e.cmd().args(["config", "set", k, v]).output().unwrap();
         one_line_error(&out, &[needle]);
+    }
+    // A name that is not a setting is a usage error (exit 64), still one line, with the
+    // did-you-mean or the reason it was removed.
+    for (k, needle) in [
+        (
+            "rate_limit_per_minit",
+            "did you mean `rate_limit_per_minute`",
+        ),
+        ("hook_auto_allowed_tools", "never skips"),
+    ] {
+        let out = e.cmd().args(["config", "set", k, "3"]).output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(64), "stderr: {err}");
+        assert_eq!(err.trim_end().lines().count(), 1, "stderr: {err}");
+        assert!(err.contains(needle), "missing {needle:?} in: {err}");
     }
     assert!(!e.home.join("config.toml").exists());
 }

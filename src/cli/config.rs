@@ -1,6 +1,8 @@
-//! `aiperture config show|set|path`.
+//! `aiperture config show|get|set|unset|path`. A name that is not a setting is a usage error
+//! (exit 64) for `get`, `set` and `unset` alike, with a did-you-mean and the valid names.
 
 use crate::cli::ExitCode;
+use aiperture::audit;
 use aiperture::clock::{Clock, SystemClock};
 use aiperture::config::{self, SETTINGS, Settings};
 use aiperture::key;
@@ -23,6 +25,14 @@ enum ConfigCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Print one setting's effective value (lists comma-separated, as `set` takes them).
+    Get {
+        /// The setting's name, e.g. `rate_limit_per_minute`.
+        key: String,
+        /// Print JSON: key, value, source (default, file, env) and environment variable.
+        #[arg(long)]
+        json: bool,
+    },
     /// Change a setting in the user config file (validated; audited).
     Set {
         /// The setting's name, e.g. `rate_limit_per_minute`.
@@ -30,21 +40,89 @@ enum ConfigCommand {
         /// The new value (lists are comma-separated).
         value: String,
     },
+    /// Remove a setting from the user config file, so its default applies (audited).
+    Unset {
+        /// The setting's name, e.g. `rate_limit_per_minute`.
+        key: String,
+    },
     /// Print the config file's path.
     Path,
 }
 
 /// Runs `aiperture config`.
 pub fn run(args: ConfigArgs) -> anyhow::Result<ExitCode> {
+    let key = match &args.command {
+        ConfigCommand::Get { key, .. }
+        | ConfigCommand::Set { key, .. }
+        | ConfigCommand::Unset { key } => Some(key.as_str()),
+        ConfigCommand::Show { .. } | ConfigCommand::Path => None,
+    };
+    if let Some(key) = key
+        && config::SETTINGS.iter().all(|i| i.key != key)
+    {
+        return Ok(unknown_key(key));
+    }
     let paths = Paths::from_env()?;
     match args.command {
         ConfigCommand::Show { json } => show(&paths, json),
+        ConfigCommand::Get { key, json } => get(&paths, &key, json),
         ConfigCommand::Set { key, value } => set(&paths, &key, &value),
+        ConfigCommand::Unset { key } => unset(&paths, &key),
         ConfigCommand::Path => {
             println!("{}", paths.config.display());
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// Refuses a name that is not a setting: one line on stderr, exit 64 (a usage error), always
+/// with the valid names.
+fn unknown_key(key: &str) -> ExitCode {
+    let mut msg = config::unknown_setting(key);
+    if !msg.contains("valid settings") {
+        let all: Vec<&str> = SETTINGS.iter().map(|i| i.key).collect();
+        msg.push_str(&format!("; valid settings: {}", all.join(", ")));
+    }
+    eprintln!("aiperture: {msg}");
+    ExitCode(crate::cli::EX_USAGE)
+}
+
+/// The effective value of `key` as `get` prints it: what `set` takes back (lists
+/// comma-separated, text as is, empty text as an empty line; `api_key` only as `(set)`).
+fn value_text(s: &Settings, key: &str) -> String {
+    match s.json(key) {
+        _ if key == "api_key" => s.display(key).unwrap_or_default(),
+        Some(serde_json::Value::String(t)) => t,
+        Some(serde_json::Value::Array(items)) => items
+            .iter()
+            .map(|x| x.as_str().map_or_else(|| x.to_string(), str::to_string))
+            .collect::<Vec<_>>()
+            .join(","),
+        Some(v) => v.to_string(),
+        None => String::new(),
+    }
+}
+
+fn get(paths: &Paths, key: &str, json: bool) -> anyhow::Result<ExitCode> {
+    let loaded = Settings::load_with_sources(paths)?;
+    let source = loaded
+        .sources
+        .get(key)
+        .copied()
+        .unwrap_or(config::Source::Default);
+    if json {
+        let env = SETTINGS.iter().find(|i| i.key == key).map(|i| i.env);
+        let out = serde_json::json!({
+            "key": key,
+            "value": loaded.settings.json(key),
+            "source": source.as_str(),
+            "env": env,
+        });
+        println!("{out}");
+    } else {
+        println!("{}", value_text(&loaded.settings, key));
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn show(paths: &Paths, json: bool) -> anyhow::Result<ExitCode> {
@@ -110,13 +188,68 @@ fn set(paths: &Paths, key: &str, value: &str) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Records the change as a `config.changed` audit event.
-fn audit_change(paths: &Paths, change: &config::Change) -> anyhow::Result<()> {
+fn unset(paths: &Paths, key: &str) -> anyhow::Result<ExitCode> {
+    let Some(change) = config::unset(paths, key)? else {
+        let now = Settings::load(paths)?.display(key).unwrap_or_default();
+        println!(
+            "{key} is not set in {}; it is {now}",
+            paths.config.display()
+        );
+        note_env(key);
+        return Ok(ExitCode::SUCCESS);
+    };
+    println!(
+        "{} unset in {}: now {} (was {})",
+        change.key,
+        paths.config.display(),
+        change.new,
+        change.old
+    );
+    if let Some(env) = change.overridden_by_env {
+        eprintln!("aiperture: note: {env} is set in the environment and overrides the default");
+    }
+    if let Err(e) = audit_unset(paths, &change) {
+        eprintln!("aiperture: warning: setting removed but not audited: {e:#}");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Says on stderr when the environment decides `key` whatever the file says.
+fn note_env(key: &str) {
+    if let Some(info) = SETTINGS.iter().find(|i| i.key == key)
+        && std::env::var_os(info.env).is_some()
+    {
+        eprintln!("aiperture: note: {} is set in the environment", info.env);
+    }
+}
+
+/// Records an unset as a `config.changed` audit event (`details.unset` true).
+fn audit_unset(paths: &Paths, change: &config::Change) -> anyhow::Result<()> {
+    let mut ev = config::change_event(change, &actor());
+    ev.summary = format!(
+        "Unset {} (was {}, now {})",
+        change.key, change.old, change.new
+    );
+    ev.details["unset"] = serde_json::Value::Bool(true);
+    append_event(paths, &ev)
+}
+
+/// Who changes the settings, for the audit trail.
+fn actor() -> String {
+    std::env::var("USER").unwrap_or_else(|_| "unknown".into())
+}
+
+/// Appends one event to the audit chain.
+fn append_event(paths: &Paths, ev: &audit::NewEvent) -> anyhow::Result<()> {
     let db = Db::open(&paths.db)?;
     let k = key::load(paths)?;
-    let actor = std::env::var("USER").unwrap_or_else(|_| "unknown".into());
-    let ev = config::change_event(change, &actor);
     let now = SystemClock.now_ms();
-    db.write(|tx| audit_sql::append(tx, &k, &ev, now))?;
+    db.write(|tx| audit_sql::append(tx, &k, ev, now))?;
     Ok(())
+}
+
+/// Records the change as a `config.changed` audit event.
+fn audit_change(paths: &Paths, change: &config::Change) -> anyhow::Result<()> {
+    let ev = config::change_event(change, &actor());
+    append_event(paths, &ev)
 }

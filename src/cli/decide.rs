@@ -2,11 +2,13 @@
 //!
 //! Refuses unless stdin is a terminal or a valid `--challenge` for exactly this request is
 //! given: an agent runs commands without a terminal, so it cannot approve its own requests.
+//! Without an id or `--scope` they list the pending asks (`--json` for tools), which records
+//! nothing and so needs no terminal.
 
 use super::check::{current_dir, who};
 use crate::cli::ExitCode;
 use aiperture::engine::Gate;
-use aiperture::engine::state::Source;
+use aiperture::engine::state::{PendingAsk, Source};
 use aiperture::request::{Decision, Request};
 use clap::Args;
 use std::io::IsTerminal;
@@ -14,7 +16,8 @@ use std::io::IsTerminal;
 /// Arguments of `aiperture approve|deny`.
 #[derive(Args, Debug)]
 pub struct DecideArgs {
-    /// The pending ask's id (without it and without --scope, lists pending asks).
+    /// The pending ask's id (without it and without --scope, lists the pending asks; listing
+    /// needs no terminal).
     pub id: Option<String>,
     /// Tool of the request (with --scope; default shell).
     #[arg(long)]
@@ -37,10 +40,61 @@ pub struct DecideArgs {
     /// Content hash of the request, for writes.
     #[arg(long)]
     pub content_hash: Option<String>,
+    /// List the pending asks as a JSON array (fields in docs/cli.md); no ID or --scope.
+    #[arg(long, conflicts_with_all = ["id", "scope", "challenge"])]
+    pub json: bool,
+    /// How many pending asks to list, newest first.
+    #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..))]
+    pub limit: u32,
+}
+
+/// One pending ask as `approve --json` prints it. The field names are a contract
+/// (docs/cli.md): add fields, never rename or remove one.
+pub fn pending_json(p: &PendingAsk) -> serde_json::Value {
+    serde_json::json!({
+        "id": p.id,
+        "asked": aiperture::clock::format_rfc3339(p.ts_ms),
+        "asked_ms": p.ts_ms,
+        "runtime": p.runtime,
+        "session": p.session,
+        "project": p.project,
+        "cwd": p.cwd,
+        "tool": p.tool,
+        "action": p.action,
+        "scope": p.scope,
+        "risk": p.risk_tier.as_str(),
+        "tool_use_id": p.tool_use_id,
+        "content_hash": p.content_hash,
+    })
+}
+
+/// Lists the newest pending asks (`approve`/`deny` without an id or --scope): read-only, so
+/// no terminal is needed.
+fn list_pending(args: &DecideArgs) -> anyhow::Result<ExitCode> {
+    let gate = Gate::open()?;
+    let asks = gate.pending_recent(args.limit)?;
+    if args.json {
+        let rows: Vec<serde_json::Value> = asks.iter().map(pending_json).collect();
+        println!("{}", serde_json::Value::Array(rows));
+        return Ok(ExitCode::SUCCESS);
+    }
+    if asks.is_empty() {
+        println!("no pending asks");
+    }
+    for p in asks {
+        println!(
+            "{}  {}/{}  {}  ({} risk, {})",
+            p.id, p.tool, p.action, p.scope, p.risk_tier, p.project
+        );
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Runs `aiperture approve` (`Allow`) or `aiperture deny` (`Deny`).
 pub fn run(args: DecideArgs, decision: Decision) -> anyhow::Result<ExitCode> {
+    if args.id.is_none() && args.scope.is_none() {
+        return list_pending(&args);
+    }
     if args.challenge.is_none() && !std::io::stdin().is_terminal() {
         anyhow::bail!(
             "refusing to record a human decision without a terminal on stdin (or a valid --challenge)"
@@ -77,17 +131,7 @@ pub fn run(args: DecideArgs, decision: Decision) -> anyhow::Result<ExitCode> {
         });
         (req, None)
     } else {
-        let asks = gate.pending_recent(20)?;
-        if asks.is_empty() {
-            println!("no pending asks");
-        }
-        for p in asks {
-            println!(
-                "{}  {}/{}  {}  ({} risk, {})",
-                p.id, p.tool, p.action, p.scope, p.risk_tier, p.project
-            );
-        }
-        return Ok(ExitCode::SUCCESS);
+        return list_pending(&args);
     };
     let rec = match &args.challenge {
         Some(token) => gate.record_with_challenge(&req, decision, token, &me)?,

@@ -4,6 +4,7 @@
 use super::check::{current_dir, who};
 use crate::cli::ExitCode;
 use aiperture::engine::Gate;
+use aiperture::engine::state::Grant;
 use aiperture::request::{Decision, Request};
 use clap::Args;
 
@@ -38,6 +39,9 @@ pub struct GrantArgs {
     /// List live grants.
     #[arg(long)]
     pub list: bool,
+    /// With --list: print a JSON array (fields in docs/cli.md).
+    #[arg(long, requires = "list")]
+    pub json: bool,
     /// Revoke the grant with this id.
     #[arg(long)]
     pub revoke: Option<String>,
@@ -72,11 +76,41 @@ fn parse_ttl_inner(s: &str) -> anyhow::Result<i64> {
         .ok_or_else(|| anyhow::anyhow!("bad --ttl `{s}`"))
 }
 
+/// One live grant as `grant --list --json` prints it. The field names are a contract
+/// (docs/cli.md): add fields, never rename or remove one.
+pub fn grant_json(g: &Grant) -> serde_json::Value {
+    let none_if_empty = |s: &str| (!s.is_empty()).then(|| s.to_string());
+    serde_json::json!({
+        "id": g.id,
+        "decision": g.decision.as_str(),
+        "tool": g.tool,
+        "action": g.action,
+        "scope": g.scope,
+        "project": g.project,
+        "session": none_if_empty(&g.session),
+        "created": aiperture::clock::format_rfc3339(g.created_ms),
+        "expires": aiperture::clock::format_rfc3339(g.expires_ms),
+        "created_ms": g.created_ms,
+        "expires_ms": g.expires_ms,
+        "granted_by": g.granted_by,
+        "reason": none_if_empty(&g.reason),
+    })
+}
+
 /// Runs `aiperture grant`.
 pub fn run(args: GrantArgs) -> anyhow::Result<ExitCode> {
     let gate = Gate::open()?;
     if args.list {
-        for g in gate.grants()? {
+        let grants = gate.grants()?;
+        if args.json {
+            let rows: Vec<serde_json::Value> = grants.iter().map(grant_json).collect();
+            println!("{}", serde_json::Value::Array(rows));
+            return Ok(ExitCode::SUCCESS);
+        }
+        if grants.is_empty() {
+            println!("no live grants");
+        }
+        for g in grants {
             println!(
                 "{}  {} {}/{} {}  project {}  expires {}{}",
                 g.id,

@@ -196,3 +196,50 @@ fn malformed_file_on_disk_names_the_file_and_line() {
     let e = Settings::load(&p).unwrap_err().to_string();
     assert!(e.contains("config.toml") && e.contains("line"), "{e}");
 }
+
+#[test]
+fn unset_removes_the_key_restores_the_default_and_keeps_the_rest() {
+    let (_t, p) = paths();
+    // No file: nothing to do, nothing created.
+    assert_eq!(unset(&p, "rate_limit_per_minute").unwrap(), None);
+    assert!(!p.home.exists());
+    set(&p, "rate_limit_per_minute", "30").unwrap();
+    set(&p, "default_decision", "deny").unwrap();
+    let c = unset(&p, "rate_limit_per_minute").unwrap().unwrap();
+    assert_eq!((c.old.as_str(), c.new.as_str()), ("30", "200"));
+    let s = Settings::load(&p).unwrap();
+    assert_eq!(s.rate_limit_per_minute, 200);
+    assert_eq!(s.default_decision, Decision::Deny);
+    // Already unset: nothing written.
+    let before = std::fs::read_to_string(&p.config).unwrap();
+    assert_eq!(unset(&p, "rate_limit_per_minute").unwrap(), None);
+    assert_eq!(std::fs::read_to_string(&p.config).unwrap(), before);
+    assert!(
+        unset(&p, "nope")
+            .unwrap_err()
+            .to_string()
+            .contains("unknown setting `nope`")
+    );
+}
+
+#[test]
+fn unset_refuses_to_leave_invalid_thresholds_and_repairs_a_bad_value() {
+    let (_t, p) = paths();
+    // deny 0.01 < approve 0.04 is valid; unsetting deny would bring back its default 0.05,
+    // which is not below approve: refused, the file unchanged.
+    set(&p, "auto_deny_threshold", "0.01").unwrap();
+    set(&p, "auto_approve_threshold", "0.04").unwrap();
+    assert_eq!(Settings::default().auto_deny_threshold, 0.05);
+    let before = std::fs::read_to_string(&p.config).unwrap();
+    let e = unset(&p, "auto_deny_threshold").unwrap_err().to_string();
+    assert!(e.contains("thresholds"), "{e}");
+    assert_eq!(std::fs::read_to_string(&p.config).unwrap(), before);
+    // Unsetting approve instead (back to 0.95) is fine.
+    assert!(unset(&p, "auto_approve_threshold").unwrap().is_some());
+    // A value the file holds but cannot be loaded with is removed, shown as written.
+    std::fs::write(&p.config, "rate_limit_per_minute = \"lots\"\n").unwrap();
+    assert!(Settings::load(&p).is_err());
+    let c = unset(&p, "rate_limit_per_minute").unwrap().unwrap();
+    assert_eq!(c.old, "\"lots\"");
+    assert_eq!(Settings::load(&p).unwrap().rate_limit_per_minute, 200);
+}
