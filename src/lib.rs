@@ -13,6 +13,7 @@ pub mod config;
 pub mod engine;
 pub mod error;
 pub mod key;
+pub mod pathnorm;
 pub mod paths;
 pub mod realpath;
 pub mod report;

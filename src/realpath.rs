@@ -6,7 +6,7 @@
 //! exist yet one per missing component plus an `lstat` (to see a dangling link).
 
 use crate::risk::PathResolver;
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 use std::sync::{Mutex, OnceLock};
 
 /// Links followed (and missing components climbed) before giving up, as the kernel's
@@ -130,25 +130,13 @@ fn resolve(p: &Path, steps: u32) -> Option<PathBuf> {
         Ok(m) if m.file_type().is_symlink() => {
             let target = std::fs::read_link(&candidate).ok()?;
             let joined = real_parent.join(target);
-            resolve(&normalize(&joined), steps + 1)
+            // The target's `.` and `..` are read lexically (the shared rules of
+            // `crate::pathnorm`); a target that is not UTF-8 is not followed.
+            let joined = crate::pathnorm::lexical(joined.to_str()?);
+            resolve(Path::new(&joined), steps + 1)
         }
         _ => Some(candidate),
     }
-}
-
-/// Resolves `.` and `..` lexically in an absolute path.
-fn normalize(p: &Path) -> PathBuf {
-    let mut out = PathBuf::from("/");
-    for c in p.components() {
-        match c {
-            Component::ParentDir => {
-                out.pop();
-            }
-            Component::Normal(n) => out.push(n),
-            Component::RootDir | Component::CurDir | Component::Prefix(_) => {}
-        }
-    }
-    out
 }
 
 #[cfg(test)]

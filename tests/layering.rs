@@ -14,6 +14,7 @@ const LAYERS: &[(&str, u32)] = &[
     ("clock", 0),
     ("error", 0),
     ("paths", 0),
+    ("pathnorm", 0),
     ("atomic", 0),
     ("key", 0),
     ("shell", 1),

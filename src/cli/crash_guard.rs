@@ -8,7 +8,6 @@
 //! The handler only calls `write` and `_exit`, which are async-signal-safe, and runs on its
 //! own signal stack, so a stack overflow (a fault on the guard page) is answered too.
 
-use super::hook::output_bytes;
 use aiperture::runtimes::Output;
 use std::ptr::null_mut;
 use std::sync::atomic::{AtomicPtr, Ordering};
@@ -42,6 +41,22 @@ struct SignalStack(std::cell::UnsafeCell<[u8; SIGNAL_STACK]>);
 unsafe impl Sync for SignalStack {}
 
 static STACK: SignalStack = SignalStack(std::cell::UnsafeCell::new([0; SIGNAL_STACK]));
+
+/// The bytes the hook writes (and the guard's handler, on a fatal signal): the answer and a newline on stdout (nothing when it is empty),
+/// and the first line of stderr with a newline (nothing when it is empty).
+pub(crate) fn output_bytes(out: &Output) -> (Vec<u8>, Vec<u8>) {
+    let mut stdout = Vec::new();
+    if !out.stdout.is_empty() {
+        stdout.extend_from_slice(out.stdout.as_bytes());
+        stdout.push(b'\n');
+    }
+    let mut stderr = Vec::new();
+    if let Some(line) = out.stderr.lines().next().filter(|l| !l.is_empty()) {
+        stderr.extend_from_slice(line.as_bytes());
+        stderr.push(b'\n');
+    }
+    (stdout, stderr)
+}
 
 /// Arms the guard with `out`, the runtime's fail-closed answer, and installs the handlers.
 pub fn arm(out: &Output) {

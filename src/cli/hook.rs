@@ -265,7 +265,7 @@ fn too_large(cap: usize) -> String {
 
 /// Writes the answer: stdout, then the first line of stderr.
 fn emit(out: &Output) {
-    let (stdout, stderr) = output_bytes(out);
+    let (stdout, stderr) = crash_guard::output_bytes(out);
     if !stdout.is_empty() {
         let mut so = std::io::stdout().lock();
         let _ = so.write_all(&stdout);
@@ -274,22 +274,6 @@ fn emit(out: &Output) {
     if !stderr.is_empty() {
         let _ = std::io::stderr().lock().write_all(&stderr);
     }
-}
-
-/// The bytes [`emit`] writes: the answer and a newline on stdout (nothing when it is empty),
-/// and the first line of stderr with a newline (nothing when it is empty).
-pub(crate) fn output_bytes(out: &Output) -> (Vec<u8>, Vec<u8>) {
-    let mut stdout = Vec::new();
-    if !out.stdout.is_empty() {
-        stdout.extend_from_slice(out.stdout.as_bytes());
-        stdout.push(b'\n');
-    }
-    let mut stderr = Vec::new();
-    if let Some(line) = out.stderr.lines().next().filter(|l| !l.is_empty()) {
-        stderr.extend_from_slice(line.as_bytes());
-        stderr.push(b'\n');
-    }
-    (stdout, stderr)
 }
 
 #[cfg(test)]

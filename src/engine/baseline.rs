@@ -30,10 +30,10 @@ fn real_root<'a>(req: &'a Request, home: &str) -> Option<&'a str> {
     Some(root)
 }
 
-/// `path` (resolved against `cwd`) is the root or inside it.
+/// `path` (resolved against `cwd`) is the root or inside it; never when its place is unknown
+/// (a relative path with no absolute cwd).
 fn within(path: &str, cwd: &str, root: &str) -> bool {
-    let p = matcher::normalize_path(path, cwd);
-    p == root || matcher::inside(&p, root)
+    matcher::normalize_path(path, cwd).is_some_and(|p| p == root || matcher::inside(&p, root))
 }
 
 /// A LOW-risk file read inside a real project (or of its root, as a Glob at the root is).

@@ -231,12 +231,12 @@ pub fn decide(
             .filter(|g| g.session.is_empty() || g.session == session)
             .collect();
         for g in grants.iter().filter(|g| g.decision == Decision::Deny) {
-            let Ok(m) = ScopeMatcher::new(&g.tool, &g.scope, Some(&req.project), "") else {
+            let Ok(m) = ScopeMatcher::new(&g.tool, &g.scope, Some(&req.project), env.home) else {
                 continue;
             };
             if segs
                 .iter()
-                .any(|s| m.matches_segment(&req.tool, &scope_of(s), &s.program, &req.cwd))
+                .any(|s| m.restricts_segment(&req.tool, &scope_of(s), &s.program, &req.cwd))
             {
                 break 'decide decided(
                     Decision::Deny,
@@ -246,7 +246,7 @@ pub fn decide(
             }
         }
         for g in grants.iter().filter(|g| g.decision == Decision::Allow) {
-            let Ok(m) = ScopeMatcher::new(&g.tool, &g.scope, Some(&req.project), "") else {
+            let Ok(m) = ScopeMatcher::new(&g.tool, &g.scope, Some(&req.project), env.home) else {
                 continue;
             };
             if segs

@@ -2,8 +2,14 @@
 //!
 //! Shell scopes match one simple command at a time (`git log *` matches `git log -3`, never
 //! `git log; curl x | sh`). Every other scope is a path-style glob in which `*` does not cross
-//! `/` (`**` does); file paths are made absolute and `..` is resolved before matching.
+//! `/` (`**` does); file paths are made absolute and `..` is resolved before matching, by
+//! [`crate::pathnorm`]'s rules (the ones risk and the payloads use).
+//!
+//! A relative path with no absolute cwd is unanchored: its place is unknown. It is covered by
+//! no rule that grants ([`ScopeMatcher::matches`]: allow rules, grants); a rule that
+//! restricts (deny, ask) catches it by its reading from `/` ([`ScopeMatcher::restricts`]).
 
+use crate::pathnorm::Resolved;
 use globset::{Glob, GlobBuilder, GlobMatcher};
 use std::sync::OnceLock;
 
@@ -22,7 +28,14 @@ pub enum ScopeMatcher {
     },
     /// A path-style glob, parsed at load and compiled on first use (a shell request never
     /// pays for the file rules' regexes).
-    Glob(Glob, OnceLock<GlobMatcher>),
+    Glob {
+        /// The glob, absolute for a path tool.
+        glob: Glob,
+        /// Its compiled form, built on first use.
+        compiled: OnceLock<GlobMatcher>,
+        /// The home directory a `~` scope stands for (empty: unknown).
+        home: String,
+    },
     /// A URL's host: `example.com` exactly, or `*.example.com` for its subdomains only
     /// (Claude Code's `WebFetch(domain:…)`), lowercase.
     Domain(String),
@@ -77,12 +90,27 @@ impl ScopeMatcher {
             .backslash_escape(true)
             .build()
             .map_err(|e| format!("bad pattern `{pattern}`: {e}"))?;
-        Ok(ScopeMatcher::Glob(glob, OnceLock::new()))
+        Ok(ScopeMatcher::Glob {
+            glob,
+            compiled: OnceLock::new(),
+            home: home.to_string(),
+        })
     }
 
-    /// Whether one scope (a simple command for shell, a path, a URL, …) matches. `cwd` makes
-    /// relative paths absolute.
+    /// Whether one scope (a simple command for shell, a path, a URL, …) matches, for a rule
+    /// that grants: a path is resolved against `cwd` and the matcher's home
+    /// ([`resolve_path`]), and one whose place is unknown (unanchored) never matches.
     pub fn matches(&self, tool: &str, scope: &str, cwd: &str) -> bool {
+        self.hit(tool, scope, cwd, false)
+    }
+
+    /// Like [`ScopeMatcher::matches`], for a rule that restricts (deny, ask): a path whose
+    /// place is unknown is judged by its reading from `/`, as the risk classifier reads it.
+    pub fn restricts(&self, tool: &str, scope: &str, cwd: &str) -> bool {
+        self.hit(tool, scope, cwd, true)
+    }
+
+    fn hit(&self, tool: &str, scope: &str, cwd: &str, unanchored: bool) -> bool {
         match self {
             ScopeMatcher::Any => true,
             ScopeMatcher::Shell { pattern, .. } => shell_matches(pattern, scope),
@@ -90,10 +118,15 @@ impl ScopeMatcher {
                 Some(dot_rest) => h.len() > dot_rest.len() && h.ends_with(dot_rest),
                 None => h == *d,
             }),
-            ScopeMatcher::Glob(glob, cell) => {
-                let g = cell.get_or_init(|| glob.compile_matcher());
+            ScopeMatcher::Glob {
+                glob,
+                compiled,
+                home,
+            } => {
+                let g = compiled.get_or_init(|| glob.compile_matcher());
                 if is_path_tool(tool) {
-                    g.is_match(normalize_path(scope, cwd))
+                    let r = resolve_path(scope, cwd, home);
+                    (r.anchored || unanchored) && g.is_match(r.path)
                 } else {
                     g.is_match(scope)
                 }
@@ -104,13 +137,18 @@ impl ScopeMatcher {
     /// Like [`ScopeMatcher::matches`] for one shell segment whose resolved program is known
     /// (empty: unknown): a pattern for another program is rejected without parsing.
     pub fn matches_segment(&self, tool: &str, scope: &str, program: &str, cwd: &str) -> bool {
-        if let ScopeMatcher::Shell { program: p, .. } = self
-            && !program.is_empty()
-            && *p != program
-        {
-            return false;
-        }
-        self.matches(tool, scope, cwd)
+        !self.other_program(program) && self.matches(tool, scope, cwd)
+    }
+
+    /// [`ScopeMatcher::restricts`] for one shell segment whose resolved program is known, as
+    /// [`ScopeMatcher::matches_segment`].
+    pub fn restricts_segment(&self, tool: &str, scope: &str, program: &str, cwd: &str) -> bool {
+        !self.other_program(program) && self.restricts(tool, scope, cwd)
+    }
+
+    /// Whether this is a shell pattern for another program than `program` (empty: unknown).
+    fn other_program(&self, program: &str) -> bool {
+        matches!(self, ScopeMatcher::Shell { program: p, .. } if !program.is_empty() && *p != program)
     }
 
     /// How specific the pattern is: its count of literal characters.
@@ -168,33 +206,22 @@ pub fn url_host(url: &str) -> Option<String> {
     (!host.is_empty()).then(|| host.to_string())
 }
 
-/// Makes a path absolute against `cwd` and resolves `.` and `..` lexically.
-pub fn normalize_path(path: &str, cwd: &str) -> String {
-    let joined = if path.starts_with('/') || cwd.is_empty() {
-        path.to_string()
-    } else {
-        format!("{}/{path}", cwd.trim_end_matches('/'))
-    };
-    let mut parts: Vec<&str> = Vec::new();
-    for part in joined.split('/') {
-        match part {
-            "" | "." => {}
-            ".." => {
-                parts.pop();
-            }
-            p => parts.push(p),
-        }
-    }
-    format!("/{}", parts.join("/"))
+/// A request's path made absolute against `cwd` (and `~` against `home`, empty: unknown)
+/// with `.` and `..` resolved, by [`crate::pathnorm::resolve`].
+pub fn resolve_path(path: &str, cwd: &str, home: &str) -> Resolved {
+    crate::pathnorm::resolve(path, cwd, Some(home))
 }
 
-/// Whether `path` (absolute, normalized) lies inside `root`.
+/// The place of `path` against `cwd` when it is known: `None` for a relative path with no
+/// absolute cwd, or a `~` path (no home is known here), which lie inside nothing.
+pub fn normalize_path(path: &str, cwd: &str) -> Option<String> {
+    let r = crate::pathnorm::resolve(path, cwd, None);
+    r.anchored.then_some(r.path)
+}
+
+/// Whether `path` (absolute, normalized) lies strictly inside `root` (never inside `/`).
 pub fn inside(path: &str, root: &str) -> bool {
-    let root = root.trim_end_matches('/');
-    !root.is_empty()
-        && path.len() > root.len()
-        && path.starts_with(root)
-        && path[root.len()..].starts_with('/')
+    crate::pathnorm::is_below(path, root)
 }
 
 #[cfg(test)]
@@ -253,6 +280,35 @@ mod tests {
     }
 
     #[test]
+    fn home_scopes_and_unanchored_paths() {
+        let ssh = ScopeMatcher::new("filesystem", "~/.ssh/*", None, "/home/u").unwrap();
+        // A `~` scope is the home directory, as risk reads it (it was `<cwd>/~/.ssh/…`).
+        assert!(ssh.matches("filesystem", "~/.ssh/id_rsa", "/p"));
+        assert!(ssh.matches("filesystem", "~/x/../.ssh/id_rsa", ""));
+        assert!(ssh.restricts("filesystem", "~/.ssh/id_rsa", "/p"));
+        // With no absolute cwd a relative path is read from `/`: a rule that restricts
+        // catches it there…
+        let etc = ScopeMatcher::new("filesystem", "/etc/*", None, "/h").unwrap();
+        let proj = ScopeMatcher::new("filesystem", "src/*", Some("/p"), "/h").unwrap();
+        for cwd in ["", "rel"] {
+            assert!(etc.restricts("filesystem", "etc/passwd", cwd));
+            assert!(proj.restricts("filesystem", "p/src/a", cwd));
+            // …but nothing that grants covers it, wherever that reading lands.
+            assert!(!etc.matches("filesystem", "etc/passwd", cwd));
+            assert!(!proj.matches("filesystem", "p/src/a", cwd));
+            assert!(!proj.matches_segment("filesystem", "p/src/a", "", cwd));
+            assert!(proj.restricts_segment("filesystem", "p/src/a", "", cwd));
+            // An absolute path needs no cwd.
+            assert!(proj.matches("filesystem", "/p/src/a", cwd));
+        }
+        assert!(proj.matches("filesystem", "src/a", "/p"));
+        // Shell scopes have no place: both readings agree.
+        let git = ScopeMatcher::new("shell", "git log *", None, "/h").unwrap();
+        assert!(git.restricts_segment("shell", "git log -3", "git", ""));
+        assert!(!git.restricts_segment("shell", "git log -3", "hg", ""));
+    }
+
+    #[test]
     fn domains_match_hosts_only() {
         let m = ScopeMatcher::Domain("example.com".into());
         assert!(m.matches("web", "https://Example.com./a", "/"));
@@ -269,8 +325,15 @@ mod tests {
 
     #[test]
     fn normalizes_paths() {
-        assert_eq!(normalize_path("a/../b/./c", "/x"), "/x/b/c");
-        assert_eq!(normalize_path("/../../etc", "/x"), "/etc");
+        assert_eq!(
+            normalize_path("a/../b/./c", "/x").as_deref(),
+            Some("/x/b/c")
+        );
+        assert_eq!(normalize_path("/../../etc", "/x").as_deref(), Some("/etc"));
+        assert_eq!(normalize_path("/../../etc", "").as_deref(), Some("/etc"));
+        assert_eq!(normalize_path("src/a", ""), None);
+        assert_eq!(normalize_path("src/a", "rel"), None);
+        assert_eq!(normalize_path("~/a", "/x"), None);
         assert!(inside("/p/a", "/p"));
         assert!(!inside("/pa", "/p"));
         assert!(!inside("/p", "/p"));

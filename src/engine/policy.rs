@@ -268,7 +268,8 @@ impl Policy {
 
     /// The rules matching one scope of a request (for shell: one simple command, whose
     /// resolved `program` may be given to skip other programs' rules cheaply; `""` if
-    /// unknown), most specific of each kind.
+    /// unknown), most specific of each kind. A path whose place is unknown (a relative path
+    /// with no absolute cwd) is caught by deny and ask rules but covered by no allow rule.
     pub fn hits(
         &self,
         tool: &str,
@@ -279,7 +280,13 @@ impl Policy {
     ) -> Hits<'_> {
         let mut h = Hits::default();
         for r in &self.rules {
-            if !r.applies(tool, action) || !r.matcher.matches_segment(tool, scope, program, cwd) {
+            let hit = match r.decision {
+                Decision::Allow => r.matcher.matches_segment(tool, scope, program, cwd),
+                Decision::Deny | Decision::Ask => {
+                    r.matcher.restricts_segment(tool, scope, program, cwd)
+                }
+            };
+            if !r.applies(tool, action) || !hit {
                 continue;
             }
             let slot = match r.decision {

@@ -123,10 +123,7 @@ pub fn allows(
         if !project_root.starts_with('/') {
             return None;
         }
-        let path = normalize_path(scope, cwd);
-        if !inside(&path, project_root) {
-            return None;
-        }
+        let path = normalize_path(scope, cwd).filter(|p| inside(p, project_root))?;
         let file = path.rsplit('/').next().unwrap_or("");
         if sensitive(file) {
             return None;

@@ -2,6 +2,7 @@
 //! aiperture's own files and runtime hook settings). No filesystem access.
 
 use super::Context;
+use crate::pathnorm::Resolved;
 
 /// Where a path points, from the classifier's point of view.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -57,10 +58,22 @@ pub struct PathInfo {
     pub real: Option<String>,
 }
 
-/// Expands `~`, `$HOME`, `$TMPDIR`, `$PWD` and makes `path` absolute against `ctx.cwd`;
-/// resolves `.` and `..` lexically. Returns `None` when another variable is involved.
-pub fn canonicalize(path: &str, ctx: &Context) -> Option<String> {
-    let home = ctx.home.trim_end_matches('/');
+/// Expands what a shell would in a path word before [`crate::pathnorm`] reads it: `$HOME`,
+/// `$TMPDIR`, `$PWD` at the start (`$HOME` and `$PWD` only when absolute, else they stay
+/// unknown places: `~` and `.`), `~user` (another user's home, `/home/user`), backslashes
+/// as `/` and a Windows drive (`C:…`) as a path under `/` — the worse readings. `None` when
+/// another variable (or a command substitution) is involved.
+fn expand(path: &str, ctx: &Context) -> Option<String> {
+    let home = if crate::pathnorm::is_absolute(&ctx.home) {
+        ctx.home.trim_end_matches('/')
+    } else {
+        "~"
+    };
+    let cwd = if crate::pathnorm::is_absolute(&ctx.cwd) {
+        ctx.cwd.as_str()
+    } else {
+        "."
+    };
     let mut p = path.to_string();
     for (var, val) in [
         ("${TMPDIR:-/tmp}", "/tmp"),
@@ -68,8 +81,8 @@ pub fn canonicalize(path: &str, ctx: &Context) -> Option<String> {
         ("$TMPDIR", "/tmp"),
         ("${HOME}", home),
         ("$HOME", home),
-        ("${PWD}", ctx.cwd.as_str()),
-        ("$PWD", ctx.cwd.as_str()),
+        ("${PWD}", cwd),
+        ("$PWD", cwd),
     ] {
         if p.starts_with(var) {
             p = format!("{val}{}", &p[var.len()..]);
@@ -78,51 +91,37 @@ pub fn canonicalize(path: &str, ctx: &Context) -> Option<String> {
     if p.contains('$') || p.contains('`') {
         return None;
     }
-    if p == "~" || p.starts_with("~/") {
-        p = format!("{home}{}", &p[1..]);
-    } else if let Some(rest) = p.strip_prefix('~') {
+    if p != "~"
+        && !p.starts_with("~/")
+        && let Some(rest) = p.strip_prefix('~')
+    {
         // ~user/…: another user's home.
         p = format!("/home/{rest}");
     }
     let p = p.replace('\\', "/");
-    let joined = if p.starts_with('/') {
-        p
-    } else if p.len() >= 2 && p.as_bytes().get(1) == Some(&b':') {
+    if p.len() >= 2 && p.as_bytes().get(1) == Some(&b':') {
         // A Windows drive path: treat as a system location.
-        format!("/{p}")
-    } else {
-        let base = if ctx.cwd.is_empty() {
-            "/"
-        } else {
-            ctx.cwd.as_str()
-        };
-        format!("{}/{p}", base.trim_end_matches('/'))
-    };
-    let mut parts: Vec<&str> = Vec::new();
-    for comp in joined.split('/') {
-        match comp {
-            "" | "." => {}
-            ".." => {
-                parts.pop();
-            }
-            c => parts.push(c),
-        }
+        return Some(format!("/{p}"));
     }
-    Some(format!("/{}", parts.join("/")))
+    Some(p)
+}
+
+/// Reads a path word against the context: shell expansion, then [`crate::pathnorm::resolve`]
+/// against `ctx.cwd` and `ctx.home` (`.` and `..` resolved lexically; with no absolute cwd a
+/// relative path is read from `/` and unanchored). `None` when another variable is involved.
+pub fn resolve(path: &str, ctx: &Context) -> Option<Resolved> {
+    let p = expand(path, ctx)?;
+    Some(crate::pathnorm::resolve(&p, &ctx.cwd, Some(&ctx.home)))
+}
+
+/// The absolute, lexically canonical place of a path word ([`resolve`]); `None` when another
+/// variable is involved or the place is unknown (a relative path with no absolute cwd).
+pub fn canonicalize(path: &str, ctx: &Context) -> Option<String> {
+    resolve(path, ctx).filter(|r| r.anchored).map(|r| r.path)
 }
 
 /// True when `path` is `dir` or inside it (both canonical).
-pub fn is_within(path: &str, dir: &str) -> bool {
-    let dir = dir.trim_end_matches('/');
-    if dir.is_empty() {
-        return path.starts_with('/');
-    }
-    path == dir
-        || path
-            .strip_prefix(dir)
-            .map(|r| r.starts_with('/'))
-            .unwrap_or(false)
-}
+pub use crate::pathnorm::is_within;
 
 const BUILD_DIRS: &[&str] = &[
     "target",
@@ -217,7 +216,11 @@ pub(super) fn classify_lexical(path: &str, ctx: &Context) -> PathInfo {
         .next()
         .map(|l| l.contains(['*', '?', '[']))
         .unwrap_or(false);
-    let Some(abs) = canonicalize(path, ctx) else {
+    let Some(Resolved {
+        path: abs,
+        anchored,
+    }) = resolve(path, ctx)
+    else {
         return PathInfo {
             abs: String::new(),
             class: PathClass::Outside,
@@ -227,7 +230,8 @@ pub(super) fn classify_lexical(path: &str, ctx: &Context) -> PathInfo {
             real: None,
         };
     };
-    let class = class_of(&abs, ctx);
+    // An unanchored path is never in the project: it is judged as if there were none.
+    let class = class_in(&abs, ctx, if anchored { project_root(ctx) } else { "" });
     let secret = is_secret(&abs);
     PathInfo {
         abs,
@@ -239,17 +243,29 @@ pub(super) fn classify_lexical(path: &str, ctx: &Context) -> PathInfo {
     }
 }
 
+/// The project root: the project when set, else the cwd; empty unless absolute.
 fn project_root(ctx: &Context) -> &str {
-    if ctx.project.is_empty() {
+    let root = if ctx.project.is_empty() {
         ctx.cwd.as_str()
     } else {
         ctx.project.as_str()
+    };
+    if crate::pathnorm::is_absolute(root) {
+        root
+    } else {
+        ""
     }
 }
 
+/// The class of an absolute, canonical path in the context.
 pub(super) fn class_of(abs: &str, ctx: &Context) -> PathClass {
+    class_in(abs, ctx, project_root(ctx))
+}
+
+/// [`class_of`] with the project root given (empty: none).
+fn class_in(abs: &str, ctx: &Context, project: &str) -> PathClass {
     let home = ctx.home.trim_end_matches('/');
-    let project = project_root(ctx).trim_end_matches('/');
+    let project = project.trim_end_matches('/');
     if is_protected(abs, ctx) {
         return PathClass::Protected;
     }
@@ -444,6 +460,45 @@ mod tests {
         assert_eq!(canonicalize("${TMPDIR}/../etc", &c).unwrap(), "/etc");
         assert_eq!(canonicalize("../../../../..", &c).unwrap(), "/");
         assert!(canonicalize("$FOO/x", &c).is_none());
+        assert_eq!(
+            canonicalize("src\\..\\..\\x", &c).unwrap(),
+            "/home/u/proj/x"
+        );
+        assert_eq!(canonicalize("~bob/.ssh", &c).unwrap(), "/home/bob/.ssh");
+    }
+
+    #[test]
+    fn no_absolute_cwd_is_never_the_project() {
+        for cwd in ["", "proj", "home/u/proj"] {
+            let c = Context {
+                cwd: cwd.into(),
+                ..ctx()
+            };
+            // Read from `/`: its place is unknown, so it has no canonical form…
+            assert_eq!(canonicalize("home/u/proj/main.rs", &c), None, "{cwd:?}");
+            assert_eq!(canonicalize("$PWD/main.rs", &c), None, "{cwd:?}");
+            let info = classify("home/u/proj/main.rs", &c);
+            assert_eq!(info.abs, "/home/u/proj/main.rs");
+            // …and is never in the project, even when that reading lands there.
+            assert_eq!(info.class, PathClass::Home, "{cwd:?}");
+            assert_eq!(classify("home/u/proj", &c).class, PathClass::Home);
+            // The worse readings still apply: a system path, a shell start-up file.
+            assert_eq!(classify("etc/passwd", &c).class, PathClass::System);
+            assert_eq!(classify("~/.bashrc", &c).class, PathClass::ShellRc);
+            assert_eq!(classify(".", &c).class, PathClass::Root);
+            // Absolute paths need no cwd.
+            assert_eq!(
+                classify("/home/u/proj/main.rs", &c).class,
+                PathClass::Project
+            );
+        }
+        let no_home = Context {
+            home: String::new(),
+            ..ctx()
+        };
+        assert_eq!(canonicalize("~/.ssh", &no_home), None);
+        assert_eq!(canonicalize("$HOME/.ssh", &no_home), None);
+        assert_eq!(classify("~/.ssh/id_rsa", &no_home).abs, "/.ssh/id_rsa");
     }
 
     #[test]

@@ -27,7 +27,7 @@ pub(super) fn judge_written(
     }
     let mut written: Vec<(String, String)> = Vec::new();
     for (cmd, j) in commands.iter().zip(judges.iter_mut()) {
-        if let Some(path) = runs_script(cmd)
+        if let Some(path) = runs_script(cmd, ctx)
             && let Some((_, text)) = written.iter().rev().find(|(p, _)| *p == path)
         {
             let inner = super::shell::assess_nested(text, ctx, w.deeper());
@@ -46,7 +46,7 @@ pub(super) fn judge_written(
             }
         }
         if let Some(text) = literal_output(cmd) {
-            for (path, append) in destinations(cmd) {
+            for (path, append) in destinations(cmd, ctx) {
                 match written.iter_mut().rev().find(|(p, _)| *p == path) {
                     Some((_, old)) if append => old.push_str(&text),
                     _ => written.push((path, text.clone())),
@@ -57,7 +57,7 @@ pub(super) fn judge_written(
 }
 
 /// The script a command runs: `bash|sh … FILE`, `source FILE`, `. FILE`, or `./FILE`.
-fn runs_script(cmd: &SimpleCommand) -> Option<String> {
+fn runs_script(cmd: &SimpleCommand, ctx: &Context) -> Option<String> {
     let first = cmd.argv.first()?;
     let prog = cmd.program();
     if is_shell(&prog) {
@@ -71,12 +71,15 @@ fn runs_script(cmd: &SimpleCommand) -> Option<String> {
         return args
             .iter()
             .find(|w| !w.text.starts_with('-'))
-            .map(|w| normalize(&w.text));
+            .map(|w| normalize(&w.text, ctx));
     }
     if prog == "source" || prog == "." {
-        return cmd.args().first().map(|w| normalize(&w.text));
+        return cmd.args().first().map(|w| normalize(&w.text, ctx));
     }
-    first.text.contains('/').then(|| normalize(&first.text))
+    first
+        .text
+        .contains('/')
+        .then(|| normalize(&first.text, ctx))
 }
 
 /// The text a command prints when it is literal: `echo`, `printf`, or `cat`/`tee` fed a
@@ -124,12 +127,12 @@ fn literal_output(cmd: &SimpleCommand) -> Option<String> {
 
 /// Where a command's output goes: redirections that write, and `tee`'s files, with whether
 /// they append.
-fn destinations(cmd: &SimpleCommand) -> Vec<(String, bool)> {
+fn destinations(cmd: &SimpleCommand, ctx: &Context) -> Vec<(String, bool)> {
     let mut out: Vec<(String, bool)> = cmd
         .redirects
         .iter()
         .filter(|r| r.writes() && r.fd.as_deref().is_none_or(|fd| fd == "1"))
-        .map(|r| (normalize(&r.target.text), r.op.starts_with(">>")))
+        .map(|r| (normalize(&r.target.text, ctx), r.op.starts_with(">>")))
         .collect();
     if cmd.program() == "tee" {
         let append = cmd
@@ -140,14 +143,20 @@ fn destinations(cmd: &SimpleCommand) -> Vec<(String, bool)> {
             cmd.args()
                 .iter()
                 .filter(|w| !w.text.starts_with('-'))
-                .map(|w| (normalize(&w.text), append)),
+                .map(|w| (normalize(&w.text, ctx), append)),
         );
     }
     out
 }
 
-fn normalize(path: &str) -> String {
-    path.strip_prefix("./").unwrap_or(path).to_string()
+/// The file a script path names, read as the classifier reads every path
+/// ([`super::paths::resolve`]), so `a.sh`, `./a.sh`, `x/../a.sh` and `$PWD/a.sh` are one
+/// file; the word itself when a variable hides the place.
+fn normalize(path: &str, ctx: &Context) -> String {
+    match super::paths::resolve(path, ctx) {
+        Some(r) => r.path,
+        None => path.to_string(),
+    }
 }
 
 /// `\n` and `\t` escapes as echo -e and printf read them.
@@ -323,4 +332,44 @@ fn package_scripts(text: &str) -> Vec<String> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ctx(cwd: &str) -> Context {
+        Context {
+            cwd: cwd.into(),
+            project: "/home/u/proj".into(),
+            home: "/home/u".into(),
+            ..Context::default()
+        }
+    }
+
+    fn tier(cmd: &str, cwd: &str) -> RiskTier {
+        super::super::assess("shell", "execute", cmd, &ctx(cwd))
+            .risk
+            .tier
+    }
+
+    #[test]
+    fn a_script_is_one_file_however_its_path_is_spelled() {
+        let plain = tier("echo 'ls' > a.sh; bash a.sh", "/home/u/proj");
+        for cmd in [
+            "echo 'rm -rf ~' > /home/u/proj/a.sh; bash a.sh",
+            "echo 'rm -rf ~' > a.sh; bash /home/u/proj/a.sh",
+            "echo 'rm -rf ~' > x/../a.sh; bash ./a.sh",
+            "echo 'rm -rf ~' > $PWD/a.sh; sh a.sh",
+            "echo 'rm -rf ~' > ~/a.sh; cd; bash /home/u/a.sh",
+        ] {
+            assert_eq!(tier(cmd, "/home/u/proj"), RiskTier::Critical, "{cmd}");
+        }
+        assert!(plain < RiskTier::High, "{plain:?}");
+        // With no absolute cwd the two spellings still name one (unknown) file.
+        assert_eq!(
+            tier("echo 'rm -rf ~' > ./a.sh; bash a.sh", ""),
+            RiskTier::Critical
+        );
+    }
 }

@@ -220,34 +220,11 @@ pub fn arguments_scope(canonical: &str) -> String {
     )
 }
 
-/// Resolves `path` against `cwd` and removes `.` and `..` components lexically, so
-/// `src/../../etc/x` becomes `/etc/x`. `~/` expands to `home` when given. An empty path
-/// resolves to `cwd`.
+/// Resolves `path` against `cwd` with [`crate::pathnorm::resolve`] (`.` and `..` removed
+/// lexically, so `src/../../etc/x` becomes `/etc/x`; `~/` expanded with `home` when given;
+/// an empty path is `cwd`). With no absolute `cwd` a relative path is read from `/`.
 pub fn resolve_path(cwd: &str, path: &str, home: Option<&str>) -> String {
-    let joined = if path.starts_with('/') {
-        path.to_string()
-    } else if let (Some(rest), Some(h)) = (path.strip_prefix("~/"), home) {
-        format!("{h}/{rest}")
-    } else if path == "~" && home.is_some() {
-        home.unwrap_or_default().to_string()
-    } else if path.is_empty() {
-        cwd.to_string()
-    } else if cwd.is_empty() {
-        format!("/{path}")
-    } else {
-        format!("{cwd}/{path}")
-    };
-    let mut parts: Vec<&str> = Vec::new();
-    for comp in joined.split('/') {
-        match comp {
-            "" | "." => {}
-            ".." => {
-                parts.pop();
-            }
-            c => parts.push(c),
-        }
-    }
-    format!("/{}", parts.join("/"))
+    crate::pathnorm::resolve(path, cwd, home).path
 }
 
 /// The literal directory a glob pattern starts from: `src/**/*.ts` → `src`, `**/*.ts` → ``.
@@ -276,14 +253,16 @@ pub fn pattern_root(pattern: &str) -> &str {
 }
 
 /// The payload's working directory, or this process's (hooks run in the session's directory)
-/// when the payload names none; `/` as a last resort.
+/// when the payload names none. Empty when neither is known: an unknown cwd stays unknown
+/// (relative paths are then unanchored, see [`crate::pathnorm`]) rather than becoming `/`.
 pub fn cwd_or_process(cwd: &str) -> String {
     if !cwd.is_empty() {
         return cwd.to_string();
     }
     std::env::current_dir()
-        .map(|p| p.to_string_lossy().into_owned())
-        .unwrap_or_else(|_| "/".to_string())
+        .ok()
+        .and_then(|p| p.to_str().map(str::to_string))
+        .unwrap_or_default()
 }
 
 /// The user's home directory from the environment, for `~` expansion.
@@ -342,6 +321,11 @@ mod tests {
             "/home/u/.ssh/id"
         );
         assert_eq!(resolve_path("/p", "", None), "/p");
+        // No absolute cwd: read from `/` (the engine sees the cwd is not absolute).
+        assert_eq!(resolve_path("", "src/a.rs", None), "/src/a.rs");
+        assert_eq!(resolve_path("rel", "src/a.rs", None), "/src/a.rs");
+        // No home: `~` is not joined to the cwd (it never named a file in the project).
+        assert_eq!(resolve_path("/p", "~/.ssh/id", None), "/.ssh/id");
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! Folding of substitutions that only produce data (`$(echo rm)`, `$(cat <<EOF … EOF)`) and
 //! detection of shell code computed or downloaded at run time.
 
-use super::Word;
+use super::{SimpleCommand, Word};
 
 /// The code text of a word passed to `bash -c` or `eval`: a foldable substitution is
 /// replaced by its data; any other substitution makes the code `dynamic` (computed at run
@@ -38,7 +38,9 @@ pub(super) fn fold_substitution(w: &Word) -> Option<String> {
     parser
         .set_language(&tree_sitter_bash::LANGUAGE.into())
         .ok()?;
-    let walked = super::walk::walk(&mut parser, inner);
+    // Folding reads one command's program, arguments and input, never its upstream's
+    // program: the plain program will do.
+    let walked = super::walk::walk(&mut parser, inner, SimpleCommand::program);
     if walked.parse_error || walked.too_deep || walked.commands.len() != 1 {
         return None;
     }

@@ -12,6 +12,7 @@ mod fold;
 mod runners;
 mod sessions;
 mod shells;
+mod step;
 mod unwrap;
 mod walk;
 mod words;
@@ -341,7 +342,7 @@ pub fn parse(command: &str) -> Parsed {
                     out.limit = Some(Limit::TooDeep);
                     continue;
                 }
-                let walked = walk::walk(&mut parser, &text);
+                let walked = walk::walk(&mut parser, &text, unwrap::effective_program);
                 out.parse_error |= walked.parse_error;
                 if walked.too_deep {
                     out.limit = Some(Limit::TooDeep);

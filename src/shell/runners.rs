@@ -7,7 +7,7 @@
 //! `hyperfine`), and `aiperture exec [--] CMD…`. Like `sudo` or `timeout`, they are removed so
 //! the command itself is judged.
 
-use super::unwrap::{Step, drop_words, join, lit, skip_opts};
+use super::step::{Step, drop_words, join, lit, skip_opts};
 use super::{Origin, SimpleCommand, Word};
 
 /// The step for `prog` when it is one of these programs; `None` otherwise.

@@ -9,7 +9,7 @@
 //! the self-approval it is; the origin ([`Origin::Detached`], [`Origin::Typed`]) lets the
 //! classifier add what the wrapper itself means.
 
-use super::unwrap::{Step, drop_words, join, lit, skip_opts};
+use super::step::{Step, drop_words, join, lit, skip_opts};
 use super::{Origin, SimpleCommand, Word};
 
 /// The step for `prog` when it is one of these programs; `None` otherwise.

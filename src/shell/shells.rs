@@ -3,7 +3,7 @@
 //! text as commands under `xargs` or `find -exec`.
 
 use super::fold::{code_text, downloads};
-use super::unwrap::{Step, lit};
+use super::step::{Step, lit};
 use super::words::resolve_program;
 use super::{Origin, SimpleCommand};
 

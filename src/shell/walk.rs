@@ -32,7 +32,14 @@ const MAX_SUBST_DEPTH: usize = 24;
 /// Most nodes visited for one text.
 const MAX_NODES: usize = 200_000;
 
-pub(super) fn walk(parser: &mut Parser, text: &str) -> Walked {
+/// The program a command runs, looking through wrappers: what a piped command records of
+/// its upstream (`unwrap::effective_program`, passed in so the walker stays below the
+/// unwrapper that parses nested text with it).
+pub(super) type ProgramOf = fn(&SimpleCommand) -> String;
+
+/// Parses `text` and collects its simple commands; `program_of` names each upstream of a
+/// pipe or heredoc.
+pub(super) fn walk(parser: &mut Parser, text: &str, program_of: ProgramOf) -> Walked {
     let mut out = Walked {
         commands: Vec::new(),
         functions: Vec::new(),
@@ -63,7 +70,7 @@ pub(super) fn walk(parser: &mut Parser, text: &str) -> Walked {
         }
         w.visit(node, ctx, &mut stack);
     }
-    w.finish()
+    w.finish(program_of)
 }
 
 /// The text tree-sitter is given: `text` with every character above U+00FF replaced by as
@@ -477,7 +484,7 @@ impl<'a> Walker<'a> {
         }
     }
 
-    fn finish(mut self) -> Walked {
+    fn finish(mut self, program_of: ProgramOf) -> Walked {
         let n = self.out.commands.len();
         for i in 0..n {
             let (pipe, hd, sd) = self.meta.get(i).copied().unwrap_or((None, None, 0));
@@ -501,7 +508,7 @@ impl<'a> Walker<'a> {
             let programs: Vec<String> = ups
                 .iter()
                 .filter_map(|j| self.out.commands.get(*j))
-                .map(super::unwrap::effective_program)
+                .map(program_of)
                 .collect();
             let data = if ups.len() == 1 {
                 ups.first()
