@@ -421,6 +421,7 @@ fn replay(seed: u64, min_decisions: u32, shape: &Shape) -> anyhow::Result<Tally>
                 }
                 if shape.auto_from.is_some_and(|w| week >= w) {
                     call.req.permission_mode = Some("auto".into());
+                    call.req.unasked = aiperture::runtimes::claude_code::unasked(Some("auto"));
                     auto_call(&mut gate, &clock, &call, &p.root, &mut t.auto)?;
                     continue;
                 }

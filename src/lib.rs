@@ -7,6 +7,7 @@
 
 pub mod atomic;
 pub mod audit;
+pub mod callsite;
 pub mod clock;
 pub mod config;
 pub mod engine;

@@ -147,18 +147,91 @@ pub struct Request {
     pub content_hash: Option<String>,
     /// The text being written (a whole file) or inserted (an edit), when the runtime sends it.
     /// Read only to rate what a written script, `package.json` or `Makefile` would run; never
-    /// stored or serialized.
-    #[serde(skip)]
+    /// stored, but it travels with a serialized request (a gate elsewhere must rate it too).
+    /// At most the hook's payload cap (8 MiB), like the scope.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub content: Option<String>,
     /// The whole canonical JSON of an MCP or unknown tool's arguments, when the runtime sent
     /// them; the scope may show them only in part (with their hash). Read only by the risk
-    /// check, so every value is judged; never stored or serialized.
+    /// check, so every value is judged; never stored or serialized. The engine trusts it to be
+    /// the whole the scope shows (it judges this and keys the scope, and leaves a scope with
+    /// arguments unshortened), which holds only where the adapter set both.
     #[serde(skip)]
     pub arguments: Option<String>,
     /// The runtime's own tool name (`Bash`, `Edit`, `mcp__github__create_pr`, …).
     pub raw_tool_name: String,
-    /// The runtime's permission mode at the time of the call, when it reports one.
+    /// The runtime's permission mode at the time of the call, when it reports one, as the
+    /// runtime spells it (for the audit; the engine reads [`Request::unasked`]).
     pub permission_mode: Option<String>,
+    /// What the runtime already runs without asking anyone in that mode, mapped by the
+    /// runtime's adapter.
+    #[serde(default)]
+    pub unasked: Unasked,
+    /// Where the request comes from (the client's home, cwd, project and user), computed on
+    /// the client side; `None` from callers that do not say, which the gate then detects on
+    /// its own machine.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub callsite: Option<CallSite>,
+}
+
+/// What the runtime lets run without a human's say in its current permission mode: the
+/// runtime-neutral meaning of a mode, mapped by the runtime's adapter. The engine reads it
+/// to know whether a call that ran was approved by a person (only then does it teach) and
+/// whether a call it leaves unanswered goes to the runtime's own classifier.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Unasked {
+    /// Nothing: what the hook does not allow, the runtime asks its human about (or the
+    /// runtime names no mode).
+    #[default]
+    Nothing,
+    /// File edits run without a prompt; everything else is asked.
+    Edits,
+    /// No call is put to a human: the runtime runs every call, or runs what its own rules
+    /// allow and refuses the rest.
+    Everything,
+    /// A model-based classifier reviews each action in place of the human and allows by
+    /// default; a hook that answers nothing leaves the action to it.
+    Classifier,
+}
+
+impl Unasked {
+    /// Whether a call of this tool family runs without a human's say in this mode, so its
+    /// running is no human approval.
+    pub fn runs_unasked(self, tool: &str) -> bool {
+        match self {
+            Unasked::Everything => true,
+            Unasked::Edits => tool == "filesystem",
+            Unasked::Nothing | Unasked::Classifier => false,
+        }
+    }
+}
+
+/// Who asks: the user on the client machine and the runtime they work in.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Principal {
+    /// The login name on the client (`USER`, else `LOGNAME`); empty when neither is set.
+    pub user: String,
+    /// The runtime or interface (`claude-code`, `exec`, `cli`, …), as in `Request::runtime`.
+    pub runtime: String,
+}
+
+/// The caller's context of one request, computed where the request is made (by
+/// `crate::callsite`, on the client side).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CallSite {
+    /// The client's home directory (empty when unknown): what `~` means to the caller.
+    pub home: String,
+    /// The working directory the project root was found from.
+    pub cwd: String,
+    /// The project root: the git root above `cwd`, else `cwd`; `global` without an absolute
+    /// cwd. Learned patterns are keyed by it.
+    pub root: String,
+    /// A project id that names the same project on every machine: the explicit id when one
+    /// is set, else the `origin` remote's URL (credentials removed), else [`CallSite::root`].
+    pub project_id: String,
+    /// Who asks.
+    pub principal: Principal,
 }
 
 /// The decision and risk for one simple command of a shell request.

@@ -10,6 +10,7 @@ use std::path::Path;
 /// Each top-level module of `src/` and its layer (higher layers may use lower ones).
 const LAYERS: &[(&str, u32)] = &[
     ("request", 0),
+    ("callsite", 0),
     ("clock", 0),
     ("error", 0),
     ("paths", 0),

@@ -4,7 +4,7 @@
 
 use crate::cli::ExitCode;
 use aiperture::engine::{CheckOutcome, Gate};
-use aiperture::request::{Decision, Request};
+use aiperture::request::{Decision, Request, Unasked};
 use clap::Args;
 use serde::Deserialize;
 use std::io::{BufRead, IsTerminal, Read, Write};
@@ -84,7 +84,7 @@ fn build(input: Input, args: &CheckArgs) -> anyhow::Result<Request> {
         .cwd
         .or_else(|| args.cwd.clone())
         .unwrap_or_else(current_dir);
-    Ok(Request {
+    Ok(aiperture::callsite::located(Request {
         runtime: input.runtime.unwrap_or_else(|| "cli".into()),
         event: "check".into(),
         session_id: input
@@ -102,8 +102,10 @@ fn build(input: Input, args: &CheckArgs) -> anyhow::Result<Request> {
         content: input.content,
         raw_tool_name: String::new(),
         permission_mode: None,
+        unasked: Unasked::Nothing,
         arguments: None,
-    })
+        callsite: None,
+    }))
 }
 
 fn verdict_json(out: &CheckOutcome, challenge: Option<String>) -> serde_json::Value {

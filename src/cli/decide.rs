@@ -117,7 +117,7 @@ pub fn run(args: DecideArgs, decision: Decision) -> anyhow::Result<ExitCode> {
         (req, Some(id.clone()))
     } else if let Some(scope) = &args.scope {
         let session = args.session.clone().unwrap_or_default();
-        let req = Request {
+        let req = aiperture::callsite::located(Request {
             runtime: "cli".into(),
             event: "approve".into(),
             session_id: session,
@@ -128,7 +128,7 @@ pub fn run(args: DecideArgs, decision: Decision) -> anyhow::Result<ExitCode> {
             scope: scope.clone(),
             content_hash: args.content_hash.clone(),
             ..Request::default()
-        };
+        });
         (req, None)
     } else {
         return list_pending(&args);

@@ -194,7 +194,7 @@ fn active_presets(db: &Db, project_id: &str) -> (String, Vec<String>) {
         .map(|d| d.display().to_string())
         .unwrap_or_default();
     let id = Some(project_id).filter(|s| !s.is_empty());
-    let project = aiperture::engine::project::detect(&cwd, id);
+    let project = aiperture::callsite::detect(&cwd, id);
     let names = db
         .read(|tx| aiperture::store::state::SqliteState::new(tx).presets(&project))
         .unwrap_or_default();
@@ -210,7 +210,7 @@ fn claude_rules_status() -> Vec<String> {
     let cwd = std::env::current_dir()
         .map(|d| d.display().to_string())
         .unwrap_or_default();
-    let project = aiperture::engine::project::detect(&cwd, None);
+    let project = aiperture::callsite::detect(&cwd, None);
     let root = Some(project.as_str()).filter(|p| p.starts_with('/'));
     let (_, files) = aiperture::engine::claude_rules::load(&home, root);
     let lines: Vec<String> = files

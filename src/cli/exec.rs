@@ -36,7 +36,7 @@ fn request(argv: &[String]) -> Request {
         .ok()
         .filter(|s| !s.is_empty())
         .unwrap_or_else(|| format!("exec-{}", std::os::unix::process::parent_id()));
-    Request {
+    aiperture::callsite::located(Request {
         runtime: "exec".into(),
         event: "exec".into(),
         session_id,
@@ -48,7 +48,7 @@ fn request(argv: &[String]) -> Request {
         scope: command_line(argv),
         raw_tool_name: "exec".into(),
         ..Request::default()
-    }
+    })
 }
 
 fn refuse(msg: &str) -> anyhow::Result<ExitCode> {

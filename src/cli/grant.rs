@@ -140,7 +140,7 @@ pub fn run(args: GrantArgs) -> anyhow::Result<ExitCode> {
         anyhow::bail!("--scope is required (or --list, --revoke ID)");
     };
     let ttl = parse_ttl(&args.ttl)?;
-    let req = Request {
+    let req = aiperture::callsite::located(Request {
         runtime: "cli".into(),
         cwd: current_dir(),
         project: args.project.clone().unwrap_or_default(),
@@ -148,7 +148,7 @@ pub fn run(args: GrantArgs) -> anyhow::Result<ExitCode> {
         action: args.action.clone().unwrap_or_else(|| "execute".into()),
         scope: scope.clone(),
         ..Request::default()
-    };
+    });
     let decision = if args.deny {
         Decision::Deny
     } else {

@@ -5,7 +5,6 @@ use super::check::current_dir;
 use crate::cli::ExitCode;
 use aiperture::engine::Gate;
 use aiperture::engine::learning::{self, Learned};
-use aiperture::engine::project;
 use aiperture::engine::state::{KeyKind, PatternStats};
 use aiperture::paths::Paths;
 use aiperture::request::{Request, RiskTier};
@@ -42,7 +41,7 @@ pub fn run(args: PatternsArgs) -> anyhow::Result<ExitCode> {
             .project
         });
         let project = if project.is_empty() {
-            project::detect("", None)
+            aiperture::callsite::GLOBAL.to_string()
         } else {
             project
         };

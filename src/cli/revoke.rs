@@ -39,14 +39,14 @@ pub fn run(args: RevokeArgs) -> anyhow::Result<ExitCode> {
     let action = args.action.clone().unwrap_or_else(|| "execute".into());
     let me = who();
     if let Some(scope) = &args.exact_scope {
-        let req = Request {
+        let req = aiperture::callsite::located(Request {
             runtime: "cli".into(),
             cwd: current_dir(),
             tool: tool.clone(),
             action: action.clone(),
             scope: scope.clone(),
             ..Request::default()
-        };
+        });
         let out = gate.revoke_scope(&req, &me, &args.reason)?;
         if out.decisions == 0 {
             eprintln!("revoke: no decision matches {tool}/{action} `{scope}`; nothing revoked");
@@ -75,14 +75,14 @@ pub fn run(args: RevokeArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     // A command (`npm test`): revoke what decides it now; else the text as a pattern key.
-    let req = Request {
+    let req = aiperture::callsite::located(Request {
         runtime: "cli".into(),
         cwd: current_dir(),
         tool: tool.clone(),
         action: action.clone(),
         scope: text.clone(),
         ..Request::default()
-    };
+    });
     let out = gate.revoke_command(&req, &me, &args.reason)?;
     if out.keys.is_empty() {
         eprintln!(

@@ -427,10 +427,8 @@ pub fn decide(
         reason = a.reason.clone();
     }
     // Under the runtime's auto mode, an unlearned ask below HIGH is left to its classifier.
-    let mode = req.permission_mode.as_deref();
     if modes::defers(
-        &req.runtime,
-        mode,
+        req.unasked,
         decision,
         &decided_by,
         tier,
@@ -487,10 +485,8 @@ pub fn decide(
         // human approval, so no pending ask is kept.
         // A check left to the runtime's classifier keeps none either: what it lets run was
         // approved by a model, not a person.
-        let mode = req.permission_mode.as_deref().unwrap_or("");
-        let bypass = matches!(mode, "bypassPermissions" | "dontAsk")
-            || (mode == "acceptEdits" && req.tool == "filesystem")
-            || verdict.decided_by == modes::DEFERRED_BY;
+        let bypass =
+            req.unasked.runs_unasked(&req.tool) || verdict.decided_by == modes::DEFERRED_BY;
         if verdict.decision == Decision::Ask && !bypass {
             effects.push(Effect::InsertPending(PendingAsk {
                 id: fresh_id.clone(),

@@ -6,10 +6,10 @@ use super::decide;
 use super::learning::{self, HumanDecision, Recorded};
 use super::pipeline::{self, Env, session_key};
 use super::policy::Policy;
-use super::project;
 use super::snapshot::Effect;
 use super::state::{AuditNote, PendingAsk, Source, State};
 use super::store::Store;
+use crate::callsite;
 use crate::clock::{Clock, ManualClock, SystemClock};
 use crate::config::Settings;
 use crate::error::GateResult;
@@ -19,6 +19,7 @@ use crate::risk::{self, Assessment, Context};
 use std::sync::{Arc, OnceLock};
 
 mod admin;
+mod progress;
 mod reports;
 mod written;
 
@@ -79,6 +80,8 @@ pub fn clock_from_env() -> Arc<dyn Clock> {
 impl<S: Store> Gate<S> {
     /// A gate on `store` with explicit paths, settings and clock.
     pub fn new(store: S, paths: Paths, settings: Settings, clock: Arc<dyn Clock>) -> Self {
+        // Only for requests that carry no call site (direct library callers): the others are
+        // judged against the caller's home.
         let home = dirs::home_dir()
             .map(|h| h.display().to_string())
             .unwrap_or_default();
@@ -116,12 +119,20 @@ impl<S: Store> Gate<S> {
         Ok(*self.key.get_or_init(|| k))
     }
 
-    /// The request with its project resolved.
+    /// The request with its project resolved: the `project_id` setting when set, else the
+    /// project root of the request's call site, else (a request without one) the root found
+    /// from its cwd on this machine. The setting also wins for the call site's project id.
     pub fn resolve(&self, req: &Request) -> Request {
         let mut r = req.clone();
+        let id = Some(self.settings.project_id.as_str()).filter(|s| !s.trim().is_empty());
+        if let (Some(cs), Some(id)) = (&mut r.callsite, id) {
+            cs.project_id = callsite::detect("", Some(id));
+        }
         if r.project.is_empty() {
-            let id = Some(self.settings.project_id.as_str()).filter(|s| !s.is_empty());
-            r.project = project::detect(&r.cwd, id);
+            r.project = match (&r.callsite, id) {
+                (Some(cs), None) => cs.root.clone(),
+                _ => callsite::detect(&r.cwd, id),
+            };
         }
         shorten_long_scope(&mut r);
         r
@@ -133,7 +144,11 @@ impl<S: Store> Gate<S> {
         Context {
             cwd: req.cwd.clone(),
             project: req.project.clone(),
-            home: self.home.clone(),
+            // The caller's home: `rm -rf ~` is judged where it runs.
+            home: match &req.callsite {
+                Some(cs) => cs.home.clone(),
+                None => self.home.clone(),
+            },
             protected_paths: self
                 .paths
                 .protected()

@@ -15,7 +15,6 @@ pub mod modes;
 pub mod pipeline;
 pub mod policy;
 pub mod presets;
-pub mod project;
 pub mod snapshot;
 pub mod state;
 pub mod store;
@@ -42,6 +41,17 @@ pub struct RanResult {
     pub resolved_ask: bool,
     /// Learning progress for the request's pattern after this approval: (decisions, needed).
     pub progress: Option<(u32, u32)>,
+}
+
+/// How close an ask's pattern is to being learned ([`Gate::progress`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Progress {
+    /// Human approvals of the pattern that count (not revoked since).
+    pub approvals: u32,
+    /// Approvals learning needs at the pattern's tier.
+    pub needed: u32,
+    /// The pattern (`npm test *`) or exact scope.
+    pub pattern: String,
 }
 
 /// A one-line status for the start of a session.

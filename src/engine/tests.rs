@@ -737,3 +737,50 @@ fn the_read_baseline_can_be_turned_off() {
         (Decision::Ask, "default")
     );
 }
+
+#[test]
+fn the_pipeline_reads_what_runs_unasked_never_the_mode_string() {
+    use crate::request::Unasked;
+    let k = Kit::new();
+    let pending = |session: &str| {
+        SqliteState::new(&k.conn)
+            .pending_in_session(session)
+            .unwrap()
+            .len()
+    };
+    let file = |session: &str| Request {
+        session_id: session.into(),
+        tool: "filesystem".into(),
+        action: "write".into(),
+        scope: "/p/x.txt".into(),
+        ..req("")
+    };
+    let medium = || assess(vec![seg("/p/x.txt", RiskTier::Medium, None)]);
+    // A mode string the adapter did not map decides nothing.
+    let mut raw = file("raw");
+    raw.permission_mode = Some("auto".into());
+    let v = k.check(T0, &raw, &medium());
+    assert_eq!(v.decided_by, "default");
+    assert_eq!(pending("raw"), 1);
+    // A classifier reviews: the unlearned ask is left to it, and no ask is kept.
+    let mut c = file("classifier");
+    c.unasked = Unasked::Classifier;
+    let v = k.check(T0, &c, &medium());
+    assert_eq!(v.decided_by, super::modes::DEFERRED_BY);
+    assert_eq!(pending("classifier"), 0);
+    // Edits run unasked: an ask about a file keeps no pending ask; a command's does.
+    let mut e = file("edits");
+    e.unasked = Unasked::Edits;
+    assert_eq!(k.check(T0, &e, &medium()).decision, Decision::Ask);
+    assert_eq!(pending("edits"), 0);
+    let mut cmd = req("npm test");
+    cmd.session_id = "edits-cmd".into();
+    cmd.unasked = Unasked::Edits;
+    assert_eq!(k.check(T0, &cmd, &npm_test()).decision, Decision::Ask);
+    assert_eq!(pending("edits-cmd"), 1);
+    // Everything runs unasked: no ask is kept for anything.
+    cmd.session_id = "everything".into();
+    cmd.unasked = Unasked::Everything;
+    assert_eq!(k.check(T0, &cmd, &npm_test()).decision, Decision::Ask);
+    assert_eq!(pending("everything"), 0);
+}

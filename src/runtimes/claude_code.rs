@@ -17,7 +17,7 @@ use super::payload::{
 use super::reasons::fail_closed;
 use super::{Adapter, Answer, Event, Output, Parsed};
 use crate::engine::ToolOutcome;
-use crate::request::{Decision, Request};
+use crate::request::{Decision, Request, Unasked};
 use serde_json::{Map, Value, json};
 
 /// The Claude Code adapter.
@@ -38,19 +38,36 @@ pub enum Form {
     Quiet,
 }
 
-/// Fills the fields every Claude-shaped payload shares (Claude Code and Codex).
+/// What runs without a human's say in a Claude Code permission mode: `bypassPermissions`
+/// runs everything and `dontAsk` asks nobody (it refuses what is not allowed); `acceptEdits`
+/// runs file edits; `auto` puts each action to a model-based classifier; `default` (`manual`),
+/// `plan` and any mode not known here ask the human.
+pub fn unasked(mode: Option<&str>) -> Unasked {
+    match mode {
+        Some("bypassPermissions" | "dontAsk") => Unasked::Everything,
+        Some("acceptEdits") => Unasked::Edits,
+        Some("auto") => Unasked::Classifier,
+        _ => Unasked::Nothing,
+    }
+}
+
+/// Fills the fields every Claude-shaped payload shares (Claude Code and Codex); `modes` maps
+/// the runtime's `permission_mode` to what runs unasked.
 pub(crate) fn base_request(
     runtime: &str,
     event: &str,
     obj: &Map<String, Value>,
+    modes: fn(Option<&str>) -> Unasked,
 ) -> Result<Request, Malformed> {
     let cwd = cwd_or_process(str_or_empty(obj, "cwd")?);
+    let mode = opt_str(obj, "permission_mode")?;
     Ok(Request {
         runtime: runtime.to_string(),
         event: event.to_string(),
         session_id: str_or_empty(obj, "session_id")?.to_string(),
         cwd,
-        permission_mode: opt_str(obj, "permission_mode")?.map(str::to_string),
+        permission_mode: mode.map(str::to_string),
+        unasked: modes(mode),
         ..Request::default()
     })
 }
@@ -63,8 +80,9 @@ pub(crate) fn tool_request(
     event: &str,
     obj: &Map<String, Value>,
     with_tool_use_id: bool,
+    modes: fn(Option<&str>) -> Unasked,
 ) -> Result<Request, Malformed> {
-    let mut base = base_request(runtime, event, obj)?;
+    let mut base = base_request(runtime, event, obj, modes)?;
     let name = req_str(obj, "tool_name")?;
     let input = req_obj(obj, "tool_input")?;
     base.raw_tool_name = name.to_string();
@@ -85,7 +103,7 @@ impl Adapter for ClaudeCode {
         let obj = parse_object(payload)?;
         let event = req_str(&obj, "hook_event_name")?;
         let rt = self.name();
-        let tool = |with_id| tool_request(rt, event, &obj, with_id);
+        let tool = |with_id| tool_request(rt, event, &obj, with_id, unasked);
         let (form, ev) = match event {
             "PreToolUse" => (Form::PreToolUse, Some(Event::PreTool(tool(true)?))),
             "PermissionRequest" => (
@@ -109,11 +127,11 @@ impl Adapter for ClaudeCode {
             }
             "SessionStart" => (
                 Form::SessionStart,
-                Some(Event::SessionStart(base_request(rt, event, &obj)?)),
+                Some(Event::SessionStart(base_request(rt, event, &obj, unasked)?)),
             ),
             "Stop" | "SessionEnd" => (
                 Form::Quiet,
-                Some(Event::SessionEnd(base_request(rt, event, &obj)?)),
+                Some(Event::SessionEnd(base_request(rt, event, &obj, unasked)?)),
             ),
             _ => (Form::Quiet, None),
         };
@@ -210,8 +228,39 @@ mod tests {
         assert_eq!(r.runtime, "claude-code");
         assert_eq!(r.tool_use_id.as_deref(), Some("toolu_1"));
         assert_eq!(r.permission_mode.as_deref(), Some("plan"));
+        assert_eq!(r.unasked, Unasked::Nothing);
         assert_eq!(r.raw_tool_name, "Read");
         assert!(r.project.is_empty());
+    }
+
+    #[test]
+    fn each_permission_mode_maps_to_what_runs_unasked() {
+        for (mode, want) in [
+            (None, Unasked::Nothing),
+            (Some("default"), Unasked::Nothing),
+            (Some("manual"), Unasked::Nothing),
+            (Some("plan"), Unasked::Nothing),
+            (Some("acceptEdits"), Unasked::Edits),
+            (Some("auto"), Unasked::Classifier),
+            (Some("dontAsk"), Unasked::Everything),
+            (Some("bypassPermissions"), Unasked::Everything),
+            (Some("someFutureMode"), Unasked::Nothing),
+            (Some("AUTO"), Unasked::Nothing),
+        ] {
+            assert_eq!(unasked(mode), want, "{mode:?}");
+            let mode_field = mode
+                .map(|m| format!(r#""permission_mode":"{m}","#))
+                .unwrap_or_default();
+            let p = parse(&format!(
+                r#"{{"session_id":"s","cwd":"/p","hook_event_name":"PreToolUse",{mode_field}
+                   "tool_name":"Bash","tool_input":{{"command":"ls"}}}}"#
+            ));
+            let Event::PreTool(r) = p.event else {
+                panic!("not a pre tool event")
+            };
+            assert_eq!(r.unasked, want, "{mode:?}");
+            assert_eq!(r.permission_mode.as_deref(), mode, "kept raw for the audit");
+        }
     }
 
     #[test]

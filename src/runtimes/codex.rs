@@ -15,11 +15,22 @@ use super::mapping::Target;
 use super::payload::{Malformed, malformed, parse_object, req_obj, req_str, sha256_hex};
 use super::reasons::fail_closed;
 use super::{Adapter, Answer, Event, Output, Parsed};
-use crate::request::Decision;
+use crate::request::{Decision, Unasked};
 use serde_json::json;
 
 /// The Codex adapter.
 pub struct Codex;
+
+/// What runs without a human's say in a Codex `permission_mode`: `bypassPermissions` and
+/// `dontAsk` put nothing to a human, `acceptEdits` runs file edits; `default`, `plan` and
+/// any other mode ask. Codex has no classifier mode.
+pub fn unasked(mode: Option<&str>) -> Unasked {
+    match mode {
+        Some("bypassPermissions" | "dontAsk") => Unasked::Everything,
+        Some("acceptEdits") => Unasked::Edits,
+        _ => Unasked::Nothing,
+    }
+}
 
 /// The answer forms Codex understands, by event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -134,7 +145,7 @@ impl Adapter for Codex {
                     Form::PermissionRequest
                 };
                 let ev = if req_str(&obj, "tool_name")? == "apply_patch" {
-                    let base = base_request(rt, event, &obj)?;
+                    let base = base_request(rt, event, &obj, unasked)?;
                     let patch = req_str(req_obj(&obj, "tool_input")?, "command")?;
                     let reqs: Vec<_> = patch_targets(&base.cwd, patch)
                         .into_iter()
@@ -153,7 +164,7 @@ impl Adapter for Codex {
                         _ => None,
                     }
                 } else {
-                    let r = tool_request(rt, event, &obj, false)?;
+                    let r = tool_request(rt, event, &obj, false, unasked)?;
                     if form == Form::PreToolUse {
                         Some(Event::PreTool(r))
                     } else {
@@ -224,6 +235,32 @@ mod tests {
         assert_eq!(patch_added_text(p, "src/a.ts"), "y\n");
         assert_eq!(patch_added_text(p, "b.md"), "hi\n");
         assert_eq!(patch_added_text(p, "c.md"), "");
+    }
+
+    #[test]
+    fn codex_modes_map_to_what_runs_unasked() {
+        for (mode, want) in [
+            (None, Unasked::Nothing),
+            (Some("default"), Unasked::Nothing),
+            (Some("plan"), Unasked::Nothing),
+            (Some("acceptEdits"), Unasked::Edits),
+            (Some("dontAsk"), Unasked::Everything),
+            (Some("bypassPermissions"), Unasked::Everything),
+            // Codex has no classifier: its requests are never left to one.
+            (Some("auto"), Unasked::Nothing),
+        ] {
+            assert_eq!(unasked(mode), want, "{mode:?}");
+            let mut payload = json!({"hook_event_name":"PreToolUse","cwd":"/p","session_id":"s",
+                "tool_name":"Bash","tool_use_id":"call_1","tool_input":{"command":"ls"}});
+            if let Some(m) = mode {
+                payload["permission_mode"] = json!(m);
+            }
+            let p = Codex.parse(payload.to_string().as_bytes()).unwrap();
+            let Event::PreTool(r) = p.event else {
+                panic!("not a pre tool event")
+            };
+            assert_eq!(r.unasked, want, "{mode:?}");
+        }
     }
 
     #[test]

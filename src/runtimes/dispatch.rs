@@ -4,7 +4,8 @@
 //! answer where a decision was needed, and a warning where nothing can be blocked any more.
 
 use super::{Adapter, Answer, Event, Output, reasons};
-use crate::engine::{Gate, RanResult, SessionStatus, ToolOutcome, learning, modes};
+use crate::callsite::{self, CallSite};
+use crate::engine::{Gate, Progress, RanResult, SessionStatus, ToolOutcome, modes};
 use crate::request::{Decision, Request, Verdict};
 
 /// The engine operations a hook needs; implemented by [`Gate`], and by fakes in tests.
@@ -21,9 +22,9 @@ pub trait HookEngine {
     fn session_status(&mut self, req: &Request) -> anyhow::Result<SessionStatus>;
     /// The runtime's classifier refused a call: record it (no learning).
     fn classifier_denied(&mut self, req: &Request, reason: &str) -> anyhow::Result<()>;
-    /// For an ask: how close its pattern is to being learned, as (approvals, needed) and the
-    /// pattern. Best effort: `None` when unknown.
-    fn ask_progress(&mut self, _req: &Request, _v: &Verdict) -> Option<(u32, u32, String)> {
+    /// For an ask: how close its pattern is to being learned. Best effort: `None` when
+    /// unknown.
+    fn ask_progress(&mut self, _req: &Request, _v: &Verdict) -> Option<Progress> {
         None
     }
 }
@@ -48,28 +49,8 @@ impl<S: crate::engine::store::Store> HookEngine for Gate<S> {
     fn classifier_denied(&mut self, req: &Request, reason: &str) -> anyhow::Result<()> {
         Ok(Gate::classifier_denied(self, req, reason)?)
     }
-    fn ask_progress(&mut self, req: &Request, v: &Verdict) -> Option<(u32, u32, String)> {
-        // The first segment still asking (a shell command's first unlearned part).
-        let seg = v
-            .segments
-            .iter()
-            .find(|s| s.decision != Some(Decision::Allow))
-            .or(v.segments.first())?;
-        let key = learning::key_of(seg.pattern.as_deref(), &seg.command);
-        let project = self.resolve(req).project;
-        let needed = self.config().needed(seg.risk.tier);
-        // Keyed lookups of this one key: listing the project's patterns cost ~20 M
-        // instructions per ask on a store with ~2,000 patterns (docs/performance.md).
-        let stats = self
-            .pattern_stats(&project, &req.tool, &req.action, &key)
-            .ok()?;
-        let n = stats
-            .iter()
-            .filter(|p| p.revoked_ms.is_none_or(|r| r < p.last_ms))
-            .map(|p| p.human_allow)
-            .max()
-            .unwrap_or(0);
-        Some((n, needed, key.key))
+    fn ask_progress(&mut self, req: &Request, v: &Verdict) -> Option<Progress> {
+        Gate::progress(self, req, v)
     }
 }
 
@@ -96,7 +77,7 @@ impl<E: HookEngine> HookEngine for std::mem::ManuallyDrop<E> {
     fn classifier_denied(&mut self, req: &Request, reason: &str) -> anyhow::Result<()> {
         E::classifier_denied(self, req, reason)
     }
-    fn ask_progress(&mut self, req: &Request, v: &Verdict) -> Option<(u32, u32, String)> {
+    fn ask_progress(&mut self, req: &Request, v: &Verdict) -> Option<Progress> {
         E::ask_progress(self, req, v)
     }
 }
@@ -120,6 +101,7 @@ fn answer<E: HookEngine, O: FnOnce() -> anyhow::Result<E>>(event: Event, open: O
     if event == Event::Other {
         return Answer::NoOpinion;
     }
+    let event = located(event);
     let needs_decision = matches!(
         event,
         Event::PreTool(_) | Event::PreToolEach(_) | Event::PermissionRequest(_)
@@ -175,6 +157,36 @@ fn answer<E: HookEngine, O: FnOnce() -> anyhow::Result<E>>(event: Event, open: O
             Err(e) => Answer::Warn(format!("aiperture: could not close the session: {e:#}")),
         },
         Event::Other => Answer::NoOpinion,
+    }
+}
+
+/// The event with the call site of this machine on each request that reaches the engine's
+/// judgement (computed here, on the client side; a session's end needs none). The requests
+/// of one payload share a cwd, so their call site is found once.
+fn located(event: Event) -> Event {
+    match event {
+        Event::PreTool(r) => Event::PreTool(callsite::located(r)),
+        Event::PreToolEach(reqs) => {
+            let mut last: Option<CallSite> = None;
+            let reqs = reqs
+                .into_iter()
+                .map(|mut r| {
+                    let cs = match &last {
+                        Some(c) if c.cwd == r.cwd && c.principal.runtime == r.runtime => c.clone(),
+                        _ => CallSite::detect(&r.cwd, &r.runtime),
+                    };
+                    r.callsite.get_or_insert_with(|| cs.clone());
+                    last = Some(cs);
+                    r
+                })
+                .collect();
+            Event::PreToolEach(reqs)
+        }
+        Event::PermissionRequest(r) => Event::PermissionRequest(callsite::located(r)),
+        Event::PostTool(r, o) => Event::PostTool(callsite::located(r), o),
+        Event::ClassifierDenied(r, why) => Event::ClassifierDenied(callsite::located(r), why),
+        Event::SessionStart(r) => Event::SessionStart(callsite::located(r)),
+        e @ (Event::SessionEnd(_) | Event::Other) => e,
     }
 }
 
@@ -234,11 +246,13 @@ mod tests {
         decision: Option<Decision>,
         calls: Vec<String>,
         fail: bool,
+        sites: Vec<Option<CallSite>>,
     }
 
     impl HookEngine for &mut Fake {
         fn check(&mut self, req: &Request) -> anyhow::Result<(Verdict, Option<String>)> {
             self.calls.push(format!("check {}", req.scope));
+            self.sites.push(req.callsite.clone());
             if self.fail {
                 anyhow::bail!("database is locked");
             }
@@ -341,6 +355,21 @@ mod tests {
         let out = handle(&ClaudeCode, stop, || Ok(&mut fake));
         assert_eq!(out, Output::empty());
         assert_eq!(fake.calls, vec!["ran npm test", "end claude-code s1"]);
+    }
+
+    #[test]
+    fn the_hook_sends_its_call_site_with_the_request() {
+        let mut fake = Fake {
+            decision: Some(Decision::Allow),
+            ..Fake::default()
+        };
+        handle(&ClaudeCode, &bash("PreToolUse", "ls"), || Ok(&mut fake));
+        let site = fake.sites.first().cloned().flatten().expect("a call site");
+        assert_eq!(site.cwd, "/p");
+        assert_eq!(site.root, crate::callsite::project_root("/p"));
+        assert_eq!(site.principal.runtime, "claude-code");
+        let home = dirs::home_dir().map(|h| h.display().to_string());
+        assert_eq!(site.home, home.unwrap_or_default());
     }
 
     #[test]

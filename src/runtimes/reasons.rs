@@ -3,6 +3,7 @@
 //! a pattern is to running without asking.
 
 use super::Reply;
+use crate::engine::Progress;
 use crate::request::{Decision, Request, RiskTier, Verdict};
 
 /// The longest scope shown in a message; longer ones keep their start and end.
@@ -119,17 +120,17 @@ pub fn reply(req: &Request, v: &Verdict) -> Reply {
 }
 
 /// The texts for a verdict, with the learning progress of an ask's pattern appended to the
-/// human's text: (approvals, needed, pattern).
-pub fn reply_with_progress(
-    req: &Request,
-    v: &Verdict,
-    progress: Option<(u32, u32, String)>,
-) -> Reply {
+/// human's text.
+pub fn reply_with_progress(req: &Request, v: &Verdict, progress: Option<Progress>) -> Reply {
     let mut r = reply(req, v);
     if v.decision != Decision::Ask || v.risk.tier >= RiskTier::High {
         return r;
     }
-    if let Some((n, needed, pattern)) = progress
+    if let Some(Progress {
+        approvals: n,
+        needed,
+        pattern,
+    }) = progress
         && n < needed
     {
         let left = needed - n;
@@ -234,7 +235,15 @@ mod tests {
     fn asks_say_how_close_learning_is() {
         let mut v = verdict(Decision::Ask, "not learned yet");
         v.risk = Risk::of_tier(RiskTier::Medium);
-        let r = reply_with_progress(&shell("npm test"), &v, Some((7, 10, "npm test".into())));
+        let r = reply_with_progress(
+            &shell("npm test"),
+            &v,
+            Some(Progress {
+                approvals: 7,
+                needed: 10,
+                pattern: "npm test".into(),
+            }),
+        );
         assert!(
             r.for_human.ends_with(
                 "Approved 7/10 times — 3 more approvals and `npm test` runs without asking."
@@ -244,7 +253,15 @@ mod tests {
         );
         // High risk is never learned: no promise.
         v.risk = Risk::of_tier(RiskTier::High);
-        let r = reply_with_progress(&shell("npm test"), &v, Some((7, 10, "npm test".into())));
+        let r = reply_with_progress(
+            &shell("npm test"),
+            &v,
+            Some(Progress {
+                approvals: 7,
+                needed: 10,
+                pattern: "npm test".into(),
+            }),
+        );
         assert!(!r.for_human.contains("Approved"));
     }
 
