@@ -10,15 +10,65 @@
 //! every tier.
 
 use super::baseline;
+use super::config::EngineConfig;
 use super::learning;
 use super::matcher::{ScopeMatcher, is_shell};
 use super::modes;
-use super::pipeline::{Env, budget_cost, budget_used, session_key};
+use super::policy::Policy;
 use super::presets;
 use super::snapshot::{CheckLog, Effect, Snapshot, SnapshotKeys};
 use super::state::{AuditNote, LearnKey, PendingAsk, SessionRow};
 use crate::request::{Decision, Request, Risk, RiskTier, Segment, Verdict};
 use crate::risk::Assessment;
+
+/// Everything a decision reads besides the snapshot and the request.
+#[derive(Debug, Clone, Copy)]
+pub struct Env<'a> {
+    /// Tunables.
+    pub cfg: &'a EngineConfig,
+    /// Policy files.
+    pub policy: &'a Policy,
+    /// The user's home directory; a project there is not a project for the read baseline.
+    pub home: &'a str,
+}
+
+/// The session key: the runtime's session id, or `anon:<runtime>` when it has none (so the
+/// rate limit and budget cannot be dodged by omitting the id).
+pub fn session_key(req: &Request) -> String {
+    if req.session_id.is_empty() {
+        let rt = if req.runtime.is_empty() {
+            "cli"
+        } else {
+            req.runtime.as_str()
+        };
+        format!("anon:{rt}")
+    } else {
+        req.session_id.clone()
+    }
+}
+
+/// The budget cost of an allowed request of a tier.
+pub fn budget_cost(tier: RiskTier) -> f64 {
+    match tier {
+        RiskTier::Low => 0.1,
+        RiskTier::Medium => 0.3,
+        RiskTier::High => 0.7,
+        RiskTier::Critical => 1.0,
+    }
+}
+
+/// The session's budget use at `now_ms`, after the idle reset.
+pub fn budget_used(row: Option<&SessionRow>, cfg: &EngineConfig, now_ms: i64) -> f64 {
+    match row {
+        Some(s)
+            if cfg.budget_idle_reset_minutes <= 0
+                || now_ms - s.budget_ms <= cfg.budget_idle_reset_minutes * 60_000 =>
+        {
+            s.budget_used
+        }
+        _ => 0.0,
+    }
+}
 
 /// What a decision produced: the verdict, the id of the pending ask it keeps (for an ask that
 /// a human will answer), and the writes to apply.

@@ -145,10 +145,7 @@ impl<S: Store> Gate<S> {
             cwd: req.cwd.clone(),
             project: req.project.clone(),
             // The caller's home: `rm -rf ~` is judged where it runs.
-            home: match &req.callsite {
-                Some(cs) => cs.home.clone(),
-                None => self.home.clone(),
-            },
+            home: self.home_of(req).to_string(),
             protected_paths: self
                 .paths
                 .protected()
@@ -185,19 +182,33 @@ impl<S: Store> Gate<S> {
         a
     }
 
+    /// The home directory of the request's caller (its call site's), else this process's.
+    pub fn home_of<'a>(&'a self, req: &'a Request) -> &'a str {
+        match &req.callsite {
+            Some(cs) if cs.home.starts_with('/') => &cs.home,
+            _ => &self.home,
+        }
+    }
+
     /// The policy files that apply to a project (only existing files are read).
     pub fn policy(&self, project: &str) -> Policy {
+        self.policy_in(project, &self.home)
+    }
+
+    /// The policy files that apply to a project, `~` in their rules read as `home`.
+    fn policy_in(&self, project: &str, home: &str) -> Policy {
         let root = Some(project).filter(|p| p.starts_with('/'));
-        Policy::load(&self.paths.home.join("policy.toml"), root, &self.home)
+        Policy::load(&self.paths.home.join("policy.toml"), root, home)
     }
 
     /// The policy for one request: the policy files and, for a request from Claude Code, the
     /// user's own Claude Code permission rules for its tool (only existing files are read).
     pub fn policy_for(&self, req: &Request) -> Policy {
-        let mut p = self.policy(&req.project);
+        let home = self.home_of(req);
+        let mut p = self.policy_in(&req.project, home);
         if req.runtime == "claude-code" && !req.raw_tool_name.is_empty() {
             let root = Some(req.project.as_str()).filter(|p| p.starts_with('/'));
-            p.add_claude(&self.home, root, &req.raw_tool_name);
+            p.add_claude(home, root, &req.raw_tool_name);
         }
         p
     }
@@ -216,7 +227,7 @@ impl<S: Store> Gate<S> {
         let env = Env {
             cfg: &self.cfg,
             policy: &policy,
-            home: &self.home,
+            home: self.home_of(&req),
         };
         let keys = written::with_runs(decide::keys(env, now, &req, &a), runs.as_ref(), &a);
         let decide_in = |st: &mut dyn State, fresh: Option<String>| {
@@ -268,7 +279,7 @@ impl<S: Store> Gate<S> {
         let policy = self.policy_for(&req);
         let key = self.key()?;
         let cfg = self.cfg.clone();
-        let home = self.home.clone();
+        let home = self.home_of(&req).to_string();
         self.store.write(&key, |st| {
             let a = written::judged(st, runs.as_ref(), &a)?;
             let env = Env {

@@ -15,8 +15,7 @@ use super::state::{
 use crate::request::{Decision, RiskTier};
 use crate::risk::Assessment;
 
-/// The project tier for decisions and patterns that belong to no project.
-pub const GLOBAL: &str = "global";
+pub use super::rows::GLOBAL;
 
 const DAY_MS: f64 = 86_400_000.0;
 

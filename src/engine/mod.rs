@@ -15,6 +15,7 @@ pub mod modes;
 pub mod pipeline;
 pub mod policy;
 pub mod presets;
+pub mod rows;
 pub mod snapshot;
 pub mod state;
 pub mod store;

@@ -1,14 +1,14 @@
 //! What one check reads and writes, as data: the [`SnapshotKeys`] a check needs, the
 //! [`Snapshot`] a store answers with, and the [`Effect`]s the pure decision asks it to apply.
 //!
-//! A check is two store calls inside one transaction: [`fetch`] (the snapshot) and [`apply`]
+//! A check is two store calls inside one transaction: `State::snapshot` and `State::apply`
 //! (the effects, audit event last). Between them, [`crate::engine::decide::decide`] is pure:
 //! it reads only the snapshot, the request, its assessment, the policy, the settings and the
-//! time. The default implementations here run today's keyed statements one by one through
-//! [`State`]; a networked store overrides them to answer each call in one round trip.
+//! time. `State::snapshot` and `State::apply` run today's keyed statements one by one by
+//! default; a networked store overrides them to answer each call in one round trip.
 
-use super::state::{
-    AuditNote, CheckRow, Grant, LearnKey, PatternStats, PendingAsk, SessionRow, State, WrittenFile,
+use super::rows::{
+    AuditNote, CheckRow, Grant, LearnKey, PatternStats, PendingAsk, SessionRow, WrittenFile,
 };
 use crate::request::{Decision, RiskTier};
 
@@ -165,80 +165,4 @@ pub enum Effect {
     PutWrittenFile(WrittenFile),
     /// Append to the audit chain (at `ts_ms`). Appends are serialized with the head read.
     Audit(AuditNote, i64),
-}
-
-/// Reads a check's snapshot through `st`, one keyed statement at a time.
-pub fn fetch(st: &mut (impl State + ?Sized), keys: &SnapshotKeys) -> anyhow::Result<Snapshot> {
-    let mut snap = Snapshot::default();
-    if let Some((since, cap)) = keys.rate_window {
-        snap.recent_checks = st.count_checks_since(&keys.session, since, cap)?;
-    }
-    for path in &keys.written_paths {
-        if let Some(w) = st.written_file(path)? {
-            snap.written.push(w);
-        }
-    }
-    if keys.budget {
-        snap.session = st.session(&keys.session)?;
-    }
-    if !keys.decidable {
-        return Ok(snap);
-    }
-    snap.memory = st.memory(
-        &keys.session,
-        &keys.project,
-        &keys.tool,
-        &keys.action,
-        &keys.scope,
-        &keys.content_hash,
-    )?;
-    if snap.memory.is_some() {
-        for k in &keys.keys {
-            if let Some(ts) = st.latest_revocation(&keys.tool, &keys.action, k)? {
-                snap.revocations.push((k.clone(), ts));
-            }
-        }
-    }
-    snap.grants = st.grants(&keys.project, &keys.tool, &keys.action, keys.now_ms)?;
-    if keys.learning {
-        let global = super::learning::GLOBAL;
-        let mut elsewhere = false;
-        for k in &keys.keys {
-            if keys.travel.contains(k) {
-                // One indexed read gives the project's, the global and every other row.
-                for p in st.pattern_everywhere(&keys.tool, &keys.action, k)? {
-                    elsewhere |= p.project != keys.project && p.project != global;
-                    snap.patterns.push(p);
-                }
-                continue;
-            }
-            for project in [keys.project.as_str(), global] {
-                if let Some(p) = st.pattern(project, &keys.tool, &keys.action, k)? {
-                    snap.patterns.push(p);
-                }
-                if keys.project == global {
-                    break;
-                }
-            }
-        }
-        if elsewhere && keys.project != global {
-            snap.project_known = st.project_known(&keys.project)?;
-        }
-    }
-    snap.presets = st.presets(&keys.project)?;
-    Ok(snap)
-}
-
-/// Applies a decision's effects through `st`, in order.
-pub fn apply(st: &mut (impl State + ?Sized), effects: &[Effect]) -> anyhow::Result<()> {
-    for e in effects {
-        match e {
-            Effect::PutSession(r) => st.put_session(r)?,
-            Effect::LogCheck(c) => st.insert_check(&c.row())?,
-            Effect::InsertPending(p) => st.insert_pending(p)?,
-            Effect::PutWrittenFile(w) => st.put_written_file(w)?,
-            Effect::Audit(note, ts) => st.audit(note, *ts)?,
-        }
-    }
-    Ok(())
 }

@@ -2,345 +2,9 @@
 //! stays pure and testable. The SQLite implementation is `crate::store::state::SqliteState`;
 //! every method is one indexed statement (or a few), never a scan of decisions or checks.
 
+pub use super::rows::*;
 use super::snapshot::{Effect, Snapshot, SnapshotKeys};
-use crate::request::{Decision, RiskTier};
-
-/// What a learning key generalizes: a derived pattern or an exact segment text.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum KeyKind {
-    /// A generalized pattern such as `git log *`, derived by the risk module.
-    Pattern,
-    /// A segment that must never be generalized; matches only equal text.
-    Exact,
-}
-
-impl KeyKind {
-    /// The stored name (`pattern`, `exact`).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            KeyKind::Pattern => "pattern",
-            KeyKind::Exact => "exact",
-        }
-    }
-
-    /// Parses the stored name.
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "pattern" => Some(KeyKind::Pattern),
-            "exact" => Some(KeyKind::Exact),
-            _ => None,
-        }
-    }
-}
-
-/// One learning key: the unit decisions are counted for and looked up by.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct LearnKey {
-    /// Pattern or exact text.
-    pub kind: KeyKind,
-    /// The pattern (`git log *`) or the exact segment text.
-    pub key: String,
-}
-
-/// How a decision counted for one key.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Counted {
-    /// A human approval.
-    Allow,
-    /// A human denial.
-    Deny,
-    /// A denial inferred from an ask that never ran (weaker evidence).
-    InferredDeny,
-    /// A rubber-stamped approval (kept for display, never counted).
-    Rapid,
-    /// Not counted (an innocent segment of a denied compound command).
-    None,
-}
-
-impl Counted {
-    /// The stored name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Counted::Allow => "allow",
-            Counted::Deny => "deny",
-            Counted::InferredDeny => "inferred_deny",
-            Counted::Rapid => "rapid",
-            Counted::None => "none",
-        }
-    }
-}
-
-/// The materialized aggregate of one (project, tool, action, key).
-#[derive(Debug, Clone, PartialEq)]
-pub struct PatternStats {
-    /// Project root or `global`.
-    pub project: String,
-    /// Tool.
-    pub tool: String,
-    /// Action.
-    pub action: String,
-    /// The key.
-    pub key: LearnKey,
-    /// Counted human approvals.
-    pub human_allow: u32,
-    /// Counted human denials.
-    pub human_deny: u32,
-    /// Inferred denials (weaker).
-    pub inferred_deny: u32,
-    /// Rubber-stamped approvals (not counted).
-    pub rapid_allow: u32,
-    /// Distinct humans who decided.
-    pub humans: u32,
-    /// First decision.
-    pub first_ms: i64,
-    /// Last counted human decision (expiry runs from it).
-    pub last_ms: i64,
-    /// Last revocation, if any.
-    pub revoked_ms: Option<i64>,
-}
-
-/// Where a human decision came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Source {
-    /// `aiperture approve|deny` or the `exec` prompt, in a terminal.
-    Terminal,
-    /// A record carrying a valid HMAC challenge.
-    Challenge,
-    /// The runtime's own prompt: an ask followed by the tool running.
-    Runtime,
-    /// An ask never followed by a run.
-    Inferred,
-}
-
-impl Source {
-    /// The stored name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Source::Terminal => "terminal",
-            Source::Challenge => "challenge",
-            Source::Runtime => "runtime",
-            Source::Inferred => "inferred",
-        }
-    }
-}
-
-/// One row of the checks log.
-#[derive(Debug, Clone)]
-pub struct CheckRow<'a> {
-    /// When.
-    pub ts_ms: i64,
-    /// Session key.
-    pub session: &'a str,
-    /// Runtime.
-    pub runtime: &'a str,
-    /// Event name.
-    pub event: &'a str,
-    /// Runtime's tool call id.
-    pub tool_use_id: Option<&'a str>,
-    /// Project.
-    pub project: &'a str,
-    /// Tool.
-    pub tool: &'a str,
-    /// Action.
-    pub action: &'a str,
-    /// Scope.
-    pub scope: &'a str,
-    /// Content hash.
-    pub content_hash: Option<&'a str>,
-    /// The verdict.
-    pub decision: Decision,
-    /// Which stage decided.
-    pub decided_by: &'a str,
-    /// Risk tier.
-    pub risk_tier: RiskTier,
-    /// Risk score.
-    pub risk_score: f64,
-}
-
-/// A human decision as made.
-#[derive(Debug, Clone)]
-pub struct DecisionRow {
-    /// When.
-    pub ts_ms: i64,
-    /// Project.
-    pub project: String,
-    /// Session key.
-    pub session: String,
-    /// Runtime.
-    pub runtime: String,
-    /// Tool.
-    pub tool: String,
-    /// Action.
-    pub action: String,
-    /// Exact scope.
-    pub scope: String,
-    /// Content hash.
-    pub content_hash: Option<String>,
-    /// allow or deny.
-    pub decision: Decision,
-    /// Where it came from.
-    pub source: Source,
-    /// Who decided.
-    pub who: String,
-    /// Rubber-stamped.
-    pub rapid: bool,
-    /// The pending ask it resolved.
-    pub pending_id: Option<String>,
-}
-
-/// Per-session state.
-#[derive(Debug, Clone, PartialEq)]
-pub struct SessionRow {
-    /// Session key.
-    pub session: String,
-    /// Runtime.
-    pub runtime: String,
-    /// Project at the session's first charge.
-    pub project: String,
-    /// First seen.
-    pub started_ms: i64,
-    /// Last seen.
-    pub last_ms: i64,
-    /// Risk budget used.
-    pub budget_used: f64,
-    /// Last budget charge (idle reset runs from it).
-    pub budget_ms: i64,
-    /// Checks allowed automatically.
-    pub auto_allowed: u64,
-}
-
-/// An ask awaiting its outcome.
-#[derive(Debug, Clone, PartialEq)]
-pub struct PendingAsk {
-    /// Short id shown to humans.
-    pub id: String,
-    /// When asked.
-    pub ts_ms: i64,
-    /// Session key.
-    pub session: String,
-    /// Runtime.
-    pub runtime: String,
-    /// Runtime's tool call id.
-    pub tool_use_id: Option<String>,
-    /// Project.
-    pub project: String,
-    /// Working directory.
-    pub cwd: String,
-    /// Tool.
-    pub tool: String,
-    /// Action.
-    pub action: String,
-    /// Scope.
-    pub scope: String,
-    /// Content hash.
-    pub content_hash: Option<String>,
-    /// Risk tier at ask time.
-    pub risk_tier: RiskTier,
-    /// `pending`, `approved`, `denied`, `inferred_deny`.
-    pub state: String,
-}
-
-/// A task grant.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Grant {
-    /// Grant id.
-    pub id: String,
-    /// Created.
-    pub created_ms: i64,
-    /// Expires.
-    pub expires_ms: i64,
-    /// Project.
-    pub project: String,
-    /// Session key, empty for any session.
-    pub session: String,
-    /// Tool.
-    pub tool: String,
-    /// Action.
-    pub action: String,
-    /// Scope pattern.
-    pub scope: String,
-    /// allow or deny.
-    pub decision: Decision,
-    /// Who granted.
-    pub granted_by: String,
-    /// Why.
-    pub reason: String,
-}
-
-/// A tool call that ran.
-#[derive(Debug, Clone)]
-pub struct Execution {
-    /// When.
-    pub ts_ms: i64,
-    /// Runtime.
-    pub runtime: String,
-    /// Session key.
-    pub session: String,
-    /// Tool call id.
-    pub tool_use_id: Option<String>,
-    /// Project.
-    pub project: String,
-    /// Tool.
-    pub tool: String,
-    /// Action.
-    pub action: String,
-    /// Scope.
-    pub scope: String,
-    /// Whether a check was found for it.
-    pub checked: bool,
-    /// That check's decision.
-    pub check_decision: Option<Decision>,
-    /// `succeeded` or `failed`.
-    pub outcome: String,
-}
-
-/// A file written through a runtime's write tool, as remembered (see `docs/engine.md`,
-/// "Files written, then run").
-#[derive(Debug, Clone, PartialEq)]
-pub struct WrittenFile {
-    /// Absolute, canonical path.
-    pub path: String,
-    /// Hex SHA-256 of the content as written.
-    pub sha256: String,
-    /// The rating of its text when that reaches HIGH or CRITICAL; `None` below, or when the
-    /// file is of a kind whose text is not rated.
-    pub tier: Option<RiskTier>,
-    /// Why, for that rating (empty without one).
-    pub reason: String,
-    /// True when the path lies inside the project root.
-    pub in_project: bool,
-    /// Project of the write.
-    pub project: String,
-    /// When it was written.
-    pub ts_ms: i64,
-    /// Session key of the write.
-    pub session: String,
-    /// Runtime that wrote it.
-    pub runtime: String,
-}
-
-/// An audit event the engine wants written in the same transaction.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct AuditNote {
-    /// Event type, e.g. `permission.check`, `decision.human`, `pattern.revoked`.
-    pub event_type: String,
-    /// `human`, `hook`, `runtime`, `system`.
-    pub actor_type: String,
-    /// Runtime involved.
-    pub runtime: String,
-    /// Session key.
-    pub session: String,
-    /// Project.
-    pub project: String,
-    /// What it is about (`shell/execute/git status`).
-    pub entity: String,
-    /// Who.
-    pub actor_id: String,
-    /// One line.
-    pub summary: String,
-    /// Structured details.
-    pub details: serde_json::Value,
-}
+use crate::request::Decision;
 
 /// Keyed access to the engine's persistent state, inside one transaction.
 pub trait State {
@@ -518,11 +182,87 @@ pub trait State {
     /// Everything one check decides from, read by `keys` (see [`super::snapshot`]). The
     /// default runs the keyed statements above one by one.
     fn snapshot(&mut self, keys: &SnapshotKeys) -> anyhow::Result<Snapshot> {
-        super::snapshot::fetch(self, keys)
+        fetch(self, keys)
     }
 
     /// Applies a decision's effects in order, in this transaction.
     fn apply(&mut self, effects: &[Effect]) -> anyhow::Result<()> {
-        super::snapshot::apply(self, effects)
+        apply(self, effects)
     }
+}
+
+/// Reads a check's snapshot through `st`, one keyed statement at a time.
+fn fetch(st: &mut (impl State + ?Sized), keys: &SnapshotKeys) -> anyhow::Result<Snapshot> {
+    let mut snap = Snapshot::default();
+    if let Some((since, cap)) = keys.rate_window {
+        snap.recent_checks = st.count_checks_since(&keys.session, since, cap)?;
+    }
+    for path in &keys.written_paths {
+        if let Some(w) = st.written_file(path)? {
+            snap.written.push(w);
+        }
+    }
+    if keys.budget {
+        snap.session = st.session(&keys.session)?;
+    }
+    if !keys.decidable {
+        return Ok(snap);
+    }
+    snap.memory = st.memory(
+        &keys.session,
+        &keys.project,
+        &keys.tool,
+        &keys.action,
+        &keys.scope,
+        &keys.content_hash,
+    )?;
+    if snap.memory.is_some() {
+        for k in &keys.keys {
+            if let Some(ts) = st.latest_revocation(&keys.tool, &keys.action, k)? {
+                snap.revocations.push((k.clone(), ts));
+            }
+        }
+    }
+    snap.grants = st.grants(&keys.project, &keys.tool, &keys.action, keys.now_ms)?;
+    if keys.learning {
+        let global = super::rows::GLOBAL;
+        let mut elsewhere = false;
+        for k in &keys.keys {
+            if keys.travel.contains(k) {
+                // One indexed read gives the project's, the global and every other row.
+                for p in st.pattern_everywhere(&keys.tool, &keys.action, k)? {
+                    elsewhere |= p.project != keys.project && p.project != global;
+                    snap.patterns.push(p);
+                }
+                continue;
+            }
+            for project in [keys.project.as_str(), global] {
+                if let Some(p) = st.pattern(project, &keys.tool, &keys.action, k)? {
+                    snap.patterns.push(p);
+                }
+                if keys.project == global {
+                    break;
+                }
+            }
+        }
+        if elsewhere && keys.project != global {
+            snap.project_known = st.project_known(&keys.project)?;
+        }
+    }
+    snap.presets = st.presets(&keys.project)?;
+    Ok(snap)
+}
+
+/// Applies a decision's effects through `st`, in order.
+fn apply(st: &mut (impl State + ?Sized), effects: &[Effect]) -> anyhow::Result<()> {
+    for e in effects {
+        match e {
+            Effect::PutSession(r) => st.put_session(r)?,
+            Effect::LogCheck(c) => st.insert_check(&c.row())?,
+            Effect::InsertPending(p) => st.insert_pending(p)?,
+            Effect::PutWrittenFile(w) => st.put_written_file(w)?,
+            Effect::Audit(note, ts) => st.audit(note, *ts)?,
+        }
+    }
+    Ok(())
 }

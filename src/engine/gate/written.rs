@@ -28,7 +28,7 @@ impl<S: Store> Gate<S> {
     /// The files a shell request runs, resolved on disk; `None` when it runs none (the common
     /// case costs no context and no lookup).
     pub(super) fn written_runs(&self, req: &Request, a: &Assessment) -> Option<Runs> {
-        let runs = written::resolve_runs(req, a, &self.home);
+        let runs = written::resolve_runs(req, a, self.home_of(req));
         (!runs.is_empty()).then(|| Runs {
             runs,
             ctx: self.written_ctx(req),
