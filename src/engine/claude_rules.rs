@@ -12,6 +12,7 @@
 //! A file that is not valid JSON gives no rules; a file whose `permissions` are malformed
 //! keeps its readable deny and ask rules and loses all its allow rules.
 
+use super::filecache::{Cached, FileCache};
 use super::matcher::{ScopeMatcher, is_path_tool, is_shell, valid_shell_pattern};
 use super::policy::{RawTools, Rule, RuleSource};
 use crate::request::Decision;
@@ -54,31 +55,41 @@ pub fn settings_files(home: &str, project_root: Option<&str>) -> Vec<(RuleSource
 /// Reads the existing settings files and returns their rules and a report per file found.
 /// A missing file costs one failed `open`.
 pub fn load(home: &str, project_root: Option<&str>) -> (Vec<Rule>, Vec<FileReport>) {
+    load_cached(&FileCache::default(), home, project_root)
+}
+
+/// [`load`] through `cache`: a file that did not change since it was parsed is not parsed again.
+pub fn load_cached(
+    cache: &FileCache<(Vec<Rule>, FileReport)>,
+    home: &str,
+    project_root: Option<&str>,
+) -> (Vec<Rule>, Vec<FileReport>) {
     let mut rules = Vec::new();
     let mut reports = Vec::new();
+    let variant = format!("{home}\0{}", project_root.unwrap_or(""));
     for (source, path) in settings_files(home, project_root) {
-        let text = match std::fs::read_to_string(&path) {
-            Ok(t) => t,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
-            Err(e) => {
-                reports.push(FileReport {
-                    path: path.display().to_string(),
-                    source,
-                    rules: 0,
-                    skipped: 0,
-                    problem: Some(format!("cannot read: {e}")),
-                });
-                continue;
-            }
-        };
         let file = path.display().to_string();
-        let base = match source {
-            RuleSource::ClaudeUser => format!("{}/.claude", home.trim_end_matches('/')),
-            _ => project_root.unwrap_or("").to_string(),
-        };
-        let (mut r, report) = parse(&text, &file, source, &base, project_root, home);
-        rules.append(&mut r);
-        reports.push(report);
+        let parsed = cache.get(&path, &variant, |text| {
+            let base = match source {
+                RuleSource::ClaudeUser => format!("{}/.claude", home.trim_end_matches('/')),
+                _ => project_root.unwrap_or("").to_string(),
+            };
+            parse(text, &file, source, &base, project_root, home)
+        });
+        match parsed {
+            Cached::Missing => {}
+            Cached::Unreadable(e) => reports.push(FileReport {
+                path: file,
+                source,
+                rules: 0,
+                skipped: 0,
+                problem: Some(format!("cannot read: {e}")),
+            }),
+            Cached::Parsed(p) => {
+                rules.extend(p.0.iter().cloned());
+                reports.push(p.1.clone());
+            }
+        }
     }
     (rules, reports)
 }

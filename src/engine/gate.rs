@@ -5,7 +5,7 @@ use super::config::EngineConfig;
 use super::decide;
 use super::learning::{self, HumanDecision, Recorded};
 use super::pipeline::{self, Env, session_key};
-use super::policy::Policy;
+use super::policy::{Policy, PolicyFiles};
 use super::snapshot::Effect;
 use super::state::{AuditNote, PendingAsk, Source, State};
 use super::store::Store;
@@ -44,6 +44,8 @@ pub struct Gate<S: Store> {
     clock: Arc<dyn Clock>,
     key: OnceLock<[u8; 32]>,
     home: String,
+    /// Policy and Claude Code settings files parsed so far (kept while unchanged).
+    files: PolicyFiles,
 }
 
 /// Longest scope stored as it is: the shell parser refuses longer text unread (rating it
@@ -93,6 +95,7 @@ impl<S: Store> Gate<S> {
             clock,
             key: OnceLock::new(),
             home,
+            files: PolicyFiles::default(),
         }
     }
 
@@ -198,7 +201,12 @@ impl<S: Store> Gate<S> {
     /// The policy files that apply to a project, `~` in their rules read as `home`.
     fn policy_in(&self, project: &str, home: &str) -> Policy {
         let root = Some(project).filter(|p| p.starts_with('/'));
-        Policy::load(&self.paths.home.join("policy.toml"), root, home)
+        Policy::load_from(
+            &self.files,
+            &self.paths.home.join("policy.toml"),
+            root,
+            home,
+        )
     }
 
     /// The policy for one request: the policy files and, for a request from Claude Code, the
@@ -208,7 +216,7 @@ impl<S: Store> Gate<S> {
         let mut p = self.policy_in(&req.project, home);
         if req.runtime == "claude-code" && !req.raw_tool_name.is_empty() {
             let root = Some(req.project.as_str()).filter(|p| p.starts_with('/'));
-            p.add_claude(home, root, &req.raw_tool_name);
+            p.add_claude_from(&self.files, home, root, &req.raw_tool_name);
         }
         p
     }

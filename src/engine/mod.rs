@@ -9,6 +9,7 @@ pub mod challenge;
 pub mod claude_rules;
 pub mod config;
 pub mod decide;
+pub mod filecache;
 pub mod learning;
 pub mod matcher;
 pub mod modes;

@@ -7,6 +7,8 @@
 //! segments unless the user file sets `trust_project_allow = true` (an agent can write the
 //! project file). No allow rule ever overrides the risk floor. Only files that exist are read.
 
+use super::claude_rules::FileReport;
+use super::filecache::{Cached, FileCache};
 use super::matcher::ScopeMatcher;
 use crate::request::Decision;
 use serde::Deserialize;
@@ -204,39 +206,78 @@ fn line_of(text: &str, offset: usize) -> usize {
         .unwrap_or(1)
 }
 
+/// The parse of one policy file: its rules and `trust_project_allow`, or `file:line: reason`.
+type ParsedFile = Result<(Vec<Rule>, Option<bool>), String>;
+
+/// The policy and Claude Code settings files a gate has parsed, kept while they do not change
+/// (see [`FileCache`]): a resident server parses each version of a file once.
+#[derive(Debug, Default)]
+pub struct PolicyFiles {
+    policy: FileCache<ParsedFile>,
+    claude: FileCache<(Vec<Rule>, FileReport)>,
+}
+
 impl Policy {
     /// Loads the user file and, when `project_root` is given, the project file. Missing files
     /// are fine; invalid ones set [`Policy::error`].
     pub fn load(user_file: &Path, project_root: Option<&str>, home: &str) -> Policy {
+        Self::load_from(&PolicyFiles::default(), user_file, project_root, home)
+    }
+
+    /// [`Policy::load`] through `files`, which keeps what it parsed.
+    pub fn load_from(
+        files: &PolicyFiles,
+        user_file: &Path,
+        project_root: Option<&str>,
+        home: &str,
+    ) -> Policy {
         let mut policy = Policy::default();
-        if let Some(text) = read_if_exists(user_file, &mut policy) {
-            policy.add(
-                &text,
-                &user_file.display().to_string(),
-                RuleSource::User,
-                None,
-                home,
-            );
-        }
+        policy.add_file(files, user_file, RuleSource::User, None, home);
         if let Some(root) = project_root {
             let file = Path::new(root).join(".aiperture").join("policy.toml");
-            if let Some(text) = read_if_exists(&file, &mut policy) {
-                policy.add(
-                    &text,
-                    &file.display().to_string(),
-                    RuleSource::Project,
-                    Some(root),
-                    home,
-                );
-            }
+            policy.add_file(files, &file, RuleSource::Project, Some(root), home);
         }
         policy
+    }
+
+    fn add_file(
+        &mut self,
+        files: &PolicyFiles,
+        path: &Path,
+        source: RuleSource,
+        base: Option<&str>,
+        home: &str,
+    ) {
+        let variant = format!("{home}\0{}", base.unwrap_or(""));
+        let file = path.display().to_string();
+        match files.policy.get(path, &variant, |text| {
+            parse(text, &file, source, base, home)
+        }) {
+            Cached::Missing => {}
+            Cached::Unreadable(e) => {
+                if self.error.is_none() {
+                    self.error = Some(format!("{file}: cannot read: {e}"));
+                }
+            }
+            Cached::Parsed(p) => self.add_parsed(&p, source),
+        }
     }
 
     /// Adds the Claude Code permission rules that apply to one runtime tool name (`Bash`,
     /// `Read`, `mcp__s__t`, …) from the user's, the project's and the local settings files.
     pub fn add_claude(&mut self, home: &str, project_root: Option<&str>, raw_tool: &str) {
-        let (rules, reports) = super::claude_rules::load(home, project_root);
+        self.add_claude_from(&PolicyFiles::default(), home, project_root, raw_tool);
+    }
+
+    /// [`Policy::add_claude`] through `files`, which keeps what it parsed.
+    pub fn add_claude_from(
+        &mut self,
+        files: &PolicyFiles,
+        home: &str,
+        project_root: Option<&str>,
+        raw_tool: &str,
+    ) {
+        let (rules, reports) = super::claude_rules::load_cached(&files.claude, home, project_root);
         self.rules
             .extend(rules.into_iter().filter(|r| r.raw_tools.covers(raw_tool)));
         self.claude_files = reports;
@@ -251,16 +292,20 @@ impl Policy {
         base: Option<&str>,
         home: &str,
     ) {
-        match parse(text, file, source, base, home) {
+        self.add_parsed(&parse(text, file, source, base, home), source);
+    }
+
+    fn add_parsed(&mut self, parsed: &ParsedFile, source: RuleSource) {
+        match parsed {
             Ok((rules, trust)) => {
-                self.rules.extend(rules);
+                self.rules.extend(rules.iter().cloned());
                 if source == RuleSource::User {
                     self.trust_project_allow = trust.unwrap_or(false);
                 }
             }
             Err(e) => {
                 if self.error.is_none() {
-                    self.error = Some(e);
+                    self.error = Some(e.clone());
                 }
             }
         }
@@ -299,19 +344,6 @@ impl Policy {
             }
         }
         h
-    }
-}
-
-fn read_if_exists(path: &Path, policy: &mut Policy) -> Option<String> {
-    match std::fs::read_to_string(path) {
-        Ok(t) => Some(t),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-        Err(e) => {
-            if policy.error.is_none() {
-                policy.error = Some(format!("{}: cannot read: {e}", path.display()));
-            }
-            None
-        }
     }
 }
 
