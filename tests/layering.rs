@@ -185,3 +185,117 @@ fn the_scanner_sees_uses_and_groups() {
     let got: Vec<String> = uses(t).into_iter().collect();
     assert_eq!(got, ["audit", "engine", "risk", "store"]);
 }
+
+/// The files of one module folder (`src/<module>/`) and the siblings each uses through
+/// `super::<file>` or `crate::<module>::<file>`, outside tests.
+fn file_graph(module: &str) -> BTreeMap<String, BTreeSet<String>> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("src")
+        .join(module);
+    let mut names = BTreeSet::new();
+    for e in std::fs::read_dir(&dir).unwrap().flatten() {
+        let p = e.path();
+        let stem = p.file_stem().unwrap().to_string_lossy().to_string();
+        if p.is_dir() || p.extension().is_some_and(|x| x == "rs") {
+            names.insert(stem);
+        }
+    }
+    let mut g: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for name in &names {
+        let file = dir.join(format!("{name}.rs"));
+        if name == "mod" || name == "tests" || !file.is_file() {
+            continue;
+        }
+        let Some(text) = production_text(&file) else {
+            continue;
+        };
+        let prefixes = ["super::".to_string(), format!("crate::{module}::")];
+        let entry = g.entry(name.clone()).or_default();
+        for prefix in &prefixes {
+            let mut rest = text.as_str();
+            while let Some(i) = rest.find(prefix.as_str()) {
+                rest = &rest[i + prefix.len()..];
+                let items: Vec<String> = if let Some(group) = rest.strip_prefix('{') {
+                    let end = group.find('}').unwrap_or(group.len());
+                    group[..end]
+                        .split(',')
+                        .map(|s| s.trim().split("::").next().unwrap_or("").to_string())
+                        .collect()
+                } else {
+                    vec![
+                        rest.chars()
+                            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                            .collect(),
+                    ]
+                };
+                for item in items {
+                    if names.contains(&item) && &item != name {
+                        entry.insert(item);
+                    }
+                }
+            }
+        }
+    }
+    g
+}
+
+/// Import cycles among the files of a module folder: each a sorted list of files.
+fn file_cycles(g: &BTreeMap<String, BTreeSet<String>>) -> Vec<Vec<String>> {
+    // Two files are in one cycle when each reaches the other.
+    let reach = |from: &str| {
+        let mut seen = BTreeSet::new();
+        let mut todo = vec![from.to_string()];
+        while let Some(m) = todo.pop() {
+            for u in g.get(&m).into_iter().flatten() {
+                if seen.insert(u.clone()) {
+                    todo.push(u.clone());
+                }
+            }
+        }
+        seen
+    };
+    let reaches: BTreeMap<&String, BTreeSet<String>> = g.keys().map(|k| (k, reach(k))).collect();
+    let mut cycles: Vec<Vec<String>> = Vec::new();
+    for (a, ra) in &reaches {
+        let mut cycle: Vec<String> = ra
+            .iter()
+            .filter(|b| reaches.get(b).is_some_and(|rb| rb.contains(*a)))
+            .cloned()
+            .collect();
+        if cycle.is_empty() {
+            continue;
+        }
+        if !cycle.contains(a) {
+            cycle.push((*a).clone());
+        }
+        cycle.sort();
+        if !cycles.contains(&cycle) {
+            cycles.push(cycle);
+        }
+    }
+    cycles
+}
+
+#[test]
+fn files_inside_a_module_do_not_import_each_other_in_circles() {
+    // Known pairs, kept on purpose: lexical path classes and the symbolic-link step that
+    // re-classifies where a link lands; policy files and the Claude Code rules they embed.
+    let allowed: &[(&str, &[&str])] = &[
+        ("risk", &["paths", "realpaths"]),
+        ("engine", &["claude_rules", "policy"]),
+    ];
+    let mut wrong = Vec::new();
+    for module in [
+        "shell", "risk", "audit", "engine", "store", "report", "runtimes",
+    ] {
+        for cycle in file_cycles(&file_graph(module)) {
+            let ok = allowed.iter().any(|(m, files)| {
+                *m == module && cycle.iter().map(String::as_str).eq(files.iter().copied())
+            });
+            if !ok {
+                wrong.push(format!("src/{module}: {}", cycle.join(" ⇄ ")));
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "import cycles:\n{}", wrong.join("\n"));
+}

@@ -279,3 +279,16 @@ fn option_is_credential_use(prog: &str, opt: &str) -> bool {
         _ => false,
     }
 }
+
+/// Maps Unicode dashes to `-` so `‐‐force` is read as `--force`.
+pub(super) fn norm_dashes(s: &str) -> String {
+    if s.is_ascii() {
+        return s.to_string();
+    }
+    s.chars()
+        .map(|c| match c {
+            '\u{2010}'..='\u{2015}' | '\u{2212}' | '\u{FE63}' | '\u{FF0D}' => '-',
+            c => c,
+        })
+        .collect()
+}

@@ -3,9 +3,9 @@
 
 use super::Context;
 use super::judge::Judge;
+use super::judge::Programs;
 use super::paths::{self, PathClass};
 use super::rater::Rater;
-use super::registry::Programs;
 use crate::request::RiskTier;
 use crate::shell::SimpleCommand;
 use crate::shell::is_shell;

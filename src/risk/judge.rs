@@ -155,3 +155,16 @@ mod tests {
         assert_eq!(j.reason("x"), "worst");
     }
 }
+
+/// The program names a family judges: its declaration in the registry
+/// (`super::registry`), kept here so a family depends on the registry's data type only.
+#[derive(Debug)]
+pub(super) struct Programs {
+    /// Names judged as written (after `SimpleCommand::program`: base name, lower case).
+    pub names: &'static [&'static str],
+    /// Names judged as written and with a version suffix of digits and dots (`node18`,
+    /// `python3.11`).
+    pub versioned: &'static [&'static str],
+    /// Prefixes: every name that starts with one is judged (`mkfs` for `mkfs.ext4`).
+    pub prefixes: &'static [&'static str],
+}

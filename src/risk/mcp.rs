@@ -297,7 +297,7 @@ fn candidate(tok: &str, ctx: &Context, j: &mut Judge, budget: &mut usize) {
     if lower.starts_with("http://") || lower.starts_with("https://") {
         *budget -= 1;
         let mut u = Judge::default();
-        super::tools::url(tok, ctx, &mut u);
+        super::urls::url(tok, ctx, &mut u);
         if u.tier >= RiskTier::Medium {
             j.absorb(&u);
             j.no_pattern = true;

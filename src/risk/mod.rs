@@ -34,7 +34,9 @@ mod secrets;
 mod shell;
 pub mod swaps;
 mod tools;
+mod urls;
 mod writes;
+mod written_text;
 
 pub use budget::{
     FILE_WORK_BUDGET, MAX_NEST, TOO_COMPLEX, Tally, WORK_BUDGET, WORK_PER_BYTE, WORK_PER_PARSE,
@@ -43,7 +45,7 @@ pub use budget::{
 pub use judge::{score_for, tier_for_score};
 pub use mcp::SHORTENED_MARKER;
 pub use pattern::{matches, path_pattern_matches, pattern_matches, url_pattern_matches};
-pub use scripts::{rate_written_text, written_text_risk};
+pub use written_text::{rate_written_text, written_text_risk};
 
 use crate::request::Risk;
 use std::sync::Arc;

@@ -11,7 +11,7 @@
 //! does not judge a name it declares, and when a family judges a name it does not declare (an
 //! arm the registry would never reach).
 
-use super::judge::Judge;
+use super::judge::{Judge, Programs};
 use super::rater::Rater;
 use super::{Context, code, rules_cloud, rules_data, rules_fs, rules_git, rules_net};
 use super::{rules_pkg, rules_sys};
@@ -36,18 +36,6 @@ pub(super) enum Family {
     Pkg,
     /// Processes, services, users, secrets tools, environment, aiperture itself (`rules_sys`).
     Sys,
-}
-
-/// The program names a family judges: its declaration in the registry.
-#[derive(Debug)]
-pub(super) struct Programs {
-    /// Names judged as written (after `SimpleCommand::program`: base name, lower case).
-    pub names: &'static [&'static str],
-    /// Names judged as written and with a version suffix of digits and dots (`node18`,
-    /// `python3.11`).
-    pub versioned: &'static [&'static str],
-    /// Prefixes: every name that starts with one is judged (`mkfs` for `mkfs.ext4`).
-    pub prefixes: &'static [&'static str],
 }
 
 /// Every family and its declaration.

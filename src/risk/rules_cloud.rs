@@ -2,7 +2,7 @@
 //! infrastructure, pruning containers, privileged containers, printing credentials.
 
 use super::judge::Judge;
-use super::registry::Programs;
+use super::judge::Programs;
 use crate::request::RiskTier;
 use crate::shell::SimpleCommand;
 

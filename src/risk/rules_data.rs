@@ -2,7 +2,7 @@
 //! privilege changes) given to database clients or typed as a command, `dropdb`, Redis flushes.
 
 use super::judge::Judge;
-use super::registry::Programs;
+use super::judge::Programs;
 use super::rules_cloud::positionals;
 use crate::request::RiskTier;
 use crate::shell::{SimpleCommand, Word};

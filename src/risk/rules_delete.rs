@@ -3,9 +3,9 @@
 //! anything outside the project critical).
 
 use super::Context;
+use super::args::norm_dashes;
 use super::judge::Judge;
 use super::paths::{self, PathClass};
-use super::rules_fs::norm_dashes;
 use crate::request::RiskTier;
 use crate::shell::{SimpleCommand, Word};
 

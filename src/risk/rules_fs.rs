@@ -2,9 +2,10 @@
 //! (their targets are judged in `writes`), permission and ownership changes.
 
 use super::Context;
+use super::args::norm_dashes;
 use super::judge::Judge;
+use super::judge::Programs;
 use super::paths::{self, PathClass};
-use super::registry::Programs;
 use crate::request::RiskTier;
 use crate::shell::{SimpleCommand, Word};
 
@@ -31,19 +32,6 @@ fn split_args(args: &[Word]) -> (Vec<String>, Vec<&Word>) {
         }
     }
     (flags, ops)
-}
-
-/// Maps Unicode dashes to `-` so `‐‐force` is read as `--force`.
-pub(super) fn norm_dashes(s: &str) -> String {
-    if s.is_ascii() {
-        return s.to_string();
-    }
-    s.chars()
-        .map(|c| match c {
-            '\u{2010}'..='\u{2015}' | '\u{2212}' | '\u{FE63}' | '\u{FF0D}' => '-',
-            c => c,
-        })
-        .collect()
 }
 
 /// True when a short-flag cluster or long flag in `flags` includes `short` or `long`.

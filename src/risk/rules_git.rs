@@ -2,9 +2,9 @@
 //! read-only subcommands are low.
 
 use super::Context;
+use super::args::norm_dashes;
 use super::judge::Judge;
-use super::registry::Programs;
-use super::rules_fs::norm_dashes;
+use super::judge::Programs;
 use crate::request::RiskTier;
 use crate::shell::SimpleCommand;
 

@@ -4,7 +4,7 @@
 use super::Context;
 use super::args::read_target;
 use super::judge::Judge;
-use super::registry::Programs;
+use super::judge::Programs;
 use super::rules_fs::{is_remote_spec, write_target};
 use crate::request::RiskTier;
 use crate::shell::{SimpleCommand, Word};
@@ -25,7 +25,7 @@ fn url_args(cmd: &SimpleCommand, ctx: &Context, j: &mut Judge) {
             continue;
         }
         let mut k = Judge::default();
-        super::tools::url(&w.text, ctx, &mut k);
+        super::urls::url(&w.text, ctx, &mut k);
         if k.tier > RiskTier::Low {
             j.absorb(&k);
         }

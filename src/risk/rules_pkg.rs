@@ -2,7 +2,7 @@
 //! publishing is high; unknown CLIs whose subcommands name destruction are high.
 
 use super::judge::Judge;
-use super::registry::Programs;
+use super::judge::Programs;
 use super::rules_cloud::positionals;
 use crate::request::RiskTier;
 use crate::shell::SimpleCommand;

@@ -4,7 +4,7 @@
 
 use super::Context;
 use super::judge::Judge;
-use super::registry::Programs;
+use super::judge::Programs;
 use crate::request::RiskTier;
 use crate::shell::{SimpleCommand, Word};
 

@@ -4,13 +4,14 @@
 //!   Without looking into them, `bash a.sh` was a MEDIUM "runs a shell script" whatever the
 //!   script held; the script's text is rated like any command line and its rating given to
 //!   the command that runs it;
-//! - written by a file tool ([`rate_written_text`]): a shell script, a `package.json`'s
-//!   `scripts`, `Makefile` and `justfile` recipes.
+//! - written by a file tool (`super::written_text`): a shell script, a `package.json`'s
+//!   `scripts`, `Makefile` and `justfile` recipes ([`file_commands`], [`worst_command`]).
+//!
+//! Nested command lines are rated through the [`Rater`] the caller hands in.
 
-use super::budget::{Budget, Work};
+use super::Context;
 use super::judge::Judge;
-use super::{Assessment, Context, score_for};
-use crate::request::Risk;
+use super::rater::Rater;
 use crate::request::RiskTier;
 use crate::shell::{SimpleCommand, is_shell};
 
@@ -20,9 +21,9 @@ pub(super) fn judge_written(
     commands: &[SimpleCommand],
     judges: &mut [Judge],
     ctx: &Context,
-    w: Work,
+    rater: &dyn Rater,
 ) {
-    if w.depth >= 3 || commands.len() < 2 {
+    if !rater.searches_nested() || commands.len() < 2 {
         return;
     }
     let mut written: Vec<(String, String)> = Vec::new();
@@ -30,7 +31,7 @@ pub(super) fn judge_written(
         if let Some(path) = runs_script(cmd, ctx)
             && let Some((_, text)) = written.iter().rev().find(|(p, _)| *p == path)
         {
-            let inner = super::shell::assess_nested(text, ctx, w.deeper());
+            let inner = rater.rate(text, ctx);
             if inner.risk.tier > RiskTier::Low {
                 j.raise(
                     inner.risk.tier,
@@ -164,43 +165,10 @@ fn unescape(text: &str) -> String {
     text.replace("\\n", "\n").replace("\\t", "\t")
 }
 
-/// Rates what a file being written would run (a shell script, a `package.json`'s scripts, a
-/// `Makefile`'s recipes) and raises `a` to HIGH when that reaches HIGH or CRITICAL: writing
-/// such a file is not running it, so the human is asked rather than the write refused, and the
-/// write is never generalized into a pattern. `text` is the whole file or an edit's new text.
-pub fn rate_written_text(a: &mut Assessment, path: &str, text: &str, ctx: &Context) {
-    let Some((tier, reason)) = written_text_risk(path, text, ctx) else {
-        return;
-    };
-    let reason = format!("writes a file that would run a {tier} command: {reason}");
-    let factor = "writes_dangerous_commands".to_string();
-    let raised = RiskTier::High.max(a.risk.tier);
-    let add = |risk: &mut Risk, reason_slot: &mut String| {
-        if risk.tier < raised {
-            risk.tier = raised;
-            risk.score = score_for(raised, 1);
-            *reason_slot = reason.clone();
-        } else if !reason_slot.contains(&reason) {
-            *reason_slot = format!("{reason_slot}; {reason}");
-        }
-        if !risk.factors.contains(&factor) {
-            risk.factors.insert(0, factor.clone());
-        }
-    };
-    for s in a.segments.iter_mut() {
-        s.pattern = None;
-        add(&mut s.risk, &mut s.reason);
-    }
-    add(&mut a.risk, &mut a.reason);
-    a.explanation
-        .push_str(&format!("\n  [{raised}] content — {reason}"));
-}
-
-/// What a file being written would run, when it is a shell script (by extension or
-/// shebang), a `package.json` (its `scripts`), or a `Makefile`/`justfile` (recipe lines):
-/// the highest tier among those commands and its reason. `None` for other files, or when
-/// nothing in it reaches HIGH.
-pub fn written_text_risk(path: &str, text: &str, ctx: &Context) -> Option<(RiskTier, String)> {
+/// The command lines a file would run, when it is a shell script (by extension or shebang), a
+/// `package.json` (its `scripts`), or a `Makefile`/`justfile` (recipe lines), in blocks the
+/// shell front end accepts; `None` for other files.
+pub(super) fn file_commands(path: &str, text: &str) -> Option<Vec<String>> {
     let name = path.rsplit('/').next().unwrap_or(path);
     let lower = name.to_ascii_lowercase();
     let commands: Vec<String> = if lower == "package.json" {
@@ -251,12 +219,19 @@ pub fn written_text_risk(path: &str, text: &str, ctx: &Context) -> Option<(RiskT
             blocks.push(block);
         }
     }
-    let commands = blocks;
+    Some(blocks)
+}
+
+/// The highest tier among a file's command lines (rated through `rater`, one work budget for
+/// the file) and its reason, when it reaches HIGH.
+pub(super) fn worst_command(
+    commands: &[String],
+    ctx: &Context,
+    rater: &dyn Rater,
+) -> Option<(RiskTier, String)> {
     let mut worst: Option<(RiskTier, String)> = None;
-    // The file is the root of one work budget: its commands, and all they nest, share it.
-    let budget = Budget::with_limit(super::budget::FILE_WORK_BUDGET);
     for command in commands.iter().filter(|c| !c.trim().is_empty()).take(128) {
-        let inner = super::shell::assess_nested(command, ctx, budget.root().deeper());
+        let inner = rater.rate(command, ctx);
         // What the commands do, not whether a whole file parses cleanly or fits the one-line
         // limits (those make a command line HIGH, not a script worth a question).
         let whole_line = inner.risk.factors.iter().any(|f| {
@@ -275,12 +250,6 @@ pub fn written_text_risk(path: &str, text: &str, ctx: &Context) -> Option<(RiskT
         if tier >= RiskTier::High && worst.as_ref().is_none_or(|(t, _)| tier > *t) {
             worst = Some((tier, reason));
         }
-    }
-    if budget.tally().exhausted && worst.as_ref().is_none_or(|(t, _)| *t < RiskTier::High) {
-        worst = Some((
-            RiskTier::High,
-            super::budget::TOO_COMPLEX_REASON.to_string(),
-        ));
     }
     worst
 }

@@ -26,6 +26,11 @@ pub(super) fn assess_tallied(command: &str, ctx: &Context) -> (Assessment, Tally
 /// below `w`, on its budget.
 struct Nested<'a>(Work<'a>);
 
+/// The walker as a [`Rater`] for the commands nested at `w` (one level below it).
+pub(super) fn nested_rater(w: Work<'_>) -> impl Rater + '_ {
+    Nested(w)
+}
+
 impl Rater for Nested<'_> {
     fn searches_nested(&self) -> bool {
         self.0.searches_nested()
@@ -61,7 +66,7 @@ pub(super) fn assess_nested(command: &str, ctx: &Context, w: Work) -> Assessment
         let j = judge_segment(cmd, ctx, w);
         judges.push(j);
     }
-    super::scripts::judge_written(&parsed.commands, &mut judges, ctx, w);
+    super::scripts::judge_written(&parsed.commands, &mut judges, ctx, &Nested(w));
     // Composition of the whole line.
     if parsed.parse_error {
         overall.raise(
