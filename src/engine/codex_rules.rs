@@ -73,7 +73,12 @@ pub(crate) fn load_files(
         skipped: 0,
         problem: Some(why),
     };
-    for (source, dir) in dirs {
+    for (i, (source, dir)) in dirs.iter().enumerate() {
+        // A project whose root is the home directory: its directory is the user's (read once,
+        // as the user's).
+        if dirs.iter().take(i).any(|(_, d)| d == dir) {
+            continue;
+        }
         let files = match list_dir(dir, ext) {
             Ok(f) => f,
             Err(e) => {
@@ -85,7 +90,9 @@ pub(crate) fn load_files(
         for path in files {
             let source = classify(*source, &path);
             let file = path.display().to_string();
-            match cache.get(&path, variant, |text| parse(text, &file, source)) {
+            // The parse depends on the source (its trust and label) as well as the variant.
+            let key = format!("{variant}\0{}", source.as_str());
+            match cache.get(&path, &key, |text| parse(text, &file, source)) {
                 Cached::Missing => {}
                 Cached::Unreadable(e) => {
                     reports.push(problem(file, source, format!("cannot read: {e}")))
@@ -547,6 +554,26 @@ x = 1
         assert_eq!(rules(&many).0.len(), 20_000);
         let wide = format!("prefix_rule(pattern=[{}])", ["[\"a\",\"b\"]"; 10].join(","));
         assert!(rules(&wide).0.is_empty(), "too many expansions");
+    }
+
+    #[test]
+    fn a_project_at_home_is_read_once_as_the_users() {
+        let t = tempfile::tempdir().unwrap();
+        let home = t.path().display().to_string();
+        let dir = t.path().join(".codex/rules");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("a.rules"), "prefix_rule(pattern=[\"make\"])\n").unwrap();
+        std::fs::write(dir.join("b.txt"), "prefix_rule(pattern=[\"ls\"])\n").unwrap();
+        let cache = FileCache::default();
+        let (r, reports) = load_cached(&cache, &home, Some(&home));
+        assert_eq!(reports.len(), 1, "{reports:?}");
+        assert_eq!(r.len(), 1);
+        assert_eq!(r[0].source, RuleSource::CodexUser);
+        // With another home, the same file is the project's: LOW risk only.
+        let (r, _) = load_cached(&cache, "/nonexistent-home", Some(&home));
+        assert_eq!(r.len(), 1);
+        assert_eq!(r[0].source, RuleSource::CodexProject);
+        assert!(!r[0].source.trusted_allow());
     }
 
     proptest::proptest! {
