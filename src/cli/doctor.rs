@@ -2,6 +2,7 @@
 
 use crate::cli::ExitCode;
 use aiperture::config::Settings;
+use aiperture::engine::claude_rules::FileReport;
 use aiperture::key;
 use aiperture::paths::Paths;
 use aiperture::store::{self, Db, audit_sql};
@@ -139,6 +140,8 @@ pub fn run(args: DoctorArgs) -> anyhow::Result<ExitCode> {
     }
     let hooks = runtime_hooks_status();
     let claude = claude_rules_status();
+    let codex = runtime_rules_status("codex");
+    let gemini = runtime_rules_status("gemini");
     let project_id = Settings::load(&paths)
         .map(|s| s.project_id)
         .unwrap_or_default();
@@ -153,6 +156,8 @@ pub fn run(args: DoctorArgs) -> anyhow::Result<ExitCode> {
             "checks": items,
             "runtimes": hooks.iter().map(|(r, s)| serde_json::json!({"runtime": r, "hook": s})).collect::<Vec<_>>(),
             "claude_rules": claude,
+            "codex_rules": codex,
+            "gemini_rules": gemini,
             "presets": presets,
         });
         println!("{}", serde_json::to_string_pretty(&out)?);
@@ -170,6 +175,12 @@ pub fn run(args: DoctorArgs) -> anyhow::Result<ExitCode> {
         }
         for line in &claude {
             println!("claude-rules {line}");
+        }
+        for line in &codex {
+            println!("codex-rules  {line}");
+        }
+        for line in &gemini {
+            println!("gemini-policy {line}");
         }
         if let Some((project, names)) = &presets {
             let shown = if names.is_empty() {
@@ -201,9 +212,8 @@ fn active_presets(db: &Db, project_id: &str) -> (String, Vec<String>) {
     (project, names)
 }
 
-/// What the user's Claude Code permission rules (read for requests from Claude Code) give for
-/// the current project: one line per settings file found, or one saying there are none.
-fn claude_rules_status() -> Vec<String> {
+/// The user's home directory and the current project root (absolute, or `None`).
+fn home_and_root() -> (String, Option<String>) {
     let home = dirs::home_dir()
         .map(|h| h.display().to_string())
         .unwrap_or_default();
@@ -211,8 +221,11 @@ fn claude_rules_status() -> Vec<String> {
         .map(|d| d.display().to_string())
         .unwrap_or_default();
     let project = aiperture::callsite::detect(&cwd, None);
-    let root = Some(project.as_str()).filter(|p| p.starts_with('/'));
-    let (_, files) = aiperture::engine::claude_rules::load(&home, root);
+    (home, Some(project).filter(|p| p.starts_with('/')))
+}
+
+/// One line per rule file found: rules read, skipped, and what was ignored or not applied.
+fn file_lines(files: &[FileReport], none: &str) -> Vec<String> {
     let lines: Vec<String> = files
         .iter()
         .map(|f| {
@@ -232,9 +245,37 @@ fn claude_rules_status() -> Vec<String> {
         })
         .collect();
     if lines.is_empty() {
-        return vec!["no Claude Code settings with permission rules found".into()];
+        return vec![none.to_string()];
     }
     lines
+}
+
+/// What the user's Claude Code permission rules (read for requests from Claude Code) give for
+/// the current project: one line per settings file found, or one saying there are none.
+fn claude_rules_status() -> Vec<String> {
+    let (home, root) = home_and_root();
+    let (_, files) = aiperture::engine::claude_rules::load(&home, root.as_deref());
+    file_lines(
+        &files,
+        "no Claude Code settings with permission rules found",
+    )
+}
+
+/// What Codex's execpolicy rules (`codex`) or Gemini CLI's policies (`gemini`), read for
+/// requests from that runtime, give for the current project: one line per file found.
+fn runtime_rules_status(runtime: &str) -> Vec<String> {
+    let (home, root) = home_and_root();
+    let root = root.as_deref();
+    if runtime == "codex" {
+        let (_, files) = aiperture::engine::codex_rules::load(&home, root);
+        file_lines(&files, "no Codex rule files (.codex/rules/*.rules) found")
+    } else {
+        let (_, files) = aiperture::engine::gemini_rules::load(&home, root);
+        file_lines(
+            &files,
+            "no Gemini CLI policy files (.gemini/policies/*.toml) found",
+        )
+    }
 }
 
 /// Reports a path: existence, kind and (for files) whether its mode is at most `max_mode`.

@@ -209,14 +209,22 @@ impl<S: Store> Gate<S> {
         )
     }
 
-    /// The policy for one request: the policy files and, for a request from Claude Code, the
-    /// user's own Claude Code permission rules for its tool (only existing files are read).
+    /// The policy for one request: the policy files and the user's own rules of the runtime
+    /// that sent it (Claude Code's permission rules, Codex's execpolicy rules, Gemini CLI's
+    /// policies) for its tool (only existing files are read).
     pub fn policy_for(&self, req: &Request) -> Policy {
         let home = self.home_of(req);
         let mut p = self.policy_in(&req.project, home);
-        if req.runtime == "claude-code" && !req.raw_tool_name.is_empty() {
-            let root = Some(req.project.as_str()).filter(|p| p.starts_with('/'));
-            p.add_claude_from(&self.files, home, root, &req.raw_tool_name);
+        if req.raw_tool_name.is_empty() {
+            return p;
+        }
+        let root = Some(req.project.as_str()).filter(|p| p.starts_with('/'));
+        let (files, raw) = (&self.files, req.raw_tool_name.as_str());
+        match req.runtime.as_str() {
+            "claude-code" => p.add_claude_from(files, home, root, raw),
+            "codex" => p.add_codex_from(files, home, root, raw),
+            "gemini" => p.add_gemini_from(files, home, root, raw),
+            _ => {}
         }
         p
     }

@@ -7,9 +7,11 @@
 pub mod baseline;
 pub mod challenge;
 pub mod claude_rules;
+pub mod codex_rules;
 pub mod config;
 pub mod decide;
 pub mod filecache;
+pub mod gemini_rules;
 pub mod learning;
 pub mod matcher;
 pub mod modes;

@@ -29,10 +29,22 @@ pub enum RuleSource {
     /// `<project>/.claude/settings.local.json` (where Claude Code keeps the user's own
     /// "don't ask again" answers).
     ClaudeLocal,
+    /// `~/.codex/rules/*.rules` (Codex's user execpolicy; requests from Codex only).
+    CodexUser,
+    /// `<project>/.codex/rules/*.rules` (a repository or an agent can write it: LOW risk only).
+    CodexProject,
+    /// `~/.gemini/policies/*.toml` (Gemini CLI's user policies; requests from Gemini only).
+    GeminiUser,
+    /// `<project>/.gemini/policies/*.toml` other than `auto-saved.toml` (a repository or an
+    /// agent can write it: LOW risk only).
+    GeminiWorkspace,
+    /// `<project>/.gemini/policies/auto-saved.toml` (where Gemini CLI keeps the user's "allow
+    /// for all future sessions" answers; trusted like `ClaudeLocal`).
+    GeminiAutoSaved,
 }
 
 impl RuleSource {
-    /// `user` or `project`.
+    /// `user`, `project`, `claude-user`, … (shown by `aiperture doctor`).
     pub fn as_str(self) -> &'static str {
         match self {
             RuleSource::User => "user",
@@ -40,6 +52,11 @@ impl RuleSource {
             RuleSource::ClaudeUser => "claude-user",
             RuleSource::ClaudeProject => "claude-project",
             RuleSource::ClaudeLocal => "claude-local",
+            RuleSource::CodexUser => "codex-user",
+            RuleSource::CodexProject => "codex-project",
+            RuleSource::GeminiUser => "gemini-user",
+            RuleSource::GeminiWorkspace => "gemini-workspace",
+            RuleSource::GeminiAutoSaved => "gemini-auto-saved",
         }
     }
 
@@ -48,7 +65,12 @@ impl RuleSource {
     pub fn trusted_allow(self) -> bool {
         matches!(
             self,
-            RuleSource::User | RuleSource::ClaudeUser | RuleSource::ClaudeLocal
+            RuleSource::User
+                | RuleSource::ClaudeUser
+                | RuleSource::ClaudeLocal
+                | RuleSource::CodexUser
+                | RuleSource::GeminiUser
+                | RuleSource::GeminiAutoSaved
         )
     }
 }
@@ -139,6 +161,37 @@ impl Rule {
         }
     }
 
+    /// A rule read from another runtime's rule files (Codex, Gemini CLI), with its own reason
+    /// (the rule's justification or deny message, else its label).
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn runtime(
+        source: RuleSource,
+        index: usize,
+        line: usize,
+        tool: String,
+        action: String,
+        scope: String,
+        decision: Decision,
+        matcher: ScopeMatcher,
+        raw_tools: RawTools,
+        label: String,
+        reason: String,
+    ) -> Rule {
+        Rule {
+            source,
+            index,
+            line,
+            tool,
+            action,
+            scope,
+            decision,
+            reason: Some(reason),
+            raw_tools,
+            origin: Some(label),
+            matcher,
+        }
+    }
+
     fn applies(&self, tool: &str, action: &str) -> bool {
         (self.tool == "*" || self.tool == tool) && (self.action == "*" || self.action == action)
     }
@@ -171,6 +224,10 @@ pub struct Policy {
     pub error: Option<String>,
     /// The Claude Code settings files read (requests from Claude Code only).
     pub claude_files: Vec<super::claude_rules::FileReport>,
+    /// The Codex rule files read (requests from Codex only).
+    pub codex_files: Vec<FileReport>,
+    /// The Gemini CLI policy files read (requests from Gemini CLI only).
+    pub gemini_files: Vec<FileReport>,
 }
 
 #[derive(Deserialize)]
@@ -215,6 +272,8 @@ type ParsedFile = Result<(Vec<Rule>, Option<bool>), String>;
 pub struct PolicyFiles {
     policy: FileCache<ParsedFile>,
     claude: FileCache<(Vec<Rule>, FileReport)>,
+    codex: FileCache<(Vec<Rule>, FileReport)>,
+    gemini: FileCache<(Vec<Rule>, FileReport)>,
 }
 
 impl Policy {
@@ -281,6 +340,36 @@ impl Policy {
         self.rules
             .extend(rules.into_iter().filter(|r| r.raw_tools.covers(raw_tool)));
         self.claude_files = reports;
+    }
+
+    /// Adds the Codex execpolicy rules (`~/.codex/rules/*.rules`, `<project>/.codex/rules/*.rules`)
+    /// that apply to one Codex tool name (only `Bash` has any), through `files`.
+    pub fn add_codex_from(
+        &mut self,
+        files: &PolicyFiles,
+        home: &str,
+        project_root: Option<&str>,
+        raw_tool: &str,
+    ) {
+        let (rules, reports) = super::codex_rules::load_cached(&files.codex, home, project_root);
+        self.rules
+            .extend(rules.into_iter().filter(|r| r.raw_tools.covers(raw_tool)));
+        self.codex_files = reports;
+    }
+
+    /// Adds the Gemini CLI policy rules (`~/.gemini/policies/*.toml`,
+    /// `<project>/.gemini/policies/*.toml`) that apply to one Gemini tool name, through `files`.
+    pub fn add_gemini_from(
+        &mut self,
+        files: &PolicyFiles,
+        home: &str,
+        project_root: Option<&str>,
+        raw_tool: &str,
+    ) {
+        let (rules, reports) = super::gemini_rules::load_cached(&files.gemini, home, project_root);
+        self.rules
+            .extend(rules.into_iter().filter(|r| r.raw_tools.covers(raw_tool)));
+        self.gemini_files = reports;
     }
 
     /// Parses one file's text into this policy (or records its error).
