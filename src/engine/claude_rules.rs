@@ -14,7 +14,7 @@
 
 use super::filecache::{Cached, FileCache};
 use super::matcher::{ScopeMatcher, is_path_tool, is_shell, valid_shell_pattern};
-use super::policy::{RawTools, Rule, RuleSource};
+use super::rules::{RawTools, Rule, RuleSource};
 use crate::request::Decision;
 use serde_json::Value;
 use std::path::{Path, PathBuf};

@@ -18,7 +18,7 @@
 use super::claude_rules::FileReport;
 use super::filecache::{Cached, FileCache};
 use super::matcher::{ScopeMatcher, valid_shell_pattern};
-use super::policy::{RawTools, Rule, RuleSource};
+use super::rules::{RawTools, Rule, RuleSource};
 use crate::request::Decision;
 use starlark::{Lit, Stmt, Tok, literal, statements};
 use std::path::{Path, PathBuf};

@@ -22,7 +22,7 @@ use super::claude_rules::FileReport;
 use super::codex_rules::{load_files, plain_word};
 use super::filecache::FileCache;
 use super::matcher::{ScopeMatcher, is_path_tool, is_shell, valid_shell_pattern};
-use super::policy::{RawTools, Rule, RuleSource};
+use super::rules::{RawTools, Rule, RuleSource};
 use crate::request::Decision;
 use std::path::{Path, PathBuf};
 use toml::Value;

@@ -19,6 +19,7 @@ pub mod pipeline;
 pub mod policy;
 pub mod presets;
 pub mod rows;
+pub mod rules;
 pub mod snapshot;
 pub mod state;
 pub mod store;
