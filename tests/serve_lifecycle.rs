@@ -160,3 +160,37 @@ fn non_loopback_addresses_need_a_configured_key_and_allow_remote() {
     // The configured key replaces the file: none is generated.
     assert!(!keyed.home.join("api_key").exists());
 }
+
+/// The hook's path never builds an async runtime: only the server module and `cli/serve.rs`
+/// name tokio, axum or the server (the layering test keeps the library below it from using
+/// it at all).
+#[test]
+fn only_the_server_names_tokio_axum_or_the_server_module() {
+    fn walk(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+        for e in std::fs::read_dir(dir).unwrap().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                walk(&p, out);
+            } else if p.extension().is_some_and(|x| x == "rs") {
+                out.push(p);
+            }
+        }
+    }
+    let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    walk(&src, &mut files);
+    let mut wrong = Vec::new();
+    for f in files {
+        let rel = f.strip_prefix(&src).unwrap().to_string_lossy().into_owned();
+        if rel.starts_with("server/") || rel == "cli/serve.rs" || rel == "lib.rs" {
+            continue;
+        }
+        let text = std::fs::read_to_string(&f).unwrap();
+        for needle in ["tokio", "axum", "server::", "http_body_util"] {
+            if text.contains(needle) {
+                wrong.push(format!("{rel} names {needle}"));
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "{wrong:?}");
+}
