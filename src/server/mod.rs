@@ -64,7 +64,7 @@ pub fn router(state: Arc<routes::AppState>, key: Arc<auth::ApiKey>) -> Router {
         .fallback(routes::fallback)
         .with_state(state)
         .layer(from_fn_with_state(key, auth::require_key))
-        .layer(from_fn(limits::guard))
+        .layer(from_fn_with_state(limits::REQUEST_TIMEOUT, limits::guard))
         .layer(from_fn(error::json_errors))
 }
 
