@@ -185,3 +185,44 @@ fn a_hook_over_http_answers_exactly_what_the_hook_command_prints() {
     assert_eq!((r.status, &r.body), (200, &want));
     assert!(String::from_utf8_lossy(&r.body).contains("\"ask\""));
 }
+
+#[test]
+fn a_chain_that_does_not_verify_is_a_500_with_the_alarm_and_the_hook_fails_closed() {
+    let inst = Install::new();
+    // One check (an ask: exit 3) signs the chain head with the install's key file.
+    let out = inst
+        .cmd()
+        .args(["check", "--scope", "ls"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    // The server signs with another install key than the one the chain head was signed with.
+    let mut other = inst;
+    other.env.push((
+        "AIPERTURE_HMAC_SECRET".into(),
+        "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff".into(),
+    ));
+    let srv = other.serve(&[]);
+    let r = srv.check(json!({"scope": "ls"}));
+    assert_eq!(r.status, 500);
+    let v = r.json();
+    assert_eq!(
+        (v["error"].as_str(), v["alarm"].as_bool()),
+        (Some("integrity"), Some(true))
+    );
+    let verified = srv.authed("GET", "/audit/verify-chain", b"").json();
+    assert_eq!(
+        (verified["intact"].as_bool(), verified["alarm"].as_bool()),
+        (Some(false), Some(true))
+    );
+    // Nothing was appended to a chain that does not verify.
+    assert_eq!(srv.authed("GET", "/audit/count", b"").json()["count"], 1);
+    let payload = fixture("claude-code/input/pretooluse-bash.json");
+    let r = srv.authed("POST", "/hooks/claude-code", &payload);
+    assert_eq!(r.status, 200);
+    let text = String::from_utf8_lossy(&r.body);
+    assert!(
+        text.contains("\"permissionDecision\":\"ask\"") && text.contains("does not verify"),
+        "{text}"
+    );
+}

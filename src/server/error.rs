@@ -125,12 +125,18 @@ fn kind_of(status: StatusCode) -> &'static str {
 }
 
 /// Middleware: an error response (4xx/5xx) whose body is not JSON becomes the JSON error
-/// shape; its text, when short and printable, is kept as the detail.
+/// shape; its text, when short and printable, is kept as the detail. A 5xx is also logged,
+/// one line on stderr.
 pub async fn json_errors(req: Request, next: Next) -> Response {
+    let (method, path) = (req.method().clone(), req.uri().path().to_string());
     let resp = next.run(req).await;
     let status = resp.status();
     if !(status.is_client_error() || status.is_server_error()) {
         return resp;
+    }
+    if status.is_server_error() {
+        // The operator's one line; the client has the JSON body.
+        eprintln!("aiperture serve: {method} {path}: {status}");
     }
     let is_json = resp
         .headers()
