@@ -31,6 +31,10 @@ use std::time::Duration;
 /// The default socket's file name in `AIPERTURE_HOME`.
 pub const SOCKET_FILE: &str = "serve.sock";
 
+/// Threads running engine calls at once (the store has one connection; risk rating runs in
+/// parallel).
+pub const MAX_ENGINE_THREADS: usize = 16;
+
 /// How long a stopping server waits for in-flight requests.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(15);
 
@@ -127,6 +131,9 @@ pub fn serve(
     };
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
+        // Engine calls beyond this wait in a queue instead of each holding a thread (and its
+        // stack) while it waits for the store's one connection.
+        .max_blocking_threads(MAX_ENGINE_THREADS)
         .thread_name("aiperture-serve")
         .enable_all()
         .build()
