@@ -73,7 +73,7 @@ pub struct Settings {
     pub api_host: String,
     /// Port `aiperture serve` binds to.
     pub api_port: u16,
-    /// Bearer key for `aiperture serve`; empty = no HTTP auth (loopback only).
+    /// Bearer key for `aiperture serve`; empty = the generated `api_key` file in the home.
     pub api_key: String,
 }
 

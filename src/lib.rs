@@ -20,5 +20,6 @@ pub mod report;
 pub mod request;
 pub mod risk;
 pub mod runtimes;
+pub mod server;
 pub mod shell;
 pub mod store;

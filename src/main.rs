@@ -68,8 +68,7 @@ enum Command {
     Completions(cli::completions::CompletionsArgs),
     /// Print the man page (roff), or write every page into --dir.
     Man(cli::completions::ManArgs),
-    /// Offer the engine over HTTP or MCP (not implemented yet: hidden until it is).
-    #[command(hide = true)]
+    /// Serve the gate over HTTP and a Unix socket until SIGINT or SIGTERM (docs/http.md).
     Serve(cli::serve::ServeArgs),
 }
 

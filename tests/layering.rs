@@ -1,6 +1,6 @@
 //! The library's layers only point down (issue 22, docs/architecture.md "Layers"):
-//! core types → shell → risk → realpath → audit → config → engine → store → report → runtimes,
-//! and the binary (`src/cli/`, `src/main.rs`) on top. A module may use modules of lower layers
+//! core types → shell → risk → realpath → audit → config → engine → store → report → runtimes →
+//! server, and the binary (`src/cli/`, `src/main.rs`) on top. A module may use modules of lower layers
 //! only; the core's few modules may use each other as long as no two use each other. A new
 //! top-level module fails this test until it is given a layer here and in the document.
 
@@ -26,6 +26,7 @@ const LAYERS: &[(&str, u32)] = &[
     ("store", 7),
     ("report", 8),
     ("runtimes", 9),
+    ("server", 10),
 ];
 
 /// Source text outside tests: files named `tests.rs` or under a `tests/` folder are skipped,

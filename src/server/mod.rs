@@ -1,0 +1,189 @@
+//! `aiperture serve`: the gate as a resident process, over HTTP and a Unix socket, on the
+//! same engine and store the one-shot binary uses (issue 11; routes in `docs/http.md`).
+//!
+//! The server sits at the top of the layers with the CLI. Nothing below it, and nothing on
+//! the hook's path, builds a tokio runtime: only [`serve`] does. Listeners are bound before
+//! the runtime starts (the Unix socket under a 0177 umask, so it is 0600 from its first
+//! instant); the gate is one `Arc<LocalGate>` and every engine call runs on the blocking
+//! pool. SIGINT or SIGTERM stops accepting, lets in-flight requests finish (at most
+//! [`SHUTDOWN_GRACE`]), removes the socket and returns.
+
+pub mod auth;
+pub mod error;
+pub mod hooks;
+pub mod limits;
+pub mod lock;
+pub mod routes;
+
+use crate::paths::Paths;
+use crate::store::LocalGate;
+use anyhow::{Context, anyhow, bail};
+use axum::Router;
+use axum::middleware::{from_fn, from_fn_with_state};
+use axum::routing::{get, post};
+use axum::serve::ListenerExt;
+use std::net::SocketAddr;
+use std::os::unix::fs::FileTypeExt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// The default socket's file name in `AIPERTURE_HOME`.
+pub const SOCKET_FILE: &str = "serve.sock";
+
+/// Threads running engine calls at once (the store has one connection; risk rating runs in
+/// parallel).
+pub const MAX_ENGINE_THREADS: usize = 16;
+
+/// How long a stopping server waits for in-flight requests.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(15);
+
+/// Where to listen.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// The HTTP address, or none.
+    pub http: Option<SocketAddr>,
+    /// The Unix socket's path, or none.
+    pub socket: Option<PathBuf>,
+}
+
+/// Where the server listens once bound (port 0 resolved).
+#[derive(Debug, Clone, Default)]
+pub struct Bound {
+    /// The bound HTTP address.
+    pub http: Option<SocketAddr>,
+    /// The bound socket.
+    pub socket: Option<PathBuf>,
+}
+
+/// The application: routes, then (innermost first) the key check, the request guard (size,
+/// time, panics) and the JSON error shape.
+pub fn router(state: Arc<routes::AppState>, key: Arc<auth::ApiKey>) -> Router {
+    Router::new()
+        .route("/health", get(routes::health))
+        .route("/permissions/check", post(routes::check))
+        .route("/hooks/{runtime}", post(routes::hook))
+        .route("/audit/count", get(routes::audit_count))
+        .route("/audit/verify-chain", get(routes::audit_verify))
+        .fallback(routes::fallback)
+        .with_state(state)
+        .layer(from_fn_with_state(key, auth::require_key))
+        .layer(from_fn_with_state(limits::REQUEST_TIMEOUT, limits::guard))
+        .layer(from_fn(error::json_errors))
+}
+
+/// Binds a Unix socket at `path` with mode 0600 from the start; a stale socket left by a
+/// server that died is replaced (the caller holds the home's lock), anything else at the
+/// path is refused.
+fn bind_socket(path: &Path) -> anyhow::Result<std::os::unix::net::UnixListener> {
+    match std::fs::symlink_metadata(path) {
+        Ok(m) if m.file_type().is_socket() => std::fs::remove_file(path)
+            .with_context(|| format!("{}: cannot remove the stale socket", path.display()))?,
+        Ok(_) => bail!(
+            "{}: exists and is not a socket; not replacing it",
+            path.display()
+        ),
+        Err(_) => {}
+    }
+    // SAFETY: umask only swaps the process's file-creation mask; no runtime threads exist yet.
+    let old = unsafe { libc::umask(0o177) };
+    let bound = std::os::unix::net::UnixListener::bind(path);
+    // SAFETY: as above, restoring the previous mask.
+    unsafe { libc::umask(old) };
+    let l = bound.map_err(|e| anyhow!("{}: cannot listen: {e}", path.display()))?;
+    l.set_nonblocking(true)?;
+    Ok(l)
+}
+
+/// Resolves once SIGINT or SIGTERM arrives (or at once when neither can be watched).
+async fn stop_signal(
+    mut term: tokio::signal::unix::Signal,
+    mut int: tokio::signal::unix::Signal,
+) -> &'static str {
+    tokio::select! {
+        _ = term.recv() => "SIGTERM",
+        _ = int.recv() => "SIGINT",
+    }
+}
+
+/// Serves until SIGINT or SIGTERM. `announce` is called once every listener is bound and the
+/// signals are watched (the CLI prints the addresses then).
+pub fn serve(
+    gate: LocalGate,
+    paths: Paths,
+    key: auth::ApiKey,
+    opts: &Options,
+    announce: impl FnOnce(&Bound),
+) -> anyhow::Result<()> {
+    let tcp = opts
+        .http
+        .map(|a| {
+            let l =
+                std::net::TcpListener::bind(a).map_err(|e| anyhow!("{a}: cannot listen: {e}"))?;
+            l.set_nonblocking(true)?;
+            anyhow::Ok(l)
+        })
+        .transpose()?;
+    let unix = opts.socket.as_deref().map(bind_socket).transpose()?;
+    let bound = Bound {
+        http: tcp.as_ref().map(|l| l.local_addr()).transpose()?,
+        socket: opts.socket.clone(),
+    };
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        // Engine calls beyond this wait in a queue instead of each holding a thread (and its
+        // stack) while it waits for the store's one connection.
+        .max_blocking_threads(MAX_ENGINE_THREADS)
+        .thread_name("aiperture-serve")
+        .enable_all()
+        .build()
+        .context("cannot start the server's runtime")?;
+    let state = Arc::new(routes::AppState {
+        gate: Arc::new(gate),
+        paths,
+    });
+    let app = router(state, Arc::new(key));
+    let result = rt.block_on(async move {
+        use tokio::signal::unix::{SignalKind, signal};
+        let term = signal(SignalKind::terminate()).context("cannot watch SIGTERM")?;
+        let int = signal(SignalKind::interrupt()).context("cannot watch SIGINT")?;
+        let (tx, rx) = tokio::sync::watch::channel(false);
+        let stopped = move |mut rx: tokio::sync::watch::Receiver<bool>| async move {
+            let _ = rx.wait_for(|s| *s).await;
+        };
+        let mut tasks = Vec::new();
+        if let Some(l) = tcp {
+            let l = tokio::net::TcpListener::from_std(l)?.tap_io(|s| {
+                let _ = s.set_nodelay(true);
+            });
+            let fut = axum::serve(l, app.clone()).with_graceful_shutdown(stopped(rx.clone()));
+            tasks.push(tokio::spawn(async move { fut.await }));
+        }
+        if let Some(l) = unix {
+            let l = tokio::net::UnixListener::from_std(l)?;
+            let fut = axum::serve(l, app.clone()).with_graceful_shutdown(stopped(rx.clone()));
+            tasks.push(tokio::spawn(async move { fut.await }));
+        }
+        announce(&bound);
+        let why = stop_signal(term, int).await;
+        eprintln!("aiperture serve: {why}: finishing in-flight requests");
+        let _ = tx.send(true);
+        let all = async {
+            for t in tasks {
+                let _ = t.await;
+            }
+        };
+        if tokio::time::timeout(SHUTDOWN_GRACE, all).await.is_err() {
+            eprintln!(
+                "aiperture serve: requests still running after {} s; stopping anyway",
+                SHUTDOWN_GRACE.as_secs()
+            );
+        }
+        anyhow::Ok(())
+    });
+    rt.shutdown_timeout(Duration::from_secs(2));
+    if let Some(p) = &opts.socket {
+        let _ = std::fs::remove_file(p);
+    }
+    result
+}
