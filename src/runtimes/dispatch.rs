@@ -29,7 +29,8 @@ pub trait HookEngine {
     }
 }
 
-impl<S: crate::engine::store::Store> HookEngine for Gate<S> {
+/// A shared gate (a server's, behind an `Arc`): every gate method takes `&self`.
+impl<S: crate::engine::store::Store> HookEngine for &Gate<S> {
     fn check(&mut self, req: &Request) -> anyhow::Result<(Verdict, Option<String>)> {
         let out = Gate::check_full(self, req, false)?;
         Ok((out.verdict, out.pending_id))
@@ -51,6 +52,31 @@ impl<S: crate::engine::store::Store> HookEngine for Gate<S> {
     }
     fn ask_progress(&mut self, req: &Request, v: &Verdict) -> Option<Progress> {
         Gate::progress(self, req, v)
+    }
+}
+
+/// A gate a one-shot process owns: the same calls as the shared one.
+impl<S: crate::engine::store::Store> HookEngine for Gate<S> {
+    fn check(&mut self, req: &Request) -> anyhow::Result<(Verdict, Option<String>)> {
+        HookEngine::check(&mut &*self, req)
+    }
+    fn learned_decision(&mut self, req: &Request) -> anyhow::Result<Option<Verdict>> {
+        HookEngine::learned_decision(&mut &*self, req)
+    }
+    fn tool_ran(&mut self, req: &Request, outcome: ToolOutcome) -> anyhow::Result<RanResult> {
+        HookEngine::tool_ran(&mut &*self, req, outcome)
+    }
+    fn end_session(&mut self, runtime: &str, session_id: &str) -> anyhow::Result<u32> {
+        HookEngine::end_session(&mut &*self, runtime, session_id)
+    }
+    fn session_status(&mut self, req: &Request) -> anyhow::Result<SessionStatus> {
+        HookEngine::session_status(&mut &*self, req)
+    }
+    fn classifier_denied(&mut self, req: &Request, reason: &str) -> anyhow::Result<()> {
+        HookEngine::classifier_denied(&mut &*self, req, reason)
+    }
+    fn ask_progress(&mut self, req: &Request, v: &Verdict) -> Option<Progress> {
+        HookEngine::ask_progress(&mut &*self, req, v)
     }
 }
 

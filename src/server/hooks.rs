@@ -3,9 +3,7 @@
 //! nothing), through the same adapters and the same `dispatch::handle`, on the server's
 //! shared gate. The command's exit code travels in the `x-aiperture-exit-code` header.
 
-use crate::engine::{RanResult, SessionStatus, ToolOutcome, learning};
-use crate::request::{Decision, Request, Verdict};
-use crate::runtimes::dispatch::{self, HookEngine};
+use crate::runtimes::dispatch;
 use crate::runtimes::{
     Adapter, Answer, Output, claude_code::ClaudeCode, codex::Codex, copilot::Copilot,
     cursor::Cursor, gemini::Gemini, openclaw::OpenClaw,
@@ -67,7 +65,7 @@ pub fn stdout_bytes(out: &Output) -> Vec<u8> {
 /// one-shot hook.
 fn guarded<A: Adapter>(adapter: &A, gate: &LocalGate, payload: &[u8]) -> Output {
     let answered = catch_unwind(AssertUnwindSafe(|| {
-        dispatch::handle(adapter, payload, || Ok(Shared(gate)))
+        dispatch::handle(adapter, payload, || Ok(gate))
     }));
     answered.unwrap_or_else(|_| {
         adapter.render(
@@ -75,57 +73,6 @@ fn guarded<A: Adapter>(adapter: &A, gate: &LocalGate, payload: &[u8]) -> Output 
             &Answer::FailClosed("aiperture hit an internal error".into()),
         )
     })
-}
-
-/// The shared gate as a hook engine. `dispatch` implements [`HookEngine`] for an owned
-/// `Gate` (`&mut self`, what a one-shot process has); a server shares one gate behind an
-/// `Arc`, so this borrows it. Every method is the same call as there.
-// TODO(merge): when src/runtimes/dispatch.rs may change, implement `HookEngine` for
-// `&Gate<S>` there and drop this copy of `ask_progress`.
-struct Shared<'a>(&'a LocalGate);
-
-impl HookEngine for Shared<'_> {
-    fn check(&mut self, req: &Request) -> anyhow::Result<(Verdict, Option<String>)> {
-        let out = self.0.check_full(req, false)?;
-        Ok((out.verdict, out.pending_id))
-    }
-    fn learned_decision(&mut self, req: &Request) -> anyhow::Result<Option<Verdict>> {
-        Ok(self.0.learned_decision(req)?)
-    }
-    fn tool_ran(&mut self, req: &Request, outcome: ToolOutcome) -> anyhow::Result<RanResult> {
-        Ok(self.0.tool_ran(req, outcome)?)
-    }
-    fn end_session(&mut self, runtime: &str, session_id: &str) -> anyhow::Result<u32> {
-        Ok(self.0.end_session(runtime, session_id)?)
-    }
-    fn session_status(&mut self, req: &Request) -> anyhow::Result<SessionStatus> {
-        Ok(self.0.session_status(req)?)
-    }
-    fn classifier_denied(&mut self, req: &Request, reason: &str) -> anyhow::Result<()> {
-        Ok(self.0.classifier_denied(req, reason)?)
-    }
-    fn ask_progress(&mut self, req: &Request, v: &Verdict) -> Option<(u32, u32, String)> {
-        // Exactly `dispatch`'s `impl HookEngine for Gate`: the first segment still asking.
-        let gate = self.0;
-        let seg = v
-            .segments
-            .iter()
-            .find(|s| s.decision != Some(Decision::Allow))
-            .or(v.segments.first())?;
-        let key = learning::key_of(seg.pattern.as_deref(), &seg.command);
-        let project = gate.resolve(req).project;
-        let needed = gate.config().needed(seg.risk.tier);
-        let stats = gate
-            .pattern_stats(&project, &req.tool, &req.action, &key)
-            .ok()?;
-        let n = stats
-            .iter()
-            .filter(|p| p.revoked_ms.is_none_or(|r| r < p.last_ms))
-            .map(|p| p.human_allow)
-            .max()
-            .unwrap_or(0);
-        Some((n, needed, key.key))
-    }
 }
 
 #[cfg(test)]
