@@ -117,17 +117,18 @@ fn tunnel(prog: &str, args: &[Word]) -> Option<&'static str> {
 }
 
 /// True when `v` is an address of every interface (`0.0.0.0`, `0.0.0.0:8000`, `[::]:80`,
-/// `tcp://0.0.0.0:2375`, `bind=0.0.0.0`); `*` and `0` only when `bind_flag`.
+/// `tcp://0.0.0.0:2375`, `bind=0.0.0.0`); `*` and a bare `::` only when `bind_flag`.
 fn any_address(v: &str, bind_flag: bool) -> bool {
     let v = v.split_once("://").map_or(v, |(_, rest)| rest);
-    let host = if let Some(rest) = v.strip_prefix('[') {
-        rest.split(']').next().unwrap_or("")
-    } else if v.matches(':').count() > 1 && !v.contains('.') {
-        v
-    } else {
-        v.split(':').next().unwrap_or(v)
-    };
-    host == "0.0.0.0" || host == "::" || (bind_flag && host == "*") || v.contains("bind=0.0.0.0")
+    if let Some(rest) = v.strip_prefix('[') {
+        return rest.split(']').next() == Some("::");
+    }
+    // A bare `::` is an IPv6 address only where an address is expected (`borg list ::`).
+    if v.matches(':').count() > 1 && !v.contains('.') {
+        return bind_flag && v == "::";
+    }
+    let host = v.split(':').next().unwrap_or(v);
+    host == "0.0.0.0" || (bind_flag && host == "*") || v.contains("bind=0.0.0.0")
 }
 
 /// A listener bound to every interface.

