@@ -149,7 +149,8 @@ pub(super) const WHOLE_NOUNS: &[&str] = &[
 ];
 
 /// Subcommand words that only read or preview: a command whose first verb is one of them is
-/// rated as reading unless another part of it says otherwise.
+/// rated as reading unless another part of it says otherwise. (`test`, `fmt`, `lint` are not
+/// here: they run code or rewrite files on most tools.)
 pub(super) const READ_VERBS: &[&str] = &[
     "list",
     "ls",
@@ -182,8 +183,6 @@ pub(super) const READ_VERBS: &[&str] = &[
     "top",
     "doctor",
     "diagnose",
-    "lint",
-    "fmt",
     "render",
     "trace",
     "members",
@@ -195,7 +194,6 @@ pub(super) const READ_VERBS: &[&str] = &[
     "about",
     "monitor",
     "wait",
-    "test",
     "ping",
 ];
 
