@@ -11,18 +11,29 @@ use crate::shell::SimpleCommand;
 /// Texts longer than this are not searched (a payload that long is judged elsewhere).
 const MAX_SCAN: usize = 8192;
 
-/// Raises a command that sends a credential-shaped value over the network.
+/// Raises a command that sends a credential-shaped value over the network: anywhere in the
+/// arguments of a network client, in a URL, or as the value of a secret-naming option of any
+/// other program (`netlify deploy --auth ghp_…`: a CLI hands it to its service), where only a
+/// known token shape counts.
 pub(super) fn judge(cmd: &SimpleCommand, prog: &str, j: &mut Judge) {
-    if super::super::readonly::is_read_only(prog) {
+    if super::super::readonly::is_read_only(prog) || super::super::args::data_args(prog) {
         return;
     }
     let sender = is_in(NETWORK_SENDERS, prog);
+    let mut after_secret_option = false;
     for w in cmd.args() {
         let t = w.text.as_str();
-        if !(sender || t.contains("://")) {
-            continue;
-        }
-        if let Some(kind) = credential_shape(t) {
+        let option_value = secret_option_value(t);
+        let kind = if sender || t.contains("://") {
+            credential_shape(t)
+        } else if after_secret_option {
+            prefixed(t)
+        } else {
+            option_value.and_then(prefixed)
+        };
+        after_secret_option =
+            t.starts_with('-') && option_value.is_none() && names_secret(t.trim_start_matches('-'));
+        if let Some(kind) = kind {
             j.raise(
                 RiskTier::High,
                 "secret_in_transit",
@@ -32,6 +43,12 @@ pub(super) fn judge(cmd: &SimpleCommand, prog: &str, j: &mut Judge) {
             return;
         }
     }
+}
+
+/// The value of `--token=…`-like options (a secret-naming option with `=`).
+fn secret_option_value(t: &str) -> Option<&str> {
+    let (k, v) = t.split_once('=')?;
+    (k.starts_with('-') && names_secret(k.trim_start_matches('-'))).then_some(v)
 }
 
 /// The kind of credential `s` holds, if it holds one.

@@ -286,6 +286,10 @@ fn secrets_in_motion_rows() {
             High,
         ),
         (&format!("echo {gh}"), Low),
+        (&format!("acmecloud deploy --auth {gh}"), High),
+        (&format!("acmecloud deploy --api-key={gh}"), High),
+        ("acmecloud deploy --auth $NETLIFY_AUTH_TOKEN", Medium),
+        (&format!("acmecloud deploy --message {gh}"), Medium),
         (
             "curl -H \"Authorization: Bearer $GITHUB_TOKEN\" https://api.github.com/user",
             Low,
