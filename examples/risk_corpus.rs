@@ -1,6 +1,10 @@
 //! Measures the classifier against the labelled corpora (development aid).
 //!
-//! `cargo run --release --example risk_corpus -- ../shared/corpora [show-misses]`
+//! `cargo run --release --example risk_corpus -- ../shared/corpora [fn|fp|fp-all|slow|unseen]`
+//!
+//! `unseen` measures the project's own corpus of families no rule names
+//! (`tests/corpus/unseen_families.jsonl`) per family, with the family rules on and with the
+//! grammar alone (leave-one-family-out).
 use aiperture::request::RiskTier;
 use aiperture::risk::{Context, assess};
 use std::time::Instant;
@@ -16,6 +20,10 @@ fn main() {
         protected_paths: vec!["/home/user/.local/share/aiperture/aiperture.db".into()],
         resolver: None,
     };
+    if show.as_deref() == Some("unseen") {
+        unseen(&ctx);
+        return;
+    }
     let mut times = Vec::new();
     let mut parse_times = Vec::new();
     for file in [
@@ -116,5 +124,56 @@ fn main() {
         med as f64 / 1000.0,
         p99 as f64 / 1000.0,
         max as f64 / 1000.0
+    );
+}
+
+/// Per family of the unseen corpus: recall and false alarms with every rule, and with the
+/// grammar alone.
+fn unseen(ctx: &Context) {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/corpus/unseen_families.jsonl"
+    );
+    let Ok(text) = std::fs::read_to_string(path) else {
+        eprintln!("cannot read {path}");
+        return;
+    };
+    // family -> [dangerous, high with rules, high by grammar, safe, high with rules, high by grammar]
+    let mut stats: std::collections::BTreeMap<String, [usize; 6]> = Default::default();
+    for line in text.lines() {
+        let Ok(v) = serde_json::from_str::<serde_json::Value>(line) else {
+            continue;
+        };
+        let cmd = v["command"].as_str().unwrap_or("");
+        let fam = v["family"].as_str().unwrap_or("").to_string();
+        let base = if v["label"] == "dangerous" { 0 } else { 3 };
+        let with_rules = assess("shell", "execute", cmd, ctx).risk.tier >= RiskTier::High;
+        let alone = aiperture::risk::assess_grammar_only("shell", "execute", cmd, ctx)
+            .risk
+            .tier
+            >= RiskTier::High;
+        let e = stats.entry(fam).or_default();
+        e[base] += 1;
+        e[base + 1] += usize::from(with_rules);
+        e[base + 2] += usize::from(alone);
+    }
+    let mut total = [0usize; 6];
+    println!("family          recall(rules) recall(grammar)  fa(rules) fa(grammar)");
+    for (fam, e) in &stats {
+        println!(
+            "{fam:14} {:>6}/{:<4} {:>8}/{:<4} {:>6}/{:<4} {:>5}/{:<4}",
+            e[1], e[0], e[2], e[0], e[4], e[3], e[5], e[3]
+        );
+        for (t, x) in total.iter_mut().zip(e) {
+            *t += x;
+        }
+    }
+    let pct = |a: usize, b: usize| 100.0 * a as f64 / b.max(1) as f64;
+    println!(
+        "total: with rules recall {:.1}% false alarms {:.1}%; grammar alone recall {:.1}% false alarms {:.1}%",
+        pct(total[1], total[0]),
+        pct(total[4], total[3]),
+        pct(total[2], total[0]),
+        pct(total[5], total[3])
     );
 }

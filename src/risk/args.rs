@@ -27,7 +27,7 @@ fn handled_secret_tools(prog: &str) -> bool {
 }
 
 /// Programs whose arguments are text, not paths.
-fn data_args(prog: &str) -> bool {
+pub(super) fn data_args(prog: &str) -> bool {
     matches!(
         prog,
         "echo"

@@ -9,6 +9,7 @@ mod args;
 mod budget;
 mod code;
 mod embedded;
+mod grammar;
 mod judge;
 mod mcp;
 pub mod paths;
@@ -117,6 +118,14 @@ pub fn assess(tool: &str, action: &str, scope: &str, ctx: &Context) -> Assessmen
         }
         _ => tools::assess_tool(&t, &a, tool, action, scope, ctx),
     }
+}
+
+/// Rates a request like [`assess`] with every program family's rules switched off, so that
+/// only the generic rules and the word grammar judge a command: the project's estimate of how
+/// it fares on families no one has written rules for (leave-one-family-out, issue 20). For
+/// measurements only; the gate never calls it.
+pub fn assess_grammar_only(tool: &str, action: &str, scope: &str, ctx: &Context) -> Assessment {
+    grammar::with_family_rules_off(|| assess(tool, action, scope, ctx))
 }
 
 /// Rates an MCP or unknown tool call from the whole canonical JSON of its arguments, whatever

@@ -1,5 +1,5 @@
 //! Package managers, build tools and code forges: installs and builds are medium,
-//! publishing is high; unknown CLIs whose subcommands name destruction are high.
+//! publishing is high (destructive verbs of unknown CLIs are the word grammar's, `grammar`).
 
 use super::judge::Judge;
 use super::judge::Programs;
@@ -255,101 +255,4 @@ fn package_manager(prog: &str, words: &[String], positional: &[&str], j: &mut Ju
             "installs packages or runs project scripts",
         );
     }
-}
-
-/// Subcommands and options of unknown CLIs that name destruction (`borg delete`,
-/// `kafka-topics --delete`, `rpk topic delete`, `deck reset`).
-pub(super) fn destructive_verb(cmd: &SimpleCommand) -> Option<String> {
-    const VERBS: &[&str] = &[
-        "delete",
-        "destroy",
-        "drop",
-        "purge",
-        "remove",
-        "rm",
-        "rmi",
-        "prune",
-        "reset",
-        "wipe",
-        "erase",
-        "truncate",
-        "flush",
-        "flushall",
-        "terminate",
-        "revoke",
-        "nuke",
-        "obliterate",
-        "rdelete",
-        "compact",
-        "break-lock",
-        "kill",
-        "teardown",
-        "down",
-        "uninstall",
-        "deregister",
-        "unregister",
-        "decommission",
-        "clear",
-        "clean",
-        "expire",
-        "evict",
-    ];
-    for (i, w) in cmd.args().iter().enumerate() {
-        let t = w.text.to_ascii_lowercase();
-        if let Some(flag) = t.strip_prefix("--") {
-            let base = flag.split('=').next().unwrap_or("");
-            let head = base.split('-').next().unwrap_or("");
-            if matches!(
-                head,
-                "delete"
-                    | "drop"
-                    | "purge"
-                    | "remove"
-                    | "wipe"
-                    | "truncate"
-                    | "reset"
-                    | "destroy"
-                    | "erase"
-            ) && !base.ends_with("dry-run")
-            {
-                return Some(format!("--{base}"));
-            }
-            continue;
-        }
-        if t.starts_with('-') || w.dynamic {
-            continue;
-        }
-        // Only the first few positional words are subcommands.
-        if i > 3 {
-            break;
-        }
-        let head = t.split(['-', ':', '_']).next().unwrap_or("");
-        if VERBS.contains(&t.as_str())
-            || (t.contains('-') && VERBS.contains(&head) && head.len() > 2)
-        {
-            let word = if VERBS.contains(&t.as_str()) {
-                t.as_str()
-            } else {
-                head
-            };
-            if matches!(
-                word,
-                "clean"
-                    | "clear"
-                    | "down"
-                    | "kill"
-                    | "compact"
-                    | "expire"
-                    | "evict"
-                    | "uninstall"
-                    | "rm"
-                    | "remove"
-            ) {
-                // Recoverable housekeeping on most tools: medium, not high.
-                continue;
-            }
-            return Some(t);
-        }
-    }
-    None
 }

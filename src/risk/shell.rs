@@ -5,7 +5,7 @@ use super::budget::{self, Budget, Tally, Work};
 use super::judge::Judge;
 use super::rater::Rater;
 use super::{Assessment, Context, SegmentAssessment, describe, pattern, registry, rules_fs};
-use super::{readonly, rules_pkg, rules_sys};
+use super::{grammar, readonly, rules_sys};
 use crate::request::RiskTier;
 use crate::shell::{self, Origin, SimpleCommand, Word};
 
@@ -304,23 +304,24 @@ pub(super) fn judge_segment(cmd: &SimpleCommand, ctx: &Context, w: Work) -> Judg
     // Options and variables that swap the code that runs (`make -f`, `--script-shell`, …).
     super::swaps::judge(cmd, &prog, ctx, &mut j, &nested);
     // Program rules: those of the one family that owns the program.
-    let handled = registry::judge(cmd, &prog, ctx, &mut j, &nested);
-    if !handled {
-        if readonly::is_read_only(&prog) {
-            j.note("read_only", "read-only command");
-        } else if let Some(verb) = rules_pkg::destructive_verb(cmd) {
-            j.raise(
-                RiskTier::High,
-                "destructive_subcommand",
-                &format!("runs a destructive subcommand or option ({verb})"),
-            );
-            j.no_pattern = true;
-        } else {
+    let handled = !grammar::family_rules_off() && registry::judge(cmd, &prog, ctx, &mut j, &nested);
+    if handled {
+        // The word grammar as a floor: it may raise the family's rating, never lower it.
+        let cloud = registry::owner(&prog) == Some(registry::Family::Cloud);
+        grammar::floor(cmd, &prog, cloud, &mut j);
+    } else if readonly::is_read_only(&prog) {
+        j.note("read_only", "read-only command");
+    } else {
+        let verdict = grammar::judge_unowned(cmd, &prog, &mut j);
+        grammar::nested_commands(cmd, ctx, &mut j, &nested);
+        if verdict == grammar::Verdict::Undecided {
             j.raise(
                 RiskTier::Medium,
                 "unknown_program",
                 "runs a program without a specific rule; it may change state",
             );
+        }
+        if verdict != grammar::Verdict::Destructive {
             let joined: Vec<&str> = cmd.args().iter().map(|w| w.text.as_str()).collect();
             if rules_sys::mentions_tamper(&joined.join(" ")) {
                 j.raise(
@@ -332,6 +333,8 @@ pub(super) fn judge_segment(cmd: &SimpleCommand, ctx: &Context, w: Work) -> Judg
             }
         }
     }
+    // Exposure and secrets in motion, whatever the program.
+    grammar::exposure_and_secrets(cmd, &prog, ctx, &mut j);
     // Generic: any argument naming a secret or a protected file.
     scan_args(cmd, &prog, ctx, &mut j);
     // Privilege.

@@ -10,6 +10,14 @@ use crate::request::RiskTier;
 /// loopback and private ranges, punycode and non-ASCII hosts).
 pub(super) fn url(scope: &str, ctx: &Context, j: &mut Judge) {
     let s = scope.trim();
+    if let Some(kind) = super::grammar::credential_shape(s) {
+        j.raise(
+            RiskTier::High,
+            "secret_in_transit",
+            &format!("sends a credential ({kind}) in the URL"),
+        );
+        j.no_pattern = true;
+    }
     let lower = s.to_ascii_lowercase();
     let Some((scheme, rest)) = lower.split_once(':') else {
         j.raise(RiskTier::Medium, "url_unparsed", "not a URL");
