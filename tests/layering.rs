@@ -105,7 +105,7 @@ fn graph() -> BTreeMap<String, BTreeSet<String>> {
             .to_string_lossy()
             .trim_end_matches(".rs")
             .to_string();
-        if matches!(top.as_str(), "main" | "lib" | "cli") {
+        if matches!(top.as_str(), "main" | "lib" | "cli" | "bin") {
             continue;
         }
         let Some(text) = production_text(&f) else {

@@ -182,7 +182,11 @@ fn only_the_server_names_tokio_axum_or_the_server_module() {
     let mut wrong = Vec::new();
     for f in files {
         let rel = f.strip_prefix(&src).unwrap().to_string_lossy().into_owned();
-        if rel.starts_with("server/") || rel == "cli/serve.rs" || rel == "lib.rs" {
+        if rel.starts_with("server/")
+            || rel == "cli/serve.rs"
+            || rel == "bin/aiperture-serve.rs"
+            || rel == "lib.rs"
+        {
             continue;
         }
         let text = std::fs::read_to_string(&f).unwrap();
@@ -193,4 +197,29 @@ fn only_the_server_names_tokio_axum_or_the_server_module() {
         }
     }
     assert!(wrong.is_empty(), "{wrong:?}");
+}
+
+/// The one-shot binary carries none of the server's code (it runs `aiperture-serve`): a
+/// larger binary costs every hook call its start-up relocations (docs/performance.md). Read
+/// from the symbol tables (`nm`, binutils): debug info keeps strings of code the linker
+/// dropped, symbols do not.
+#[test]
+fn the_hook_binary_holds_no_server_code() {
+    let symbols = |bin: &str| {
+        let out = std::process::Command::new("nm")
+            .arg(assert_cmd::cargo::cargo_bin(bin))
+            .output()
+            .expect("nm (binutils) is needed to read the binaries' symbols");
+        assert!(out.status.success(), "nm {bin} failed");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let hook = symbols("aiperture");
+    let server = symbols("aiperture-serve");
+    for crate_name in ["_ZN5tokio", "_ZN4axum", "_ZN5hyper"] {
+        assert!(
+            server.contains(crate_name),
+            "the server lacks {crate_name}?"
+        );
+        assert!(!hook.contains(crate_name), "aiperture links {crate_name}");
+    }
 }

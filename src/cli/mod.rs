@@ -76,11 +76,6 @@ fn commit_shown(raw: &str) -> &str {
 /// The exit status of a usage error (BSD sysexits' EX_USAGE), distinct from check's 0/2/3.
 pub const EX_USAGE: u8 = 64;
 
-/// The error a subcommand returns when it is not built yet.
-pub fn not_implemented(what: &str) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("`aiperture {what}` is not yet implemented")
-}
-
 /// Turns a subcommand's result into the process exit: errors print one line on stderr and
 /// exit 1 (hooks never get here with an error; they render their runtime's fail-closed form).
 /// A reader that stopped reading (`aiperture audit export | head -1`) is not an error: exit 0

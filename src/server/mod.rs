@@ -9,6 +9,7 @@
 //! [`SHUTDOWN_GRACE`]), removes the socket and returns.
 
 pub mod auth;
+pub mod command;
 pub mod error;
 pub mod hooks;
 pub mod limits;
