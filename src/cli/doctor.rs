@@ -126,9 +126,10 @@ pub fn run(args: DoctorArgs) -> anyhow::Result<ExitCode> {
                 name: "audit chain",
                 ok: false,
                 detail: format!(
-                    "BROKEN at seq {}: {}",
+                    "BROKEN at seq {}: {}{}",
                     r.first_bad_seq.map(|s| s.to_string()).unwrap_or("-".into()),
-                    r.problem.unwrap_or_default()
+                    r.problem.unwrap_or_default(),
+                    home_without_store(&paths)
                 ),
             },
             Err(e) => Item {
@@ -306,5 +307,22 @@ fn file_item(name: &'static str, path: &Path, max_mode: Option<u32>, required: b
             ok: false,
             detail: format!("{shown}: {}", store::io_problem(&e)),
         },
+    }
+}
+
+/// A hint when `AIPERTURE_HOME` is set without `AIPERTURE_DB_PATH`: the home's key is then
+/// checked against the default store, which another home's key may have signed (every check
+/// fails closed until the pair agrees). Empty otherwise.
+fn home_without_store(paths: &Paths) -> String {
+    let set = |name: &str| std::env::var_os(name).is_some_and(|v| !v.is_empty());
+    if set("AIPERTURE_HOME") && !set("AIPERTURE_DB_PATH") {
+        format!(
+            "; note: AIPERTURE_HOME is set but AIPERTURE_DB_PATH is not, so this home's key is \
+             checked against the default store {}; set AIPERTURE_DB_PATH to give the home its \
+             own store",
+            paths.db.display()
+        )
+    } else {
+        String::new()
     }
 }
