@@ -12,27 +12,15 @@
 //! A file that is not valid JSON gives no rules; a file whose `permissions` are malformed
 //! keeps its readable deny and ask rules and loses all its allow rules.
 
-use super::filecache::{Cached, FileCache};
+use super::filecache::FileCache;
 use super::matcher::{ScopeMatcher, is_path_tool, is_shell, valid_shell_pattern};
+use super::rule_files::collect;
 use super::rules::{RawTools, Rule, RuleSource};
 use crate::request::Decision;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 
-/// What one Claude Code settings file contributed.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FileReport {
-    /// The file's path.
-    pub path: String,
-    /// Which settings level it is.
-    pub source: RuleSource,
-    /// Rules understood and applied.
-    pub rules: usize,
-    /// Rules skipped (a form aiperture does not read, or an allow rule of a malformed file).
-    pub skipped: usize,
-    /// Why the file, or its allow rules, were ignored.
-    pub problem: Option<String>,
-}
+pub use super::rule_files::FileReport;
 
 /// The Claude Code settings files for a project, in Claude Code's order (user, project,
 /// local). Only paths; nothing is read.
@@ -76,20 +64,7 @@ pub fn load_cached(
             };
             parse(text, &file, source, &base, project_root, home)
         });
-        match parsed {
-            Cached::Missing => {}
-            Cached::Unreadable(e) => reports.push(FileReport {
-                path: file,
-                source,
-                rules: 0,
-                skipped: 0,
-                problem: Some(format!("cannot read: {e}")),
-            }),
-            Cached::Parsed(p) => {
-                rules.extend(p.0.iter().cloned());
-                reports.push(p.1.clone());
-            }
-        }
+        collect(parsed, file, source, &mut rules, &mut reports);
     }
     (rules, reports)
 }

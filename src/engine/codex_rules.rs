@@ -15,9 +15,9 @@
 //! so does a file whose `match` / `not_match` examples contradict its rules (Codex refuses to
 //! load such a file). Skipping never widens anything: Codex still applies its own rules.
 
-use super::claude_rules::FileReport;
-use super::filecache::{Cached, FileCache};
+use super::filecache::FileCache;
 use super::matcher::{ScopeMatcher, valid_shell_pattern};
+use super::rule_files::{FileReport, load_files};
 use super::rules::{RawTools, Rule, RuleSource};
 use crate::request::Decision;
 use starlark::{Lit, Stmt, Tok, literal, statements};
@@ -31,81 +31,6 @@ pub const MAX_DEPTH: usize = 32;
 pub const MAX_EXPANSIONS: usize = 64;
 
 const SHELL_TOOLS: &[&str] = &["Bash"];
-
-/// The rule files of one directory whose names end in `.ext`, sorted by name; `Ok(empty)` when
-/// the directory does not exist, `Err` when it cannot be listed.
-pub(crate) fn list_dir(dir: &Path, ext: &str) -> Result<Vec<PathBuf>, String> {
-    let entries = match std::fs::read_dir(dir) {
-        Ok(e) => e,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => return Err(e.to_string()),
-    };
-    let suffix = format!(".{ext}");
-    let mut out: Vec<PathBuf> = entries
-        .filter_map(Result::ok)
-        .map(|e| e.path())
-        .filter(|p| {
-            p.file_name()
-                .and_then(|n| n.to_str())
-                .is_some_and(|n| n.ends_with(&suffix) && n.len() > suffix.len())
-        })
-        .collect();
-    out.sort();
-    Ok(out)
-}
-
-/// Reads each file through `cache`: rules and a report per file found; a directory that
-/// cannot be listed or a file that cannot be read is reported with its problem.
-pub(crate) fn load_files(
-    cache: &FileCache<(Vec<Rule>, FileReport)>,
-    dirs: &[(RuleSource, PathBuf)],
-    ext: &str,
-    variant: &str,
-    classify: impl Fn(RuleSource, &Path) -> RuleSource,
-    parse: impl Fn(&str, &str, RuleSource) -> (Vec<Rule>, FileReport),
-) -> (Vec<Rule>, Vec<FileReport>) {
-    let mut rules = Vec::new();
-    let mut reports = Vec::new();
-    let problem = |path: String, source, why: String| FileReport {
-        path,
-        source,
-        rules: 0,
-        skipped: 0,
-        problem: Some(why),
-    };
-    for (i, (source, dir)) in dirs.iter().enumerate() {
-        // A project whose root is the home directory: its directory is the user's (read once,
-        // as the user's).
-        if dirs.iter().take(i).any(|(_, d)| d == dir) {
-            continue;
-        }
-        let files = match list_dir(dir, ext) {
-            Ok(f) => f,
-            Err(e) => {
-                let why = format!("cannot list: {e}");
-                reports.push(problem(dir.display().to_string(), *source, why));
-                continue;
-            }
-        };
-        for path in files {
-            let source = classify(*source, &path);
-            let file = path.display().to_string();
-            // The parse depends on the source (its trust and label) as well as the variant.
-            let key = format!("{variant}\0{}", source.as_str());
-            match cache.get(&path, &key, |text| parse(text, &file, source)) {
-                Cached::Missing => {}
-                Cached::Unreadable(e) => {
-                    reports.push(problem(file, source, format!("cannot read: {e}")))
-                }
-                Cached::Parsed(p) => {
-                    rules.extend(p.0.iter().cloned());
-                    reports.push(p.1.clone());
-                }
-            }
-        }
-    }
-    (rules, reports)
-}
 
 /// The Codex rule directories for a project: the user's, then the project's. Only paths.
 pub fn rule_dirs(home: &str, project_root: Option<&str>) -> Vec<(RuleSource, PathBuf)> {

@@ -18,10 +18,10 @@
 //! rule is reported as not applied. A file that is not valid TOML, or whose `rule` is not a
 //! list of tables, gives no rule.
 
-use super::claude_rules::FileReport;
-use super::codex_rules::{load_files, plain_word};
+use super::codex_rules::plain_word;
 use super::filecache::FileCache;
 use super::matcher::{ScopeMatcher, is_path_tool, is_shell, valid_shell_pattern};
+use super::rule_files::{FileReport, load_files};
 use super::rules::{RawTools, Rule, RuleSource};
 use crate::request::Decision;
 use std::path::{Path, PathBuf};

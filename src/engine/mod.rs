@@ -19,6 +19,7 @@ pub mod pipeline;
 pub mod policy;
 pub mod presets;
 pub mod rows;
+pub mod rule_files;
 pub mod rules;
 pub mod snapshot;
 pub mod state;
