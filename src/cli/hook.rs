@@ -7,10 +7,7 @@
 use super::crash_guard;
 use crate::cli::ExitCode;
 use aiperture::engine::Gate;
-use aiperture::runtimes::{
-    Adapter, Answer, Output, claude_code::ClaudeCode, codex::Codex, copilot::Copilot,
-    cursor::Cursor, dispatch, gemini::Gemini, openclaw::OpenClaw,
-};
+use aiperture::runtimes::{Adapter, Answer, Output, WithAdapter, dispatch, with_adapter};
 use clap::Args;
 use std::ffi::OsString;
 use std::io::Write;
@@ -54,16 +51,10 @@ pub fn run(args: HookArgs) -> anyhow::Result<ExitCode> {
             .unwrap_or_default();
         eprintln!("aiperture: internal error{at}; failing closed");
     }));
-    let out = match args.runtime.as_str() {
-        "claude-code" | "claude" => serve(&ClaudeCode),
-        "cursor" => serve(&Cursor),
-        "gemini" | "gemini-cli" => serve(&Gemini),
-        "codex" => serve(&Codex),
-        "copilot" | "copilot-cli" => serve(&Copilot {
-            event: args.event.unwrap_or_else(|| "preToolUse".into()),
-        }),
-        "openclaw" => serve(&OpenClaw),
-        other => {
+    let out = match with_adapter(&args.runtime, args.event.as_deref(), Serve) {
+        Some(out) => out,
+        None => {
+            let other = args.runtime.as_str();
             // No runtime's answer shape is known: print none (a Claude-shaped "ask" exits 0,
             // which other runtimes read as proceed). Exit 2 is "block" to Claude Code, Codex
             // and Cursor, and a failure to every other caller; the reason goes to stderr.
@@ -118,18 +109,14 @@ pub fn invoked_runtime(args: &[OsString]) -> Option<HookArgs> {
 /// When standard output is closed the answer cannot arrive, so the exit status is
 /// [`BLOCK_STATUS`].
 pub fn answer_early(args: &HookArgs, why: &str, stdout_closed: bool) -> ExitCode {
-    let why = why.to_string();
-    let out = match args.runtime.as_str() {
-        "claude-code" | "claude" => ClaudeCode.render(None, &Answer::FailClosed(why)),
-        "cursor" => Cursor.render(None, &Answer::FailClosed(why)),
-        "gemini" | "gemini-cli" => Gemini.render(None, &Answer::FailClosed(why)),
-        "codex" => Codex.render(None, &Answer::FailClosed(why)),
-        "copilot" | "copilot-cli" => Copilot {
-            event: args.event.clone().unwrap_or_else(|| "preToolUse".into()),
-        }
-        .render(None, &Answer::FailClosed(why)),
-        "openclaw" => OpenClaw.render(None, &Answer::FailClosed(why)),
-        other => {
+    let out = match with_adapter(
+        &args.runtime,
+        args.event.as_deref(),
+        FailClosed(why.to_string()),
+    ) {
+        Some(out) => out,
+        None => {
+            let other = args.runtime.as_str();
             eprintln!(
                 "aiperture: {why}; {}; refusing the call",
                 unknown_runtime(other)
@@ -157,6 +144,26 @@ pub fn stdin_timeout(value: Option<&str>) -> Duration {
 
 /// Arms the crash guard, reads stdin up to the cap and the deadline, then answers; a panic
 /// anywhere becomes the fail-closed answer.
+/// The hook call itself, for the adapter its runtime's name selects.
+struct Serve;
+
+impl WithAdapter for Serve {
+    type Out = Output;
+    fn with<A: Adapter>(self, adapter: &A) -> Output {
+        serve(adapter)
+    }
+}
+
+/// A fail-closed answer with this reason, in the selected runtime's form.
+struct FailClosed(String);
+
+impl WithAdapter for FailClosed {
+    type Out = Output;
+    fn with<A: Adapter>(self, adapter: &A) -> Output {
+        adapter.render(None, &Answer::FailClosed(self.0))
+    }
+}
+
 fn serve<A: Adapter>(adapter: &A) -> Output {
     crash_guard::arm(&adapter.render(
         None,

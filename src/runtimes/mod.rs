@@ -145,3 +145,40 @@ pub const RUNTIMES: &[&str] = &[
     "copilot",
     "openclaw",
 ];
+
+/// Something done with the adapter a runtime's name selects (see [`with_adapter`]).
+pub trait WithAdapter {
+    /// What it gives.
+    type Out;
+    /// Does it with `adapter`.
+    fn with<A: Adapter>(self, adapter: &A) -> Self::Out;
+}
+
+/// Does `job` with the adapter of the runtime `aiperture hook <name> [--event E]` names
+/// (`claude-code` or `claude`, `cursor`, `gemini` or `gemini-cli`, `codex`, `copilot` or
+/// `copilot-cli` — whose answer depends on `event`, default `preToolUse` — and `openclaw`);
+/// `None` for a name no runtime has. The one table of names: the hook, its early fail-closed
+/// answer and the server's `/hooks/{runtime}` all read it.
+pub fn with_adapter<J: WithAdapter>(name: &str, event: Option<&str>, job: J) -> Option<J::Out> {
+    Some(match name {
+        "claude-code" | "claude" => job.with(&claude_code::ClaudeCode),
+        "cursor" => job.with(&cursor::Cursor),
+        "gemini" | "gemini-cli" => job.with(&gemini::Gemini),
+        "codex" => job.with(&codex::Codex),
+        "copilot" | "copilot-cli" => job.with(&copilot::Copilot {
+            event: event.unwrap_or("preToolUse").to_string(),
+        }),
+        "openclaw" => job.with(&openclaw::OpenClaw),
+        _ => return None,
+    })
+}
+
+/// Whether `aiperture hook <name>` names a runtime (see [`with_adapter`]).
+pub fn is_runtime(name: &str) -> bool {
+    struct Known;
+    impl WithAdapter for Known {
+        type Out = ();
+        fn with<A: Adapter>(self, _: &A) {}
+    }
+    with_adapter(name, None, Known).is_some()
+}

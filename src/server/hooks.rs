@@ -4,25 +4,9 @@
 //! shared gate. The command's exit code travels in the `x-aiperture-exit-code` header.
 
 use crate::runtimes::dispatch;
-use crate::runtimes::{
-    Adapter, Answer, Output, claude_code::ClaudeCode, codex::Codex, copilot::Copilot,
-    cursor::Cursor, gemini::Gemini, openclaw::OpenClaw,
-};
+use crate::runtimes::{Adapter, Answer, Output, WithAdapter, with_adapter};
 use crate::store::LocalGate;
 use std::panic::{AssertUnwindSafe, catch_unwind};
-
-/// The runtimes `aiperture hook` knows, under the names it takes.
-pub const RUNTIMES: &[&str] = &[
-    "claude-code",
-    "claude",
-    "cursor",
-    "gemini",
-    "gemini-cli",
-    "codex",
-    "copilot",
-    "copilot-cli",
-    "openclaw",
-];
 
 /// Answers one hook payload for `runtime` as `aiperture hook <runtime> [--event E]` would;
 /// `None` for a runtime it does not know.
@@ -32,21 +16,20 @@ pub fn answer(
     event: Option<&str>,
     payload: &[u8],
 ) -> Option<Output> {
-    Some(match runtime {
-        "claude-code" | "claude" => guarded(&ClaudeCode, gate, payload),
-        "cursor" => guarded(&Cursor, gate, payload),
-        "gemini" | "gemini-cli" => guarded(&Gemini, gate, payload),
-        "codex" => guarded(&Codex, gate, payload),
-        "copilot" | "copilot-cli" => guarded(
-            &Copilot {
-                event: event.unwrap_or("preToolUse").to_string(),
-            },
-            gate,
-            payload,
-        ),
-        "openclaw" => guarded(&OpenClaw, gate, payload),
-        _ => return None,
-    })
+    with_adapter(runtime, event, Guarded { gate, payload })
+}
+
+/// One payload on the shared gate, for the adapter the runtime's name selects.
+struct Guarded<'a> {
+    gate: &'a LocalGate,
+    payload: &'a [u8],
+}
+
+impl WithAdapter for Guarded<'_> {
+    type Out = Output;
+    fn with<A: Adapter>(self, adapter: &A) -> Output {
+        guarded(adapter, self.gate, self.payload)
+    }
 }
 
 /// The bytes `aiperture hook` writes on stdout for `out`: the answer and a newline, or

@@ -168,7 +168,7 @@ pub async fn hook(
     Query(q): Query<HookQuery>,
     body: Body,
 ) -> Result<Response, ApiError> {
-    if !hooks::RUNTIMES.contains(&runtime.as_str()) {
+    if !crate::runtimes::is_runtime(&runtime) {
         return Err(ApiError::not_found(format!(
             "unknown runtime `{runtime}` (expected one of claude-code, cursor, gemini, codex, \
              copilot, openclaw)"
