@@ -8,12 +8,16 @@
 //! pool. SIGINT or SIGTERM stops accepting, lets in-flight requests finish (at most
 //! [`SHUTDOWN_GRACE`]), removes the socket and returns.
 
+pub mod audit_api;
 pub mod auth;
 pub mod command;
+pub mod config_api;
 pub mod error;
 pub mod hooks;
 pub mod limits;
 pub mod lock;
+pub mod metrics;
+pub mod perms;
 pub mod routes;
 
 use crate::paths::Paths;
@@ -66,6 +70,17 @@ pub fn router(state: Arc<routes::AppState>, key: Arc<auth::ApiKey>) -> Router {
         .route("/hooks/{runtime}", post(routes::hook))
         .route("/audit/count", get(routes::audit_count))
         .route("/audit/verify-chain", get(routes::audit_verify))
+        .route("/permissions/record", post(perms::record))
+        .route("/permissions/patterns", get(perms::patterns))
+        .route("/permissions/stats", get(perms::stats))
+        .route("/permissions/similar", get(perms::similar))
+        .route("/permissions/explain", get(perms::explain))
+        .route("/audit/events", get(audit_api::events))
+        .route("/audit/events/{id}", get(audit_api::event))
+        .route("/audit/entity/{type}/{id}", get(audit_api::entity))
+        .route("/config", get(config_api::config))
+        .route("/report", get(config_api::report))
+        .route("/metrics", get(config_api::metrics))
         .fallback(routes::fallback)
         .with_state(state)
         .layer(from_fn_with_state(key, auth::require_key))

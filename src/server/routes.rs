@@ -25,15 +25,22 @@ pub struct AppState {
     pub paths: Paths,
 }
 
-/// Runs `f` on the blocking pool; a panic or a cancelled task is a 500.
-async fn blocking<T: Send + 'static>(
+/// Runs `f` on the blocking pool; a panic or a cancelled task is a 500. A store, busy or
+/// integrity error is counted for `GET /metrics`.
+pub(super) async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
 ) -> Result<T, ApiError> {
-    match tokio::task::spawn_blocking(f).await {
+    let r = match tokio::task::spawn_blocking(f).await {
         Ok(r) => r,
         Err(e) if e.is_panic() => Err(ApiError::internal("the request hit an internal error")),
         Err(_) => Err(ApiError::internal("the request was cancelled")),
+    };
+    if let Err(e) = &r
+        && matches!(e.kind, "store" | "busy" | "integrity")
+    {
+        super::metrics::store_error(e.kind);
     }
+    r
 }
 
 /// `GET /health`: the service, its version and the store's schema version; always 200, with
@@ -118,25 +125,18 @@ impl CheckBody {
     }
 }
 
-/// The verdict as `aiperture check --json` prints it (decision, decided_by, risk, reason,
-/// explanation, segments), with the project and scope as decided and the pending ask's id.
+/// The verdict as `aiperture check --json` prints it ([`crate::views::verdict`], never a
+/// challenge over HTTP), with `pending_id` always present (`null` unless an ask was stored).
 pub fn verdict_json(out: &CheckOutcome) -> serde_json::Value {
-    let mut v = serde_json::to_value(&out.verdict).unwrap_or_default();
+    let mut v = crate::views::to_json(&crate::views::verdict(out, None));
     if let Some(obj) = v.as_object_mut() {
-        obj.insert("project".into(), out.request.project.clone().into());
-        obj.insert("scope".into(), out.request.scope.clone().into());
-        obj.insert(
-            "pending_id".into(),
-            out.pending_id
-                .clone()
-                .map_or(serde_json::Value::Null, Into::into),
-        );
+        obj.entry("pending_id").or_insert(serde_json::Value::Null);
     }
     v
 }
 
 /// Parses a JSON object body into `T`; anything else is a 400.
-fn parse_json<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+pub(super) fn parse_json<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     let value: serde_json::Value = serde_json::from_slice(bytes)
         .map_err(|e| ApiError::malformed(format!("the body is not JSON: {e}")))?;
     if !value.is_object() {
@@ -150,7 +150,9 @@ pub async fn check(State(st): State<Arc<AppState>>, body: Body) -> Result<Respon
     let bytes = read_body(body).await?;
     let req = parse_json::<CheckBody>(&bytes)?.into_request()?;
     let gate = st.gate.clone();
+    let started = std::time::Instant::now();
     let out = blocking(move || gate.check_full(&req, false).map_err(ApiError::from)).await?;
+    super::metrics::check(&out.request.runtime, &out.verdict, started.elapsed());
     Ok(Json(verdict_json(&out)).into_response())
 }
 
@@ -176,11 +178,14 @@ pub async fn hook(
     }
     let payload = read_body(body).await?;
     let gate = st.gate.clone();
+    let started = std::time::Instant::now();
+    let label = runtime.clone();
     let out = blocking(move || {
         hooks::answer(&gate, &runtime, q.event.as_deref(), &payload)
             .ok_or_else(|| ApiError::not_found("unknown runtime"))
     })
     .await?;
+    super::metrics::hook(&label, out.exit_code, started.elapsed());
     let bytes = hooks::stdout_bytes(&out);
     let content_type = if bytes.is_empty() {
         "text/plain; charset=utf-8"

@@ -231,6 +231,41 @@ pub fn list(db: &Db, filter: &ListFilter) -> anyhow::Result<Vec<AuditEvent>> {
     })
 }
 
+/// The event at `seq`, if the chain has one.
+pub fn get(db: &Db, seq: u64) -> anyhow::Result<Option<AuditEvent>> {
+    let seq = i64::try_from(seq).unwrap_or(i64::MAX);
+    db.read(|tx| {
+        let mut stmt = tx.prepare(&format!(
+            "SELECT {COLUMNS} FROM audit_events WHERE seq = ?1"
+        ))?;
+        let mut rows = stmt.query_map([seq], row_event)?;
+        Ok(rows.next().transpose()?)
+    })
+}
+
+/// The newest `limit` events about `entity` whose type starts with `type_prefix` (e.g.
+/// `grant.`), newest first.
+pub fn by_entity(
+    db: &Db,
+    type_prefix: &str,
+    entity: &str,
+    limit: u64,
+) -> anyhow::Result<Vec<AuditEvent>> {
+    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+    db.read(|tx| {
+        let mut stmt = tx.prepare(&format!(
+            "SELECT {COLUMNS} FROM audit_events WHERE entity = ?1 \
+             AND substr(event_type, 1, length(?2)) = ?2 ORDER BY seq DESC LIMIT ?3"
+        ))?;
+        let rows = stmt.query_map(rusqlite::params![entity, type_prefix, limit], row_event)?;
+        let mut out = Vec::new();
+        for r in rows {
+            out.push(r?);
+        }
+        Ok(out)
+    })
+}
+
 /// The number of events in the chain.
 pub fn count(db: &Db) -> anyhow::Result<u64> {
     db.read(|tx| {

@@ -1,0 +1,116 @@
+//! `GET /config`, `GET /report` and `GET /metrics`: read-only views of the settings, the
+//! compliance report and the server's counters.
+
+use super::error::ApiError;
+use super::metrics;
+use super::routes::{AppState, blocking};
+use crate::config::Settings;
+use crate::error::GateError;
+use crate::report::{self, ReportOptions};
+use crate::store::audit_sql;
+use crate::views;
+use axum::Json;
+use axum::extract::{Query, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use std::sync::Arc;
+
+fn store_err(e: anyhow::Error) -> ApiError {
+    ApiError::from(GateError::classify(e))
+}
+
+/// `GET /config`: every setting with its value, source and variable, as `aiperture config
+/// show --json` prints it, read from the config file and the server's environment now (the
+/// running engine keeps the settings it started with). `api_key` shows only whether it is set.
+pub async fn config(State(st): State<Arc<AppState>>) -> Result<Response, ApiError> {
+    let paths = st.paths.clone();
+    let v = blocking(move || {
+        let loaded = Settings::load_with_sources(&paths)
+            .map_err(|e| ApiError::from(GateError::policy(format!("{e:#}"))))?;
+        Ok(views::config_show(&loaded, &paths.config))
+    })
+    .await?;
+    Ok(Json(views::to_json(&v)).into_response())
+}
+
+/// The query of `GET /report`.
+#[derive(Deserialize, Debug, Default)]
+#[serde(default)]
+pub struct ReportQuery {
+    /// `json` (default), `md` or `html`.
+    format: Option<String>,
+    /// Only this project (as the store keys it).
+    project: Option<String>,
+    /// Only events at or after this time, milliseconds since the epoch.
+    since_ms: Option<i64>,
+    /// Items per list (default 50, at most 1000).
+    limit: Option<usize>,
+}
+
+/// `GET /report?format=json|md|html`: the compliance report `aiperture report` writes.
+pub async fn report(
+    State(st): State<Arc<AppState>>,
+    Query(q): Query<ReportQuery>,
+) -> Result<Response, ApiError> {
+    let format = q.format.unwrap_or_else(|| "json".into());
+    let content_type = match format.as_str() {
+        "json" => "application/json",
+        "md" => "text/markdown; charset=utf-8",
+        "html" => "text/html; charset=utf-8",
+        _ => return Err(ApiError::malformed("`format` must be json, md or html")),
+    };
+    let gate = st.gate.clone();
+    let paths = st.paths.clone();
+    let text = blocking(move || {
+        let opts = ReportOptions {
+            since_ms: q.since_ms,
+            project: q.project.filter(|p| !p.is_empty()),
+            engine: gate.config().clone(),
+            key: crate::key::load_existing(&paths).map_err(store_err)?,
+            max_items: q.limit.unwrap_or(50).clamp(1, 1000),
+            ..ReportOptions::default()
+        };
+        let r = report::build(&gate.store().db(), &opts, gate.now_ms()).map_err(store_err)?;
+        match format.as_str() {
+            "json" => report::json(&r).map_err(store_err),
+            "html" => Ok(report::html::render(&r)),
+            _ => Ok(report::markdown::render(&r)),
+        }
+    })
+    .await?;
+    let mut resp = (StatusCode::OK, text).into_response();
+    resp.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    Ok(resp)
+}
+
+/// `GET /metrics`: Prometheus text exposition (docs/http.md lists the series). A gauge the
+/// store cannot answer is left without a sample, and counted as a store error.
+pub async fn metrics(State(st): State<Arc<AppState>>) -> Result<Response, ApiError> {
+    let gate = st.gate.clone();
+    let gauges = blocking(move || {
+        let db = gate.store().db();
+        let patterns = db
+            .read(|tx| {
+                let n: i64 = tx.query_row("SELECT count(*) FROM patterns", [], |r| r.get(0))?;
+                Ok(n.max(0) as u64)
+            })
+            .ok();
+        let chain_length = audit_sql::count(&db).ok();
+        if patterns.is_none() || chain_length.is_none() {
+            metrics::store_error("store");
+        }
+        Ok(metrics::Gauges {
+            patterns,
+            chain_length,
+        })
+    })
+    .await?;
+    let mut resp = (StatusCode::OK, metrics::render(gauges)).into_response();
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+    );
+    Ok(resp)
+}

@@ -1,0 +1,315 @@
+//! The HTTP routes beyond check and hooks (issue 11): recording a human decision with its
+//! challenge, the learned-state views, the audit event routes, config, report and metrics.
+//! Each test starts the debug binary on a free loopback port in a temporary home, and the
+//! JSON the routes answer is compared with what the CLI's `--json` prints for the same store
+//! (one function in `aiperture::views` builds both).
+
+mod serve_support;
+
+use aiperture::clock::ManualClock;
+use aiperture::config::Settings;
+use aiperture::paths::Paths;
+use aiperture::request::Request;
+use aiperture::store::LocalGate;
+use serde_json::{Value, json};
+use serve_support::{Install, PROJECT, T0};
+use std::sync::Arc;
+
+/// The gate of the install, opened in this process (to issue the challenge a human would see
+/// on a terminal).
+fn gate(inst: &Install) -> LocalGate {
+    LocalGate::open_with(
+        Paths::at(&inst.home, &inst.db),
+        Settings::default(),
+        Arc::new(ManualClock::new(T0)),
+    )
+    .unwrap()
+}
+
+fn req(scope: &str, session: &str) -> Request {
+    Request {
+        runtime: "http".into(),
+        session_id: session.into(),
+        project: PROJECT.into(),
+        tool: "shell".into(),
+        action: "execute".into(),
+        scope: scope.into(),
+        ..Request::default()
+    }
+}
+
+/// The keys of the top-level object in `text`, in the order they are printed.
+fn printed_keys(text: &str) -> Vec<String> {
+    let v: Value = serde_json::from_str(text).unwrap();
+    let mut keys: Vec<(usize, String)> = v
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(|k| (text.find(&format!("\"{k}\":")).unwrap(), k.clone()))
+        .collect();
+    keys.sort();
+    keys.into_iter().map(|(_, k)| k).collect()
+}
+
+#[test]
+fn record_needs_a_valid_unused_challenge_for_exactly_this_request() {
+    let inst = Install::new();
+    let srv = inst.serve(&[]);
+    let body = json!({"scope": "npm test", "session_id": "s1", "project": PROJECT});
+    let ask = srv.check(body.clone()).json();
+    assert_eq!(ask["decision"], "ask", "{ask}");
+    let count = |srv: &serve_support::Server| {
+        srv.authed("GET", "/audit/count", b"").json()["count"]
+            .as_u64()
+            .unwrap()
+    };
+    let before = count(&srv);
+
+    // No challenge, an empty one, a malformed one: 400 and nothing recorded.
+    for ch in [None, Some(""), Some("v1.ask.1.00.00")] {
+        let mut b = json!({"scope": "npm test", "session_id": "s1", "project": PROJECT,
+                           "decision": "allow"});
+        if let Some(c) = ch {
+            b["challenge"] = c.into();
+        }
+        let r = srv.authed("POST", "/permissions/record", b.to_string().as_bytes());
+        assert_eq!(
+            r.status,
+            400,
+            "{ch:?}: {}",
+            String::from_utf8_lossy(&r.body)
+        );
+        assert_eq!(r.json()["error"], "malformed");
+    }
+    assert_eq!(count(&srv), before);
+
+    let g = gate(&inst);
+    let out = g.check_full(&req("npm test", "s1"), true).unwrap();
+    let token = g
+        .challenge_for(&out.request, &out.verdict)
+        .unwrap()
+        .unwrap();
+    // The token for `npm test` does not record `npm publish`.
+    let moved = json!({"scope": "npm publish", "session_id": "s1", "project": PROJECT,
+                       "decision": "allow", "challenge": token});
+    let r = srv.authed("POST", "/permissions/record", moved.to_string().as_bytes());
+    assert_eq!(r.status, 400);
+    let good = json!({"scope": "npm test", "session_id": "s1", "project": PROJECT,
+                      "decision": "allow", "challenge": token, "decided_by": "alice"});
+    let r = srv.authed("POST", "/permissions/record", good.to_string().as_bytes());
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    let v = r.json();
+    assert_eq!(v["recorded"], true);
+    assert!(v["log_id"].as_i64().is_some_and(|n| n > 0), "{v}");
+    assert_eq!(count(&srv), before + 1);
+    // Replayed: refused.
+    let r = srv.authed("POST", "/permissions/record", good.to_string().as_bytes());
+    assert_eq!(r.status, 400);
+    assert!(
+        r.json()["detail"]
+            .as_str()
+            .unwrap()
+            .contains("already used")
+    );
+    // A bad decision is a 400 too.
+    let bad = json!({"scope": "npm test", "decision": "maybe", "challenge": "x"});
+    assert_eq!(
+        srv.authed("POST", "/permissions/record", bad.to_string().as_bytes())
+            .status,
+        400
+    );
+
+    // The event is in the chain, readable one by one and by entity.
+    let evs = srv
+        .authed("GET", "/audit/events?event_type=decision.human", b"")
+        .json();
+    assert_eq!(evs["count"], 1, "{evs}");
+    let ev = &evs["events"][0];
+    assert_eq!(ev["actor"], "alice");
+    let seq = ev["seq"].as_u64().unwrap();
+    let one = srv
+        .authed("GET", &format!("/audit/events/{seq}"), b"")
+        .json();
+    assert_eq!(&one, ev);
+    let entity = ev["entity"]
+        .as_str()
+        .unwrap()
+        .replace('/', "%2F")
+        .replace(' ', "%20");
+    let hist = srv
+        .authed("GET", &format!("/audit/entity/decision/{entity}"), b"")
+        .json();
+    assert_eq!(hist["count"], 1, "{hist}");
+    assert_eq!(hist["events"][0]["seq"], seq);
+    assert_eq!(
+        srv.authed("GET", &format!("/audit/entity/grant/{entity}"), b"")
+            .json()["count"],
+        0
+    );
+}
+
+#[test]
+fn audit_ids_are_validated_and_never_read_as_files() {
+    let inst = Install::new();
+    let srv = inst.serve(&[]);
+    for (path, status) in [
+        ("/audit/events/0", 400),
+        ("/audit/events/abc", 400),
+        ("/audit/events/..%2F..%2Fetc%2Fpasswd", 400),
+        ("/audit/events/999999", 404),
+        ("/audit/events/18446744073709551616", 400),
+        ("/audit/entity/..%2Fetc/passwd", 400),
+        ("/audit/entity/Grant/x", 400),
+        ("/audit/events/../../etc/passwd", 404),
+    ] {
+        let r = srv.authed("GET", path, b"");
+        assert_eq!(
+            r.status,
+            status,
+            "{path}: {}",
+            String::from_utf8_lossy(&r.body)
+        );
+        assert!(r.json()["error"].is_string(), "{path}");
+        assert!(
+            !String::from_utf8_lossy(&r.body).contains("root:"),
+            "{path}"
+        );
+    }
+    let r = srv.authed("GET", "/audit/entity/grant/..%2F..%2Fetc%2Fpasswd", b"");
+    assert_eq!(r.status, 200);
+    assert_eq!(r.json()["count"], 0);
+    // Limits are capped, not trusted.
+    let r = srv.authed("GET", "/audit/events?limit=99999999", b"");
+    assert_eq!(r.status, 200);
+    let r = srv.authed("GET", "/audit/events?limit=-1", b"");
+    assert_eq!(r.status, 400);
+}
+
+#[test]
+fn patterns_and_explain_answer_what_the_cli_prints() {
+    let inst = Install::new();
+    let srv = inst.serve(&[]);
+    let g = gate(&inst);
+    for (scope, who) in [
+        ("git log --oneline", "a"),
+        ("git log -5", "b"),
+        ("cargo build", "a"),
+    ] {
+        g.record_human(&req(scope, "s1"), aiperture::request::Decision::Allow, who)
+            .unwrap();
+    }
+    let cli = inst.cli(&["patterns", "--json", "--project", PROJECT]);
+    let http = srv.authed(
+        "GET",
+        &format!("/permissions/patterns?project={PROJECT}"),
+        b"",
+    );
+    assert_eq!(http.status, 200);
+    let v = http.json();
+    assert!(v["count"].as_u64().is_some_and(|n| n > 0), "{v}");
+    assert_eq!(cli.trim(), serde_json::to_string(&v["patterns"]).unwrap());
+
+    let cli = inst.cli(&[
+        "explain",
+        "--json",
+        "--cwd",
+        "/tmp",
+        "--project",
+        "/tmp",
+        "git",
+        "status",
+    ]);
+    let http = srv.authed(
+        "GET",
+        "/permissions/explain?scope=git%20status&cwd=%2Ftmp&project=%2Ftmp",
+        b"",
+    );
+    assert_eq!(http.status, 200, "{}", String::from_utf8_lossy(&http.body));
+    let v = http.json();
+    let c: Value = serde_json::from_str(&cli).unwrap();
+    assert_eq!(v["risk"], c["risk"]);
+    assert_eq!(v["segments"], c["segments"]);
+    assert_eq!(v["scope"], "git status");
+    // The CLI prints its JSON objects with sorted keys, as before the views moved.
+    let keys = printed_keys(&cli);
+    let mut sorted = keys.clone();
+    sorted.sort();
+    assert_eq!(keys, sorted);
+    assert_eq!(srv.authed("GET", "/permissions/explain", b"").status, 400);
+
+    let s = srv
+        .authed("GET", "/permissions/stats?project=global", b"")
+        .json();
+    assert_eq!(s["patterns"], v_count(&srv), "{s}");
+    let sim = srv
+        .authed(
+            "GET",
+            &format!("/permissions/similar?scope=git%20log%20--stat&project={PROJECT}"),
+            b"",
+        )
+        .json();
+    assert!(sim["count"].as_u64().is_some_and(|n| n >= 1), "{sim}");
+    assert_eq!(sim["patterns"][0]["similarity"], 1.0, "{sim}");
+}
+
+fn v_count(srv: &serve_support::Server) -> Value {
+    srv.authed("GET", "/permissions/patterns?project=global", b"")
+        .json()["count"]
+        .clone()
+}
+
+#[test]
+fn config_report_and_metrics() {
+    let inst = Install::new();
+    let srv = inst.serve(&[]);
+    let cfg = srv.authed("GET", "/config", b"");
+    assert_eq!(cfg.status, 200);
+    let cli: Value = serde_json::from_str(&inst.cli(&["config", "show", "--json"])).unwrap();
+    assert_eq!(cfg.json(), cli);
+    assert_eq!(
+        cfg.json()["settings"]["api_key"]["value"],
+        Value::Bool(false)
+    );
+
+    srv.check(json!({"scope": "ls", "runtime": "x\"}evil"}));
+    srv.check(json!({"scope": "rm -rf ~"}));
+    for (fmt, ct) in [
+        ("json", "application/json"),
+        ("md", "text/markdown"),
+        ("html", "text/html"),
+    ] {
+        let r = srv.authed("GET", &format!("/report?format={fmt}"), b"");
+        assert_eq!(r.status, 200, "{fmt}");
+        assert!(r.header("content-type").unwrap().starts_with(ct), "{fmt}");
+        assert!(!r.body.is_empty());
+    }
+    assert_eq!(srv.authed("GET", "/report?format=pdf", b"").status, 400);
+
+    let m = srv.authed("GET", "/metrics", b"");
+    assert_eq!(m.status, 200);
+    assert!(
+        m.header("content-type")
+            .unwrap()
+            .starts_with("text/plain; version=0.0.4")
+    );
+    let text = String::from_utf8(m.body).unwrap();
+    assert!(
+        text.contains(r#"aiperture_checks_total{decision="deny",stage="risk_floor",tier="critical",runtime="http"} 1"#),
+        "{text}"
+    );
+    assert!(text.contains(r#"runtime="other"} 1"#), "{text}");
+    assert!(!text.contains("evil"));
+    assert!(
+        text.contains(r#"aiperture_check_duration_seconds_count{route="check"} 2"#),
+        "{text}"
+    );
+    let chain = srv.authed("GET", "/audit/count", b"").json()["count"]
+        .as_u64()
+        .unwrap();
+    assert!(
+        text.contains(&format!("aiperture_audit_chain_length {chain}\n")),
+        "{text}"
+    );
+    assert!(text.contains("aiperture_learned_patterns 0\n"), "{text}");
+    assert_eq!(srv.http("GET", "/metrics", None, b"").status, 401);
+}
