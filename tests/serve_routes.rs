@@ -65,7 +65,7 @@ fn record_needs_a_valid_unused_challenge_for_exactly_this_request() {
     };
     let before = count(&srv);
 
-    // No challenge, an empty one, a malformed one: 400 and nothing recorded.
+    // No challenge, an empty one, one that is not a token: 400 and nothing recorded.
     for ch in [None, Some(""), Some("v1.ask.1.00.00")] {
         let mut b = json!({"scope": "npm test", "session_id": "s1", "project": PROJECT,
                            "decision": "allow"});
@@ -93,7 +93,8 @@ fn record_needs_a_valid_unused_challenge_for_exactly_this_request() {
     let moved = json!({"scope": "npm publish", "session_id": "s1", "project": PROJECT,
                        "decision": "allow", "challenge": token});
     let r = srv.authed("POST", "/permissions/record", moved.to_string().as_bytes());
-    assert_eq!(r.status, 400);
+    assert_eq!(r.status, 403);
+    assert_eq!(r.json()["error"], "forbidden");
     let good = json!({"scope": "npm test", "session_id": "s1", "project": PROJECT,
                       "decision": "allow", "challenge": token, "decided_by": "alice"});
     let r = srv.authed("POST", "/permissions/record", good.to_string().as_bytes());
@@ -104,7 +105,7 @@ fn record_needs_a_valid_unused_challenge_for_exactly_this_request() {
     assert_eq!(count(&srv), before + 1);
     // Replayed: refused.
     let r = srv.authed("POST", "/permissions/record", good.to_string().as_bytes());
-    assert_eq!(r.status, 400);
+    assert_eq!(r.status, 403);
     assert!(
         r.json()["detail"]
             .as_str()
@@ -178,11 +179,15 @@ fn audit_ids_are_validated_and_never_read_as_files() {
     let r = srv.authed("GET", "/audit/entity/grant/..%2F..%2Fetc%2Fpasswd", b"");
     assert_eq!(r.status, 200);
     assert_eq!(r.json()["count"], 0);
-    // Limits are capped, not trusted.
-    let r = srv.authed("GET", "/audit/events?limit=99999999", b"");
-    assert_eq!(r.status, 200);
-    let r = srv.authed("GET", "/audit/events?limit=-1", b"");
-    assert_eq!(r.status, 400);
+    // Limits are bounded: 1 to 1000.
+    assert_eq!(
+        srv.authed("GET", "/audit/events?limit=1000", b"").status,
+        200
+    );
+    for bad in ["0", "1001", "99999999", "-1", "x"] {
+        let r = srv.authed("GET", &format!("/audit/events?limit={bad}"), b"");
+        assert_eq!(r.status, 400, "{bad}");
+    }
 }
 
 #[test]
@@ -312,4 +317,55 @@ fn config_report_and_metrics() {
     );
     assert!(text.contains("aiperture_learned_patterns 0\n"), "{text}");
     assert_eq!(srv.http("GET", "/metrics", None, b"").status, 401);
+}
+
+#[test]
+fn the_openapi_document_lists_every_route_the_server_answers() {
+    let inst = Install::new();
+    let srv = inst.serve(&[]);
+    assert_eq!(srv.http("GET", "/openapi.json", None, b"").status, 401);
+    let d = srv.authed("GET", "/openapi.json", b"").json();
+    assert!(
+        d["openapi"].as_str().unwrap().starts_with("3.1"),
+        "{}",
+        d["openapi"]
+    );
+    let paths = d["paths"].as_object().unwrap();
+    for (path, method) in [
+        ("/health", "get"),
+        ("/permissions/check", "post"),
+        ("/permissions/record", "post"),
+        ("/permissions/patterns", "get"),
+        ("/permissions/stats", "get"),
+        ("/permissions/similar", "get"),
+        ("/permissions/explain", "get"),
+        ("/hooks/{runtime}", "post"),
+        ("/audit/count", "get"),
+        ("/audit/verify-chain", "get"),
+        ("/audit/events", "get"),
+        ("/audit/events/{id}", "get"),
+        ("/audit/entity/{type}/{id}", "get"),
+        ("/config", "get"),
+        ("/report", "get"),
+        ("/metrics", "get"),
+        ("/openapi.json", "get"),
+    ] {
+        assert!(
+            paths[path][method].is_object(),
+            "{method} {path} undocumented"
+        );
+        // Every documented route exists: with the key it never answers 404 for a real path.
+        let concrete = path
+            .replace("{runtime}", "claude-code")
+            .replace("{id}", "1")
+            .replace("{type}", "grant");
+        let m = method.to_uppercase();
+        let r = srv.authed(&m, &concrete, b"{}");
+        assert!(r.status != 405, "{m} {concrete}: {}", r.status);
+        assert!(
+            r.status != 404 || concrete.starts_with("/audit/events/"),
+            "{m} {concrete}"
+        );
+    }
+    assert_eq!(paths.len(), 17, "{:?}", paths.keys().collect::<Vec<_>>());
 }

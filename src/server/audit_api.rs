@@ -22,17 +22,31 @@ fn store_err(e: anyhow::Error) -> ApiError {
     ApiError::from(GateError::classify(e))
 }
 
+/// A list's `limit`: `default` when absent, 400 outside 1 to [`MAX_EVENTS`].
+fn limit_of(limit: Option<u64>, default: u64) -> Result<u64, ApiError> {
+    match limit.unwrap_or(default) {
+        n @ 1..=MAX_EVENTS => Ok(n),
+        _ => Err(ApiError::malformed(format!(
+            "`limit` must be 1 to {MAX_EVENTS}"
+        ))),
+    }
+}
+
 /// The query of `GET /audit/events`.
-#[derive(Deserialize, Debug, Default)]
+#[derive(Deserialize, Debug, Default, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(default)]
 pub struct EventsQuery {
     /// Only events of this type (`permission.check`, `grant.created`, …).
+    #[param(max_length = 2048)]
     event_type: Option<String>,
     /// Only events of this session.
+    #[param(max_length = 2048)]
     session_id: Option<String>,
     /// Only events at or after this time, milliseconds since the epoch.
     since_ms: Option<i64>,
     /// At most this many, newest first (default 100, at most 1000).
+    #[param(minimum = 1, maximum = 1000)]
     limit: Option<u64>,
 }
 
@@ -41,11 +55,19 @@ pub async fn events(
     State(st): State<Arc<AppState>>,
     Query(q): Query<EventsQuery>,
 ) -> Result<Response, ApiError> {
+    for v in [&q.event_type, &q.session_id].into_iter().flatten() {
+        if v.chars().count() > super::perms::MAX_PARAM {
+            return Err(ApiError::malformed(format!(
+                "a filter is longer than {} characters",
+                super::perms::MAX_PARAM
+            )));
+        }
+    }
     let filter = ListFilter {
         since_ms: q.since_ms,
         event_type: q.event_type,
         session_id: q.session_id,
-        limit: Some(q.limit.unwrap_or(100).clamp(1, MAX_EVENTS)),
+        limit: Some(limit_of(q.limit, 100)?),
     };
     let gate = st.gate.clone();
     let events =
@@ -74,10 +96,12 @@ pub async fn event(
 }
 
 /// The query of `GET /audit/entity/{type}/{id}`.
-#[derive(Deserialize, Debug, Default)]
+#[derive(Deserialize, Debug, Default, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(default)]
 pub struct EntityQuery {
     /// At most this many, newest first (default 50, at most 1000).
+    #[param(minimum = 1, maximum = 1000)]
     limit: Option<u64>,
 }
 
@@ -97,12 +121,13 @@ pub async fn entity(
             "an entity type is lower-case letters and `_` (permission, decision, pattern, grant, preset, tool, runtime)",
         ));
     }
-    if id.is_empty() || id.len() > 64 * 1024 || id.contains('\0') {
-        return Err(ApiError::malformed(
-            "an entity id is 1 to 65536 bytes without NUL",
-        ));
+    if id.is_empty() || id.chars().count() > super::perms::MAX_PARAM {
+        return Err(ApiError::malformed(format!(
+            "an entity id is 1 to {} characters",
+            super::perms::MAX_PARAM
+        )));
     }
-    let limit = q.limit.unwrap_or(50).clamp(1, MAX_EVENTS);
+    let limit = limit_of(q.limit, 50)?;
     let gate = st.gate.clone();
     let prefix = format!("{kind}.");
     let shown = (kind.clone(), id.clone());

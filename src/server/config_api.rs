@@ -34,17 +34,33 @@ pub async fn config(State(st): State<Arc<AppState>>) -> Result<Response, ApiErro
     Ok(Json(views::to_json(&v)).into_response())
 }
 
+/// The report's formats.
+#[derive(Deserialize, Debug, Clone, Copy, PartialEq, Eq, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ReportFormat {
+    /// `application/json`.
+    Json,
+    /// `text/markdown`.
+    Md,
+    /// `text/html`.
+    Html,
+}
+
 /// The query of `GET /report`.
-#[derive(Deserialize, Debug, Default)]
+#[derive(Deserialize, Debug, Default, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(default)]
 pub struct ReportQuery {
     /// `json` (default), `md` or `html`.
-    format: Option<String>,
+    #[param(value_type = Option<ReportFormat>)]
+    format: Option<ReportFormat>,
     /// Only this project (as the store keys it).
+    #[param(max_length = 2048)]
     project: Option<String>,
     /// Only events at or after this time, milliseconds since the epoch.
     since_ms: Option<i64>,
     /// Items per list (default 50, at most 1000).
+    #[param(minimum = 1, maximum = 1000)]
     limit: Option<usize>,
 }
 
@@ -53,13 +69,24 @@ pub async fn report(
     State(st): State<Arc<AppState>>,
     Query(q): Query<ReportQuery>,
 ) -> Result<Response, ApiError> {
-    let format = q.format.unwrap_or_else(|| "json".into());
-    let content_type = match format.as_str() {
-        "json" => "application/json",
-        "md" => "text/markdown; charset=utf-8",
-        "html" => "text/html; charset=utf-8",
-        _ => return Err(ApiError::malformed("`format` must be json, md or html")),
+    let format = q.format.unwrap_or(ReportFormat::Json);
+    let content_type = match format {
+        ReportFormat::Json => "application/json",
+        ReportFormat::Md => "text/markdown; charset=utf-8",
+        ReportFormat::Html => "text/html; charset=utf-8",
     };
+    let max_items = match q.limit.unwrap_or(50) {
+        n @ 1..=1000 => n,
+        _ => return Err(ApiError::malformed("`limit` must be 1 to 1000")),
+    };
+    if q.project
+        .as_ref()
+        .is_some_and(|p| p.chars().count() > super::perms::MAX_PARAM)
+    {
+        return Err(ApiError::malformed(
+            "`project` is longer than 2048 characters",
+        ));
+    }
     let gate = st.gate.clone();
     let paths = st.paths.clone();
     let text = blocking(move || {
@@ -68,14 +95,14 @@ pub async fn report(
             project: q.project.filter(|p| !p.is_empty()),
             engine: gate.config().clone(),
             key: crate::key::load_existing(&paths).map_err(store_err)?,
-            max_items: q.limit.unwrap_or(50).clamp(1, 1000),
+            max_items,
             ..ReportOptions::default()
         };
         let r = report::build(&gate.store().db(), &opts, gate.now_ms()).map_err(store_err)?;
-        match format.as_str() {
-            "json" => report::json(&r).map_err(store_err),
-            "html" => Ok(report::html::render(&r)),
-            _ => Ok(report::markdown::render(&r)),
+        match format {
+            ReportFormat::Json => report::json(&r).map_err(store_err),
+            ReportFormat::Html => Ok(report::html::render(&r)),
+            ReportFormat::Md => Ok(report::markdown::render(&r)),
         }
     })
     .await?;

@@ -17,6 +17,7 @@ pub mod hooks;
 pub mod limits;
 pub mod lock;
 pub mod metrics;
+pub mod openapi;
 pub mod perms;
 pub mod routes;
 
@@ -81,6 +82,7 @@ pub fn router(state: Arc<routes::AppState>, key: Arc<auth::ApiKey>) -> Router {
         .route("/config", get(config_api::config))
         .route("/report", get(config_api::report))
         .route("/metrics", get(config_api::metrics))
+        .route("/openapi.json", get(openapi::serve_document))
         .fallback(routes::fallback)
         .with_state(state)
         .layer(from_fn_with_state(key, auth::require_key))

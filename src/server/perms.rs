@@ -17,29 +17,62 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-/// The longest text accepted in a query parameter or a body's text field.
+/// The longest text accepted in a body's text field, in characters.
 pub const MAX_FIELD: usize = 64 * 1024;
 
-fn bounded(name: &str, s: &str) -> Result<(), ApiError> {
-    if s.len() > MAX_FIELD || s.contains('\0') {
+/// The longest text accepted in a query parameter or a path segment, in characters (a
+/// request line must stay under the HTTP parser's limit).
+pub const MAX_PARAM: usize = 2048;
+
+fn bounded_to(name: &str, s: &str, max: usize) -> Result<(), ApiError> {
+    if s.chars().count() > max {
         return Err(ApiError::malformed(format!(
-            "`{name}` is longer than {MAX_FIELD} bytes or holds a NUL"
+            "`{name}` is longer than {max} characters"
         )));
     }
     Ok(())
+}
+
+fn bounded(name: &str, s: &str) -> Result<(), ApiError> {
+    bounded_to(name, s, MAX_FIELD)
+}
+
+fn param(name: &str, s: &str) -> Result<(), ApiError> {
+    bounded_to(name, s, MAX_PARAM)
+}
+
+/// True for the form of a challenge token: `v1.<ask|deny>.<seconds>.<32 hex>.<64 hex>`.
+pub fn token_form(t: &str) -> bool {
+    let hex = |s: &str, n: usize| s.len() == n && s.bytes().all(|b| b.is_ascii_hexdigit());
+    let p: Vec<&str> = t.split('.').collect();
+    p.len() == 5
+        && p[0] == "v1"
+        && (p[1] == "ask" || p[1] == "deny")
+        && !p[2].is_empty()
+        && p[2].len() <= 20
+        && p[2].bytes().all(|b| b.is_ascii_digit())
+        && hex(p[3], 32)
+        && hex(p[4], 64)
 }
 
 /// The body of `POST /permissions/record`: a human decision on one exact request, carried by
 /// the challenge `aiperture check` showed that human (on a terminal). The reference's
 /// `decided_by` names who decided (default `http`); `challenge_nonce` and
 /// `challenge_issued_at` are part of our token and are not separate fields.
-#[derive(Deserialize, Debug, Default)]
+#[derive(Deserialize, Debug, Default, utoipa::ToSchema)]
 #[serde(default)]
 pub struct RecordBody {
     tool: Option<String>,
     action: Option<String>,
+    /// The exact scope the challenge was issued for.
+    #[schema(value_type = String, required = true, max_length = 65536)]
     scope: Option<String>,
+    /// `allow` or `deny`.
+    #[schema(value_type = DecisionName, required = true)]
     decision: Option<String>,
+    /// The verdict's challenge, as `aiperture check --json` showed it on a terminal.
+    #[schema(value_type = String, required = true,
+             pattern = r"^v1\.(ask|deny)\.[0-9]{1,20}\.[0-9a-fA-F]{32}\.[0-9a-fA-F]{64}$")]
     challenge: Option<String>,
     decided_by: Option<String>,
     cwd: Option<String>,
@@ -48,8 +81,18 @@ pub struct RecordBody {
     content_hash: Option<String>,
 }
 
+/// A human decision's name in a record.
+#[derive(utoipa::ToSchema)]
+#[schema(rename_all = "lowercase")]
+pub enum DecisionName {
+    /// Approve.
+    Allow,
+    /// Deny.
+    Deny,
+}
+
 /// The answer of `POST /permissions/record`.
-#[derive(Serialize, Debug)]
+#[derive(Serialize, Debug, utoipa::ToSchema)]
 pub struct Recorded {
     /// Always true (a refusal is an error answer).
     pub recorded: bool,
@@ -61,8 +104,8 @@ pub struct Recorded {
     pub progress: [u32; 2],
 }
 
-/// `POST /permissions/record`: 400 without a challenge, or with one that is malformed,
-/// expired, replayed or issued for another request.
+/// `POST /permissions/record`: 400 without a challenge or with one that is not a token, 403
+/// with one that is expired, replayed, forged or issued for another request.
 pub async fn record(State(st): State<Arc<AppState>>, body: Body) -> Result<Response, ApiError> {
     let bytes = read_body(body).await?;
     let b: RecordBody = parse_json(&bytes)?;
@@ -77,12 +120,13 @@ pub async fn record(State(st): State<Arc<AppState>>, body: Body) -> Result<Respo
     let token = b.challenge.filter(|c| !c.is_empty()).ok_or_else(|| {
         ApiError::malformed("a human decision needs the `challenge` of the verdict it answers")
     })?;
+    if !token_form(&token) {
+        return Err(ApiError::malformed(
+            "`challenge` is not a challenge token (v1.<decision>.<issued>.<nonce>.<mac>)",
+        ));
+    }
     let who = b.decided_by.unwrap_or_else(|| "http".into());
-    for (n, v) in [
-        ("scope", &scope),
-        ("challenge", &token),
-        ("decided_by", &who),
-    ] {
+    for (n, v) in [("scope", &scope), ("decided_by", &who)] {
         bounded(n, v)?;
     }
     let req = crate::callsite::located(Request {
@@ -98,9 +142,16 @@ pub async fn record(State(st): State<Arc<AppState>>, body: Body) -> Result<Respo
         ..Request::default()
     });
     let gate = st.gate.clone();
+    // A well-formed token that does not verify (forged, expired, used, or issued for another
+    // request) is refused as forbidden: the caller is authenticated but holds no human's consent.
     let rec = blocking(move || {
         gate.record_with_challenge(&req, decision, &token, &who)
-            .map_err(ApiError::from)
+            .map_err(|e| match e.kind {
+                crate::error::ErrorKind::Malformed => {
+                    ApiError::new(axum::http::StatusCode::FORBIDDEN, "forbidden", e.message)
+                }
+                _ => ApiError::from(e),
+            })
     })
     .await?;
     Ok(Json(Recorded {
@@ -113,10 +164,12 @@ pub async fn record(State(st): State<Arc<AppState>>, body: Body) -> Result<Respo
 }
 
 /// The query of `GET /permissions/patterns` and `/permissions/stats`.
-#[derive(Deserialize, Debug, Default)]
+#[derive(Deserialize, Debug, Default, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(default)]
 pub struct ProjectQuery {
     /// The project (default `global`); its patterns and the global ones.
+    #[param(max_length = 2048)]
     project: Option<String>,
 }
 
@@ -124,7 +177,7 @@ fn project_of(q: Option<String>) -> Result<String, ApiError> {
     let p = q
         .filter(|p| !p.is_empty())
         .unwrap_or_else(|| learning::GLOBAL.to_string());
-    bounded("project", &p)?;
+    param("project", &p)?;
     Ok(p)
 }
 
@@ -184,19 +237,35 @@ pub async fn stats(
 }
 
 /// The query of `GET /permissions/similar` and `/permissions/explain`.
-#[derive(Deserialize, Debug, Default)]
+#[derive(Deserialize, Debug, Default, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(default)]
 pub struct RequestQuery {
+    /// Tool (default `shell`).
+    #[param(max_length = 2048)]
     tool: Option<String>,
+    /// Action (default `execute`).
+    #[param(max_length = 2048)]
     action: Option<String>,
+    /// The command, path or URL.
+    #[param(required = true, value_type = String, max_length = 2048)]
     scope: Option<String>,
+    /// The working directory (the project is found from it).
+    #[param(max_length = 2048)]
     cwd: Option<String>,
+    /// The project.
+    #[param(max_length = 2048)]
     project: Option<String>,
+    /// `similar` only: at most this many (default 5).
+    #[param(minimum = 1, maximum = 100)]
     limit: Option<u32>,
 }
 
 impl RequestQuery {
     fn request(&self) -> Result<Request, ApiError> {
+        if self.limit.is_some_and(|n| !(1..=100).contains(&n)) {
+            return Err(ApiError::malformed("`limit` must be 1 to 100"));
+        }
         let scope = self
             .scope
             .clone()
@@ -212,7 +281,7 @@ impl RequestQuery {
             ("cwd", &cwd),
             ("project", &project),
         ] {
-            bounded(n, v)?;
+            param(n, v)?;
         }
         Ok(Request {
             runtime: "http".into(),
@@ -271,7 +340,10 @@ pub async fn similar(
     Query(q): Query<RequestQuery>,
 ) -> Result<Response, ApiError> {
     let req = q.request()?;
-    let limit = q.limit.unwrap_or(5).clamp(1, 100) as usize;
+    let limit = match q.limit.unwrap_or(5) {
+        n @ 1..=100 => n as usize,
+        _ => return Err(ApiError::malformed("`limit` must be 1 to 100")),
+    };
     let gate = st.gate.clone();
     let rows = blocking(move || {
         let req = gate.resolve(&req);
@@ -307,7 +379,17 @@ pub async fn similar(
 
 #[cfg(test)]
 mod tests {
-    use super::similarity;
+    use super::{similarity, token_form};
+
+    #[test]
+    fn only_the_token_form_passes_the_form_check() {
+        let good = format!("v1.ask.1772366400.{}.{}", "a".repeat(32), "0".repeat(64));
+        assert!(token_form(&good));
+        assert!(!token_form("v1.ask.1.00.00"));
+        assert!(!token_form(&good.replace("ask", "allow")));
+        assert!(!token_form(&format!("{good}.x")));
+        assert!(!token_form(""));
+    }
 
     #[test]
     fn similarity_is_a_prefix_ratio_and_a_matching_star_is_one() {

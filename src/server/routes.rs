@@ -80,12 +80,15 @@ pub async fn health(State(st): State<Arc<AppState>>) -> Response {
 /// CLI's `check` input otherwise. Only the scope (or `command`) is required; `tool` defaults
 /// to `shell`, `action` to `execute`, `runtime` to `http`. Unknown fields (the reference's
 /// `permissions`, `organization_id`, `task_id`) are ignored.
-#[derive(Deserialize, Default, Debug)]
+#[derive(Deserialize, Default, Debug, utoipa::ToSchema)]
 #[serde(default)]
 pub struct CheckBody {
     tool: Option<String>,
     action: Option<String>,
+    /// The command, path or URL (`command` is taken as another name for it).
+    #[schema(value_type = String, required = true)]
     scope: Option<String>,
+    #[schema(ignore)]
     command: Option<String>,
     cwd: Option<String>,
     project: Option<String>,
@@ -157,9 +160,12 @@ pub async fn check(State(st): State<Arc<AppState>>, body: Body) -> Result<Respon
 }
 
 /// The query of `POST /hooks/{runtime}`: Copilot CLI's event, as `aiperture hook --event`.
-#[derive(Deserialize, Default, Debug)]
+#[derive(Deserialize, Debug, Default, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(default)]
 pub struct HookQuery {
+    /// Copilot CLI's event (`preToolUse`, the default, or `postToolUse`); other runtimes
+    /// ignore it.
     event: Option<String>,
 }
 

@@ -8,18 +8,20 @@ use std::path::Path;
 
 /// One setting's effective value, where it came from and the variable that overrides it.
 /// `api_key` shows only whether it is set (`true`/`false`), never the key.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct SettingView {
     /// The effective value (`null` for a key that is not a setting).
     pub value: Option<serde_json::Value>,
     /// `default`, `file` or `env`.
+    #[schema(value_type = String)]
     pub source: &'static str,
     /// The environment variable that overrides the setting.
+    #[schema(value_type = String)]
     pub env: &'static str,
 }
 
 /// Every setting: what `config show --json` prints.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct ConfigShowView {
     /// The user config file's path.
     pub config_file: String,
@@ -28,15 +30,17 @@ pub struct ConfigShowView {
 }
 
 /// One setting: what `config get KEY --json` prints.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct ConfigGetView {
     /// The setting's key.
     pub key: String,
     /// The effective value.
     pub value: Option<serde_json::Value>,
     /// `default`, `file` or `env`.
+    #[schema(value_type = String)]
     pub source: &'static str,
     /// The environment variable that overrides it (`null` for an unknown key).
+    #[schema(value_type = Option<String>)]
     pub env: Option<&'static str>,
 }
 

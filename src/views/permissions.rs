@@ -12,7 +12,7 @@ use serde::Serialize;
 const DAY: f64 = 86_400_000.0;
 
 /// One learned pattern as `patterns --json` prints it (fields in docs/cli.md).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct PatternView {
     /// Project root or `global`.
     pub project: String,
@@ -21,16 +21,19 @@ pub struct PatternView {
     /// Action.
     pub action: String,
     /// `pattern` or `exact`.
+    #[schema(value_type = String)]
     pub kind: &'static str,
     /// The pattern's text.
     pub pattern: String,
     /// `auto-approve`, `auto-deny`, `learning`, `expired`, `revoked` or `never (risk)`.
+    #[schema(value_type = String)]
     pub status: &'static str,
     /// Weighted decisions counted.
     pub decisions: f64,
     /// Decisions needed before it decides alone.
     pub needed: u32,
     /// Risk tier of what the pattern stands for.
+    #[schema(value_type = String)]
     pub tier: &'static str,
     /// Counted human approvals.
     pub approvals: u32,
@@ -112,7 +115,7 @@ fn tier_of(gate: &LocalGate, p: &PatternStats) -> RiskTier {
 }
 
 /// One pending ask as `approve --json` prints it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct PendingView {
     /// The ask's id (`aiperture approve <id>`).
     pub id: String,
@@ -135,6 +138,7 @@ pub struct PendingView {
     /// Scope.
     pub scope: String,
     /// Risk tier.
+    #[schema(value_type = String)]
     pub risk: &'static str,
     /// The runtime's id of the tool call, when it gave one.
     pub tool_use_id: Option<String>,
@@ -162,11 +166,12 @@ pub fn pending(p: &PendingAsk) -> PendingView {
 }
 
 /// One live grant as `grant --list --json` prints it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct GrantView {
     /// The grant's id (`grant --revoke ID`).
     pub id: String,
     /// `allow` or `deny`.
+    #[schema(value_type = String)]
     pub decision: &'static str,
     /// Tool.
     pub tool: String,
@@ -243,13 +248,14 @@ pub fn verdict(out: &CheckOutcome, challenge: Option<String>) -> VerdictView {
 }
 
 /// One simple command's rating in an [`ExplainView`].
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct SegmentView {
     /// The simple command's text.
     pub command: String,
     /// Resolved program name (shell), else empty.
     pub program: String,
     /// Its risk.
+    #[schema(value_type = Object)]
     pub risk: Risk,
     /// The learnable pattern, `null` when it is never generalized.
     pub pattern: Option<String>,
@@ -258,7 +264,7 @@ pub struct SegmentView {
 }
 
 /// The classifier's rating of a request, as `explain --json` prints it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct ExplainView {
     /// Tool.
     pub tool: String,
@@ -267,6 +273,7 @@ pub struct ExplainView {
     /// Scope.
     pub scope: String,
     /// Overall risk.
+    #[schema(value_type = Object)]
     pub risk: Risk,
     /// One line.
     pub reason: String,
