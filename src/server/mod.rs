@@ -14,6 +14,7 @@ pub mod error;
 pub mod hooks;
 pub mod limits;
 pub mod lock;
+pub mod mcp;
 pub mod routes;
 
 use crate::paths::Paths;
@@ -60,7 +61,10 @@ pub struct Bound {
 /// The application: routes, then (innermost first) the key check, the request guard (size,
 /// time, panics) and the JSON error shape.
 pub fn router(state: Arc<routes::AppState>, key: Arc<auth::ApiKey>) -> Router {
+    let mcp = mcp::http_service(state.gate.clone(), state.paths.clone());
     Router::new()
+        // MCP's streamable HTTP transport (docs/mcp.md), behind the same key and limits.
+        .route_service("/mcp", mcp)
         .route("/health", get(routes::health))
         .route("/permissions/check", post(routes::check))
         .route("/hooks/{runtime}", post(routes::hook))

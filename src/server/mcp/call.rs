@@ -1,0 +1,316 @@
+//! One tool call, on the blocking pool: the engine first checks the call itself, as the tool
+//! `mcp__aiperture__<name>` (`aiperture/<name>/<the arguments as canonical JSON>`, mapped as the
+//! hooks map any MCP call), and records it in the audit chain; a deny refuses the call. Then the
+//! arguments are read into the tool's input type and the tool runs.
+//!
+//! The server asks no one: the check is made as by a runtime that runs every call unasked
+//! (`Unasked::Everything`), so an `ask` keeps no pending ask and the call runs. That is safe
+//! because no tool here changes what aiperture decides (see `tools.rs`); where a human should
+//! be asked first, the calling runtime's own hook asks (Claude Code's PreToolUse gates
+//! `mcp__aiperture__*` like any MCP tool). A deny (a policy rule, the risk floor, the rate
+//! limit) is enforced here.
+
+use super::tools::{
+    AuditInput, CheckInput, ExplainInput, MAX_ARGUMENT_BYTES, NoInput, PatternsInput, ReportInput,
+    RequestInput, SERVER_NAME,
+};
+use crate::engine::CheckOutcome;
+use crate::engine::decide::session_key;
+use crate::engine::state::AuditNote;
+use crate::engine::store::Store;
+use crate::error::GateError;
+use crate::paths::Paths;
+use crate::request::{Decision, Request, Unasked};
+use crate::runtimes::mapping::Target;
+use crate::server::routes::verdict_json;
+use crate::store::LocalGate;
+use rmcp::model::JsonObject;
+use serde::de::DeserializeOwned;
+use serde_json::{Value, json};
+use std::sync::Arc;
+
+/// The longest justification kept (characters).
+pub const MAX_JUSTIFICATION_CHARS: usize = 2000;
+
+/// Where calls come from and what they run on.
+#[derive(Clone)]
+pub struct Ctx {
+    /// The gate every call is checked on.
+    pub gate: Arc<LocalGate>,
+    /// Where the key and the store are.
+    pub paths: Paths,
+    /// The session the server's own checks are made in (empty: `anon:mcp`).
+    pub session: String,
+    /// The working directory the checks default to (the stdio server's; empty over HTTP).
+    pub cwd: String,
+}
+
+/// What a call gives back.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    /// The tool ran: its structured result.
+    Done(Value),
+    /// The engine refused the call, or its arguments are unusable: a tool error the agent
+    /// reads (structured detail, one line).
+    Refused(Value, String),
+}
+
+impl Outcome {
+    fn error(kind: &str, detail: impl Into<String>) -> Self {
+        let detail = detail.into();
+        Outcome::Refused(json!({"error": kind, "detail": detail}), detail)
+    }
+}
+
+/// The request the engine checks for a call of `name` with `args`: what a hook sends for
+/// `mcp__aiperture__<name>`.
+pub fn self_request(ctx: &Ctx, name: &str, args: &JsonObject) -> Request {
+    Target::mcp(SERVER_NAME, name, args).into_request(Request {
+        runtime: "mcp".into(),
+        event: "tools/call".into(),
+        session_id: ctx.session.clone(),
+        cwd: ctx.cwd.clone(),
+        raw_tool_name: format!("mcp__{SERVER_NAME}__{name}"),
+        unasked: Unasked::Everything,
+        ..Request::default()
+    })
+}
+
+/// Runs a call of a known tool: the engine's check of the call, then the tool.
+pub fn call(ctx: &Ctx, name: &str, args: &JsonObject) -> Outcome {
+    let checked = ctx.gate.check_full(&self_request(ctx, name, args), false);
+    let out = match checked {
+        Ok(out) => out,
+        Err(e) => return gate_error(e),
+    };
+    if out.verdict.decision == Decision::Deny {
+        let reason = format!("aiperture denied this call: {}", out.verdict.reason);
+        return Outcome::Refused(
+            json!({"error": "denied", "detail": reason, "verdict": verdict_json(&out)}),
+            reason,
+        );
+    }
+    if let Some(too_long) = oversized(args) {
+        return Outcome::error(
+            "invalid_arguments",
+            format!("argument `{too_long}` is longer than {MAX_ARGUMENT_BYTES} bytes"),
+        );
+    }
+    let result = match name {
+        "check_permission" => parse(args).and_then(|i| check_permission(ctx, i)),
+        "request_permission" => parse(args).and_then(|i| request_permission(ctx, i)),
+        "explain_action" => parse(args).and_then(|i| explain_action(ctx, i)),
+        "get_permission_patterns" => parse(args).and_then(|i| patterns(ctx, i, false)),
+        "list_auto_approved_patterns" => parse(args).and_then(|i| patterns(ctx, i, true)),
+        "get_audit_trail" => parse(args).and_then(|i| audit_trail(ctx, i)),
+        "verify_audit_chain" => parse::<NoInput>(args).and_then(|_| verify_chain(ctx)),
+        "get_compliance_report" => parse(args).and_then(|i| compliance_report(ctx, i)),
+        "get_config" => parse::<NoInput>(args).and_then(|_| config(ctx)),
+        other => Err(Outcome::error("unknown_tool", format!("no tool `{other}`"))),
+    };
+    match result {
+        Ok(v) => Outcome::Done(v),
+        Err(o) => o,
+    }
+}
+
+/// A gate error as the tool error the agent reads; the call did not run (fail closed).
+fn gate_error(e: GateError) -> Outcome {
+    let detail = format!(
+        "aiperture could not check this call ({}): {}",
+        e.kind.as_str(),
+        e.message
+    );
+    Outcome::Refused(
+        json!({"error": e.kind.as_str(), "detail": detail, "alarm": e.kind == crate::error::ErrorKind::Integrity}),
+        detail,
+    )
+}
+
+/// The first string argument (at any depth) longer than [`MAX_ARGUMENT_BYTES`], by its key.
+fn oversized(args: &JsonObject) -> Option<String> {
+    let mut stack: Vec<(&str, &Value)> = args.iter().map(|(k, v)| (k.as_str(), v)).collect();
+    while let Some((k, v)) = stack.pop() {
+        match v {
+            Value::String(s) if s.len() > MAX_ARGUMENT_BYTES => return Some(k.to_string()),
+            Value::Array(a) => stack.extend(a.iter().map(|v| (k, v))),
+            Value::Object(m) => stack.extend(m.iter().map(|(k, v)| (k.as_str(), v))),
+            _ => {}
+        }
+    }
+    None
+}
+
+/// Reads the arguments into the tool's input type; unusable arguments are a tool error (the
+/// agent can correct them), as MCP asks.
+fn parse<T: DeserializeOwned>(args: &JsonObject) -> Result<T, Outcome> {
+    serde_json::from_value(Value::Object(args.clone()))
+        .map_err(|e| Outcome::error("invalid_arguments", format!("invalid arguments: {e}")))
+}
+
+/// An engine error as a tool error.
+fn failed(e: GateError) -> Outcome {
+    Outcome::error(e.kind.as_str(), e.message)
+}
+
+/// The request an agent asks about (`check_permission`, `request_permission`).
+fn asked(ctx: &Ctx, i: CheckInput, event: &str) -> Result<Request, Outcome> {
+    if i.scope.trim().is_empty() {
+        return Err(Outcome::error(
+            "invalid_arguments",
+            "`scope` is empty: name the command, path or URL",
+        ));
+    }
+    let nonempty = |s: Option<String>| s.filter(|s| !s.trim().is_empty());
+    Ok(Request {
+        runtime: "mcp".into(),
+        event: event.into(),
+        session_id: i.session_id.unwrap_or_else(|| ctx.session.clone()),
+        cwd: nonempty(i.cwd).unwrap_or_else(|| ctx.cwd.clone()),
+        tool: nonempty(i.tool).unwrap_or_else(|| "shell".into()),
+        action: nonempty(i.action).unwrap_or_else(|| "execute".into()),
+        scope: i.scope,
+        content_hash: nonempty(i.content_hash),
+        ..Request::default()
+    })
+}
+
+/// `check_permission`: the full pipeline, recorded, as `POST /permissions/check`.
+fn check_permission(ctx: &Ctx, i: CheckInput) -> Result<Value, Outcome> {
+    let req = asked(ctx, i, "check")?;
+    let out = ctx.gate.check_full(&req, false).map_err(failed)?;
+    Ok(verdict_json(&out))
+}
+
+/// `request_permission`: the check, recorded; an ask is kept pending for a human, with the
+/// agent's justification in the audit chain. Nothing here approves.
+fn request_permission(ctx: &Ctx, i: RequestInput) -> Result<Value, Outcome> {
+    let justification = i.justification.trim().to_string();
+    if justification.is_empty() {
+        return Err(Outcome::error(
+            "invalid_arguments",
+            "`justification` is empty: say why the action is needed",
+        ));
+    }
+    let justification: String = justification
+        .chars()
+        .take(MAX_JUSTIFICATION_CHARS)
+        .collect();
+    let req = asked(ctx, i.request, "request")?;
+    let out = ctx.gate.check_full(&req, false).map_err(failed)?;
+    let verdict = verdict_json(&out);
+    let (status, id) = match (out.verdict.decision, &out.pending_id) {
+        (Decision::Allow, _) => ("allowed", None),
+        (Decision::Deny, _) => ("denied", None),
+        (Decision::Ask, Some(id)) => ("pending", Some(id.clone())),
+        (Decision::Ask, None) => {
+            return Err(Outcome::error(
+                "not_recorded",
+                "the engine kept no pending request for this ask",
+            ));
+        }
+    };
+    if let Some(id) = &id {
+        record_justification(ctx, &out, id, &justification).map_err(failed)?;
+    }
+    Ok(json!({
+        "status": status,
+        "pending_id": id,
+        "approve_with": id.as_ref().map(|id| format!("aiperture approve {id}")),
+        "verdict": verdict,
+    }))
+}
+
+/// Appends the `permission.requested` event: the pending id and the agent's justification.
+fn record_justification(
+    ctx: &Ctx,
+    out: &CheckOutcome,
+    id: &str,
+    justification: &str,
+) -> Result<(), GateError> {
+    let key = crate::key::load(&ctx.paths).map_err(GateError::classify)?;
+    let req = &out.request;
+    let note = AuditNote {
+        event_type: "permission.requested".into(),
+        actor_type: "agent".into(),
+        actor_id: "mcp".into(),
+        runtime: req.runtime.clone(),
+        session: session_key(req),
+        project: req.project.clone(),
+        entity: format!("{}/{}/{}", req.tool, req.action, req.scope),
+        summary: format!("agent asks for {}/{} (pending {id})", req.tool, req.action),
+        details: json!({"pending_id": id, "justification": justification,
+            "tool": req.tool, "action": req.action, "scope": req.scope}),
+    };
+    let now = ctx.gate.now_ms();
+    ctx.gate.store().write(&key, |st| st.audit(&note, now))
+}
+
+/// `explain_action`: the risk alone; nothing is recorded.
+fn explain_action(_ctx: &Ctx, _i: ExplainInput) -> Result<Value, Outcome> {
+    Err(Outcome::error(
+        "not_available",
+        "explain_action is not available yet",
+    ))
+}
+
+/// `get_permission_patterns` and `list_auto_approved_patterns`.
+fn patterns(_ctx: &Ctx, _i: PatternsInput, _auto_only: bool) -> Result<Value, Outcome> {
+    Err(Outcome::error(
+        "not_available",
+        "patterns are not available yet",
+    ))
+}
+
+/// `get_audit_trail`.
+fn audit_trail(_ctx: &Ctx, _i: AuditInput) -> Result<Value, Outcome> {
+    Err(Outcome::error(
+        "not_available",
+        "the audit trail is not available yet",
+    ))
+}
+
+/// `verify_audit_chain`: as `GET /audit/verify-chain`.
+fn verify_chain(ctx: &Ctx) -> Result<Value, Outcome> {
+    let run = || -> anyhow::Result<crate::audit::VerifyReport> {
+        let key = crate::key::load_existing(&ctx.paths)?;
+        crate::store::integrity::verify_store(&ctx.gate.store().db(), key.as_ref())
+    };
+    let report = run().map_err(|e| failed(GateError::classify(e)))?;
+    let mut v = serde_json::to_value(&report).unwrap_or_default();
+    if let Some(o) = v.as_object_mut() {
+        o.insert("alarm".into(), (!report.intact).into());
+    }
+    Ok(v)
+}
+
+/// `get_compliance_report`: `aiperture report --format json`, on a connection of its own so
+/// checks do not wait for it.
+fn compliance_report(ctx: &Ctx, i: ReportInput) -> Result<Value, Outcome> {
+    let now = ctx.gate.now_ms();
+    let since_ms = i
+        .since_days
+        .map(|d| now.saturating_sub(i64::from(d).saturating_mul(86_400_000)));
+    let run = || -> anyhow::Result<Value> {
+        let db = crate::store::Db::open_existing(&ctx.paths.db)?;
+        let opts = crate::report::ReportOptions {
+            since_ms,
+            project: i.project.clone().filter(|p| !p.trim().is_empty()),
+            engine: ctx.gate.config().clone(),
+            key: crate::key::load_existing(&ctx.paths)?,
+            max_items: i.limit.map_or(50, |n| n.clamp(1, 500) as usize),
+            ..crate::report::ReportOptions::default()
+        };
+        let r = crate::report::build(&db, &opts, now)?;
+        Ok(serde_json::to_value(&r)?)
+    };
+    run().map_err(|e| failed(GateError::classify(e)))
+}
+
+/// `get_config`: the effective settings, read-only.
+fn config(_ctx: &Ctx) -> Result<Value, Outcome> {
+    Err(Outcome::error(
+        "not_available",
+        "the configuration is not available yet",
+    ))
+}
