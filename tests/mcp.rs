@@ -460,6 +460,16 @@ fn streamable_http_at_mcp_needs_the_key_and_serves_the_same_tools() {
         "params": {"name": "check_permission", "arguments": {"scope": "rm -rf ~"}}});
     let c = post_mcp(&srv, Some(&srv.key), &call);
     assert_eq!(c.json()["result"]["structuredContent"]["decision"], "deny");
+    // A 10 MB argument reaches the tool and is its error (arguments hold at most 1 MiB); past
+    // the transport's 16 MiB, the body is refused whole.
+    let huge = json!({"jsonrpc": "2.0", "id": 4, "method": "tools/call",
+        "params": {"name": "check_permission", "arguments": {"scope": "A".repeat(10 << 20)}}});
+    let h = post_mcp(&srv, Some(&srv.key), &huge);
+    assert_eq!(h.status, 200);
+    assert_eq!(h.json()["result"]["isError"], true);
+    let bigger = json!({"jsonrpc": "2.0", "id": 5, "method": "tools/call",
+        "params": {"name": "check_permission", "arguments": {"scope": "A".repeat(17 << 20)}}});
+    assert_eq!(post_mcp(&srv, Some(&srv.key), &bigger).status, 413);
     // A browser page (an Origin) is refused even with the key.
     let body = init.to_string();
     let raw = format!(

@@ -61,10 +61,8 @@ pub struct Bound {
 /// The application: routes, then (innermost first) the key check, the request guard (size,
 /// time, panics) and the JSON error shape.
 pub fn router(state: Arc<routes::AppState>, key: Arc<auth::ApiKey>) -> Router {
-    let mcp = mcp::http_service(state.gate.clone(), state.paths.clone());
+    let mcp = mcp::http::router(state.gate.clone(), state.paths.clone(), key.clone());
     Router::new()
-        // MCP's streamable HTTP transport (docs/mcp.md), behind the same key and limits.
-        .route_service("/mcp", mcp)
         .route("/health", get(routes::health))
         .route("/permissions/check", post(routes::check))
         .route("/hooks/{runtime}", post(routes::hook))
@@ -75,6 +73,8 @@ pub fn router(state: Arc<routes::AppState>, key: Arc<auth::ApiKey>) -> Router {
         .layer(from_fn_with_state(key, auth::require_key))
         .layer(from_fn_with_state(limits::REQUEST_TIMEOUT, limits::guard))
         .layer(from_fn(error::json_errors))
+        // MCP's streamable HTTP transport (docs/mcp.md): the same key, its own body limit.
+        .merge(mcp)
 }
 
 /// Binds a Unix socket at `path` with mode 0600 from the start; a stale socket left by a

@@ -78,7 +78,14 @@ pub fn self_request(ctx: &Ctx, name: &str, args: &JsonObject) -> Request {
 
 /// Runs a call of a known tool: the engine's check of the call, then the tool.
 pub fn call(ctx: &Ctx, name: &str, args: &JsonObject) -> Outcome {
-    let checked = ctx.gate.check_full(&self_request(ctx, name, args), false);
+    let too_long = oversized(args);
+    let mut req = self_request(ctx, name, args);
+    if too_long.is_some() {
+        // Refused below whatever the verdict: it is checked and recorded by its shortened
+        // scope (the start and the SHA-256 of the whole), not rated whole.
+        req.arguments = None;
+    }
+    let checked = ctx.gate.check_full(&req, false);
     let out = match checked {
         Ok(out) => out,
         Err(e) => return gate_error(e),
@@ -90,7 +97,7 @@ pub fn call(ctx: &Ctx, name: &str, args: &JsonObject) -> Outcome {
             reason,
         );
     }
-    if let Some(too_long) = oversized(args) {
+    if let Some(too_long) = too_long {
         return Outcome::error(
             "invalid_arguments",
             format!("argument `{too_long}` is longer than {MAX_ARGUMENT_BYTES} bytes"),
@@ -127,10 +134,14 @@ fn gate_error(e: GateError) -> Outcome {
     )
 }
 
-/// The first string argument (at any depth) longer than [`MAX_ARGUMENT_BYTES`], by its key.
+/// The first key or string argument (at any depth) longer than [`MAX_ARGUMENT_BYTES`], by
+/// its key (the start of a key that is itself too long).
 fn oversized(args: &JsonObject) -> Option<String> {
     let mut stack: Vec<(&str, &Value)> = args.iter().map(|(k, v)| (k.as_str(), v)).collect();
     while let Some((k, v)) = stack.pop() {
+        if k.len() > MAX_ARGUMENT_BYTES {
+            return Some(format!("{}…", k.chars().take(20).collect::<String>()));
+        }
         match v {
             Value::String(s) if s.len() > MAX_ARGUMENT_BYTES => return Some(k.to_string()),
             Value::Array(a) => stack.extend(a.iter().map(|v| (k, v))),

@@ -10,6 +10,7 @@
 //! `mcp__aiperture__<tool>` and audited before it runs ([`call`]).
 
 pub mod call;
+pub mod http;
 pub mod tools;
 
 use crate::paths::Paths;
@@ -108,8 +109,8 @@ impl ServerHandler for McpServer {
     }
 }
 
-/// The streamable HTTP transport, mounted at `/mcp` by the HTTP server (behind its key check
-/// and request limits). Stateless, answering in JSON: no session is kept between requests
+/// The streamable HTTP transport, mounted at `/mcp` by the HTTP server (behind its key check,
+/// see [`http`]). Stateless, answering in JSON: no session is kept between requests
 /// (nothing a client can pile up), and no long-lived stream holds up a stopping server.
 /// Browser origins are refused (a page cannot present the key anyway); any `Host` is accepted,
 /// since the key, not the address, is what authorizes a caller.
@@ -123,7 +124,7 @@ pub fn http_service(
         .with_sse_keep_alive(None)
         .disable_allowed_hosts()
         .enforce_origin_validation()
-        .with_max_request_body_bytes(crate::server::limits::MAX_BODY);
+        .with_max_request_body_bytes(http::MAX_BODY);
     let server = McpServer::new(gate, paths, String::new(), String::new());
     StreamableHttpService::new(
         move || Ok(server.clone()),
