@@ -27,7 +27,8 @@ const TOOLS: &[&str] = &[
 /// An `aiperture serve --mcp` process and its pipes.
 struct Stdio_ {
     child: Child,
-    input: ChildStdin,
+    /// `None` once closed.
+    input: Option<ChildStdin>,
     output: BufReader<ChildStdout>,
 }
 
@@ -42,7 +43,7 @@ impl Stdio_ {
             .stderr(Stdio::inherit())
             .spawn()
             .unwrap();
-        let input = child.stdin.take().unwrap();
+        let input = child.stdin.take();
         let output = BufReader::new(child.stdout.take().unwrap());
         Stdio_ {
             child,
@@ -64,8 +65,9 @@ impl Stdio_ {
     }
 
     fn send(&mut self, msg: &Value) {
-        writeln!(self.input, "{msg}").unwrap();
-        self.input.flush().unwrap();
+        let input = self.input.as_mut().expect("stdin is closed");
+        writeln!(input, "{msg}").unwrap();
+        input.flush().unwrap();
     }
 
     /// Sends a request and reads lines until its answer (the whole JSON-RPC message).
@@ -508,4 +510,30 @@ fn the_hook_binary_holds_no_mcp_code() {
         !nm("aiperture").contains("_ZN4rmcp"),
         "aiperture links rmcp"
     );
+}
+
+#[test]
+fn the_stdio_server_ends_on_eof_and_on_sigterm() {
+    let inst = Install::new();
+    let (mut s, _) = Stdio_::initialized(&inst, "2025-11-25");
+    // Closing its stdin ends the session and the process.
+    drop(s.input.take());
+    assert_eq!(exit_code(&mut s.child), Some(0), "on EOF");
+    let (mut s, _) = Stdio_::initialized(&inst, "2025-11-25");
+    let pid = libc::pid_t::try_from(s.child.id()).unwrap();
+    // SAFETY: signalling a child this test started and has not reaped.
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGTERM) }, 0);
+    assert_eq!(exit_code(&mut s.child), Some(0), "on SIGTERM");
+}
+
+/// Waits (at most 10 s) for a child to exit: its exit code.
+fn exit_code(child: &mut Child) -> Option<i32> {
+    let start = std::time::Instant::now();
+    loop {
+        if let Some(st) = child.try_wait().unwrap() {
+            return st.code();
+        }
+        assert!(start.elapsed().as_secs() < 10, "the server did not exit");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
 }

@@ -325,3 +325,67 @@ fn config(_ctx: &Ctx) -> Result<Value, Outcome> {
         "the configuration is not available yet",
     ))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_self_check_is_the_hooks_request_for_the_same_mcp_call() {
+        let args: JsonObject = serde_json::from_value(json!({"scope": "ls", "a": [1, {"b": "c"}]}))
+            .unwrap_or_default();
+        let target = Target::mcp("aiperture", "check_permission", &args);
+        // What a runtime's adapter builds for `mcp__aiperture__check_permission`.
+        assert_eq!(target.tool, "aiperture");
+        assert_eq!(target.action, "check_permission");
+        assert_eq!(target.scope, r#"{"a":[1,{"b":"c"}],"scope":"ls"}"#);
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let paths = Paths::at(dir.path(), &dir.path().join("a.db"));
+        let gate = crate::store::LocalGate::open_with(
+            paths.clone(),
+            crate::config::Settings::default(),
+            crate::engine::clock_from_env(),
+        )
+        .unwrap_or_else(|e| panic!("{e:#}"));
+        let ctx = Ctx {
+            gate: Arc::new(gate),
+            paths,
+            session: "s".into(),
+            cwd: "/w".into(),
+        };
+        let req = self_request(&ctx, "check_permission", &args);
+        assert_eq!(
+            (req.tool.as_str(), req.action.as_str()),
+            ("aiperture", "check_permission")
+        );
+        assert_eq!(req.scope, target.scope);
+        assert_eq!(req.arguments, target.arguments);
+        assert_eq!(req.raw_tool_name, "mcp__aiperture__check_permission");
+        assert_eq!(
+            (req.runtime.as_str(), req.session_id.as_str()),
+            ("mcp", "s")
+        );
+        assert_eq!(req.unasked, Unasked::Everything);
+        // Recorded, and no pending ask is left for a call nobody was asked about.
+        let out = call(&ctx, "verify_audit_chain", &JsonObject::new());
+        assert!(
+            matches!(out, Outcome::Done(ref v) if v["intact"] == true),
+            "{out:?}"
+        );
+        let pending = ctx.gate.pending_recent(10).unwrap_or_default();
+        assert!(pending.is_empty(), "{pending:?}");
+    }
+
+    #[test]
+    fn oversized_keys_and_values_are_found_at_any_depth() {
+        let big = "x".repeat(MAX_ARGUMENT_BYTES + 1);
+        let of = |v: Value| oversized(&serde_json::from_value(v).unwrap_or_default());
+        assert_eq!(of(json!({"scope": "ls"})), None);
+        assert_eq!(of(json!({"scope": big})), Some("scope".into()));
+        assert_eq!(of(json!({"a": [{"deep": big}]})), Some("deep".into()));
+        let mut m = JsonObject::new();
+        m.insert(big.clone(), json!(1));
+        assert!(oversized(&m).is_some_and(|k| k.ends_with('…')));
+        assert_eq!(of(json!({"scope": "x".repeat(MAX_ARGUMENT_BYTES)})), None);
+    }
+}
