@@ -152,10 +152,12 @@ pub fn serve_stdio(gate: LocalGate, paths: Paths) -> anyhow::Result<()> {
         use tokio::signal::unix::{SignalKind, signal};
         let mut term = signal(SignalKind::terminate()).context("cannot watch SIGTERM")?;
         let mut int = signal(SignalKind::interrupt()).context("cannot watch SIGINT")?;
-        let running = server
-            .serve(rmcp::transport::stdio())
-            .await
-            .map_err(|e| anyhow::anyhow!("the MCP session did not start: {e}"))?;
+        let running = match server.serve(rmcp::transport::stdio()).await {
+            Ok(r) => r,
+            // The client went away before starting a session: nothing failed.
+            Err(rmcp::service::ServerInitializeError::ConnectionClosed(_)) => return Ok(()),
+            Err(e) => anyhow::bail!("the MCP session did not start: {e}"),
+        };
         tokio::select! {
             r = running.waiting() => { r.context("the MCP session failed")?; }
             _ = term.recv() => {}
