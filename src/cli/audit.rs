@@ -116,7 +116,10 @@ fn verify(paths: &Paths, json: bool, file: Option<PathBuf>) -> anyhow::Result<Ex
         }
     };
     if json {
-        println!("{}", serde_json::to_string(&report)?);
+        println!(
+            "{}",
+            serde_json::to_string(aiperture::views::verify_report(&report))?
+        );
     } else {
         print_report(&report);
     }
@@ -161,7 +164,7 @@ fn list(paths: &Paths, json: bool, filter: &ListFilter) -> anyhow::Result<ExitCo
     let mut out = stdout.lock();
     for e in &events {
         if json {
-            serde_json::to_writer(&mut out, e)?;
+            serde_json::to_writer(&mut out, aiperture::views::audit_event(e))?;
             writeln!(out)?;
         } else {
             writeln!(

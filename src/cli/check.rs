@@ -109,18 +109,7 @@ fn build(input: Input, args: &CheckArgs) -> anyhow::Result<Request> {
 }
 
 fn verdict_json(out: &CheckOutcome, challenge: Option<String>) -> serde_json::Value {
-    let mut v = serde_json::to_value(&out.verdict).unwrap_or_default();
-    if let Some(obj) = v.as_object_mut() {
-        obj.insert("project".into(), out.request.project.clone().into());
-        obj.insert("scope".into(), out.request.scope.clone().into());
-        if let Some(p) = &out.pending_id {
-            obj.insert("pending_id".into(), p.clone().into());
-        }
-        if let Some(c) = challenge {
-            obj.insert("challenge".into(), c.into());
-        }
-    }
-    v
+    aiperture::views::to_json(&aiperture::views::verdict(out, challenge))
 }
 
 fn exit_of(d: Decision) -> u8 {

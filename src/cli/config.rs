@@ -105,19 +105,8 @@ fn value_text(s: &Settings, key: &str) -> String {
 
 fn get(paths: &Paths, key: &str, json: bool) -> anyhow::Result<ExitCode> {
     let loaded = Settings::load_with_sources(paths)?;
-    let source = loaded
-        .sources
-        .get(key)
-        .copied()
-        .unwrap_or(config::Source::Default);
     if json {
-        let env = SETTINGS.iter().find(|i| i.key == key).map(|i| i.env);
-        let out = serde_json::json!({
-            "key": key,
-            "value": loaded.settings.json(key),
-            "source": source.as_str(),
-            "env": env,
-        });
+        let out = aiperture::views::to_json(&aiperture::views::config_get(&loaded, key));
         println!("{out}");
     } else {
         println!("{}", value_text(&loaded.settings, key));
@@ -136,21 +125,7 @@ fn show(paths: &Paths, json: bool) -> anyhow::Result<ExitCode> {
             .unwrap_or(config::Source::Default)
     };
     if json {
-        let mut settings = serde_json::Map::new();
-        for info in SETTINGS {
-            settings.insert(
-                info.key.to_string(),
-                serde_json::json!({
-                    "value": s.json(info.key),
-                    "source": source(info.key).as_str(),
-                    "env": info.env,
-                }),
-            );
-        }
-        let out = serde_json::json!({
-            "config_file": paths.config,
-            "settings": settings,
-        });
+        let out = aiperture::views::to_json(&aiperture::views::config_show(&loaded, &paths.config));
         println!("{}", serde_json::to_string_pretty(&out)?);
         return Ok(ExitCode::SUCCESS);
     }

@@ -8,7 +8,7 @@
 use super::check::{current_dir, who};
 use crate::cli::ExitCode;
 use aiperture::engine::Gate;
-use aiperture::engine::state::{PendingAsk, Source};
+use aiperture::engine::state::Source;
 use aiperture::request::{Decision, Request};
 use clap::Args;
 use std::io::IsTerminal;
@@ -48,34 +48,14 @@ pub struct DecideArgs {
     pub limit: u32,
 }
 
-/// One pending ask as `approve --json` prints it. The field names are a contract
-/// (docs/cli.md): add fields, never rename or remove one.
-pub fn pending_json(p: &PendingAsk) -> serde_json::Value {
-    serde_json::json!({
-        "id": p.id,
-        "asked": aiperture::clock::format_rfc3339(p.ts_ms),
-        "asked_ms": p.ts_ms,
-        "runtime": p.runtime,
-        "session": p.session,
-        "project": p.project,
-        "cwd": p.cwd,
-        "tool": p.tool,
-        "action": p.action,
-        "scope": p.scope,
-        "risk": p.risk_tier.as_str(),
-        "tool_use_id": p.tool_use_id,
-        "content_hash": p.content_hash,
-    })
-}
-
 /// Lists the newest pending asks (`approve`/`deny` without an id or --scope): read-only, so
 /// no terminal is needed.
 fn list_pending(args: &DecideArgs) -> anyhow::Result<ExitCode> {
     let gate = Gate::open()?;
     let asks = gate.pending_recent(args.limit)?;
     if args.json {
-        let rows: Vec<serde_json::Value> = asks.iter().map(pending_json).collect();
-        println!("{}", serde_json::Value::Array(rows));
+        let rows: Vec<_> = asks.iter().map(aiperture::views::pending).collect();
+        println!("{}", aiperture::views::to_json_array(&rows));
         return Ok(ExitCode::SUCCESS);
     }
     if asks.is_empty() {

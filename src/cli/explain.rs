@@ -5,7 +5,7 @@
 use crate::cli::ExitCode;
 use aiperture::risk::{self, Assessment, Context};
 use clap::Args;
-use serde_json::{Value, json};
+use serde_json::Value;
 use std::io::{BufRead, Write};
 
 /// Arguments of `aiperture explain`.
@@ -64,7 +64,16 @@ pub fn run(args: ExplainArgs) -> anyhow::Result<ExitCode> {
     let scope = args.command.join(" ");
     let a = risk::assess(&args.tool, &args.action, &scope, &base);
     if args.json {
-        writeln!(out, "{}", to_json(&args.tool, &args.action, &scope, &a))?;
+        writeln!(
+            out,
+            "{}",
+            aiperture::views::to_json(&aiperture::views::explain(
+                &args.tool,
+                &args.action,
+                &scope,
+                &a
+            ))
+        )?;
     } else {
         write!(out, "{}", human(&a))?;
     }
@@ -104,13 +113,7 @@ fn base_context(args: &ExplainArgs) -> Context {
 fn explain_line(line: &str, base: &Context) -> Value {
     let parsed: Result<Value, _> = serde_json::from_str(line);
     let Ok(Value::Object(obj)) = parsed else {
-        return json!({
-            "error": "not a JSON object with tool, action and scope",
-            "risk": {"tier": "high", "score": 0.6, "factors": ["invalid_input"]},
-            "reason": "the request could not be read, so it cannot be vetted",
-            "explanation": "",
-            "segments": [],
-        });
+        return aiperture::views::explain_unreadable();
     };
     let field = |k: &str| obj.get(k).and_then(Value::as_str).unwrap_or("").to_string();
     let tool = field("tool");
@@ -137,33 +140,7 @@ fn explain_line(line: &str, base: &Context) -> Value {
         action
     };
     let a = risk::assess(&tool, &action, &scope, &ctx);
-    to_json(&tool, &action, &scope, &a)
-}
-
-/// The verdict JSON: request, risk {tier, score, factors}, reason, explanation, segments.
-pub fn to_json(tool: &str, action: &str, scope: &str, a: &Assessment) -> Value {
-    let segments: Vec<Value> = a
-        .segments
-        .iter()
-        .map(|s| {
-            json!({
-                "command": s.command,
-                "program": s.program,
-                "risk": s.risk,
-                "pattern": s.pattern,
-                "reason": s.reason,
-            })
-        })
-        .collect();
-    json!({
-        "tool": tool,
-        "action": action,
-        "scope": scope,
-        "risk": a.risk,
-        "reason": a.reason,
-        "explanation": a.explanation,
-        "segments": segments,
-    })
+    aiperture::views::to_json(&aiperture::views::explain(&tool, &action, &scope, &a))
 }
 
 /// Human output: tier and reason, factors, one line per segment.

@@ -4,7 +4,6 @@
 use super::check::{current_dir, who};
 use crate::cli::ExitCode;
 use aiperture::engine::Gate;
-use aiperture::engine::state::Grant;
 use aiperture::request::{Decision, Request};
 use clap::Args;
 
@@ -76,35 +75,14 @@ fn parse_ttl_inner(s: &str) -> anyhow::Result<i64> {
         .ok_or_else(|| anyhow::anyhow!("bad --ttl `{s}`"))
 }
 
-/// One live grant as `grant --list --json` prints it. The field names are a contract
-/// (docs/cli.md): add fields, never rename or remove one.
-pub fn grant_json(g: &Grant) -> serde_json::Value {
-    let none_if_empty = |s: &str| (!s.is_empty()).then(|| s.to_string());
-    serde_json::json!({
-        "id": g.id,
-        "decision": g.decision.as_str(),
-        "tool": g.tool,
-        "action": g.action,
-        "scope": g.scope,
-        "project": g.project,
-        "session": none_if_empty(&g.session),
-        "created": aiperture::clock::format_rfc3339(g.created_ms),
-        "expires": aiperture::clock::format_rfc3339(g.expires_ms),
-        "created_ms": g.created_ms,
-        "expires_ms": g.expires_ms,
-        "granted_by": g.granted_by,
-        "reason": none_if_empty(&g.reason),
-    })
-}
-
 /// Runs `aiperture grant`.
 pub fn run(args: GrantArgs) -> anyhow::Result<ExitCode> {
     let gate = Gate::open()?;
     if args.list {
         let grants = gate.grants()?;
         if args.json {
-            let rows: Vec<serde_json::Value> = grants.iter().map(grant_json).collect();
-            println!("{}", serde_json::Value::Array(rows));
+            let rows: Vec<_> = grants.iter().map(aiperture::views::grant).collect();
+            println!("{}", aiperture::views::to_json_array(&rows));
             return Ok(ExitCode::SUCCESS);
         }
         if grants.is_empty() {

@@ -4,10 +4,8 @@
 use super::check::current_dir;
 use crate::cli::ExitCode;
 use aiperture::engine::Gate;
-use aiperture::engine::learning::{self, Learned};
-use aiperture::engine::state::{KeyKind, PatternStats};
+use aiperture::engine::learning;
 use aiperture::paths::Paths;
-use aiperture::request::{Request, RiskTier};
 use aiperture::store::Db;
 use clap::Args;
 
@@ -24,8 +22,6 @@ pub struct PatternsArgs {
     #[arg(long)]
     pub all: bool,
 }
-
-const DAY: f64 = 86_400_000.0;
 
 /// Runs `aiperture patterns`.
 pub fn run(args: PatternsArgs) -> anyhow::Result<ExitCode> {
@@ -55,7 +51,9 @@ pub fn run(args: PatternsArgs) -> anyhow::Result<ExitCode> {
             if args.all && p.project != *project {
                 continue;
             }
-            rows.push(row(&gate, &p));
+            rows.push(aiperture::views::to_json(&aiperture::views::pattern(
+                &gate, &p,
+            )));
         }
     }
     if args.json {
@@ -104,56 +102,4 @@ fn all_projects() -> anyhow::Result<Vec<String>> {
         let names = st.query_map([], |r| r.get::<_, String>(0))?;
         Ok(names.collect::<Result<Vec<_>, _>>()?)
     })
-}
-
-/// One pattern as `patterns --json` prints it (field names in docs/cli.md).
-fn row(gate: &aiperture::store::LocalGate, p: &PatternStats) -> serde_json::Value {
-    let cfg = gate.config();
-    let now = gate.now_ms();
-    let (a, n) = learning::weighted(p, cfg);
-    let tier = tier_of(gate, p);
-    let needed = cfg.needed(tier);
-    let status = match learning::evaluate_for(p, cfg, now, tier) {
-        Learned::Allow if tier >= RiskTier::High => "never (risk)",
-        Learned::Allow => "auto-approve",
-        Learned::Deny => "auto-deny",
-        Learned::Undecided if n == 0.0 && p.revoked_ms.is_some() => "revoked",
-        Learned::Undecided if n > 0.0 && learning::expired(p, cfg, now) => "expired",
-        Learned::Undecided => "learning",
-    };
-    let age_days = (now - p.last_ms) as f64 / DAY;
-    serde_json::json!({
-        "project": p.project, "tool": p.tool, "action": p.action, "kind": p.key.kind.as_str(),
-        "pattern": p.key.key, "status": status, "decisions": n, "needed": needed,
-        "tier": tier.as_str(),
-        "approvals": p.human_allow, "denials": p.human_deny, "inferred_denials": p.inferred_deny,
-        "rubber_stamped": p.rapid_allow, "humans": p.humans,
-        "approval_rate": if n > 0.0 { a / n } else { 0.0 },
-        "age_days": (age_days * 10.0).round() / 10.0,
-        "expires_in_days": ((cfg.pattern_max_age_days - age_days) * 10.0).round() / 10.0,
-    })
-}
-
-/// The risk tier of what a pattern stands for (its text without the final ` *`), which sets
-/// the decisions it needs (LOW `learning_min_decisions_low`, others
-/// `permission_learning_min_decisions`); HIGH and CRITICAL never auto-approve.
-fn tier_of(gate: &aiperture::store::LocalGate, p: &PatternStats) -> RiskTier {
-    let scope = match p.key.kind {
-        KeyKind::Pattern if p.tool == "shell" => p.key.key.trim_end_matches(" *").to_string(),
-        _ => p.key.key.clone(),
-    };
-    let cwd = if p.project.starts_with('/') {
-        p.project.clone()
-    } else {
-        String::new()
-    };
-    let req = Request {
-        tool: p.tool.clone(),
-        action: p.action.clone(),
-        scope,
-        cwd,
-        project: p.project.clone(),
-        ..Request::default()
-    };
-    gate.assess(&req).risk.tier
 }
