@@ -217,6 +217,7 @@ fn every_call_is_checked_as_mcp_aiperture_and_gets_the_hooks_verdict() {
     let cases = [
         ("verify_audit_chain", json!({})),
         ("get_compliance_report", json!({"since_days": 7})),
+        ("get_config", json!({})),
         // Arguments naming aiperture's own key: CRITICAL, denied by the risk floor either way.
         (
             "check_permission",
@@ -536,4 +537,134 @@ fn exit_code(child: &mut Child) -> Option<i32> {
         assert!(start.elapsed().as_secs() < 10, "the server did not exit");
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
+}
+
+/// `n` human approvals of `command` in the `global` project, in separate sessions two minutes
+/// apart, ending an hour before the servers' clock (`serve_support::T0`).
+fn approve_n(inst: &Install, command: &str, n: i64) {
+    use aiperture::request::{Decision, Request};
+    let start = serve_support::T0 - 3_600_000 - n * 120_000;
+    let clock = std::sync::Arc::new(aiperture::clock::ManualClock::new(start));
+    let gate = aiperture::engine::Gate::open_with(
+        aiperture::paths::Paths::at(&inst.home, &inst.db),
+        aiperture::config::Settings::default(),
+        clock.clone(),
+    )
+    .unwrap();
+    for i in 0..n {
+        clock.set(start + i * 120_000);
+        let req = Request {
+            runtime: "claude-code".into(),
+            event: "PreToolUse".into(),
+            session_id: format!("{command}-{i}"),
+            project: "global".into(),
+            tool: "shell".into(),
+            action: "execute".into(),
+            scope: command.into(),
+            ..Request::default()
+        };
+        gate.record_human(&req, Decision::Allow, "alice").unwrap();
+    }
+}
+
+#[test]
+fn pattern_tools_show_the_engines_state_and_the_views_of_the_cli() {
+    let inst = Install::new();
+    approve_n(&inst, "git status", 12);
+    approve_n(&inst, "npm test", 3);
+    approve_n(&inst, "git push --force origin main", 12);
+    let (mut s, _) = Stdio_::initialized(&inst, "2025-11-25");
+    let all = s.call("get_permission_patterns", json!({"project": "global"}));
+    let all = &all["structuredContent"];
+    // The CLI's view, field for field.
+    let cli: Value =
+        serde_json::from_str(&inst.cli(&["patterns", "--json", "--project", "global"])).unwrap();
+    assert_eq!(all["patterns"], cli, "{all}");
+    let status = |pattern: &str| -> Vec<String> {
+        cli.as_array()
+            .unwrap()
+            .iter()
+            .filter(|r| r["pattern"].as_str().unwrap_or("").starts_with(pattern))
+            .map(|r| r["status"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert!(
+        status("git status").contains(&"auto-approve".to_string()),
+        "{cli}"
+    );
+    assert!(
+        !status("npm test").contains(&"auto-approve".to_string()),
+        "{cli}"
+    );
+    // Enough approvals, but HIGH risk: the engine never auto-approves it, and says so.
+    assert_eq!(
+        status("git push"),
+        vec!["never (risk)".to_string()],
+        "{cli}"
+    );
+    let auto = s.call("list_auto_approved_patterns", json!({"project": "global"}));
+    let auto = &auto["structuredContent"];
+    let rows = auto["patterns"].as_array().unwrap();
+    assert_eq!(auto["count"], rows.len());
+    assert!(!rows.is_empty(), "{auto}");
+    for r in rows {
+        assert_eq!(r["status"], "auto-approve", "{r}");
+        assert_ne!(r["tier"], "high");
+        assert_ne!(r["tier"], "critical");
+        assert!(
+            !r["pattern"].as_str().unwrap().starts_with("npm test"),
+            "{r}"
+        );
+        assert!(
+            !r["pattern"].as_str().unwrap().starts_with("git push"),
+            "{r}"
+        );
+    }
+    // What the list says is auto-approved, the engine auto-approves.
+    let v = s.call(
+        "check_permission",
+        json!({"scope": "git status", "session_id": "fresh"}),
+    );
+    assert_eq!(v["structuredContent"]["decision"], "allow", "{v}");
+    let v = s.call(
+        "check_permission",
+        json!({"scope": "git push --force origin main"}),
+    );
+    assert_ne!(v["structuredContent"]["decision"], "allow", "{v}");
+}
+
+#[test]
+fn explain_audit_and_config_tools_return_the_clis_views() {
+    let inst = Install::new();
+    let (mut s, _) = Stdio_::initialized(&inst, "2025-11-25");
+    let cwd = inst.dir.path().display().to_string();
+    let e = s.call("explain_action", json!({"scope": "rm -rf ~", "cwd": cwd}));
+    let e = &e["structuredContent"];
+    assert_eq!(e["risk"]["tier"], "critical", "{e}");
+    let cli: Value =
+        serde_json::from_str(&inst.cli(&["explain", "--json", "--cwd", &cwd, "rm -rf ~"])).unwrap();
+    assert_eq!(e["risk"], cli["risk"]);
+    // Explaining records nothing: the only events are the server's checks of its own calls.
+    let before = audit(&inst).len();
+    s.call("explain_action", json!({"scope": "ls"}));
+    assert_eq!(audit(&inst).len(), before + 1);
+    // The audit trail: newest first, filtered, as `audit list --json`.
+    let t = s.call("get_audit_trail", json!({"limit": 2}));
+    let t = &t["structuredContent"];
+    let cli = audit(&inst);
+    assert_eq!(t["count"], 2);
+    assert_eq!(t["events"][0]["seq"], cli[0]["seq"]);
+    let only = s.call(
+        "get_audit_trail",
+        json!({"event_type": "permission.check", "limit": 500}),
+    );
+    for ev in only["structuredContent"]["events"].as_array().unwrap() {
+        assert_eq!(ev["event_type"], "permission.check");
+    }
+    // The configuration: `config show --json`, the API key masked.
+    let c = s.call("get_config", json!({}));
+    let c = &c["structuredContent"];
+    let cli: Value = serde_json::from_str(&inst.cli(&["config", "show", "--json"])).unwrap();
+    assert_eq!(c, &cli);
+    assert!(c["settings"]["api_key"]["value"].is_boolean(), "{c}");
 }

@@ -22,12 +22,17 @@ use crate::error::GateError;
 use crate::paths::Paths;
 use crate::request::{Decision, Request, Unasked};
 use crate::runtimes::mapping::Target;
-use crate::server::routes::verdict_json;
 use crate::store::LocalGate;
+use crate::views;
 use rmcp::model::JsonObject;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 use std::sync::Arc;
+
+/// The verdict of a check as every interface shows it (`views::verdict`).
+fn verdict_json(out: &CheckOutcome) -> Value {
+    views::to_json(&views::verdict(out, None))
+}
 
 /// The longest justification kept (characters).
 pub const MAX_JUSTIFICATION_CHARS: usize = 2000;
@@ -257,28 +262,84 @@ fn record_justification(
     ctx.gate.store().write(&key, |st| st.audit(&note, now))
 }
 
-/// `explain_action`: the risk alone; nothing is recorded.
-fn explain_action(_ctx: &Ctx, _i: ExplainInput) -> Result<Value, Outcome> {
-    Err(Outcome::error(
-        "not_available",
-        "explain_action is not available yet",
-    ))
+/// `explain_action`: the risk as the gate rates it for this request (`explain --json`);
+/// nothing is recorded.
+fn explain_action(ctx: &Ctx, i: ExplainInput) -> Result<Value, Outcome> {
+    if i.scope.trim().is_empty() {
+        return Err(Outcome::error(
+            "invalid_arguments",
+            "`scope` is empty: name the command, path or URL",
+        ));
+    }
+    let nonempty = |s: Option<String>| s.filter(|s| !s.trim().is_empty());
+    let req = ctx.gate.resolve(&Request {
+        runtime: "mcp".into(),
+        event: "explain".into(),
+        cwd: nonempty(i.cwd).unwrap_or_else(|| ctx.cwd.clone()),
+        tool: nonempty(i.tool).unwrap_or_else(|| "shell".into()),
+        action: nonempty(i.action).unwrap_or_else(|| "execute".into()),
+        scope: i.scope,
+        ..Request::default()
+    });
+    let a = ctx.gate.assess(&req);
+    Ok(views::to_json(&views::explain(
+        &req.tool,
+        &req.action,
+        &req.scope,
+        &a,
+    )))
 }
 
-/// `get_permission_patterns` and `list_auto_approved_patterns`.
-fn patterns(_ctx: &Ctx, _i: PatternsInput, _auto_only: bool) -> Result<Value, Outcome> {
-    Err(Outcome::error(
-        "not_available",
-        "patterns are not available yet",
-    ))
+/// The project a pattern tool lists: the one named, else the server's working directory's,
+/// else the global patterns.
+fn project_of(ctx: &Ctx, named: Option<String>) -> String {
+    let project = named.filter(|p| !p.trim().is_empty()).unwrap_or_else(|| {
+        ctx.gate
+            .resolve(&Request {
+                cwd: ctx.cwd.clone(),
+                ..Request::default()
+            })
+            .project
+    });
+    if project.is_empty() {
+        crate::callsite::GLOBAL.to_string()
+    } else {
+        project
+    }
 }
 
-/// `get_audit_trail`.
-fn audit_trail(_ctx: &Ctx, _i: AuditInput) -> Result<Value, Outcome> {
-    Err(Outcome::error(
-        "not_available",
-        "the audit trail is not available yet",
-    ))
+/// `get_permission_patterns` (`patterns --json`) and `list_auto_approved_patterns`: the same
+/// views, kept only where the engine's own evaluation (risk floor, expiry, revocation, the
+/// decisions needed) says auto-approve.
+fn patterns(ctx: &Ctx, i: PatternsInput, auto_only: bool) -> Result<Value, Outcome> {
+    let project = project_of(ctx, i.project);
+    let rows: Vec<views::PatternView> = ctx
+        .gate
+        .patterns(&project)
+        .map_err(failed)?
+        .iter()
+        .map(|p| views::pattern(&ctx.gate, p))
+        .filter(|v| !auto_only || v.status == "auto-approve")
+        .collect();
+    let count = rows.len();
+    Ok(json!({"project": project, "patterns": views::to_json_array(&rows), "count": count}))
+}
+
+/// `get_audit_trail`: the newest events (`audit list --json`), on a connection of its own.
+fn audit_trail(ctx: &Ctx, i: AuditInput) -> Result<Value, Outcome> {
+    let filter = crate::audit::ListFilter {
+        since_ms: None,
+        event_type: i.event_type.filter(|s| !s.trim().is_empty()),
+        session_id: i.session_id.filter(|s| !s.trim().is_empty()),
+        limit: Some(u64::from(i.limit.unwrap_or(20).clamp(1, 500))),
+    };
+    let run = || -> anyhow::Result<Vec<crate::audit::AuditEvent>> {
+        let db = crate::store::Db::open_existing(&ctx.paths.db)?;
+        crate::store::audit_sql::list(&db, &filter)
+    };
+    let events = run().map_err(|e| failed(GateError::classify(e)))?;
+    let rows: Vec<&crate::audit::AuditEvent> = events.iter().map(views::audit_event).collect();
+    Ok(json!({"events": views::to_json_array(&rows), "count": rows.len()}))
 }
 
 /// `verify_audit_chain`: as `GET /audit/verify-chain`.
@@ -288,7 +349,7 @@ fn verify_chain(ctx: &Ctx) -> Result<Value, Outcome> {
         crate::store::integrity::verify_store(&ctx.gate.store().db(), key.as_ref())
     };
     let report = run().map_err(|e| failed(GateError::classify(e)))?;
-    let mut v = serde_json::to_value(&report).unwrap_or_default();
+    let mut v = views::to_json(views::verify_report(&report));
     if let Some(o) = v.as_object_mut() {
         o.insert("alarm".into(), (!report.intact).into());
     }
@@ -318,12 +379,16 @@ fn compliance_report(ctx: &Ctx, i: ReportInput) -> Result<Value, Outcome> {
     run().map_err(|e| failed(GateError::classify(e)))
 }
 
-/// `get_config`: the effective settings, read-only.
-fn config(_ctx: &Ctx) -> Result<Value, Outcome> {
-    Err(Outcome::error(
-        "not_available",
-        "the configuration is not available yet",
-    ))
+/// `get_config`: the effective settings and their sources (`config show --json`), read
+/// from the config file and environment as they are now; the API key shows only whether it
+/// is set.
+fn config(ctx: &Ctx) -> Result<Value, Outcome> {
+    let loaded = crate::config::Settings::load_with_sources(&ctx.paths)
+        .map_err(|e| failed(GateError::classify(e)))?;
+    Ok(views::to_json(&views::config_show(
+        &loaded,
+        &ctx.paths.config,
+    )))
 }
 
 #[cfg(test)]
