@@ -668,3 +668,40 @@ fn explain_audit_and_config_tools_return_the_clis_views() {
     assert_eq!(c, &cli);
     assert!(c["settings"]["api_key"]["value"].is_boolean(), "{c}");
 }
+
+/// An ask kept by `check_permission` is never taken for the ask of the runtime's own call: in
+/// a mode where the runtime asks no one (bypassPermissions), the call's run would otherwise be
+/// recorded as a human's approval, and ten of them would teach an auto-approval.
+#[test]
+fn an_agents_check_never_turns_its_runtimes_unasked_run_into_an_approval() {
+    let inst = Install::new();
+    let (mut s, _) = Stdio_::initialized(&inst, "2025-11-25");
+    let cwd = inst.dir.path().display().to_string();
+    for i in 0..3 {
+        let session = format!("claude-{i}");
+        let r = s.call(
+            "check_permission",
+            json!({"scope": "npm run build", "cwd": cwd, "session_id": session}),
+        );
+        assert_eq!(r["structuredContent"]["decision"], "ask", "{r}");
+        for event in ["PreToolUse", "PostToolUse"] {
+            let payload = json!({"session_id": session, "cwd": cwd, "hook_event_name": event,
+                "permission_mode": "bypassPermissions", "tool_name": "Bash",
+                "tool_input": {"command": "npm run build"}, "tool_response": {"stdout": ""},
+                "tool_use_id": format!("toolu-{i}")});
+            inst.hook("claude-code", payload.to_string().as_bytes());
+        }
+    }
+    let patterns = inst.cli(&["patterns", "--json", "--all"]);
+    assert!(!patterns.contains("npm run build"), "{patterns}");
+    let events = audit(&inst);
+    assert!(
+        !events.iter().any(|e| e["event_type"]
+            .as_str()
+            .unwrap_or("")
+            .starts_with("decision")),
+        "{events:?}"
+    );
+    // The runtime did report the runs.
+    assert!(events.iter().any(|e| e["event_type"] == "tool.executed"));
+}

@@ -34,6 +34,10 @@ fn verdict_json(out: &CheckOutcome) -> Value {
     views::to_json(&views::verdict(out, None))
 }
 
+/// What the sessions an agent names in `check_permission` and `request_permission` are
+/// prefixed with.
+pub const MCP_SESSION_PREFIX: &str = "mcp:";
+
 /// The longest justification kept (characters).
 pub const MAX_JUSTIFICATION_CHARS: usize = 2000;
 
@@ -181,7 +185,12 @@ fn asked(ctx: &Ctx, i: CheckInput, event: &str) -> Result<Request, Outcome> {
     Ok(Request {
         runtime: "mcp".into(),
         event: event.into(),
-        session_id: i.session_id.unwrap_or_else(|| ctx.session.clone()),
+        // The agent's session, kept apart from its runtime's: an ask kept here must never be
+        // taken for the ask of the runtime's own call (its run would then count as a human's
+        // approval), nor spend that session's budget.
+        session_id: nonempty(i.session_id)
+            .map(|s| format!("{MCP_SESSION_PREFIX}{s}"))
+            .unwrap_or_else(|| ctx.session.clone()),
         cwd: nonempty(i.cwd).unwrap_or_else(|| ctx.cwd.clone()),
         tool: nonempty(i.tool).unwrap_or_else(|| "shell".into()),
         action: nonempty(i.action).unwrap_or_else(|| "execute".into()),

@@ -43,7 +43,8 @@ pub struct CheckInput {
     pub scope: String,
     /// The working directory of the action (absolute); the project is found from it.
     pub cwd: Option<String>,
-    /// The agent's session id (rate limit, session budget and memory are per session).
+    /// A session id of the agent's choosing: kept as `mcp:<id>`, apart from its runtime's
+    /// sessions (rate limit, session budget and memory are per session).
     pub session_id: Option<String>,
     /// SHA-256 (hex) of the content being written, for writes.
     pub content_hash: Option<String>,
