@@ -25,6 +25,7 @@ const LAYERS: &[(&str, u32)] = &[
     ("engine", 6),
     ("store", 7),
     ("report", 8),
+    ("artifacts", 8),
     ("runtimes", 9),
     ("server", 10),
 ];
