@@ -22,6 +22,9 @@ const TOOLS: &[&str] = &[
     "verify_audit_chain",
     "get_compliance_report",
     "get_config",
+    "store_artifact",
+    "verify_artifact",
+    "get_cost_summary",
 ];
 
 /// An `aiperture serve --mcp` process and its pipes.
@@ -704,4 +707,68 @@ fn an_agents_check_never_turns_its_runtimes_unasked_run_into_an_approval() {
     );
     // The runtime did report the runs.
     assert!(events.iter().any(|e| e["event_type"] == "tool.executed"));
+}
+
+#[test]
+fn artifacts_are_stored_verified_and_costed() {
+    let inst = Install::new();
+    let (mut s, _) = Stdio_::initialized(&inst, "2025-11-25");
+    let content = "fn main() {}\n";
+    let a = s.call(
+        "store_artifact",
+        json!({"content": content, "artifact_type": "code", "task_id": "t1",
+               "model_used": "m1", "provider_used": "p1", "tokens_input": 100,
+               "tokens_output": 20, "cost_usd": 0.25}),
+    );
+    let a = &a["structuredContent"];
+    let sha = {
+        use sha2::Digest;
+        hex::encode(sha2::Sha256::digest(content.as_bytes()))
+    };
+    assert_eq!(a["sha256"], sha, "{a}");
+    assert_eq!(a["status"], "verified");
+    let id = a["id"].as_str().unwrap().to_string();
+    let v = s.call("verify_artifact", json!({"artifact_id": id}));
+    assert_eq!(v["structuredContent"]["status"], "verified", "{v}");
+    s.call(
+        "store_artifact",
+        json!({"content": "b", "task_id": "t2", "model_used": "m1", "cost_usd": 0.5}),
+    );
+    let c = s.call("get_cost_summary", json!({}));
+    let c = &c["structuredContent"];
+    assert_eq!(c["artifacts"], 2, "{c}");
+    assert_eq!(c["cost_usd"], 0.75);
+    let only = s.call("get_cost_summary", json!({"task_id": "t1"}));
+    assert_eq!(only["structuredContent"]["cost_usd"], 0.25, "{only}");
+    // Both stores and the verification are in the chain.
+    let events = audit(&inst);
+    let kinds: Vec<&str> = events
+        .iter()
+        .filter_map(|e| e["event_type"].as_str())
+        .collect();
+    assert_eq!(
+        kinds.iter().filter(|k| **k == "artifact.stored").count(),
+        2,
+        "{kinds:?}"
+    );
+    assert!(kinds.contains(&"artifact.verified"));
+    // Unknown ids and impossible costs are the agent's errors.
+    for (tool, args) in [
+        (
+            "verify_artifact",
+            json!({"artifact_id": "0000000000000000"}),
+        ),
+        (
+            "verify_artifact",
+            json!({"artifact_id": "../../etc/passwd"}),
+        ),
+        ("store_artifact", json!({"content": "x", "cost_usd": -1.0})),
+        (
+            "store_artifact",
+            json!({"content": "x", "tokens_input": -5}),
+        ),
+    ] {
+        let r = s.call(tool, args);
+        assert_eq!(r["isError"], true, "{tool}: {r}");
+    }
 }

@@ -34,6 +34,9 @@ TOOLS = [
     "verify_audit_chain",
     "get_compliance_report",
     "get_config",
+    "store_artifact",
+    "verify_artifact",
+    "get_cost_summary",
 ]
 
 VALID = {
@@ -46,6 +49,9 @@ VALID = {
     "verify_audit_chain": {},
     "get_compliance_report": {"since_days": 7},
     "get_config": {},
+    "store_artifact": {"content": "ci artifact", "model_used": "m", "cost_usd": 0.01},
+    "verify_artifact": {"artifact_id": None},
+    "get_cost_summary": {},
 }
 
 HUGE = "A" * (10 * 1024 * 1024)
@@ -126,6 +132,9 @@ async def session(server, mode, expected_version, label):
                     fail(f"{where}: {t.name} with valid arguments: {r}")
                 else:
                     ok(where)
+                    if t.name == "store_artifact":
+                        # What verify_artifact is then called with.
+                        VALID["verify_artifact"] = {"artifact_id": r.structured_content["id"]}
             except Exception as e:  # noqa: BLE001 - any exception here is a failure
                 fail(f"{where}: {t.name} with valid arguments raised {e!r}")
             # Hostile arguments: a result or an MCP error, never a crash.

@@ -11,8 +11,8 @@
 //! limit) is enforced here.
 
 use super::tools::{
-    AuditInput, CheckInput, ExplainInput, MAX_ARGUMENT_BYTES, NoInput, PatternsInput, ReportInput,
-    RequestInput, SERVER_NAME,
+    ArtifactInput, AuditInput, CheckInput, CostInput, ExplainInput, MAX_ARGUMENT_BYTES, NoInput,
+    PatternsInput, ReportInput, RequestInput, SERVER_NAME, VerifyArtifactInput,
 };
 use crate::engine::CheckOutcome;
 use crate::engine::decide::session_key;
@@ -122,6 +122,9 @@ pub fn call(ctx: &Ctx, name: &str, args: &JsonObject) -> Outcome {
         "verify_audit_chain" => parse::<NoInput>(args).and_then(|_| verify_chain(ctx)),
         "get_compliance_report" => parse(args).and_then(|i| compliance_report(ctx, i)),
         "get_config" => parse::<NoInput>(args).and_then(|_| config(ctx)),
+        "store_artifact" => parse(args).and_then(|i| store_artifact(ctx, i)),
+        "verify_artifact" => parse(args).and_then(|i| verify_artifact(ctx, i)),
+        "get_cost_summary" => parse(args).and_then(|i| cost_summary(ctx, i)),
         other => Err(Outcome::error("unknown_tool", format!("no tool `{other}`"))),
     };
     match result {
@@ -398,6 +401,83 @@ fn config(ctx: &Ctx) -> Result<Value, Outcome> {
         &loaded,
         &ctx.paths.config,
     )))
+}
+
+/// An artifacts error as a tool error (a refusal, such as a negative cost, is the agent's
+/// to correct; the store's own failures keep their kind).
+fn artifact_failed(e: anyhow::Error) -> Outcome {
+    failed(GateError::classify(e))
+}
+
+/// `store_artifact`: the content, content-addressed, with its context; `artifact.stored` in
+/// the chain. The view is the artifact as `aiperture artifact show --json` prints it.
+fn store_artifact(ctx: &Ctx, i: ArtifactInput) -> Result<Value, Outcome> {
+    let here = ctx.gate.resolve(&Request {
+        runtime: "mcp".into(),
+        session_id: ctx.session.clone(),
+        cwd: ctx.cwd.clone(),
+        ..Request::default()
+    });
+    let opt = |s: Option<String>| s.unwrap_or_default();
+    let session = session_key(&here);
+    let new = crate::artifacts::NewArtifact {
+        content: i.content.into_bytes(),
+        kind: opt(i.artifact_type),
+        project: if here.project.is_empty() {
+            crate::callsite::GLOBAL.to_string()
+        } else {
+            here.project
+        },
+        session,
+        task: opt(i.task_id),
+        runtime: "mcp".into(),
+        tool: opt(i.tool_name),
+        summary: opt(i.summary),
+        model: opt(i.model_used),
+        provider: opt(i.provider_used),
+        tokens_in: i.tokens_input.unwrap_or(0),
+        tokens_out: i.tokens_output.unwrap_or(0),
+        cost_usd: i.cost_usd.unwrap_or(0.0),
+    };
+    if !new.cost_usd.is_finite() || new.cost_usd < 0.0 {
+        return Err(Outcome::error(
+            "invalid_arguments",
+            "`cost_usd` must be a finite amount of at least 0",
+        ));
+    }
+    let a = crate::artifacts::store(&ctx.gate, new).map_err(artifact_failed)?;
+    Ok(views::to_json(&a))
+}
+
+/// `verify_artifact`: re-hashes the content (`artifact.verified` in the chain).
+fn verify_artifact(ctx: &Ctx, i: VerifyArtifactInput) -> Result<Value, Outcome> {
+    let id = i.artifact_id.trim();
+    let known = crate::artifacts::valid_id(id)
+        && crate::artifacts::get(&ctx.gate, id)
+            .map_err(artifact_failed)?
+            .is_some();
+    if !known {
+        return Err(Outcome::error(
+            "not_found",
+            format!("no artifact `{}`", id.chars().take(40).collect::<String>()),
+        ));
+    }
+    let v = crate::artifacts::verify(&ctx.gate, id).map_err(artifact_failed)?;
+    Ok(views::to_json(&v))
+}
+
+/// `get_cost_summary`: the sums of `aiperture costs --json`.
+fn cost_summary(ctx: &Ctx, i: CostInput) -> Result<Value, Outcome> {
+    let now = ctx.gate.now_ms();
+    let filter = crate::engine::state::ArtifactFilter {
+        task: i.task_id.filter(|t| !t.trim().is_empty()),
+        since_ms: i
+            .since_days
+            .map(|d| now.saturating_sub(i64::from(d).saturating_mul(86_400_000))),
+        ..Default::default()
+    };
+    let s = crate::artifacts::cost_summary(&ctx.gate, &filter).map_err(artifact_failed)?;
+    Ok(views::to_json(&s))
 }
 
 #[cfg(test)]

@@ -26,6 +26,9 @@ pub const TOOL_NAMES: &[&str] = &[
     "verify_audit_chain",
     "get_compliance_report",
     "get_config",
+    "store_artifact",
+    "verify_artifact",
+    "get_cost_summary",
 ];
 
 /// The longest string any argument may hold (the HTTP API's body limit; stdio lines may be
@@ -101,6 +104,47 @@ pub struct ReportInput {
     pub project: Option<String>,
     /// At most this many items per list (default 50, at most 500); counts stay exact.
     pub limit: Option<u32>,
+}
+
+/// The arguments of `store_artifact` (the reference's names).
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+pub struct ArtifactInput {
+    /// The content to store (text; at most 1 MiB).
+    pub content: String,
+    /// Its type (default `custom`).
+    pub artifact_type: Option<String>,
+    /// One line about it.
+    pub summary: Option<String>,
+    /// The task it belongs to.
+    pub task_id: Option<String>,
+    /// The tool that produced it.
+    pub tool_name: Option<String>,
+    /// The model that produced it.
+    pub model_used: Option<String>,
+    /// The model's provider.
+    pub provider_used: Option<String>,
+    /// Input tokens spent.
+    pub tokens_input: Option<u64>,
+    /// Output tokens spent.
+    pub tokens_output: Option<u64>,
+    /// What it cost, in US dollars (finite, at least 0).
+    pub cost_usd: Option<f64>,
+}
+
+/// The arguments of `verify_artifact`.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+pub struct VerifyArtifactInput {
+    /// The artifact's id (16 hex characters, as `store_artifact` returned it).
+    pub artifact_id: String,
+}
+
+/// The arguments of `get_cost_summary`.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+pub struct CostInput {
+    /// Only this task's artifacts.
+    pub task_id: Option<String>,
+    /// Only artifacts of the last this many days (default: all).
+    pub since_days: Option<u32>,
 }
 
 /// The arguments of tools that take none.
@@ -245,6 +289,27 @@ pub fn list() -> Vec<Tool> {
             "Show aiperture's effective settings and where each comes from (read-only; secrets are not shown).",
             input::<NoInput>(),
             json!({"type": "object"}),
+            true,
+        ),
+        tool(
+            "store_artifact",
+            "Store something you produced (text) content-addressed with SHA-256, with its tokens and cost; returns its id and hash.",
+            input::<ArtifactInput>(),
+            object_schema(&[("id", "string"), ("sha256", "string"), ("status", "string")]),
+            false,
+        ),
+        tool(
+            "verify_artifact",
+            "Re-hash a stored artifact's content and say whether it still matches the SHA-256 recorded when it was stored.",
+            input::<VerifyArtifactInput>(),
+            object_schema(&[("id", "string"), ("status", "string")]),
+            false,
+        ),
+        tool(
+            "get_cost_summary",
+            "Sum the tokens and cost of stored artifacts, in all and by model, provider, task, session and runtime.",
+            input::<CostInput>(),
+            object_schema(&[("artifacts", "integer"), ("cost_usd", "number")]),
             true,
         ),
     ]
