@@ -75,6 +75,10 @@ pub struct Settings {
     pub api_port: u16,
     /// Bearer key for `aiperture serve`; empty = the generated `api_key` file in the home.
     pub api_key: String,
+    /// Store each tool's output as an artifact from the Claude Code PostToolUse hook.
+    pub artifacts_store_tool_outputs: bool,
+    /// Artifacts up to this many bytes are kept in the store; larger ones as files.
+    pub artifacts_inline_max_bytes: u64,
 }
 
 /// The reference's default sensitive patterns.
@@ -121,6 +125,8 @@ impl Default for Settings {
             api_host: "127.0.0.1".into(),
             api_port: 8100,
             api_key: String::new(),
+            artifacts_store_tool_outputs: false,
+            artifacts_inline_max_bytes: 64 * 1024,
         }
     }
 }

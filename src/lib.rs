@@ -5,6 +5,7 @@
 //! [`store`]) and returns a [`request::Verdict`]; the adapter renders the verdict in the form the
 //! runtime understands. The library knows no command line: `src/main.rs` and `src/cli/` do.
 
+pub mod artifacts;
 pub mod atomic;
 pub mod audit;
 pub mod callsite;

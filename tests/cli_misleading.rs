@@ -253,7 +253,7 @@ fn audit_export_into_a_closed_pipe_exits_quietly() {
 }
 
 #[test]
-fn serve_is_listed_and_only_its_mcp_half_is_not_implemented() {
+fn serve_is_listed_and_its_mcp_half_ends_with_its_input() {
     let e = Env::new();
     let out = e.cmd().arg("--help").output().unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
@@ -261,11 +261,13 @@ fn serve_is_listed_and_only_its_mcp_half_is_not_implemented() {
         text.lines().any(|l| l.trim_start().starts_with("serve ")),
         "{text}"
     );
+    // MCP on stdio (docs/mcp.md): no input, no session, a clean exit and nothing on stdout.
     e.cmd()
         .args(["serve", "--mcp"])
+        .write_stdin("")
         .assert()
-        .code(1)
-        .stderr(predicate::str::contains("not yet implemented"));
+        .code(0)
+        .stdout(predicate::str::is_empty());
 }
 
 #[test]

@@ -26,6 +26,7 @@ const LAYERS: &[(&str, u32)] = &[
     ("store", 7),
     ("report", 8),
     ("views", 8),
+    ("artifacts", 8),
     ("runtimes", 9),
     ("server", 10),
 ];

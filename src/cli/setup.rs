@@ -1,5 +1,6 @@
-//! `aiperture setup <runtime> [--project|--user] [--uninstall] [--dry-run]`: wires aiperture's
-//! hook into a runtime's settings file (merged, backed up, idempotent), or removes it.
+//! `aiperture setup <runtime> [--project|--user] [--uninstall] [--dry-run] [--mcp]`: wires
+//! aiperture's hook into a runtime's settings file (merged, backed up, idempotent), or removes
+//! it; with `--mcp`, registers aiperture's MCP server in the runtime's MCP configuration.
 
 use crate::cli::ExitCode;
 use aiperture::clock::format_rfc3339;
@@ -23,6 +24,10 @@ pub struct SetupArgs {
     /// Print what would be written, write nothing.
     #[arg(long)]
     pub dry_run: bool,
+    /// Register aiperture's MCP server (`aiperture serve --mcp`) in the runtime's MCP
+    /// configuration instead of its hooks (claude-code, cursor, gemini, codex; docs/mcp.md).
+    #[arg(long)]
+    pub mcp: bool,
 }
 
 /// Runs `aiperture setup`.
@@ -33,7 +38,7 @@ pub fn run(args: SetupArgs) -> anyhow::Result<ExitCode> {
             args.runtime
         );
     };
-    if runtime == "openclaw" {
+    if runtime == "openclaw" && !args.mcp {
         println!("{OPENCLAW_STEPS}");
         return Ok(ExitCode::SUCCESS);
     }
@@ -44,12 +49,27 @@ pub fn run(args: SetupArgs) -> anyhow::Result<ExitCode> {
     };
     let home = dirs::home_dir().ok_or_else(|| anyhow::anyhow!("no home directory"))?;
     let project = std::env::current_dir()?;
-    let Some(path) = setup::settings_path(runtime, scope, &home, &project) else {
-        anyhow::bail!("{runtime} has no user-level hook settings; use --project in the repository");
-    };
     let exe = std::env::current_exe()?;
     let exe = exe.to_string_lossy();
-    let plan = setup::plan(runtime, &path, &exe, args.uninstall)?;
+    let (path, plan, what) = if args.mcp {
+        let Some(path) = setup::mcp::settings_path(runtime, scope, &home, &project) else {
+            anyhow::bail!(
+                "aiperture setup --mcp edits the MCP configuration of {} only; for {runtime},                  register `{} serve --mcp` by hand (docs/mcp.md)",
+                setup::mcp::MCP_RUNTIMES.join(", "),
+                exe
+            );
+        };
+        let plan = setup::mcp::plan(runtime, &path, &exe, args.uninstall)?;
+        (path, plan, "MCP server")
+    } else {
+        let Some(path) = setup::settings_path(runtime, scope, &home, &project) else {
+            anyhow::bail!(
+                "{runtime} has no user-level hook settings; use --project in the repository"
+            );
+        };
+        let plan = setup::plan(runtime, &path, &exe, args.uninstall)?;
+        (path, plan, "hooks")
+    };
     let verb = if args.uninstall { "remove" } else { "install" };
     if !plan.changed {
         println!(
@@ -65,7 +85,7 @@ pub fn run(args: SetupArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     if args.dry_run {
-        println!("would {verb} aiperture's hooks in {}:", path.display());
+        println!("would {verb} aiperture's {what} in {}:", path.display());
         match &plan.after {
             Some(text) => print!("{text}"),
             None => println!("(the file would be removed: it holds nothing else)"),
@@ -82,11 +102,16 @@ pub fn run(args: SetupArgs) -> anyhow::Result<ExitCode> {
     } else {
         "installed in"
     };
-    println!("aiperture's {runtime} hooks {done} {}", path.display());
+    println!("aiperture's {runtime} {what} {done} {}", path.display());
     if let Some(b) = backup {
         println!("backup of the previous file: {}", b.display());
     }
-    if !args.uninstall
+    if !args.uninstall && args.mcp {
+        println!(
+            "{runtime} starts `{exe} serve --mcp` for each session: its tools are \
+             mcp__aiperture__*, and every call to them is checked and audited."
+        );
+    } else if !args.uninstall
         && let Some(note) = after_install_note(runtime)
     {
         println!("{note}");

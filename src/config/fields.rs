@@ -199,6 +199,18 @@ pub const SETTINGS: &[SettingInfo] = &[
         kind: Kind::Text,
         help: "Bearer key required by `aiperture serve` (empty = none)",
     },
+    SettingInfo {
+        key: "artifacts_store_tool_outputs",
+        env: "AIPERTURE_ARTIFACTS_STORE_TOOL_OUTPUTS",
+        kind: Kind::Bool,
+        help: "Store each tool's output as an artifact from the Claude Code PostToolUse hook",
+    },
+    SettingInfo {
+        key: "artifacts_inline_max_bytes",
+        env: "AIPERTURE_ARTIFACTS_INLINE_MAX_BYTES",
+        kind: int(0, 64 * 1024 * 1024),
+        help: "Artifacts up to this many bytes are kept in the store; larger ones as files under AIPERTURE_HOME/artifacts",
+    },
 ];
 
 /// Settings of the Python reference we dropped, with the reason given to the user.
@@ -401,6 +413,8 @@ pub fn apply(s: &mut Settings, info: &SettingInfo, raw: Raw) -> Result<(), Strin
         "api_host" => s.api_host = parse_host(raw)?,
         "api_port" => s.api_port = u16::try_from(parse_int(raw, lo, hi)?).unwrap_or(8100),
         "api_key" => s.api_key = parse_text(raw)?,
+        "artifacts_store_tool_outputs" => s.artifacts_store_tool_outputs = parse_bool(raw)?,
+        "artifacts_inline_max_bytes" => s.artifacts_inline_max_bytes = parse_int(raw, lo, hi)?,
         other => return Err(format!("unknown setting `{other}`")),
     }
     Ok(())
@@ -442,6 +456,10 @@ pub fn to_toml(s: &Settings, key: &str) -> Option<toml::Value> {
         "api_host" => V::String(s.api_host.clone()),
         "api_port" => V::Integer(s.api_port.into()),
         "api_key" => V::String(s.api_key.clone()),
+        "artifacts_store_tool_outputs" => V::Boolean(s.artifacts_store_tool_outputs),
+        "artifacts_inline_max_bytes" => {
+            V::Integer(s.artifacts_inline_max_bytes.min(i64::MAX as u64) as i64)
+        }
         _ => return None,
     })
 }

@@ -114,6 +114,27 @@ impl<S: Store> Gate<S> {
         self.clock.now_ms()
     }
 
+    /// The paths the gate was opened with (home, store, key, config).
+    pub fn paths(&self) -> &Paths {
+        &self.paths
+    }
+
+    /// The user's settings the gate was opened with.
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    /// Runs `f` in one write transaction whose audit appends are signed with the install key:
+    /// for library modules above the engine (`crate::artifacts`) that keep their own records
+    /// through the [`State`] port.
+    pub fn write_state<T>(
+        &self,
+        f: impl FnOnce(&mut dyn State) -> anyhow::Result<T>,
+    ) -> GateResult<T> {
+        let key = self.key()?;
+        self.store.write(&key, f)
+    }
+
     fn key(&self) -> anyhow::Result<[u8; 32]> {
         if let Some(k) = self.key.get() {
             return Ok(*k);

@@ -6,6 +6,97 @@ pub use super::rows::*;
 use super::snapshot::{Effect, Snapshot, SnapshotKeys};
 use crate::request::Decision;
 
+/// What a store that does not keep artifacts answers to the artifact methods.
+pub const NO_ARTIFACTS: &str = "this store does not keep artifacts";
+
+/// One stored artifact (`crate::artifacts`): a content-addressed blob, inline or in a file,
+/// with its context and what it cost.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ArtifactRow {
+    /// 16 hex characters.
+    pub id: String,
+    /// When it was stored (ms).
+    pub ts_ms: i64,
+    /// Hex SHA-256 of the content.
+    pub sha256: String,
+    /// Content length in bytes.
+    pub size: u64,
+    /// `inline` or `file`.
+    pub backend: String,
+    /// For `file`: the path relative to the artifacts directory.
+    pub path: Option<String>,
+    /// For `inline`: the content (`None` in listings).
+    pub content: Option<Vec<u8>>,
+    /// Free type (`tool_output`, `report`, `custom`, …).
+    pub kind: String,
+    /// Project root or `global` ('' when unknown).
+    pub project: String,
+    /// Session key.
+    pub session: String,
+    /// Task id.
+    pub task: String,
+    /// Runtime.
+    pub runtime: String,
+    /// The tool that produced it.
+    pub tool: String,
+    /// One line.
+    pub summary: String,
+    /// The model that produced it.
+    pub model: String,
+    /// The model's provider.
+    pub provider: String,
+    /// Input tokens.
+    pub tokens_in: u64,
+    /// Output tokens.
+    pub tokens_out: u64,
+    /// Cost in US dollars.
+    pub cost_usd: f64,
+    /// `verified`, `failed` or `unverified`.
+    pub status: String,
+    /// When it was last verified.
+    pub verified_ms: Option<i64>,
+}
+
+/// Which artifacts a listing or a cost summary covers; empty fields match everything.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ArtifactFilter {
+    /// Only this session.
+    pub session: Option<String>,
+    /// Only this task.
+    pub task: Option<String>,
+    /// Only this runtime.
+    pub runtime: Option<String>,
+    /// Only this project.
+    pub project: Option<String>,
+    /// Only stored at or after this time (ms).
+    pub since_ms: Option<i64>,
+    /// At most this many rows (listings only; 0 = no limit).
+    pub limit: u32,
+}
+
+/// Sums over the artifacts of one (model, provider, task, session, runtime).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct CostLine {
+    /// Model.
+    pub model: String,
+    /// Provider.
+    pub provider: String,
+    /// Task.
+    pub task: String,
+    /// Session key.
+    pub session: String,
+    /// Runtime.
+    pub runtime: String,
+    /// Artifacts summed.
+    pub artifacts: u64,
+    /// Input tokens.
+    pub tokens_in: u64,
+    /// Output tokens.
+    pub tokens_out: u64,
+    /// US dollars.
+    pub cost_usd: f64,
+}
+
 /// Keyed access to the engine's persistent state, inside one transaction.
 pub trait State {
     /// How many checks the session made at or after `since_ms`, counting at most `cap`
@@ -178,6 +269,33 @@ pub trait State {
     fn put_written_file(&mut self, file: &WrittenFile) -> anyhow::Result<()>;
     /// Appends an audit event in the same transaction.
     fn audit(&mut self, note: &AuditNote, ts_ms: i64) -> anyhow::Result<()>;
+
+    /// Stores an artifact (see `crate::artifacts`). Stores that do not keep artifacts refuse.
+    fn insert_artifact(&mut self, a: &ArtifactRow) -> anyhow::Result<()> {
+        let _ = a;
+        anyhow::bail!("{NO_ARTIFACTS}")
+    }
+    /// One artifact by id, content included.
+    fn artifact(&mut self, id: &str) -> anyhow::Result<Option<ArtifactRow>> {
+        let _ = id;
+        anyhow::bail!("{NO_ARTIFACTS}")
+    }
+    /// Artifacts matching `filter`, newest first, at most `filter.limit`, without content.
+    fn list_artifacts(&mut self, filter: &ArtifactFilter) -> anyhow::Result<Vec<ArtifactRow>> {
+        let _ = filter;
+        anyhow::bail!("{NO_ARTIFACTS}")
+    }
+    /// Records a verification's result; false if there is no such artifact.
+    fn set_artifact_status(&mut self, id: &str, status: &str, ts_ms: i64) -> anyhow::Result<bool> {
+        let _ = (id, status, ts_ms);
+        anyhow::bail!("{NO_ARTIFACTS}")
+    }
+    /// Token and cost sums of the artifacts matching `filter` (its limit ignored), one line per
+    /// distinct (model, provider, task, session, runtime).
+    fn cost_lines(&mut self, filter: &ArtifactFilter) -> anyhow::Result<Vec<CostLine>> {
+        let _ = filter;
+        anyhow::bail!("{NO_ARTIFACTS}")
+    }
 
     /// Everything one check decides from, read by `keys` (see [`super::snapshot`]). The
     /// default runs the keyed statements above one by one.

@@ -104,6 +104,24 @@ const SELF_TAMPER: &[&str] = &[
     "write",
 ];
 
+/// Words of [`SELF_TAMPER`] that name a thing rather than an act: a tool whose name starts
+/// with a reading verb (`get_config`, `list_rules`) only reads it.
+const SELF_TAMPER_NOUNS: &[&str] = &["config", "policy", "rule", "rules"];
+
+/// Verbs that only read, when a tool's name starts with one.
+const READ_VERBS: &[&str] = &["get", "list", "show", "read", "view", "describe", "explain"];
+
+/// Whether an aiperture tool's name says it changes what aiperture decides: any act of
+/// [`SELF_TAMPER`], or one of its nouns unless the name starts with a reading verb.
+fn self_tamper(words: &[String]) -> bool {
+    let reads = words
+        .first()
+        .is_some_and(|w| READ_VERBS.contains(&w.as_str()));
+    words.iter().any(|w| {
+        SELF_TAMPER.contains(&w.as_str()) && !(reads && SELF_TAMPER_NOUNS.contains(&w.as_str()))
+    })
+}
+
 /// Rates an MCP or unknown tool call: `tool` is the server (lower-cased), `action` the
 /// tool's own name, `scope` the canonical JSON of its arguments (or a shortened form).
 pub(super) fn judge(tool: &str, action: &str, scope: &str, ctx: &Context, j: &mut Judge) {
@@ -113,7 +131,7 @@ pub(super) fn judge(tool: &str, action: &str, scope: &str, ctx: &Context, j: &mu
     if own {
         // Whoever serves it, a tool named after aiperture is never generalized.
         j.no_pattern = true;
-        if any(SELF_TAMPER) {
+        if self_tamper(&words) {
             j.raise(
                 RiskTier::Critical,
                 "self_protection",
@@ -415,6 +433,18 @@ mod tests {
             "config_set",
             "setConfig",
             "record_decision",
+        ] {
+            assert_eq!(rate("aiperture", t, "{}").tier, RiskTier::Critical, "{t}");
+        }
+        // Reading the configuration is no reconfiguring; setting it through a reading name is.
+        for t in ["get_config", "list_rules", "show_policy"] {
+            assert_eq!(rate("aiperture", t, "{}").tier, RiskTier::Low, "{t}");
+        }
+        for t in [
+            "get_and_set_config",
+            "get_config_update",
+            "config",
+            "listGrant",
         ] {
             assert_eq!(rate("aiperture", t, "{}").tier, RiskTier::Critical, "{t}");
         }

@@ -5,7 +5,10 @@
 //! executable moved, and removed alone on uninstall. Installing twice changes nothing. Before
 //! any write the old file is copied to `<file>.aiperture-backup-<UTC time>` (one backup per
 //! change: a run that changes nothing writes nothing). The user's key order and indentation
-//! are kept (keys aiperture adds come after theirs).
+//! are kept (keys aiperture adds come after theirs). [`mcp`] does the same for each runtime's
+//! MCP configuration (`setup --mcp`).
+
+pub mod mcp;
 
 use anyhow::{Context, bail};
 use serde_json::{Map, Value, json};

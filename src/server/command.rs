@@ -32,8 +32,9 @@ pub struct ServeArgs {
     /// AIPERTURE_API_KEY, `config set api_key`, or the api_key file of an earlier serve).
     #[arg(long)]
     pub allow_remote: bool,
-    /// Speak MCP on stdio (not implemented yet).
-    #[arg(long, hide = true)]
+    /// Speak MCP on stdin and stdout instead of listening (what an agent runtime starts; see
+    /// docs/mcp.md). Takes no --http, --socket or --allow-remote; several may run at once.
+    #[arg(long, conflicts_with_all = ["http", "socket", "allow_remote"])]
     pub mcp: bool,
 }
 
@@ -54,11 +55,14 @@ fn usage(msg: &str) -> anyhow::Result<i32> {
 
 /// Runs `aiperture serve`; the process's exit status.
 pub fn run(args: ServeArgs) -> anyhow::Result<i32> {
-    if args.mcp {
-        anyhow::bail!("`aiperture serve --mcp` is not yet implemented");
-    }
     let paths = Paths::from_env()?;
     let settings = Settings::load(&paths)?;
+    if args.mcp {
+        // One per agent session, on its own pipes: no listener, so no home lock and no key.
+        let gate = LocalGate::open_with(paths.clone(), settings, crate::engine::clock_from_env())?;
+        super::mcp::serve_stdio(gate, paths)?;
+        return Ok(0);
+    }
     let http = args.http.clone().unwrap_or_else(|| {
         let host = settings.api_host.trim();
         if host.contains(':') && !host.starts_with('[') {

@@ -19,6 +19,7 @@ pub mod lock;
 pub mod metrics;
 pub mod openapi;
 pub mod perms;
+pub mod mcp;
 pub mod routes;
 
 use crate::paths::Paths;
@@ -65,6 +66,7 @@ pub struct Bound {
 /// The application: routes, then (innermost first) the key check, the request guard (size,
 /// time, panics) and the JSON error shape.
 pub fn router(state: Arc<routes::AppState>, key: Arc<auth::ApiKey>) -> Router {
+    let mcp = mcp::http::router(state.gate.clone(), state.paths.clone(), key.clone());
     Router::new()
         .route("/health", get(routes::health))
         .route("/permissions/check", post(routes::check))
@@ -88,6 +90,8 @@ pub fn router(state: Arc<routes::AppState>, key: Arc<auth::ApiKey>) -> Router {
         .layer(from_fn_with_state(key, auth::require_key))
         .layer(from_fn_with_state(limits::REQUEST_TIMEOUT, limits::guard))
         .layer(from_fn(error::json_errors))
+        // MCP's streamable HTTP transport (docs/mcp.md): the same key, its own body limit.
+        .merge(mcp)
 }
 
 /// Binds a Unix socket at `path` with mode 0600 from the start; a stale socket left by a

@@ -30,12 +30,14 @@ pub use sqlite::{LocalGate, SqliteStore};
 /// `0001_core.sql` belongs to the foundation (meta, audit chain); `0002_engine.sql` to the
 /// decision engine (decisions, pattern aggregates, checks, sessions, memory, pending asks,
 /// nonces, grants, executions); `0003_lean_hot_path.sql` drops indexes only reports used;
-/// `0004_written_files.sql` remembers files written through runtimes' write tools.
+/// `0004_written_files.sql` remembers files written through runtimes' write tools;
+/// `0005_artifacts.sql` keeps artifacts and their costs (`crate::artifacts`).
 pub const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0001_core.sql"),
     include_str!("migrations/0002_engine.sql"),
     include_str!("migrations/0003_lean_hot_path.sql"),
     include_str!("migrations/0004_written_files.sql"),
+    include_str!("migrations/0005_artifacts.sql"),
 ];
 
 /// How long a writer waits for another process's lock before giving up.

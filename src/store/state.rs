@@ -5,13 +5,14 @@
 
 use crate::audit::{ActorType, NewEvent};
 use crate::engine::state::{
-    AuditNote, CheckRow, Counted, DecisionRow, Execution, Grant, KeyKind, LearnKey, PatternStats,
-    PendingAsk, SessionRow, State, WrittenFile,
+    ArtifactFilter, ArtifactRow, AuditNote, CheckRow, CostLine, Counted, DecisionRow, Execution,
+    Grant, KeyKind, LearnKey, PatternStats, PendingAsk, SessionRow, State, WrittenFile,
 };
 use crate::request::Decision;
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
 mod aggregate;
+mod artifacts;
 mod rows;
 mod written;
 
@@ -597,6 +598,26 @@ impl State for SqliteState<'_> {
 
     fn put_written_file(&mut self, file: &WrittenFile) -> anyhow::Result<()> {
         written::put(self.conn, file)
+    }
+
+    fn insert_artifact(&mut self, a: &ArtifactRow) -> anyhow::Result<()> {
+        artifacts::insert(self.conn, a)
+    }
+
+    fn artifact(&mut self, id: &str) -> anyhow::Result<Option<ArtifactRow>> {
+        artifacts::get(self.conn, id)
+    }
+
+    fn list_artifacts(&mut self, filter: &ArtifactFilter) -> anyhow::Result<Vec<ArtifactRow>> {
+        artifacts::list(self.conn, filter)
+    }
+
+    fn set_artifact_status(&mut self, id: &str, status: &str, ts_ms: i64) -> anyhow::Result<bool> {
+        artifacts::set_status(self.conn, id, status, ts_ms)
+    }
+
+    fn cost_lines(&mut self, filter: &ArtifactFilter) -> anyhow::Result<Vec<CostLine>> {
+        artifacts::costs(self.conn, filter)
     }
 
     fn audit(&mut self, note: &AuditNote, ts_ms: i64) -> anyhow::Result<()> {
