@@ -75,6 +75,9 @@ pub struct Settings {
     pub api_port: u16,
     /// Bearer key for `aiperture serve`; empty = the generated `api_key` file in the home.
     pub api_key: String,
+    /// How long `aiperture hook` waits for a running server's answer before deciding
+    /// in-process, in milliseconds; 0 = never ask a server.
+    pub hook_warm_timeout_ms: u32,
 }
 
 /// The reference's default sensitive patterns.
@@ -121,6 +124,7 @@ impl Default for Settings {
             api_host: "127.0.0.1".into(),
             api_port: 8100,
             api_key: String::new(),
+            hook_warm_timeout_ms: 200,
         }
     }
 }

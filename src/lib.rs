@@ -23,3 +23,4 @@ pub mod runtimes;
 pub mod server;
 pub mod shell;
 pub mod store;
+pub mod warm;

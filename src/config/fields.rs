@@ -199,6 +199,12 @@ pub const SETTINGS: &[SettingInfo] = &[
         kind: Kind::Text,
         help: "Bearer key required by `aiperture serve` (empty = none)",
     },
+    SettingInfo {
+        key: "hook_warm_timeout_ms",
+        env: "AIPERTURE_HOOK_WARM_TIMEOUT_MS",
+        kind: int(0, 10_000),
+        help: "How long `aiperture hook` waits for a running server before deciding itself (0 = off)",
+    },
 ];
 
 /// Settings of the Python reference we dropped, with the reason given to the user.
@@ -401,6 +407,7 @@ pub fn apply(s: &mut Settings, info: &SettingInfo, raw: Raw) -> Result<(), Strin
         "api_host" => s.api_host = parse_host(raw)?,
         "api_port" => s.api_port = u16::try_from(parse_int(raw, lo, hi)?).unwrap_or(8100),
         "api_key" => s.api_key = parse_text(raw)?,
+        "hook_warm_timeout_ms" => s.hook_warm_timeout_ms = small(parse_int(raw, lo, hi)?),
         other => return Err(format!("unknown setting `{other}`")),
     }
     Ok(())
@@ -442,6 +449,7 @@ pub fn to_toml(s: &Settings, key: &str) -> Option<toml::Value> {
         "api_host" => V::String(s.api_host.clone()),
         "api_port" => V::Integer(s.api_port.into()),
         "api_key" => V::String(s.api_key.clone()),
+        "hook_warm_timeout_ms" => V::Integer(s.hook_warm_timeout_ms.into()),
         _ => return None,
     })
 }
