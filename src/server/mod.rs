@@ -90,6 +90,53 @@ pub fn router(state: Arc<routes::AppState>, key: Arc<auth::ApiKey>) -> Router {
         .layer(from_fn(error::json_errors))
 }
 
+/// Whether a `Content-Type` names JSON: `application/json` or `application/<x>+json`, with
+/// or without parameters.
+fn is_json(content_type: &str) -> bool {
+    let essence = content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    essence == "application/json"
+        || essence
+            .strip_prefix("application/")
+            .is_some_and(|sub| sub.ends_with("+json"))
+}
+
+/// Middleware: a request that carries a body must say it is JSON (or say nothing); another
+/// declared type is a 415 before anything is read. Every body this server takes is JSON (a
+/// hook payload included), so a form or text body is a client mistake, not a payload.
+pub async fn json_bodies_only(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::http::header;
+    use axum::response::IntoResponse;
+    let has_body = req.headers().contains_key(header::TRANSFER_ENCODING)
+        || req
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .is_some_and(|v| v.as_bytes() != b"0");
+    let declared = req.headers().get(header::CONTENT_TYPE).map(|v| v.to_str());
+    match declared {
+        Some(Ok(t)) if has_body && !is_json(t) => error::ApiError::new(
+            axum::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            format!("the body must be JSON (`Content-Type: application/json`), not `{t}`"),
+        )
+        .into_response(),
+        Some(Err(_)) if has_body => error::ApiError::new(
+            axum::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "the Content-Type header is not readable text",
+        )
+        .into_response(),
+        _ => next.run(req).await,
+    }
+}
+
 /// Binds a Unix socket at `path` with mode 0600 from the start; a stale socket left by a
 /// server that died is replaced (the caller holds the home's lock), anything else at the
 /// path is refused.
@@ -209,10 +256,12 @@ pub fn serve(
         paths,
     });
     let proof_key = crate::key::load(&state.paths).context("cannot load the install key")?;
-    let app = router(state, Arc::new(key)).layer(from_fn_with_state(
-        Arc::new(hooks::ProofKey(proof_key)),
-        hooks::prove,
-    ));
+    let app = router(state, Arc::new(key))
+        .layer(from_fn(json_bodies_only))
+        .layer(from_fn_with_state(
+            Arc::new(hooks::ProofKey(proof_key)),
+            hooks::prove,
+        ));
     let result = rt.block_on(async move {
         use tokio::signal::unix::{SignalKind, signal};
         let term = signal(SignalKind::terminate()).context("cannot watch SIGTERM")?;
@@ -251,4 +300,30 @@ pub fn serve(
         let _ = std::fs::remove_file(p);
     }
     result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_json;
+
+    #[test]
+    fn json_content_types_are_recognized() {
+        for yes in [
+            "application/json",
+            "Application/JSON; charset=utf-8",
+            "application/merge-patch+json",
+        ] {
+            assert!(is_json(yes), "{yes}");
+        }
+        for no in [
+            "text/plain",
+            "application/x-www-form-urlencoded",
+            "multipart/form-data; boundary=x",
+            "application/jsonx",
+            "json",
+            "",
+        ] {
+            assert!(!is_json(no), "{no}");
+        }
+    }
 }
