@@ -372,3 +372,59 @@ fn many_silent_connections_do_not_stop_the_server() {
     assert_eq!(count(&srv), before + 1);
     drop(held);
 }
+
+/// `aiperture config show --api-key` under `script` (a pseudo-terminal): (output, status).
+fn api_key_on_a_tty(inst: &Install, env: &[(&str, &str)]) -> (String, Option<i32>) {
+    let cmd = format!("'{}' config show --api-key", serve_support::bin().display());
+    let mut c = std::process::Command::new("script");
+    for (k, _) in std::env::vars() {
+        if k.starts_with("AIPERTURE_") {
+            c.env_remove(&k);
+        }
+    }
+    c.args(["-qec", &cmd, "/dev/null"])
+        .env("AIPERTURE_HOME", &inst.home)
+        .env("AIPERTURE_DB_PATH", &inst.db)
+        .env("HOME", inst.dir.path().join("user"))
+        .stdin(std::process::Stdio::null());
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    let out = c
+        .output()
+        .expect("`script` (util-linux) runs the command on a pseudo-terminal");
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        out.status.code(),
+    )
+}
+
+#[test]
+fn the_api_key_is_shown_on_a_terminal_only() {
+    let inst = Install::new();
+    // No key yet: said, on a terminal too.
+    let (out, code) = api_key_on_a_tty(&inst, &[]);
+    assert_eq!(code, Some(1), "{out}");
+    assert!(out.contains("no API key yet"), "{out}");
+    drop(inst.serve(&[]));
+    let key = inst.api_key();
+    // Piped: refused, with the reason, and the key nowhere.
+    let piped = inst
+        .cmd()
+        .args(["config", "show", "--api-key"])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(piped.status.code(), Some(1));
+    assert!(piped.stdout.is_empty());
+    let err = String::from_utf8_lossy(&piped.stderr);
+    assert!(err.contains("not a terminal"), "{err}");
+    assert!(!err.contains(key.trim()), "{err}");
+    // On a terminal: the generated key, alone on its line.
+    let (out, code) = api_key_on_a_tty(&inst, &[]);
+    assert_eq!(code, Some(0), "{out}");
+    assert_eq!(out.trim(), key.trim());
+    // The setting wins over the file, as it does for the server.
+    let (out, code) = api_key_on_a_tty(&inst, &[("AIPERTURE_API_KEY", "from-the-env")]);
+    assert_eq!((out.trim(), code), ("from-the-env", Some(0)));
+}
