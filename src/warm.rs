@@ -18,7 +18,7 @@
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 use std::io::{ErrorKind, Read, Write};
-use std::os::fd::{FromRawFd, OwnedFd};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::net::UnixStream;
 use std::path::Path;
@@ -177,25 +177,12 @@ pub fn connect(path: &Path) -> Result<UnixStream, Miss> {
     for (dst, src) in addr.sun_path.iter_mut().zip(bytes) {
         *dst = *src as libc::c_char;
     }
-    // SAFETY: plain socket creation; the descriptor is owned below.
-    let fd = unsafe { libc::socket(libc::AF_UNIX, libc::SOCK_STREAM, 0) };
-    if fd < 0 {
-        return Err(Miss::NoServer(std::io::Error::last_os_error()));
-    }
-    // SAFETY: `fd` is a fresh descriptor this function owns.
-    let owned = unsafe { OwnedFd::from_raw_fd(fd) };
-    // SAFETY: setting flags on a descriptor we own; FD_CLOEXEC so no child inherits it, and
-    // O_NONBLOCK so that `connect` never waits on a full accept queue.
-    unsafe {
-        libc::fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC);
-        let fl = libc::fcntl(fd, libc::F_GETFL);
-        libc::fcntl(fd, libc::F_SETFL, fl | libc::O_NONBLOCK);
-    }
-    let len = std::mem::size_of::<libc::sa_family_t>() + bytes.len() + 1;
+    let fd = unix_socket()?;
+    let len = std::mem::offset_of!(libc::sockaddr_un, sun_path) + bytes.len() + 1;
     // SAFETY: `addr` is a valid sockaddr_un and `len` is within it.
     let rc = unsafe {
         libc::connect(
-            fd,
+            fd.as_raw_fd(),
             (&raw const addr).cast::<libc::sockaddr>(),
             len as libc::socklen_t,
         )
@@ -205,9 +192,33 @@ pub fn connect(path: &Path) -> Result<UnixStream, Miss> {
         // for a busy server is what the in-process path avoids.
         return Err(Miss::NoServer(std::io::Error::last_os_error()));
     }
-    let stream = UnixStream::from(owned);
+    let stream = UnixStream::from(fd);
     stream.set_nonblocking(false).map_err(Miss::NoServer)?;
     Ok(stream)
+}
+
+/// A new Unix stream socket, close-on-exec and non-blocking (so that `connect` never waits on
+/// a full accept queue): one `socket` call on Linux, plus two `fcntl`s elsewhere.
+fn unix_socket() -> Result<OwnedFd, Miss> {
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    let kind = libc::SOCK_STREAM | libc::SOCK_CLOEXEC | libc::SOCK_NONBLOCK;
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    let kind = libc::SOCK_STREAM;
+    // SAFETY: plain socket creation; the descriptor is owned below.
+    let fd = unsafe { libc::socket(libc::AF_UNIX, kind, 0) };
+    if fd < 0 {
+        return Err(Miss::NoServer(std::io::Error::last_os_error()));
+    }
+    // SAFETY: `fd` is a fresh descriptor this function owns.
+    let owned = unsafe { OwnedFd::from_raw_fd(fd) };
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    // SAFETY: setting flags on a descriptor we own.
+    unsafe {
+        libc::fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC);
+        let fl = libc::fcntl(fd, libc::F_GETFL);
+        libc::fcntl(fd, libc::F_SETFL, fl | libc::O_NONBLOCK);
+    }
+    Ok(owned)
 }
 
 /// Sends `call` over `stream` and reads the proven answer, all within `timeout` from now.
