@@ -8,8 +8,8 @@
 //! the warm path can make a hook faster but never changes what it may answer:
 //!
 //! * the hook sends a fresh random nonce; the server answers with
-//!   `HMAC-SHA256(install key, tag ‖ nonce ‖ runtime ‖ event ‖ exit code ‖ stderr ‖ stdout)`
-//!   ([`proof`]). A process that is not the gate (an agent's listener on the socket's path)
+//!   `HMAC-SHA256(install key, tag ‖ nonce ‖ runtime ‖ event ‖ payload ‖ exit code ‖ stderr ‖
+//!   stdout)` ([`proof`]). A process that is not the gate (an agent's listener on the socket's path)
 //!   does not hold the install key and cannot answer for it; the MAC is checked in constant
 //!   time;
 //! * anything but a complete, well-formed `200` with a valid proof within the deadline is a
@@ -101,50 +101,45 @@ pub struct Call<'a> {
     pub install_key: &'a [u8],
 }
 
-/// The proof the server attaches to a hook answer: HMAC-SHA256 with the install key over
-/// the tag, the nonce, the runtime and event as requested, and the answer's exit code,
-/// stderr line and stdout bytes (each length-prefixed, so no two inputs collide).
-pub fn proof(
-    install_key: &[u8],
-    nonce: &[u8],
-    runtime: &str,
-    event: &str,
-    exit_code: u8,
-    stderr: &str,
-    stdout: &[u8],
-) -> [u8; 32] {
-    mac(
-        install_key,
-        nonce,
-        runtime,
-        event,
-        exit_code,
-        stderr,
-        stdout,
-    )
-    .map(|m| m.finalize().into_bytes().into())
-    .unwrap_or([0; 32])
+/// What a proof covers: the request as the hook sent it and the answer as the server gave it.
+#[derive(Debug, Clone, Copy)]
+pub struct Proven<'a> {
+    /// The hook's nonce.
+    pub nonce: &'a [u8],
+    /// The runtime, as in the request's path.
+    pub runtime: &'a str,
+    /// The event, as in the request's query (empty when none).
+    pub event: &'a str,
+    /// The payload the server decided (so a relay cannot swap it for another).
+    pub payload: &'a [u8],
+    /// The answer's exit code.
+    pub exit_code: u8,
+    /// The answer's stderr line.
+    pub stderr: &'a str,
+    /// The answer's stdout bytes.
+    pub stdout: &'a [u8],
 }
 
-/// The MAC state over one answer; `None` only for a key HMAC refuses (none is refused).
-fn mac(
-    install_key: &[u8],
-    nonce: &[u8],
-    runtime: &str,
-    event: &str,
-    exit_code: u8,
-    stderr: &str,
-    stdout: &[u8],
-) -> Option<Hmac<Sha256>> {
+/// The proof the server attaches to a hook answer: HMAC-SHA256 with the install key over a
+/// fixed tag and every field of `p` (each length-prefixed, so no two inputs collide).
+pub fn proof(install_key: &[u8], p: &Proven) -> [u8; 32] {
+    mac(install_key, p)
+        .map(|m| m.finalize().into_bytes().into())
+        .unwrap_or([0; 32])
+}
+
+/// The MAC state over one request and answer; `None` only for a key HMAC refuses (none is).
+fn mac(install_key: &[u8], p: &Proven) -> Option<Hmac<Sha256>> {
     let mut m = Hmac::<Sha256>::new_from_slice(install_key).ok()?;
     for part in [
         PROOF_TAG,
-        nonce,
-        runtime.as_bytes(),
-        event.as_bytes(),
-        &[exit_code],
-        stderr.as_bytes(),
-        stdout,
+        p.nonce,
+        p.runtime.as_bytes(),
+        p.event.as_bytes(),
+        p.payload,
+        &[p.exit_code],
+        p.stderr.as_bytes(),
+        p.stdout,
     ] {
         m.update(&(part.len() as u64).to_be_bytes());
         m.update(part);
@@ -253,16 +248,17 @@ pub fn exchange(mut stream: UnixStream, call: &Call, timeout: Duration) -> Resul
     write_all(&mut stream, &req, deadline)?;
     let raw = read_answer(&mut stream, deadline)?;
     let parsed = parse(&raw)?;
-    let want = mac(
-        call.install_key,
-        &nonce,
-        call.runtime,
-        call.event.unwrap_or(""),
-        parsed.answer.exit_code,
-        &parsed.answer.stderr,
-        &parsed.answer.stdout,
-    )
-    .ok_or_else(|| Miss::Refused("unusable install key".into()))?;
+    let proven = Proven {
+        nonce: &nonce,
+        runtime: call.runtime,
+        event: call.event.unwrap_or(""),
+        payload: call.payload,
+        exit_code: parsed.answer.exit_code,
+        stderr: &parsed.answer.stderr,
+        stdout: &parsed.answer.stdout,
+    };
+    let want = mac(call.install_key, &proven)
+        .ok_or_else(|| Miss::Refused("unusable install key".into()))?;
     // `verify_slice` compares in constant time.
     want.verify_slice(&parsed.proof)
         .map_err(|_| Miss::Refused("the proof does not verify".into()))?;
@@ -407,7 +403,18 @@ mod tests {
 
     fn answer_bytes(nonce_hex: &str, stdout: &[u8], key: &[u8], exit: u8) -> Vec<u8> {
         let nonce = hex::decode(nonce_hex).unwrap_or_default();
-        let p = proof(key, &nonce, "claude-code", "", exit, "why", stdout);
+        let p = proof(
+            key,
+            &Proven {
+                nonce: &nonce,
+                runtime: "claude-code",
+                event: "",
+                payload: b"{}",
+                exit_code: exit,
+                stderr: "why",
+                stdout,
+            },
+        );
         let mut a = format!(
             "HTTP/1.1 200 OK\r\ncontent-length: {}\r\n{EXIT_HEADER}: {exit}\r\n\
              {STDERR_HEADER}: {}\r\n{PROOF_HEADER}: {}\r\n\r\n",
@@ -520,10 +527,55 @@ mod tests {
 
     #[test]
     fn proofs_separate_every_field() {
-        let base = proof(&KEY, b"n", "codex", "", 0, "", b"x");
-        assert_ne!(base, proof(&KEY, b"n", "codex", "", 2, "", b"x"));
-        assert_ne!(base, proof(&KEY, b"n", "codexx", "", 0, "", b""));
-        assert_ne!(base, proof(&KEY, b"n", "codex", "e", 0, "", b"x"));
-        assert_ne!(base, proof(&KEY, b"n", "codex", "", 0, "x", b""));
+        let base = Proven {
+            nonce: b"n",
+            runtime: "codex",
+            event: "",
+            payload: b"{}",
+            exit_code: 0,
+            stderr: "",
+            stdout: b"x",
+        };
+        let p = |v: Proven| proof(&KEY, &v);
+        let b = p(base);
+        assert_ne!(
+            b,
+            p(Proven {
+                exit_code: 2,
+                ..base
+            })
+        );
+        assert_ne!(
+            b,
+            p(Proven {
+                runtime: "codexx",
+                stdout: b"",
+                ..base
+            })
+        );
+        assert_ne!(b, p(Proven { event: "e", ..base }));
+        assert_ne!(
+            b,
+            p(Proven {
+                stderr: "x",
+                stdout: b"",
+                ..base
+            })
+        );
+        assert_ne!(
+            b,
+            p(Proven {
+                payload: b"{ }",
+                ..base
+            })
+        );
+        assert_ne!(
+            b,
+            p(Proven {
+                nonce: b"m",
+                ..base
+            })
+        );
+        assert_ne!(proof(&[1; 32], &base), b);
     }
 }

@@ -80,12 +80,30 @@ pub fn response(out: &Output) -> Response {
     resp
 }
 
-/// The install key hook answers are proven with.
-pub struct ProofKey(pub [u8; crate::key::KEY_LEN]);
+/// What [`prove`] needs: the install key hook answers are proven with, and the API key (a
+/// request body is read for the proof only once the request has shown the key).
+pub struct ProofKey {
+    /// The install key.
+    pub install: [u8; crate::key::KEY_LEN],
+    /// The server's API key.
+    pub api: Arc<super::auth::ApiKey>,
+}
+
+/// Whether the request carries `Authorization: Bearer <the API key>`.
+fn shows_key(req: &Request, key: &super::auth::ApiKey) -> bool {
+    req.headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split_once(' '))
+        .is_some_and(|(scheme, token)| {
+            scheme.eq_ignore_ascii_case("bearer") && key.matches(token.trim())
+        })
+}
 
 /// Middleware: a `POST /hooks/{runtime}` carrying a well-formed nonce whose answer is a 200
-/// gets the proof header ([`warm::proof`] over the nonce, the runtime and event as requested,
-/// the exit code, the stderr line and the body). Other requests pass untouched.
+/// gets the proof header ([`warm::proof`] over the nonce, the runtime, event and payload as
+/// requested, and the exit code, stderr line and body answered). Other requests pass
+/// untouched.
 pub async fn prove(State(key): State<Arc<ProofKey>>, req: Request, next: Next) -> Response {
     let runtime = req.uri().path().strip_prefix("/hooks/").map(str::to_string);
     let nonce = req
@@ -97,12 +115,24 @@ pub async fn prove(State(key): State<Arc<ProofKey>>, req: Request, next: Next) -
     let (Some(runtime), Some(nonce)) = (runtime, nonce) else {
         return next.run(req).await;
     };
+    if !shows_key(&req, &key.api) {
+        // The key check inside answers it (401) without the body being read.
+        return next.run(req).await;
+    }
     let event = req
         .uri()
         .query()
         .and_then(|q| q.split('&').find_map(|kv| kv.strip_prefix("event=")))
         .unwrap_or("")
         .to_string();
+    // The proof covers the payload decided, so the body is read here (under the same limits
+    // as the route's) and handed on.
+    let (parts, body) = req.into_parts();
+    let payload = match super::limits::read_body(body).await {
+        Ok(p) => p,
+        Err(e) => return e.into_response(),
+    };
+    let req = Request::from_parts(parts, Body::from(payload.clone()));
     let resp = next.run(req).await;
     if resp.status() != StatusCode::OK {
         return resp;
@@ -126,7 +156,18 @@ pub async fn prove(State(key): State<Arc<ProofKey>>, req: Request, next: Next) -
             .and_then(|b| String::from_utf8(b).ok()),
     };
     if let (Some(exit_code), Some(stderr)) = (exit_code, stderr) {
-        let p = warm::proof(&key.0, &nonce, &runtime, &event, exit_code, &stderr, &bytes);
+        let p = warm::proof(
+            &key.install,
+            &warm::Proven {
+                nonce: &nonce,
+                runtime: &runtime,
+                event: &event,
+                payload: &payload,
+                exit_code,
+                stderr: &stderr,
+                stdout: &bytes,
+            },
+        );
         if let Ok(v) = HeaderValue::from_str(&hex::encode(p)) {
             parts.headers.insert(warm::PROOF_HEADER, v);
         }

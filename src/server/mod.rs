@@ -256,12 +256,16 @@ pub fn serve(
         paths,
     });
     let proof_key = crate::key::load(&state.paths).context("cannot load the install key")?;
-    let app = router(state, Arc::new(key))
-        .layer(from_fn(json_bodies_only))
-        .layer(from_fn_with_state(
-            Arc::new(hooks::ProofKey(proof_key)),
-            hooks::prove,
-        ));
+    let key = Arc::new(key);
+    let proof = Arc::new(hooks::ProofKey {
+        install: proof_key,
+        api: key.clone(),
+    });
+    // Outermost first: the content type, then the proof of hook answers, then the router's
+    // own layers (errors, limits, the key check).
+    let app = router(state, key)
+        .layer(from_fn_with_state(proof, hooks::prove))
+        .layer(from_fn(json_bodies_only));
     let result = rt.block_on(async move {
         use tokio::signal::unix::{SignalKind, signal};
         let term = signal(SignalKind::terminate()).context("cannot watch SIGTERM")?;
