@@ -12,7 +12,14 @@
 //!   minor faults, stdout (tabs/newlines → spaces, ≤ 400 bytes), first stderr line.
 //! `conc` also prints `#wall_ns <total>` first.
 //!
+//! `http` is the HTTP load generator for `aiperture serve`: THREADS clients, each on its own
+//! kept-alive loopback connection, send TOTAL `POST PATH` requests in all (BODY with `{i}`
+//! replaced by the request's number, so every check has its own session) and time each
+//! write-to-last-byte span. Output: `#wall_ns <total>`, then `ns<TAB>status<TAB>ok` per
+//! request (ok = 1 when the answer is a 200 holding `"decision"`).
+//!
 //! Usage: driver seq PLAN OUT | driver conc THREADS PLAN OUT
+//!        | driver http ADDR KEY PATH THREADS TOTAL BODY OUT
 
 use std::io::{Read, Write};
 use std::process::{Command, Stdio};
@@ -144,8 +151,110 @@ fn run(job: &Job) -> String {
     )
 }
 
+/// One HTTP/1.1 answer read off a kept-alive connection: (status, body), or None when the
+/// connection broke.
+fn read_answer(s: &mut std::net::TcpStream, buf: &mut Vec<u8>) -> Option<(u16, Vec<u8>)> {
+    let mut chunk = [0u8; 16384];
+    loop {
+        if let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n").map(|i| i + 4) {
+            let head = String::from_utf8_lossy(&buf[..end]).to_ascii_lowercase();
+            let status = head.split(' ').nth(1)?.parse::<u16>().ok()?;
+            let len = head
+                .lines()
+                .find_map(|l| l.strip_prefix("content-length:"))
+                .and_then(|v| v.trim().parse::<usize>().ok())?;
+            while buf.len() < end + len {
+                let n = s.read(&mut chunk).ok()?;
+                if n == 0 {
+                    return None;
+                }
+                buf.extend_from_slice(&chunk[..n]);
+            }
+            let body = buf[end..end + len].to_vec();
+            buf.drain(..end + len);
+            return Some((status, body));
+        }
+        let n = s.read(&mut chunk).ok()?;
+        if n == 0 {
+            return None;
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    }
+}
+
+/// The `http` mode: see the module's documentation.
+fn http_load(args: &[String]) {
+    let [addr, key, path, threads, total, body, out] = args else {
+        usage()
+    };
+    let threads: usize = threads.parse().unwrap_or_else(|_| usage());
+    let total: usize = total.parse().unwrap_or_else(|_| usage());
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let t0 = Instant::now();
+    let per: Vec<Vec<(u128, u16, bool)>> = std::thread::scope(|sc| {
+        let hs: Vec<_> = (0..threads)
+            .map(|_| {
+                let next = &next;
+                sc.spawn(move || {
+                    let mut rows = Vec::new();
+                    let mut conn: Option<std::net::TcpStream> = None;
+                    let mut buf = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        if i >= total {
+                            break;
+                        }
+                        let b = body.replace("{i}", &i.to_string());
+                        let req = format!(
+                            "POST {path} HTTP/1.1\r\nHost: bench\r\nAuthorization: Bearer {key}\r\n\
+                             Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{b}",
+                            b.len()
+                        );
+                        let t = Instant::now();
+                        if conn.is_none() {
+                            conn = std::net::TcpStream::connect(addr.as_str()).ok();
+                            if let Some(c) = &conn {
+                                let _ = c.set_nodelay(true);
+                            }
+                            buf.clear();
+                        }
+                        let got = conn.as_mut().and_then(|c| {
+                            c.write_all(req.as_bytes()).ok()?;
+                            read_answer(c, &mut buf)
+                        });
+                        let ns = t.elapsed().as_nanos();
+                        match got {
+                            Some((status, body)) => {
+                                let ok = status == 200
+                                    && body.windows(10).any(|w| w == b"\"decision\"");
+                                rows.push((ns, status, ok));
+                            }
+                            None => {
+                                conn = None;
+                                rows.push((ns, 0, false));
+                            }
+                        }
+                    }
+                    rows
+                })
+            })
+            .collect();
+        hs.into_iter().map(|h| h.join().unwrap_or_default()).collect()
+    });
+    let wall = t0.elapsed().as_nanos();
+    let mut f = std::fs::File::create(out).unwrap_or_else(|e| die(&format!("{out}: {e}")));
+    let _ = writeln!(f, "#wall_ns\t{wall}");
+    for (ns, status, ok) in per.into_iter().flatten() {
+        let _ = writeln!(f, "{ns}\t{status}\t{}", u8::from(ok));
+    }
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
+    if args.get(1).map(String::as_str) == Some("http") {
+        http_load(&args[2..]);
+        return;
+    }
     let (threads, plan, out) = match args.get(1).map(String::as_str) {
         Some("seq") if args.len() == 4 => (0usize, &args[2], &args[3]),
         Some("conc") if args.len() == 5 => match args[2].parse::<usize>() {
@@ -185,7 +294,10 @@ fn main() {
 }
 
 fn usage() -> ! {
-    die("usage: driver seq PLAN OUT | driver conc THREADS PLAN OUT")
+    die(
+        "usage: driver seq PLAN OUT | driver conc THREADS PLAN OUT \
+         | driver http ADDR KEY PATH THREADS TOTAL BODY OUT",
+    )
 }
 
 fn die(msg: &str) -> ! {

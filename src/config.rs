@@ -79,6 +79,9 @@ pub struct Settings {
     pub artifacts_store_tool_outputs: bool,
     /// Artifacts up to this many bytes are kept in the store; larger ones as files.
     pub artifacts_inline_max_bytes: u64,
+    /// How long `aiperture hook` waits for a running server's answer before deciding
+    /// in-process, in milliseconds; 0 = never ask a server.
+    pub hook_warm_timeout_ms: u32,
 }
 
 /// The reference's default sensitive patterns.
@@ -127,6 +130,7 @@ impl Default for Settings {
             api_key: String::new(),
             artifacts_store_tool_outputs: false,
             artifacts_inline_max_bytes: 64 * 1024,
+            hook_warm_timeout_ms: 200,
         }
     }
 }

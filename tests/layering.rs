@@ -17,6 +17,7 @@ const LAYERS: &[(&str, u32)] = &[
     ("pathnorm", 0),
     ("atomic", 0),
     ("key", 0),
+    ("warm", 0),
     ("shell", 1),
     ("risk", 2),
     ("realpath", 3),

@@ -24,6 +24,10 @@ enum ConfigCommand {
         /// Print JSON.
         #[arg(long)]
         json: bool,
+        /// Print only the API key `aiperture serve` requires (on a terminal only; refused
+        /// when stdout is a pipe or a file, so it does not end up in logs).
+        #[arg(long, conflicts_with = "json")]
+        api_key: bool,
     },
     /// Print one setting's effective value (lists comma-separated, as `set` takes them).
     Get {
@@ -64,7 +68,8 @@ pub fn run(args: ConfigArgs) -> anyhow::Result<ExitCode> {
     }
     let paths = Paths::from_env()?;
     match args.command {
-        ConfigCommand::Show { json } => show(&paths, json),
+        ConfigCommand::Show { api_key: true, .. } => show_api_key(&paths),
+        ConfigCommand::Show { json, .. } => show(&paths, json),
         ConfigCommand::Get { key, json } => get(&paths, &key, json),
         ConfigCommand::Set { key, value } => set(&paths, &key, &value),
         ConfigCommand::Unset { key } => unset(&paths, &key),
@@ -111,6 +116,45 @@ fn get(paths: &Paths, key: &str, json: bool) -> anyhow::Result<ExitCode> {
     } else {
         println!("{}", value_text(&loaded.settings, key));
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The name of the file `aiperture serve` generates its API key in, in the home.
+const API_KEY_FILE: &str = aiperture::warm::API_KEY_FILE;
+
+/// `config show --api-key`: the key `aiperture serve` requires (the `api_key` setting, else
+/// the generated file), printed only when stdout is a terminal; exit 1 with the reason when
+/// it is not, or when there is no key yet.
+fn show_api_key(paths: &Paths) -> anyhow::Result<ExitCode> {
+    if !std::io::IsTerminal::is_terminal(&std::io::stdout()) {
+        eprintln!(
+            "aiperture: refusing to print the API key: standard output is not a terminal (a \
+             pipe or a file would keep it); run it in a terminal, or read {} directly",
+            paths.home.join(API_KEY_FILE).display()
+        );
+        return Ok(ExitCode(1));
+    }
+    let settings = Settings::load(paths)?;
+    let set = settings.api_key.trim();
+    let key = if set.is_empty() {
+        let file = paths.home.join(API_KEY_FILE);
+        match std::fs::read_to_string(&file) {
+            Ok(text) if !text.trim().is_empty() => text.trim().to_string(),
+            Ok(_) => anyhow::bail!("{}: is empty", file.display()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                eprintln!(
+                    "aiperture: no API key yet: `aiperture serve` creates {} on its first \
+                     start (or set AIPERTURE_API_KEY)",
+                    file.display()
+                );
+                return Ok(ExitCode(1));
+            }
+            Err(e) => anyhow::bail!("{}: cannot read: {e}", file.display()),
+        }
+    } else {
+        set.to_string()
+    };
+    println!("{key}");
     Ok(ExitCode::SUCCESS)
 }
 

@@ -3,11 +3,19 @@
 //! Nothing here may fail open: a payload too large or too slow, a panic, a process that could
 //! not start properly, or any error becomes that runtime's fail-closed answer, and the exit
 //! code is never 1.
+//!
+//! The warm path: when `aiperture serve` runs for the same home, the payload goes to it over
+//! the Unix socket and its answer is printed, if it arrives complete, proven with the install
+//! key, within `hook_warm_timeout_ms` (`aiperture::warm`). Anything else, or no server, and
+//! the hook decides in-process as before; with no server that costs one failed `connect`.
 
 use super::crash_guard;
 use crate::cli::ExitCode;
+use aiperture::config::Settings;
 use aiperture::engine::Gate;
+use aiperture::paths::Paths;
 use aiperture::runtimes::{Adapter, Answer, Output, WithAdapter, dispatch, with_adapter};
+use aiperture::warm;
 use clap::Args;
 use std::ffi::OsString;
 use std::io::Write;
@@ -51,7 +59,11 @@ pub fn run(args: HookArgs) -> anyhow::Result<ExitCode> {
             .unwrap_or_default();
         eprintln!("aiperture: internal error{at}; failing closed");
     }));
-    let out = match with_adapter(&args.runtime, args.event.as_deref(), Serve) {
+    let call = Serve {
+        runtime: &args.runtime,
+        event: args.event.as_deref(),
+    };
+    let out = match with_adapter(&args.runtime, args.event.as_deref(), call) {
         Some(out) => out,
         None => {
             let other = args.runtime.as_str();
@@ -142,15 +154,17 @@ pub fn stdin_timeout(value: Option<&str>) -> Duration {
         .unwrap_or(DEFAULT_STDIN_TIMEOUT)
 }
 
-/// Arms the crash guard, reads stdin up to the cap and the deadline, then answers; a panic
-/// anywhere becomes the fail-closed answer.
-/// The hook call itself, for the adapter its runtime's name selects.
-struct Serve;
+/// The hook call itself, for the adapter its runtime's name selects: the runtime and event
+/// as given (the warm path sends them to the server).
+struct Serve<'a> {
+    runtime: &'a str,
+    event: Option<&'a str>,
+}
 
-impl WithAdapter for Serve {
+impl WithAdapter for Serve<'_> {
     type Out = Output;
     fn with<A: Adapter>(self, adapter: &A) -> Output {
-        serve(adapter)
+        serve(adapter, self.runtime, self.event)
     }
 }
 
@@ -164,7 +178,10 @@ impl WithAdapter for FailClosed {
     }
 }
 
-fn serve<A: Adapter>(adapter: &A) -> Output {
+/// Arms the crash guard, reads stdin up to the cap and the deadline, then answers (through a
+/// running server when one answers in time, else in-process); a panic anywhere becomes the
+/// fail-closed answer.
+fn serve<A: Adapter>(adapter: &A, runtime: &str, event: Option<&str>) -> Output {
     crash_guard::arm(&adapter.render(
         None,
         &Answer::FailClosed("the hook process crashed (a fatal signal)".into()),
@@ -181,8 +198,52 @@ fn serve<A: Adapter>(adapter: &A) -> Output {
         Ok(p) => p,
         Err(why) => return adapter.render(None, &Answer::FailClosed(why)),
     };
+    if let Some(out) = warm_answer(runtime, event, &payload) {
+        return out;
+    }
     // The process exits right after answering: the store is left open, not closed.
     guarded(adapter, &payload, || Gate::open().map(ManuallyDrop::new))
+}
+
+/// The answer of a server running for this home, when one is up and answers in time with a
+/// proof made with the install key; `None` (decide in-process) otherwise. With no server
+/// this is one failed `connect` and nothing else is read.
+fn warm_answer(runtime: &str, event: Option<&str>, payload: &[u8]) -> Option<Output> {
+    if payload.len() > warm::MAX_PAYLOAD {
+        return None;
+    }
+    let paths = Paths::from_env().ok()?;
+    let stream = warm::connect(&paths.home.join(warm::SOCKET_FILE)).ok()?;
+    let settings = Settings::load(&paths).ok()?;
+    if settings.hook_warm_timeout_ms == 0 {
+        return None;
+    }
+    let install_key = aiperture::key::load_existing(&paths).ok()??;
+    let api_key = match settings.api_key.trim() {
+        "" => std::fs::read_to_string(paths.home.join(warm::API_KEY_FILE))
+            .ok()?
+            .trim()
+            .to_string(),
+        set => set.to_string(),
+    };
+    let call = warm::Call {
+        runtime,
+        event,
+        payload,
+        api_key: &api_key,
+        install_key: &install_key,
+    };
+    let timeout = Duration::from_millis(settings.hook_warm_timeout_ms.into());
+    let answer = warm::exchange(stream, &call, timeout).ok()?;
+    let mut stdout = String::from_utf8(answer.stdout).ok()?;
+    if stdout.ends_with('\n') {
+        stdout.pop();
+    }
+    Some(Output {
+        stdout,
+        stderr: answer.stderr,
+        exit_code: answer.exit_code,
+    })
 }
 
 /// Answers a payload; a panic anywhere becomes the runtime's fail-closed answer.

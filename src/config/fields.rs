@@ -211,6 +211,12 @@ pub const SETTINGS: &[SettingInfo] = &[
         kind: int(0, 64 * 1024 * 1024),
         help: "Artifacts up to this many bytes are kept in the store; larger ones as files under AIPERTURE_HOME/artifacts",
     },
+    SettingInfo {
+        key: "hook_warm_timeout_ms",
+        env: "AIPERTURE_HOOK_WARM_TIMEOUT_MS",
+        kind: int(0, 10_000),
+        help: "How long `aiperture hook` waits for a running server before deciding itself (0 = off)",
+    },
 ];
 
 /// Settings of the Python reference we dropped, with the reason given to the user.
@@ -415,6 +421,7 @@ pub fn apply(s: &mut Settings, info: &SettingInfo, raw: Raw) -> Result<(), Strin
         "api_key" => s.api_key = parse_text(raw)?,
         "artifacts_store_tool_outputs" => s.artifacts_store_tool_outputs = parse_bool(raw)?,
         "artifacts_inline_max_bytes" => s.artifacts_inline_max_bytes = parse_int(raw, lo, hi)?,
+        "hook_warm_timeout_ms" => s.hook_warm_timeout_ms = small(parse_int(raw, lo, hi)?),
         other => return Err(format!("unknown setting `{other}`")),
     }
     Ok(())
@@ -460,6 +467,7 @@ pub fn to_toml(s: &Settings, key: &str) -> Option<toml::Value> {
         "artifacts_inline_max_bytes" => {
             V::Integer(s.artifacts_inline_max_bytes.min(i64::MAX as u64) as i64)
         }
+        "hook_warm_timeout_ms" => V::Integer(s.hook_warm_timeout_ms.into()),
         _ => return None,
     })
 }

@@ -12,7 +12,6 @@ use crate::store::{LocalGate, audit_sql, integrity};
 use axum::Json;
 use axum::body::Body;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use std::sync::Arc;
@@ -192,20 +191,7 @@ pub async fn hook(
     })
     .await?;
     super::metrics::hook(&label, out.exit_code, started.elapsed());
-    let bytes = hooks::stdout_bytes(&out);
-    let content_type = if bytes.is_empty() {
-        "text/plain; charset=utf-8"
-    } else {
-        "application/json"
-    };
-    let mut resp = (StatusCode::OK, bytes).into_response();
-    let headers = resp.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
-    headers.insert(
-        "x-aiperture-exit-code",
-        HeaderValue::from(u16::from(out.exit_code)),
-    );
-    Ok(resp)
+    Ok(hooks::response(&out))
 }
 
 /// `GET /audit/count`: how many events the chain holds.
