@@ -354,6 +354,11 @@ pub(super) fn judge_dynamic_programs(
         let Some(first) = cmd.argv.first() else {
             continue;
         };
+        // A lone `*` is how grants and rules spell "any command"; as a command it stays
+        // MEDIUM (dynamic program) as before.
+        if first.raw == "*" {
+            continue;
+        }
         // `eval "$(pyenv init -)"`: code a tool prints at run time stays as the shell rules
         // rate it (dynamic code), unless the text is decoded or unscrambled first.
         if matches!(cmd.origin, Some(crate::shell::Origin::Eval))

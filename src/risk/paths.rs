@@ -392,7 +392,22 @@ pub(super) fn is_runtime_settings(path: &str, ctx: &Context) -> bool {
         return false;
     };
     let lower = abs.to_ascii_lowercase();
-    !lower.contains("aiperture")
+    // Only the settings and hooks files that hold no tokens (OpenClaw's and Codex's
+    // configuration can; reading them stays critical).
+    let comps: Vec<&str> = lower.split('/').collect();
+    let name = comps.last().copied().unwrap_or("");
+    let parent = comps
+        .len()
+        .checked_sub(2)
+        .and_then(|i| comps.get(i))
+        .copied()
+        .unwrap_or("");
+    let settings = (parent == ".claude" && name.starts_with("settings") && name.ends_with(".json"))
+        || comps.windows(2).any(|w| w == [".claude", "hooks"])
+        || (parent == ".cursor" && matches!(name, "hooks.json" | "cli.json" | "permissions.json"))
+        || (parent == ".gemini" && name == "settings.json");
+    settings
+        && !lower.contains("aiperture")
         && !ctx
             .protected_paths
             .iter()
