@@ -174,6 +174,16 @@ pub(super) fn scan_args(cmd: &SimpleCommand, prog: &str, ctx: &Context, j: &mut 
     if data_args(prog) || handled_secret_tools(prog) {
         return;
     }
+    if prog == "cp" {
+        let ops: Vec<&crate::shell::Word> = cmd
+            .args()
+            .iter()
+            .filter(|w| !w.text.starts_with('-'))
+            .collect();
+        if paths::env_from_template(&ops, ctx) {
+            return;
+        }
+    }
     let skip = pattern_positions(cmd, prog);
     let meta = metadata_only(prog);
     for (i, w) in cmd.argv.iter().enumerate().skip(1) {
@@ -195,6 +205,22 @@ pub(super) fn scan_args(cmd: &SimpleCommand, prog: &str, ctx: &Context, j: &mut 
             _ => t,
         };
         if t.is_empty() || t.len() > 4096 {
+            continue;
+        }
+        // Reading a coding runtime's settings (`jq . ~/.claude/settings.json`) is a read of a
+        // sensitive file, not an edit of the gate: MEDIUM and never generalized. aiperture's
+        // own files stay critical; writes are judged by the write rules.
+        if !w.dynamic
+            && super::readonly::is_read_only(prog)
+            && !matches!(prog, "sed" | "tee" | "dd" | "find" | "sort")
+            && paths::is_runtime_settings(t, ctx)
+        {
+            j.raise(
+                RiskTier::Medium,
+                "reads_runtime_settings",
+                "reads a coding runtime's settings (permissions and hooks)",
+            );
+            j.no_pattern = true;
             continue;
         }
         read_target(t, w.dynamic, ctx, j, meta);

@@ -328,7 +328,44 @@ fn inline_code(code: &str, fam: &str, ctx: &Context, j: &mut Judge, nested: &dyn
         j.raise(RiskTier::Medium, "code_write", "the code writes files");
     }
     let literals = string_literals(code);
-    if deletes {
+    // Code built only from literals, with nothing read from input or the environment: its
+    // targets and commands are what the literals say.
+    let literal_only = !NET_CALLS.iter().any(|c| lower.contains(c))
+        && !lower.contains("://")
+        && !lower.contains("iex")
+        && ![
+            "argv",
+            "environ",
+            "process.env",
+            "input(",
+            "stdin",
+            "getenv",
+            "format",
+            "${",
+            "f\"",
+            "f'",
+            "%s",
+            "expanduser",
+            "home",
+        ]
+        .iter()
+        .any(|d| lower.contains(d));
+    let build_only = literal_only
+        && !literals.is_empty()
+        && literals.iter().all(|l| {
+            !l.contains(['*', '?', '$'])
+                && (is_module_name(l) || paths::classify(l, ctx).class == PathClass::BuildOutput)
+        })
+        && literals
+            .iter()
+            .any(|l| paths::classify(l, ctx).class == PathClass::BuildOutput);
+    if deletes && build_only && !execs {
+        j.raise(
+            RiskTier::Medium,
+            "code_delete_build_output",
+            "the code deletes build output inside the project",
+        );
+    } else if deletes {
         j.raise(RiskTier::High, "code_delete", "the code deletes files");
         for lit in &literals {
             if lit.starts_with('/') || lit.starts_with('~') || lit == "." || lit == ".." {
@@ -347,6 +384,31 @@ fn inline_code(code: &str, fam: &str, ctx: &Context, j: &mut Judge, nested: &dyn
                     );
                 }
             }
+        }
+    }
+    if execs && literal_only && !deletes && nested.searches_nested() && !literals.is_empty() {
+        // `subprocess.run(["git", "status"])`: rated as the command its literals spell.
+        let joined = literals
+            .iter()
+            .take(16)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join(" ");
+        let worst = literals
+            .iter()
+            .take(16)
+            .chain(std::iter::once(&joined))
+            .filter(|l| l.len() >= 2)
+            .map(|l| nested.rate(l, ctx).risk.tier)
+            .max()
+            .unwrap_or(RiskTier::High);
+        if worst <= RiskTier::Medium {
+            j.raise(
+                RiskTier::Medium,
+                "code_exec_literal",
+                &format!("the code runs `{joined}`"),
+            );
+            execs = false;
         }
     }
     if execs {
@@ -441,4 +503,19 @@ pub(super) fn string_literals(code: &str) -> Vec<String> {
         }
     }
     out
+}
+
+/// Module names inline code imports by string (`require('fs')`), which are not paths.
+fn is_module_name(s: &str) -> bool {
+    matches!(
+        s,
+        "fs" | "fs/promises"
+            | "node:fs"
+            | "path"
+            | "shutil"
+            | "os"
+            | "pathlib"
+            | "rimraf"
+            | "fileutils"
+    )
 }

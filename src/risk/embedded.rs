@@ -272,6 +272,11 @@ fn awk_output_files(text: &str) -> (Vec<String>, bool) {
                 parens = 0;
             }
             // In a print statement, `>` outside parentheses redirects; inside, it compares.
+            // `>=` compares, even in a print statement.
+            '>' if chars.get(i + 1) == Some(&'=') => {
+                stmt.push_str(">=");
+                i += 1;
+            }
             '>' if parens == 0 && stmt.trim_start().starts_with("print") => {
                 if chars.get(i + 1) == Some(&'>') {
                     i += 1;

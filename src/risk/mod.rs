@@ -5,9 +5,11 @@
 //! [`path_pattern_matches`] are the one place the learnable pattern syntax is interpreted
 //! (see `docs/risk.md`).
 
+mod abuse;
 mod args;
 mod budget;
 mod code;
+mod elsewhere;
 mod embedded;
 mod grammar;
 mod judge;
@@ -174,5 +176,7 @@ pub fn describe(tool: &str, action: &str, scope: &str) -> String {
     }
 }
 
+#[cfg(test)]
+mod second_pass_tests;
 #[cfg(test)]
 mod tests;

@@ -365,6 +365,55 @@ fn class_in(abs: &str, ctx: &Context, project: &str) -> PathClass {
     PathClass::Outside
 }
 
+/// `cp .env.example .env` inside the project (a template copied to its settings file).
+pub(super) fn env_from_template(ops: &[&crate::shell::Word], ctx: &Context) -> bool {
+    let [src, dst] = ops else {
+        return false;
+    };
+    let name = |w: &crate::shell::Word| w.text.rsplit('/').next().unwrap_or("").to_string();
+    let template = matches!(
+        name(src).as_str(),
+        ".env.example" | ".env.sample" | ".env.template" | ".env.dist" | ".env.defaults"
+    );
+    let inside = |w: &crate::shell::Word| {
+        !w.dynamic && matches!(classify(&w.text, ctx).class, PathClass::Project)
+    };
+    template && name(dst).starts_with(".env") && inside(src) && inside(dst)
+}
+
+/// True when `path` is a coding runtime's settings or hooks file (protected against writes)
+/// and not one of aiperture's own files (its database, key, config or home).
+pub(super) fn is_runtime_settings(path: &str, ctx: &Context) -> bool {
+    let info = classify(path, ctx);
+    if info.class != PathClass::Protected || info.real.is_some() || info.secret {
+        return false;
+    }
+    let Some(abs) = canonicalize(path, ctx) else {
+        return false;
+    };
+    let lower = abs.to_ascii_lowercase();
+    // Only the settings and hooks files that hold no tokens (OpenClaw's and Codex's
+    // configuration can; reading them stays critical).
+    let comps: Vec<&str> = lower.split('/').collect();
+    let name = comps.last().copied().unwrap_or("");
+    let parent = comps
+        .len()
+        .checked_sub(2)
+        .and_then(|i| comps.get(i))
+        .copied()
+        .unwrap_or("");
+    let settings = (parent == ".claude" && name.starts_with("settings") && name.ends_with(".json"))
+        || comps.windows(2).any(|w| w == [".claude", "hooks"])
+        || (parent == ".cursor" && matches!(name, "hooks.json" | "cli.json" | "permissions.json"))
+        || (parent == ".gemini" && name == "settings.json");
+    settings
+        && !lower.contains("aiperture")
+        && !ctx
+            .protected_paths
+            .iter()
+            .any(|p| canonicalize(p, ctx).is_some_and(|pp| is_within(&lower, &pp.to_lowercase())))
+}
+
 /// True when `abs` is one of aiperture's own files or a runtime's hook settings.
 pub fn is_protected(abs: &str, ctx: &Context) -> bool {
     for p in &ctx.protected_paths {

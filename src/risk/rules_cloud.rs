@@ -211,7 +211,9 @@ fn cloud(prog: &str, words: &[String], positional: &[&str], j: &mut Judge) {
         .iter()
         .any(|w| w == "--delete" || w == "--force-delete");
     let help = words.iter().any(|w| w == "--help" || w == "-h") || positional.contains(&"help");
-    let dry = words.iter().any(|w| w.starts_with("--dry-run"));
+    let dry = words
+        .iter()
+        .any(|w| w.starts_with("--dry-run") || w == "--dryrun");
     let read = positional.iter().any(|w| {
         [
             "describe", "list", "get", "head", "show", "lookup", "search", "check", "wait",

@@ -88,6 +88,17 @@ pub(super) fn delete_target(w: &Word, recursive: bool, ctx: &Context, j: &mut Ju
             "delete_project",
             "deletes the project's files",
         ),
+        // `rm -f *.pyc`, `rm -rf *.egg-info`: a glob that only selects build artefacts by
+        // their extension, directly in a project directory.
+        PathClass::Project if info.glob && build_artefact_glob(&info.abs) => {
+            j.exact_pattern = true;
+            j.raise(
+                RiskTier::Medium,
+                "delete_build_output",
+                "deletes build output inside the project",
+            );
+            return;
+        }
         PathClass::Project => {
             if recursive || info.glob {
                 (
@@ -212,4 +223,30 @@ pub(super) fn delete_operands(
     if !real.is_empty() {
         delete_all(&real, recursive, ctx, j);
     }
+}
+
+/// Globs whose last component selects only build artefacts by extension (`*.pyc`, `*.o`).
+fn build_artefact_glob(abs: &str) -> bool {
+    let last = abs.rsplit('/').next().unwrap_or("");
+    let Some(ext) = last.strip_prefix("*.") else {
+        return false;
+    };
+    matches!(
+        ext,
+        "pyc"
+            | "pyo"
+            | "o"
+            | "obj"
+            | "class"
+            | "egg-info"
+            | "d"
+            | "rlib"
+            | "rmeta"
+            | "tsbuildinfo"
+            | "log"
+            | "tmp"
+            | "orig"
+            | "rej"
+            | "swp"
+    )
 }

@@ -357,7 +357,23 @@ pub(super) fn judge(cmd: &SimpleCommand, prog: &str, ctx: &Context, j: &mut Judg
                 "ownership_change",
                 "changes file ownership",
             );
-            if recursive {
+            // Taking back one's own build output (`chown -R "$(id -u)" ./target`) is
+            // recoverable and learnable; anything else recursive stays HIGH.
+            let own_build_output = ops.first().is_some_and(|o| {
+                let t = o.raw.as_str();
+                t.contains("$(id -u)")
+                    || t.contains("$USER")
+                    || t.contains("${USER}")
+                    || t.contains("$(whoami)")
+            }) && !targets.is_empty()
+                && targets.iter().all(|w| {
+                    !w.dynamic
+                        && matches!(
+                            paths::classify(&w.text, ctx).class,
+                            PathClass::BuildOutput | PathClass::Temp
+                        )
+                });
+            if recursive && !own_build_output {
                 j.raise(
                     RiskTier::High,
                     "recursive_ownership_change",
@@ -491,7 +507,15 @@ pub(super) fn copy(cmd: &SimpleCommand, prog: &str, ctx: &Context, j: &mut Judge
     {
         delete_target(d, true, ctx, j);
     }
-    if let Some(d) = target_dir.as_ref() {
+    if prog == "cp" && paths::env_from_template(&ops, ctx) {
+        // `cp .env.example .env`: the project's settings file made from its template.
+        j.raise(
+            RiskTier::Medium,
+            "env_from_template",
+            "creates the project's .env from its template",
+        );
+        j.no_pattern = true;
+    } else if let Some(d) = target_dir.as_ref() {
         write_target(d, ctx, j);
     } else if ops.len() >= 2 {
         if let Some(d) = ops.last() {

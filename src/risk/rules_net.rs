@@ -88,10 +88,14 @@ pub(super) fn judge(cmd: &SimpleCommand, prog: &str, ctx: &Context, j: &mut Judg
             true
         }
         "nc" | "ncat" | "netcat" | "socat" | "telnet" | "cryptcat" | "pwncat" => {
-            if args
-                .iter()
-                .any(|w| w.text == "-z" || w.text == "-h" || w.text == "--help")
-                && prog != "socat"
+            if args.iter().any(|w| {
+                w.text == "-h"
+                    || w.text == "--help"
+                    || (w.text.starts_with('-')
+                        && !w.text.starts_with("--")
+                        && w.text.contains('z')
+                        && !w.text.contains(['e', 'c', 'l']))
+            }) && prog != "socat"
             {
                 j.raise(RiskTier::Medium, "port_probe", "probes a network port");
                 return true;
@@ -106,16 +110,20 @@ pub(super) fn judge(cmd: &SimpleCommand, prog: &str, ctx: &Context, j: &mut Judg
             true
         }
         "scp" | "sftp" | "rsync" | "rclone" => {
-            if prog == "rsync" && !args.iter().any(|w| is_remote_spec(&w.text)) {
+            // `-n` alone or in a cluster of short options (`-an`) is rsync's dry run.
+            let dry = args.iter().any(|w| {
+                w.text == "--dry-run"
+                    || (prog == "rsync"
+                        && w.text.starts_with('-')
+                        && !w.text.starts_with("--")
+                        && w.text.contains('n'))
+                    || w.text == "--list-only"
+            });
+            if prog == "rsync" && !dry && !args.iter().any(|w| is_remote_spec(&w.text)) {
                 // Between local paths: a copy.
                 super::rules_fs::copy(cmd, prog, ctx, j);
                 return true;
             }
-            let dry = args.iter().any(|w| {
-                w.text == "--dry-run"
-                    || (prog == "rsync" && w.text == "-n")
-                    || w.text == "--list-only"
-            });
             let rclone_read = prog == "rclone"
                 && args
                     .iter()
@@ -184,9 +192,25 @@ pub(super) fn judge(cmd: &SimpleCommand, prog: &str, ctx: &Context, j: &mut Judg
         "ssh" => {
             let tunnel = args
                 .iter()
-                .any(|w| matches!(w.text.as_str(), "-R" | "-D" | "-L" | "-w"));
-            if tunnel {
+                .any(|w| matches!(w.text.as_str(), "-R" | "-D" | "-w"));
+            // `-L port:host:port` bound to the loopback (the default) forwards a remote
+            // service to this machine only: a local tunnel, learnable. Bound to every
+            // interface (`-L 0.0.0.0:…`, `-g`) it is exposure.
+            let local_only = args.windows(2).all(|p| {
+                p[0].text != "-L"
+                    || !(p[1].text.starts_with("0.0.0.0")
+                        || p[1].text.starts_with('*')
+                        || p[1].text.starts_with("[::]"))
+            }) && !args.iter().any(|w| w.text == "-g");
+            let local = args.iter().any(|w| w.text == "-L");
+            if tunnel || (local && !local_only) {
                 j.raise(RiskTier::High, "ssh_tunnel", "opens an SSH tunnel");
+            } else if local {
+                j.raise(
+                    RiskTier::Medium,
+                    "ssh_local_forward",
+                    "forwards a remote port to this machine's loopback",
+                );
             } else {
                 j.raise(RiskTier::Medium, "ssh", "opens a shell on another host");
             }

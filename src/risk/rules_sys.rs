@@ -25,7 +25,15 @@ pub(super) fn assignment(name: &str, value: &Word, ctx: &Context, j: &mut Judge)
         j.no_pattern = true;
         super::swaps::judge_value(super::swaps::Swap::Code, "`PATH=`", "", Some(value), ctx, j);
     } else if let Some(var) = super::swaps::var(name).or_else(|| super::swaps::var(&upper)) {
-        if var.loader {
+        if harmless_loader_value(&upper, value) {
+            // `IFS=, read`, `NODE_OPTIONS=--max-old-space-size=4096`: the value loads nothing.
+            j.raise(
+                RiskTier::Medium,
+                "env_tuning",
+                &format!("sets {name} to a value that loads no code"),
+            );
+            j.no_pattern = true;
+        } else if var.loader {
             j.raise(
                 RiskTier::High,
                 "code_injection_env",
@@ -41,6 +49,43 @@ pub(super) fn assignment(name: &str, value: &Word, ctx: &Context, j: &mut Judge)
             "history_tampering",
             "changes shell history",
         );
+    }
+}
+
+/// `NODE_OPTIONS` options that only tune the runtime (memory, warnings, source maps).
+const NODE_TUNING: &[&str] = &[
+    "--max-old-space-size",
+    "--max-semi-space-size",
+    "--stack-size",
+    "--enable-source-maps",
+    "--no-warnings",
+    "--no-deprecation",
+    "--trace-warnings",
+    "--trace-deprecation",
+    "--unhandled-rejections",
+    "--dns-result-order",
+    "--openssl-legacy-provider",
+    "--max-http-header-size",
+    "--trace-uncaught",
+    "--expose-gc",
+];
+
+/// True for loader variables whose literal value cannot load code: `IFS` set to separators,
+/// `NODE_OPTIONS` holding only tuning options.
+fn harmless_loader_value(upper: &str, value: &Word) -> bool {
+    if value.dynamic {
+        return false;
+    }
+    match upper {
+        "IFS" => value
+            .text
+            .chars()
+            .all(|c| !c.is_alphanumeric() && !matches!(c, '/' | '.' | '$' | '`')),
+        "NODE_OPTIONS" => value.text.split_whitespace().all(|opt| {
+            let name = opt.split('=').next().unwrap_or(opt);
+            NODE_TUNING.contains(&name)
+        }),
+        _ => false,
     }
 }
 
@@ -210,8 +255,13 @@ pub(super) fn judge(cmd: &SimpleCommand, prog: &str, ctx: &Context, j: &mut Judg
         }
         // Processes and the machine.
         "kill" => {
+            // A leading `-9` / `-KILL` is the signal, not a process group.
+            let signal_first = words.first().is_some_and(|w| {
+                w.len() > 1 && w.starts_with('-') && w != "-1" && !w.starts_with("--")
+            });
             let targets: Vec<&str> = words
                 .iter()
+                .skip(usize::from(signal_first))
                 .filter(|w| {
                     !w.starts_with('-')
                         || w.chars().skip(1).all(|c| c.is_ascii_digit())
@@ -244,7 +294,24 @@ pub(super) fn judge(cmd: &SimpleCommand, prog: &str, ctx: &Context, j: &mut Judg
                 j.note("read_only", "lists signals");
                 return true;
             }
-            j.raise(RiskTier::High, "kill_by_name", "kills processes by name");
+            // Stopping one's own dev server by name is everyday work (learnable, never
+            // generalized); system processes, other users' or every process are not.
+            let system = words.iter().any(|w| {
+                let l = w.to_ascii_lowercase();
+                SYSTEM_PROCESSES
+                    .iter()
+                    .any(|p| l == *p || l.starts_with(&format!("{p} ")))
+                    || matches!(
+                        l.as_str(),
+                        "-u" | "--uid" | "-U" | "--euid" | "." | ".*" | "-1"
+                    )
+            });
+            let tier = if system || prog != "pkill" {
+                RiskTier::High
+            } else {
+                RiskTier::Medium
+            };
+            j.raise(tier, "kill_by_name", "kills processes by name");
             j.no_pattern = true;
             true
         }
@@ -364,6 +431,10 @@ pub(super) fn judge(cmd: &SimpleCommand, prog: &str, ctx: &Context, j: &mut Judg
                 "network_config",
                 "changes firewall or network configuration",
             );
+            true
+        }
+        "iptables" | "ip6tables" | "nft" | "ufw" | "firewall-cmd" | "pfctl" => {
+            j.note("read_only", "shows the firewall's state or rules");
             true
         }
         "security" => {
@@ -556,6 +627,60 @@ fn changes_network(prog: &str, first: &str, positional: &[&str], words: &[String
         }
         "ifconfig" => positional.len() > 1,
         "iptables" | "ip6tables" => !(has("-l") || has("-L") || has("-S")),
+        "ufw" => !matches!(first, "status" | "show" | "version" | "--version" | "help"),
+        "firewall-cmd" => !words.iter().all(|w| {
+            [
+                "--state",
+                "--list",
+                "--get",
+                "--query",
+                "--info",
+                "--check-config",
+                "--zone",
+                "--permanent",
+                "--help",
+                "--version",
+            ]
+            .iter()
+            .any(|q| w.starts_with(q))
+        }),
+        "nft" => !matches!(first, "list" | "--version" | "-v"),
+        "pfctl" => !words
+            .iter()
+            .all(|w| w.starts_with("-s") || w == "-v" || w.starts_with("-vs")),
         _ => true,
     }
 }
+
+/// Processes whose death takes the machine, its logins or its services down.
+const SYSTEM_PROCESSES: &[&str] = &[
+    "systemd",
+    "init",
+    "sshd",
+    "launchd",
+    "kernel_task",
+    "dockerd",
+    "containerd",
+    "kubelet",
+    "xorg",
+    "gdm",
+    "sddm",
+    "lightdm",
+    "loginwindow",
+    "windowserver",
+    "dbus-daemon",
+    "systemd-journald",
+    "journald",
+    "networkmanager",
+    "cron",
+    "crond",
+    "rsyslogd",
+    "auditd",
+    "udevd",
+    "systemd-logind",
+    "explorer.exe",
+    "lsass.exe",
+    "csrss.exe",
+    "winlogon.exe",
+    "aiperture",
+];

@@ -67,6 +67,8 @@ pub(super) fn assess_nested(command: &str, ctx: &Context, w: Work) -> Assessment
         judges.push(j);
     }
     super::scripts::judge_written(&parsed.commands, &mut judges, ctx, &Nested(w));
+    super::elsewhere::judge_dynamic_programs(&parsed.commands, &mut judges, ctx, &Nested(w));
+    super::elsewhere::judge_download_then_run(&parsed.commands, &mut judges);
     // Composition of the whole line.
     if parsed.parse_error {
         overall.raise(
@@ -92,6 +94,13 @@ pub(super) fn assess_nested(command: &str, ctx: &Context, w: Work) -> Assessment
             RiskTier::High,
             "hidden_characters",
             "the command holds invisible, bidirectional or control characters that hide what runs",
+        );
+    }
+    if super::elsewhere::busy_background_loop(command) {
+        overall.raise(
+            RiskTier::High,
+            "busy_loop",
+            "starts an endless loop in the background that burns a CPU until killed",
         );
     }
     if parsed.functions.iter().any(|f| f.self_spawning) {
@@ -181,7 +190,25 @@ pub(super) fn judge_segment(cmd: &SimpleCommand, ctx: &Context, w: Work) -> Judg
     let mut j = Judge::default();
     let prog = cmd.program();
     // Assignments (bare or before the command).
+    // Builtins that only print or exit run no code: a variable set on them changes nothing
+    // but aiperture's own settings (`GIT_DIR=… echo $GIT_DIR`).
+    // (Only the builtins: `/bin/echo` or `env … echo` is a program that loads libraries.)
+    let inert = cmd
+        .argv
+        .first()
+        .is_some_and(|w| !w.dynamic && !w.text.contains('/'))
+        && cmd.wrappers.is_empty()
+        && matches!(prog.as_str(), "echo" | "printf" | "true" | "false" | ":");
     for (name, value) in &cmd.assignments {
+        if inert && !name.to_ascii_uppercase().starts_with("AIPERTURE") {
+            j.raise(
+                RiskTier::Medium,
+                "assignment_on_builtin",
+                &format!("sets {name} on a shell builtin, which runs no code"),
+            );
+            j.no_pattern = true;
+            continue;
+        }
         rules_sys::assignment(name, value, ctx, &mut j);
         // Variables that name a command the program will run (`PAGER='…' git log`).
         if rules_sys::command_var(name) {
@@ -332,6 +359,12 @@ pub(super) fn judge_segment(cmd: &SimpleCommand, ctx: &Context, w: Work) -> Judg
                 j.no_pattern = true;
             }
         }
+    }
+    // Second pass (issue 14): commands run elsewhere, aliases, and the family floors.
+    if !grammar::family_rules_off() {
+        super::elsewhere::judge_remote(cmd, &prog, ctx, &mut j, &nested);
+        super::elsewhere::judge_alias(cmd, &prog, ctx, &mut j, &nested);
+        super::abuse::floor(cmd, &prog, ctx, &mut j);
     }
     // Exposure and secrets in motion, whatever the program.
     grammar::exposure_and_secrets(cmd, &prog, ctx, &mut j);

@@ -265,7 +265,10 @@ fn processes_and_fork_bombs() {
         (":(){ :|:& };:", Critical),
         ("kill -9 -1", Critical),
         ("kill 1234", Medium),
-        ("pkill -f node", High),
+        // Stopping one's own dev server by name is learnable (issue 14); system ones are not.
+        ("pkill -f node", Medium),
+        ("pkill -9 sshd", High),
+        ("killall node", High),
         ("killall python", High),
         ("shutdown -h now", High),
         ("crontab -r", High),
@@ -292,7 +295,10 @@ fn self_protection() {
         ("echo '{}' > ~/.claude/settings.json", Critical),
         ("vim .claude/settings.local.json", Critical),
         ("rm .cursor/hooks.json", Critical),
-        ("cat ~/.gemini/settings.json", Critical),
+        // Reading a runtime's settings is a read, not an edit of the gate (issue 14).
+        ("cat ~/.gemini/settings.json", Medium),
+        ("cat ~/.local/share/aiperture/aiperture.db", Critical),
+        ("tee ~/.gemini/settings.json", Critical),
         ("echo x > ~/.codex/config.toml", Critical),
         ("AIPERTURE_DB_PATH=/tmp/x aiperture check", Critical),
         ("export AIPERTURE_DB_PATH=/tmp/x", Critical),

@@ -49,14 +49,10 @@ pub(super) fn fold_substitution(w: &Word) -> Option<String> {
         return None;
     }
     match c.program().as_str() {
-        "echo" | "printf" => Some(
-            c.args()
-                .iter()
-                .map(|w| w.text.as_str())
-                .filter(|a| !matches!(*a, "-n" | "-e" | "-E"))
-                .collect::<Vec<_>>()
-                .join(" "),
-        ),
+        p @ ("echo" | "printf") => {
+            let args: Vec<&str> = c.args().iter().map(|w| w.text.as_str()).collect();
+            Some(super::words::printed_text(p, &args))
+        }
         "cat" if c.args().is_empty() => c.stdin_text.clone(),
         _ => None,
     }

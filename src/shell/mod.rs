@@ -18,7 +18,7 @@ mod walk;
 mod words;
 
 pub use shells::{is_shell, runs_input_as_code};
-pub use words::{quote_word, resolve_program, runs_by_path};
+pub use words::{quote_word, resolve_program, runs_by_path, unescape_ansi_c};
 
 /// Longest command text we parse; longer input is reported as [`Limit::TooLong`].
 pub const MAX_INPUT_BYTES: usize = 64 * 1024;
@@ -386,3 +386,8 @@ pub fn parse(command: &str) -> Parsed {
 
 #[cfg(test)]
 mod tests;
+
+/// True when shell text mentions a network download program as a word (`curl`, `wget`, …).
+pub fn mentions_download(raw: &str) -> bool {
+    fold::downloads(raw)
+}

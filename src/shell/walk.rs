@@ -547,14 +547,9 @@ impl<'a> Walker<'a> {
 fn piped_text(cmd: &SimpleCommand) -> Option<String> {
     let prog = cmd.program();
     match prog.as_str() {
-        "echo" | "printf" => {
-            let args: Vec<&str> = cmd
-                .args()
-                .iter()
-                .map(|w| w.text.as_str())
-                .filter(|a| !matches!(*a, "-e" | "-n" | "-E" | "-ne" | "-en"))
-                .collect();
-            Some(args.join(" "))
+        p @ ("echo" | "printf") => {
+            let args: Vec<&str> = cmd.args().iter().map(|w| w.text.as_str()).collect();
+            Some(super::words::printed_text(p, &args))
         }
         "cat" if cmd.args().is_empty() => cmd.stdin_text.clone(),
         _ => None,

@@ -192,8 +192,8 @@ fn unescape_double(s: &str) -> String {
     out
 }
 
-/// Decodes the common escapes of `$'…'`.
-fn unescape_ansi_c(s: &str) -> String {
+/// Decodes the common escapes of `$'…'` (also those `printf` and `echo -e` interpret).
+pub fn unescape_ansi_c(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     let mut chars = s.chars().peekable();
     while let Some(c) = chars.next() {
@@ -207,7 +207,22 @@ fn unescape_ansi_c(s: &str) -> String {
             Some('r') => out.push('\r'),
             Some('e') | Some('E') => out.push('\u{1b}'),
             Some('a') => out.push('\u{7}'),
-            Some('0') => out.push('\0'),
+            Some(d @ '0'..='7') => {
+                // Octal: up to three digits (`\162` is `r`).
+                let mut v = d.to_digit(8).unwrap_or(0);
+                let mut n = 1;
+                while n < 3 {
+                    match chars.peek().and_then(|c| c.to_digit(8)) {
+                        Some(d) => {
+                            v = v * 8 + d;
+                            chars.next();
+                            n += 1;
+                        }
+                        None => break,
+                    }
+                }
+                out.push(char::from_u32(v).unwrap_or('?'));
+            }
             Some('x') => {
                 let mut v = 0u32;
                 let mut n = 0;
@@ -284,4 +299,43 @@ pub fn runs_by_path(text: &str) -> bool {
     };
     let dir = if dir.is_empty() { "/" } else { dir };
     !SYSTEM_BIN_DIRS.contains(&dir)
+}
+
+/// The text `echo` or `printf` prints for these arguments, with the escapes they interpret
+/// decoded (`printf '\x72m'`, `echo -e '\162m'` print `rm`): obfuscated command text piped
+/// to a shell is judged as what the shell reads.
+pub(super) fn printed_text(prog: &str, args: &[&str]) -> String {
+    if prog == "printf" {
+        let Some((fmt, rest)) = args.split_first() else {
+            return String::new();
+        };
+        // `printf '%s' text…` prints its arguments; any other format is printed decoded,
+        // followed by the arguments (approximate, never narrower than what runs).
+        let decoded = unescape_ansi_c(fmt);
+        let body = decoded.replace("%s", "").replace("%b", "");
+        let mut out = body.trim().to_string();
+        for a in rest {
+            if !out.is_empty() {
+                out.push(' ');
+            }
+            out.push_str(&unescape_ansi_c(a));
+        }
+        return out;
+    }
+    let mut interpret = false;
+    let mut words = Vec::new();
+    let mut flags = true;
+    for a in args {
+        if flags && a.len() > 1 && a.starts_with('-') && a[1..].chars().all(|c| "neE".contains(c)) {
+            interpret |= a.contains('e');
+            continue;
+        }
+        flags = false;
+        words.push(if interpret {
+            unescape_ansi_c(a)
+        } else {
+            (*a).to_string()
+        });
+    }
+    words.join(" ")
 }

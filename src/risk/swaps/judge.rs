@@ -18,6 +18,13 @@ pub(in crate::risk) fn judge(
     j: &mut Judge,
     nested: &dyn Rater,
 ) {
+    // Builtins that run no code read no configuration (`GIT_DIR=… echo $GIT_DIR`), and
+    // `git -C dir --version` prints git's own version without opening the repository.
+    if matches!(prog, "echo" | "printf" | "true" | "false" | ":")
+        || (prog == "git" && only_version(cmd))
+    {
+        return;
+    }
     for hit in find(cmd) {
         j.no_pattern = true;
         let shown = hit
@@ -165,4 +172,20 @@ fn outside_project(text: &str, ctx: &Context) -> Option<String> {
         }
     }
     None
+}
+
+/// `git -C dir --version`: nothing but directory changes and `--version`.
+fn only_version(cmd: &SimpleCommand) -> bool {
+    let args = cmd.args();
+    let mut rest = Vec::new();
+    let mut i = 0;
+    while let Some(w) = args.get(i) {
+        if w.text == "-C" {
+            i += 2;
+            continue;
+        }
+        rest.push(w.text.as_str());
+        i += 1;
+    }
+    rest == ["--version"]
 }
