@@ -75,6 +75,18 @@ pub struct Settings {
     pub api_port: u16,
     /// Bearer key for `aiperture serve`; empty = the generated `api_key` file in the home.
     pub api_key: String,
+    /// Audit sink: absolute path of a JSON Lines file events are appended to; empty = off.
+    pub sink_jsonl_path: String,
+    /// Audit sink: syslog target (`default`, `unix:/path`, `udp:HOST:PORT`); empty = off.
+    pub sink_syslog: String,
+    /// Audit sink: `http://` URL events are POSTed to in batches; empty = off.
+    pub sink_webhook_url: String,
+    /// Audit sink: bearer token for the webhook; empty = none.
+    pub sink_webhook_token: String,
+    /// Audit sinks: events per batch.
+    pub sink_batch_size: u32,
+    /// Audit sinks: milliseconds each network step may take.
+    pub sink_timeout_ms: u32,
 }
 
 /// The reference's default sensitive patterns.
@@ -121,6 +133,12 @@ impl Default for Settings {
             api_host: "127.0.0.1".into(),
             api_port: 8100,
             api_key: String::new(),
+            sink_jsonl_path: String::new(),
+            sink_syslog: String::new(),
+            sink_webhook_url: String::new(),
+            sink_webhook_token: String::new(),
+            sink_batch_size: 100,
+            sink_timeout_ms: 3000,
         }
     }
 }
@@ -182,7 +200,9 @@ impl Settings {
     pub fn display(&self, key: &str) -> Option<String> {
         let v = fields::to_toml(self, key)?;
         Some(match (key, &v) {
-            ("api_key", toml::Value::String(s)) if !s.is_empty() => "(set)".into(),
+            ("api_key" | "sink_webhook_token", toml::Value::String(s)) if !s.is_empty() => {
+                "(set)".into()
+            }
             (_, toml::Value::String(s)) if s.is_empty() => "\"\"".into(),
             (_, toml::Value::String(s)) => s.clone(),
             (_, toml::Value::Array(a)) => a
@@ -198,6 +218,9 @@ impl Settings {
     pub fn json(&self, key: &str) -> Option<serde_json::Value> {
         if key == "api_key" {
             return Some(serde_json::Value::Bool(!self.api_key.is_empty()));
+        }
+        if key == "sink_webhook_token" {
+            return Some(serde_json::Value::Bool(!self.sink_webhook_token.is_empty()));
         }
         let v = fields::to_toml(self, key)?;
         serde_json::to_value(v).ok()
@@ -306,6 +329,15 @@ pub struct Change {
     pub new: String,
     /// Set when an environment variable overrides the file for this key.
     pub overridden_by_env: Option<&'static str>,
+}
+
+/// Parses `value` for setting `key` as `config set` would, without writing anything: the
+/// value as the file would hold it, or what was expected (for `aiperture configure`).
+pub fn parse_value(key: &str, value: &str) -> Result<toml::Value, String> {
+    let info = fields::find(key).ok_or_else(|| unknown_setting(key))?;
+    let mut s = Settings::default();
+    fields::apply(&mut s, info, Raw::Text(value))?;
+    fields::to_toml(&s, key).ok_or_else(|| unknown_setting(key))
 }
 
 /// Sets `key` to `value` in the user config file: validated (known key, type, range,
