@@ -19,10 +19,11 @@ const ACTS: &[&[&str]] = &[
     &["revoke", "npm test"],
     &["config", "set", "rate_limit_per_minute", "0"],
     &["config", "unset", "rate_limit_per_minute"],
+    &["policy", "add", "--decision", "allow", "--scope", "curl *"],
 ];
 
 /// What an act could have changed: live grants, presets, config file, audit events.
-fn state(env: &Env) -> (String, String, Option<String>, i64) {
+fn state(env: &Env) -> (String, String, Option<String>, Option<String>, i64) {
     let out = |args: &[&str]| {
         String::from_utf8_lossy(&env.cmd(T0).args(args).output().unwrap().stdout).into_owned()
     };
@@ -33,6 +34,7 @@ fn state(env: &Env) -> (String, String, Option<String>, i64) {
         out(&["grant", "--list", "--json"]),
         out(&["bootstrap", "--list"]),
         std::fs::read_to_string(env.home.join("config.toml")).ok(),
+        std::fs::read_to_string(env.home.join("policy.toml")).ok(),
         events,
     )
 }
@@ -221,4 +223,81 @@ admin grant --scope "npm run lint" --ttl 2h
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(String::from_utf8_lossy(&out.stdout).contains("npm run lint"));
+}
+
+#[test]
+fn a_policy_rule_is_added_only_by_a_human_parsed_audited_and_applied() {
+    let env = Env::new();
+    // Refused without a terminal (above); with a challenge: added, parsed, audited, applied.
+    env.cmd(T0)
+        .admin(
+            &env.home,
+            &[
+                "policy",
+                "add",
+                "--decision",
+                "deny",
+                "--tool",
+                "shell",
+                "--action",
+                "execute",
+                "--scope",
+                "git push *",
+                "--reason",
+                "pushes leave the machine",
+            ],
+        )
+        .assert()
+        .success();
+    let (code, v) = env.check(T0, "s", "git push origin main");
+    assert_eq!(code, 2, "{v}");
+    assert!(
+        v["decided_by"].as_str().unwrap().starts_with("rule:user:1"),
+        "{v}"
+    );
+    let c = rusqlite::Connection::open(&env.db).unwrap();
+    let n: i64 = c
+        .query_row(
+            "SELECT count(*) FROM audit_events WHERE event_type = 'policy.changed'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(n, 1);
+    // A rule the gate could not parse is refused before anyone is asked; the file is kept.
+    let before = std::fs::read_to_string(env.home.join("policy.toml")).unwrap();
+    let out = env
+        .cmd(T0)
+        .args(["policy", "add", "--decision", "maybe", "--scope", "x"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("does not parse"));
+    assert_eq!(
+        std::fs::read_to_string(env.home.join("policy.toml")).unwrap(),
+        before
+    );
+}
+
+#[test]
+fn the_classifier_rates_the_new_admin_commands_critical_and_their_reads_low() {
+    let env = Env::new();
+    let tier = |command: &str| {
+        let out = env
+            .cmd(T0)
+            .args(["explain", "--json", command])
+            .output()
+            .unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        v["risk"]["tier"].as_str().unwrap_or_default().to_string()
+    };
+    for c in [
+        "aiperture configure",
+        "aiperture policy add --decision allow --scope 'curl *'",
+    ] {
+        assert_eq!(tier(c), "critical", "{c}");
+    }
+    for c in ["aiperture sinks status", "aiperture policy path"] {
+        assert_eq!(tier(c), "low", "{c}");
+    }
 }

@@ -16,6 +16,7 @@ pub mod grant;
 pub mod hook;
 pub mod human;
 pub mod patterns;
+pub mod policy;
 pub mod process;
 pub mod report;
 pub mod revoke;

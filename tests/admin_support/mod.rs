@@ -7,7 +7,7 @@ use assert_cmd::Command;
 use std::path::Path;
 
 /// The one way tests run an admin command (`grant`, `bootstrap`, `revoke`, `config set`,
-/// `config unset`, and their `--revoke`/`--remove` forms) without a terminal: the arguments
+/// `config unset`, `policy add`, and their `--revoke`/`--remove` forms) without a terminal: the arguments
 /// plus a challenge in `AIPERTURE_ADMIN_CHALLENGE` signed with the install key of `home`
 /// (created if missing, as the binary would) for exactly those arguments. Written from the
 /// format docs/security.md gives scripts, not from the binary's code, so it also checks the
@@ -26,7 +26,10 @@ pub fn is_admin_act(args: &[&str]) -> bool {
     match args {
         ["grant", rest @ ..] => !rest.contains(&"--list"),
         ["bootstrap", rest @ ..] => !rest.contains(&"--list"),
-        ["revoke", ..] | ["config", "set" | "unset", ..] | ["configure", ..] => true,
+        ["revoke", ..]
+        | ["config", "set" | "unset", ..]
+        | ["configure", ..]
+        | ["policy", "add", ..] => true,
         _ => false,
     }
 }
