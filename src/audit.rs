@@ -13,6 +13,7 @@
 //! See `docs/audit.md` for the format and what verification can and cannot detect.
 
 mod export;
+pub mod forward;
 mod reseal;
 mod sink;
 

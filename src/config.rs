@@ -82,6 +82,18 @@ pub struct Settings {
     /// How long `aiperture hook` waits for a running server's answer before deciding
     /// in-process, in milliseconds; 0 = never ask a server.
     pub hook_warm_timeout_ms: u32,
+    /// Audit sink: absolute path of a JSON Lines file events are appended to; empty = off.
+    pub sink_jsonl_path: String,
+    /// Audit sink: syslog target (`default`, `unix:/path`, `udp:HOST:PORT`); empty = off.
+    pub sink_syslog: String,
+    /// Audit sink: `http://` URL events are POSTed to in batches; empty = off.
+    pub sink_webhook_url: String,
+    /// Audit sink: bearer token for the webhook; empty = none.
+    pub sink_webhook_token: String,
+    /// Audit sinks: events per batch.
+    pub sink_batch_size: u32,
+    /// Audit sinks: milliseconds each network step may take.
+    pub sink_timeout_ms: u32,
 }
 
 /// The reference's default sensitive patterns.
@@ -131,6 +143,12 @@ impl Default for Settings {
             artifacts_store_tool_outputs: false,
             artifacts_inline_max_bytes: 64 * 1024,
             hook_warm_timeout_ms: 200,
+            sink_jsonl_path: String::new(),
+            sink_syslog: String::new(),
+            sink_webhook_url: String::new(),
+            sink_webhook_token: String::new(),
+            sink_batch_size: 100,
+            sink_timeout_ms: 3000,
         }
     }
 }
@@ -192,7 +210,9 @@ impl Settings {
     pub fn display(&self, key: &str) -> Option<String> {
         let v = fields::to_toml(self, key)?;
         Some(match (key, &v) {
-            ("api_key", toml::Value::String(s)) if !s.is_empty() => "(set)".into(),
+            ("api_key" | "sink_webhook_token", toml::Value::String(s)) if !s.is_empty() => {
+                "(set)".into()
+            }
             (_, toml::Value::String(s)) if s.is_empty() => "\"\"".into(),
             (_, toml::Value::String(s)) => s.clone(),
             (_, toml::Value::Array(a)) => a
@@ -208,6 +228,9 @@ impl Settings {
     pub fn json(&self, key: &str) -> Option<serde_json::Value> {
         if key == "api_key" {
             return Some(serde_json::Value::Bool(!self.api_key.is_empty()));
+        }
+        if key == "sink_webhook_token" {
+            return Some(serde_json::Value::Bool(!self.sink_webhook_token.is_empty()));
         }
         let v = fields::to_toml(self, key)?;
         serde_json::to_value(v).ok()
@@ -316,6 +339,15 @@ pub struct Change {
     pub new: String,
     /// Set when an environment variable overrides the file for this key.
     pub overridden_by_env: Option<&'static str>,
+}
+
+/// Parses `value` for setting `key` as `config set` would, without writing anything: the
+/// value as the file would hold it, or what was expected (for `aiperture configure`).
+pub fn parse_value(key: &str, value: &str) -> Result<toml::Value, String> {
+    let info = fields::find(key).ok_or_else(|| unknown_setting(key))?;
+    let mut s = Settings::default();
+    fields::apply(&mut s, info, Raw::Text(value))?;
+    fields::to_toml(&s, key).ok_or_else(|| unknown_setting(key))
 }
 
 /// Sets `key` to `value` in the user config file: validated (known key, type, range,

@@ -62,6 +62,12 @@ enum Command {
     Setup(cli::setup::SetupArgs),
     /// Show and change settings.
     Config(cli::config::ConfigArgs),
+    /// A terminal wizard: runtimes, preset, learning, budget, reports, team store, audit webhook.
+    Configure(cli::configure::ConfigureArgs),
+    /// Add a rule to a policy file (an admin act), or print its path.
+    Policy(cli::policy::PolicyArgs),
+    /// Deliver audit events to the configured sinks (JSON Lines, syslog, webhook).
+    Sinks(cli::sinks::SinksArgs),
     /// Say where everything is and whether it is healthy.
     Doctor(cli::doctor::DoctorArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
@@ -129,7 +135,10 @@ fn run(args: Vec<OsString>) -> ExitCode {
         Command::Report(a) => cli::report::run(a),
         Command::Setup(a) => cli::setup::run(a),
         Command::Config(a) => cli::config::run(a),
+        Command::Configure(a) => cli::configure::run(a),
         Command::Doctor(a) => cli::doctor::run(a),
+        Command::Sinks(a) => cli::sinks::run(a),
+        Command::Policy(a) => cli::policy::run(a),
         Command::Serve(a) => cli::serve::run(a),
         Command::Completions(a) => cli::completions::run_completions(a, Cli::command()),
         Command::Man(a) => cli::completions::run_man(a, Cli::command()),

@@ -2,6 +2,9 @@
 //! `get` prints what `set` takes back, `unset` brings the default back and says what it is,
 //! and a name that is not a setting is a usage error (64) with the valid names.
 
+mod admin_support;
+
+use admin_support::AdminCmd;
 use assert_cmd::Command;
 use serde_json::Value;
 use std::path::PathBuf;
@@ -33,7 +36,7 @@ impl Env {
     }
 
     fn ok(&self, args: &[&str]) -> String {
-        let out = self.cmd().args(args).output().unwrap();
+        let out = self.cmd().admin(&self.aihome, args).output().unwrap();
         assert_eq!(
             out.status.code(),
             Some(0),
@@ -140,7 +143,7 @@ fn unset_refuses_what_would_leave_the_thresholds_invalid() {
     e.ok(&["config", "set", "auto_approve_threshold", "0.02"]);
     let out = e
         .cmd()
-        .args(["config", "unset", "auto_deny_threshold"])
+        .admin(&e.aihome, &["config", "unset", "auto_deny_threshold"])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1));

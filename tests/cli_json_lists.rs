@@ -1,6 +1,9 @@
 //! Issue 23: `--json` on `grant --list` and on the pending-ask list (`approve`/`deny` without
 //! an id), with the field names docs/cli.md promises; listing needs no terminal.
 
+mod admin_support;
+
+use admin_support::AdminCmd;
 use assert_cmd::Command;
 use serde_json::Value;
 use std::path::PathBuf;
@@ -32,7 +35,8 @@ impl Env {
 
     /// Runs a command that must succeed (stdin is not a terminal) and returns its stdout.
     fn ok(&self, args: &[&str]) -> String {
-        let out = self.cmd().args(args).output().unwrap();
+        let home = self.dir.path().join("aihome");
+        let out = self.cmd().admin(&home, args).output().unwrap();
         assert_eq!(
             out.status.code(),
             Some(0),

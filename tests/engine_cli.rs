@@ -1,7 +1,10 @@
 //! `aiperture check` modes and exit codes, policy files, grants, bootstrap.
 
+mod admin_support;
 #[path = "engine_support/mod.rs"]
 mod support;
+
+use admin_support::AdminCmd;
 
 use aiperture::request::Decision;
 use support::{Env, MIN, T0};
@@ -140,7 +143,7 @@ fn policy_rules_decide_and_invalid_files_fail_closed() {
 fn grants_allow_until_they_expire_and_never_allow_high() {
     let env = Env::new();
     env.cmd(T0)
-        .args(["grant", "--scope", "cargo *", "--ttl", "10m"])
+        .admin(&env.home, &["grant", "--scope", "cargo *", "--ttl", "10m"])
         .assert()
         .success();
     let (code, v) = env.check(T0 + MIN, "s", "cargo build");
@@ -148,11 +151,11 @@ fn grants_allow_until_they_expire_and_never_allow_high() {
     assert!(v["decided_by"].as_str().unwrap().starts_with("grant:"));
     assert_eq!(env.check(T0 + 11 * MIN, "s", "cargo build").0, 3);
     env.cmd(T0)
-        .args(["grant", "--scope", "rm -rf /"])
+        .admin(&env.home, &["grant", "--scope", "rm -rf /"])
         .assert()
         .code(1);
     env.cmd(T0)
-        .args(["grant", "--scope", "*"])
+        .admin(&env.home, &["grant", "--scope", "*"])
         .assert()
         .success();
     let (_, v) = env.check(T0 + 1, "s", "rm -rf /");
@@ -165,16 +168,19 @@ fn grants_allow_until_they_expire_and_never_allow_high() {
 fn bootstrap_is_idempotent_audited_and_confined() {
     let env = Env::new();
     env.cmd(T0)
-        .args(["bootstrap", "developer"])
+        .admin(&env.home, &["bootstrap", "developer"])
         .assert()
         .success();
     let again = env
         .cmd(T0)
-        .args(["bootstrap", "developer"])
+        .admin(&env.home, &["bootstrap", "developer"])
         .output()
         .unwrap();
     assert!(String::from_utf8_lossy(&again.stdout).contains("already"));
-    env.cmd(T0).args(["bootstrap", "nonsense"]).assert().code(1);
+    env.cmd(T0)
+        .admin(&env.home, &["bootstrap", "nonsense"])
+        .assert()
+        .code(1);
     let c = rusqlite::Connection::open(&env.db).unwrap();
     let n: i64 = c
         .query_row(
@@ -216,7 +222,11 @@ fn bootstrap_is_idempotent_audited_and_confined() {
 fn presets_can_be_listed_removed_and_minimal_wins() {
     let env = Env::new();
     let run = |args: &[&str]| {
-        let out = env.cmd(T0).args(args).output().unwrap();
+        let out = env
+            .cmd(T0)
+            .args_signed_if_admin(&env.home, args)
+            .output()
+            .unwrap();
         assert!(out.status.success(), "{args:?}: {out:?}");
         String::from_utf8_lossy(&out.stdout).to_string()
     };
@@ -278,5 +288,8 @@ fn presets_can_be_listed_removed_and_minimal_wins() {
         "{help}"
     );
     // Naming no preset is a usage error (exit 64, distinct from a deny's 2).
-    env.cmd(T0).args(["bootstrap"]).assert().code(64);
+    env.cmd(T0)
+        .admin(&env.home, &["bootstrap"])
+        .assert()
+        .code(64);
 }

@@ -1,8 +1,11 @@
 //! Must-hold learning behaviour, end to end: approvals recorded, then each check in a new
 //! process.
 
+mod admin_support;
 #[path = "engine_support/mod.rs"]
 mod support;
+
+use admin_support::AdminCmd;
 
 use aiperture::request::Decision;
 use support::{Env, MIN, T0};
@@ -101,7 +104,10 @@ fn revoking_stops_auto_approval_at_once_in_every_session() {
     assert_eq!(env.check(t + 1, "a", "npm test").0, 0);
     assert_eq!(env.check(t + 1, "b", "npm test").0, 0);
     env.cmd(t + 2)
-        .args(["revoke", "--exact-scope", "npm test", "--reason", "test"])
+        .admin(
+            &env.home,
+            &["revoke", "--exact-scope", "npm test", "--reason", "test"],
+        )
         .assert()
         .success();
     for s in ["a", "b", "c"] {

@@ -1,13 +1,16 @@
 //! Issue 15: `aiperture revoke "npm test"` revokes what decides that command now and says
 //! which; a name that matches nothing exits 1 having revoked (and audited) nothing.
 
+mod admin_support;
 mod engine_support;
+
+use admin_support::AdminCmd;
 
 use aiperture::request::Decision;
 use engine_support::{Env, MIN, T0};
 
 fn run(env: &Env, now: i64, args: &[&str]) -> (i32, String, String) {
-    let out = env.cmd(now).args(args).output().unwrap();
+    let out = env.cmd(now).admin(&env.home, args).output().unwrap();
     (
         out.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&out.stdout).into_owned(),

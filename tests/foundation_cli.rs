@@ -1,5 +1,8 @@
 //! The foundation's commands against the built binary, in a temporary home and store.
 
+mod admin_support;
+
+use admin_support::AdminCmd;
 use aiperture::audit::{ActorType, NewEvent};
 use aiperture::key;
 use aiperture::paths::Paths;
@@ -130,14 +133,17 @@ fn config_path_show_set() {
         .success()
         .stdout(format!("{}\n", e.home.join("config.toml").display()));
     e.cmd()
-        .args(["config", "set", "rate_limit_per_minute", "30"])
+        .admin(&e.home, &["config", "set", "rate_limit_per_minute", "30"])
         .assert()
         .success()
         .stdout(predicate::str::contains(
             "rate_limit_per_minute = 30 (was 200)",
         ));
     e.cmd()
-        .args(["config", "set", "permission_learning_enabled", "false"])
+        .admin(
+            &e.home,
+            &["config", "set", "permission_learning_enabled", "false"],
+        )
         .assert()
         .success();
     let out = e
@@ -183,7 +189,11 @@ fn config_set_refusals_are_one_line_exit_1_or_64_for_an_unknown_name() {
         ("permission_learning_enabled", "maybe", "boolean"),
         ("default_decision", "allow", "ask, deny"),
     ] {
-        let out = e.cmd().args(["config", "set", k, v]).output().unwrap();
+        let out = e
+            .cmd()
+            .admin(&e.home, &["config", "set", k, v])
+            .output()
+            .unwrap();
         one_line_error(&out, &[needle]);
     }
     // A name that is not a setting is a usage error (exit 64), still one line, with the
@@ -195,7 +205,11 @@ fn config_set_refusals_are_one_line_exit_1_or_64_for_an_unknown_name() {
         ),
         ("hook_auto_allowed_tools", "never skips"),
     ] {
-        let out = e.cmd().args(["config", "set", k, "3"]).output().unwrap();
+        let out = e
+            .cmd()
+            .admin(&e.home, &["config", "set", k, "3"])
+            .output()
+            .unwrap();
         let err = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(64), "stderr: {err}");
         assert_eq!(err.trim_end().lines().count(), 1, "stderr: {err}");
@@ -404,7 +418,7 @@ fn malformed_config_names_file_and_line() {
     std::fs::write(e.home.join("config.toml"), "rate_limit_per_minute = -3\n").unwrap();
     let out = e
         .cmd()
-        .args(["config", "set", "api_port", "9000"])
+        .admin(&e.home, &["config", "set", "api_port", "9000"])
         .output()
         .unwrap();
     one_line_error(&out, &["config.toml", "rate_limit_per_minute"]);
@@ -418,7 +432,7 @@ fn unwritable_home_and_store_directory_are_one_line_errors() {
     let out = e
         .cmd()
         .env("AIPERTURE_HOME", e.dir.path().join("blocker/home"))
-        .args(["config", "set", "api_port", "9000"])
+        .admin(&e.home, &["config", "set", "api_port", "9000"])
         .output()
         .unwrap();
     one_line_error(&out, &["blocker/home", "not a directory"]);
@@ -426,7 +440,7 @@ fn unwritable_home_and_store_directory_are_one_line_errors() {
     let out = e
         .cmd()
         .env("AIPERTURE_DB_PATH", e.dir.path().join("blocker/data/a.db"))
-        .args(["config", "set", "api_port", "9000"])
+        .admin(&e.home, &["config", "set", "api_port", "9000"])
         .output()
         .unwrap();
     assert!(out.status.success());
@@ -505,7 +519,7 @@ fn read_only_store_is_a_one_line_error() {
         &["audit", "verify"][..],
         &["config", "set", "api_port", "9002"][..],
     ] {
-        let out = e.cmd().args(args).output().unwrap();
+        let out = e.cmd().admin(&e.home, args).output().unwrap();
         if args[0] == "audit" {
             one_line_error(&out, &["aiperture.db", "read-only"]);
         } else {
@@ -525,7 +539,7 @@ fn store_and_key_files_are_private() {
     use std::os::unix::fs::PermissionsExt;
     let e = Env::new();
     e.cmd()
-        .args(["config", "set", "api_port", "9001"])
+        .admin(&e.home, &["config", "set", "api_port", "9001"])
         .assert()
         .success();
     let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;

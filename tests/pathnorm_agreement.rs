@@ -2,8 +2,11 @@
 //! presets read a request's path by the same rules (`aiperture::pathnorm`), so none of them
 //! places a path where another does not. Each test is a disagreement there used to be.
 
+mod admin_support;
 #[path = "engine_support/mod.rs"]
 mod support;
+
+use admin_support::AdminCmd;
 
 use aiperture::engine::matcher::ScopeMatcher;
 use aiperture::engine::policy::{Policy, RuleSource};
@@ -206,16 +209,19 @@ fn an_empty_cwd_is_no_project_read_end_to_end() {
 fn a_deny_grant_on_a_home_path_denies_it() {
     let env = Env::new();
     env.cmd(T0)
-        .args([
-            "grant",
-            "--tool",
-            "filesystem",
-            "--action",
-            "read",
-            "--scope",
-            "~/notes/*",
-            "--deny",
-        ])
+        .admin(
+            &env.home,
+            &[
+                "grant",
+                "--tool",
+                "filesystem",
+                "--action",
+                "read",
+                "--scope",
+                "~/notes/*",
+                "--deny",
+            ],
+        )
         .assert()
         .success();
     // `HOME` is the installation's directory (see `Env::cmd`).

@@ -5,6 +5,9 @@
 //! Everything lives under `CARGO_TARGET_TMPDIR` (not `/tmp`, which the classifier rates as
 //! a temporary directory: a fake home there would not look like a home).
 
+mod admin_support;
+
+use admin_support::AdminCmd;
 use assert_cmd::Command;
 use serde_json::Value;
 use std::os::unix::fs::{PermissionsExt, symlink};
@@ -58,7 +61,8 @@ impl World {
     }
 
     fn ok(&self, args: &[&str]) -> String {
-        let out = self.cmd().args(args).output().unwrap();
+        let aihome = self.home.join(".config/aiperture");
+        let out = self.cmd().admin(&aihome, args).output().unwrap();
         assert!(
             out.status.success(),
             "{args:?}: {}",
@@ -354,7 +358,7 @@ fn class11_concurrent_config_sets_all_land() {
                 c.env("HOME", &w.home)
                     .env("AIPERTURE_HOME", w.home.join(".config/aiperture"))
                     .env("AIPERTURE_DB_PATH", w.home.join(".local/aiperture.db"))
-                    .args(["config", "set", k, v])
+                    .admin(&w.home.join(".config/aiperture"), &["config", "set", k, v])
                     .stdout(std::process::Stdio::null())
                     .stderr(std::process::Stdio::piped())
                     .spawn()

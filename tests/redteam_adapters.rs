@@ -5,6 +5,9 @@
 //! - class 6: adapters judge every item of a call, and deletes are not writes;
 //! - class 7: aiperture's own MCP tools and `aiperture` shell commands are gated.
 
+mod admin_support;
+
+use admin_support::AdminCmd;
 use assert_cmd::Command;
 use serde_json::{Value, json};
 use std::cell::Cell;
@@ -77,7 +80,7 @@ impl Env {
     fn bootstrap_developer(&self) {
         let out = self
             .cmd()
-            .args(["bootstrap", "developer"])
+            .admin(&self.aphome(), &["bootstrap", "developer"])
             .output()
             .unwrap();
         assert!(

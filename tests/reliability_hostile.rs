@@ -221,7 +221,10 @@ fn fork_bombs_are_never_allowed_not_even_granted() {
     // A grant for its exact text is refused (CRITICAL) or, if it were stored, must not apply.
     let granted = i
         .cmd()
-        .args(["grant", "--scope", ":(){ :|:& };:", "--project", PROJECT])
+        .admin(
+            &i.home,
+            &["grant", "--scope", ":(){ :|:& };:", "--project", PROJECT],
+        )
         .stdin(std::process::Stdio::null())
         .output()
         .unwrap();

@@ -4,6 +4,9 @@
 //! figures in every format, the JSON against `docs/report.schema.json`, `--fail-on` exits, a
 //! tampered store reported as not verified, and attacker-controlled commands escaped.
 
+mod admin_support;
+
+use admin_support::AdminCmd;
 use assert_cmd::Command;
 use serde_json::{Value, json};
 use std::cell::{Cell, RefCell};
@@ -137,7 +140,10 @@ fn seeded() -> Env {
     let env = Env::new();
     let out = env
         .cmd()
-        .args(["config", "set", "rate_limit_per_minute", "6"])
+        .admin(
+            &env.dir.path().join("home"),
+            &["config", "set", "rate_limit_per_minute", "6"],
+        )
         .output()
         .unwrap();
     assert!(out.status.success(), "{:?}", out);

@@ -56,7 +56,9 @@ pub fn run(args: BootstrapArgs) -> anyhow::Result<ExitCode> {
             .project
         }
     };
+    let paths = aiperture::paths::Paths::from_env()?;
     if let Some(preset) = &args.remove {
+        super::human::require(&paths, &format!("disable preset {preset} for {project}"))?;
         if gate.remove_preset(preset, &project, &who())? {
             println!("preset {preset} removed for {project}");
         } else {
@@ -67,6 +69,7 @@ pub fn run(args: BootstrapArgs) -> anyhow::Result<ExitCode> {
     let Some(preset) = &args.preset else {
         anyhow::bail!("name a preset (developer, readonly, minimal), or use --list or --remove");
     };
+    super::human::require(&paths, &format!("enable preset {preset} for {project}"))?;
     let (added, replaced) = gate.bootstrap_report(preset, &project, &who())?;
     if !replaced.is_empty() {
         println!(

@@ -96,7 +96,7 @@ fn unknown_key(key: &str) -> ExitCode {
 /// comma-separated, text as is, empty text as an empty line; `api_key` only as `(set)`).
 fn value_text(s: &Settings, key: &str) -> String {
     match s.json(key) {
-        _ if key == "api_key" => s.display(key).unwrap_or_default(),
+        _ if key == "api_key" || key == "sink_webhook_token" => s.display(key).unwrap_or_default(),
         Some(serde_json::Value::String(t)) => t,
         Some(serde_json::Value::Array(items)) => items
             .iter()
@@ -190,6 +190,12 @@ fn show(paths: &Paths, json: bool) -> anyhow::Result<ExitCode> {
 }
 
 fn set(paths: &Paths, key: &str, value: &str) -> anyhow::Result<ExitCode> {
+    let shown = if key.contains("key") || key.contains("token") {
+        "(hidden)"
+    } else {
+        value
+    };
+    super::human::require(paths, &format!("set {key} = {shown}"))?;
     let change = config::set(paths, key, value)?;
     println!(
         "{} = {} (was {}) in {}",
@@ -208,6 +214,7 @@ fn set(paths: &Paths, key: &str, value: &str) -> anyhow::Result<ExitCode> {
 }
 
 fn unset(paths: &Paths, key: &str) -> anyhow::Result<ExitCode> {
+    super::human::require(paths, &format!("unset {key}"))?;
     let Some(change) = config::unset(paths, key)? else {
         let now = Settings::load(paths)?.display(key).unwrap_or_default();
         println!(
@@ -259,7 +266,7 @@ fn actor() -> String {
 }
 
 /// Appends one event to the audit chain.
-fn append_event(paths: &Paths, ev: &audit::NewEvent) -> anyhow::Result<()> {
+pub(super) fn append_event(paths: &Paths, ev: &audit::NewEvent) -> anyhow::Result<()> {
     let db = Db::open(&paths.db)?;
     let k = key::load(paths)?;
     let now = SystemClock.now_ms();

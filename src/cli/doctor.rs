@@ -139,6 +139,16 @@ pub fn run(args: DoctorArgs) -> anyhow::Result<ExitCode> {
             },
         });
     }
+    // Audit sinks (docs/sinks.md): a failing sink is unhealthy; its events wait in the store.
+    if let Ok(settings) = Settings::load(&paths) {
+        for (detail, ok) in super::sinks::doctor_lines(&paths, &settings) {
+            items.push(Item {
+                name: "sink",
+                ok,
+                detail,
+            });
+        }
+    }
     let hooks = runtime_hooks_status();
     let claude = claude_rules_status();
     let codex = runtime_rules_status("codex");

@@ -107,7 +107,9 @@ pub fn run(args: GrantArgs) -> anyhow::Result<ExitCode> {
         }
         return Ok(ExitCode::SUCCESS);
     }
+    let paths = aiperture::paths::Paths::from_env()?;
     if let Some(id) = &args.revoke {
+        super::human::require(&paths, &format!("revoke grant {id}"))?;
         if !gate.revoke_grant(id, &who())? {
             anyhow::bail!("no live grant `{id}`");
         }
@@ -133,6 +135,21 @@ pub fn run(args: GrantArgs) -> anyhow::Result<ExitCode> {
         Decision::Allow
     };
     let reason = args.task.clone().unwrap_or_default();
+    super::human::require(
+        &paths,
+        &format!(
+            "grant {} {}/{} `{}` for {}{}",
+            decision,
+            req.tool,
+            req.action,
+            req.scope,
+            args.ttl,
+            args.session
+                .as_deref()
+                .map(|s| format!(" in session {s}"))
+                .unwrap_or_default()
+        ),
+    )?;
     let g = gate.grant(
         &req,
         decision,

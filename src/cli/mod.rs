@@ -6,6 +6,7 @@ pub mod bootstrap;
 pub mod check;
 pub mod completions;
 pub mod config;
+pub mod configure;
 pub mod crash_guard;
 pub mod decide;
 pub mod doctor;
@@ -13,12 +14,15 @@ pub mod exec;
 pub mod explain;
 pub mod grant;
 pub mod hook;
+pub mod human;
 pub mod patterns;
+pub mod policy;
 pub mod process;
 pub mod report;
 pub mod revoke;
 pub mod serve;
 pub mod setup;
+pub mod sinks;
 
 /// A process exit status. Like std's `ExitCode`, but its number can be read back: `main` is
 /// the C entry point (see [`process`]) and returns it to the C runtime itself.

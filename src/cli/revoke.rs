@@ -34,9 +34,18 @@ pub struct RevokeArgs {
 
 /// Runs `aiperture revoke`.
 pub fn run(args: RevokeArgs) -> anyhow::Result<ExitCode> {
-    let gate = Gate::open()?;
     let tool = args.tool.clone().unwrap_or_else(|| "shell".into());
     let action = args.action.clone().unwrap_or_else(|| "execute".into());
+    let target = args
+        .exact_scope
+        .as_deref()
+        .or(args.scope.as_deref())
+        .unwrap_or_default();
+    super::human::require(
+        &aiperture::paths::Paths::from_env()?,
+        &format!("revoke what is learned for {tool}/{action} `{target}`"),
+    )?;
+    let gate = Gate::open()?;
     let me = who();
     if let Some(scope) = &args.exact_scope {
         let req = aiperture::callsite::located(Request {

@@ -217,6 +217,42 @@ pub const SETTINGS: &[SettingInfo] = &[
         kind: int(0, 10_000),
         help: "How long `aiperture hook` waits for a running server before deciding itself (0 = off)",
     },
+    SettingInfo {
+        key: "sink_jsonl_path",
+        env: "AIPERTURE_SINK_JSONL_PATH",
+        kind: Kind::Text,
+        help: "Audit sink: absolute path of a JSON Lines file to append events to (empty = off)",
+    },
+    SettingInfo {
+        key: "sink_syslog",
+        env: "AIPERTURE_SINK_SYSLOG",
+        kind: Kind::Text,
+        help: "Audit sink: syslog target, `default`, `unix:/path` or `udp:HOST:PORT` (empty = off)",
+    },
+    SettingInfo {
+        key: "sink_webhook_url",
+        env: "AIPERTURE_SINK_WEBHOOK_URL",
+        kind: Kind::Text,
+        help: "Audit sink: http:// URL to POST batches of events to (empty = off)",
+    },
+    SettingInfo {
+        key: "sink_webhook_token",
+        env: "AIPERTURE_SINK_WEBHOOK_TOKEN",
+        kind: Kind::Text,
+        help: "Audit sink: bearer token sent to the webhook (empty = none)",
+    },
+    SettingInfo {
+        key: "sink_batch_size",
+        env: "AIPERTURE_SINK_BATCH_SIZE",
+        kind: int(1, 10_000),
+        help: "Audit sinks: events per batch",
+    },
+    SettingInfo {
+        key: "sink_timeout_ms",
+        env: "AIPERTURE_SINK_TIMEOUT_MS",
+        kind: int(100, 60_000),
+        help: "Audit sinks: milliseconds each network step (connect, send, answer) may take",
+    },
 ];
 
 /// Settings of the Python reference we dropped, with the reason given to the user.
@@ -370,6 +406,33 @@ fn parse_host(raw: Raw) -> Result<String, String> {
     Ok(t)
 }
 
+/// An absolute path, or empty (off).
+fn parse_abs_path(raw: Raw) -> Result<String, String> {
+    let t = parse_text(raw)?;
+    if !t.is_empty() && !t.starts_with('/') {
+        return Err(format!("expected an absolute path (or empty), got `{t}`"));
+    }
+    Ok(t)
+}
+
+/// A syslog target (`default`, `unix:/path`, `udp:HOST:PORT`), or empty (off).
+fn parse_syslog(raw: Raw) -> Result<String, String> {
+    let t = parse_text(raw)?;
+    if !t.is_empty() {
+        crate::audit::forward::Target::syslog(&t)?;
+    }
+    Ok(t)
+}
+
+/// An `http://` URL, or empty (off).
+fn parse_webhook(raw: Raw) -> Result<String, String> {
+    let t = parse_text(raw)?;
+    if !t.is_empty() {
+        crate::audit::forward::Target::webhook(&t, "")?;
+    }
+    Ok(t)
+}
+
 fn small(n: u64) -> u32 {
     u32::try_from(n).unwrap_or(u32::MAX)
 }
@@ -422,6 +485,12 @@ pub fn apply(s: &mut Settings, info: &SettingInfo, raw: Raw) -> Result<(), Strin
         "artifacts_store_tool_outputs" => s.artifacts_store_tool_outputs = parse_bool(raw)?,
         "artifacts_inline_max_bytes" => s.artifacts_inline_max_bytes = parse_int(raw, lo, hi)?,
         "hook_warm_timeout_ms" => s.hook_warm_timeout_ms = small(parse_int(raw, lo, hi)?),
+        "sink_jsonl_path" => s.sink_jsonl_path = parse_abs_path(raw)?,
+        "sink_syslog" => s.sink_syslog = parse_syslog(raw)?,
+        "sink_webhook_url" => s.sink_webhook_url = parse_webhook(raw)?,
+        "sink_webhook_token" => s.sink_webhook_token = parse_text(raw)?,
+        "sink_batch_size" => s.sink_batch_size = small(parse_int(raw, lo, hi)?),
+        "sink_timeout_ms" => s.sink_timeout_ms = small(parse_int(raw, lo, hi)?),
         other => return Err(format!("unknown setting `{other}`")),
     }
     Ok(())
@@ -468,6 +537,12 @@ pub fn to_toml(s: &Settings, key: &str) -> Option<toml::Value> {
             V::Integer(s.artifacts_inline_max_bytes.min(i64::MAX as u64) as i64)
         }
         "hook_warm_timeout_ms" => V::Integer(s.hook_warm_timeout_ms.into()),
+        "sink_jsonl_path" => V::String(s.sink_jsonl_path.clone()),
+        "sink_syslog" => V::String(s.sink_syslog.clone()),
+        "sink_webhook_url" => V::String(s.sink_webhook_url.clone()),
+        "sink_webhook_token" => V::String(s.sink_webhook_token.clone()),
+        "sink_batch_size" => V::Integer(s.sink_batch_size.into()),
+        "sink_timeout_ms" => V::Integer(s.sink_timeout_ms.into()),
         _ => return None,
     })
 }

@@ -45,6 +45,8 @@ pub(super) fn judge(
             "" | "help" | "version" | "explain" | "patterns" | "doctor" | "report" => true,
             "audit" => matches!(second, "verify" | "list" | "export"),
             "config" => matches!(second, "show" | "path" | "get" | ""),
+            "sinks" => matches!(second, "status"),
+            "policy" => matches!(second, "path"),
             "check" => has("--dry-run"),
             _ => false,
         };

@@ -195,8 +195,17 @@ fn secret_var(text: &str) -> bool {
 fn tampers(sub: &str, second: &str) -> bool {
     matches!(
         sub,
-        "approve" | "deny" | "revoke" | "grant" | "bootstrap" | "setup" | "hook" | "serve"
+        "approve"
+            | "deny"
+            | "revoke"
+            | "grant"
+            | "bootstrap"
+            | "setup"
+            | "hook"
+            | "serve"
+            | "configure"
     ) || (sub == "config" && matches!(second, "set" | "unset" | "reset" | "edit"))
+        || (sub == "policy" && second == "add")
         || (sub == "audit" && matches!(second, "reset" | "prune" | "delete" | "reseal"))
 }
 

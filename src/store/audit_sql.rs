@@ -266,6 +266,19 @@ pub fn by_entity(
     })
 }
 
+/// Up to `limit` events with `seq` above `after`, oldest first (what an audit sink has not
+/// taken yet; `src/cli/sinks.rs`).
+pub fn events_after(db: &Db, after: u64, limit: u32) -> anyhow::Result<Vec<AuditEvent>> {
+    let after = i64::try_from(after).unwrap_or(i64::MAX);
+    db.read(|tx| {
+        let mut stmt = tx.prepare_cached(&format!(
+            "SELECT {COLUMNS} FROM audit_events WHERE seq > ?1 ORDER BY seq LIMIT ?2"
+        ))?;
+        let rows = stmt.query_map(rusqlite::params![after, limit], row_event)?;
+        Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    })
+}
+
 /// The number of events in the chain.
 pub fn count(db: &Db) -> anyhow::Result<u64> {
     db.read(|tx| {

@@ -7,6 +7,10 @@
 //! variable of the caller's environment removed.
 #![allow(dead_code)]
 
+#[path = "../admin_support/mod.rs"]
+mod admin_support;
+pub use admin_support::AdminCmd;
+
 use serde_json::Value;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -94,7 +98,12 @@ impl Install {
 
     /// Runs a CLI command to completion (stdin closed); panics on a non-zero exit.
     pub fn cli(&self, args: &[&str]) -> String {
-        let out = self.cmd().args(args).stdin(Stdio::null()).output().unwrap();
+        let out = self
+            .cmd()
+            .args_signed_if_admin(&self.home, args)
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
         assert!(
             out.status.success(),
             "aiperture {args:?}: {}\n{}",

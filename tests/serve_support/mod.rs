@@ -6,6 +6,10 @@
 //! A server still running when its [`Server`] is dropped is killed by its pid (SIGKILL).
 #![allow(dead_code)]
 
+#[path = "../admin_support/mod.rs"]
+mod admin_support;
+pub use admin_support::AdminCmd;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
@@ -77,7 +81,12 @@ impl Install {
 
     /// Runs a CLI command to completion (stdin closed); panics on a non-zero exit.
     pub fn cli(&self, args: &[&str]) -> String {
-        let out = self.cmd().args(args).stdin(Stdio::null()).output().unwrap();
+        let out = self
+            .cmd()
+            .args_signed_if_admin(&self.home, args)
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
         assert!(
             out.status.success(),
             "aiperture {args:?}: {}\n{}",
