@@ -107,7 +107,7 @@ fn all_projects() -> anyhow::Result<Vec<String>> {
 }
 
 /// One pattern as `patterns --json` prints it (field names in docs/cli.md).
-fn row(gate: &aiperture::store::LocalGate, p: &PatternStats) -> serde_json::Value {
+fn row(gate: &aiperture::store::AnyGate, p: &PatternStats) -> serde_json::Value {
     let cfg = gate.config();
     let now = gate.now_ms();
     let (a, n) = learning::weighted(p, cfg);
@@ -137,7 +137,7 @@ fn row(gate: &aiperture::store::LocalGate, p: &PatternStats) -> serde_json::Valu
 /// The risk tier of what a pattern stands for (its text without the final ` *`), which sets
 /// the decisions it needs (LOW `learning_min_decisions_low`, others
 /// `permission_learning_min_decisions`); HIGH and CRITICAL never auto-approve.
-fn tier_of(gate: &aiperture::store::LocalGate, p: &PatternStats) -> RiskTier {
+fn tier_of(gate: &aiperture::store::AnyGate, p: &PatternStats) -> RiskTier {
     let scope = match p.key.kind {
         KeyKind::Pattern if p.tool == "shell" => p.key.key.trim_end_matches(" *").to_string(),
         _ => p.key.key.clone(),

@@ -199,6 +199,12 @@ pub const SETTINGS: &[SettingInfo] = &[
         kind: Kind::Text,
         help: "Bearer key required by `aiperture serve` (empty = none)",
     },
+    SettingInfo {
+        key: "store.url",
+        env: "AIPERTURE_DB_URL",
+        kind: Kind::Text,
+        help: "The team store: a postgres:// URL (empty = the SQLite file at AIPERTURE_DB_PATH)",
+    },
 ];
 
 /// Settings of the Python reference we dropped, with the reason given to the user.
@@ -225,11 +231,11 @@ pub const REMOVED: &[(&str, &str)] = &[
     ),
     (
         "db_backend",
-        "removed: the store is SQLite at AIPERTURE_DB_PATH",
+        "removed: set store.url (or AIPERTURE_DB_URL) to a postgres:// URL for the team store",
     ),
     (
         "postgres_url",
-        "removed: the store is SQLite at AIPERTURE_DB_PATH",
+        "renamed: set store.url (or AIPERTURE_DB_URL) to a postgres:// URL",
     ),
     ("log_file", "removed: aiperture writes no log file"),
     ("artifact_storage_dir", "removed: unused in the reference"),
@@ -401,6 +407,7 @@ pub fn apply(s: &mut Settings, info: &SettingInfo, raw: Raw) -> Result<(), Strin
         "api_host" => s.api_host = parse_host(raw)?,
         "api_port" => s.api_port = u16::try_from(parse_int(raw, lo, hi)?).unwrap_or(8100),
         "api_key" => s.api_key = parse_text(raw)?,
+        "store.url" => s.store_url = parse_text(raw)?,
         other => return Err(format!("unknown setting `{other}`")),
     }
     Ok(())
@@ -442,6 +449,7 @@ pub fn to_toml(s: &Settings, key: &str) -> Option<toml::Value> {
         "api_host" => V::String(s.api_host.clone()),
         "api_port" => V::Integer(s.api_port.into()),
         "api_key" => V::String(s.api_key.clone()),
+        "store.url" => V::String(s.store_url.clone()),
         _ => return None,
     })
 }
