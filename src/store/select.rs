@@ -47,6 +47,21 @@ impl Location {
         Self::parse(&url)
     }
 
+    /// The location the environment and the user's config file select (loads the settings).
+    pub fn from_env(paths: &Paths) -> anyhow::Result<Location> {
+        let settings = crate::config::Settings::load(paths)?;
+        Self::select(paths, Some(settings.store_url.as_str()))
+    }
+
+    /// The team store when the environment selects one (commands that read the store
+    /// themselves: `audit`, `doctor`); `None` for the SQLite file.
+    pub fn team_store(paths: &Paths) -> anyhow::Result<Option<PgStore>> {
+        match Self::from_env(paths)? {
+            Location::Postgres(url) => Ok(Some(PgStore::open(&url)?)),
+            Location::Sqlite(_) => Ok(None),
+        }
+    }
+
     /// Reads a store URL: `postgres://…`, `postgresql://…` or `sqlite:PATH`.
     pub fn parse(url: &str) -> anyhow::Result<Location> {
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {

@@ -7,7 +7,9 @@
 //! `REPEATABLE READ` transaction, one consistent snapshot.
 
 use super::{Conn, PgStore, pg_err};
-use crate::audit::{self, AuditEvent, ChainSink, ChainSource, Head, VerifyReport};
+use crate::audit::{
+    self, AuditEvent, ChainSink, ChainSource, Head, ListFilter, Manifest, VerifyReport,
+};
 use crate::key::KEY_LEN;
 use anyhow::anyhow;
 use postgres::fallible_iterator::FallibleIterator;
@@ -198,5 +200,42 @@ pub fn verify_store(store: &PgStore, key: Option<&[u8; KEY_LEN]>) -> anyhow::Res
             report.problem = Some(m.problem);
         }
         Ok(report)
+    })
+}
+
+/// Writes the whole chain as JSON Lines plus a manifest line, from one snapshot
+/// ([`audit::export`], the same format as SQLite's).
+pub fn export(
+    store: &PgStore,
+    out: &mut dyn std::io::Write,
+    now_ms: i64,
+) -> anyhow::Result<Manifest> {
+    store.read_conn(|c| audit::export(&mut PgChain::new(c), out, now_ms))
+}
+
+/// Lists events, newest first, with optional filters (as `crate::store::audit_sql::list`).
+pub fn list(store: &PgStore, filter: &ListFilter) -> anyhow::Result<Vec<AuditEvent>> {
+    let since = filter.since_ms;
+    let limit = filter.limit.map(|n| n.min(i64::MAX as u64) as i64);
+    let sql = format!(
+        "SELECT {COLUMNS} FROM audit_events WHERE ($1::BIGINT IS NULL OR ts_ms >= $1) \
+         AND ($2::TEXT IS NULL OR event_type = $2) AND ($3::TEXT IS NULL OR session_id = $3) \
+         ORDER BY seq DESC LIMIT $4"
+    );
+    store.read_conn(|c| {
+        let rows = c
+            .client
+            .query(
+                &sql,
+                &[&since, &filter.event_type, &filter.session_id, &limit],
+            )
+            .map_err(pg_err)?;
+        rows.iter()
+            .map(|r| {
+                let (mut e, details) = row_event(r)?;
+                e.details = audit::parse_details(&details);
+                Ok(e)
+            })
+            .collect()
     })
 }

@@ -28,6 +28,31 @@ pub fn server_url(test: &str) -> Option<String> {
     }
 }
 
+/// The environment variable that runs the integration suites' store matrix: `postgres` runs
+/// them on a fresh PostgreSQL database per test (at [`TEST_URL_ENV`]'s server), anything else
+/// (or unset) on the SQLite file.
+pub const MATRIX_ENV: &str = "AIPERTURE_TEST_STORE";
+
+/// The store URL a matrix test should use: a fresh database when [`MATRIX_ENV`] is
+/// `postgres`, `None` for SQLite.
+///
+/// # Panics
+/// When the matrix asks for PostgreSQL and there is no server (or it cannot create a
+/// database): the run asked for PostgreSQL and must not quietly test SQLite instead.
+pub fn matrix_url(tag: &str) -> Option<String> {
+    if std::env::var(MATRIX_ENV).ok().as_deref() != Some("postgres") {
+        return None;
+    }
+    let admin = std::env::var(TEST_URL_ENV)
+        .ok()
+        .filter(|u| !u.is_empty())
+        .unwrap_or_else(|| panic!("{MATRIX_ENV}=postgres needs {TEST_URL_ENV}"));
+    Some(
+        fresh_database(&admin, tag)
+            .unwrap_or_else(|e| panic!("{tag}: cannot create a test database: {e:#}")),
+    )
+}
+
 /// `url` with its database name replaced by `db`.
 pub fn with_dbname(url: &str, db: &str) -> String {
     let (base, query) = match url.split_once('?') {
