@@ -298,6 +298,11 @@ fn tampered(edit: &str) -> (Value, HookOut) {
 
 #[test]
 fn direct_edits_of_the_audit_chain_are_detected_and_fail_closed() {
+    if Install::new().db_url().is_some() {
+        // Edits the SQLite file directly; on PostgreSQL, tests/pg_grants.rs.
+        eprintln!("skipped: edits the SQLite file");
+        return;
+    }
     let edits = [
         (
             "edit a summary",
@@ -349,6 +354,11 @@ fn direct_edits_of_the_audit_chain_are_detected_and_fail_closed() {
 
 #[test]
 fn direct_edits_of_learned_state_are_detected() {
+    if Install::new().db_url().is_some() {
+        // Edits the SQLite file directly; on PostgreSQL, tests/pg_grants.rs.
+        eprintln!("skipped: edits the SQLite file");
+        return;
+    }
     for (name, sql) in [
         (
             "inflate an aggregate",

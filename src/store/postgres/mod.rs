@@ -145,8 +145,8 @@ impl PgStore {
     fn connected<'g>(&self, slot: &'g mut Option<Conn>) -> anyhow::Result<&'g mut Conn> {
         if slot.as_ref().is_none_or(|c| c.client.is_closed()) {
             *slot = None;
-            let client = tls::connect(&self.config)
-                .map_err(|e| anyhow!("database {}: cannot connect: {}", self.url, problem(&e)))?;
+            let client = tls::connect_within(&self.config, CONNECT_TIMEOUT)
+                .map_err(|e| anyhow!("database {}: cannot connect: {e:#}", self.url))?;
             *slot = Some(Conn {
                 client,
                 cache: HashMap::new(),

@@ -7,12 +7,38 @@
 use postgres::config::SslMode;
 use postgres::{Client, Config, NoTls};
 use std::sync::Arc;
+use std::time::Duration;
 
 /// The environment variable naming an extra PEM file of CA certificates.
 pub const CA_FILE_ENV: &str = "AIPERTURE_DB_CA_FILE";
 
+/// Connects with `config` within `deadline`, start-up handshake included.
+///
+/// The client's own connect timeout bounds only the TCP connect: a server that accepts the
+/// connection and never answers (hung, overloaded, a proxy in front of a dead server) would
+/// hold the handshake forever. So the connection is made on a helper thread and given up
+/// after `deadline`; the abandoned thread ends with the process (a hook exits right after
+/// answering) or when the server finally answers or closes.
+pub(super) fn connect_within(config: &Config, deadline: Duration) -> anyhow::Result<Client> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let config = config.clone();
+    std::thread::Builder::new()
+        .name("aiperture-pg-connect".into())
+        .spawn(move || {
+            let _ = tx.send(connect(&config));
+        })?;
+    match rx.recv_timeout(deadline) {
+        Ok(Ok(client)) => Ok(client),
+        Ok(Err(e)) => Err(anyhow::anyhow!("{}", super::problem(&e))),
+        Err(_) => Err(anyhow::anyhow!(
+            "the server did not complete the connection within {} ms",
+            deadline.as_millis()
+        )),
+    }
+}
+
 /// Connects with `config`, building a TLS connector only when the mode may use one.
-pub(super) fn connect(config: &Config) -> Result<Client, postgres::Error> {
+fn connect(config: &Config) -> Result<Client, postgres::Error> {
     if config.get_ssl_mode() == SslMode::Disable {
         return config.connect(NoTls);
     }
