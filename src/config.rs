@@ -94,6 +94,8 @@ pub struct Settings {
     pub sink_batch_size: u32,
     /// Audit sinks: milliseconds each network step may take.
     pub sink_timeout_ms: u32,
+    /// The team store's `postgres://` URL (`store.url`, `AIPERTURE_DB_URL`); empty = SQLite.
+    pub store_url: String,
 }
 
 /// The reference's default sensitive patterns.
@@ -149,6 +151,7 @@ impl Default for Settings {
             sink_webhook_token: String::new(),
             sink_batch_size: 100,
             sink_timeout_ms: 3000,
+            store_url: String::new(),
         }
     }
 }
@@ -213,6 +216,8 @@ impl Settings {
             ("api_key" | "sink_webhook_token", toml::Value::String(s)) if !s.is_empty() => {
                 "(set)".into()
             }
+            ("api_key", toml::Value::String(s)) if !s.is_empty() => "(set)".into(),
+            ("store.url", toml::Value::String(s)) => mask_password(s),
             (_, toml::Value::String(s)) if s.is_empty() => "\"\"".into(),
             (_, toml::Value::String(s)) => s.clone(),
             (_, toml::Value::Array(a)) => a
@@ -246,6 +251,20 @@ impl Settings {
             ));
         }
         Ok(())
+    }
+}
+
+/// A URL with the password of its user-info replaced by `***`, for display.
+fn mask_password(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    match rest.rsplit_once('@') {
+        Some((auth, host)) if auth.contains(':') => {
+            let user = auth.split(':').next().unwrap_or_default();
+            format!("{scheme}://{user}:***@{host}")
+        }
+        _ => url.to_string(),
     }
 }
 
@@ -302,7 +321,16 @@ fn merge(
     let mut sources: BTreeMap<&'static str, Source> =
         SETTINGS.iter().map(|i| (i.key, Source::Default)).collect();
     if let Some(table) = file {
-        for (k, v) in table {
+        // `[store] url = …` is the setting `store.url`.
+        let flat = table.iter().flat_map(|(k, v)| match v {
+            toml::Value::Table(t) => t
+                .iter()
+                .map(|(sub, v)| (format!("{k}.{sub}"), v))
+                .collect::<Vec<_>>(),
+            _ => vec![(k.clone(), v)],
+        });
+        for (k, v) in flat {
+            let k = k.as_str();
             let info = fields::find(k).ok_or_else(|| {
                 anyhow!(
                     "config {}: unknown setting `{k}`{}",

@@ -115,12 +115,7 @@ fn approve_and_deny_refuse_without_a_terminal() {
         assert_eq!(out.status.code(), Some(1), "{verb}");
         assert!(String::from_utf8_lossy(&out.stderr).contains("terminal"));
     }
-    let n: i64 = rusqlite::Connection::open(&env.db)
-        .map(|c| {
-            c.query_row("SELECT count(*) FROM decisions", [], |r| r.get(0))
-                .unwrap_or(0)
-        })
-        .unwrap_or(0);
+    let n = env.try_count("SELECT count(*) FROM decisions").unwrap_or(0);
     assert_eq!(n, 0);
 }
 
@@ -186,6 +181,7 @@ fn a_human_at_a_terminal_approves_a_pending_ask_by_id_once() {
             .env("AIPERTURE_HOME", &env.home)
             .env("AIPERTURE_DB_PATH", &env.db)
             .env("AIPERTURE_NOW_MS", now.to_string())
+            .envs(env.extra_env.iter().map(|(k, v)| (k, v)))
             .current_dir(&env.project)
             .output()
             .unwrap()

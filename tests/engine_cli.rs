@@ -62,25 +62,15 @@ fn dry_run_records_nothing_and_stdin_json_works() {
         )
         .assert()
         .code(3);
-    let c = rusqlite::Connection::open(&env.db).unwrap();
-    let n: i64 = c
-        .query_row("SELECT count(*) FROM checks", [], |r| r.get(0))
-        .unwrap();
+    let n: i64 = env.count("SELECT count(*) FROM checks");
     assert_eq!(n, 0);
     env.cmd(T0)
         .args(["check", "--scope", "npm install"])
         .assert()
         .code(3);
-    let n: i64 = c
-        .query_row("SELECT count(*) FROM checks", [], |r| r.get(0))
-        .unwrap();
-    let a: i64 = c
-        .query_row(
-            "SELECT count(*) FROM audit_events WHERE event_type = 'permission.check'",
-            [],
-            |r| r.get(0),
-        )
-        .unwrap();
+    let n: i64 = env.count("SELECT count(*) FROM checks");
+    let a: i64 =
+        env.count("SELECT count(*) FROM audit_events WHERE event_type = 'permission.check'");
     assert_eq!((n, a), (1, 1));
     env.cmd(T0)
         .args(["check"])
@@ -181,14 +171,7 @@ fn bootstrap_is_idempotent_audited_and_confined() {
         .admin(&env.home, &["bootstrap", "nonsense"])
         .assert()
         .code(1);
-    let c = rusqlite::Connection::open(&env.db).unwrap();
-    let n: i64 = c
-        .query_row(
-            "SELECT count(*) FROM audit_events WHERE event_type = 'preset.applied'",
-            [],
-            |r| r.get(0),
-        )
-        .unwrap();
+    let n: i64 = env.count("SELECT count(*) FROM audit_events WHERE event_type = 'preset.applied'");
     assert_eq!(n, 1);
     let inside = env.project.join("src/main.py").display().to_string();
     let read = |path: &str| {
@@ -273,14 +256,7 @@ fn presets_can_be_listed_removed_and_minimal_wins() {
     assert!(run(&["bootstrap", "--remove", "minimal"]).contains("removed"));
     assert!(run(&["bootstrap", "--remove", "minimal"]).contains("was not enabled"));
     assert!(run(&["bootstrap", "--list"]).contains("no presets"));
-    let c = rusqlite::Connection::open(&env.db).unwrap();
-    let n: i64 = c
-        .query_row(
-            "SELECT count(*) FROM audit_events WHERE event_type = 'preset.removed'",
-            [],
-            |r| r.get(0),
-        )
-        .unwrap();
+    let n: i64 = env.count("SELECT count(*) FROM audit_events WHERE event_type = 'preset.removed'");
     assert_eq!(n, 1);
     let help = run(&["bootstrap", "--help"]);
     assert!(

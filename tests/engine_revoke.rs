@@ -19,13 +19,7 @@ fn run(env: &Env, now: i64, args: &[&str]) -> (i32, String, String) {
 }
 
 fn audited_revocations(env: &Env) -> i64 {
-    let c = rusqlite::Connection::open(&env.db).unwrap();
-    c.query_row(
-        "SELECT count(*) FROM audit_events WHERE event_type = 'pattern.revoked'",
-        [],
-        |r| r.get(0),
-    )
-    .unwrap()
+    env.count("SELECT count(*) FROM audit_events WHERE event_type = 'pattern.revoked'")
 }
 
 #[test]

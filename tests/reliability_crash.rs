@@ -222,9 +222,7 @@ fn sigkill_inside_write_transactions_leaves_a_consistent_store() {
 
     // The store opens and is sound.
     let c = i.sql();
-    let ic: String = c
-        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
-        .unwrap();
+    let ic = c.text("PRAGMA integrity_check");
     assert_eq!(ic, "ok");
     let v = i.verify();
     assert_eq!(v["intact"], true, "{v}");

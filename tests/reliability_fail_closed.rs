@@ -104,12 +104,7 @@ fn store_deleted_is_a_fresh_store_that_never_allows_what_it_forgot() {
         // Codex has no ask (it prints nothing): the store must say the check asked.
         let d: String = i
             .sql()
-            .query_row(
-                "SELECT decision FROM checks ORDER BY id DESC LIMIT 1",
-                [],
-                |r| r.get(0),
-            )
-            .unwrap();
+            .text("SELECT decision FROM checks ORDER BY id DESC LIMIT 1");
         assert_eq!(d, "ask", "{rt}");
     }
 }

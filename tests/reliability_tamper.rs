@@ -195,10 +195,7 @@ fn approve_and_deny_without_a_terminal_are_refused() {
     let i = Install::new();
     let out = i.hook("claude-code", &claude_bash("make build", "s1", "toolu_1"));
     assert_eq!(decision_of(&out).0, "ask");
-    let id: String = i
-        .sql()
-        .query_row("SELECT id FROM pending_asks", [], |r| r.get(0))
-        .unwrap();
+    let id: String = i.sql().text("SELECT id FROM pending_asks");
     let before = learned_state(&i);
     // The agent's shell has no terminal: stdin is a pipe or /dev/null.
     for args in [
@@ -222,10 +219,7 @@ fn approve_and_deny_without_a_terminal_are_refused() {
         }
     }
     assert_eq!(learned_state(&i), before);
-    let state: String = i
-        .sql()
-        .query_row("SELECT state FROM pending_asks", [], |r| r.get(0))
-        .unwrap();
+    let state: String = i.sql().text("SELECT state FROM pending_asks");
     assert_eq!(state, "pending");
 }
 
@@ -258,10 +252,7 @@ fn forged_post_tool_use_resolves_nothing() {
         assert_eq!(out.code, Some(0));
         assert_eq!(learned_state(&i), before, "{}", String::from_utf8_lossy(f));
     }
-    let state: String = i
-        .sql()
-        .query_row("SELECT state FROM pending_asks", [], |r| r.get(0))
-        .unwrap();
+    let state: String = i.sql().text("SELECT state FROM pending_asks");
     assert_eq!(state, "pending");
     // The genuine run is an approval (the test can fail).
     let out = i.hook("claude-code", &claude_post(asked, "s1", "toolu_1"));
@@ -307,6 +298,11 @@ fn tampered(edit: &str) -> (Value, HookOut) {
 
 #[test]
 fn direct_edits_of_the_audit_chain_are_detected_and_fail_closed() {
+    if Install::new().db_url().is_some() {
+        // Edits the SQLite file directly; on PostgreSQL, tests/pg_grants.rs.
+        eprintln!("skipped: edits the SQLite file");
+        return;
+    }
     let edits = [
         (
             "edit a summary",
@@ -358,6 +354,11 @@ fn direct_edits_of_the_audit_chain_are_detected_and_fail_closed() {
 
 #[test]
 fn direct_edits_of_learned_state_are_detected() {
+    if Install::new().db_url().is_some() {
+        // Edits the SQLite file directly; on PostgreSQL, tests/pg_grants.rs.
+        eprintln!("skipped: edits the SQLite file");
+        return;
+    }
     for (name, sql) in [
         (
             "inflate an aggregate",
@@ -394,13 +395,9 @@ fn writing_a_dangerous_script_or_manifest_is_high_and_never_generalized() {
         decision_of(&i.hook("claude-code", payload.to_string().as_bytes()))
     };
     let tier_of = |id: &str| -> String {
-        i.sql()
-            .query_row(
-                "SELECT risk_tier FROM checks WHERE tool_use_id = ?1",
-                [id],
-                |r| r.get(0),
-            )
-            .unwrap()
+        i.sql().text(&format!(
+            "SELECT risk_tier FROM checks WHERE tool_use_id = '{id}'"
+        ))
     };
     let (_, reason) = write(
         "Write",

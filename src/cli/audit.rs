@@ -5,7 +5,8 @@ use aiperture::audit::{self, ListFilter, VerifyReport};
 use aiperture::clock::{Clock, SystemClock, days_from_civil, format_rfc3339};
 use aiperture::key;
 use aiperture::paths::Paths;
-use aiperture::store::{Db, audit_sql};
+use aiperture::store::postgres::chain;
+use aiperture::store::{Db, Location, audit_sql};
 use anyhow::{anyhow, bail};
 use clap::{Args, Subcommand};
 use std::io::Write;
@@ -96,11 +97,15 @@ fn reseal(paths: &Paths, confirm: bool) -> anyhow::Result<ExitCode> {
             "reseal re-anchors the audit chain with the current key; check              `aiperture audit verify` first, then run `aiperture audit reseal --confirm`"
         );
     }
-    let db = Db::open_existing(&paths.db)?;
+    let team = Location::team_store(paths)?;
     let k = key::load(paths)?;
     let actor = std::env::var("USER").unwrap_or_else(|_| "unknown".into());
     let now = SystemClock.now_ms();
-    match db.write(|tx| audit_sql::reseal(tx, &k, &actor, now))? {
+    let resealed = match &team {
+        Some(pg) => chain::reseal(pg, &k, &actor, now)?,
+        None => Db::open_existing(&paths.db)?.write(|tx| audit_sql::reseal(tx, &k, &actor, now))?,
+    };
+    match resealed {
         None => println!("the chain head verifies; nothing to reseal"),
         Some(ev) => println!("resealed at seq {}: {}", ev.seq, ev.summary),
     }
@@ -111,9 +116,13 @@ fn verify(paths: &Paths, json: bool, file: Option<PathBuf>) -> anyhow::Result<Ex
     let key = key::load_existing(paths)?;
     let report = match &file {
         Some(f) => audit::verify_file(f, key.as_ref())?,
-        None => {
-            aiperture::store::integrity::verify_store(&Db::open_existing(&paths.db)?, key.as_ref())?
-        }
+        None => match Location::team_store(paths)? {
+            Some(pg) => chain::verify_store(&pg, key.as_ref())?,
+            None => aiperture::store::integrity::verify_store(
+                &Db::open_existing(&paths.db)?,
+                key.as_ref(),
+            )?,
+        },
     };
     if json {
         println!(
@@ -158,8 +167,10 @@ fn print_report(r: &VerifyReport) {
 }
 
 fn list(paths: &Paths, json: bool, filter: &ListFilter) -> anyhow::Result<ExitCode> {
-    let db = Db::open_existing(&paths.db)?;
-    let events = audit_sql::list(&db, filter)?;
+    let events = match Location::team_store(paths)? {
+        Some(pg) => chain::list(&pg, filter)?,
+        None => audit_sql::list(&Db::open_existing(&paths.db)?, filter)?,
+    };
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     for e in &events {
@@ -182,13 +193,23 @@ fn list(paths: &Paths, json: bool, filter: &ListFilter) -> anyhow::Result<ExitCo
 }
 
 fn export(paths: &Paths, out: Option<PathBuf>) -> anyhow::Result<ExitCode> {
-    let db = Db::open_existing(&paths.db)?;
+    let team = Location::team_store(paths)?;
+    let db = match team {
+        Some(_) => None,
+        None => Some(Db::open_existing(&paths.db)?),
+    };
+    // The chain of whichever store is selected, in the same format.
+    let export = |w: &mut dyn Write, now: i64| match (&team, &db) {
+        (Some(pg), _) => chain::export(pg, w, now),
+        (None, Some(db)) => audit_sql::export(db, w, now),
+        (None, None) => bail!("no store"),
+    };
     let now = SystemClock.now_ms();
     match out {
         None => {
             let stdout = std::io::stdout();
             let mut w = std::io::BufWriter::new(stdout.lock());
-            audit_sql::export(&db, &mut w, now)?;
+            export(&mut w, now)?;
         }
         Some(path) => {
             use std::os::unix::fs::OpenOptionsExt;
@@ -201,8 +222,7 @@ fn export(paths: &Paths, out: Option<PathBuf>) -> anyhow::Result<ExitCode> {
                 .open(&path)
                 .map_err(|e| anyhow!("export {shown}: cannot create: {e}"))?;
             let mut w = std::io::BufWriter::new(f);
-            let m = audit_sql::export(&db, &mut w, now)
-                .map_err(|e| anyhow!("export {shown}: {e:#}"))?;
+            let m = export(&mut w, now).map_err(|e| anyhow!("export {shown}: {e:#}"))?;
             eprintln!(
                 "exported {} events (seq {}..{}) to {shown}",
                 m.count, m.first_seq, m.last_seq

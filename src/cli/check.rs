@@ -183,7 +183,7 @@ pub fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::from(exit_of(out.verdict.decision)))
 }
 
-fn run_batch(gate: &aiperture::store::LocalGate, args: &CheckArgs) -> anyhow::Result<ExitCode> {
+fn run_batch(gate: &aiperture::store::AnyGate, args: &CheckArgs) -> anyhow::Result<ExitCode> {
     let stdin = std::io::stdin();
     let mut stdout = std::io::stdout().lock();
     let (mut denied, mut asked, mut invalid) = (false, false, false);

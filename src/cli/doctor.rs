@@ -3,9 +3,11 @@
 use crate::cli::ExitCode;
 use aiperture::config::Settings;
 use aiperture::engine::claude_rules::FileReport;
+use aiperture::engine::state::State;
+use aiperture::engine::store::Store;
 use aiperture::key;
 use aiperture::paths::Paths;
-use aiperture::store::{self, Db, audit_sql};
+use aiperture::store::{self, Db, Location, PgStore, audit_sql};
 use clap::Args;
 use serde::Serialize;
 use std::os::unix::fs::PermissionsExt;
@@ -67,8 +69,15 @@ pub fn run(args: DoctorArgs) -> anyhow::Result<ExitCode> {
             Some(0o600),
             !db_missing && std::env::var_os(key::SECRET_ENV).is_none(),
         ),
-        file_item("db", &paths.db, Some(0o600), false),
     ];
+    // The team store (AIPERTURE_DB_URL, store.url) replaces the SQLite file.
+    let team = match Location::from_env(&paths) {
+        Ok(Location::Postgres(url)) => Some(PgStore::open(&url)),
+        _ => None,
+    };
+    if team.is_none() {
+        items.push(file_item("db", &paths.db, Some(0o600), false));
+    }
     items.push(match Settings::load(&paths) {
         Ok(_) => Item {
             name: "settings",
@@ -81,6 +90,18 @@ pub fn run(args: DoctorArgs) -> anyhow::Result<ExitCode> {
             detail: format!("{e:#}"),
         },
     });
+    if let Some(team) = &team {
+        let project_id = Settings::load(&paths)
+            .map(|s| s.project_id)
+            .unwrap_or_default();
+        let presets = team.as_ref().ok().map(|pg| {
+            active_presets(&project_id, |project| {
+                pg.read(|st| st.presets(project)).unwrap_or_default()
+            })
+        });
+        items.extend(team_items(&paths, team));
+        return finish(&paths, args.json, items, presets);
+    }
     let db = Db::open_existing(&paths.db);
     items.push(match &db {
         Err(_) if db_missing => Item {
@@ -149,16 +170,99 @@ pub fn run(args: DoctorArgs) -> anyhow::Result<ExitCode> {
             });
         }
     }
+    let project_id = Settings::load(&paths)
+        .map(|s| s.project_id)
+        .unwrap_or_default();
+    let presets = db.as_ref().ok().map(|db| {
+        active_presets(&project_id, |project| {
+            db.read(|tx| aiperture::store::state::SqliteState::new(tx).presets(project))
+                .unwrap_or_default()
+        })
+    });
+    finish(&paths, args.json, items, presets)
+}
+
+/// What doctor says of a team store: where it is, the server's and the schema's versions,
+/// one query's round trip, and the audit chain.
+fn team_items(paths: &Paths, team: &anyhow::Result<PgStore>) -> Vec<Item> {
+    let pg = match team {
+        Ok(pg) => pg,
+        Err(e) => {
+            return vec![Item {
+                name: "store",
+                ok: false,
+                detail: format!("postgresql: {e:#} (hooks answer their fail-closed form)"),
+            }];
+        }
+    };
+    let mut items = vec![match pg.info() {
+        Ok(i) => Item {
+            name: "store",
+            ok: i.schema_version == store::current_version(),
+            detail: format!(
+                "postgresql {} at {}, schema version {} (this binary: {}), latency {:.2} ms",
+                i.server_version,
+                i.url,
+                i.schema_version,
+                store::current_version(),
+                i.latency.as_secs_f64() * 1000.0
+            ),
+        },
+        Err(e) => Item {
+            name: "store",
+            ok: false,
+            detail: format!("postgresql at {}: {e:#}", pg.url()),
+        },
+    }];
+    let key = key::load_existing(paths);
+    items.push(
+        match key.and_then(|k| aiperture::store::postgres::chain::verify(pg, k.as_ref())) {
+            Ok(r) if r.intact => Item {
+                name: "audit chain",
+                ok: true,
+                detail: format!(
+                    "intact, {} events (one chain for the team){}",
+                    r.events,
+                    if r.mac_checked {
+                        ""
+                    } else {
+                        " (head signature not checked: no key)"
+                    }
+                ),
+            },
+            Ok(r) => Item {
+                name: "audit chain",
+                ok: false,
+                detail: format!(
+                    "BROKEN at seq {}: {} (every machine of the team must share one key: \
+                     AIPERTURE_HMAC_SECRET or the same key file; docs/team.md)",
+                    r.first_bad_seq.map(|s| s.to_string()).unwrap_or("-".into()),
+                    r.problem.unwrap_or_default(),
+                ),
+            },
+            Err(e) => Item {
+                name: "audit chain",
+                ok: false,
+                detail: format!("{e:#}"),
+            },
+        },
+    );
+    items
+}
+
+/// Prints the items, the runtimes' hooks and rules, and the presets; healthy = every item ok.
+fn finish(
+    paths: &Paths,
+    json: bool,
+    items: Vec<Item>,
+    presets: Option<(String, Vec<String>)>,
+) -> anyhow::Result<ExitCode> {
     let hooks = runtime_hooks_status();
     let claude = claude_rules_status();
     let codex = runtime_rules_status("codex");
     let gemini = runtime_rules_status("gemini");
-    let project_id = Settings::load(&paths)
-        .map(|s| s.project_id)
-        .unwrap_or_default();
-    let presets = db.as_ref().ok().map(|db| active_presets(db, &project_id));
     let healthy = items.iter().all(|i| i.ok);
-    if args.json {
+    if json {
         let out = serde_json::json!({
             "healthy": healthy,
             "paths": {
@@ -209,17 +313,18 @@ pub fn run(args: DoctorArgs) -> anyhow::Result<ExitCode> {
     })
 }
 
-/// The current project and its enabled presets (empty if the store cannot say).
-fn active_presets(db: &Db, project_id: &str) -> (String, Vec<String>) {
-    use aiperture::engine::state::State;
+/// The current project and its enabled presets (`names` reads them; empty if the store
+/// cannot say).
+fn active_presets(
+    project_id: &str,
+    names: impl FnOnce(&str) -> Vec<String>,
+) -> (String, Vec<String>) {
     let cwd = std::env::current_dir()
         .map(|d| d.display().to_string())
         .unwrap_or_default();
     let id = Some(project_id).filter(|s| !s.is_empty());
     let project = aiperture::callsite::detect(&cwd, id);
-    let names = db
-        .read(|tx| aiperture::store::state::SqliteState::new(tx).presets(&project))
-        .unwrap_or_default();
+    let names = names(&project);
     (project, names)
 }
 

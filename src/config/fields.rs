@@ -253,6 +253,12 @@ pub const SETTINGS: &[SettingInfo] = &[
         kind: int(100, 60_000),
         help: "Audit sinks: milliseconds each network step (connect, send, answer) may take",
     },
+    SettingInfo {
+        key: "store.url",
+        env: "AIPERTURE_DB_URL",
+        kind: Kind::Text,
+        help: "The team store: a postgres:// URL (empty = the SQLite file at AIPERTURE_DB_PATH)",
+    },
 ];
 
 /// Settings of the Python reference we dropped, with the reason given to the user.
@@ -279,11 +285,11 @@ pub const REMOVED: &[(&str, &str)] = &[
     ),
     (
         "db_backend",
-        "removed: the store is SQLite at AIPERTURE_DB_PATH",
+        "removed: set store.url (or AIPERTURE_DB_URL) to a postgres:// URL for the team store",
     ),
     (
         "postgres_url",
-        "removed: the store is SQLite at AIPERTURE_DB_PATH",
+        "renamed: set store.url (or AIPERTURE_DB_URL) to a postgres:// URL",
     ),
     ("log_file", "removed: aiperture writes no log file"),
     ("artifact_storage_dir", "removed: unused in the reference"),
@@ -491,6 +497,7 @@ pub fn apply(s: &mut Settings, info: &SettingInfo, raw: Raw) -> Result<(), Strin
         "sink_webhook_token" => s.sink_webhook_token = parse_text(raw)?,
         "sink_batch_size" => s.sink_batch_size = small(parse_int(raw, lo, hi)?),
         "sink_timeout_ms" => s.sink_timeout_ms = small(parse_int(raw, lo, hi)?),
+        "store.url" => s.store_url = parse_text(raw)?,
         other => return Err(format!("unknown setting `{other}`")),
     }
     Ok(())
@@ -543,6 +550,7 @@ pub fn to_toml(s: &Settings, key: &str) -> Option<toml::Value> {
         "sink_webhook_token" => V::String(s.sink_webhook_token.clone()),
         "sink_batch_size" => V::Integer(s.sink_batch_size.into()),
         "sink_timeout_ms" => V::Integer(s.sink_timeout_ms.into()),
+        "store.url" => V::String(s.store_url.clone()),
         _ => return None,
     })
 }

@@ -1,5 +1,6 @@
-//! The SQLite store: connection, pragmas, numbered migrations, write transactions.
-//! It stores and retrieves; it knows no policy.
+//! The stores: SQLite (this module: connection, pragmas, numbered migrations, write
+//! transactions; the default) and PostgreSQL (`postgres`, the team store), one chosen by
+//! `select`. They store and retrieve; they know no policy.
 //!
 //! One [`Db`] is one connection. Every hook call is one short process that opens the store,
 //! runs one `BEGIN IMMEDIATE` write transaction ([`Db::write`]) and exits. Opening an already
@@ -20,10 +21,14 @@ pub mod audit_sql;
 #[cfg(test)]
 pub mod conformance;
 pub mod integrity;
+pub mod postgres;
 pub mod seed;
+pub mod select;
 pub mod sqlite;
 pub mod state;
 
+pub use postgres::PgStore;
+pub use select::{AnyGate, AnyStore, Location};
 pub use sqlite::{LocalGate, SqliteStore};
 
 /// The numbered migrations, applied in order; the index + 1 is the schema version.

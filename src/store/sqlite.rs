@@ -1,7 +1,8 @@
 //! [`SqliteStore`]: the embedded store behind the engine's [`Store`] port, one SQLite
 //! connection behind a mutex, each call one transaction (`BEGIN IMMEDIATE` for writes, which
 //! serializes budget charges and audit appends across threads and processes). Also the
-//! constructors of a [`Gate`] on it.
+//! constructor of a [`Gate`] on it (`Gate::open`, which picks the store the environment
+//! selects, is in `super::select`).
 
 use super::Db;
 use super::state::SqliteState;
@@ -76,14 +77,6 @@ impl Store for SqliteStore {
 }
 
 impl Gate<SqliteStore> {
-    /// Opens the store named by the environment (`AIPERTURE_DB_PATH`, `AIPERTURE_HOME`) with
-    /// the user's settings.
-    pub fn open() -> anyhow::Result<Self> {
-        let paths = Paths::from_env()?;
-        let settings = Settings::load(&paths)?;
-        Self::open_with(paths, settings, crate::engine::clock_from_env())
-    }
-
     /// Opens with explicit paths, settings and clock (embedding, tests).
     pub fn open_with(
         paths: Paths,

@@ -6,7 +6,8 @@ use crate::engine::learning::{self, Learned};
 use crate::engine::state::{Grant, KeyKind, PatternStats, PendingAsk};
 use crate::request::{Request, Risk, RiskTier, Verdict};
 use crate::risk::Assessment;
-use crate::store::LocalGate;
+use crate::engine::Gate;
+use crate::engine::store::Store;
 use serde::Serialize;
 
 const DAY: f64 = 86_400_000.0;
@@ -54,7 +55,7 @@ pub struct PatternView {
 }
 
 /// The view of one learned pattern, evaluated against the gate's settings and clock.
-pub fn pattern(gate: &LocalGate, p: &PatternStats) -> PatternView {
+pub fn pattern<S: Store>(gate: &Gate<S>, p: &PatternStats) -> PatternView {
     let cfg = gate.config();
     let now = gate.now_ms();
     let (a, n) = learning::weighted(p, cfg);
@@ -93,7 +94,7 @@ pub fn pattern(gate: &LocalGate, p: &PatternStats) -> PatternView {
 /// The risk tier of what a pattern stands for (its text without the final ` *`), which sets
 /// the decisions it needs (LOW `learning_min_decisions_low`, others
 /// `permission_learning_min_decisions`); HIGH and CRITICAL never auto-approve.
-fn tier_of(gate: &LocalGate, p: &PatternStats) -> RiskTier {
+fn tier_of<S: Store>(gate: &Gate<S>, p: &PatternStats) -> RiskTier {
     let scope = match p.key.kind {
         KeyKind::Pattern if p.tool == "shell" => p.key.key.trim_end_matches(" *").to_string(),
         _ => p.key.key.clone(),

@@ -44,13 +44,26 @@ impl Env {
         std::fs::create_dir_all(project.join(".git")).unwrap();
         std::fs::create_dir_all(project.join("src")).unwrap();
         let db = dir.path().join("aiperture.db");
+        // The store matrix (`AIPERTURE_TEST_STORE=postgres`, .ci/run): the same tests on a
+        // fresh PostgreSQL database, through the library gate and the binary alike.
+        let extra_env = aiperture::store::postgres::testing::matrix_url("engine")
+            .map(|url| vec![("AIPERTURE_DB_URL".to_string(), url)])
+            .unwrap_or_default();
         Env {
             dir,
             home,
             db,
             project,
-            extra_env: Vec::new(),
+            extra_env,
         }
+    }
+
+    /// The team store's URL when the matrix runs on PostgreSQL.
+    pub fn db_url(&self) -> Option<&str> {
+        self.extra_env
+            .iter()
+            .find(|(k, _)| k == "AIPERTURE_DB_URL")
+            .map(|(_, v)| v.as_str())
     }
 
     pub fn with_env(mut self, k: &str, v: &str) -> Env {
@@ -63,7 +76,7 @@ impl Env {
     }
 
     /// A library gate whose clock the test moves.
-    pub fn gate(&self, clock: &Arc<ManualClock>) -> aiperture::store::LocalGate {
+    pub fn gate(&self, clock: &Arc<ManualClock>) -> aiperture::store::AnyGate {
         let paths = Paths::at(&self.home, &self.db);
         let mut settings = Settings::default();
         for (k, v) in &self.extra_env {
@@ -86,7 +99,35 @@ impl Env {
                 _ => {}
             }
         }
-        Gate::open_with(paths, settings, clock.clone()).unwrap()
+        let at = match self.db_url() {
+            Some(url) => aiperture::store::Location::Postgres(url.into()),
+            None => aiperture::store::Location::Sqlite(self.db.clone()),
+        };
+        let store = aiperture::store::AnyStore::open(&at).unwrap();
+        Gate::new(store, paths, settings, clock.clone())
+    }
+
+    /// A single integer from the store under test (the SQLite file or the team store), or
+    /// the error that stopped it.
+    pub fn try_count(&self, sql: &str) -> Result<i64, String> {
+        match self.db_url() {
+            Some(url) => {
+                let mut c =
+                    postgres::Client::connect(url, postgres::NoTls).map_err(|e| e.to_string())?;
+                let row = c.query_one(sql, &[]).map_err(|e| format!("{e:?}"))?;
+                row.try_get::<_, i64>(0).map_err(|e| e.to_string())
+            }
+            None => {
+                let c = rusqlite::Connection::open(&self.db).map_err(|e| e.to_string())?;
+                c.query_row(sql, [], |r| r.get(0))
+                    .map_err(|e| e.to_string())
+            }
+        }
+    }
+
+    /// A single integer from the store under test; panics on an error.
+    pub fn count(&self, sql: &str) -> i64 {
+        self.try_count(sql).unwrap_or_else(|e| panic!("{sql}: {e}"))
     }
 
     /// A shell request in the project.

@@ -60,12 +60,13 @@ impl Install {
         std::fs::create_dir_all(&home).unwrap();
         std::fs::create_dir_all(dir.path().join("user")).unwrap();
         let db = dir.path().join("data").join("aiperture.db");
-        Install {
-            dir,
-            home,
-            db,
-            env: vec![("AIPERTURE_PROJECT_ID".into(), PROJECT.into())],
+        let mut env = vec![("AIPERTURE_PROJECT_ID".to_string(), PROJECT.to_string())];
+        // The store matrix (`AIPERTURE_TEST_STORE=postgres`, .ci/run): every process of this
+        // install uses a fresh PostgreSQL database instead of the SQLite file.
+        if let Some(url) = aiperture::store::postgres::testing::matrix_url("reliability") {
+            env.push(("AIPERTURE_DB_URL".into(), url));
         }
+        Install { dir, home, db, env }
     }
 
     /// Adds an environment variable for every process of this install.
@@ -150,17 +151,104 @@ impl Install {
         run_with_watchdog(c, payload, WATCHDOG)
     }
 
-    /// A read-only connection to the store, for counting rows.
-    pub fn sql(&self) -> rusqlite::Connection {
-        rusqlite::Connection::open_with_flags(&self.db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
-            .unwrap()
+    /// The team store's URL when the matrix runs on PostgreSQL.
+    pub fn db_url(&self) -> Option<&str> {
+        self.env
+            .iter()
+            .find(|(k, _)| k == "AIPERTURE_DB_URL")
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// A connection to the store (whichever the matrix selected), for counting rows.
+    pub fn sql(&self) -> Sql {
+        match self.db_url() {
+            Some(url) => Sql::Postgres(std::cell::RefCell::new(
+                postgres::Client::connect(url, postgres::NoTls).unwrap(),
+            )),
+            None => Sql::Sqlite(
+                rusqlite::Connection::open_with_flags(
+                    &self.db,
+                    rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+                )
+                .unwrap(),
+            ),
+        }
     }
 }
 
-/// `SELECT count(*)`-style single integer.
-pub fn count(c: &rusqlite::Connection, sql: &str) -> i64 {
-    c.query_row(sql, [], |r| r.get(0))
-        .unwrap_or_else(|e| panic!("{sql}: {e}"))
+/// A connection to the store under test: the SQLite file, or the team store's database.
+pub enum Sql {
+    /// The SQLite file, read-only.
+    Sqlite(rusqlite::Connection),
+    /// The PostgreSQL database.
+    Postgres(std::cell::RefCell<postgres::Client>),
+}
+
+impl Sql {
+    /// The first row of `sql` as JSON values (integers, floats, text, null), in column order.
+    pub fn first(&self, sql: &str) -> Vec<Value> {
+        match self {
+            Sql::Sqlite(c) => c
+                .query_row(sql, [], |r| {
+                    let n = r.as_ref().column_count();
+                    (0..n)
+                        .map(|i| {
+                            Ok(match r.get_ref(i)? {
+                                rusqlite::types::ValueRef::Null => Value::Null,
+                                rusqlite::types::ValueRef::Integer(v) => v.into(),
+                                rusqlite::types::ValueRef::Real(v) => v.into(),
+                                rusqlite::types::ValueRef::Text(t) => {
+                                    String::from_utf8_lossy(t).into_owned().into()
+                                }
+                                rusqlite::types::ValueRef::Blob(_) => Value::Null,
+                            })
+                        })
+                        .collect()
+                })
+                .unwrap_or_else(|e| panic!("{sql}: {e}")),
+            Sql::Postgres(c) => {
+                // The server renders the row as a JSON array, whatever its column types.
+                let wrapped = format!(
+                    "SELECT (SELECT json_agg(v) FROM json_each(row_to_json(t)) AS v)::text FROM ({sql}) AS t LIMIT 1"
+                );
+                let row = c
+                    .borrow_mut()
+                    .query_one(&wrapped, &[])
+                    .unwrap_or_else(|e| panic!("{sql}: {e:?}"));
+                let text: Option<String> = row.get(0);
+                let v: Value = serde_json::from_str(text.as_deref().unwrap_or("[]")).unwrap();
+                v.as_array()
+                    .map(|a| {
+                        a.iter()
+                            .map(|kv| kv.get("value").cloned().unwrap_or(Value::Null))
+                            .collect()
+                    })
+                    .unwrap_or_default()
+            }
+        }
+    }
+}
+
+impl Sql {
+    /// The first column of the first row of `sql`, as text.
+    pub fn text(&self, sql: &str) -> String {
+        match self.first(sql).first() {
+            Some(Value::String(s)) => s.clone(),
+            other => panic!("{sql}: not text: {other:?}"),
+        }
+    }
+}
+
+/// `SELECT count(*)`-style single integer (a NULL reads as 0).
+pub fn count(c: &Sql, sql: &str) -> i64 {
+    match c.first(sql).first() {
+        Some(Value::Number(n)) => n
+            .as_i64()
+            .or_else(|| n.as_f64().map(|f| f as i64))
+            .unwrap_or_else(|| panic!("{sql}: {n}")),
+        Some(Value::Null) | None => 0,
+        Some(other) => panic!("{sql}: not a number: {other}"),
+    }
 }
 
 /// What a hook process did.

@@ -1,0 +1,405 @@
+//! The team store: the engine's [`Store`] port on PostgreSQL, selected by
+//! `AIPERTURE_DB_URL=postgres://…` (or `store.url` in the config file; see
+//! [`crate::store::select`]). Several machines share one database: one set of learned
+//! patterns, one audit chain.
+//!
+//! One [`PgStore`] is one connection (rust-postgres, synchronous). Every gate call is one
+//! transaction. A write transaction starts with `BEGIN` and a transaction-scoped advisory
+//! lock ([`WRITE_LOCK`]) in one round trip: writers are serialized in the database, as
+//! SQLite's `BEGIN IMMEDIATE` serializes them in a file, so a budget read-modify-write loses
+//! no charge and two audit appends never continue from the same head. Reads run in a
+//! `REPEATABLE READ READ ONLY` transaction (one consistent snapshot) and take no lock.
+//! Statements are prepared once per connection and cached.
+//!
+//! Time limits: connecting gives up after [`CONNECT_TIMEOUT`], every statement (the lock
+//! wait included) after [`STATEMENT_TIMEOUT`], so a hook answers its runtime's fail-closed
+//! form within its budget when the database is down or stuck (docs/team.md).
+
+use crate::engine::state::State;
+use crate::engine::store::Store;
+use crate::error::{ErrorKind, GateError};
+use anyhow::{anyhow, bail};
+use postgres::{Client, Config, Statement};
+use std::collections::HashMap;
+use std::sync::{Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+pub mod chain;
+mod integrity;
+mod state;
+#[doc(hidden)]
+pub mod testing;
+mod tls;
+
+pub use state::PgState;
+
+/// The numbered migrations, mirroring the SQLite ones (`src/store/migrations/`) one for one, so
+/// a schema version means the same tables on both stores.
+pub const MIGRATIONS: &[&str] = &[
+    include_str!("migrations/0001_core.sql"),
+    include_str!("migrations/0002_engine.sql"),
+    include_str!("migrations/0003_lean_hot_path.sql"),
+    include_str!("migrations/0004_written_files.sql"),
+];
+
+/// How long connecting may take before the gate gives up (and a hook fails closed).
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// How long one statement (a lock wait included) may run before the server cancels it.
+pub const STATEMENT_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// The advisory lock every write transaction takes first: it serializes writers (audit
+/// appends and budget charges). Its value is arbitrary; `ai` `pe` in ASCII.
+pub const WRITE_LOCK: i64 = 0x6169_7065;
+
+/// The advisory lock migrations take (so many processes opening a fresh database at once
+/// migrate it exactly once).
+const MIGRATE_LOCK: i64 = 0x6169_7066;
+
+/// One connection and its prepared statements.
+pub(crate) struct Conn {
+    pub(crate) client: Client,
+    cache: HashMap<String, Statement>,
+}
+
+impl Conn {
+    /// The prepared statement for `sql`, prepared on first use on this connection.
+    pub(crate) fn stmt(&mut self, sql: &str) -> anyhow::Result<Statement> {
+        if let Some(s) = self.cache.get(sql) {
+            return Ok(s.clone());
+        }
+        let s = self.client.prepare(sql).map_err(pg_err)?;
+        self.cache.insert(sql.to_string(), s.clone());
+        Ok(s)
+    }
+}
+
+/// The PostgreSQL store as the engine sees it: one connection behind a mutex, reconnected
+/// when the server closed it (a restart), each call one transaction.
+pub struct PgStore {
+    config: Config,
+    url: String,
+    conn: Mutex<Option<Conn>>,
+}
+
+impl std::fmt::Debug for PgStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PgStore").field("url", &self.url).finish()
+    }
+}
+
+/// What `aiperture doctor` shows of a team store.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PgInfo {
+    /// The URL without its password.
+    pub url: String,
+    /// `server_version` as the server reports it.
+    pub server_version: String,
+    /// The schema version recorded in the database.
+    pub schema_version: u32,
+    /// The round trip of one trivial query.
+    pub latency: Duration,
+}
+
+impl PgStore {
+    /// Connects to `url` (`postgres://…` or `postgresql://…`), migrating the schema when it is
+    /// behind. Fails within [`CONNECT_TIMEOUT`] when the server cannot be reached.
+    pub fn open(url: &str) -> anyhow::Result<PgStore> {
+        let mut config: Config = url
+            .parse()
+            .map_err(|e| anyhow!("database URL {}: {e}", redact(url)))?;
+        config.connect_timeout(CONNECT_TIMEOUT);
+        // Bounds a send the server never acknowledges (a host gone from the network).
+        config.tcp_user_timeout(STATEMENT_TIMEOUT + CONNECT_TIMEOUT);
+        config.keepalives_idle(Duration::from_secs(30));
+        let ms = STATEMENT_TIMEOUT.as_millis();
+        config.options(&format!(
+            "-c statement_timeout={ms} -c lock_timeout={ms} -c idle_in_transaction_session_timeout={}",
+            ms * 5
+        ));
+        if config.get_application_name().is_none() {
+            config.application_name("aiperture");
+        }
+        let store = PgStore {
+            config,
+            url: redact(url),
+            conn: Mutex::new(None),
+        };
+        let mut guard = store.lock();
+        let conn = store.connected(&mut guard)?;
+        migrate(conn)?;
+        drop(guard);
+        Ok(store)
+    }
+
+    /// The URL this store connects to, without its password.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Option<Conn>> {
+        self.conn.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The live connection, connecting (again) when there is none or the server closed it.
+    fn connected<'g>(&self, slot: &'g mut Option<Conn>) -> anyhow::Result<&'g mut Conn> {
+        if slot.as_ref().is_none_or(|c| c.client.is_closed()) {
+            *slot = None;
+            let client = tls::connect_within(&self.config, CONNECT_TIMEOUT)
+                .map_err(|e| anyhow!("database {}: cannot connect: {e:#}", self.url))?;
+            *slot = Some(Conn {
+                client,
+                cache: HashMap::new(),
+            });
+        }
+        slot.as_mut()
+            .ok_or_else(|| anyhow!("database {}: no connection", self.url))
+    }
+
+    /// Runs `f` in one transaction begun with `begin` (a batch that may also take locks);
+    /// commits on `Ok`, rolls back on `Err`.
+    fn run<T>(
+        &self,
+        begin: &str,
+        commit: bool,
+        f: impl FnOnce(&mut Conn) -> anyhow::Result<T>,
+    ) -> anyhow::Result<T> {
+        let mut guard = self.lock();
+        let conn = self.connected(&mut guard)?;
+        conn.client
+            .batch_execute(begin)
+            .map_err(|e| pg_err(e).context(format!("database {}: cannot begin", self.url)))?;
+        match f(conn) {
+            Ok(out) => {
+                let end = if commit { "COMMIT" } else { "ROLLBACK" };
+                conn.client.batch_execute(end).map_err(|e| {
+                    pg_err(e).context(format!("database {}: cannot commit", self.url))
+                })?;
+                Ok(out)
+            }
+            Err(e) => {
+                if !conn.client.is_closed() {
+                    let _ = conn.client.batch_execute("ROLLBACK");
+                }
+                Err(e)
+            }
+        }
+    }
+
+    /// Runs `f` in one read-only transaction on one snapshot of the database.
+    pub(crate) fn read_conn<T>(
+        &self,
+        f: impl FnOnce(&mut Conn) -> anyhow::Result<T>,
+    ) -> anyhow::Result<T> {
+        self.run("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", false, f)
+    }
+
+    /// Runs `f` in one write transaction holding [`WRITE_LOCK`].
+    pub(crate) fn write_conn<T>(
+        &self,
+        f: impl FnOnce(&mut Conn) -> anyhow::Result<T>,
+    ) -> anyhow::Result<T> {
+        self.run(
+            &format!("BEGIN; SELECT pg_advisory_xact_lock({WRITE_LOCK})"),
+            true,
+            f,
+        )
+    }
+
+    /// The server's version, the schema version and one query's round trip.
+    pub fn info(&self) -> anyhow::Result<PgInfo> {
+        let mut guard = self.lock();
+        let conn = self.connected(&mut guard)?;
+        let started = Instant::now();
+        conn.client.simple_query("SELECT 1").map_err(pg_err)?;
+        let latency = started.elapsed();
+        let row = conn
+            .client
+            .query_one("SELECT current_setting('server_version')", &[])
+            .map_err(pg_err)?;
+        let server_version: String = row.try_get(0).map_err(pg_err)?;
+        let schema_version = read_version(&mut conn.client)?;
+        Ok(PgInfo {
+            url: self.url.clone(),
+            server_version,
+            schema_version,
+            latency,
+        })
+    }
+
+    /// The schema version recorded in the database.
+    pub fn schema_version(&self) -> anyhow::Result<u32> {
+        let mut guard = self.lock();
+        let conn = self.connected(&mut guard)?;
+        read_version(&mut conn.client)
+    }
+}
+
+impl Store for PgStore {
+    fn write<T>(
+        &self,
+        audit_key: &[u8; 32],
+        f: impl FnOnce(&mut dyn State) -> anyhow::Result<T>,
+    ) -> Result<T, GateError> {
+        self.write_conn(|c| f(&mut PgState::with_audit(c, audit_key)))
+            .map_err(classify)
+    }
+
+    fn read<T>(&self, f: impl FnOnce(&mut dyn State) -> anyhow::Result<T>) -> Result<T, GateError> {
+        self.read_conn(|c| f(&mut PgState::new(c)))
+            .map_err(classify)
+    }
+}
+
+/// The schema version: the `schema_version` table's one row, 0 before the first migration.
+fn read_version(client: &mut Client) -> anyhow::Result<u32> {
+    let rows = client
+        .query(
+            "SELECT version FROM aiperture_schema WHERE to_regclass('aiperture_schema') IS NOT NULL",
+            &[],
+        )
+        .or_else(|e| {
+            // The table does not exist yet (a fresh database).
+            if e.code() == Some(&postgres::error::SqlState::UNDEFINED_TABLE) {
+                Ok(Vec::new())
+            } else {
+                Err(e)
+            }
+        })
+        .map_err(pg_err)?;
+    let Some(row) = rows.first() else {
+        return Ok(0);
+    };
+    let v: i64 = row.try_get(0).map_err(pg_err)?;
+    u32::try_from(v).map_err(|_| anyhow!("invalid schema version {v}"))
+}
+
+/// Brings the schema to the current version; the fast path is one read of the version.
+fn migrate(conn: &mut Conn) -> anyhow::Result<()> {
+    let target = MIGRATIONS.len() as u32;
+    let v = read_version(&mut conn.client)?;
+    if v == target {
+        return Ok(());
+    }
+    if v > target {
+        bail!(
+            "schema version {v} is newer than this aiperture knows ({target}); upgrade aiperture"
+        );
+    }
+    let mut tx = conn.client.transaction().map_err(pg_err)?;
+    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATE_LOCK])
+        .map_err(pg_err)?;
+    tx.batch_execute(
+        "CREATE TABLE IF NOT EXISTS aiperture_schema (id BIGINT PRIMARY KEY CHECK (id = 1), \
+         version BIGINT NOT NULL)",
+    )
+    .map_err(pg_err)?;
+    let v = {
+        let rows = tx
+            .query("SELECT version FROM aiperture_schema", &[])
+            .map_err(pg_err)?;
+        match rows.first() {
+            Some(r) => u32::try_from(r.try_get::<_, i64>(0).map_err(pg_err)?).unwrap_or(u32::MAX),
+            None => 0,
+        }
+    };
+    if v > target {
+        bail!(
+            "schema version {v} is newer than this aiperture knows ({target}); upgrade aiperture"
+        );
+    }
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(v as usize) {
+        tx.batch_execute(sql)
+            .map_err(|e| anyhow!("migration {:04} failed: {}", i + 1, problem(&e)))?;
+    }
+    tx.execute(
+        "INSERT INTO aiperture_schema (id, version) VALUES (1, $1) \
+         ON CONFLICT (id) DO UPDATE SET version = excluded.version",
+        &[&i64::from(target)],
+    )
+    .map_err(pg_err)?;
+    tx.commit().map_err(pg_err)?;
+    Ok(())
+}
+
+/// A URL with its password replaced by `***`, for messages.
+pub fn redact(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    let (auth, host) = match rest.rsplit_once('@') {
+        Some(p) => p,
+        None => return url.to_string(),
+    };
+    match auth.split_once(':') {
+        Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
+        None => url.to_string(),
+    }
+}
+
+/// A one-line description of a client or server error.
+pub fn problem(e: &postgres::Error) -> String {
+    if let Some(db) = e.as_db_error() {
+        return format!("{} ({})", db.message(), db.code().code());
+    }
+    let mut s = e.to_string();
+    let mut src = std::error::Error::source(e);
+    while let Some(inner) = src {
+        s.push_str(": ");
+        s.push_str(&inner.to_string());
+        src = inner.source();
+    }
+    s.replace('\n', " ")
+}
+
+pub(crate) fn pg_err(e: postgres::Error) -> anyhow::Error {
+    anyhow::Error::new(PgFailure {
+        busy: is_busy(&e),
+        message: problem(&e),
+    })
+}
+
+/// An error from PostgreSQL, one line, and whether waiting could cure it.
+#[derive(Debug, Clone)]
+struct PgFailure {
+    busy: bool,
+    message: String,
+}
+
+impl std::fmt::Display for PgFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for PgFailure {}
+
+/// A lock or statement timeout, a deadlock or a serialization failure: another writer held
+/// what this one needed for too long.
+fn is_busy(e: &postgres::Error) -> bool {
+    use postgres::error::SqlState as S;
+    e.code().is_some_and(|c| {
+        [
+            S::QUERY_CANCELED,
+            S::LOCK_NOT_AVAILABLE,
+            S::T_R_DEADLOCK_DETECTED,
+            S::T_R_SERIALIZATION_FAILURE,
+        ]
+        .contains(c)
+    })
+}
+
+/// The kind of a failure: busy past the wait, a typed kind from below, else a store failure.
+fn classify(e: anyhow::Error) -> GateError {
+    let busy = e
+        .chain()
+        .any(|c| c.downcast_ref::<PgFailure>().is_some_and(|f| f.busy));
+    let mut g = GateError::classify(e);
+    if busy && g.kind == ErrorKind::Store {
+        g.kind = ErrorKind::Busy;
+    }
+    g
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,147 @@
+//! The team store against a real server (`AIPERTURE_TEST_PG_URL`): the store conformance
+//! suite, migrations, time limits, and what a down server does.
+
+use super::testing::{exec, fresh_database, server_url};
+use super::*;
+use crate::paths::Paths;
+use crate::store::conformance::{self, Harness};
+
+/// One fresh database; every handle is its own connection, as hook processes are.
+struct Pg {
+    dir: tempfile::TempDir,
+    url: String,
+}
+
+impl Harness for Pg {
+    type S = PgStore;
+    fn open(&self) -> PgStore {
+        PgStore::open(&self.url).unwrap()
+    }
+    fn paths(&self) -> Paths {
+        Paths::at(
+            &self.dir.path().join("home"),
+            &self.dir.path().join("unused.db"),
+        )
+    }
+    fn verify_chain(&self, key: &[u8; 32]) -> crate::audit::VerifyReport {
+        chain::verify(&self.open(), Some(key)).unwrap()
+    }
+    fn forge_head(&self) {
+        exec(
+            &self.url,
+            &format!("UPDATE audit_head SET mac = '{}'", "00".repeat(32)),
+        )
+        .unwrap();
+    }
+}
+
+fn harness(test: &str) -> Option<Pg> {
+    let admin = server_url(test)?;
+    Some(Pg {
+        dir: tempfile::tempdir().unwrap(),
+        url: fresh_database(&admin, test).unwrap(),
+    })
+}
+
+#[test]
+fn postgres_passes_the_store_conformance_suite() {
+    let Some(h) = harness("conformance") else {
+        return;
+    };
+    conformance::run_all(&h);
+}
+
+#[test]
+fn concurrent_opens_of_a_fresh_database_migrate_once() {
+    let Some(h) = harness("migrate_once") else {
+        return;
+    };
+    let versions: Vec<u32> = std::thread::scope(|s| {
+        let hs: Vec<_> = (0..8)
+            .map(|_| s.spawn(|| PgStore::open(&h.url).and_then(|p| p.schema_version())))
+            .collect();
+        hs.into_iter().map(|j| j.join().unwrap().unwrap()).collect()
+    });
+    assert!(
+        versions.iter().all(|v| *v == MIGRATIONS.len() as u32),
+        "{versions:?}"
+    );
+    let store = h.open();
+    let n = store
+        .read_conn(|c| {
+            let r = c
+                .client
+                .query_one("SELECT count(*) FROM meta WHERE key = 'created_at'", &[])
+                .map_err(pg_err)?;
+            Ok(r.get::<_, i64>(0))
+        })
+        .unwrap();
+    assert_eq!(n, 1, "0001 ran once");
+    let info = store.info().unwrap();
+    assert_eq!(info.schema_version, MIGRATIONS.len() as u32);
+    assert!(
+        info.server_version
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_digit())
+    );
+}
+
+#[test]
+fn a_newer_schema_is_refused() {
+    let Some(h) = harness("newer") else {
+        return;
+    };
+    drop(h.open());
+    exec(&h.url, "UPDATE aiperture_schema SET version = 99").unwrap();
+    let e = format!("{:#}", PgStore::open(&h.url).unwrap_err());
+    assert!(e.contains("newer"), "{e}");
+}
+
+#[test]
+fn a_writer_held_past_the_statement_timeout_is_busy() {
+    let Some(h) = harness("busy") else {
+        return;
+    };
+    let a = h.open();
+    let b = h.open();
+    let key = [1u8; 32];
+    let started = Instant::now();
+    let err = a
+        .write(&key, |_| Ok(b.write(&key, |_| Ok(())).err()))
+        .unwrap()
+        .expect("the second writer waits for the lock and gives up");
+    assert_eq!(err.kind, ErrorKind::Busy, "{err}");
+    let waited = started.elapsed();
+    assert!(
+        waited >= STATEMENT_TIMEOUT && waited < STATEMENT_TIMEOUT * 2,
+        "{waited:?}"
+    );
+}
+
+#[test]
+fn an_unreachable_server_fails_within_the_connect_timeout() {
+    // A port on loopback where nothing listens refuses at once; a non-routable address
+    // would wait, and the connect timeout bounds that.
+    let started = Instant::now();
+    let e = PgStore::open("postgres://nobody@127.0.0.1:1/x?sslmode=disable").unwrap_err();
+    assert!(
+        started.elapsed() < CONNECT_TIMEOUT * 2,
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(format!("{e:#}").contains("cannot connect"), "{e:#}");
+}
+
+#[test]
+fn a_url_that_is_not_postgres_is_refused_and_passwords_are_redacted() {
+    assert_eq!(
+        redact("postgres://hook:s3cret@db:5432/team"),
+        "postgres://hook:***@db:5432/team"
+    );
+    let e = format!(
+        "{:#}",
+        PgStore::open("postgres://hook:s3cret@db:notaport/team").unwrap_err()
+    );
+    assert!(!e.contains("s3cret"), "{e}");
+}
