@@ -1,11 +1,13 @@
 //! One module per subcommand. Each defines its clap arguments once and a `run` that calls the
 //! library and returns the process exit code.
 
+pub mod artifact;
 pub mod audit;
 pub mod bootstrap;
 pub mod check;
 pub mod completions;
 pub mod config;
+pub mod costs;
 pub mod crash_guard;
 pub mod decide;
 pub mod doctor;
