@@ -21,6 +21,7 @@ pub mod report;
 pub mod revoke;
 pub mod serve;
 pub mod setup;
+pub mod suggest;
 
 /// A process exit status. Like std's `ExitCode`, but its number can be read back: `main` is
 /// the C entry point (see [`process`]) and returns it to the C runtime itself.
