@@ -162,3 +162,34 @@ fn suggest_proposes_rules_from_consistent_history_and_never_for_high() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn an_asks_reason_names_similar_patterns_with_their_history() {
+    let env = Env::new();
+    env.decide_n("git pull origin main", 3, Decision::Allow, "alice", 0);
+    env.decide_n("git pull origin main", 1, Decision::Allow, "bob", 10);
+    env.decide_n("git pull origin main", 1, Decision::Deny, "carol", 20);
+    env.decide_n("npm install left-pad", 2, Decision::Allow, "alice", 30);
+    let payload = json!({
+        "session_id": "s1", "transcript_path": "/tmp/t.jsonl", "cwd": env.dir.path(),
+        "permission_mode": "default", "hook_event_name": "PreToolUse", "tool_name": "Bash",
+        "tool_input": {"command": "git push origin main"}, "tool_use_id": "t1",
+    });
+    let out = env
+        .cmd(&env.db)
+        .args(["hook", "claude-code"])
+        .write_stdin(payload.to_string())
+        .output()
+        .unwrap();
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let h = &v["hookSpecificOutput"];
+    assert_eq!(h["permissionDecision"], "ask", "{v}");
+    let reason = h["permissionDecisionReason"].as_str().unwrap();
+    let similar = reason
+        .split(" Similar: ")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no similar patterns named: {reason}"));
+    assert!(similar.starts_with("`git pull"), "{reason}");
+    assert!(similar.contains("80% approved (4 of 5 decisions, 3 humans)"), "{reason}");
+    assert!(!similar.contains("npm"), "another program is not similar: {reason}");
+}

@@ -5,6 +5,7 @@
 
 use super::{Adapter, Answer, Event, Output, reasons};
 use crate::callsite::{self, CallSite};
+use crate::engine::similar::Similar;
 use crate::engine::{Gate, Progress, RanResult, SessionStatus, ToolOutcome, modes};
 use crate::request::{Decision, Request, Verdict};
 
@@ -26,6 +27,10 @@ pub trait HookEngine {
     /// unknown.
     fn ask_progress(&mut self, _req: &Request, _v: &Verdict) -> Option<Progress> {
         None
+    }
+    /// For an ask: learned patterns like it, with their human history. Best effort.
+    fn ask_similar(&mut self, _req: &Request, _v: &Verdict) -> Vec<Similar> {
+        Vec::new()
     }
     /// After a tool ran: store its output as an artifact when the user enabled it
     /// (`artifacts_store_tool_outputs`). Never called on the PreToolUse path.
@@ -61,6 +66,9 @@ impl<S: crate::engine::store::Store> HookEngine for &Gate<S> {
     fn store_output(&mut self, req: &Request) -> anyhow::Result<()> {
         store_output(self, req)
     }
+    fn ask_similar(&mut self, req: &Request, v: &Verdict) -> Vec<Similar> {
+        Gate::similar(self, req, v, reasons::SIMILAR_SHOWN)
+    }
 }
 
 /// A gate a one-shot process owns: the same calls as the shared one.
@@ -88,6 +96,9 @@ impl<S: crate::engine::store::Store> HookEngine for Gate<S> {
     }
     fn store_output(&mut self, req: &Request) -> anyhow::Result<()> {
         HookEngine::store_output(&mut &*self, req)
+    }
+    fn ask_similar(&mut self, req: &Request, v: &Verdict) -> Vec<Similar> {
+        HookEngine::ask_similar(&mut &*self, req, v)
     }
 }
 
@@ -119,6 +130,9 @@ impl<E: HookEngine> HookEngine for std::mem::ManuallyDrop<E> {
     }
     fn store_output(&mut self, req: &Request) -> anyhow::Result<()> {
         E::store_output(self, req)
+    }
+    fn ask_similar(&mut self, req: &Request, v: &Verdict) -> Vec<Similar> {
+        E::ask_similar(self, req, v)
     }
 }
 
@@ -198,7 +212,9 @@ fn answer<E: HookEngine, O: FnOnce() -> anyhow::Result<E>>(event: Event, open: O
             Ok((v, _)) if v.decided_by == modes::DEFERRED_BY => Answer::NoOpinion,
             Ok((v, pending_id)) if v.decision == Decision::Ask => {
                 let progress = engine.ask_progress(&req, &v);
+                let similar = engine.ask_similar(&req, &v);
                 let mut r = reasons::reply_with_progress(&req, &v, progress);
+                r.for_human.push_str(&reasons::similar_note(&similar));
                 r.pending_id = pending_id;
                 Answer::Reply(r)
             }
