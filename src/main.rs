@@ -58,6 +58,10 @@ enum Command {
     Audit(cli::audit::AuditArgs),
     /// Write the compliance report.
     Report(cli::report::ReportArgs),
+    /// Store, show, verify and list content-addressed artifacts (docs/artifacts.md).
+    Artifact(cli::artifact::ArtifactArgs),
+    /// Show tokens and cost by model, provider, task, session and runtime.
+    Costs(cli::costs::CostsArgs),
     /// Install or remove aiperture's hook in a runtime's settings.
     Setup(cli::setup::SetupArgs),
     /// Show and change settings.
@@ -133,6 +137,8 @@ fn run(args: Vec<OsString>) -> ExitCode {
         Command::Bootstrap(a) => cli::bootstrap::run(a),
         Command::Audit(a) => cli::audit::run(a),
         Command::Report(a) => cli::report::run(a),
+        Command::Artifact(a) => cli::artifact::run(a),
+        Command::Costs(a) => cli::costs::run(a),
         Command::Setup(a) => cli::setup::run(a),
         Command::Config(a) => cli::config::run(a),
         Command::Configure(a) => cli::configure::run(a),

@@ -158,6 +158,11 @@ pub struct Request {
     /// arguments unshortened), which holds only where the adapter set both.
     #[serde(skip)]
     pub arguments: Option<String>,
+    /// What the tool returned, as the runtime reported it after the call (Claude Code's
+    /// `PostToolUse` `tool_response`: its text, or its JSON). Read only to store it as an
+    /// artifact when `artifacts_store_tool_outputs` is on; never judged, never serialized.
+    #[serde(skip)]
+    pub tool_output: Option<String>,
     /// The runtime's own tool name (`Bash`, `Edit`, `mcp__github__create_pr`, …).
     pub raw_tool_name: String,
     /// The runtime's permission mode at the time of the call, when it reports one, as the

@@ -180,16 +180,35 @@ fn list(paths: &Paths, json: bool, filter: &ListFilter) -> anyhow::Result<ExitCo
         } else {
             writeln!(
                 out,
-                "{:>6}  {}  {:<18} {:<7} {}",
+                "{:>6}  {}  {:<18} {:<7} {}{}",
                 e.seq,
                 format_rfc3339(e.ts_ms),
                 e.event_type,
                 e.actor_type,
-                e.summary
+                e.summary,
+                what_ran(e).map(|w| format!(": {w}")).unwrap_or_default()
             )?;
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// For a `tool.executed` event, the command or target that ran (its entity is
+/// `tool/action/scope`, its summary `tool/action ran (outcome)`), credentials redacted with the
+/// report's filter and control characters replaced so the line stays one terminal line.
+fn what_ran(e: &audit::AuditEvent) -> Option<String> {
+    if e.event_type != "tool.executed" {
+        return None;
+    }
+    let tool_action = e.summary.split(" ran (").next()?;
+    let scope = e.entity.strip_prefix(tool_action)?.strip_prefix('/')?;
+    let shown = aiperture::risk::redact_secrets(scope);
+    Some(
+        shown
+            .chars()
+            .map(|c| if c.is_control() { '?' } else { c })
+            .collect(),
+    )
 }
 
 fn export(paths: &Paths, out: Option<PathBuf>) -> anyhow::Result<ExitCode> {

@@ -104,6 +104,7 @@ fn build(input: Input, args: &CheckArgs) -> anyhow::Result<Request> {
         permission_mode: None,
         unasked: Unasked::Nothing,
         arguments: None,
+        tool_output: None,
         callsite: None,
     }))
 }

@@ -1,12 +1,14 @@
 //! One module per subcommand. Each defines its clap arguments once and a `run` that calls the
 //! library and returns the process exit code.
 
+pub mod artifact;
 pub mod audit;
 pub mod bootstrap;
 pub mod check;
 pub mod completions;
 pub mod config;
 pub mod configure;
+pub mod costs;
 pub mod crash_guard;
 pub mod decide;
 pub mod doctor;
@@ -23,6 +25,7 @@ pub mod revoke;
 pub mod serve;
 pub mod setup;
 pub mod sinks;
+pub mod suggest;
 
 /// A process exit status. Like std's `ExitCode`, but its number can be read back: `main` is
 /// the C entry point (see [`process`]) and returns it to the C runtime itself.

@@ -21,6 +21,11 @@ pub struct PatternsArgs {
     /// Every project's patterns (and the global ones), grouped by project.
     #[arg(long)]
     pub all: bool,
+    /// Propose policy rules (in the policy file's TOML) for patterns whose history is
+    /// consistent: enough decisions at their tier and an approval rate past a threshold.
+    /// Never for HIGH or CRITICAL.
+    #[arg(long)]
+    pub suggest: bool,
 }
 
 /// Runs `aiperture patterns`.
@@ -55,6 +60,9 @@ pub fn run(args: PatternsArgs) -> anyhow::Result<ExitCode> {
                 &gate, &p,
             )));
         }
+    }
+    if args.suggest {
+        return super::suggest::print(&rows, args.json);
     }
     if args.json {
         println!("{}", serde_json::Value::Array(rows));

@@ -21,6 +21,7 @@ pub mod presets;
 pub mod rows;
 pub mod rule_files;
 pub mod rules;
+pub mod similar;
 pub mod snapshot;
 pub mod state;
 pub mod store;

@@ -474,6 +474,42 @@ fn compliance(o: &mut String, r: &Report) {
         );
         more(o, &c.gaps_by_session);
     }
+    if !c.unchecked.items.is_empty() {
+        let _ = write!(
+            o,
+            "<h3>What ran unchecked ({})</h3><p>Credentials in commands are shown as \
+             <code>[REDACTED]</code>.</p>",
+            c.unchecked.count
+        );
+        let rows = c
+            .unchecked
+            .items
+            .iter()
+            .map(|u| {
+                vec![
+                    short_time(u.ts_ms),
+                    code(&u.session),
+                    text(&u.runtime),
+                    text(&format!("{}/{}", u.tool, u.action)),
+                    code(&u.scope),
+                    text(&u.outcome),
+                ]
+            })
+            .collect();
+        table(
+            o,
+            &[
+                "When",
+                "Session",
+                "Runtime",
+                "Tool",
+                "Command or target",
+                "Outcome",
+            ],
+            rows,
+        );
+        more(o, &c.unchecked);
+    }
     let _ = write!(o, "<h3>CRITICAL denies ({})</h3>", c.critical_denies.count);
     if c.critical_denies.items.is_empty() {
         none(o);

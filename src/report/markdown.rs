@@ -368,6 +368,33 @@ fn compliance(o: &mut String, r: &Report) {
         more(o, &c.gaps_by_session);
         o.push('\n');
     }
+    if !c.unchecked.items.is_empty() {
+        let _ = writeln!(
+            o,
+            "### What ran unchecked ({})\n\nCredentials in commands are shown as `[REDACTED]`.\n",
+            c.unchecked.count
+        );
+        let _ = writeln!(
+            o,
+            "| When | Session | Runtime | Tool | Command or target | Outcome |"
+        );
+        let _ = writeln!(o, "|---|---|---|---|---|---|");
+        for u in &c.unchecked.items {
+            let _ = writeln!(
+                o,
+                "| {} | {} | {} | {}/{} | {} | {} |",
+                short_time(u.ts_ms),
+                code(&u.session),
+                cell(&u.runtime),
+                cell(&u.tool),
+                cell(&u.action),
+                code(&u.scope),
+                cell(&u.outcome)
+            );
+        }
+        more(o, &c.unchecked);
+        o.push('\n');
+    }
     let _ = writeln!(o, "### CRITICAL denies ({})\n", c.critical_denies.count);
     if c.critical_denies.items.is_empty() {
         let _ = writeln!(o, "None.\n");

@@ -354,6 +354,28 @@ pub struct GapGroup {
     pub ratio: f64,
 }
 
+/// A tool call that ran with no prior check: one gap, named.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct UncheckedExecution {
+    /// When it ran (ms).
+    pub ts_ms: i64,
+    /// Session key.
+    pub session: String,
+    /// Runtime.
+    pub runtime: String,
+    /// Tool.
+    pub tool: String,
+    /// Action.
+    pub action: String,
+    /// The command or target, credentials redacted (`crate::risk::redact_secrets`);
+    /// attacker-controlled text.
+    pub scope: String,
+    /// The runtime's tool call id, when it gave one.
+    pub tool_use_id: Option<String>,
+    /// `succeeded` or `failed`.
+    pub outcome: String,
+}
+
 /// A check whose ask is still pending.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct OpenAsk {
@@ -437,6 +459,8 @@ pub struct Compliance {
     pub gaps_by_runtime: Vec<GapGroup>,
     /// Sessions with gaps, most gaps first.
     pub gaps_by_session: Listing<GapGroup>,
+    /// The gaps themselves, newest first: what ran unchecked, where and when.
+    pub unchecked: Listing<UncheckedExecution>,
     /// Asks never resolved (neither ran nor inferred denied), newest first.
     pub unresolved_asks: Listing<OpenAsk>,
     /// Asks whose session ended without the tool running (inferred denials).

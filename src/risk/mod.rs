@@ -19,6 +19,7 @@ mod pattern;
 mod rater;
 mod readonly;
 mod realpaths;
+mod redact;
 mod registry;
 mod rules_cloud;
 mod rules_data;
@@ -48,6 +49,7 @@ pub use budget::{
 pub use judge::{score_for, tier_for_score};
 pub use mcp::SHORTENED_MARKER;
 pub use pattern::{matches, path_pattern_matches, pattern_matches, url_pattern_matches};
+pub use redact::{REDACTED, redact_secrets};
 pub use written_text::{rate_written_text, written_text_risk};
 
 use crate::request::Risk;

@@ -110,10 +110,14 @@ impl Adapter for ClaudeCode {
                 Form::PermissionRequest,
                 Some(Event::PermissionRequest(tool(false)?)),
             ),
-            "PostToolUse" => (
-                Form::PostToolUse,
-                Some(Event::PostTool(tool(true)?, ToolOutcome::Succeeded)),
-            ),
+            "PostToolUse" => {
+                let mut req = tool(true)?;
+                req.tool_output = tool_output(&obj);
+                (
+                    Form::PostToolUse,
+                    Some(Event::PostTool(req, ToolOutcome::Succeeded)),
+                )
+            }
             "PostToolUseFailure" => (
                 Form::PostToolUse,
                 Some(Event::PostTool(tool(true)?, ToolOutcome::Failed)),
@@ -179,6 +183,17 @@ impl Adapter for ClaudeCode {
             }
             _ => Output::empty(),
         }
+    }
+}
+
+/// A `PostToolUse` payload's `tool_response`: its text when it is a string, else its JSON
+/// (Bash's `{stdout, stderr, …}`); `None` when absent. Stored as an artifact only when
+/// `artifacts_store_tool_outputs` is on (`runtimes::dispatch`).
+fn tool_output(obj: &Map<String, Value>) -> Option<String> {
+    match obj.get("tool_response")? {
+        Value::Null => None,
+        Value::String(s) => Some(s.clone()),
+        other => Some(other.to_string()),
     }
 }
 

@@ -5,6 +5,7 @@
 
 use super::{Adapter, Answer, Event, Output, reasons};
 use crate::callsite::{self, CallSite};
+use crate::engine::similar::Similar;
 use crate::engine::{Gate, Progress, RanResult, SessionStatus, ToolOutcome, modes};
 use crate::request::{Decision, Request, Verdict};
 
@@ -26,6 +27,15 @@ pub trait HookEngine {
     /// unknown.
     fn ask_progress(&mut self, _req: &Request, _v: &Verdict) -> Option<Progress> {
         None
+    }
+    /// For an ask: learned patterns like it, with their human history. Best effort.
+    fn ask_similar(&mut self, _req: &Request, _v: &Verdict) -> Vec<Similar> {
+        Vec::new()
+    }
+    /// After a tool ran: store its output as an artifact when the user enabled it
+    /// (`artifacts_store_tool_outputs`). Never called on the PreToolUse path.
+    fn store_output(&mut self, _req: &Request) -> anyhow::Result<()> {
+        Ok(())
     }
 }
 
@@ -53,6 +63,12 @@ impl<S: crate::engine::store::Store> HookEngine for &Gate<S> {
     fn ask_progress(&mut self, req: &Request, v: &Verdict) -> Option<Progress> {
         Gate::progress(self, req, v)
     }
+    fn store_output(&mut self, req: &Request) -> anyhow::Result<()> {
+        store_output(self, req)
+    }
+    fn ask_similar(&mut self, req: &Request, v: &Verdict) -> Vec<Similar> {
+        Gate::similar(self, req, v, reasons::SIMILAR_SHOWN)
+    }
 }
 
 /// A gate a one-shot process owns: the same calls as the shared one.
@@ -77,6 +93,12 @@ impl<S: crate::engine::store::Store> HookEngine for Gate<S> {
     }
     fn ask_progress(&mut self, req: &Request, v: &Verdict) -> Option<Progress> {
         HookEngine::ask_progress(&mut &*self, req, v)
+    }
+    fn store_output(&mut self, req: &Request) -> anyhow::Result<()> {
+        HookEngine::store_output(&mut &*self, req)
+    }
+    fn ask_similar(&mut self, req: &Request, v: &Verdict) -> Vec<Similar> {
+        HookEngine::ask_similar(&mut &*self, req, v)
     }
 }
 
@@ -106,6 +128,47 @@ impl<E: HookEngine> HookEngine for std::mem::ManuallyDrop<E> {
     fn ask_progress(&mut self, req: &Request, v: &Verdict) -> Option<Progress> {
         E::ask_progress(self, req, v)
     }
+    fn store_output(&mut self, req: &Request) -> anyhow::Result<()> {
+        E::store_output(self, req)
+    }
+    fn ask_similar(&mut self, req: &Request, v: &Verdict) -> Vec<Similar> {
+        E::ask_similar(self, req, v)
+    }
+}
+
+/// Stores a tool's reported output as a `tool_output` artifact, when the setting is on.
+fn store_output<S: crate::engine::store::Store>(
+    gate: &Gate<S>,
+    req: &Request,
+) -> anyhow::Result<()> {
+    let Some(output) = req.tool_output.as_ref() else {
+        return Ok(());
+    };
+    if !gate.settings().artifacts_store_tool_outputs {
+        return Ok(());
+    }
+    let resolved = gate.resolve(req);
+    let shown = crate::risk::redact_secrets(&req.scope);
+    let summary: String = shown.chars().take(200).collect();
+    crate::artifacts::store(
+        gate,
+        crate::artifacts::NewArtifact {
+            content: output.as_bytes().to_vec(),
+            kind: "tool_output".into(),
+            project: resolved.project,
+            session: crate::engine::pipeline::session_key(req),
+            task: String::new(),
+            runtime: req.runtime.clone(),
+            tool: if req.raw_tool_name.is_empty() {
+                format!("{}/{}", req.tool, req.action)
+            } else {
+                req.raw_tool_name.clone()
+            },
+            summary: format!("{}: {summary}", req.raw_tool_name),
+            ..Default::default()
+        },
+    )?;
+    Ok(())
 }
 
 /// Handles one hook payload end to end. `open` is called only when the event needs the engine.
@@ -149,7 +212,9 @@ fn answer<E: HookEngine, O: FnOnce() -> anyhow::Result<E>>(event: Event, open: O
             Ok((v, _)) if v.decided_by == modes::DEFERRED_BY => Answer::NoOpinion,
             Ok((v, pending_id)) if v.decision == Decision::Ask => {
                 let progress = engine.ask_progress(&req, &v);
+                let similar = engine.ask_similar(&req, &v);
                 let mut r = reasons::reply_with_progress(&req, &v, progress);
+                r.for_human.push_str(&reasons::similar_note(&similar));
                 r.pending_id = pending_id;
                 Answer::Reply(r)
             }
@@ -162,11 +227,19 @@ fn answer<E: HookEngine, O: FnOnce() -> anyhow::Result<E>>(event: Event, open: O
             Ok(None) => Answer::NoOpinion,
             Err(e) => Answer::FailClosed(format!("{e:#}")),
         },
-        Event::PostTool(req, outcome) => match engine.tool_ran(&req, outcome) {
-            Ok(r) if r.resolved_ask => Answer::Note(reasons::progress_note(&req, r.progress)),
-            Ok(_) => Answer::NoOpinion,
-            Err(e) => Answer::Warn(format!("aiperture: could not record the tool run: {e:#}")),
-        },
+        Event::PostTool(req, outcome) => {
+            let ran = engine.tool_ran(&req, outcome);
+            if let Err(e) = engine.store_output(&req) {
+                return Answer::Warn(format!(
+                    "aiperture: could not store the tool's output: {e:#}"
+                ));
+            }
+            match ran {
+                Ok(r) if r.resolved_ask => Answer::Note(reasons::progress_note(&req, r.progress)),
+                Ok(_) => Answer::NoOpinion,
+                Err(e) => Answer::Warn(format!("aiperture: could not record the tool run: {e:#}")),
+            }
+        }
         // Never `retry: true`: the refusal stands; it is recorded, and teaches nothing.
         Event::ClassifierDenied(req, reason) => match engine.classifier_denied(&req, &reason) {
             Ok(()) => Answer::NoOpinion,

@@ -148,6 +148,32 @@ pub fn reply_with_progress(req: &Request, v: &Verdict, progress: Option<Progress
     r
 }
 
+/// Similar patterns an ask's reason names (the most alike first).
+pub const SIMILAR_SHOWN: usize = 2;
+
+/// What an ask's reason says is similar: `` Similar: `git pull *` 90% approved (9 of 10
+/// decisions, 2 humans).`` — empty when nothing is. Patterns are shortened like scopes.
+pub fn similar_note(similar: &[crate::engine::similar::Similar]) -> String {
+    if similar.is_empty() {
+        return String::new();
+    }
+    let parts: Vec<String> = similar
+        .iter()
+        .map(|s| {
+            let total = s.approvals + s.denials;
+            format!(
+                "`{}` {:.0}% approved ({} of {total} decisions, {} {})",
+                short(&s.pattern),
+                s.rate * 100.0,
+                s.approvals,
+                s.humans,
+                if s.humans == 1 { "human" } else { "humans" }
+            )
+        })
+        .collect();
+    format!(" Similar: {}.", parts.join("; "))
+}
+
 /// The learning note after a human approval was recorded: `progress` is (approvals, needed).
 pub fn progress_note(req: &Request, progress: Option<(u32, u32)>) -> String {
     let what = subject(req);

@@ -23,10 +23,10 @@ pub mod error;
 pub mod hooks;
 pub mod limits;
 pub mod lock;
+pub mod mcp;
 pub mod metrics;
 pub mod openapi;
 pub mod perms;
-pub mod mcp;
 pub mod routes;
 
 use crate::paths::Paths;

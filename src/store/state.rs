@@ -335,6 +335,22 @@ impl State for SqliteState<'_> {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
+    fn patterns_of_tool(
+        &mut self,
+        project: &str,
+        tool: &str,
+        action: &str,
+        limit: u32,
+    ) -> anyhow::Result<Vec<PatternStats>> {
+        // A primary-key range per project: (project, tool, action, …).
+        let mut st = self.conn.prepare_cached(&format!(
+            "SELECT {PATTERN_COLS} FROM patterns WHERE project IN (?1, 'global') \
+             AND tool = ?2 AND action = ?3 AND human_allow + human_deny > 0 LIMIT ?4"
+        ))?;
+        let rows = st.query_map(params![project, tool, action, limit], pattern_row)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
     fn insert_decision(&mut self, d: &DecisionRow) -> anyhow::Result<i64> {
         self.conn
             .prepare_cached(

@@ -2,12 +2,12 @@
 //! the classifier's explanation of a request.
 
 use crate::engine::CheckOutcome;
+use crate::engine::Gate;
 use crate::engine::learning::{self, Learned};
 use crate::engine::state::{Grant, KeyKind, PatternStats, PendingAsk};
+use crate::engine::store::Store;
 use crate::request::{Request, Risk, RiskTier, Verdict};
 use crate::risk::Assessment;
-use crate::engine::Gate;
-use crate::engine::store::Store;
 use serde::Serialize;
 
 const DAY: f64 = 86_400_000.0;

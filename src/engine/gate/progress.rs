@@ -4,6 +4,7 @@
 use super::Gate;
 use crate::engine::Progress;
 use crate::engine::learning;
+use crate::engine::similar::{self, Similar};
 use crate::engine::store::Store;
 use crate::request::{Decision, Request, Verdict};
 
@@ -37,5 +38,28 @@ impl<S: Store> Gate<S> {
             needed,
             pattern: key.key,
         })
+    }
+
+    /// For an ask: up to `limit` learned patterns of the same tool and action most like its
+    /// first still-asking segment, with their human history (`engine::similar`). One bounded
+    /// read; best effort: empty when the store cannot say.
+    pub fn similar(&self, req: &Request, v: &Verdict, limit: usize) -> Vec<Similar> {
+        let Some(seg) = v
+            .segments
+            .iter()
+            .find(|s| s.decision != Some(Decision::Allow))
+            .or(v.segments.first())
+        else {
+            return Vec::new();
+        };
+        let own = learning::key_of(seg.pattern.as_deref(), &seg.command);
+        let project = self.resolve(req).project;
+        let found = self
+            .store
+            .read(|st| st.patterns_of_tool(&project, &req.tool, &req.action, similar::CANDIDATES));
+        match found {
+            Ok(c) => similar::rank(&seg.command, &own.key, &c, limit),
+            Err(_) => Vec::new(),
+        }
     }
 }

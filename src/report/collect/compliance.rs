@@ -81,12 +81,53 @@ pub(super) fn executions(
             count: n_sessions,
             items: sessions,
         },
+        unchecked: Listing::default(),
         unresolved_asks: Listing::default(),
         inferred_denials: 0,
         rubber_stamps: Listing::default(),
         rate_limited_sessions: Listing::default(),
         budget_exhausted_sessions: Listing::default(),
         critical_denies: Listing::default(),
+    })
+}
+
+/// The executions with no prior check, newest first (at most `max`; `total` is the gap count
+/// from the grouped scan), their commands redacted.
+pub(super) fn unchecked(
+    tx: &Transaction<'_>,
+    f: &Filter,
+    max: usize,
+    total: u64,
+) -> anyhow::Result<Listing<UncheckedExecution>> {
+    if total == 0 {
+        return Ok(Listing::default());
+    }
+    let sql = format!(
+        "SELECT ts_ms, session, runtime, tool, action, scope, tool_use_id, outcome FROM executions \
+         WHERE checked = 0 AND {} ORDER BY id DESC LIMIT ?4",
+        Filter::SQL
+    );
+    let mut st = tx.prepare(&sql)?;
+    let rows = st.query_map(
+        params_from_iter(f.params(&[SqlValue::Integer(max as i64)])),
+        |r| {
+            let scope: String = r.get(5)?;
+            Ok(UncheckedExecution {
+                ts_ms: r.get(0)?,
+                session: r.get(1)?,
+                runtime: r.get(2)?,
+                tool: r.get(3)?,
+                action: r.get(4)?,
+                scope: crate::risk::redact_secrets(&scope).into_owned(),
+                tool_use_id: r.get(6)?,
+                outcome: r.get(7)?,
+            })
+        },
+    )?;
+    let items: Vec<UncheckedExecution> = rows.collect::<Result<_, _>>()?;
+    Ok(Listing {
+        count: total.max(items.len() as u64),
+        items,
     })
 }
 

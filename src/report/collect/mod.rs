@@ -15,7 +15,7 @@ mod patterns;
 
 use super::ReportOptions;
 use super::model::*;
-use compliance::{critical_denies, executions, limited, rubber_stamps, unresolved_asks};
+use compliance::{critical_denies, executions, limited, rubber_stamps, unchecked, unresolved_asks};
 use patterns::patterns;
 
 const HOUR_MS: i64 = 3_600_000;
@@ -98,6 +98,7 @@ pub(super) fn collect(
     totals.sessions = sessions;
     totals.top_sessions = top;
     let mut compliance = executions(tx, &f, opts.max_items)?;
+    compliance.unchecked = unchecked(tx, &f, opts.max_items, compliance.gaps)?;
     compliance.rate_limited_sessions = rate_limited;
     compliance.budget_exhausted_sessions = budget;
     compliance.critical_denies = critical_denies(tx, &f, opts.max_items, n_critical)?;
