@@ -20,6 +20,7 @@ use std::sync::{Arc, OnceLock};
 
 mod admin;
 mod progress;
+pub use progress::AskContext;
 mod reports;
 mod written;
 

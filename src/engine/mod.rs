@@ -29,7 +29,7 @@ pub mod written;
 
 mod gate;
 
-pub use gate::{CheckOutcome, Gate, clock_from_env};
+pub use gate::{AskContext, CheckOutcome, Gate, clock_from_env};
 
 /// How a tool call that the runtime actually ran ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

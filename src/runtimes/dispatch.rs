@@ -5,8 +5,7 @@
 
 use super::{Adapter, Answer, Event, Output, reasons};
 use crate::callsite::{self, CallSite};
-use crate::engine::similar::Similar;
-use crate::engine::{Gate, Progress, RanResult, SessionStatus, ToolOutcome, modes};
+use crate::engine::{AskContext, Gate, RanResult, SessionStatus, ToolOutcome, modes};
 use crate::request::{Decision, Request, Verdict};
 
 /// The engine operations a hook needs; implemented by [`Gate`], and by fakes in tests.
@@ -23,14 +22,10 @@ pub trait HookEngine {
     fn session_status(&mut self, req: &Request) -> anyhow::Result<SessionStatus>;
     /// The runtime's classifier refused a call: record it (no learning).
     fn classifier_denied(&mut self, req: &Request, reason: &str) -> anyhow::Result<()>;
-    /// For an ask: how close its pattern is to being learned. Best effort: `None` when
-    /// unknown.
-    fn ask_progress(&mut self, _req: &Request, _v: &Verdict) -> Option<Progress> {
-        None
-    }
-    /// For an ask: learned patterns like it, with their human history. Best effort.
-    fn ask_similar(&mut self, _req: &Request, _v: &Verdict) -> Vec<Similar> {
-        Vec::new()
+    /// For an ask: how close its pattern is to being learned and the learned patterns like
+    /// it, with their human history, in one read. Best effort: empty when unknown.
+    fn ask_context(&mut self, _req: &Request, _v: &Verdict) -> AskContext {
+        AskContext::default()
     }
     /// After a tool ran: store its output as an artifact when the user enabled it
     /// (`artifacts_store_tool_outputs`). Never called on the PreToolUse path.
@@ -60,14 +55,11 @@ impl<S: crate::engine::store::Store> HookEngine for &Gate<S> {
     fn classifier_denied(&mut self, req: &Request, reason: &str) -> anyhow::Result<()> {
         Ok(Gate::classifier_denied(self, req, reason)?)
     }
-    fn ask_progress(&mut self, req: &Request, v: &Verdict) -> Option<Progress> {
-        Gate::progress(self, req, v)
+    fn ask_context(&mut self, req: &Request, v: &Verdict) -> AskContext {
+        Gate::ask_context(self, req, v, reasons::SIMILAR_SHOWN)
     }
     fn store_output(&mut self, req: &Request) -> anyhow::Result<()> {
         store_output(self, req)
-    }
-    fn ask_similar(&mut self, req: &Request, v: &Verdict) -> Vec<Similar> {
-        Gate::similar(self, req, v, reasons::SIMILAR_SHOWN)
     }
 }
 
@@ -91,14 +83,11 @@ impl<S: crate::engine::store::Store> HookEngine for Gate<S> {
     fn classifier_denied(&mut self, req: &Request, reason: &str) -> anyhow::Result<()> {
         HookEngine::classifier_denied(&mut &*self, req, reason)
     }
-    fn ask_progress(&mut self, req: &Request, v: &Verdict) -> Option<Progress> {
-        HookEngine::ask_progress(&mut &*self, req, v)
+    fn ask_context(&mut self, req: &Request, v: &Verdict) -> AskContext {
+        HookEngine::ask_context(&mut &*self, req, v)
     }
     fn store_output(&mut self, req: &Request) -> anyhow::Result<()> {
         HookEngine::store_output(&mut &*self, req)
-    }
-    fn ask_similar(&mut self, req: &Request, v: &Verdict) -> Vec<Similar> {
-        HookEngine::ask_similar(&mut &*self, req, v)
     }
 }
 
@@ -125,14 +114,11 @@ impl<E: HookEngine> HookEngine for std::mem::ManuallyDrop<E> {
     fn classifier_denied(&mut self, req: &Request, reason: &str) -> anyhow::Result<()> {
         E::classifier_denied(self, req, reason)
     }
-    fn ask_progress(&mut self, req: &Request, v: &Verdict) -> Option<Progress> {
-        E::ask_progress(self, req, v)
+    fn ask_context(&mut self, req: &Request, v: &Verdict) -> AskContext {
+        E::ask_context(self, req, v)
     }
     fn store_output(&mut self, req: &Request) -> anyhow::Result<()> {
         E::store_output(self, req)
-    }
-    fn ask_similar(&mut self, req: &Request, v: &Verdict) -> Vec<Similar> {
-        E::ask_similar(self, req, v)
     }
 }
 
@@ -211,10 +197,9 @@ fn answer<E: HookEngine, O: FnOnce() -> anyhow::Result<E>>(event: Event, open: O
             // Left to the runtime's auto-mode classifier: no decision at all.
             Ok((v, _)) if v.decided_by == modes::DEFERRED_BY => Answer::NoOpinion,
             Ok((v, pending_id)) if v.decision == Decision::Ask => {
-                let progress = engine.ask_progress(&req, &v);
-                let similar = engine.ask_similar(&req, &v);
-                let mut r = reasons::reply_with_progress(&req, &v, progress);
-                r.for_human.push_str(&reasons::similar_note(&similar));
+                let ctx = engine.ask_context(&req, &v);
+                let mut r = reasons::reply_with_progress(&req, &v, ctx.progress);
+                r.for_human.push_str(&reasons::similar_note(&ctx.similar));
                 r.pending_id = pending_id;
                 Answer::Reply(r)
             }

@@ -8,58 +8,76 @@ use crate::engine::similar::{self, Similar};
 use crate::engine::store::Store;
 use crate::request::{Decision, Request, Verdict};
 
+/// What an ask shows the human beside its reason: how close its pattern is to being learned,
+/// and the learned patterns most like it.
+#[derive(Debug, Clone, Default)]
+pub struct AskContext {
+    /// Approvals so far and how many learning needs; `None` when unknown.
+    pub progress: Option<Progress>,
+    /// Up to the requested number of similar patterns with their human history.
+    pub similar: Vec<Similar>,
+}
+
 impl<S: Store> Gate<S> {
     /// For an ask: the human approvals its first still-asking segment's pattern has (not
     /// revoked since), how many learning needs at its tier, and the pattern. Best effort:
     /// `None` when the verdict has no segment or the store cannot say.
     pub fn progress(&self, req: &Request, v: &Verdict) -> Option<Progress> {
-        // The first segment still asking (a shell command's first unlearned part).
-        let seg = v
-            .segments
-            .iter()
-            .find(|s| s.decision != Some(Decision::Allow))
-            .or(v.segments.first())?;
-        let key = learning::key_of(seg.pattern.as_deref(), &seg.command);
-        let project = self.resolve(req).project;
-        let needed = self.config().needed(seg.risk.tier);
-        // Keyed lookups of this one key: listing the project's patterns cost ~20 M
-        // instructions per ask on a store with ~2,000 patterns (docs/performance.md).
-        let stats = self
-            .pattern_stats(&project, &req.tool, &req.action, &key)
-            .ok()?;
-        let approvals = stats
-            .iter()
-            .filter(|p| p.revoked_ms.is_none_or(|r| r < p.last_ms))
-            .map(|p| p.human_allow)
-            .max()
-            .unwrap_or(0);
-        Some(Progress {
-            approvals,
-            needed,
-            pattern: key.key,
-        })
+        self.ask_context(req, v, 0).progress
     }
 
-    /// For an ask: up to `limit` learned patterns of the same tool and action most like its
-    /// first still-asking segment, with their human history (`engine::similar`). One bounded
-    /// read; best effort: empty when the store cannot say.
-    pub fn similar(&self, req: &Request, v: &Verdict, limit: usize) -> Vec<Similar> {
+    /// For an ask, in one read and one resolution of the request's project: its progress
+    /// ([`Gate::progress`]) and up to `limit` learned patterns of the same tool and action most
+    /// like its first still-asking segment, with their human history (`engine::similar`).
+    /// Best effort: empty parts when the store cannot say.
+    pub fn ask_context(&self, req: &Request, v: &Verdict, limit: usize) -> AskContext {
+        // The first segment still asking (a shell command's first unlearned part).
         let Some(seg) = v
             .segments
             .iter()
             .find(|s| s.decision != Some(Decision::Allow))
             .or(v.segments.first())
         else {
-            return Vec::new();
+            return AskContext::default();
         };
-        let own = learning::key_of(seg.pattern.as_deref(), &seg.command);
+        let key = learning::key_of(seg.pattern.as_deref(), &seg.command);
         let project = self.resolve(req).project;
-        let found = self
-            .store
-            .read(|st| st.patterns_of_tool(&project, &req.tool, &req.action, similar::CANDIDATES));
-        match found {
-            Ok(c) => similar::rank(&seg.command, &own.key, &c, limit),
-            Err(_) => Vec::new(),
+        let needed = self.config().needed(seg.risk.tier);
+        // Keyed lookups of this one key: listing the project's patterns cost ~20 M
+        // instructions per ask on a store with ~2,000 patterns (docs/performance.md). The
+        // similar candidates are one bounded range read in the same transaction.
+        let found = self.store.read(|st| {
+            let mut stats = Vec::new();
+            for p in [project.as_str(), learning::GLOBAL] {
+                if let Some(s) = st.pattern(p, &req.tool, &req.action, &key)?
+                    && !stats.contains(&s)
+                {
+                    stats.push(s);
+                }
+            }
+            let candidates = if limit == 0 {
+                Vec::new()
+            } else {
+                st.patterns_of_tool(&project, &req.tool, &req.action, similar::CANDIDATES)?
+            };
+            Ok((stats, candidates))
+        });
+        let Ok((stats, candidates)) = found else {
+            return AskContext::default();
+        };
+        let approvals = stats
+            .iter()
+            .filter(|p| p.revoked_ms.is_none_or(|r| r < p.last_ms))
+            .map(|p| p.human_allow)
+            .max()
+            .unwrap_or(0);
+        AskContext {
+            similar: similar::rank(&seg.command, &key.key, &candidates, limit),
+            progress: Some(Progress {
+                approvals,
+                needed,
+                pattern: key.key,
+            }),
         }
     }
 }
