@@ -41,7 +41,10 @@ fn the_hook_role_cannot_rewrite_history_and_verify_catches_a_superuser_edit() {
     // The owner (here the superuser) creates the tables, then grants.
     let doctor = cli(t.path(), &owner_url, &["doctor"], "");
     assert!(
-        String::from_utf8_lossy(&doctor.stdout).contains("schema version 4"),
+        String::from_utf8_lossy(&doctor.stdout).contains(&format!(
+            "schema version {v} (this binary: {v})",
+            v = aiperture::store::current_version()
+        )),
         "{doctor:?}"
     );
     exec(&owner_url, GRANTS).unwrap();

@@ -12,7 +12,7 @@
 mod reliability_support;
 
 use aiperture::store::postgres::testing::{fresh_database, server_url};
-use reliability_support::{Install, claude_bash, claude_post, count};
+use reliability_support::{AdminCmd, Install, claude_bash, claude_post, count};
 use serde_json::Value;
 
 const HOMES: usize = 4;
@@ -132,10 +132,16 @@ fn load(calls: usize) {
         assert_eq!(d, "allow", "home {h} learned from the team: {r}");
         assert!(r.contains("learned"), "{r}");
     }
-    // A revoke on one home stops it on every home at the next call.
+    // A revoke on one home stops it on every home at the next call. The revoke is an admin
+    // act, signed with the team's key (written where the test's signer reads it).
+    let key_file = homes[3].home.join("key");
+    std::fs::create_dir_all(&homes[3].home).unwrap();
+    std::fs::write(&key_file, TEAM_KEY).unwrap();
+    std::fs::set_permissions(&key_file, std::os::unix::fs::PermissionsExt::from_mode(0o600))
+        .unwrap();
     let out = homes[3]
         .cmd()
-        .args(["revoke", cmd])
+        .admin(&homes[3].home, &["revoke", cmd])
         .stdin(std::process::Stdio::null())
         .output()
         .unwrap();

@@ -176,7 +176,11 @@ fn audit_ids_are_validated_and_never_read_as_files() {
             "{path}"
         );
     }
+    // A path-like entity id is refused, not looked up (the issue: traversal probes get a 4xx).
     let r = srv.authed("GET", "/audit/entity/grant/..%2F..%2Fetc%2Fpasswd", b"");
+    assert_eq!(r.status, 400);
+    assert!(!String::from_utf8_lossy(&r.body).contains("root:"));
+    let r = srv.authed("GET", "/audit/entity/grant/npm%20test", b"");
     assert_eq!(r.status, 200);
     assert_eq!(r.json()["count"], 0);
     // Limits are bounded: 1 to 1000.
