@@ -137,8 +137,11 @@ fn load(calls: usize) {
     let key_file = homes[3].home.join("key");
     std::fs::create_dir_all(&homes[3].home).unwrap();
     std::fs::write(&key_file, TEAM_KEY).unwrap();
-    std::fs::set_permissions(&key_file, std::os::unix::fs::PermissionsExt::from_mode(0o600))
-        .unwrap();
+    std::fs::set_permissions(
+        &key_file,
+        std::os::unix::fs::PermissionsExt::from_mode(0o600),
+    )
+    .unwrap();
     let out = homes[3]
         .cmd()
         .admin(&homes[3].home, &["revoke", cmd])
