@@ -352,6 +352,11 @@ fn the_openapi_document_lists_every_route_the_server_answers() {
         ("/config", "get"),
         ("/report", "get"),
         ("/metrics", "get"),
+        ("/artifacts", "get"),
+        ("/artifacts", "post"),
+        ("/artifacts/{id}", "get"),
+        ("/artifacts/{id}/verify", "post"),
+        ("/costs", "get"),
         ("/openapi.json", "get"),
     ] {
         assert!(
@@ -371,5 +376,5 @@ fn the_openapi_document_lists_every_route_the_server_answers() {
             "{m} {concrete}"
         );
     }
-    assert_eq!(paths.len(), 17, "{:?}", paths.keys().collect::<Vec<_>>());
+    assert_eq!(paths.len(), 21, "{:?}", paths.keys().collect::<Vec<_>>());
 }

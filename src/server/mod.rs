@@ -15,6 +15,7 @@
 //! served at once (more wait in the listen queue). Hook answers are proven for the warm path
 //! ([`hooks::prove`]).
 
+pub mod artifacts_api;
 pub mod audit_api;
 pub mod auth;
 pub mod command;
@@ -101,6 +102,13 @@ pub fn router(state: Arc<routes::AppState>, key: Arc<auth::ApiKey>) -> Router {
         .route("/config", get(config_api::config))
         .route("/report", get(config_api::report))
         .route("/metrics", get(config_api::metrics))
+        .route(
+            "/artifacts",
+            get(artifacts_api::list).post(artifacts_api::store),
+        )
+        .route("/artifacts/{id}", get(artifacts_api::show))
+        .route("/artifacts/{id}/verify", post(artifacts_api::verify))
+        .route("/costs", get(artifacts_api::costs))
         .route("/openapi.json", get(openapi::serve_document))
         .fallback(routes::fallback)
         .with_state(state)

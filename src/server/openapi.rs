@@ -5,6 +5,7 @@
 
 #![allow(dead_code)]
 
+use super::artifacts_api::{CostsQuery, ListQuery as ArtifactsListQuery, StoreBody};
 use super::audit_api::{EntityQuery, EventsQuery};
 use super::config_api::ReportQuery;
 use super::perms::{ProjectQuery, RecordBody, Recorded, RequestQuery};
@@ -174,7 +175,7 @@ fn audit_event() {}
            EntityQuery),
     responses(
         (status = 200, description = "The entity's events, newest first", body = Object),
-        (status = 400, description = "A type that is not lower-case letters and `_`, a bad id or limit", body = ErrorBody),
+        (status = 400, description = "A type that is not lower-case letters and `_`, an id with a `..` path segment, a bad limit", body = ErrorBody),
         (status = 401, description = "Missing or wrong API key", body = ErrorBody),
         (status = 404, description = "An empty segment: no such route", body = ErrorBody)))]
 fn audit_entity() {}
@@ -198,6 +199,47 @@ fn report() {}
         (status = 200, description = "Prometheus text exposition 0.0.4", content_type = "text/plain", body = String),
         (status = 401, description = "Missing or wrong API key", body = ErrorBody)))]
 fn metrics() {}
+
+#[utoipa::path(post, path = "/artifacts", tag = "artifacts", request_body = StoreBody,
+    responses(
+        (status = 201, description = "The stored artifact, as `aiperture artifact show --json`", body = Object),
+        (status = 400, description = "No content, a field too long, a count or cost out of range, not JSON", body = ErrorBody),
+        (status = 401, description = "Missing or wrong API key", body = ErrorBody),
+        (status = 413, description = "A body over 1 MiB", body = ErrorBody),
+        (status = 415, description = "A body that is not JSON", body = ErrorBody)))]
+fn artifacts_store() {}
+
+#[utoipa::path(get, path = "/artifacts", tag = "artifacts", params(ArtifactsListQuery),
+    responses(
+        (status = 200, description = "Artifacts, newest first, as `aiperture artifact list --json`", body = Vec<Object>),
+        (status = 400, description = "A parameter too long or of the wrong type", body = ErrorBody),
+        (status = 401, description = "Missing or wrong API key", body = ErrorBody)))]
+fn artifacts_list() {}
+
+#[utoipa::path(get, path = "/artifacts/{id}", tag = "artifacts",
+    params(("id" = String, Path, pattern = "^[0-9a-f]{16}$", description = "The artifact's id")),
+    responses(
+        (status = 200, description = "The artifact, as `aiperture artifact show --json`", body = Object),
+        (status = 400, description = "Not an artifact id", body = ErrorBody),
+        (status = 401, description = "Missing or wrong API key", body = ErrorBody),
+        (status = 404, description = "No such artifact", body = ErrorBody)))]
+fn artifacts_show() {}
+
+#[utoipa::path(post, path = "/artifacts/{id}/verify", tag = "artifacts",
+    params(("id" = String, Path, pattern = "^[0-9a-f]{16}$", description = "The artifact's id")),
+    responses(
+        (status = 200, description = "The verification, as `aiperture artifact verify --json`", body = Object),
+        (status = 400, description = "Not an artifact id", body = ErrorBody),
+        (status = 401, description = "Missing or wrong API key", body = ErrorBody),
+        (status = 404, description = "No such artifact", body = ErrorBody)))]
+fn artifacts_verify() {}
+
+#[utoipa::path(get, path = "/costs", tag = "artifacts", params(CostsQuery),
+    responses(
+        (status = 200, description = "Tokens and dollars, as `aiperture costs --json`", body = Object),
+        (status = 400, description = "A parameter too long, out of range or of the wrong type", body = ErrorBody),
+        (status = 401, description = "Missing or wrong API key", body = ErrorBody)))]
+fn costs() {}
 
 #[utoipa::path(get, path = "/openapi.json", tag = "server",
     responses(
@@ -230,7 +272,7 @@ impl Modify for Bearer {
         (`busy`, `timeout`) when the store fails, and 405 for another method."),
     paths(health, check, hook, record, patterns, stats, similar, explain, audit_count,
           audit_verify, audit_events, audit_event, audit_entity, config, report, metrics,
-          openapi_json),
+          artifacts_store, artifacts_list, artifacts_show, artifacts_verify, costs, openapi_json),
     components(schemas(RuntimeName, super::perms::DecisionName, super::config_api::ReportFormat)),
     modifiers(&Bearer)
 )]
