@@ -203,6 +203,31 @@ fn fresh_id(sha: &str, now_ms: i64) -> anyhow::Result<String> {
     Ok(hex::encode(&h.finalize()[..8]))
 }
 
+/// Places an artifact where the caller works: its project (found from `cwd` as a check's
+/// would be; `global` when none) and its session key, for a caller that names only its
+/// `runtime`, `session_id` and `cwd` (HTTP, MCP).
+pub fn place<S: Store>(
+    gate: &Gate<S>,
+    new: &mut NewArtifact,
+    runtime: &str,
+    session_id: &str,
+    cwd: &str,
+) {
+    let here = gate.resolve(&crate::request::Request {
+        runtime: runtime.to_string(),
+        session_id: session_id.to_string(),
+        cwd: cwd.to_string(),
+        ..crate::request::Request::default()
+    });
+    new.runtime = runtime.to_string();
+    new.session = crate::engine::decide::session_key(&here);
+    new.project = if here.project.is_empty() {
+        crate::callsite::GLOBAL.to_string()
+    } else {
+        here.project
+    };
+}
+
 /// Stores an artifact: hashes it, writes a file for a large content (before the row, so a
 /// row never names a file not yet written), inserts the row (status `verified`) and appends an
 /// `artifact.stored` audit event with the hash in the same transaction.

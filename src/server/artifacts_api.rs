@@ -6,11 +6,8 @@ use super::error::ApiError;
 use super::limits::read_body;
 use super::routes::{AppState, blocking, parse_json};
 use crate::artifacts::{self, NewArtifact};
-use crate::callsite;
-use crate::engine::decide::session_key;
 use crate::engine::state::ArtifactFilter;
 use crate::error::GateError;
-use crate::request::Request;
 use axum::Json;
 use axum::body::Body;
 use axum::extract::{Path, Query, State};
@@ -120,7 +117,6 @@ pub async fn store(State(st): State<Arc<AppState>>, body: Body) -> Result<Respon
         content: content.into_bytes(),
         kind: text("artifact_type", b.artifact_type)?,
         task: text("task_id", b.task_id)?,
-        runtime: "http".into(),
         tool: text("tool_name", b.tool_name)?,
         summary: text("summary", b.summary)?,
         model: text("model_used", b.model_used)?,
@@ -132,18 +128,7 @@ pub async fn store(State(st): State<Arc<AppState>>, body: Body) -> Result<Respon
     };
     let gate = st.gate.clone();
     let stored = blocking(move || {
-        let here = gate.resolve(&Request {
-            runtime: "http".into(),
-            session_id,
-            cwd,
-            ..Request::default()
-        });
-        new.session = session_key(&here);
-        new.project = if here.project.is_empty() {
-            callsite::GLOBAL.to_string()
-        } else {
-            here.project
-        };
+        artifacts::place(&gate, &mut new, "http", &session_id, &cwd);
         artifacts::store(&gate, new).map_err(store_err)
     })
     .await?;

@@ -412,25 +412,11 @@ fn artifact_failed(e: anyhow::Error) -> Outcome {
 /// `store_artifact`: the content, content-addressed, with its context; `artifact.stored` in
 /// the chain. The view is the artifact as `aiperture artifact show --json` prints it.
 fn store_artifact(ctx: &Ctx, i: ArtifactInput) -> Result<Value, Outcome> {
-    let here = ctx.gate.resolve(&Request {
-        runtime: "mcp".into(),
-        session_id: ctx.session.clone(),
-        cwd: ctx.cwd.clone(),
-        ..Request::default()
-    });
     let opt = |s: Option<String>| s.unwrap_or_default();
-    let session = session_key(&here);
-    let new = crate::artifacts::NewArtifact {
+    let mut new = crate::artifacts::NewArtifact {
         content: i.content.into_bytes(),
         kind: opt(i.artifact_type),
-        project: if here.project.is_empty() {
-            crate::callsite::GLOBAL.to_string()
-        } else {
-            here.project
-        },
-        session,
         task: opt(i.task_id),
-        runtime: "mcp".into(),
         tool: opt(i.tool_name),
         summary: opt(i.summary),
         model: opt(i.model_used),
@@ -438,7 +424,9 @@ fn store_artifact(ctx: &Ctx, i: ArtifactInput) -> Result<Value, Outcome> {
         tokens_in: i.tokens_input.unwrap_or(0),
         tokens_out: i.tokens_output.unwrap_or(0),
         cost_usd: i.cost_usd.unwrap_or(0.0),
+        ..crate::artifacts::NewArtifact::default()
     };
+    crate::artifacts::place(&ctx.gate, &mut new, "mcp", &ctx.session, &ctx.cwd);
     if !new.cost_usd.is_finite() || new.cost_usd < 0.0 {
         return Err(Outcome::error(
             "invalid_arguments",
