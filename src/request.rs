@@ -172,6 +172,12 @@ pub struct Request {
     /// runtime's adapter.
     #[serde(default)]
     pub unasked: Unasked,
+    /// The runtime has no human to put an ask to (Claude Code's `claude -p`): it refuses an
+    /// ask at once. Set by the runtime's adapter from how the runtime launched the hook
+    /// ([`crate::runtimes::launch`]); the gate then keeps no pending ask, so neither a call that
+    /// runs nor one refused there counts as a human's decision.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub headless: bool,
     /// Where the request comes from (the client's home, cwd, project and user), computed on
     /// the client side; `None` from callers that do not say, which the gate then detects on
     /// its own machine.

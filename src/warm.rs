@@ -33,6 +33,9 @@ pub const API_KEY_FILE: &str = "api_key";
 
 /// Request header: the hook's nonce, 32 random bytes as 64 hex characters.
 pub const NONCE_HEADER: &str = "x-aiperture-nonce";
+/// Request header: how the runtime launched the hook (`runtimes::launch::Launch::encode`),
+/// absent when nothing is known. The proof covers it.
+pub const LAUNCH_HEADER: &str = "x-aiperture-launch";
 /// Answer header: the proof, HMAC-SHA256 as 64 hex characters.
 pub const PROOF_HEADER: &str = "x-aiperture-proof";
 /// Answer header: the hook command's exit code.
@@ -95,6 +98,8 @@ pub struct Call<'a> {
     pub event: Option<&'a str>,
     /// The payload read on stdin.
     pub payload: &'a [u8],
+    /// How the runtime launched the hook, as one header line (empty when nothing is known).
+    pub launch: &'a str,
     /// The server's bearer API key.
     pub api_key: &'a str,
     /// The install key the server must prove it holds.
@@ -110,6 +115,8 @@ pub struct Proven<'a> {
     pub runtime: &'a str,
     /// The event, as in the request's query (empty when none).
     pub event: &'a str,
+    /// The launch line the server judged the payload under (empty when none).
+    pub launch: &'a str,
     /// The payload the server decided (so a relay cannot swap it for another).
     pub payload: &'a [u8],
     /// The answer's exit code.
@@ -136,6 +143,7 @@ fn mac(install_key: &[u8], p: &Proven) -> Option<Hmac<Sha256>> {
         p.nonce,
         p.runtime.as_bytes(),
         p.event.as_bytes(),
+        p.launch.as_bytes(),
         p.payload,
         &[p.exit_code],
         p.stderr.as_bytes(),
@@ -228,16 +236,24 @@ pub fn exchange(mut stream: UnixStream, call: &Call, timeout: Duration) -> Resul
     if call.api_key.bytes().any(|b| !(0x21..0x7f).contains(&b)) {
         return Err(Miss::Refused("API key not sendable in a header".into()));
     }
+    if call.launch.bytes().any(|b| !(0x21..0x7f).contains(&b)) {
+        return Err(Miss::Refused("launch line not sendable in a header".into()));
+    }
     let mut nonce = [0u8; 32];
     getrandom::fill(&mut nonce).map_err(|e| Miss::Refused(format!("no random nonce: {e}")))?;
     let query = call
         .event
         .map(|e| format!("?event={e}"))
         .unwrap_or_default();
+    let launch = if call.launch.is_empty() {
+        String::new()
+    } else {
+        format!("{LAUNCH_HEADER}: {}\r\n", call.launch)
+    };
     let mut req = format!(
         "POST /hooks/{}{query} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\
          Content-Type: application/json\r\nContent-Length: {}\r\n\
-         Authorization: Bearer {}\r\n{NONCE_HEADER}: {}\r\n\r\n",
+         Authorization: Bearer {}\r\n{NONCE_HEADER}: {}\r\n{launch}\r\n",
         call.runtime,
         call.payload.len(),
         call.api_key,
@@ -252,6 +268,7 @@ pub fn exchange(mut stream: UnixStream, call: &Call, timeout: Duration) -> Resul
         nonce: &nonce,
         runtime: call.runtime,
         event: call.event.unwrap_or(""),
+        launch: call.launch,
         payload: call.payload,
         exit_code: parsed.answer.exit_code,
         stderr: &parsed.answer.stderr,
@@ -409,6 +426,7 @@ mod tests {
                 nonce: &nonce,
                 runtime: "claude-code",
                 event: "",
+                launch: "",
                 payload: b"{}",
                 exit_code: exit,
                 stderr: "why",
@@ -448,6 +466,7 @@ mod tests {
             runtime: "claude-code",
             event: None,
             payload: b"{}",
+            launch: "",
             api_key: "k",
             install_key: &KEY,
         };
@@ -505,6 +524,7 @@ mod tests {
             runtime: "codex",
             event: Some("preToolUse"),
             payload: b"{}",
+            launch: "",
             api_key: "k",
             install_key: &KEY,
         };
@@ -531,6 +551,7 @@ mod tests {
             nonce: b"n",
             runtime: "codex",
             event: "",
+            launch: "",
             payload: b"{}",
             exit_code: 0,
             stderr: "",
@@ -554,6 +575,13 @@ mod tests {
             })
         );
         assert_ne!(b, p(Proven { event: "e", ..base }));
+        assert_ne!(
+            b,
+            p(Proven {
+                launch: "CLAUDE_CODE_ENTRYPOINT=sdk-cli",
+                ..base
+            })
+        );
         assert_ne!(
             b,
             p(Proven {

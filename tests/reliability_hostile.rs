@@ -11,6 +11,7 @@ use aiperture::clock::ManualClock;
 use aiperture::config::Settings;
 use aiperture::engine::Gate;
 use aiperture::paths::Paths;
+use aiperture::runtimes::launch::Launch;
 use aiperture::runtimes::{
     Output, claude_code::ClaudeCode, codex::Codex, copilot::Copilot, cursor::Cursor, dispatch,
     gemini::Gemini, openclaw::OpenClaw,
@@ -318,12 +319,12 @@ fn answer_in_process(
     open: impl FnOnce() -> anyhow::Result<aiperture::store::LocalGate>,
 ) -> Output {
     match rt {
-        "claude-code" => dispatch::handle(&ClaudeCode, payload, open),
-        "codex" => dispatch::handle(&Codex, payload, open),
-        "gemini" => dispatch::handle(&Gemini, payload, open),
-        "cursor" => dispatch::handle(&Cursor, payload, open),
-        "copilot" => dispatch::handle(&Copilot::default(), payload, open),
-        "openclaw" => dispatch::handle(&OpenClaw, payload, open),
+        "claude-code" => dispatch::handle(&ClaudeCode, payload, &Launch::unknown(), open),
+        "codex" => dispatch::handle(&Codex, payload, &Launch::unknown(), open),
+        "gemini" => dispatch::handle(&Gemini, payload, &Launch::unknown(), open),
+        "cursor" => dispatch::handle(&Cursor, payload, &Launch::unknown(), open),
+        "copilot" => dispatch::handle(&Copilot::default(), payload, &Launch::unknown(), open),
+        "openclaw" => dispatch::handle(&OpenClaw, payload, &Launch::unknown(), open),
         _ => unreachable!(),
     }
 }

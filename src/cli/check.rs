@@ -103,6 +103,7 @@ fn build(input: Input, args: &CheckArgs) -> anyhow::Result<Request> {
         raw_tool_name: String::new(),
         permission_mode: None,
         unasked: Unasked::Nothing,
+        headless: false,
         arguments: None,
         tool_output: None,
         callsite: None,

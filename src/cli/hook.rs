@@ -14,6 +14,7 @@ use crate::cli::ExitCode;
 use aiperture::config::Settings;
 use aiperture::engine::Gate;
 use aiperture::paths::Paths;
+use aiperture::runtimes::launch::Launch;
 use aiperture::runtimes::{Adapter, Answer, Output, WithAdapter, dispatch, with_adapter};
 use aiperture::warm;
 use clap::Args;
@@ -198,17 +199,25 @@ fn serve<A: Adapter>(adapter: &A, runtime: &str, event: Option<&str>) -> Output 
         Ok(p) => p,
         Err(why) => return adapter.render(None, &Answer::FailClosed(why)),
     };
-    if let Some(out) = warm_answer(runtime, event, &payload) {
+    let launch = Launch::of_process();
+    if let Some(out) = warm_answer(runtime, event, &launch, &payload) {
         return out;
     }
     // The process exits right after answering: the store is left open, not closed.
-    guarded(adapter, &payload, || Gate::open().map(ManuallyDrop::new))
+    guarded(adapter, &payload, &launch, || {
+        Gate::open().map(ManuallyDrop::new)
+    })
 }
 
 /// The answer of a server running for this home, when one is up and answers in time with a
 /// proof made with the install key; `None` (decide in-process) otherwise. With no server
 /// this is one failed `connect` and nothing else is read.
-fn warm_answer(runtime: &str, event: Option<&str>, payload: &[u8]) -> Option<Output> {
+fn warm_answer(
+    runtime: &str,
+    event: Option<&str>,
+    launch: &Launch,
+    payload: &[u8],
+) -> Option<Output> {
     if payload.len() > warm::MAX_PAYLOAD {
         return None;
     }
@@ -226,10 +235,12 @@ fn warm_answer(runtime: &str, event: Option<&str>, payload: &[u8]) -> Option<Out
             .to_string(),
         set => set.to_string(),
     };
+    let launch = launch.encode();
     let call = warm::Call {
         runtime,
         event,
         payload,
+        launch: &launch,
         api_key: &api_key,
         install_key: &install_key,
     };
@@ -247,14 +258,14 @@ fn warm_answer(runtime: &str, event: Option<&str>, payload: &[u8]) -> Option<Out
 }
 
 /// Answers a payload; a panic anywhere becomes the runtime's fail-closed answer.
-fn guarded<A, E, O>(adapter: &A, payload: &[u8], open: O) -> Output
+fn guarded<A, E, O>(adapter: &A, payload: &[u8], launch: &Launch, open: O) -> Output
 where
     A: Adapter,
     E: dispatch::HookEngine,
     O: FnOnce() -> anyhow::Result<E>,
 {
     let answered = catch_unwind(AssertUnwindSafe(|| {
-        dispatch::handle(adapter, payload, open)
+        dispatch::handle(adapter, payload, launch, open)
     }));
     match answered {
         Ok(out) => out,
@@ -374,6 +385,7 @@ mod tests {
         let out = guarded(
             &Exploding,
             b"{}",
+            &Launch::unknown(),
             || -> anyhow::Result<aiperture::store::LocalGate> { anyhow::bail!("unused") },
         );
         assert!(out.stdout.contains("internal error"), "{}", out.stdout);

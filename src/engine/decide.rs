@@ -534,9 +534,11 @@ pub fn decide(
         // In these modes the runtime runs the tool without asking anyone: its running is no
         // human approval, so no pending ask is kept.
         // A check left to the runtime's classifier keeps none either: what it lets run was
-        // approved by a model, not a person.
-        let bypass =
-            req.unasked.runs_unasked(&req.tool) || verdict.decided_by == modes::DEFERRED_BY;
+        // approved by a model, not a person. Nor does a session with no human to ask: there
+        // the runtime refuses the ask itself, and that refusal is nobody's decision.
+        let bypass = req.unasked.runs_unasked(&req.tool)
+            || verdict.decided_by == modes::DEFERRED_BY
+            || req.headless;
         if verdict.decision == Decision::Ask && !bypass {
             effects.push(Effect::InsertPending(PendingAsk {
                 id: fresh_id.clone(),

@@ -10,6 +10,7 @@
 //! SessionEnd → pending asks that never ran become inferred denials. Fail closed = a JSON
 //! `ask` on exit 0 (exit 1, empty output or invalid JSON would let the call through).
 
+use super::launch::Launch;
 use super::mapping::claude_tool;
 use super::payload::{
     Malformed, cwd_or_process, opt_str, parse_object, req_obj, req_str, str_or_empty,
@@ -97,6 +98,14 @@ impl Adapter for ClaudeCode {
 
     fn name(&self) -> &'static str {
         "claude-code"
+    }
+
+    /// `claude -p` (entrypoint `sdk-cli`) has no one to show a permission dialog to: it
+    /// refuses every ask at once (unless a `--permission-prompt-tool` answers, which is a
+    /// program, not a person). An interactive session (`cli`) and the Agent SDK (`sdk-ts`,
+    /// `sdk-py`, whose host may put the question to a person) have one.
+    fn headless(&self, launch: &Launch) -> bool {
+        launch.get("CLAUDE_CODE_ENTRYPOINT") == Some("sdk-cli")
     }
 
     fn parse(&self, payload: &[u8]) -> Result<Parsed<Form>, Malformed> {
@@ -246,6 +255,20 @@ mod tests {
         assert_eq!(r.unasked, Unasked::Nothing);
         assert_eq!(r.raw_tool_name, "Read");
         assert!(r.project.is_empty());
+    }
+
+    #[test]
+    fn only_claude_p_has_no_human_to_ask() {
+        for (entrypoint, headless) in [
+            (None, false),
+            (Some("cli"), false),
+            (Some("sdk-cli"), true),
+            (Some("sdk-ts"), false),
+            (Some("sdk-py"), false),
+        ] {
+            let launch = Launch::from_pairs(entrypoint.map(|e| ("CLAUDE_CODE_ENTRYPOINT", e)));
+            assert_eq!(ClaudeCode.headless(&launch), headless, "{entrypoint:?}");
+        }
     }
 
     #[test]

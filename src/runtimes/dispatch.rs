@@ -3,6 +3,7 @@
 //! render it in the runtime's form. Every error on the way becomes the runtime's fail-closed
 //! answer where a decision was needed, and a warning where nothing can be blocked any more.
 
+use super::launch::Launch;
 use super::{Adapter, Answer, Event, Output, reasons};
 use crate::callsite::{self, CallSite};
 use crate::engine::{AskContext, Gate, RanResult, SessionStatus, ToolOutcome, modes};
@@ -157,8 +158,9 @@ fn store_output<S: crate::engine::store::Store>(
     Ok(())
 }
 
-/// Handles one hook payload end to end. `open` is called only when the event needs the engine.
-pub fn handle<A, E, O>(adapter: &A, payload: &[u8], open: O) -> Output
+/// Handles one hook payload end to end, for a runtime launched as `launch` says. `open` is
+/// called only when the event needs the engine.
+pub fn handle<A, E, O>(adapter: &A, payload: &[u8], launch: &Launch, open: O) -> Output
 where
     A: Adapter,
     E: HookEngine,
@@ -168,7 +170,12 @@ where
         Ok(p) => p,
         Err(m) => return adapter.render(None, &Answer::FailClosed(m.0)),
     };
-    let answer = answer(parsed.event, open);
+    let event = if adapter.headless(launch) {
+        headless(parsed.event)
+    } else {
+        parsed.event
+    };
+    let answer = answer(event, open);
     adapter.render(Some(parsed.form), &answer)
 }
 
@@ -271,6 +278,24 @@ fn located(event: Event) -> Event {
         Event::ClassifierDenied(r, why) => Event::ClassifierDenied(callsite::located(r), why),
         Event::SessionStart(r) => Event::SessionStart(callsite::located(r)),
         e @ (Event::SessionEnd(_) | Event::Other) => e,
+    }
+}
+
+/// The event with every request marked as made where no human can be asked.
+fn headless(event: Event) -> Event {
+    let mark = |mut r: Request| {
+        r.headless = true;
+        r
+    };
+    match event {
+        Event::PreTool(r) => Event::PreTool(mark(r)),
+        Event::PreToolEach(reqs) => Event::PreToolEach(reqs.into_iter().map(mark).collect()),
+        Event::PermissionRequest(r) => Event::PermissionRequest(mark(r)),
+        Event::PostTool(r, o) => Event::PostTool(mark(r), o),
+        Event::ClassifierDenied(r, why) => Event::ClassifierDenied(mark(r), why),
+        Event::SessionStart(r) => Event::SessionStart(mark(r)),
+        Event::SessionEnd(r) => Event::SessionEnd(mark(r)),
+        Event::Other => Event::Other,
     }
 }
 
@@ -395,9 +420,12 @@ mod tests {
     fn other_events_never_open_the_store() {
         let payload =
             br#"{"session_id":"s","cwd":"/p","hook_event_name":"UserPromptSubmit","prompt":"hi"}"#;
-        let out = handle(&ClaudeCode, payload, || -> anyhow::Result<&mut Fake> {
-            panic!("must not open the store")
-        });
+        let out = handle(
+            &ClaudeCode,
+            payload,
+            &Launch::unknown(),
+            || -> anyhow::Result<&mut Fake> { panic!("must not open the store") },
+        );
         assert_eq!(out, Output::empty());
     }
 
@@ -406,6 +434,7 @@ mod tests {
         let out = handle(
             &ClaudeCode,
             &bash("PreToolUse", "ls"),
+            &Launch::unknown(),
             || -> anyhow::Result<&mut Fake> { anyhow::bail!("disk on fire") },
         );
         assert!(
@@ -423,7 +452,12 @@ mod tests {
             fail: true,
             ..Fake::default()
         };
-        let out = handle(&ClaudeCode, &bash("PreToolUse", "ls"), || Ok(&mut fake));
+        let out = handle(
+            &ClaudeCode,
+            &bash("PreToolUse", "ls"),
+            &Launch::unknown(),
+            || Ok(&mut fake),
+        );
         assert!(out.stdout.contains("\"ask\""));
         assert!(out.stdout.contains("database is locked"));
     }
@@ -431,12 +465,15 @@ mod tests {
     #[test]
     fn post_tool_use_reports_progress_and_stop_ends_session() {
         let mut fake = Fake::default();
-        let out = handle(&ClaudeCode, &bash("PostToolUse", "npm test"), || {
-            Ok(&mut fake)
-        });
+        let out = handle(
+            &ClaudeCode,
+            &bash("PostToolUse", "npm test"),
+            &Launch::unknown(),
+            || Ok(&mut fake),
+        );
         assert!(out.stdout.contains("3/10"), "{}", out.stdout);
         let stop = br#"{"session_id":"s1","cwd":"/p","hook_event_name":"Stop"}"#;
-        let out = handle(&ClaudeCode, stop, || Ok(&mut fake));
+        let out = handle(&ClaudeCode, stop, &Launch::unknown(), || Ok(&mut fake));
         assert_eq!(out, Output::empty());
         assert_eq!(fake.calls, vec!["ran npm test", "end claude-code s1"]);
     }
@@ -447,7 +484,12 @@ mod tests {
             decision: Some(Decision::Allow),
             ..Fake::default()
         };
-        handle(&ClaudeCode, &bash("PreToolUse", "ls"), || Ok(&mut fake));
+        handle(
+            &ClaudeCode,
+            &bash("PreToolUse", "ls"),
+            &Launch::unknown(),
+            || Ok(&mut fake),
+        );
         let site = fake.sites.first().cloned().flatten().expect("a call site");
         assert_eq!(site.cwd, "/p");
         assert_eq!(site.root, crate::callsite::project_root("/p"));

@@ -11,6 +11,7 @@ pub mod copilot;
 pub mod cursor;
 pub mod dispatch;
 pub mod gemini;
+pub mod launch;
 pub mod mapping;
 pub mod openclaw;
 pub mod ordered;
@@ -134,6 +135,13 @@ pub trait Adapter {
     /// Renders an answer. `form` is `None` when the payload could not be parsed: the adapter
     /// then uses the form that is safest for an unknown event.
     fn render(&self, form: Option<Self::Form>, answer: &Answer) -> Output;
+
+    /// Whether the runtime, launched as `launch` says, has no human to put an ask to (it
+    /// refuses an ask at once). Default: it has one, or it cannot tell.
+    fn headless(&self, launch: &launch::Launch) -> bool {
+        let _ = launch;
+        false
+    }
 }
 
 /// The runtimes `aiperture hook` accepts.

@@ -9,6 +9,7 @@
 //! key, so that `aiperture hook` can tell the gate's answer from anything else on the socket.
 
 use crate::runtimes::dispatch;
+use crate::runtimes::launch::Launch;
 use crate::runtimes::{Adapter, Answer, Output, WithAdapter, with_adapter};
 use crate::store::LocalGate;
 use crate::warm;
@@ -20,27 +21,47 @@ use axum::response::{IntoResponse, Response};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 
-/// Answers one hook payload for `runtime` as `aiperture hook <runtime> [--event E]` would;
-/// `None` for a runtime it does not know.
+/// Answers one hook payload for `runtime` as `aiperture hook <runtime> [--event E]` would
+/// in a process launched as `launch` says (the warm path's [`warm::LAUNCH_HEADER`]; unknown
+/// for other callers); `None` for a runtime it does not know.
 pub fn answer(
     gate: &LocalGate,
     runtime: &str,
     event: Option<&str>,
+    launch: &Launch,
     payload: &[u8],
 ) -> Option<Output> {
-    with_adapter(runtime, event, Guarded { gate, payload })
+    with_adapter(
+        runtime,
+        event,
+        Guarded {
+            gate,
+            launch,
+            payload,
+        },
+    )
+}
+
+/// The launch a request's [`warm::LAUNCH_HEADER`] describes; unknown without one.
+pub fn launch_of(headers: &axum::http::HeaderMap) -> Launch {
+    headers
+        .get(warm::LAUNCH_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .map(Launch::decode)
+        .unwrap_or_default()
 }
 
 /// One payload on the shared gate, for the adapter the runtime's name selects.
 struct Guarded<'a> {
     gate: &'a LocalGate,
+    launch: &'a Launch,
     payload: &'a [u8],
 }
 
 impl WithAdapter for Guarded<'_> {
     type Out = Output;
     fn with<A: Adapter>(self, adapter: &A) -> Output {
-        guarded(adapter, self.gate, self.payload)
+        guarded(adapter, self.gate, self.launch, self.payload)
     }
 }
 
@@ -125,6 +146,12 @@ pub async fn prove(State(key): State<Arc<ProofKey>>, req: Request, next: Next) -
         .and_then(|q| q.split('&').find_map(|kv| kv.strip_prefix("event=")))
         .unwrap_or("")
         .to_string();
+    let launch = req
+        .headers()
+        .get(warm::LAUNCH_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
     // The proof covers the payload decided, so the body is read here (under the same limits
     // as the route's) and handed on.
     let (parts, body) = req.into_parts();
@@ -162,6 +189,7 @@ pub async fn prove(State(key): State<Arc<ProofKey>>, req: Request, next: Next) -
                 nonce: &nonce,
                 runtime: &runtime,
                 event: &event,
+                launch: &launch,
                 payload: &payload,
                 exit_code,
                 stderr: &stderr,
@@ -177,9 +205,9 @@ pub async fn prove(State(key): State<Arc<ProofKey>>, req: Request, next: Next) -
 
 /// Answers a payload; a panic anywhere becomes the runtime's fail-closed answer, as in the
 /// one-shot hook.
-fn guarded<A: Adapter>(adapter: &A, gate: &LocalGate, payload: &[u8]) -> Output {
+fn guarded<A: Adapter>(adapter: &A, gate: &LocalGate, launch: &Launch, payload: &[u8]) -> Output {
     let answered = catch_unwind(AssertUnwindSafe(|| {
-        dispatch::handle(adapter, payload, || Ok(gate))
+        dispatch::handle(adapter, payload, launch, || Ok(gate))
     }));
     answered.unwrap_or_else(|_| {
         adapter.render(

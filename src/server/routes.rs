@@ -173,8 +173,10 @@ pub async fn hook(
     State(st): State<Arc<AppState>>,
     Path(runtime): Path<String>,
     Query(q): Query<HookQuery>,
+    headers: axum::http::HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
+    let launch = hooks::launch_of(&headers);
     if !crate::runtimes::is_runtime(&runtime) {
         return Err(ApiError::not_found(format!(
             "unknown runtime `{runtime}` (expected one of claude-code, cursor, gemini, codex, \
@@ -186,7 +188,7 @@ pub async fn hook(
     let started = std::time::Instant::now();
     let label = runtime.clone();
     let out = blocking(move || {
-        hooks::answer(&gate, &runtime, q.event.as_deref(), &payload)
+        hooks::answer(&gate, &runtime, q.event.as_deref(), &launch, &payload)
             .ok_or_else(|| ApiError::not_found("unknown runtime"))
     })
     .await?;
