@@ -7,6 +7,7 @@
 //! Nothing here runs a subprocess: the project root is the directory holding `.git` above the
 //! cwd, and the project id is read from that repository's `.git/config`.
 
+use crate::client_env::ClientEnv;
 use crate::request::Request;
 pub use crate::request::{CallSite, Principal};
 use std::io::Read;
@@ -23,14 +24,20 @@ pub const PROJECT_ID_ENV: &str = "AIPERTURE_PROJECT_ID";
 const MAX_GIT_FILE: u64 = 64 * 1024;
 
 impl CallSite {
-    /// The call site of a request made by `runtime` in `cwd` on this machine, with the
-    /// explicit project id from [`PROJECT_ID_ENV`] when it is set.
-    pub fn detect(cwd: &str, runtime: &str) -> CallSite {
-        let explicit = std::env::var(PROJECT_ID_ENV).ok();
-        let home = dirs::home_dir()
-            .map(|h| h.display().to_string())
+    /// The call site of a request made by `runtime` in `cwd` by a process with environment
+    /// `env` (its home, user, and the explicit project id from [`PROJECT_ID_ENV`] when set).
+    pub fn detect(cwd: &str, runtime: &str, env: &ClientEnv) -> CallSite {
+        let user = ["USER", "LOGNAME"]
+            .iter()
+            .find_map(|k| env.non_empty(k))
             .unwrap_or_default();
-        Self::detect_with(cwd, runtime, &home, explicit.as_deref(), user())
+        Self::detect_with(
+            cwd,
+            runtime,
+            env.get("HOME").unwrap_or_default(),
+            env.get(PROJECT_ID_ENV),
+            user.to_string(),
+        )
     }
 
     /// The call site with an explicit home, project id override and user (tests, embedding).
@@ -63,23 +70,20 @@ impl CallSite {
     }
 }
 
-/// The request with the call site of this machine attached (from its cwd and runtime) when
-/// it has none. Used by the adapters and the command line, before the request reaches the
-/// gate.
-pub fn located(mut req: Request) -> Request {
+/// The request with the call site of a caller with environment `env` attached (from its
+/// cwd and runtime) when it has none. Used by the adapters' dispatch, before the request
+/// reaches the gate.
+pub fn located_in(mut req: Request, env: &ClientEnv) -> Request {
     if req.callsite.is_none() {
-        req.callsite = Some(CallSite::detect(&req.cwd, &req.runtime));
+        req.callsite = Some(CallSite::detect(&req.cwd, &req.runtime, env));
     }
     req
 }
 
-/// The user's login name from the environment (`USER`, else `LOGNAME`), empty when unknown.
-fn user() -> String {
-    ["USER", "LOGNAME"]
-        .iter()
-        .filter_map(|k| std::env::var(k).ok())
-        .find(|u| !u.is_empty())
-        .unwrap_or_default()
+/// [`located_in`] this process's environment: for the command line, where the caller is
+/// this process.
+pub fn located(req: Request) -> Request {
+    located_in(req, &ClientEnv::of_process())
 }
 
 /// The project of a request made in `cwd`: the explicit id (credentials removed) when one is

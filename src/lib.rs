@@ -9,6 +9,7 @@ pub mod artifacts;
 pub mod atomic;
 pub mod audit;
 pub mod callsite;
+pub mod client_env;
 pub mod clock;
 pub mod config;
 pub mod engine;

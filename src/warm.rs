@@ -33,9 +33,10 @@ pub const API_KEY_FILE: &str = "api_key";
 
 /// Request header: the hook's nonce, 32 random bytes as 64 hex characters.
 pub const NONCE_HEADER: &str = "x-aiperture-nonce";
-/// Request header: how the runtime launched the hook (`runtimes::launch::Launch::encode`),
-/// absent when nothing is known. The proof covers it.
-pub const LAUNCH_HEADER: &str = "x-aiperture-launch";
+/// Request header: the caller's environment (`client_env::ClientEnv::encode`: its home, user,
+/// project id and how the runtime launched the hook), absent when nothing is known. The proof
+/// covers it.
+pub const CLIENT_ENV_HEADER: &str = "x-aiperture-client-env";
 /// Answer header: the proof, HMAC-SHA256 as 64 hex characters.
 pub const PROOF_HEADER: &str = "x-aiperture-proof";
 /// Answer header: the hook command's exit code.
@@ -98,8 +99,8 @@ pub struct Call<'a> {
     pub event: Option<&'a str>,
     /// The payload read on stdin.
     pub payload: &'a [u8],
-    /// How the runtime launched the hook, as one header line (empty when nothing is known).
-    pub launch: &'a str,
+    /// The hook process's environment, as one header line (empty when nothing is known).
+    pub client_env: &'a str,
     /// The server's bearer API key.
     pub api_key: &'a str,
     /// The install key the server must prove it holds.
@@ -115,8 +116,8 @@ pub struct Proven<'a> {
     pub runtime: &'a str,
     /// The event, as in the request's query (empty when none).
     pub event: &'a str,
-    /// The launch line the server judged the payload under (empty when none).
-    pub launch: &'a str,
+    /// The client environment line the server judged the payload in (empty when none).
+    pub client_env: &'a str,
     /// The payload the server decided (so a relay cannot swap it for another).
     pub payload: &'a [u8],
     /// The answer's exit code.
@@ -143,7 +144,7 @@ fn mac(install_key: &[u8], p: &Proven) -> Option<Hmac<Sha256>> {
         p.nonce,
         p.runtime.as_bytes(),
         p.event.as_bytes(),
-        p.launch.as_bytes(),
+        p.client_env.as_bytes(),
         p.payload,
         &[p.exit_code],
         p.stderr.as_bytes(),
@@ -236,8 +237,10 @@ pub fn exchange(mut stream: UnixStream, call: &Call, timeout: Duration) -> Resul
     if call.api_key.bytes().any(|b| !(0x21..0x7f).contains(&b)) {
         return Err(Miss::Refused("API key not sendable in a header".into()));
     }
-    if call.launch.bytes().any(|b| !(0x21..0x7f).contains(&b)) {
-        return Err(Miss::Refused("launch line not sendable in a header".into()));
+    if call.client_env.bytes().any(|b| !(0x21..0x7f).contains(&b)) {
+        return Err(Miss::Refused(
+            "client environment not sendable in a header".into(),
+        ));
     }
     let mut nonce = [0u8; 32];
     getrandom::fill(&mut nonce).map_err(|e| Miss::Refused(format!("no random nonce: {e}")))?;
@@ -245,15 +248,15 @@ pub fn exchange(mut stream: UnixStream, call: &Call, timeout: Duration) -> Resul
         .event
         .map(|e| format!("?event={e}"))
         .unwrap_or_default();
-    let launch = if call.launch.is_empty() {
+    let client_env = if call.client_env.is_empty() {
         String::new()
     } else {
-        format!("{LAUNCH_HEADER}: {}\r\n", call.launch)
+        format!("{CLIENT_ENV_HEADER}: {}\r\n", call.client_env)
     };
     let mut req = format!(
         "POST /hooks/{}{query} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\
          Content-Type: application/json\r\nContent-Length: {}\r\n\
-         Authorization: Bearer {}\r\n{NONCE_HEADER}: {}\r\n{launch}\r\n",
+         Authorization: Bearer {}\r\n{NONCE_HEADER}: {}\r\n{client_env}\r\n",
         call.runtime,
         call.payload.len(),
         call.api_key,
@@ -268,7 +271,7 @@ pub fn exchange(mut stream: UnixStream, call: &Call, timeout: Duration) -> Resul
         nonce: &nonce,
         runtime: call.runtime,
         event: call.event.unwrap_or(""),
-        launch: call.launch,
+        client_env: call.client_env,
         payload: call.payload,
         exit_code: parsed.answer.exit_code,
         stderr: &parsed.answer.stderr,
@@ -426,7 +429,7 @@ mod tests {
                 nonce: &nonce,
                 runtime: "claude-code",
                 event: "",
-                launch: "",
+                client_env: "",
                 payload: b"{}",
                 exit_code: exit,
                 stderr: "why",
@@ -466,7 +469,7 @@ mod tests {
             runtime: "claude-code",
             event: None,
             payload: b"{}",
-            launch: "",
+            client_env: "",
             api_key: "k",
             install_key: &KEY,
         };
@@ -524,7 +527,7 @@ mod tests {
             runtime: "codex",
             event: Some("preToolUse"),
             payload: b"{}",
-            launch: "",
+            client_env: "",
             api_key: "k",
             install_key: &KEY,
         };
@@ -551,7 +554,7 @@ mod tests {
             nonce: b"n",
             runtime: "codex",
             event: "",
-            launch: "",
+            client_env: "",
             payload: b"{}",
             exit_code: 0,
             stderr: "",
@@ -578,7 +581,7 @@ mod tests {
         assert_ne!(
             b,
             p(Proven {
-                launch: "CLAUDE_CODE_ENTRYPOINT=sdk-cli",
+                client_env: "CLAUDE_CODE_ENTRYPOINT=7364",
                 ..base
             })
         );

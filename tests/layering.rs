@@ -11,6 +11,7 @@ use std::path::Path;
 const LAYERS: &[(&str, u32)] = &[
     ("request", 0),
     ("callsite", 0),
+    ("client_env", 0),
     ("clock", 0),
     ("error", 0),
     ("paths", 0),

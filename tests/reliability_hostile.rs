@@ -7,11 +7,11 @@
 #[path = "reliability_support/mod.rs"]
 mod support;
 
+use aiperture::client_env::ClientEnv;
 use aiperture::clock::ManualClock;
 use aiperture::config::Settings;
 use aiperture::engine::Gate;
 use aiperture::paths::Paths;
-use aiperture::runtimes::launch::Launch;
 use aiperture::runtimes::{
     Output, claude_code::ClaudeCode, codex::Codex, copilot::Copilot, cursor::Cursor, dispatch,
     gemini::Gemini, openclaw::OpenClaw,
@@ -319,12 +319,12 @@ fn answer_in_process(
     open: impl FnOnce() -> anyhow::Result<aiperture::store::LocalGate>,
 ) -> Output {
     match rt {
-        "claude-code" => dispatch::handle(&ClaudeCode, payload, &Launch::unknown(), open),
-        "codex" => dispatch::handle(&Codex, payload, &Launch::unknown(), open),
-        "gemini" => dispatch::handle(&Gemini, payload, &Launch::unknown(), open),
-        "cursor" => dispatch::handle(&Cursor, payload, &Launch::unknown(), open),
-        "copilot" => dispatch::handle(&Copilot::default(), payload, &Launch::unknown(), open),
-        "openclaw" => dispatch::handle(&OpenClaw, payload, &Launch::unknown(), open),
+        "claude-code" => dispatch::handle(&ClaudeCode, payload, &ClientEnv::empty(), open),
+        "codex" => dispatch::handle(&Codex, payload, &ClientEnv::empty(), open),
+        "gemini" => dispatch::handle(&Gemini, payload, &ClientEnv::empty(), open),
+        "cursor" => dispatch::handle(&Cursor, payload, &ClientEnv::empty(), open),
+        "copilot" => dispatch::handle(&Copilot::default(), payload, &ClientEnv::empty(), open),
+        "openclaw" => dispatch::handle(&OpenClaw, payload, &ClientEnv::empty(), open),
         _ => unreachable!(),
     }
 }

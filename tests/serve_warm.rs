@@ -406,3 +406,46 @@ fn a_relay_that_swaps_the_payload_cannot_answer_for_it() {
         }
     }
 }
+
+#[test]
+fn the_server_judges_the_caller_s_environment_not_its_own() {
+    let inst = Install::new();
+    let _srv = inst.serve(&[]);
+    let bad = broken_store(&inst);
+    // The hook's user has a Claude Code deny rule in their own home; the server runs with
+    // another HOME (the install's), where no such rule exists.
+    let caller_home = inst.dir.path().join("caller");
+    std::fs::create_dir_all(caller_home.join(".claude")).unwrap();
+    std::fs::write(
+        caller_home.join(".claude/settings.json"),
+        r#"{"permissions":{"deny":["Bash(npm run build)"]}}"#,
+    )
+    .unwrap();
+    let payload = fixture("claude-code/input/pretooluse-bash.json");
+    let payload = String::from_utf8(payload)
+        .unwrap()
+        .replace(
+            "rm -rf /home/dev/acme-api/build && npm run build",
+            "npm run build",
+        )
+        .into_bytes();
+    let caller_home = caller_home.to_string_lossy().into_owned();
+    let run = hook(
+        &inst,
+        "claude-code",
+        None,
+        &payload,
+        &[("AIPERTURE_DB_PATH", &bad), ("HOME", &caller_home)],
+    );
+    let out = text(&run.0);
+    assert!(!out.contains("could not"), "decided in-process: {out}");
+    assert!(out.contains("\"permissionDecision\":\"deny\""), "{out}");
+    let list = inst.cli(&["audit", "list", "--json", "--type", "permission.check"]);
+    let last: serde_json::Value = serde_json::from_str(list.lines().next().unwrap()).unwrap();
+    assert!(
+        last["details"]["decided_by"]
+            .as_str()
+            .is_some_and(|d| d.starts_with("claude-settings:")),
+        "{last}"
+    );
+}

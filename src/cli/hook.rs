@@ -11,10 +11,10 @@
 
 use super::crash_guard;
 use crate::cli::ExitCode;
+use aiperture::client_env::ClientEnv;
 use aiperture::config::Settings;
 use aiperture::engine::Gate;
 use aiperture::paths::Paths;
-use aiperture::runtimes::launch::Launch;
 use aiperture::runtimes::{Adapter, Answer, Output, WithAdapter, dispatch, with_adapter};
 use aiperture::warm;
 use clap::Args;
@@ -199,12 +199,12 @@ fn serve<A: Adapter>(adapter: &A, runtime: &str, event: Option<&str>) -> Output 
         Ok(p) => p,
         Err(why) => return adapter.render(None, &Answer::FailClosed(why)),
     };
-    let launch = Launch::of_process();
-    if let Some(out) = warm_answer(runtime, event, &launch, &payload) {
+    let env = ClientEnv::of_process();
+    if let Some(out) = warm_answer(runtime, event, &env, &payload) {
         return out;
     }
     // The process exits right after answering: the store is left open, not closed.
-    guarded(adapter, &payload, &launch, || {
+    guarded(adapter, &payload, &env, || {
         Gate::open().map(ManuallyDrop::new)
     })
 }
@@ -215,7 +215,7 @@ fn serve<A: Adapter>(adapter: &A, runtime: &str, event: Option<&str>) -> Output 
 fn warm_answer(
     runtime: &str,
     event: Option<&str>,
-    launch: &Launch,
+    env: &ClientEnv,
     payload: &[u8],
 ) -> Option<Output> {
     if payload.len() > warm::MAX_PAYLOAD {
@@ -235,12 +235,12 @@ fn warm_answer(
             .to_string(),
         set => set.to_string(),
     };
-    let launch = launch.encode();
+    let client_env = env.encode();
     let call = warm::Call {
         runtime,
         event,
         payload,
-        launch: &launch,
+        client_env: &client_env,
         api_key: &api_key,
         install_key: &install_key,
     };
@@ -258,14 +258,14 @@ fn warm_answer(
 }
 
 /// Answers a payload; a panic anywhere becomes the runtime's fail-closed answer.
-fn guarded<A, E, O>(adapter: &A, payload: &[u8], launch: &Launch, open: O) -> Output
+fn guarded<A, E, O>(adapter: &A, payload: &[u8], env: &ClientEnv, open: O) -> Output
 where
     A: Adapter,
     E: dispatch::HookEngine,
     O: FnOnce() -> anyhow::Result<E>,
 {
     let answered = catch_unwind(AssertUnwindSafe(|| {
-        dispatch::handle(adapter, payload, launch, open)
+        dispatch::handle(adapter, payload, env, open)
     }));
     match answered {
         Ok(out) => out,
@@ -385,7 +385,7 @@ mod tests {
         let out = guarded(
             &Exploding,
             b"{}",
-            &Launch::unknown(),
+            &ClientEnv::empty(),
             || -> anyhow::Result<aiperture::store::LocalGate> { anyhow::bail!("unused") },
         );
         assert!(out.stdout.contains("internal error"), "{}", out.stdout);

@@ -10,13 +10,13 @@
 //! SessionEnd → pending asks that never ran become inferred denials. Fail closed = a JSON
 //! `ask` on exit 0 (exit 1, empty output or invalid JSON would let the call through).
 
-use super::launch::Launch;
 use super::mapping::claude_tool;
 use super::payload::{
     Malformed, cwd_or_process, opt_str, parse_object, req_obj, req_str, str_or_empty,
 };
 use super::reasons::fail_closed;
 use super::{Adapter, Answer, Event, Output, Parsed};
+use crate::client_env::ClientEnv;
 use crate::engine::ToolOutcome;
 use crate::request::{Decision, Request, Unasked};
 use serde_json::{Map, Value, json};
@@ -104,8 +104,8 @@ impl Adapter for ClaudeCode {
     /// refuses every ask at once (unless a `--permission-prompt-tool` answers, which is a
     /// program, not a person). An interactive session (`cli`) and the Agent SDK (`sdk-ts`,
     /// `sdk-py`, whose host may put the question to a person) have one.
-    fn headless(&self, launch: &Launch) -> bool {
-        launch.get("CLAUDE_CODE_ENTRYPOINT") == Some("sdk-cli")
+    fn headless(&self, env: &ClientEnv) -> bool {
+        env.get("CLAUDE_CODE_ENTRYPOINT") == Some("sdk-cli")
     }
 
     fn parse(&self, payload: &[u8]) -> Result<Parsed<Form>, Malformed> {
@@ -266,8 +266,8 @@ mod tests {
             (Some("sdk-ts"), false),
             (Some("sdk-py"), false),
         ] {
-            let launch = Launch::from_pairs(entrypoint.map(|e| ("CLAUDE_CODE_ENTRYPOINT", e)));
-            assert_eq!(ClaudeCode.headless(&launch), headless, "{entrypoint:?}");
+            let env = ClientEnv::from_pairs(entrypoint.map(|e| ("CLAUDE_CODE_ENTRYPOINT", e)));
+            assert_eq!(ClaudeCode.headless(&env), headless, "{entrypoint:?}");
         }
     }
 

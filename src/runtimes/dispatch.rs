@@ -3,9 +3,9 @@
 //! render it in the runtime's form. Every error on the way becomes the runtime's fail-closed
 //! answer where a decision was needed, and a warning where nothing can be blocked any more.
 
-use super::launch::Launch;
 use super::{Adapter, Answer, Event, Output, reasons};
 use crate::callsite::{self, CallSite};
+use crate::client_env::ClientEnv;
 use crate::engine::{AskContext, Gate, RanResult, SessionStatus, ToolOutcome, modes};
 use crate::request::{Decision, Request, Verdict};
 
@@ -158,9 +158,10 @@ fn store_output<S: crate::engine::store::Store>(
     Ok(())
 }
 
-/// Handles one hook payload end to end, for a runtime launched as `launch` says. `open` is
-/// called only when the event needs the engine.
-pub fn handle<A, E, O>(adapter: &A, payload: &[u8], launch: &Launch, open: O) -> Output
+/// Handles one hook payload end to end, for a hook process whose environment was `env` (the
+/// caller's: its home, user, project id and how the runtime launched it). `open` is called
+/// only when the event needs the engine.
+pub fn handle<A, E, O>(adapter: &A, payload: &[u8], env: &ClientEnv, open: O) -> Output
 where
     A: Adapter,
     E: HookEngine,
@@ -170,20 +171,24 @@ where
         Ok(p) => p,
         Err(m) => return adapter.render(None, &Answer::FailClosed(m.0)),
     };
-    let event = if adapter.headless(launch) {
+    let event = if adapter.headless(env) {
         headless(parsed.event)
     } else {
         parsed.event
     };
-    let answer = answer(event, open);
+    let answer = answer(event, env, open);
     adapter.render(Some(parsed.form), &answer)
 }
 
-fn answer<E: HookEngine, O: FnOnce() -> anyhow::Result<E>>(event: Event, open: O) -> Answer {
+fn answer<E: HookEngine, O: FnOnce() -> anyhow::Result<E>>(
+    event: Event,
+    env: &ClientEnv,
+    open: O,
+) -> Answer {
     if event == Event::Other {
         return Answer::NoOpinion;
     }
-    let event = located(event);
+    let event = located(event, env);
     let needs_decision = matches!(
         event,
         Event::PreTool(_) | Event::PreToolEach(_) | Event::PermissionRequest(_)
@@ -254,9 +259,9 @@ fn answer<E: HookEngine, O: FnOnce() -> anyhow::Result<E>>(event: Event, open: O
 /// The event with the call site of this machine on each request that reaches the engine's
 /// judgement (computed here, on the client side; a session's end needs none). The requests
 /// of one payload share a cwd, so their call site is found once.
-fn located(event: Event) -> Event {
+fn located(event: Event, env: &ClientEnv) -> Event {
     match event {
-        Event::PreTool(r) => Event::PreTool(callsite::located(r)),
+        Event::PreTool(r) => Event::PreTool(callsite::located_in(r, env)),
         Event::PreToolEach(reqs) => {
             let mut last: Option<CallSite> = None;
             let reqs = reqs
@@ -264,7 +269,7 @@ fn located(event: Event) -> Event {
                 .map(|mut r| {
                     let cs = match &last {
                         Some(c) if c.cwd == r.cwd && c.principal.runtime == r.runtime => c.clone(),
-                        _ => CallSite::detect(&r.cwd, &r.runtime),
+                        _ => CallSite::detect(&r.cwd, &r.runtime, env),
                     };
                     r.callsite.get_or_insert_with(|| cs.clone());
                     last = Some(cs);
@@ -273,10 +278,12 @@ fn located(event: Event) -> Event {
                 .collect();
             Event::PreToolEach(reqs)
         }
-        Event::PermissionRequest(r) => Event::PermissionRequest(callsite::located(r)),
-        Event::PostTool(r, o) => Event::PostTool(callsite::located(r), o),
-        Event::ClassifierDenied(r, why) => Event::ClassifierDenied(callsite::located(r), why),
-        Event::SessionStart(r) => Event::SessionStart(callsite::located(r)),
+        Event::PermissionRequest(r) => Event::PermissionRequest(callsite::located_in(r, env)),
+        Event::PostTool(r, o) => Event::PostTool(callsite::located_in(r, env), o),
+        Event::ClassifierDenied(r, why) => {
+            Event::ClassifierDenied(callsite::located_in(r, env), why)
+        }
+        Event::SessionStart(r) => Event::SessionStart(callsite::located_in(r, env)),
         e @ (Event::SessionEnd(_) | Event::Other) => e,
     }
 }
@@ -423,7 +430,7 @@ mod tests {
         let out = handle(
             &ClaudeCode,
             payload,
-            &Launch::unknown(),
+            &ClientEnv::empty(),
             || -> anyhow::Result<&mut Fake> { panic!("must not open the store") },
         );
         assert_eq!(out, Output::empty());
@@ -434,7 +441,7 @@ mod tests {
         let out = handle(
             &ClaudeCode,
             &bash("PreToolUse", "ls"),
-            &Launch::unknown(),
+            &ClientEnv::empty(),
             || -> anyhow::Result<&mut Fake> { anyhow::bail!("disk on fire") },
         );
         assert!(
@@ -455,7 +462,7 @@ mod tests {
         let out = handle(
             &ClaudeCode,
             &bash("PreToolUse", "ls"),
-            &Launch::unknown(),
+            &ClientEnv::empty(),
             || Ok(&mut fake),
         );
         assert!(out.stdout.contains("\"ask\""));
@@ -468,12 +475,12 @@ mod tests {
         let out = handle(
             &ClaudeCode,
             &bash("PostToolUse", "npm test"),
-            &Launch::unknown(),
+            &ClientEnv::empty(),
             || Ok(&mut fake),
         );
         assert!(out.stdout.contains("3/10"), "{}", out.stdout);
         let stop = br#"{"session_id":"s1","cwd":"/p","hook_event_name":"Stop"}"#;
-        let out = handle(&ClaudeCode, stop, &Launch::unknown(), || Ok(&mut fake));
+        let out = handle(&ClaudeCode, stop, &ClientEnv::empty(), || Ok(&mut fake));
         assert_eq!(out, Output::empty());
         assert_eq!(fake.calls, vec!["ran npm test", "end claude-code s1"]);
     }
@@ -484,18 +491,17 @@ mod tests {
             decision: Some(Decision::Allow),
             ..Fake::default()
         };
-        handle(
-            &ClaudeCode,
-            &bash("PreToolUse", "ls"),
-            &Launch::unknown(),
-            || Ok(&mut fake),
-        );
+        let env = ClientEnv::from_pairs([("HOME", "/home/ann"), ("LOGNAME", "ann")]);
+        handle(&ClaudeCode, &bash("PreToolUse", "ls"), &env, || {
+            Ok(&mut fake)
+        });
         let site = fake.sites.first().cloned().flatten().expect("a call site");
         assert_eq!(site.cwd, "/p");
         assert_eq!(site.root, crate::callsite::project_root("/p"));
         assert_eq!(site.principal.runtime, "claude-code");
-        let home = dirs::home_dir().map(|h| h.display().to_string());
-        assert_eq!(site.home, home.unwrap_or_default());
+        // The caller's environment, not this process's.
+        assert_eq!(site.home, "/home/ann");
+        assert_eq!(site.principal.user, "ann");
     }
 
     #[test]

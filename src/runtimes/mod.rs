@@ -11,7 +11,6 @@ pub mod copilot;
 pub mod cursor;
 pub mod dispatch;
 pub mod gemini;
-pub mod launch;
 pub mod mapping;
 pub mod openclaw;
 pub mod ordered;
@@ -19,6 +18,7 @@ pub mod payload;
 pub mod reasons;
 pub mod setup;
 
+use crate::client_env::ClientEnv;
 use crate::engine::ToolOutcome;
 use crate::request::{Decision, Request, RiskTier};
 pub use payload::Malformed;
@@ -136,10 +136,10 @@ pub trait Adapter {
     /// then uses the form that is safest for an unknown event.
     fn render(&self, form: Option<Self::Form>, answer: &Answer) -> Output;
 
-    /// Whether the runtime, launched as `launch` says, has no human to put an ask to (it
-    /// refuses an ask at once). Default: it has one, or it cannot tell.
-    fn headless(&self, launch: &launch::Launch) -> bool {
-        let _ = launch;
+    /// Whether the runtime, in a hook process with environment `env`, has no human to put
+    /// an ask to (it refuses an ask at once). Default: it has one, or it cannot tell.
+    fn headless(&self, env: &ClientEnv) -> bool {
+        let _ = env;
         false
     }
 }

@@ -8,8 +8,8 @@
 //! gets an `x-aiperture-proof` header, the HMAC of its nonce and the answer with the install
 //! key, so that `aiperture hook` can tell the gate's answer from anything else on the socket.
 
+use crate::client_env::ClientEnv;
 use crate::runtimes::dispatch;
-use crate::runtimes::launch::Launch;
 use crate::runtimes::{Adapter, Answer, Output, WithAdapter, with_adapter};
 use crate::store::LocalGate;
 use crate::warm;
@@ -21,47 +21,43 @@ use axum::response::{IntoResponse, Response};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 
-/// Answers one hook payload for `runtime` as `aiperture hook <runtime> [--event E]` would
-/// in a process launched as `launch` says (the warm path's [`warm::LAUNCH_HEADER`]; unknown
-/// for other callers); `None` for a runtime it does not know.
+/// Answers one hook payload for `runtime` as `aiperture hook <runtime> [--event E]` would in
+/// a process with environment `env` (see [`client_env_of`]); `None` for a runtime it does not
+/// know.
 pub fn answer(
     gate: &LocalGate,
     runtime: &str,
     event: Option<&str>,
-    launch: &Launch,
+    env: &ClientEnv,
     payload: &[u8],
 ) -> Option<Output> {
-    with_adapter(
-        runtime,
-        event,
-        Guarded {
-            gate,
-            launch,
-            payload,
-        },
-    )
+    with_adapter(runtime, event, Guarded { gate, env, payload })
 }
 
-/// The launch a request's [`warm::LAUNCH_HEADER`] describes; unknown without one.
-pub fn launch_of(headers: &axum::http::HeaderMap) -> Launch {
-    headers
-        .get(warm::LAUNCH_HEADER)
+/// The caller's environment a request's [`warm::CLIENT_ENV_HEADER`] carries (the warm path
+/// sends it); without one, the server's own (a caller on the same machine and account, as
+/// Claude Code's `type: "http"` hooks are).
+pub fn client_env_of(headers: &axum::http::HeaderMap) -> ClientEnv {
+    match headers
+        .get(warm::CLIENT_ENV_HEADER)
         .and_then(|v| v.to_str().ok())
-        .map(Launch::decode)
-        .unwrap_or_default()
+    {
+        Some(line) => ClientEnv::decode(line),
+        None => ClientEnv::of_process(),
+    }
 }
 
 /// One payload on the shared gate, for the adapter the runtime's name selects.
 struct Guarded<'a> {
     gate: &'a LocalGate,
-    launch: &'a Launch,
+    env: &'a ClientEnv,
     payload: &'a [u8],
 }
 
 impl WithAdapter for Guarded<'_> {
     type Out = Output;
     fn with<A: Adapter>(self, adapter: &A) -> Output {
-        guarded(adapter, self.gate, self.launch, self.payload)
+        guarded(adapter, self.gate, self.env, self.payload)
     }
 }
 
@@ -146,9 +142,9 @@ pub async fn prove(State(key): State<Arc<ProofKey>>, req: Request, next: Next) -
         .and_then(|q| q.split('&').find_map(|kv| kv.strip_prefix("event=")))
         .unwrap_or("")
         .to_string();
-    let launch = req
+    let client_env = req
         .headers()
-        .get(warm::LAUNCH_HEADER)
+        .get(warm::CLIENT_ENV_HEADER)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("")
         .to_string();
@@ -189,7 +185,7 @@ pub async fn prove(State(key): State<Arc<ProofKey>>, req: Request, next: Next) -
                 nonce: &nonce,
                 runtime: &runtime,
                 event: &event,
-                launch: &launch,
+                client_env: &client_env,
                 payload: &payload,
                 exit_code,
                 stderr: &stderr,
@@ -205,9 +201,9 @@ pub async fn prove(State(key): State<Arc<ProofKey>>, req: Request, next: Next) -
 
 /// Answers a payload; a panic anywhere becomes the runtime's fail-closed answer, as in the
 /// one-shot hook.
-fn guarded<A: Adapter>(adapter: &A, gate: &LocalGate, launch: &Launch, payload: &[u8]) -> Output {
+fn guarded<A: Adapter>(adapter: &A, gate: &LocalGate, env: &ClientEnv, payload: &[u8]) -> Output {
     let answered = catch_unwind(AssertUnwindSafe(|| {
-        dispatch::handle(adapter, payload, launch, || Ok(gate))
+        dispatch::handle(adapter, payload, env, || Ok(gate))
     }));
     answered.unwrap_or_else(|_| {
         adapter.render(

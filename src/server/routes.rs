@@ -176,7 +176,7 @@ pub async fn hook(
     headers: axum::http::HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    let launch = hooks::launch_of(&headers);
+    let env = hooks::client_env_of(&headers);
     if !crate::runtimes::is_runtime(&runtime) {
         return Err(ApiError::not_found(format!(
             "unknown runtime `{runtime}` (expected one of claude-code, cursor, gemini, codex, \
@@ -188,7 +188,7 @@ pub async fn hook(
     let started = std::time::Instant::now();
     let label = runtime.clone();
     let out = blocking(move || {
-        hooks::answer(&gate, &runtime, q.event.as_deref(), &launch, &payload)
+        hooks::answer(&gate, &runtime, q.event.as_deref(), &env, &payload)
             .ok_or_else(|| ApiError::not_found("unknown runtime"))
     })
     .await?;

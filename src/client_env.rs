@@ -1,0 +1,151 @@
+//! The caller's environment: the few variables of the process a runtime launched that change
+//! how a request is judged — who and where the caller is (`HOME`, `USER`, the explicit
+//! project id) and how the runtime runs the session (Claude Code's entry point: is there a
+//! human to ask?). Read once, on the client side (the hook process, the command line), and
+//! carried to a server by the warm path, so a resident gate judges the caller's environment,
+//! not its own. The engine never reads the environment: the call site
+//! ([`crate::callsite`]) and the runtime adapters read a [`ClientEnv`].
+
+/// The variables read, and nothing else.
+///
+/// * `HOME`: what `~` means to the caller.
+/// * `USER`, `LOGNAME`: the caller's login name.
+/// * `AIPERTURE_PROJECT_ID`: the project named explicitly ([`crate::callsite::PROJECT_ID_ENV`]).
+/// * `CLAUDE_CODE_ENTRYPOINT`: `cli` in an interactive Claude Code session, `sdk-cli` under
+///   `claude -p`, `sdk-ts`/`sdk-py` from the Agent SDK.
+pub const VARS: &[&str] = &[
+    "HOME",
+    "USER",
+    "LOGNAME",
+    "AIPERTURE_PROJECT_ID",
+    "CLAUDE_CODE_ENTRYPOINT",
+];
+
+/// The longest value kept; a longer one is dropped (as if unset).
+const MAX_VALUE: usize = 4096;
+
+/// The caller's values of the variables in [`VARS`] (unset ones are absent).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ClientEnv {
+    vars: Vec<(&'static str, String)>,
+}
+
+impl ClientEnv {
+    /// An environment with none of the variables set.
+    pub fn empty() -> ClientEnv {
+        ClientEnv::default()
+    }
+
+    /// The variables of this process's environment; with no `HOME`, the home directory the
+    /// system's user database gives.
+    pub fn of_process() -> ClientEnv {
+        let mut env = ClientEnv::from_pairs(
+            VARS.iter()
+                .filter_map(|n| std::env::var(n).ok().map(|v| (*n, v))),
+        );
+        if env.non_empty("HOME").is_none()
+            && let Some(h) = dirs::home_dir()
+        {
+            env.vars.retain(|(k, _)| *k != "HOME");
+            env.vars.push(("HOME", h.display().to_string()));
+        }
+        env
+    }
+
+    /// The environment from `(name, value)` pairs: names outside [`VARS`], values longer
+    /// than 4 KiB or holding control characters are dropped; the first of a repeated name
+    /// wins.
+    pub fn from_pairs<I, N, V>(pairs: I) -> ClientEnv
+    where
+        I: IntoIterator<Item = (N, V)>,
+        N: AsRef<str>,
+        V: Into<String>,
+    {
+        let mut vars: Vec<(&'static str, String)> = Vec::new();
+        for (n, v) in pairs {
+            let Some(name) = VARS.iter().find(|k| **k == n.as_ref()) else {
+                continue;
+            };
+            let v: String = v.into();
+            if v.len() > MAX_VALUE || v.chars().any(char::is_control) {
+                continue;
+            }
+            if !vars.iter().any(|(k, _)| k == name) {
+                vars.push((*name, v));
+            }
+        }
+        ClientEnv { vars }
+    }
+
+    /// The value of `name`, when the caller set it.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.vars
+            .iter()
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The value of `name` when set and not empty.
+    pub fn non_empty(&self, name: &str) -> Option<&str> {
+        self.get(name).filter(|v| !v.is_empty())
+    }
+
+    /// One header line for the warm path: `NAME=hex(value)` pairs joined by `;` (only
+    /// printable ASCII, whatever the values hold).
+    pub fn encode(&self) -> String {
+        self.vars
+            .iter()
+            .map(|(k, v)| format!("{k}={}", hex::encode(v)))
+            .collect::<Vec<_>>()
+            .join(";")
+    }
+
+    /// Parses [`ClientEnv::encode`]'s line; a malformed pair is dropped, the rest kept.
+    pub fn decode(line: &str) -> ClientEnv {
+        ClientEnv::from_pairs(line.split(';').filter_map(|p| {
+            let (k, v) = p.split_once('=')?;
+            let v = String::from_utf8(hex::decode(v).ok()?).ok()?;
+            Some((k.to_string(), v))
+        }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_known_names_with_sane_values_are_kept() {
+        let e = ClientEnv::from_pairs([
+            ("CLAUDE_CODE_ENTRYPOINT", "sdk-cli"),
+            ("PATH", "/usr/bin"),
+            ("CLAUDE_CODE_ENTRYPOINT", "cli"),
+            ("HOME", ""),
+        ]);
+        assert_eq!(e.get("CLAUDE_CODE_ENTRYPOINT"), Some("sdk-cli"));
+        assert_eq!(e.get("PATH"), None);
+        assert_eq!(e.get("HOME"), Some(""));
+        assert_eq!(e.non_empty("HOME"), None);
+        for bad in ["a\nb", "\u{7}", &"x".repeat(4097)] {
+            let e = ClientEnv::from_pairs([("USER", bad)]);
+            assert_eq!(e.get("USER"), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn the_warm_line_round_trips_any_value() {
+        let e = ClientEnv::from_pairs([
+            ("HOME", "/home/a;b=c é"),
+            ("CLAUDE_CODE_ENTRYPOINT", "sdk-cli"),
+            ("USER", ""),
+        ]);
+        let line = e.encode();
+        assert!(line.bytes().all(|b| (0x21..0x7f).contains(&b)), "{line}");
+        assert_eq!(ClientEnv::decode(&line), e);
+        assert_eq!(ClientEnv::decode(""), ClientEnv::empty());
+        assert_eq!(
+            ClientEnv::decode("garbage;PATH=2f;HOME=zz;=;;USER=616c"),
+            ClientEnv::from_pairs([("USER", "al")])
+        );
+    }
+}
