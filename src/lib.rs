@@ -14,6 +14,7 @@ pub mod clock;
 pub mod config;
 pub mod engine;
 pub mod error;
+pub mod files;
 pub mod key;
 pub mod pathnorm;
 pub mod paths;

@@ -22,6 +22,7 @@ const LAYERS: &[(&str, u32)] = &[
     ("shell", 1),
     ("risk", 2),
     ("realpath", 3),
+    ("files", 4),
     ("audit", 4),
     ("config", 5),
     ("engine", 6),

@@ -2,35 +2,12 @@
 //! are parsed once per process and file version, not once per request. A one-shot hook reads
 //! each file once as before (open, `fstat`, read); a resident server re-parses a file only
 //! when its size, modification or change time, inode or device differ from what it parsed.
+//! Files are read through the gate's [`Files`] port, never directly.
 
+use crate::files::{Fetched, Files, LocalFiles, Stamp};
 use std::collections::HashMap;
-use std::fs::{File, Metadata};
-use std::io::Read;
-use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
-
-/// What identifies one version of a file.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Stamp {
-    len: u64,
-    mtime: (i64, i64),
-    ctime: (i64, i64),
-    ino: u64,
-    dev: u64,
-}
-
-impl Stamp {
-    fn of(m: &Metadata) -> Stamp {
-        Stamp {
-            len: m.len(),
-            mtime: (m.mtime(), m.mtime_nsec()),
-            ctime: (m.ctime(), m.ctime_nsec()),
-            ino: m.ino(),
-            dev: m.dev(),
-        }
-    }
-}
 
 /// A file as the cache found it.
 #[derive(Debug)]
@@ -46,47 +23,53 @@ pub enum Cached<T> {
 type Entries<T> = HashMap<(PathBuf, String), (Stamp, Arc<T>)>;
 
 /// Parses of files by path and a variant (what else the parse depends on, e.g. the home
-/// directory `~` stands for).
+/// directory `~` stands for), read through one [`Files`].
 #[derive(Debug)]
 pub struct FileCache<T> {
+    files: Arc<dyn Files>,
     entries: Mutex<Entries<T>>,
 }
 
 impl<T> Default for FileCache<T> {
+    /// A cache over this machine's file system.
     fn default() -> Self {
-        FileCache {
-            entries: Mutex::new(HashMap::new()),
-        }
+        FileCache::on(LocalFiles::shared())
     }
 }
 
 impl<T> FileCache<T> {
+    /// An empty cache reading through `files`.
+    pub fn on(files: Arc<dyn Files>) -> Self {
+        FileCache {
+            files,
+            entries: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The file system the cache reads.
+    pub fn files(&self) -> &dyn Files {
+        &*self.files
+    }
+
     /// The parse of `path` for `variant`: from the cache when the file is the version that was
     /// parsed, else read and parsed with `parse` (and kept).
     pub fn get(&self, path: &Path, variant: &str, parse: impl FnOnce(&str) -> T) -> Cached<T> {
-        let mut file = match File::open(path) {
-            Ok(f) => f,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Cached::Missing,
-            Err(e) => return Cached::Unreadable(e.to_string()),
-        };
-        let stamp = match file.metadata() {
-            Ok(m) => Stamp::of(&m),
-            Err(e) => return Cached::Unreadable(e.to_string()),
-        };
         let key = (path.to_path_buf(), variant.to_string());
         let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some((s, parsed)) = entries.get(&key)
-            && *s == stamp
-        {
-            return Cached::Parsed(parsed.clone());
+        let known = entries.get(&key).map(|(s, p)| (*s, p.clone()));
+        match self.files.fetch(path, known.as_ref().map(|k| k.0)) {
+            Ok(Fetched::Missing) => Cached::Missing,
+            Err(e) => Cached::Unreadable(e.to_string()),
+            Ok(Fetched::Unchanged) => match known {
+                Some((_, parsed)) => Cached::Parsed(parsed),
+                None => Cached::Unreadable("the file system answered for no known version".into()),
+            },
+            Ok(Fetched::Text(stamp, text)) => {
+                let parsed = Arc::new(parse(&text));
+                entries.insert(key, (stamp, parsed.clone()));
+                Cached::Parsed(parsed)
+            }
         }
-        let mut text = String::new();
-        if let Err(e) = file.read_to_string(&mut text) {
-            return Cached::Unreadable(e.to_string());
-        }
-        let parsed = Arc::new(parse(&text));
-        entries.insert(key, (stamp, parsed.clone()));
-        Cached::Parsed(parsed)
     }
 }
 

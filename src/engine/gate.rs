@@ -13,6 +13,7 @@ use crate::callsite;
 use crate::clock::{Clock, ManualClock, SystemClock};
 use crate::config::Settings;
 use crate::error::GateResult;
+use crate::files::{Files, LocalFiles};
 use crate::paths::Paths;
 use crate::request::{Decision, Request, Verdict};
 use crate::risk::{self, Assessment, Context};
@@ -47,6 +48,8 @@ pub struct Gate<S: Store> {
     home: String,
     /// Policy and Claude Code settings files parsed so far (kept while unchanged).
     files: PolicyFiles,
+    /// The file system the gate reads (policy and rule files, written scripts, links).
+    fs: Arc<dyn Files>,
 }
 
 /// Longest scope stored as it is: the shell parser refuses longer text unread (rating it
@@ -96,8 +99,17 @@ impl<S: Store> Gate<S> {
             clock,
             key: OnceLock::new(),
             home,
-            files: PolicyFiles::default(),
+            files: PolicyFiles::on(LocalFiles::shared()),
+            fs: LocalFiles::shared(),
         }
+    }
+
+    /// The same gate reading files through `fs` instead of this machine's file system (a
+    /// gate that judges requests from elsewhere, tests).
+    pub fn with_files(mut self, fs: Arc<dyn Files>) -> Self {
+        self.files = PolicyFiles::on(fs.clone());
+        self.fs = fs;
+        self
     }
 
     /// The store.
@@ -177,10 +189,7 @@ impl<S: Store> Gate<S> {
                 .iter()
                 .map(|p| p.display().to_string())
                 .collect(),
-            resolver: Some(std::sync::Arc::new(crate::realpath::RealFs::with_roots([
-                req.project.clone(),
-                req.cwd.clone(),
-            ]))),
+            resolver: self.fs.resolver(vec![req.project.clone(), req.cwd.clone()]),
         }
     }
 

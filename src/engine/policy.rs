@@ -89,6 +89,18 @@ pub struct PolicyFiles {
     gemini: FileCache<(Vec<Rule>, FileReport)>,
 }
 
+impl PolicyFiles {
+    /// Empty caches reading through `files`.
+    pub fn on(files: std::sync::Arc<dyn crate::files::Files>) -> Self {
+        PolicyFiles {
+            policy: FileCache::on(files.clone()),
+            claude: FileCache::on(files.clone()),
+            codex: FileCache::on(files.clone()),
+            gemini: FileCache::on(files),
+        }
+    }
+}
+
 impl Policy {
     /// Loads the user file and, when `project_root` is given, the project file. Missing files
     /// are fine; invalid ones set [`Policy::error`].

@@ -4,6 +4,7 @@
 
 use super::filecache::{Cached, FileCache};
 use super::rules::{Rule, RuleSource};
+use crate::files::Files;
 use std::path::{Path, PathBuf};
 
 /// What one rule or settings file contributed (Claude Code, Codex, Gemini CLI).
@@ -48,16 +49,15 @@ pub(crate) fn collect(
 
 /// The rule files of one directory whose names end in `.ext`, sorted by name; `Ok(empty)` when
 /// the directory does not exist, `Err` when it cannot be listed.
-pub(crate) fn list_dir(dir: &Path, ext: &str) -> Result<Vec<PathBuf>, String> {
-    let entries = match std::fs::read_dir(dir) {
-        Ok(e) => e,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+pub(crate) fn list_dir(files: &dyn Files, dir: &Path, ext: &str) -> Result<Vec<PathBuf>, String> {
+    let entries = match files.list_dir(dir) {
+        Ok(Some(e)) => e,
+        Ok(None) => return Ok(Vec::new()),
         Err(e) => return Err(e.to_string()),
     };
     let suffix = format!(".{ext}");
     let mut out: Vec<PathBuf> = entries
-        .filter_map(Result::ok)
-        .map(|e| e.path())
+        .into_iter()
         .filter(|p| {
             p.file_name()
                 .and_then(|n| n.to_str())
@@ -93,7 +93,7 @@ pub(crate) fn load_files(
         if dirs.iter().take(i).any(|(_, d)| d == dir) {
             continue;
         }
-        let files = match list_dir(dir, ext) {
+        let files = match list_dir(cache.files(), dir, ext) {
             Ok(f) => f,
             Err(e) => {
                 let why = format!("cannot list: {e}");

@@ -23,12 +23,12 @@
 //! hashed.
 
 use super::state::{State, WrittenFile};
+use crate::files::Files;
 use crate::request::{Decision, Request, RiskTier};
 use crate::risk::{self, Assessment, Context};
 use crate::shell::{self, SimpleCommand, Word};
 use sha2::{Digest, Sha256};
 use std::borrow::Cow;
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
 mod runs;
@@ -70,30 +70,27 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
 }
 
-/// Reads a file to hash and rate it (at most [`MAX_FILE_BYTES`]).
-pub fn read_disk(path: &str) -> Disk {
-    let Ok(f) = std::fs::File::open(path) else {
-        return Disk::Unknown;
-    };
-    let mut bytes = Vec::new();
-    match f.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes) {
-        Ok(n) if (n as u64) <= MAX_FILE_BYTES => Disk::Text {
+/// Reads a file through `fs` to hash and rate it (at most [`MAX_FILE_BYTES`]).
+pub fn read_disk(fs: &dyn Files, path: &str) -> Disk {
+    match fs.read_capped(Path::new(path), MAX_FILE_BYTES) {
+        Some(bytes) => Disk::Text {
             sha256: sha256_hex(&bytes),
             text: String::from_utf8_lossy(&bytes).into_owned(),
         },
-        _ => Disk::Unknown,
+        None => Disk::Unknown,
     }
 }
 
-/// The absolute, canonical form of a path that may not exist yet (a file about to be written):
-/// its directory canonicalized, its name kept. `None` when not even the directory resolves.
-pub fn canonical_target(path: &str, cwd: &str) -> Option<String> {
+/// The absolute, canonical form (through `fs`) of a path that may not exist yet (a file about
+/// to be written): its directory canonicalized, its name kept. `None` when not even the
+/// directory resolves.
+pub fn canonical_target(fs: &dyn Files, path: &str, cwd: &str) -> Option<String> {
     let p = absolute(path, cwd)?;
-    if let Ok(c) = std::fs::canonicalize(&p) {
+    if let Some(c) = fs.canonicalize(&p) {
         return Some(c.display().to_string());
     }
     let name = p.file_name()?;
-    let dir = std::fs::canonicalize(p.parent()?).ok()?;
+    let dir = fs.canonicalize(p.parent()?)?;
     Some(dir.join(name).display().to_string())
 }
 
@@ -108,9 +105,9 @@ fn absolute(path: &str, cwd: &str) -> Option<PathBuf> {
     }
 }
 
-/// The files a shell request runs, resolved on disk (I/O: one canonicalization per candidate).
-/// Empty for other tools and for command lines that run no file.
-pub fn resolve_runs(req: &Request, a: &Assessment, home: &str) -> Vec<Run> {
+/// The files a shell request runs, resolved through `fs` (one canonicalization per
+/// candidate). Empty for other tools and for command lines that run no file.
+pub fn resolve_runs(fs: &dyn Files, req: &Request, a: &Assessment, home: &str) -> Vec<Run> {
     if !matches!(
         req.tool.to_ascii_lowercase().as_str(),
         "shell" | "bash" | "terminal"
@@ -123,8 +120,8 @@ pub fn resolve_runs(req: &Request, a: &Assessment, home: &str) -> Vec<Run> {
         let found = alternatives.iter().find_map(|w| {
             let w = expand_home(w, home);
             let p = absolute(&w, &req.cwd)?;
-            let c = std::fs::canonicalize(p).ok()?;
-            c.is_file().then(|| c.display().to_string())
+            let c = fs.canonicalize(&p)?;
+            fs.is_file(&c).then(|| c.display().to_string())
         });
         if let Some(path) = found
             && !out.iter().any(|r| r.path == path && r.segment == segment)

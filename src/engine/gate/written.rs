@@ -7,9 +7,11 @@ use crate::engine::snapshot::{Snapshot, SnapshotKeys};
 use crate::engine::state::{State, WrittenFile};
 use crate::engine::store::Store;
 use crate::engine::written::{self, Disk, Run};
+use crate::files::Files;
 use crate::request::Request;
 use crate::risk::{Assessment, Context};
 use std::borrow::Cow;
+use std::sync::Arc;
 
 /// What a check needs to judge the files its command runs.
 pub(super) struct Runs {
@@ -17,6 +19,8 @@ pub(super) struct Runs {
     pub runs: Vec<Run>,
     /// The classifier's context, to rate a file's current text.
     pub ctx: Context,
+    /// The file system the files are read from.
+    pub fs: Arc<dyn Files>,
 }
 
 impl<S: Store> Gate<S> {
@@ -28,10 +32,11 @@ impl<S: Store> Gate<S> {
     /// The files a shell request runs, resolved on disk; `None` when it runs none (the common
     /// case costs no context and no lookup).
     pub(super) fn written_runs(&self, req: &Request, a: &Assessment) -> Option<Runs> {
-        let runs = written::resolve_runs(req, a, self.home_of(req));
+        let runs = written::resolve_runs(&*self.fs, req, a, self.home_of(req));
         (!runs.is_empty()).then(|| Runs {
             runs,
             ctx: self.written_ctx(req),
+            fs: self.fs.clone(),
         })
     }
 
@@ -51,18 +56,18 @@ impl<S: Store> Gate<S> {
         if !written::is_write(req) {
             return None;
         }
-        let path = written::canonical_target(&req.scope, &req.cwd)?;
-        match written::read_disk(&path) {
+        let path = written::canonical_target(&*self.fs, &req.scope, &req.cwd)?;
+        match written::read_disk(&*self.fs, &path) {
             Disk::Text { text, .. } => self.write_record(req, &text, now_ms),
             Disk::Unknown => None,
         }
     }
 
     fn write_record(&self, req: &Request, text: &str, now_ms: i64) -> Option<WrittenFile> {
-        let path = written::canonical_target(&req.scope, &req.cwd)?;
+        let path = written::canonical_target(&*self.fs, &req.scope, &req.cwd)?;
         let root = Some(req.project.as_str())
             .filter(|p| p.starts_with('/'))
-            .and_then(|p| std::fs::canonicalize(p).ok())
+            .and_then(|p| self.fs.canonicalize(std::path::Path::new(p)))
             .map(|p| p.display().to_string());
         let ctx = self.written_ctx(req);
         Some(written::record(
@@ -85,13 +90,9 @@ pub(super) fn judged<'a>(
 ) -> anyhow::Result<Cow<'a, Assessment>> {
     match runs {
         None => Ok(Cow::Borrowed(a)),
-        Some(r) => written::judge_runs(
-            &mut |p| st.written_file(p),
-            &r.runs,
-            a,
-            &r.ctx,
-            &written::read_disk,
-        ),
+        Some(r) => written::judge_runs(&mut |p| st.written_file(p), &r.runs, a, &r.ctx, &|p| {
+            written::read_disk(&*r.fs, p)
+        }),
     }
 }
 
@@ -108,7 +109,7 @@ pub(super) fn judged_in<'a>(
             &r.runs,
             a,
             &r.ctx,
-            &written::read_disk,
+            &|p| written::read_disk(&*r.fs, p),
         ),
     }
 }
