@@ -153,10 +153,11 @@ pub struct Request {
     pub content: Option<String>,
     /// The whole canonical JSON of an MCP or unknown tool's arguments, when the runtime sent
     /// them; the scope may show them only in part (with their hash). Read only by the risk
-    /// check, so every value is judged; never stored or serialized. The engine trusts it to be
+    /// check, so every value is judged; never stored, but it travels with a serialized request
+    /// like `content` (a gate elsewhere must judge every value too). The engine trusts it to be
     /// the whole the scope shows (it judges this and keys the scope, and leaves a scope with
     /// arguments unshortened), which holds only where the adapter set both.
-    #[serde(skip)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub arguments: Option<String>,
     /// What the tool returned, as the runtime reported it after the call (Claude Code's
     /// `PostToolUse` `tool_response`: its text, or its JSON). Read only to store it as an
@@ -278,4 +279,34 @@ pub struct Verdict {
     pub explanation: String,
     /// Per simple command, for shell requests.
     pub segments: Vec<Segment>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn what_a_gate_elsewhere_must_judge_travels_with_the_request() {
+        let req = Request {
+            tool: "github".into(),
+            action: "create_issue".into(),
+            scope: "{\"title\":\"x\"} (sha256 …)".into(),
+            content: Some("#!/bin/sh\nrm -rf ~\n".into()),
+            arguments: Some("{\"title\":\"x\",\"body\":\"ghp_0123\"}".into()),
+            tool_output: Some("the tool's output".into()),
+            ..Request::default()
+        };
+        let json = serde_json::to_string(&req).unwrap_or_default();
+        let back: Request = serde_json::from_str(&json).unwrap_or_default();
+        assert_eq!(back.content, req.content);
+        assert_eq!(back.arguments, req.arguments);
+        // Only stored as an artifact where it was reported: it does not travel.
+        assert_eq!(back.tool_output, None);
+        // Absent values are not written.
+        let plain = serde_json::to_string(&Request::default()).unwrap_or_default();
+        assert!(
+            !plain.contains("\"arguments\"") && !plain.contains("\"content\""),
+            "{plain}"
+        );
+    }
 }
