@@ -1,19 +1,23 @@
 //! `aiperture artifact store|show|verify|list` and `aiperture costs` through the binary, in a
 //! temporary `AIPERTURE_HOME` and store: the SHA-256 of a known content, inline and file
 //! storage, a changed and a missing file failing verification (exit 4), listings and cost sums
-//! by model, provider, task, session and runtime, and the audit chain still verifying.
+//! by model, provider, task, session and runtime, and the audit chain still verifying. In the
+//! store matrix (`AIPERTURE_TEST_STORE=postgres`, .ci/run) the same on the team store.
 
 use assert_cmd::Command;
 use serde_json::Value;
 
 struct Env {
     dir: tempfile::TempDir,
+    /// The team store's URL under the store matrix (`AIPERTURE_TEST_STORE=postgres`).
+    db_url: Option<String>,
 }
 
 impl Env {
     fn new() -> Env {
         Env {
             dir: tempfile::tempdir().unwrap(),
+            db_url: aiperture::store::postgres::testing::matrix_url("artifacts"),
         }
     }
 
@@ -29,6 +33,9 @@ impl Env {
             )
             .env("AIPERTURE_ARTIFACTS_INLINE_MAX_BYTES", "32")
             .current_dir(self.dir.path());
+        if let Some(url) = &self.db_url {
+            c.env("AIPERTURE_DB_URL", url);
+        }
         c
     }
 

@@ -3,10 +3,12 @@
 //! (`crate::store::state`), in PostgreSQL's dialect, each prepared once per connection.
 
 use super::{Conn, pg_err};
+
+mod artifacts;
 use crate::audit::{ActorType, NewEvent};
 use crate::engine::state::{
-    AuditNote, CheckRow, Counted, DecisionRow, Execution, Grant, KeyKind, LearnKey, PatternStats,
-    PendingAsk, SessionRow, State, WrittenFile,
+    ArtifactFilter, ArtifactRow, AuditNote, CheckRow, CostLine, Counted, DecisionRow, Execution,
+    Grant, KeyKind, LearnKey, PatternStats, PendingAsk, SessionRow, State, WrittenFile,
 };
 use crate::request::{Decision, RiskTier};
 use postgres::Row;
@@ -158,6 +160,22 @@ fn text(r: &Row, i: usize) -> anyhow::Result<String> {
 }
 
 impl State for PgState<'_> {
+    fn insert_artifact(&mut self, a: &ArtifactRow) -> anyhow::Result<()> {
+        self.pg_insert_artifact(a)
+    }
+    fn artifact(&mut self, id: &str) -> anyhow::Result<Option<ArtifactRow>> {
+        self.pg_artifact(id)
+    }
+    fn list_artifacts(&mut self, filter: &ArtifactFilter) -> anyhow::Result<Vec<ArtifactRow>> {
+        self.pg_list_artifacts(filter)
+    }
+    fn set_artifact_status(&mut self, id: &str, status: &str, ts_ms: i64) -> anyhow::Result<bool> {
+        self.pg_set_artifact_status(id, status, ts_ms)
+    }
+    fn cost_lines(&mut self, filter: &ArtifactFilter) -> anyhow::Result<Vec<CostLine>> {
+        self.pg_cost_lines(filter)
+    }
+
     fn count_checks_since(
         &mut self,
         session: &str,
