@@ -207,3 +207,65 @@ fn refusals() {
     let (ok, _, stderr) = setup(home.path(), home.path(), &["codex", "--mcp"]);
     assert!(!ok && stderr.contains("not valid TOML"), "{stderr}");
 }
+
+/// `aiperture doctor --json`'s MCP entries: runtime → its line.
+fn doctor_mcp(home: &Path, cwd: &Path) -> Vec<(String, String)> {
+    let out = Command::cargo_bin("aiperture")
+        .unwrap()
+        .args(["doctor", "--json"])
+        .env("HOME", home)
+        .env("AIPERTURE_HOME", home.join(".aiperture"))
+        .env("AIPERTURE_DB_PATH", home.join("db.sqlite"))
+        .current_dir(cwd)
+        .output()
+        .unwrap();
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    v["mcp"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["runtime"].as_str().unwrap().to_string(),
+                e["server"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn doctor_says_where_the_mcp_server_is_registered() {
+    let home = tempfile::tempdir().unwrap();
+    let project = tempfile::tempdir().unwrap();
+    let before = doctor_mcp(home.path(), project.path());
+    let names: Vec<&str> = before.iter().map(|(r, _)| r.as_str()).collect();
+    assert_eq!(names, ["claude-code", "cursor", "gemini", "codex"]);
+    assert!(
+        before.iter().all(|(_, s)| s.starts_with("not registered")),
+        "{before:?}"
+    );
+    let (ok, _, err) = setup(home.path(), project.path(), &["claude-code", "--mcp"]);
+    assert!(ok, "{err}");
+    let after = doctor_mcp(home.path(), project.path());
+    let claude = &after[0].1;
+    assert!(
+        claude.starts_with("registered in") && claude.ends_with(".claude.json"),
+        "{claude}"
+    );
+    assert!(
+        after[1..]
+            .iter()
+            .all(|(_, s)| s.starts_with("not registered"))
+    );
+    let (ok, _, err) = setup(
+        home.path(),
+        project.path(),
+        &["claude-code", "--mcp", "--uninstall"],
+    );
+    assert!(ok, "{err}");
+    assert!(
+        doctor_mcp(home.path(), project.path())[0]
+            .1
+            .starts_with("not registered")
+    );
+}

@@ -51,6 +51,24 @@ pub fn runtime_hooks_status() -> Vec<(&'static str, String)> {
     out
 }
 
+/// The runtimes `setup --mcp` knows and whether aiperture's MCP server is registered in
+/// their configuration (user's or current project's).
+pub fn mcp_status() -> Vec<(String, String)> {
+    let home = dirs::home_dir().unwrap_or_default();
+    let project = std::env::current_dir().unwrap_or_default();
+    aiperture::runtimes::setup::mcp::status_in(&home, &project)
+        .into_iter()
+        .map(|s| {
+            let state = if s.installed {
+                "registered in".to_string()
+            } else {
+                format!("not registered (aiperture setup {} --mcp) in", s.runtime)
+            };
+            (s.runtime, format!("{state} {}", s.settings_path.display()))
+        })
+        .collect()
+}
+
 /// Runs `aiperture doctor`.
 pub fn run(args: DoctorArgs) -> anyhow::Result<ExitCode> {
     let paths = Paths::from_env()?;
@@ -258,6 +276,7 @@ fn finish(
     presets: Option<(String, Vec<String>)>,
 ) -> anyhow::Result<ExitCode> {
     let hooks = runtime_hooks_status();
+    let mcp = mcp_status();
     let claude = claude_rules_status();
     let codex = runtime_rules_status("codex");
     let gemini = runtime_rules_status("gemini");
@@ -270,6 +289,7 @@ fn finish(
             },
             "checks": items,
             "runtimes": hooks.iter().map(|(r, s)| serde_json::json!({"runtime": r, "hook": s})).collect::<Vec<_>>(),
+            "mcp": mcp.iter().map(|(r, s)| serde_json::json!({"runtime": r, "server": s})).collect::<Vec<_>>(),
             "claude_rules": claude,
             "codex_rules": codex,
             "gemini_rules": gemini,
@@ -287,6 +307,9 @@ fn finish(
         }
         for (r, s) in &hooks {
             println!("hook {r:<12} {s}");
+        }
+        for (r, s) in &mcp {
+            println!("mcp  {r:<12} {s}");
         }
         for line in &claude {
             println!("claude-rules {line}");

@@ -465,14 +465,29 @@ pub fn file_has_ours(path: &Path, runtime: &str) -> bool {
 
 /// Each runtime's wiring, looking in the user's home and in `project`.
 pub fn status_in(home: &Path, project: &Path) -> Vec<RuntimeStatus> {
-    SETUP_RUNTIMES
+    status_with(SETUP_RUNTIMES, home, project, settings_path, file_has_ours)
+}
+
+/// Where files are found and what is ours in them: the hooks' or the MCP server's.
+type PathOf = fn(&str, Scope, &Path, &Path) -> Option<PathBuf>;
+
+/// The wiring of each of `runtimes`: the project's file, else the user's, that holds ours
+/// (`has_ours`); where it would go (the default scope's file) when none does.
+pub(crate) fn status_with(
+    runtimes: &[&str],
+    home: &Path,
+    project: &Path,
+    path_of: PathOf,
+    has_ours: fn(&Path, &str) -> bool,
+) -> Vec<RuntimeStatus> {
+    runtimes
         .iter()
         .map(|rt| {
             let found = [Scope::Project, Scope::User]
                 .into_iter()
-                .filter_map(|s| settings_path(rt, s, home, project))
-                .find(|p| file_has_ours(p, rt));
-            let fallback = settings_path(rt, default_scope(rt), home, project).unwrap_or_default();
+                .filter_map(|s| path_of(rt, s, home, project))
+                .find(|p| has_ours(p, rt));
+            let fallback = path_of(rt, default_scope(rt), home, project).unwrap_or_default();
             RuntimeStatus {
                 runtime: rt.to_string(),
                 installed: found.is_some(),

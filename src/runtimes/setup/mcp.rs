@@ -297,6 +297,12 @@ fn plan_toml(
     })
 }
 
+/// Whether our MCP server is registered for each runtime `setup --mcp` knows, looking in the
+/// user's home and in `project` (as the hooks' status does).
+pub fn status_in(home: &Path, project: &Path) -> Vec<super::RuntimeStatus> {
+    super::status_with(MCP_RUNTIMES, home, project, settings_path, file_has_ours)
+}
+
 /// Whether a configuration file registers our server for `runtime`.
 pub fn file_has_ours(path: &Path, runtime: &str) -> bool {
     let Ok(Some(text)) = read(path) else {
