@@ -269,3 +269,22 @@ fn presets_can_be_listed_removed_and_minimal_wins() {
         .assert()
         .code(64);
 }
+
+#[test]
+fn a_setting_changed_is_audited_in_the_selected_store() {
+    // Under the store matrix the team store: one chain for the team, not a local file beside it.
+    let env = Env::new();
+    env.cmd(T0)
+        .admin(&env.home, &["config", "set", "rate_limit_per_minute", "77"])
+        .assert()
+        .success();
+    let n: i64 = env.count("SELECT count(*) FROM audit_events WHERE event_type = 'config.changed'");
+    assert_eq!(n, 1);
+    env.cmd(T0).args(["audit", "verify"]).assert().success();
+    if env.db_url().is_some() {
+        assert!(
+            !env.db.exists(),
+            "a team store's setting change wrote a local SQLite file"
+        );
+    }
+}

@@ -5,9 +5,11 @@ use crate::cli::ExitCode;
 use aiperture::audit;
 use aiperture::clock::{Clock, SystemClock};
 use aiperture::config::{self, SETTINGS, Settings};
+use aiperture::engine::state::AuditNote;
+use aiperture::engine::store::Store;
 use aiperture::key;
 use aiperture::paths::Paths;
-use aiperture::store::{Db, audit_sql};
+use aiperture::store::{AnyStore, Location};
 use clap::{Args, Subcommand};
 
 /// Arguments of `aiperture config`.
@@ -265,12 +267,14 @@ fn actor() -> String {
     std::env::var("USER").unwrap_or_else(|_| "unknown".into())
 }
 
-/// Appends one event to the audit chain.
+/// Appends one event to the audit chain of the selected store (the team store when one is
+/// configured, so a team has one chain; else the SQLite file).
 pub(super) fn append_event(paths: &Paths, ev: &audit::NewEvent) -> anyhow::Result<()> {
-    let db = Db::open(&paths.db)?;
+    let store = AnyStore::open(&Location::from_env(paths)?)?;
     let k = key::load(paths)?;
     let now = SystemClock.now_ms();
-    db.write(|tx| audit_sql::append(tx, &k, ev, now))?;
+    let note = AuditNote::of_event(ev);
+    store.write(&k, |st| st.audit(&note, now))?;
     Ok(())
 }
 

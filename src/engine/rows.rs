@@ -343,3 +343,21 @@ pub struct AuditNote {
     /// Structured details.
     pub details: serde_json::Value,
 }
+
+impl AuditNote {
+    /// The note that appends `ev` (an event made outside the engine: a setting changed, a
+    /// policy rule added) through a store's [`super::state::State::audit`].
+    pub fn of_event(ev: &crate::audit::NewEvent) -> AuditNote {
+        AuditNote {
+            event_type: ev.event_type.clone(),
+            actor_type: ev.actor_type.as_str().to_string(),
+            runtime: ev.runtime.clone(),
+            session: ev.session_id.clone(),
+            project: ev.project.clone(),
+            entity: ev.entity.clone(),
+            actor_id: ev.actor.clone(),
+            summary: ev.summary.clone(),
+            details: ev.details.clone(),
+        }
+    }
+}
