@@ -5,8 +5,8 @@ use super::check::current_dir;
 use crate::cli::ExitCode;
 use aiperture::engine::Gate;
 use aiperture::engine::learning;
-use aiperture::paths::Paths;
-use aiperture::store::Db;
+use aiperture::engine::store::Store;
+use aiperture::store::AnyGate;
 use clap::Args;
 
 /// Arguments of `aiperture patterns`.
@@ -32,7 +32,7 @@ pub struct PatternsArgs {
 pub fn run(args: PatternsArgs) -> anyhow::Result<ExitCode> {
     let gate = Gate::open()?;
     let (projects, shown) = if args.all {
-        (all_projects()?, "any project".to_string())
+        (all_projects(&gate)?, "any project".to_string())
     } else {
         let project = args.project.clone().unwrap_or_else(|| {
             gate.resolve(&aiperture::request::Request {
@@ -100,14 +100,8 @@ pub fn run(args: PatternsArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Every project that has learned patterns, `global` among them, in the store's order. The
-/// engine lists patterns per project only, so the project names come from a read-only
-/// query of the patterns table.
-fn all_projects() -> anyhow::Result<Vec<String>> {
-    let db = Db::open(&Paths::from_env()?.db)?;
-    db.read(|tx| {
-        let mut st = tx.prepare("SELECT DISTINCT project FROM patterns ORDER BY project")?;
-        let names = st.query_map([], |r| r.get::<_, String>(0))?;
-        Ok(names.collect::<Result<Vec<_>, _>>()?)
-    })
+/// Every project that has learned patterns, `global` among them, sorted, from the gate's
+/// store (the team store when one is selected).
+fn all_projects(gate: &AnyGate) -> anyhow::Result<Vec<String>> {
+    Ok(gate.store().read(|st| st.pattern_projects())?)
 }

@@ -182,6 +182,8 @@ pub trait State {
     fn project_known(&mut self, project: &str) -> anyhow::Result<bool>;
     /// All aggregates of a project (and `global`), for display.
     fn list_patterns(&mut self, project: &str) -> anyhow::Result<Vec<PatternStats>>;
+    /// Every project that has learned aggregates (`global` among them), sorted.
+    fn pattern_projects(&mut self) -> anyhow::Result<Vec<String>>;
     /// Stores a human decision; returns its id.
     fn insert_decision(&mut self, row: &DecisionRow) -> anyhow::Result<i64>;
     /// Counts a decision for one key: links it and updates the aggregate and distinct humans.

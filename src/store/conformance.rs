@@ -298,6 +298,13 @@ pub fn learned_state_reaches_the_snapshot(h: &impl Harness) {
     where_.sort();
     assert_eq!(where_, [project, learning::GLOBAL]);
     assert!(known && !unknown);
+    // Every project with learned aggregates, sorted byte-wise on both stores.
+    let projects = store.read(|st| st.pattern_projects()).unwrap();
+    assert!(
+        projects.iter().any(|p| p == project) && projects.iter().any(|p| p == learning::GLOBAL),
+        "{projects:?}"
+    );
+    assert!(projects.windows(2).all(|w| w[0] < w[1]), "{projects:?}");
     // A key that travels is read everywhere, and whether the human decided here comes with it
     // when another project has evidence.
     let mut travel = keys.clone();

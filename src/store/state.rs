@@ -326,6 +326,14 @@ impl State for SqliteState<'_> {
         aggregate::project_known(self.conn, project)
     }
 
+    fn pattern_projects(&mut self) -> anyhow::Result<Vec<String>> {
+        let mut st = self
+            .conn
+            .prepare_cached("SELECT DISTINCT project FROM patterns ORDER BY project")?;
+        let names = st.query_map([], |r| r.get::<_, String>(0))?;
+        Ok(names.collect::<Result<Vec<_>, _>>()?)
+    }
+
     fn list_patterns(&mut self, project: &str) -> anyhow::Result<Vec<PatternStats>> {
         let mut st = self.conn.prepare_cached(&format!(
             "SELECT {PATTERN_COLS} FROM patterns WHERE project IN (?1, 'global') \

@@ -430,6 +430,14 @@ impl State for PgState<'_> {
         all(rows, pattern_row)
     }
 
+    fn pattern_projects(&mut self) -> anyhow::Result<Vec<String>> {
+        let rows = self.rows(
+            "SELECT DISTINCT project COLLATE \"C\" AS p FROM patterns ORDER BY p",
+            &[],
+        )?;
+        all(rows, |r| text(r, 0))
+    }
+
     fn project_known(&mut self, project: &str) -> anyhow::Result<bool> {
         Ok(self
             .row(
