@@ -24,11 +24,16 @@ pub const VARS: &[&str] = &[
 /// The longest value kept; a longer one is dropped (as if unset).
 const MAX_VALUE: usize = 4096;
 
-/// The caller's values of the variables in [`VARS`] (unset ones are absent).
+/// The caller's values of the variables in [`VARS`] (unset ones are absent), and the id of
+/// this call when the hook handed it to a server (`crate::engine::request_id`).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ClientEnv {
     vars: Vec<(&'static str, String)>,
+    request_id: Option<String>,
 }
+
+/// The name the call's id travels under in [`ClientEnv::encode`]'s line (no variable has it).
+const REQUEST_ID: &str = "request_id";
 
 impl ClientEnv {
     /// An environment with none of the variables set.
@@ -74,7 +79,24 @@ impl ClientEnv {
                 vars.push((*name, v));
             }
         }
-        ClientEnv { vars }
+        ClientEnv {
+            vars,
+            request_id: None,
+        }
+    }
+
+    /// The same environment for a call with id `id` (ignored unless it has the shape
+    /// `crate::engine::request_id::fresh` gives).
+    pub fn with_request_id(mut self, id: &str) -> ClientEnv {
+        if crate::engine::request_id::well_formed(id) {
+            self.request_id = Some(id.to_string());
+        }
+        self
+    }
+
+    /// The call's id, when it has one.
+    pub fn request_id(&self) -> Option<&str> {
+        self.request_id.as_deref()
     }
 
     /// The value of `name`, when the caller set it.
@@ -95,6 +117,8 @@ impl ClientEnv {
     pub fn encode(&self) -> String {
         self.vars
             .iter()
+            .map(|(k, v)| (*k, v.as_str()))
+            .chain(self.request_id.as_deref().map(|id| (REQUEST_ID, id)))
             .map(|(k, v)| format!("{k}={}", hex::encode(v)))
             .collect::<Vec<_>>()
             .join(";")
@@ -102,11 +126,23 @@ impl ClientEnv {
 
     /// Parses [`ClientEnv::encode`]'s line; a malformed pair is dropped, the rest kept.
     pub fn decode(line: &str) -> ClientEnv {
-        ClientEnv::from_pairs(line.split(';').filter_map(|p| {
-            let (k, v) = p.split_once('=')?;
-            let v = String::from_utf8(hex::decode(v).ok()?).ok()?;
-            Some((k.to_string(), v))
-        }))
+        let pairs: Vec<(String, String)> = line
+            .split(';')
+            .filter_map(|p| {
+                let (k, v) = p.split_once('=')?;
+                let v = String::from_utf8(hex::decode(v).ok()?).ok()?;
+                Some((k.to_string(), v))
+            })
+            .collect();
+        let id = pairs
+            .iter()
+            .find(|(k, _)| k == REQUEST_ID)
+            .map(|(_, v)| v.clone());
+        let env = ClientEnv::from_pairs(pairs);
+        match id {
+            Some(id) => env.with_request_id(&id),
+            None => env,
+        }
     }
 }
 
@@ -143,6 +179,13 @@ mod tests {
         assert!(line.bytes().all(|b| (0x21..0x7f).contains(&b)), "{line}");
         assert_eq!(ClientEnv::decode(&line), e);
         assert_eq!(ClientEnv::decode(""), ClientEnv::empty());
+        let id = crate::engine::request_id::fresh(1).unwrap_or_default();
+        let with = e.clone().with_request_id(&id);
+        assert_eq!(
+            ClientEnv::decode(&with.encode()).request_id(),
+            Some(id.as_str())
+        );
+        assert_eq!(e.clone().with_request_id("not-an-id").request_id(), None);
         assert_eq!(
             ClientEnv::decode("garbage;PATH=2f;HOME=zz;=;;USER=616c"),
             ClientEnv::from_pairs([("USER", "al")])

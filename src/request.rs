@@ -179,6 +179,11 @@ pub struct Request {
     /// runs nor one refused there counts as a human's decision.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub headless: bool,
+    /// The id that makes this call's recording happen once ([`crate::engine::request_id`]):
+    /// set by a hook that handed the call to a running server, on both paths, so the server
+    /// and an in-process fallback never both record it. `None`: recorded unconditionally.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
     /// Where the request comes from (the client's home, cwd, project and user), computed on
     /// the client side; `None` from callers that do not say, which the gate then detects on
     /// its own machine.

@@ -449,3 +449,65 @@ fn the_server_judges_the_caller_s_environment_not_its_own() {
         "{last}"
     );
 }
+
+/// The event types of the install's audit trail, counted.
+fn event_counts(inst: &Install) -> std::collections::BTreeMap<String, u64> {
+    let list = inst.cli(&["audit", "list", "--json", "--limit", "100000"]);
+    let mut m = std::collections::BTreeMap::new();
+    for l in list.lines().filter(|l| !l.trim().is_empty()) {
+        let v: serde_json::Value = serde_json::from_str(l).unwrap();
+        *m.entry(v["event_type"].as_str().unwrap_or("").to_string())
+            .or_insert(0) += 1;
+    }
+    m
+}
+
+#[test]
+fn a_hook_that_stops_waiting_and_the_server_record_one_call_once() {
+    let inst = Install::new();
+    let _srv = inst.serve(&[]);
+    let project = inst.dir.path().join("p");
+    std::fs::create_dir_all(&project).unwrap();
+    let payload = |event: &str, id: &str| {
+        serde_json::json!({
+            "session_id": format!("s-{id}"), "cwd": project, "hook_event_name": event,
+            "permission_mode": "default", "tool_name": "Bash",
+            "tool_input": {"command": format!("npm run task-{id}")}, "tool_use_id": id,
+            "tool_response": {"stdout": "", "stderr": "", "interrupted": false}
+        })
+        .to_string()
+        .into_bytes()
+    };
+    // A 1 ms bound: the hook nearly always gives up on the server and decides itself while the
+    // server goes on and finishes the same call.
+    let quick = [("AIPERTURE_HOOK_WARM_TIMEOUT_MS", "1")];
+    let n = 12;
+    for i in 0..n {
+        let id = format!("toolu_race_{i}");
+        let pre = hook(
+            &inst,
+            "claude-code",
+            None,
+            &payload("PreToolUse", &id),
+            &quick,
+        );
+        assert!(text(&pre.0).contains("\"ask\""), "{}", text(&pre.0));
+        hook(
+            &inst,
+            "claude-code",
+            None,
+            &payload("PostToolUse", &id),
+            &quick,
+        );
+    }
+    // Let the server finish what it was still doing.
+    std::thread::sleep(Duration::from_millis(300));
+    let counts = event_counts(&inst);
+    assert_eq!(counts.get("permission.check"), Some(&n), "{counts:?}");
+    assert_eq!(counts.get("tool.executed"), Some(&n), "{counts:?}");
+    // Each ask that ran was one human approval, never two, and none is left to become a
+    // denial nobody made.
+    assert_eq!(counts.get("decision.human"), Some(&n), "{counts:?}");
+    // The chain verifies (`cli` fails on a non-zero exit).
+    inst.cli(&["audit", "verify"]);
+}

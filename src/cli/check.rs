@@ -104,6 +104,7 @@ fn build(input: Input, args: &CheckArgs) -> anyhow::Result<Request> {
         permission_mode: None,
         unasked: Unasked::Nothing,
         headless: false,
+        request_id: None,
         arguments: None,
         tool_output: None,
         callsite: None,

@@ -12,6 +12,7 @@
 use super::crash_guard;
 use crate::cli::ExitCode;
 use aiperture::client_env::ClientEnv;
+use aiperture::clock::Clock;
 use aiperture::config::Settings;
 use aiperture::engine::Gate;
 use aiperture::paths::Paths;
@@ -199,9 +200,13 @@ fn serve<A: Adapter>(adapter: &A, runtime: &str, event: Option<&str>) -> Output 
         Ok(p) => p,
         Err(why) => return adapter.render(None, &Answer::FailClosed(why)),
     };
-    let env = ClientEnv::of_process();
-    if let Some(out) = warm_answer(runtime, event, &env, &payload) {
-        return out;
+    let mut env = ClientEnv::of_process();
+    match warm_answer(runtime, event, &env, &payload) {
+        Warm::Answered(out) => return out,
+        // The server may still record the call: the in-process decision carries the same id,
+        // and only the first of the two to claim it records the call.
+        Warm::Sent(id) => env = env.with_request_id(&id),
+        Warm::NotSent => {}
     }
     // The process exits right after answering: the store is left open, not closed.
     guarded(adapter, &payload, &env, || {
@@ -209,14 +214,34 @@ fn serve<A: Adapter>(adapter: &A, runtime: &str, event: Option<&str>) -> Output 
     })
 }
 
+/// What the warm path gave.
+enum Warm {
+    /// The server's proven answer.
+    Answered(Output),
+    /// The call went (or may have gone) to a server under this id, and no usable answer came.
+    Sent(String),
+    /// No server took the call.
+    NotSent,
+}
+
 /// The answer of a server running for this home, when one is up and answers in time with a
-/// proof made with the install key; `None` (decide in-process) otherwise. With no server
-/// this is one failed `connect` and nothing else is read.
-fn warm_answer(
+/// proof made with the install key. With no server this is one failed `connect` and nothing
+/// else is read.
+fn warm_answer(runtime: &str, event: Option<&str>, env: &ClientEnv, payload: &[u8]) -> Warm {
+    let mut id = None;
+    match warm_exchange(runtime, event, env, payload, &mut id) {
+        Some(out) => Warm::Answered(out),
+        None => id.map_or(Warm::NotSent, Warm::Sent),
+    }
+}
+
+/// [`warm_answer`]'s exchange; `id` is set once the call may have reached the server.
+fn warm_exchange(
     runtime: &str,
     event: Option<&str>,
     env: &ClientEnv,
     payload: &[u8],
+    id: &mut Option<String>,
 ) -> Option<Output> {
     if payload.len() > warm::MAX_PAYLOAD {
         return None;
@@ -235,7 +260,9 @@ fn warm_answer(
             .to_string(),
         set => set.to_string(),
     };
-    let client_env = env.encode();
+    let call_id = aiperture::engine::request_id::fresh(aiperture::clock::SystemClock.now_ms())?;
+    let client_env = env.clone().with_request_id(&call_id).encode();
+    *id = Some(call_id);
     let call = warm::Call {
         runtime,
         event,

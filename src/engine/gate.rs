@@ -278,6 +278,7 @@ impl<S: Store> Gate<S> {
         };
         let keys = written::with_runs(decide::keys(env, now, &req, &a), runs.as_ref(), &a);
         let decide_in = |st: &mut dyn State, fresh: Option<String>| {
+            let recording = fresh.is_some();
             let snap = st.snapshot(&keys)?;
             let a = written::judged_in(&snap, runs.as_ref(), &a)?;
             let mut out = decide::decide(&snap, env, now, &req, &a, fresh);
@@ -285,6 +286,10 @@ impl<S: Store> Gate<S> {
                 && out.verdict.decision != Decision::Deny
             {
                 out.effects.push(Effect::PutWrittenFile(w.clone()));
+            }
+            if recording && !claimed(st, &req, "check", now)? {
+                // Recorded already by the other path (a server the hook stopped waiting for).
+                return Ok((out.verdict, None));
             }
             st.apply(&out.effects)?;
             Ok((out.verdict, out.pending_id))
@@ -340,6 +345,9 @@ impl<S: Store> Gate<S> {
                 && !matches!(by, "default" | "risk_floor" | "budget" | "rate_limit" | "policy_error");
             if !opinion {
                 return Ok(None);
+            }
+            if !claimed(st, &req, "permission", now)? {
+                return Ok(Some(v));
             }
             let session = session_key(&req);
             if let Some(p) = matching_pending(st, &session, &req)? {
@@ -505,4 +513,18 @@ fn record_in(
         },
         a,
     )
+}
+
+/// Whether this transaction may record `op` of `req`: always for a call without an id, else
+/// only when it is the first to claim the id ([`super::request_id`]).
+pub(super) fn claimed(
+    st: &mut dyn State,
+    req: &Request,
+    op: &str,
+    now: i64,
+) -> anyhow::Result<bool> {
+    match &req.request_id {
+        Some(id) => st.claim_request(&super::request_id::claim_key(id, op), now),
+        None => Ok(true),
+    }
 }

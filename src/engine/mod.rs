@@ -18,6 +18,7 @@ pub mod modes;
 pub mod pipeline;
 pub mod policy;
 pub mod presets;
+pub mod request_id;
 pub mod rows;
 pub mod rule_files;
 pub mod rules;

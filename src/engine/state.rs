@@ -184,6 +184,10 @@ pub trait State {
     fn list_patterns(&mut self, project: &str) -> anyhow::Result<Vec<PatternStats>>;
     /// Every project that has learned aggregates (`global` among them), sorted.
     fn pattern_projects(&mut self) -> anyhow::Result<Vec<String>>;
+    /// Claims a hook call's id for this transaction: true when no transaction claimed it
+    /// before (record the call), false when one did (it is recorded already). Ids start with
+    /// their time in hex (`Request::request_id`); claims older than a day may be pruned.
+    fn claim_request(&mut self, id: &str, ts_ms: i64) -> anyhow::Result<bool>;
     /// Stores a human decision; returns its id.
     fn insert_decision(&mut self, row: &DecisionRow) -> anyhow::Result<i64>;
     /// Counts a decision for one key: links it and updates the aggregate and distinct humans.

@@ -188,7 +188,7 @@ fn answer<E: HookEngine, O: FnOnce() -> anyhow::Result<E>>(
     if event == Event::Other {
         return Answer::NoOpinion;
     }
-    let event = located(event, env);
+    let event = identified(located(event, env), env.request_id());
     let needs_decision = matches!(
         event,
         Event::PreTool(_) | Event::PreToolEach(_) | Event::PermissionRequest(_)
@@ -285,6 +285,34 @@ fn located(event: Event, env: &ClientEnv) -> Event {
         }
         Event::SessionStart(r) => Event::SessionStart(callsite::located_in(r, env)),
         e @ (Event::SessionEnd(_) | Event::Other) => e,
+    }
+}
+
+/// The event with the call's id on each request (`engine::request_id`): the requests of one
+/// multi-target payload each get their own (`<id>.<n>`).
+fn identified(event: Event, id: Option<&str>) -> Event {
+    let Some(id) = id else {
+        return event;
+    };
+    let with = |mut r: Request, n: Option<usize>| {
+        r.request_id = Some(match n {
+            Some(n) => format!("{id}.{n}"),
+            None => id.to_string(),
+        });
+        r
+    };
+    match event {
+        Event::PreTool(r) => Event::PreTool(with(r, None)),
+        Event::PreToolEach(reqs) => Event::PreToolEach(
+            reqs.into_iter()
+                .enumerate()
+                .map(|(n, r)| with(r, Some(n)))
+                .collect(),
+        ),
+        Event::PermissionRequest(r) => Event::PermissionRequest(with(r, None)),
+        Event::PostTool(r, o) => Event::PostTool(with(r, None), o),
+        Event::ClassifierDenied(r, why) => Event::ClassifierDenied(with(r, None), why),
+        e @ (Event::SessionStart(_) | Event::SessionEnd(_) | Event::Other) => e,
     }
 }
 

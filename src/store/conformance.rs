@@ -45,6 +45,55 @@ pub fn run_all(h: &impl Harness) {
     learned_state_reaches_the_snapshot(h);
     concurrent_checks_lose_no_budget_and_keep_one_chain(h);
     a_forged_chain_head_is_an_integrity_error(h);
+    a_call_id_is_claimed_once(h);
+}
+
+/// A hook call's id is claimed by one transaction only, also when two race for it, and a day
+/// later its claim may be pruned.
+pub fn a_call_id_is_claimed_once(h: &impl Harness) {
+    use crate::engine::request_id;
+    let install_key = key_of(h);
+    let old = request_id::fresh(T0).unwrap_or_default();
+    let store = h.open();
+    let first = store
+        .write(&install_key, |st| st.claim_request(&old, T0))
+        .unwrap();
+    let again = store
+        .write(&install_key, |st| st.claim_request(&old, T0 + 1))
+        .unwrap();
+    assert!(first && !again);
+    // Two handles race for one id: exactly one wins.
+    let id = request_id::fresh(T0 + 5).unwrap_or_default();
+    let wins: usize = std::thread::scope(|s| {
+        let racers: Vec<_> = (0..4)
+            .map(|_| {
+                let id = id.clone();
+                s.spawn(move || {
+                    let store = h.open();
+                    store
+                        .write(&install_key, |st| st.claim_request(&id, T0 + 5))
+                        .unwrap()
+                })
+            })
+            .collect();
+        racers
+            .into_iter()
+            .map(|r| usize::from(r.join().unwrap()))
+            .sum()
+    });
+    assert_eq!(wins, 1);
+    // A claim a day and more later prunes the old ones (on the times divisible by 64).
+    let later = T0 + request_id::KEEP_MS + 64 * 1000;
+    let fresh_id = request_id::fresh(later).unwrap_or_default();
+    assert!(
+        store
+            .write(&install_key, |st| st.claim_request(&fresh_id, later))
+            .unwrap()
+    );
+    let reclaimed = store
+        .write(&install_key, |st| st.claim_request(&old, later + 64))
+        .unwrap();
+    assert!(reclaimed, "a claim older than a day was not pruned");
 }
 
 const T0: i64 = 1_800_000_000_000;

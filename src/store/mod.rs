@@ -43,6 +43,7 @@ pub const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0003_lean_hot_path.sql"),
     include_str!("migrations/0004_written_files.sql"),
     include_str!("migrations/0005_artifacts.sql"),
+    include_str!("migrations/0006_applied_requests.sql"),
 ];
 
 /// How long a writer waits for another process's lock before giving up.

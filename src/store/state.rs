@@ -326,6 +326,23 @@ impl State for SqliteState<'_> {
         aggregate::project_known(self.conn, project)
     }
 
+    fn claim_request(&mut self, id: &str, ts_ms: i64) -> anyhow::Result<bool> {
+        let n = self
+            .conn
+            .prepare_cached(
+                "INSERT INTO applied_requests (request_id, ts_ms) VALUES (?1, ?2) \
+                 ON CONFLICT (request_id) DO NOTHING",
+            )?
+            .execute(rusqlite::params![id, ts_ms])?;
+        if n == 1 && ts_ms % 64 == 0 {
+            // Now and then, the claims older than a day: a range of the primary key.
+            self.conn
+                .prepare_cached("DELETE FROM applied_requests WHERE request_id < ?1")?
+                .execute(rusqlite::params![crate::engine::request_id::cutoff(ts_ms)])?;
+        }
+        Ok(n == 1)
+    }
+
     fn pattern_projects(&mut self) -> anyhow::Result<Vec<String>> {
         let mut st = self
             .conn

@@ -23,6 +23,12 @@ impl<S: Store> Gate<S> {
         let key = self.key()?;
         let cfg = self.cfg.clone();
         self.store.write(&key, |st| {
+            if !super::claimed(st, &req, "ran", now)? {
+                return Ok(RanResult {
+                    resolved_ask: false,
+                    progress: None,
+                });
+            }
             let a = written::judged(st, runs.as_ref(), &a)?;
             // The write ran: the file on disk is what a later run of it executes.
             written::remember(st, written_file.as_ref(), Decision::Allow)?;
@@ -176,6 +182,9 @@ impl<S: Store> Gate<S> {
         let key = self.key()?;
         let reason: String = reason.chars().take(500).collect();
         self.store.write(&key, |st| {
+            if !super::claimed(st, &req, "denied", now)? {
+                return Ok(());
+            }
             let session = session_key(&req);
             st.audit(
                 &AuditNote {

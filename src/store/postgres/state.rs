@@ -430,6 +430,22 @@ impl State for PgState<'_> {
         all(rows, pattern_row)
     }
 
+    fn claim_request(&mut self, id: &str, ts_ms: i64) -> anyhow::Result<bool> {
+        let n = self.exec(
+            "INSERT INTO applied_requests (request_id, ts_ms) VALUES ($1, $2) \
+             ON CONFLICT (request_id) DO NOTHING",
+            &[&id, &ts_ms],
+        )?;
+        if n == 1 && ts_ms % 64 == 0 {
+            let cutoff = crate::engine::request_id::cutoff(ts_ms);
+            self.exec(
+                "DELETE FROM applied_requests WHERE request_id < $1",
+                &[&cutoff],
+            )?;
+        }
+        Ok(n == 1)
+    }
+
     fn pattern_projects(&mut self) -> anyhow::Result<Vec<String>> {
         let rows = self.rows(
             "SELECT DISTINCT project COLLATE \"C\" AS p FROM patterns ORDER BY p",
