@@ -288,3 +288,36 @@ fn a_setting_changed_is_audited_in_the_selected_store() {
         );
     }
 }
+
+#[test]
+fn the_report_reads_the_selected_store_and_verifies_its_chain() {
+    // Under the store matrix the team store: the report covers the team's checks and proves
+    // the team's chain, and leaves no copy behind.
+    let env = Env::new();
+    for (i, cmd) in ["npm test", "git status", "terraform apply x.tfplan"]
+        .iter()
+        .enumerate()
+    {
+        env.check(T0 + i as i64 * MIN, "s-report", cmd);
+    }
+    let out = env
+        .cmd(T0 + 10 * MIN)
+        .args(["report", "--format", "json"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(r["totals"]["checks"], 3, "{}", r["totals"]);
+    assert_eq!(r["integrity"]["verified"], true, "{}", r["integrity"]);
+    assert_eq!(r["integrity"]["events"], 3, "{}", r["integrity"]);
+    let leftovers: Vec<_> = std::fs::read_dir(&env.home)
+        .unwrap()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_name().to_string_lossy().starts_with("report-copy-"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}

@@ -10,7 +10,8 @@ use aiperture::engine::config::EngineConfig;
 use aiperture::key;
 use aiperture::paths::Paths;
 use aiperture::report::{self, FailOn, ReportOptions};
-use aiperture::store::Db;
+use aiperture::store::postgres::PgStore;
+use aiperture::store::{Db, Location};
 use anyhow::{anyhow, bail};
 use clap::Args;
 use std::io::IsTerminal;
@@ -79,7 +80,16 @@ pub fn run(args: ReportArgs) -> anyhow::Result<ExitCode> {
         .transpose()?;
     let paths = Paths::from_env()?;
     let settings = Settings::load(&paths)?;
-    let db = Db::open_existing(&paths.db)?;
+    // On a team store, the report reads a copy taken on one snapshot of the database (the
+    // report's queries are SQLite's); the copy is removed when the report is written.
+    let team = match Location::from_env(&paths)? {
+        Location::Postgres(url) => Some(TeamCopy::take(&paths, &url)?),
+        Location::Sqlite(_) => None,
+    };
+    let db = match &team {
+        Some(t) => Db::open_existing(&t.db)?,
+        None => Db::open_existing(&paths.db)?,
+    };
     let project = args.project.map(|p| project_key(&p));
     let opts = ReportOptions {
         since_ms,
@@ -156,4 +166,38 @@ fn write_file(path: &PathBuf, text: &str) -> anyhow::Result<()> {
         .and_then(|_| f.flush())
         .map_err(|e| anyhow!("report {shown}: cannot write: {e}"))?;
     Ok(())
+}
+
+/// A copy of the team store in a private directory under aiperture's home, removed on drop.
+struct TeamCopy {
+    dir: std::path::PathBuf,
+    db: std::path::PathBuf,
+}
+
+impl TeamCopy {
+    /// Copies the team store at `url` into a fresh SQLite file.
+    fn take(paths: &Paths, url: &str) -> anyhow::Result<TeamCopy> {
+        use std::os::unix::fs::DirBuilderExt;
+        let dir = paths
+            .home
+            .join(format!("report-copy-{}-{}", std::process::id(), now_ms()));
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(&dir)?;
+        let copy = TeamCopy {
+            db: dir.join("team.db"),
+            dir,
+        };
+        let pg = PgStore::open(url)?;
+        let db = Db::open(&copy.db)?;
+        aiperture::store::postgres::export::to_sqlite(&pg, &db)?;
+        Ok(copy)
+    }
+}
+
+impl Drop for TeamCopy {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
 }

@@ -25,6 +25,7 @@ use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 pub mod chain;
+pub mod export;
 mod integrity;
 mod state;
 #[doc(hidden)]
