@@ -28,8 +28,7 @@ impl<'a> PgChain<'a> {
 }
 
 fn head(conn: &mut Conn) -> anyhow::Result<Option<Head>> {
-    let st = conn.stmt("SELECT seq, hash, mac FROM audit_head WHERE id = 1")?;
-    let Some(r) = conn.client.query_opt(&st, &[]).map_err(pg_err)? else {
+    let Some(r) = conn.query_opt("SELECT seq, hash, mac FROM audit_head WHERE id = 1", &[])? else {
         return Ok(None);
     };
     let seq: i64 = r.try_get(0).map_err(pg_err)?;
@@ -46,10 +45,11 @@ impl ChainSink for PgChain<'_> {
     }
 
     fn last_event(&mut self) -> anyhow::Result<Option<(u64, String)>> {
-        let st = self
-            .conn
-            .stmt("SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1")?;
-        let Some(r) = self.conn.client.query_opt(&st, &[]).map_err(pg_err)? else {
+        let Some(r) = self.conn.query_opt(
+            "SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1",
+            &[],
+        )?
+        else {
             return Ok(None);
         };
         let seq: i64 = r.try_get(0).map_err(pg_err)?;
@@ -66,15 +66,11 @@ impl ChainSink for PgChain<'_> {
         new_head_mac: &str,
     ) -> anyhow::Result<()> {
         let seq = i64::try_from(e.seq).map_err(|_| anyhow!("audit seq {} too large", e.seq))?;
-        let st = self.conn.stmt(
-            "INSERT INTO audit_events (seq, ts_ms, event_type, actor_type, actor, runtime, \
-             session_id, project, entity, summary, details, prev_hash, hash) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
-        )?;
         self.conn
-            .client
             .execute(
-                &st,
+                "INSERT INTO audit_events (seq, ts_ms, event_type, actor_type, actor, runtime, \
+                 session_id, project, entity, summary, details, prev_hash, hash) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
                 &[
                     &seq,
                     &e.ts_ms,
@@ -91,16 +87,13 @@ impl ChainSink for PgChain<'_> {
                     &e.hash,
                 ],
             )
-            .map_err(|err| pg_err(err).context(format!("cannot append audit event {seq}")))?;
-        let st = self.conn.stmt(
+            .map_err(|err| err.context(format!("cannot append audit event {seq}")))?;
+        self.conn.execute(
             "INSERT INTO audit_head (id, seq, hash, mac) VALUES (1, $1, $2, $3) \
              ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash, \
              mac = excluded.mac",
+            &[&seq, &e.hash, &new_head_mac],
         )?;
-        self.conn
-            .client
-            .execute(&st, &[&seq, &e.hash, &new_head_mac])
-            .map_err(pg_err)?;
         Ok(())
     }
 }

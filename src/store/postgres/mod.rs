@@ -63,9 +63,115 @@ const MIGRATE_LOCK: i64 = 0x6169_7066;
 pub(crate) struct Conn {
     pub(crate) client: Client,
     cache: HashMap<String, Statement>,
+    /// Statements run once on this connection, not prepared (yet).
+    seen: std::collections::HashSet<String>,
+}
+
+/// The types a parameter may be sent as, tried in order: every Rust type the store binds
+/// accepts exactly one of them.
+const PARAM_TYPES: [postgres::types::Type; 7] = [
+    postgres::types::Type::INT8,
+    postgres::types::Type::TEXT,
+    postgres::types::Type::FLOAT8,
+    postgres::types::Type::BOOL,
+    postgres::types::Type::BYTEA,
+    postgres::types::Type::INT4,
+    postgres::types::Type::TEXT_ARRAY,
+];
+
+type Param<'a> = &'a (dyn postgres::types::ToSql + Sync);
+
+/// Each parameter with the type it is sent as (see [`PARAM_TYPES`]).
+fn typed<'a>(params: &[Param<'a>]) -> anyhow::Result<Vec<(Param<'a>, postgres::types::Type)>> {
+    let mut buf = bytes::BytesMut::new();
+    params
+        .iter()
+        .map(|p| {
+            for ty in &PARAM_TYPES {
+                buf.clear();
+                match p.to_sql_checked(ty, &mut buf) {
+                    Err(e) if e.is::<postgres::types::WrongType>() => continue,
+                    _ => return Ok((*p, ty.clone())),
+                }
+            }
+            Err(anyhow!(
+                "a query parameter of a type the store does not send"
+            ))
+        })
+        .collect()
 }
 
 impl Conn {
+    /// A connection with nothing prepared.
+    fn new(client: Client) -> Conn {
+        Conn {
+            client,
+            cache: HashMap::new(),
+            seen: std::collections::HashSet::new(),
+        }
+    }
+
+    /// Whether `sql` runs prepared: from its second use on this connection. Its first use is
+    /// one round trip (parse, bind and execute sent together, typed): a one-shot hook runs
+    /// each statement once and pays no separate prepare; a resident server's connection
+    /// prepares what it runs again, and reuses the plan.
+    fn prepared(&mut self, sql: &str) -> anyhow::Result<Option<Statement>> {
+        if let Some(s) = self.cache.get(sql) {
+            return Ok(Some(s.clone()));
+        }
+        if self.seen.insert(sql.to_string()) {
+            return Ok(None);
+        }
+        self.stmt(sql).map(Some)
+    }
+
+    /// The rows of `sql` with `params`.
+    pub(crate) fn query(
+        &mut self,
+        sql: &str,
+        params: &[Param<'_>],
+    ) -> anyhow::Result<Vec<postgres::Row>> {
+        match self.prepared(sql)? {
+            Some(st) => self.client.query(&st, params).map_err(pg_err),
+            None => self
+                .client
+                .query_typed(sql, &typed(params)?)
+                .map_err(pg_err),
+        }
+    }
+
+    /// The first row of `sql` with `params`, if any (at most one is expected).
+    pub(crate) fn query_opt(
+        &mut self,
+        sql: &str,
+        params: &[Param<'_>],
+    ) -> anyhow::Result<Option<postgres::Row>> {
+        match self.prepared(sql)? {
+            Some(st) => self.client.query_opt(&st, params).map_err(pg_err),
+            None => self
+                .client
+                .query_typed_opt(sql, &typed(params)?)
+                .map_err(pg_err),
+        }
+    }
+
+    /// Runs `sql` with `params`; the rows it changed.
+    pub(crate) fn execute(&mut self, sql: &str, params: &[Param<'_>]) -> anyhow::Result<u64> {
+        match self.prepared(sql)? {
+            Some(st) => self.client.execute(&st, params).map_err(pg_err),
+            None => {
+                use postgres::fallible_iterator::FallibleIterator;
+                let typed = typed(params)?;
+                let mut rows = self
+                    .client
+                    .query_typed_raw(sql, typed.iter().map(|(p, t)| (*p, t.clone())))
+                    .map_err(pg_err)?;
+                while rows.next().map_err(pg_err)?.is_some() {}
+                Ok(rows.rows_affected().unwrap_or(0))
+            }
+        }
+    }
+
     /// The prepared statement for `sql`, prepared on first use on this connection.
     pub(crate) fn stmt(&mut self, sql: &str) -> anyhow::Result<Statement> {
         if let Some(s) = self.cache.get(sql) {
@@ -150,10 +256,7 @@ impl PgStore {
             *slot = None;
             let client = tls::connect_within(&self.config, CONNECT_TIMEOUT)
                 .map_err(|e| anyhow!("database {}: cannot connect: {e:#}", self.url))?;
-            *slot = Some(Conn {
-                client,
-                cache: HashMap::new(),
-            });
+            *slot = Some(Conn::new(client));
         }
         slot.as_mut()
             .ok_or_else(|| anyhow!("database {}: no connection", self.url))
@@ -256,8 +359,9 @@ impl Store for PgStore {
 
 /// The schema version: the `schema_version` table's one row, 0 before the first migration.
 fn read_version(client: &mut Client) -> anyhow::Result<u32> {
+    // Typed with no parameters: one round trip, no separate prepare.
     let rows = client
-        .query(
+        .query_typed(
             "SELECT version FROM aiperture_schema WHERE to_regclass('aiperture_schema') IS NOT NULL",
             &[],
         )

@@ -44,18 +44,15 @@ impl<'a> PgState<'a> {
     }
 
     fn rows(&mut self, sql: &str, params: &[P<'_>]) -> anyhow::Result<Vec<Row>> {
-        let st = self.conn.stmt(sql)?;
-        self.conn.client.query(&st, params).map_err(pg_err)
+        self.conn.query(sql, params)
     }
 
     fn row(&mut self, sql: &str, params: &[P<'_>]) -> anyhow::Result<Option<Row>> {
-        let st = self.conn.stmt(sql)?;
-        self.conn.client.query_opt(&st, params).map_err(pg_err)
+        self.conn.query_opt(sql, params)
     }
 
     fn exec(&mut self, sql: &str, params: &[P<'_>]) -> anyhow::Result<u64> {
-        let st = self.conn.stmt(sql)?;
-        self.conn.client.execute(&st, params).map_err(pg_err)
+        self.conn.execute(sql, params)
     }
 
     fn count(&mut self, sql: &str, params: &[P<'_>]) -> anyhow::Result<u64> {
