@@ -5,6 +5,7 @@
 //! resource exhaustion, supply chain, and raw device writes through any tool.
 
 use super::Context;
+use super::invocation::Invocation;
 use super::judge::Judge;
 use crate::request::RiskTier;
 use crate::shell::SimpleCommand;
@@ -176,7 +177,8 @@ const INTERPRETERS: &[&str] = &[
 ];
 
 /// Applies every second-pass floor to one segment.
-pub(super) fn floor(cmd: &SimpleCommand, prog: &str, ctx: &Context, j: &mut Judge) {
+pub(super) fn floor(inv: &Invocation, ctx: &Context, j: &mut Judge) {
+    let (cmd, prog) = (inv.cmd, inv.program);
     if matches!(
         prog,
         "echo" | "printf" | "grep" | "rg" | "man" | "which" | "type"
@@ -184,12 +186,7 @@ pub(super) fn floor(cmd: &SimpleCommand, prog: &str, ctx: &Context, j: &mut Judg
     {
         return;
     }
-    let words: Vec<String> = cmd
-        .args()
-        .iter()
-        .map(|w| w.text.to_ascii_lowercase())
-        .collect();
-    let words: Vec<&str> = words.iter().map(String::as_str).collect();
+    let words: Vec<&str> = inv.words().iter().map(String::as_str).collect();
     // A dry run or a help page changes nothing.
     if words
         .iter()
@@ -200,7 +197,7 @@ pub(super) fn floor(cmd: &SimpleCommand, prog: &str, ctx: &Context, j: &mut Judg
     resets(prog, &words, j);
     cloud(prog, &words, j);
     harvest(cmd, prog, &words, j);
-    evasion(cmd, prog, &words, j);
+    evasion(inv, &words, j);
     exhaustion(cmd, prog, &words, ctx, j);
     supply_chain(prog, &words, j);
     devices(prog, &words, j);
@@ -376,9 +373,10 @@ fn harvest(cmd: &SimpleCommand, prog: &str, words: &[&str], j: &mut Judge) {
     }
 }
 
-fn evasion(cmd: &SimpleCommand, prog: &str, words: &[&str], j: &mut Judge) {
-    let assigned = cmd
-        .assignments
+fn evasion(inv: &Invocation, words: &[&str], j: &mut Judge) {
+    let (cmd, prog) = (inv.cmd, inv.program);
+    let assigned = inv
+        .env()
         .iter()
         .map(|(n, v)| (n.clone(), v.text.to_ascii_lowercase()))
         .chain(

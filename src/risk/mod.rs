@@ -12,6 +12,7 @@ mod code;
 mod elsewhere;
 mod embedded;
 mod grammar;
+mod invocation;
 mod judge;
 mod mcp;
 pub mod paths;
