@@ -8,6 +8,9 @@
 mod abuse;
 mod args;
 mod budget;
+/// Rules kept as data with their examples, and the docs table generated from them.
+#[cfg(test)]
+mod catalog;
 mod code;
 mod elsewhere;
 mod embedded;
