@@ -5,13 +5,14 @@
 //! resource exhaustion, supply chain, and raw device writes through any tool.
 
 use super::Context;
+use super::invocation::Invocation;
 use super::judge::Judge;
 use crate::request::RiskTier;
 use crate::shell::SimpleCommand;
 
 /// Framework and datastore commands that wipe or rebuild a database: a word equal to one of
 /// these, on any program.
-const RESET_WORDS: &[&str] = &[
+pub(super) const RESET_WORDS: &[&str] = &[
     "db:drop",
     "db:reset",
     "db:purge",
@@ -29,7 +30,7 @@ const RESET_WORDS: &[&str] = &[
 ];
 
 /// Word pairs (in order, not necessarily adjacent) that wipe a database.
-const RESET_PAIRS: &[(&str, &str)] = &[
+pub(super) const RESET_PAIRS: &[(&str, &str)] = &[
     ("manage.py", "flush"),
     ("manage.py", "reset_db"),
     ("migrate", "reset"),
@@ -43,10 +44,10 @@ const RESET_PAIRS: &[(&str, &str)] = &[
 ];
 
 /// Cloud CLIs whose privilege and exposure words are judged.
-const CLOUD_CLIS: &[&str] = &["aws", "gcloud", "gsutil", "az", "kubectl", "oc", "bq"];
+pub(super) const CLOUD_CLIS: &[&str] = &["aws", "gcloud", "gsutil", "az", "kubectl", "oc", "bq"];
 
 /// Subcommands that grant privilege, open access or schedule key loss.
-const PRIVILEGE_VERBS: &[&str] = &[
+pub(super) const PRIVILEGE_VERBS: &[&str] = &[
     "attach-user-policy",
     "attach-role-policy",
     "attach-group-policy",
@@ -72,7 +73,7 @@ const PRIVILEGE_VERBS: &[&str] = &[
 ];
 
 /// Values that make a grant or a rule open to the world or all-powerful.
-const OPEN_VALUES: &[&str] = &[
+pub(super) const OPEN_VALUES: &[&str] = &[
     "0.0.0.0/0",
     "::/0",
     "*",
@@ -96,18 +97,18 @@ const CLOUD_READS: &[&str] = &["list", "describe", "get", "show", "ls", "view", 
 
 /// Programs that dump a platform's configuration or a container's environment, with the
 /// words that make them do it.
-const CONFIG_DUMPS: &[(&str, &[&str])] = &[
+pub(super) const CONFIG_DUMPS: &[(&str, &[&str])] = &[
     ("heroku", &["config", "config:get"]),
     ("dokku", &["config", "config:show"]),
 ];
 
 /// Words of a grep-like filter that look for secrets in an environment dump.
-const SECRET_FILTERS: &[&str] = &[
+pub(super) const SECRET_FILTERS: &[&str] = &[
     "token", "secret", "key", "pass", "auth", "cred", "aws_", "api", "private",
 ];
 
 /// Variables whose values switch history off or TLS verification off.
-const EVASION_VARS: &[(&str, &[&str])] = &[
+pub(super) const EVASION_VARS: &[(&str, &[&str])] = &[
     ("HISTFILE", &["", "/dev/null"]),
     ("HISTSIZE", &["0"]),
     ("HISTFILESIZE", &["0"]),
@@ -120,7 +121,7 @@ const EVASION_VARS: &[(&str, &[&str])] = &[
 ];
 
 /// Options that run another coding agent with its permission prompts switched off.
-const AGENT_SKIP_FLAGS: &[&str] = &[
+pub(super) const AGENT_SKIP_FLAGS: &[&str] = &[
     "--dangerously-skip-permissions",
     "--allow-dangerously-skip-permissions",
     "--dangerously-bypass-approvals-and-sandbox",
@@ -135,7 +136,7 @@ const AGENT_SKIP_FLAGS: &[&str] = &[
 
 /// Settings keys that turn TLS checks off or trust a host blindly (a moved package index is
 /// judged by [`supply_chain`]).
-const CONFIG_KEYS: &[&str] = &[
+pub(super) const CONFIG_KEYS: &[&str] = &[
     "strict-ssl",
     "trusted-host",
     "global.trusted-host",
@@ -144,13 +145,13 @@ const CONFIG_KEYS: &[&str] = &[
 ];
 
 /// Package managers judged for supply-chain sources.
-const PACKAGE_MANAGERS: &[&str] = &[
+pub(super) const PACKAGE_MANAGERS: &[&str] = &[
     "pip", "pip3", "pipx", "uv", "npm", "pnpm", "yarn", "bun", "gem", "cargo", "go", "poetry",
     "composer", "conda", "mamba",
 ];
 
 /// Tools that write to the device they are given (beyond `dd`, judged by the disk rules).
-const DEVICE_WRITERS: &[&str] = &[
+pub(super) const DEVICE_WRITERS: &[&str] = &[
     "tar",
     "ddrescue",
     "cp",
@@ -171,12 +172,13 @@ const DEVICE_WRITERS: &[&str] = &[
 ];
 
 /// Interpreters whose inline code is checked for fork bombs, busy loops and huge allocations.
-const INTERPRETERS: &[&str] = &[
+pub(super) const INTERPRETERS: &[&str] = &[
     "python", "python3", "perl", "ruby", "node", "php", "bun", "deno",
 ];
 
 /// Applies every second-pass floor to one segment.
-pub(super) fn floor(cmd: &SimpleCommand, prog: &str, ctx: &Context, j: &mut Judge) {
+pub(super) fn floor(inv: &Invocation, ctx: &Context, j: &mut Judge) {
+    let (cmd, prog) = (inv.cmd, inv.program);
     if matches!(
         prog,
         "echo" | "printf" | "grep" | "rg" | "man" | "which" | "type"
@@ -184,12 +186,7 @@ pub(super) fn floor(cmd: &SimpleCommand, prog: &str, ctx: &Context, j: &mut Judg
     {
         return;
     }
-    let words: Vec<String> = cmd
-        .args()
-        .iter()
-        .map(|w| w.text.to_ascii_lowercase())
-        .collect();
-    let words: Vec<&str> = words.iter().map(String::as_str).collect();
+    let words: Vec<&str> = inv.words().iter().map(String::as_str).collect();
     // A dry run or a help page changes nothing.
     if words
         .iter()
@@ -200,7 +197,7 @@ pub(super) fn floor(cmd: &SimpleCommand, prog: &str, ctx: &Context, j: &mut Judg
     resets(prog, &words, j);
     cloud(prog, &words, j);
     harvest(cmd, prog, &words, j);
-    evasion(cmd, prog, &words, j);
+    evasion(inv, &words, j);
     exhaustion(cmd, prog, &words, ctx, j);
     supply_chain(prog, &words, j);
     devices(prog, &words, j);
@@ -376,9 +373,10 @@ fn harvest(cmd: &SimpleCommand, prog: &str, words: &[&str], j: &mut Judge) {
     }
 }
 
-fn evasion(cmd: &SimpleCommand, prog: &str, words: &[&str], j: &mut Judge) {
-    let assigned = cmd
-        .assignments
+fn evasion(inv: &Invocation, words: &[&str], j: &mut Judge) {
+    let (cmd, prog) = (inv.cmd, inv.program);
+    let assigned = inv
+        .env()
         .iter()
         .map(|(n, v)| (n.clone(), v.text.to_ascii_lowercase()))
         .chain(

@@ -2,6 +2,7 @@
 //! fed to them, and the dangerous calls inside that code (with shell strings they run).
 
 use super::Context;
+use super::invocation::Invocation;
 use super::judge::Judge;
 use super::judge::Programs;
 use super::paths::{self, PathClass};
@@ -134,16 +135,12 @@ pub(super) const PROGRAMS: Programs = Programs {
         "lua", "luajit", "osascript", "pwsh", "powershell",
     ],
     prefixes: &[],
+    value_options: &[],
 };
 
 /// Handles interpreters. Returns true when the program is one.
-pub(super) fn judge(
-    cmd: &SimpleCommand,
-    prog: &str,
-    ctx: &Context,
-    j: &mut Judge,
-    nested: &dyn Rater,
-) -> bool {
+pub(super) fn judge(inv: &Invocation, ctx: &Context, j: &mut Judge, nested: &dyn Rater) -> bool {
+    let (cmd, prog) = (inv.cmd, inv.program);
     if is_shell(prog) {
         // A shell that was not unwrapped: runs a script file or an interactive shell.
         if cmd.piped_stdin {

@@ -20,7 +20,7 @@
 
 mod credentials;
 mod exposure;
-mod table;
+pub(super) mod table;
 mod verbs;
 
 pub(super) use credentials::credential_shape;

@@ -167,4 +167,7 @@ pub(super) struct Programs {
     pub versioned: &'static [&'static str],
     /// Prefixes: every name that starts with one is judged (`mkfs` for `mkfs.ext4`).
     pub prefixes: &'static [&'static str],
+    /// The options of these programs that take a separate value (`-n prod`): the program
+    /// spec an [`super::invocation::Invocation`] is taken apart by.
+    pub value_options: &'static [&'static str],
 }

@@ -8,10 +8,14 @@
 mod abuse;
 mod args;
 mod budget;
+/// Rules kept as data with their examples, and the docs table generated from them.
+#[cfg(test)]
+mod catalog;
 mod code;
 mod elsewhere;
 mod embedded;
 mod grammar;
+mod invocation;
 mod judge;
 mod mcp;
 pub mod paths;

@@ -72,7 +72,8 @@ mod tests {
         let mut j = Judge::default();
         for cmd in &parsed.commands {
             let prog = cmd.program();
-            super::super::registry::judge(cmd, &prog, &Context::default(), &mut j, r);
+            let inv = super::super::registry::invocation(cmd, &prog);
+            super::super::registry::judge(&inv, &Context::default(), &mut j, r);
             super::super::embedded::judge(cmd, &prog, &Context::default(), &mut j, r);
         }
         j

@@ -1,7 +1,7 @@
 //! The table of read-only commands (rated low when no other rule applies).
 
 /// Commands that only read (rated low when no other rule applies).
-const READ_ONLY: &[&str] = &[
+pub(super) const READ_ONLY: &[&str] = &[
     "ls",
     "cat",
     "head",

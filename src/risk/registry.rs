@@ -11,6 +11,7 @@
 //! does not judge a name it declares, and when a family judges a name it does not declare (an
 //! arm the registry would never reach).
 
+use super::invocation::Invocation;
 use super::judge::{Judge, Programs};
 use super::rater::Rater;
 use super::{Context, code, rules_cloud, rules_data, rules_fs, rules_git, rules_net};
@@ -190,35 +191,42 @@ pub(super) fn owner(prog: &str) -> Option<Family> {
 /// Judges `cmd` by the rules of `family`. True when the family handled it.
 fn judge_by(
     family: Family,
-    cmd: &SimpleCommand,
-    prog: &str,
+    inv: &Invocation,
     ctx: &Context,
     j: &mut Judge,
     nested: &dyn Rater,
 ) -> bool {
     match family {
-        Family::Fs => rules_fs::judge(cmd, prog, ctx, j),
-        Family::Git => rules_git::judge(cmd, prog, ctx, j),
-        Family::Net => rules_net::judge(cmd, prog, ctx, j),
-        Family::Code => code::judge(cmd, prog, ctx, j, nested),
-        Family::Data => rules_data::judge(cmd, prog, j),
-        Family::Cloud => rules_cloud::judge(cmd, prog, j),
-        Family::Pkg => rules_pkg::judge(cmd, prog, j),
-        Family::Sys => rules_sys::judge(cmd, prog, ctx, j),
+        Family::Fs => rules_fs::judge(inv, ctx, j),
+        Family::Git => rules_git::judge(inv, ctx, j),
+        Family::Net => rules_net::judge(inv, ctx, j),
+        Family::Code => code::judge(inv, ctx, j, nested),
+        Family::Data => rules_data::judge(inv, j),
+        Family::Cloud => rules_cloud::judge(inv, j),
+        Family::Pkg => rules_pkg::judge(inv, j),
+        Family::Sys => rules_sys::judge(inv, ctx, j),
     }
+}
+
+/// The program spec of `family`: the options of its programs that take a separate value.
+fn value_options(family: Option<Family>) -> &'static [&'static str] {
+    FAMILIES
+        .iter()
+        .find(|(f, _)| Some(*f) == family)
+        .map_or(&[], |(_, p)| p.value_options)
+}
+
+/// Takes `cmd` apart once, by the spec of the family that owns `prog`: the [`Invocation`]
+/// every family's judge (and the second-pass floors) read.
+pub(super) fn invocation<'a>(cmd: &'a SimpleCommand, prog: &'a str) -> Invocation<'a> {
+    Invocation::new(cmd, prog, value_options(owner(prog)))
 }
 
 /// Judges `cmd` by the rules of the one family that owns `prog`, which reach commands nested
 /// in it through `nested`. False when no family owns
 /// it or its owner declines it (the caller's generic rules apply then).
-pub(super) fn judge(
-    cmd: &SimpleCommand,
-    prog: &str,
-    ctx: &Context,
-    j: &mut Judge,
-    nested: &dyn Rater,
-) -> bool {
-    owner(prog).is_some_and(|f| judge_by(f, cmd, prog, ctx, j, nested))
+pub(super) fn judge(inv: &Invocation, ctx: &Context, j: &mut Judge, nested: &dyn Rater) -> bool {
+    owner(inv.program).is_some_and(|f| judge_by(f, inv, ctx, j, nested))
 }
 
 #[cfg(test)]

@@ -1,10 +1,10 @@
 //! Cloud, cluster, infrastructure and container rules: deleting resources, destroying
 //! infrastructure, pruning containers, privileged containers, printing credentials.
 
+use super::invocation::Invocation;
 use super::judge::Judge;
 use super::judge::Programs;
 use crate::request::RiskTier;
-use crate::shell::SimpleCommand;
 
 /// The programs these rules judge (the registry's data).
 #[rustfmt::skip]
@@ -18,15 +18,16 @@ pub(super) const PROGRAMS: Programs = Programs {
     ],
     versioned: &[],
     prefixes: &[],
+    value_options: super::invocation::COMMON_VALUE_OPTIONS,
 };
 
 /// Handles cloud, cluster and container CLIs. Returns true when handled.
-pub(super) fn judge(cmd: &SimpleCommand, prog: &str, j: &mut Judge) -> bool {
-    let args = cmd.args();
-    let words: Vec<String> = args.iter().map(|w| w.text.to_ascii_lowercase()).collect();
-    let has = |s: &str| words.iter().any(|w| w == s);
-    let positional: Vec<&str> = positionals(&words);
-    let first = positional.first().copied().unwrap_or("");
+pub(super) fn judge(inv: &Invocation, j: &mut Judge) -> bool {
+    let prog = inv.program;
+    let words = inv.words();
+    let has = |s: &str| inv.has(s);
+    let positional: Vec<&str> = inv.positionals();
+    let first = inv.first();
     let _ = (&has, first);
     match prog {
         // Containers and clusters.
@@ -64,28 +65,25 @@ pub(super) fn judge(cmd: &SimpleCommand, prog: &str, j: &mut Judge) -> bool {
                 "get" | "describe" | "logs" | "top" | "explain" | "version" | "api-resources"
                 | "api-versions" | "cluster-info" | "config" | "auth" | "diff" | "events"
                 | "wait" => {
-                    if first == "config"
-                        && matches!(
-                            positional.get(1).copied(),
-                            Some(
-                                "set-credentials"
-                                    | "set-cluster"
-                                    | "set-context"
-                                    | "delete-context"
-                                    | "delete-cluster"
-                                    | "use-context"
-                            )
-                        )
-                    {
+                    if matches!(
+                        inv.subcommand_path(2).as_slice(),
+                        [
+                            "config",
+                            "set-credentials"
+                                | "set-cluster"
+                                | "set-context"
+                                | "delete-context"
+                                | "delete-cluster"
+                                | "use-context"
+                        ]
+                    ) {
                         j.raise(RiskTier::Medium, "cluster_config", "changes kubeconfig");
                     } else if first == "get"
                         && (positional.contains(&"secret") || positional.contains(&"secrets"))
-                        && words.windows(2).any(|p| {
-                            matches!(p.first().map(|s| s.as_str()), Some("-o" | "--output"))
-                                && p.get(1)
-                                    .map(|v| !matches!(v.as_str(), "name" | "wide"))
-                                    .unwrap_or(false)
-                        })
+                        && inv
+                            .separate_values(&["-o", "--output"])
+                            .iter()
+                            .any(|v| !matches!(*v, "name" | "wide"))
                         || words.iter().any(|w| {
                             (w.starts_with("-o=")
                                 || w.starts_with("--output=")
@@ -174,11 +172,11 @@ pub(super) fn judge(cmd: &SimpleCommand, prog: &str, j: &mut Judge) -> bool {
         "aws" | "gcloud" | "gsutil" | "az" | "doctl" | "flyctl" | "fly" | "heroku" | "vercel"
         | "netlify" | "firebase" | "wrangler" | "railway" | "linode-cli" | "hcloud" | "oci"
         | "ibmcloud" | "s3cmd" => {
-            cloud(prog, &words, &positional, j);
+            cloud(prog, words, &positional, j);
             true
         }
         "docker" | "podman" | "nerdctl" | "docker-compose" | "colima" => {
-            docker(prog, &words, &positional, j);
+            docker(inv, words, &positional, j);
             true
         }
         _ => false,
@@ -266,7 +264,7 @@ fn cloud(prog: &str, words: &[String], positional: &[&str], j: &mut Judge) {
     }
 }
 
-fn docker(_prog: &str, words: &[String], positional: &[&str], j: &mut Judge) {
+fn docker(inv: &Invocation, words: &[String], positional: &[&str], j: &mut Judge) {
     let first = positional.first().copied().unwrap_or("");
     let second = positional.get(1).copied().unwrap_or("");
     let has = |s: &str| words.iter().any(|w| w == s);
@@ -333,21 +331,16 @@ fn docker(_prog: &str, words: &[String], positional: &[&str], j: &mut Judge) {
                     || w.starts_with("/var/run/docker.sock")
                     || w.starts_with("--security-opt")
             });
-            let root_mount = words.windows(2).any(|p| {
-                matches!(
-                    p.first().map(|s| s.as_str()),
-                    Some("-v" | "--volume" | "--mount")
-                ) && p
-                    .get(1)
-                    .map(|v| {
-                        v.starts_with("/:")
-                            || v.contains("source=/,")
-                            || v.starts_with("/etc:")
-                            || v.starts_with("/var/run/docker.sock")
-                            || v.starts_with("~/.ssh")
-                    })
-                    .unwrap_or(false)
-            });
+            let root_mount = inv
+                .separate_values(&["-v", "--volume", "--mount"])
+                .iter()
+                .any(|v| {
+                    v.starts_with("/:")
+                        || v.contains("source=/,")
+                        || v.starts_with("/etc:")
+                        || v.starts_with("/var/run/docker.sock")
+                        || v.starts_with("~/.ssh")
+                });
             if privileged || root_mount {
                 destroy(
                     j,
@@ -383,104 +376,4 @@ fn docker(_prog: &str, words: &[String], positional: &[&str], j: &mut Judge) {
         }
         _ => j.raise(RiskTier::Medium, "container", "runs a container command"),
     }
-}
-
-/// Options of cloud, cluster and infrastructure CLIs that take a separate value.
-const VALUE_OPTS: &[&str] = &[
-    "-n",
-    "--namespace",
-    "--context",
-    "--cluster",
-    "-o",
-    "--output",
-    "-l",
-    "--selector",
-    "--kubeconfig",
-    "-c",
-    "--container",
-    "--region",
-    "--profile",
-    "--query",
-    "--endpoint-url",
-    "--subscription",
-    "-g",
-    "--resource-group",
-    "--name",
-    "--format",
-    "--project",
-    "--zone",
-    "--filter",
-    "--account",
-    "--configuration",
-    "-s",
-    "--server",
-    "--token",
-    "--user",
-    "--as",
-    "-f",
-    "--filename",
-    "--kube-context",
-    "--values",
-    "--set",
-    "--version",
-    "--app",
-    "-a",
-    "--var",
-    "-var",
-    "--var-file",
-    "-var-file",
-    "--cli-input-json",
-    "--instance-ids",
-    "--bucket",
-    "--key",
-    "--names",
-    "--resource-type",
-    "--hostname",
-    "--secret",
-    "--repo",
-    "-r",
-    "--limit",
-    "--label",
-    "--location",
-    "--image",
-    "--type",
-    "--tag",
-    "-t",
-    "--workdir",
-    "-w",
-    "-e",
-    "--env",
-    "-u",
-    "--network",
-    "-v",
-    "--volume",
-    "--mount",
-    "-p",
-    "--publish",
-    "--entrypoint",
-    "--netns",
-    "-netns",
-    "--file",
-    "--env-file",
-    "--platform",
-    "--target",
-];
-
-/// Positional words (lower-cased), skipping option values of [`VALUE_OPTS`].
-pub(super) fn positionals(words: &[String]) -> Vec<&str> {
-    let mut out = Vec::new();
-    let mut i = 0;
-    while let Some(w) = words.get(i) {
-        if w.starts_with('-') {
-            i += if VALUE_OPTS.contains(&w.as_str()) {
-                2
-            } else {
-                1
-            };
-            continue;
-        }
-        out.push(w.as_str());
-        i += 1;
-    }
-    out
 }

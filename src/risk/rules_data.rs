@@ -1,9 +1,9 @@
 //! Database rules: destructive SQL (`DROP`, `TRUNCATE`, `DELETE`/`UPDATE` without `WHERE`,
 //! privilege changes) given to database clients or typed as a command, `dropdb`, Redis flushes.
 
+use super::invocation::Invocation;
 use super::judge::Judge;
 use super::judge::Programs;
-use super::rules_cloud::positionals;
 use crate::request::RiskTier;
 use crate::shell::{SimpleCommand, Word};
 
@@ -20,15 +20,16 @@ pub(super) const PROGRAMS: Programs = Programs {
     ],
     versioned: &[],
     prefixes: &[],
+    value_options: super::invocation::COMMON_VALUE_OPTIONS,
 };
 
 /// Handles database clients. Returns true when handled.
-pub(super) fn judge(cmd: &SimpleCommand, prog: &str, j: &mut Judge) -> bool {
-    let args = cmd.args();
-    let words: Vec<String> = args.iter().map(|w| w.text.to_ascii_lowercase()).collect();
-    let has = |s: &str| words.iter().any(|w| w == s);
-    let positional: Vec<&str> = positionals(&words);
-    let first = positional.first().copied().unwrap_or("");
+pub(super) fn judge(inv: &Invocation, j: &mut Judge) -> bool {
+    let (cmd, prog) = (inv.cmd, inv.program);
+    let args = inv.args();
+    let words = inv.words();
+    let has = |s: &str| inv.has(s);
+    let first = inv.first();
     let _ = (&has, first);
     match prog {
         // Databases.

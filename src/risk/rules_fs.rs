@@ -3,6 +3,7 @@
 
 use super::Context;
 use super::args::norm_dashes;
+use super::invocation::Invocation;
 use super::judge::Judge;
 use super::judge::Programs;
 use super::paths::{self, PathClass};
@@ -62,10 +63,12 @@ pub(super) const PROGRAMS: Programs = Programs {
     ],
     versioned: &[],
     prefixes: &["mkfs"],
+    value_options: &[],
 };
 
 /// File-system program rules. Returns true when the program is handled here.
-pub(super) fn judge(cmd: &SimpleCommand, prog: &str, ctx: &Context, j: &mut Judge) -> bool {
+pub(super) fn judge(inv: &Invocation, ctx: &Context, j: &mut Judge) -> bool {
+    let (cmd, prog) = (inv.cmd, inv.program);
     let args = cmd.args();
     match prog {
         "rm" | "unlink" | "rmdir" | "del" | "trash" | "trash-put" | "gio" => {

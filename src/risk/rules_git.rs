@@ -3,6 +3,7 @@
 
 use super::Context;
 use super::args::norm_dashes;
+use super::invocation::Invocation;
 use super::judge::Judge;
 use super::judge::Programs;
 use crate::request::RiskTier;
@@ -90,10 +91,12 @@ pub(super) const PROGRAMS: Programs = Programs {
     names: &["git"],
     versioned: &[],
     prefixes: &[],
+    value_options: &[],
 };
 
 /// Handles `git`. Returns true when it is git.
-pub(super) fn judge(cmd: &SimpleCommand, prog: &str, _ctx: &Context, j: &mut Judge) -> bool {
+pub(super) fn judge(inv: &Invocation, _ctx: &Context, j: &mut Judge) -> bool {
+    let (cmd, prog) = (inv.cmd, inv.program);
     if prog != "git" {
         return false;
     }

@@ -3,6 +3,7 @@
 
 use super::Context;
 use super::args::read_target;
+use super::invocation::Invocation;
 use super::judge::Judge;
 use super::judge::Programs;
 use super::rules_fs::{is_remote_spec, write_target};
@@ -44,10 +45,12 @@ pub(super) const PROGRAMS: Programs = Programs {
     ],
     versioned: &[],
     prefixes: &[],
+    value_options: &[],
 };
 
 /// Handles network programs. Returns true when handled.
-pub(super) fn judge(cmd: &SimpleCommand, prog: &str, ctx: &Context, j: &mut Judge) -> bool {
+pub(super) fn judge(inv: &Invocation, ctx: &Context, j: &mut Judge) -> bool {
+    let (cmd, prog) = (inv.cmd, inv.program);
     let args = cmd.args();
     if matches!(
         prog,

@@ -1,9 +1,9 @@
 //! Package managers, build tools and code forges: installs and builds are medium,
 //! publishing is high (destructive verbs of unknown CLIs are the word grammar's, `grammar`).
 
+use super::invocation::{COMMON_VALUE_OPTIONS, Invocation};
 use super::judge::Judge;
 use super::judge::Programs;
-use super::rules_cloud::positionals;
 use crate::request::RiskTier;
 use crate::shell::SimpleCommand;
 
@@ -29,14 +29,15 @@ pub(super) const PROGRAMS: Programs = Programs {
     ],
     versioned: &[],
     prefixes: &[],
+    value_options: super::invocation::COMMON_VALUE_OPTIONS,
 };
 
 /// Handles package managers, build tools and forge CLIs. Returns true when handled.
-pub(super) fn judge(cmd: &SimpleCommand, prog: &str, j: &mut Judge) -> bool {
-    let args = cmd.args();
-    let words: Vec<String> = args.iter().map(|w| w.text.to_ascii_lowercase()).collect();
-    let positional: Vec<&str> = positionals(&words);
-    let first = positional.first().copied().unwrap_or("");
+pub(super) fn judge(inv: &Invocation, j: &mut Judge) -> bool {
+    let prog = inv.program;
+    let words = inv.words();
+    let positional: Vec<&str> = inv.positionals();
+    let first = inv.first();
     match prog {
         // Package managers and build tools.
         "npm" | "pnpm" | "yarn" | "cargo" | "pip" | "pip3" | "pipx" | "uv" | "poetry" | "gem"
@@ -45,7 +46,7 @@ pub(super) fn judge(cmd: &SimpleCommand, prog: &str, j: &mut Judge) -> bool {
         | "pacman" | "apk" | "zypper" | "port" | "snap" | "flatpak" | "choco" | "winget"
         | "scoop" | "nix" | "nix-env" | "rustup" | "swift" | "stack" | "cabal" | "mix" | "lein"
         | "sbt" => {
-            package_manager(prog, &words, &positional, j);
+            package_manager(prog, words, &positional, j);
             true
         }
         "npx" | "bunx" | "pnpx" | "uvx" | "pipx-run" => {
@@ -130,14 +131,11 @@ pub(super) fn judge(cmd: &SimpleCommand, prog: &str, j: &mut Judge) -> bool {
 /// programs and judge them as running a script: adds what the package rules find above that
 /// (publishing, as `npm publish`).
 pub(super) fn runtime_package(cmd: &SimpleCommand, prog: &str, j: &mut Judge) {
-    let words: Vec<String> = cmd
-        .args()
-        .iter()
-        .map(|w| w.text.to_ascii_lowercase())
-        .collect();
-    let positional: Vec<&str> = positionals(&words);
+    let inv = Invocation::new(cmd, prog, COMMON_VALUE_OPTIONS);
+    let words = inv.words();
+    let positional: Vec<&str> = inv.positionals();
     let mut k = Judge::default();
-    package_manager(prog, &words, &positional, &mut k);
+    package_manager(prog, words, &positional, &mut k);
     if k.tier > RiskTier::Medium {
         j.absorb(&k);
     }

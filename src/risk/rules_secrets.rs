@@ -10,7 +10,7 @@ use crate::request::RiskTier;
 use crate::shell::SimpleCommand;
 
 /// Options whose value is a search pattern (grep family, find, fd).
-const PATTERN_OPTIONS: &[&str] = &[
+pub(super) const PATTERN_OPTIONS: &[&str] = &[
     "-e",
     "--regexp",
     "-f",

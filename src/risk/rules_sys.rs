@@ -3,6 +3,7 @@
 //! managers and build tools; plus the read-only command table.
 
 use super::Context;
+use super::invocation::Invocation;
 use super::judge::Judge;
 use super::judge::Programs;
 use crate::request::RiskTier;
@@ -246,15 +247,17 @@ pub(super) const PROGRAMS: Programs = Programs {
     ],
     versioned: &[],
     prefixes: &[],
+    value_options: super::invocation::COMMON_VALUE_OPTIONS,
 };
 
 /// System, data and cloud programs. Returns true when handled.
-pub(super) fn judge(cmd: &SimpleCommand, prog: &str, ctx: &Context, j: &mut Judge) -> bool {
-    let args = cmd.args();
-    let words: Vec<String> = args.iter().map(|w| w.text.to_ascii_lowercase()).collect();
-    let has = |s: &str| words.iter().any(|w| w == s);
-    let positional: Vec<&str> = super::rules_cloud::positionals(&words);
-    let first = positional.first().copied().unwrap_or("");
+pub(super) fn judge(inv: &Invocation, ctx: &Context, j: &mut Judge) -> bool {
+    let (cmd, prog) = (inv.cmd, inv.program);
+    let args = inv.args();
+    let words = inv.words();
+    let has = |s: &str| inv.has(s);
+    let positional: Vec<&str> = inv.positionals();
+    let first = inv.first();
     match prog {
         "aiperture" => {
             let second = positional.get(1).copied().unwrap_or("");
@@ -422,7 +425,7 @@ pub(super) fn judge(cmd: &SimpleCommand, prog: &str, ctx: &Context, j: &mut Judg
         "mount" | "umount" | "swapoff" | "swapon" | "losetup" | "cryptsetup" | "lvremove"
         | "vgremove" | "pvremove" | "zpool" | "zfs" | "mdadm" | "modprobe" | "insmod" | "rmmod"
         | "sysctl"
-            if changes_system(prog, &words) =>
+            if changes_system(prog, words) =>
         {
             destroy(
                 j,
@@ -433,7 +436,7 @@ pub(super) fn judge(cmd: &SimpleCommand, prog: &str, ctx: &Context, j: &mut Judg
         }
         "iptables" | "ip6tables" | "nft" | "ufw" | "firewall-cmd" | "pfctl" | "route"
         | "ifconfig" | "ip"
-            if changes_network(prog, first, &positional, &words) =>
+            if changes_network(prog, first, &positional, words) =>
         {
             destroy(
                 j,
@@ -604,7 +607,10 @@ fn destroy(j: &mut Judge, factor: &str, reason: &str) {
 fn changes_system(prog: &str, words: &[String]) -> bool {
     match prog {
         "sysctl" => words.iter().any(|w| w.contains('=') || w == "-w"),
-        "mount" => super::rules_cloud::positionals(words).len() >= 2,
+        "mount" => {
+            super::invocation::positionals(words, super::invocation::COMMON_VALUE_OPTIONS).len()
+                >= 2
+        }
         _ => true,
     }
 }

@@ -331,7 +331,8 @@ pub(super) fn judge_segment(cmd: &SimpleCommand, ctx: &Context, w: Work) -> Judg
     // Options and variables that swap the code that runs (`make -f`, `--script-shell`, …).
     super::swaps::judge(cmd, &prog, ctx, &mut j, &nested);
     // Program rules: those of the one family that owns the program.
-    let handled = !grammar::family_rules_off() && registry::judge(cmd, &prog, ctx, &mut j, &nested);
+    let inv = registry::invocation(cmd, &prog);
+    let handled = !grammar::family_rules_off() && registry::judge(&inv, ctx, &mut j, &nested);
     if handled {
         // The word grammar as a floor: it may raise the family's rating, never lower it.
         let cloud = registry::owner(&prog) == Some(registry::Family::Cloud);
@@ -364,7 +365,7 @@ pub(super) fn judge_segment(cmd: &SimpleCommand, ctx: &Context, w: Work) -> Judg
     if !grammar::family_rules_off() {
         super::elsewhere::judge_remote(cmd, &prog, ctx, &mut j, &nested);
         super::elsewhere::judge_alias(cmd, &prog, ctx, &mut j, &nested);
-        super::abuse::floor(cmd, &prog, ctx, &mut j);
+        super::abuse::floor(&inv, ctx, &mut j);
     }
     // Exposure and secrets in motion, whatever the program.
     grammar::exposure_and_secrets(cmd, &prog, ctx, &mut j);

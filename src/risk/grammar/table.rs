@@ -6,7 +6,7 @@
 /// Subcommand words that name irreversible destruction. On a program no family owns, one of
 /// them alone is HIGH (as before the grammar); with a confirmation-skipping flag, HIGH on any
 /// program; with a production or all-embracing target as well, CRITICAL.
-pub(super) const HARD_VERBS: &[&str] = &[
+pub(in crate::risk) const HARD_VERBS: &[&str] = &[
     "delete",
     "destroy",
     "drop",
@@ -286,7 +286,7 @@ pub(super) const ADDRESS_CLIENTS: &[&str] = &[
 
 /// Programs that publish a local port on the internet, and the subcommands that only read or
 /// configure them (`ngrok version`, `cloudflared tunnel list`).
-pub(super) const TUNNELS: &[(&str, &[&str])] = &[
+pub(in crate::risk) const TUNNELS: &[(&str, &[&str])] = &[
     (
         "ngrok",
         &[
@@ -338,7 +338,7 @@ pub(super) const TUNNEL_SUBCOMMANDS: &[(&str, &str, &[&str])] = &[
 ];
 
 /// Options that switch a server's protection off: a bare flag.
-pub(super) const AUTH_OFF_FLAGS: &[&str] = &[
+pub(in crate::risk) const AUTH_OFF_FLAGS: &[&str] = &[
     "--no-auth",
     "--noauth",
     "--disable-auth",
@@ -364,7 +364,7 @@ pub(super) const AUTH_VALUE_FLAGS: &[&str] = &[
 pub(super) const EMPTY_SECRET_SUFFIXES: &[&str] = &[".token", ".password", ".auth_token"];
 
 /// Programs (or module names) that serve a directory over HTTP, and the options naming it.
-pub(super) const FILE_SERVERS: &[&str] = &[
+pub(in crate::risk) const FILE_SERVERS: &[&str] = &[
     "http.server",
     "simplehttpserver",
     "http-server",

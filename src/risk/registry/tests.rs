@@ -108,16 +108,19 @@ fn the_second_owner_check_finds_a_name_declared_twice() {
         names: &["cp", "rsync"],
         versioned: &[],
         prefixes: &["mkfs"],
+        value_options: &[],
     };
     let net = Programs {
         names: &["rsync", "mkfs.x"],
         versioned: &["bun"],
         prefixes: &[],
+        value_options: &[],
     };
     let code = Programs {
         names: &[],
         versioned: &["bun"],
         prefixes: &[],
+        value_options: &[],
     };
     let found = second_owners(&[
         (Family::Fs, &fs),
@@ -155,7 +158,10 @@ fn claimants(families: &[Family], name: &str, args: &str) -> Vec<Family> {
     let ctx = Context::default();
     families
         .iter()
-        .filter(|f| judge_by(**f, cmd, name, &ctx, &mut Judge::default(), &NoNesting))
+        .filter(|f| {
+            let inv = Invocation::new(cmd, name, value_options(Some(**f)));
+            judge_by(**f, &inv, &ctx, &mut Judge::default(), &NoNesting)
+        })
         .copied()
         .collect()
 }
