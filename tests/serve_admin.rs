@@ -263,6 +263,8 @@ fn a_grant_the_engine_refuses_is_a_422_and_writes_nothing() {
     for body in [
         json!({"scope": "rm -rf /", "decision": "allow"}),
         json!({"scope": "npm test", "decision": "allow", "ttl_seconds": 0}),
+        json!({"scope": "npm test", "decision": "allow", "ttl_seconds": 1.5}),
+        json!({"scope": "npm test", "decision": "allow", "ttl_seconds": 40 * 86_400}),
     ] {
         let b = body.to_string();
         let r = signed(&inst, &srv, "POST", GRANT, b.as_bytes());
@@ -271,6 +273,7 @@ fn a_grant_the_engine_refuses_is_a_422_and_writes_nothing() {
     for body in [
         json!({"scope": "npm test", "decision": "maybe"}),
         json!({"decision": "allow"}),
+        json!({"scope": "npm test", "decision": "allow", "ttl_seconds": "1h"}),
     ] {
         let b = body.to_string();
         let r = signed(&inst, &srv, "POST", GRANT, b.as_bytes());
@@ -401,4 +404,41 @@ fn a_cli_challenge_does_not_work_over_http_nor_an_http_one_on_the_cli() {
         .unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("exactly these arguments"));
+}
+
+/// The recipe docs/http.md gives ("Admin acts"), taken from the document and run as written
+/// with bash, openssl and curl.
+#[test]
+fn the_documented_openssl_recipe_signs_an_http_admin_act() {
+    let doc =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/http.md")).unwrap();
+    let start = doc
+        .find("admin_http() {")
+        .expect("the recipe is in docs/http.md");
+    let end = start + doc[start..].find("\n}\n").unwrap() + 3;
+    let recipe = &doc[start..end];
+    let inst = Install::new();
+    let srv = inst.serve(&[]);
+    assert_eq!(check_decision(&srv, "npm run lint"), "ask");
+    let script = format!(
+        "{recipe}\nadmin_http POST /permissions/grant '{{\"scope\":\"npm run lint\",\"decision\":\"allow\"}}'\n\
+         echo\nadmin_http PATCH /config '{{\"settings\":{{\"rate_limit_per_minute\":99}}}}'\n"
+    );
+    let out = std::process::Command::new("bash")
+        .arg("-c")
+        .arg(&script)
+        .env("AIPERTURE_HOME", &inst.home)
+        .env("KEY", &srv.key)
+        .env("API", format!("http://{}", srv.addr))
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("\"granted\":true"), "{stdout}");
+    assert!(stdout.contains("\"updated\":true"), "{stdout}");
+    assert_eq!(check_decision(&srv, "npm run lint"), "allow");
 }

@@ -6,10 +6,13 @@
 //! needs an admin challenge in the `Aiperture-Admin-Challenge` header, signed with the
 //! install key over [`admin_proof::http_args`] (method, path, SHA-256 of the exact body),
 //! valid once within `challenge_ttl_seconds` — the same verifier and nonce store as the
-//! CLI's ([`crate::engine::admin_proof`]). Statuses: 400 malformed body or missing / not a
-//! challenge, 422 an invalid setting, value or grant, 403 a challenge that is forged,
-//! expired, used or for another act, 200/201 done. A refused act writes nothing; an
-//! accepted one is audited like its CLI twin, its actor `http:<who>`.
+//! CLI's ([`crate::engine::admin_proof`]). Order: a body that is not a JSON object or a
+//! missing / malformed challenge is a 400; then the challenge is verified and consumed (403
+//! when it is forged, expired, used or for another act); only then are the fields judged
+//! (400 malformed, 422 an invalid setting, value or grant) and the act done (200/201). So
+//! an agent with the API key learns nothing about what would be accepted, and a challenge
+//! spent on a refused body is gone (sign again). A refused act writes nothing to the store
+//! or the config file; an accepted one is audited like its CLI twin, its actor `http:<who>`.
 
 use super::error::ApiError;
 use super::limits::read_body;
@@ -115,8 +118,8 @@ pub struct GrantBody {
     #[schema(value_type = super::perms::DecisionName, required = true)]
     decision: Option<String>,
     /// Time to live in seconds (default 3600, at most 30 days); a grant always expires.
-    #[schema(minimum = 1, maximum = 2592000)]
-    ttl_seconds: Option<i64>,
+    #[schema(value_type = Option<i64>, minimum = 1, maximum = 2592000)]
+    ttl_seconds: Option<serde_json::Value>,
     /// Only for this session id.
     #[schema(max_length = 65536)]
     session: Option<String>,
@@ -154,6 +157,7 @@ pub async fn grant(
     let bytes = read_body(body).await?;
     let b: GrantBody = parse_json(&bytes)?;
     let token = challenge_of(&headers)?;
+    prove(&st, token, "POST", "/permissions/grant", &bytes).await?;
     let scope = b
         .scope
         .filter(|s| !s.is_empty())
@@ -163,7 +167,16 @@ pub async fn grant(
         Some("deny") => Decision::Deny,
         _ => return Err(ApiError::malformed("`decision` must be `allow` or `deny`")),
     };
-    let ttl = b.ttl_seconds.unwrap_or(3600);
+    let ttl = match &b.ttl_seconds {
+        None | Some(serde_json::Value::Null) => 3600,
+        // A whole number, also when written `7200.0` (JSON does not tell them apart).
+        Some(serde_json::Value::Number(n)) => match (n.as_i64(), n.as_f64()) {
+            (Some(i), _) => i,
+            (None, Some(f)) if f.fract() == 0.0 && f.abs() < 1e15 => f as i64,
+            _ => 0,
+        },
+        Some(_) => return Err(ApiError::malformed("`ttl_seconds` must be a number")),
+    };
     if !(1..=MAX_TTL_SECONDS).contains(&ttl) {
         return Err(unprocessable(format!(
             "`ttl_seconds` must be 1 to {MAX_TTL_SECONDS}; a grant always expires"
@@ -203,25 +216,6 @@ pub async fn grant(
         scope,
         ..Request::default()
     });
-    // What the engine would refuse (allowing HIGH or CRITICAL) is refused before the
-    // challenge is spent.
-    let gate = st.gate.clone();
-    let probe = req.clone();
-    blocking(move || {
-        if decision == Decision::Allow {
-            let r = gate.resolve(&probe);
-            let a = gate.assess(&r);
-            if a.risk.tier >= crate::request::RiskTier::High {
-                return Err(unprocessable(format!(
-                    "cannot grant allow on {} risk ({})",
-                    a.risk.tier, a.reason
-                )));
-            }
-        }
-        Ok(())
-    })
-    .await?;
-    prove(&st, token, "POST", "/permissions/grant", &bytes).await?;
     let gate = st.gate.clone();
     let g = blocking(move || {
         gate.grant(&req, decision, ttl, session.as_deref(), &by, &reason)
@@ -302,6 +296,7 @@ pub async fn revoke(
     let bytes = read_body(body).await?;
     let b: RevokeBody = parse_json(&bytes)?;
     let token = challenge_of(&headers)?;
+    prove(&st, token, "POST", "/permissions/revoke", &bytes).await?;
     let nonempty = |s: Option<String>| s.filter(|s| !s.is_empty());
     let target = match (
         nonempty(b.grant_id),
@@ -334,7 +329,6 @@ pub async fn revoke(
         &target;
     bounded("scope", s)?;
     let by = actor(b.revoked_by)?;
-    prove(&st, token, "POST", "/permissions/revoke", &bytes).await?;
     let gate = st.gate.clone();
     let req = move |scope: String| {
         crate::callsite::located(Request {
@@ -488,6 +482,7 @@ pub async fn patch_config(
     let bytes = read_body(body).await?;
     let b: ConfigPatch = parse_json(&bytes)?;
     let token = challenge_of(&headers)?;
+    prove(&st, token, "PATCH", "/config", &bytes).await?;
     let settings = b
         .settings
         .ok_or_else(|| ApiError::malformed("the body has no `settings` object"))?;
@@ -510,7 +505,6 @@ pub async fn patch_config(
         changes.push((info.key, text));
     }
     let by = actor(b.changed_by)?;
-    prove(&st, token, "PATCH", "/config", &bytes).await?;
     let gate = st.gate.clone();
     let paths = st.paths.clone();
     let done = blocking(move || {
