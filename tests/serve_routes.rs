@@ -358,6 +358,9 @@ fn the_openapi_document_lists_every_route_the_server_answers() {
         ("/artifacts/{id}/verify", "post"),
         ("/costs", "get"),
         ("/openapi.json", "get"),
+        ("/permissions/grant", "post"),
+        ("/permissions/revoke", "post"),
+        ("/config", "patch"),
     ] {
         assert!(
             paths[path][method].is_object(),
@@ -376,5 +379,5 @@ fn the_openapi_document_lists_every_route_the_server_answers() {
             "{m} {concrete}"
         );
     }
-    assert_eq!(paths.len(), 21, "{:?}", paths.keys().collect::<Vec<_>>());
+    assert_eq!(paths.len(), 23, "{:?}", paths.keys().collect::<Vec<_>>());
 }

@@ -11,25 +11,18 @@
 //!    and CI: `a1.<unix seconds>.<32 hex nonce>.<64 hex HMAC-SHA256>`, the MAC over
 //!    `aiperture-admin-v1`, the seconds, the nonce and every argument after the program name,
 //!    joined by NUL bytes (arguments cannot hold NUL, so the encoding is unambiguous). Valid for `challenge_ttl_seconds` of wall-clock time, once (its nonce is
-//!    consumed in the store), and only for exactly these arguments.
+//!    consumed in the store), and only for exactly these arguments. The MAC, the check and
+//!    the nonce store are the library's ([`aiperture::engine::admin_proof`]), shared with the
+//!    server's admin routes; this module keeps the terminal and the agent detection.
 //!
 //! What this stops and what it does not is in docs/security.md ("Admin acts need a human").
 
-use aiperture::atomic;
-use aiperture::config::Settings;
-use aiperture::engine::challenge::constant_time_eq;
-use aiperture::key;
+use aiperture::engine::admin_proof;
 use aiperture::paths::Paths;
-use aiperture::paths::io_problem;
-use hmac::{Hmac, KeyInit, Mac};
-use sha2::Sha256;
 use std::io::{BufRead, IsTerminal, Write};
 
 /// The environment variable that carries an admin challenge.
 pub const CHALLENGE_ENV: &str = "AIPERTURE_ADMIN_CHALLENGE";
-
-/// The MAC's domain separator (the first field).
-const DOMAIN: &str = "aiperture-admin-v1";
 
 /// Environment variables agent runtimes set in the processes their tools (or hooks) run, and
 /// the runtime each names. Any one of them, non-empty, means "inside an agent".
@@ -254,177 +247,31 @@ fn confirm_at_terminal(what: &str) -> anyhow::Result<()> {
     }
 }
 
-/// The MAC of an admin challenge for `args` issued at `issued_at` with `nonce` (hex).
-pub fn mac(key: &[u8; key::KEY_LEN], issued_at: i64, nonce: &str, args: &[String]) -> Vec<u8> {
-    let Ok(mut m) = Hmac::<Sha256>::new_from_slice(key) else {
-        return Vec::new();
-    };
-    m.update(DOMAIN.as_bytes());
-    m.update(b"\0");
-    m.update(issued_at.to_string().as_bytes());
-    m.update(b"\0");
-    m.update(nonce.as_bytes());
-    for a in args {
-        m.update(b"\0");
-        m.update(a.as_bytes());
-    }
-    m.finalize().into_bytes().to_vec()
-}
-
-/// A challenge for `args` (scripts make one with openssl, see docs/security.md).
-#[cfg(test)]
-pub fn sign(key: &[u8; key::KEY_LEN], issued_at: i64, nonce: &[u8; 16], args: &[String]) -> String {
-    let nonce = hex::encode(nonce);
-    let mac = hex::encode(mac(key, issued_at, &nonce, args));
-    format!("a1.{issued_at}.{nonce}.{mac}")
-}
-
-/// Why a challenge was refused.
-#[derive(Debug, PartialEq, Eq)]
-pub enum Refused {
-    /// Not a token of this form.
-    Malformed,
-    /// Older than the TTL, or issued more than a minute in the future.
-    Expired,
-    /// Not signed with this key for these arguments.
-    Forged,
-}
-
-/// Checks a token's form, age and MAC against `args` (not its nonce's use).
-pub fn check(
-    key: &[u8; key::KEY_LEN],
-    token: &str,
-    args: &[String],
-    now_s: i64,
-    ttl_s: i64,
-) -> Result<String, Refused> {
-    let parts: Vec<&str> = token.split('.').collect();
-    let [v, issued, nonce, mac_hex] = parts.as_slice() else {
-        return Err(Refused::Malformed);
-    };
-    let hexy = |s: &str, n: usize| s.len() == n && s.bytes().all(|c| c.is_ascii_hexdigit());
-    if *v != "a1" || !hexy(nonce, 32) || !hexy(mac_hex, 64) {
-        return Err(Refused::Malformed);
-    }
-    let issued_at: i64 = issued.parse().map_err(|_| Refused::Malformed)?;
-    if now_s - issued_at > ttl_s || issued_at > now_s + 60 {
-        return Err(Refused::Expired);
-    }
-    let given = hex::decode(mac_hex).map_err(|_| Refused::Malformed)?;
-    let nonce = nonce.to_ascii_lowercase();
-    if !constant_time_eq(&mac(key, issued_at, &nonce, args), &given) {
-        return Err(Refused::Forged);
-    }
-    Ok(nonce)
-}
-
-/// Verifies the challenge for these arguments with the install key and consumes its nonce.
+/// Verifies the challenge for these arguments with the install key and consumes its nonce
+/// (the library's one verifier, [`admin_proof::verify`]).
 fn verify_challenge(paths: &Paths, token: &str, args: &[String]) -> anyhow::Result<()> {
-    let k = key::load_existing(paths)?.ok_or_else(|| {
-        anyhow::anyhow!(
-            "refusing: {CHALLENGE_ENV} is set but there is no install key to check it with"
-        )
-    })?;
-    let ttl = i64::from(Settings::load(paths)?.challenge_ttl_seconds);
-    // Wall-clock time: a challenge is about the real world, not the gate's (test) clock.
-    let now_s = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0);
-    let nonce = check(&k, token, args, now_s, ttl).map_err(|r| {
-        let why = match r {
-            Refused::Malformed => "malformed",
-            Refused::Expired => "expired",
-            Refused::Forged => "not signed with the install key for exactly these arguments",
-        };
-        anyhow::anyhow!("refusing: the admin challenge in {CHALLENGE_ENV} is {why}")
-    })?;
-    let fresh = consume_nonce(paths, &nonce, now_s, now_s - ttl - 120)?;
-    if !fresh {
-        anyhow::bail!("refusing: the admin challenge in {CHALLENGE_ENV} was already used");
-    }
-    Ok(())
-}
-
-/// Records `nonce` as used in `$AIPERTURE_HOME/admin-nonces` (one `nonce seconds` line each,
-/// those issued before `prune_before` dropped), under the home's lock; `false` when it was
-/// used already. Kept beside the key, not in the store, so an admin act on a broken store
-/// (the case a human most needs to fix) still works.
-fn consume_nonce(
-    paths: &Paths,
-    nonce: &str,
-    now_s: i64,
-    prune_before: i64,
-) -> anyhow::Result<bool> {
-    let file = paths.home.join("admin-nonces");
-    let _lock = atomic::lock(&file)
-        .map_err(|e| anyhow::anyhow!("{}: cannot lock: {}", file.display(), io_problem(&e)))?;
-    let text = match std::fs::read_to_string(&file) {
-        Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
-        Err(e) => anyhow::bail!("{}: cannot read: {}", file.display(), io_problem(&e)),
-    };
-    let mut kept = String::new();
-    for line in text.lines() {
-        let mut it = line.split_whitespace();
-        let (Some(n), Some(t)) = (it.next(), it.next().and_then(|t| t.parse::<i64>().ok())) else {
-            continue;
-        };
-        if n == nonce {
-            return Ok(false);
+    admin_proof::verify(paths, token, args).map_err(|e| match e {
+        admin_proof::VerifyError::Refused(r) => {
+            let why = match r {
+                admin_proof::Refused::Forged => {
+                    "not signed with the install key for exactly these arguments"
+                }
+                other => other.why(),
+            };
+            anyhow::anyhow!("refusing: the admin challenge in {CHALLENGE_ENV} is {why}")
         }
-        if t >= prune_before {
-            kept.push_str(&format!("{n} {t}\n"));
+        admin_proof::VerifyError::Unavailable(e) => {
+            anyhow::anyhow!("refusing: {CHALLENGE_ENV} is set but cannot be checked: {e:#}")
         }
-    }
-    kept.push_str(&format!("{nonce} {now_s}\n"));
-    atomic::replace(&file, kept.as_bytes(), 0o600)
-        .map_err(|e| anyhow::anyhow!("{}: cannot write: {}", file.display(), io_problem(&e)))?;
-    Ok(true)
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    const KEY: [u8; 32] = [9; 32];
-
     fn args(a: &[&str]) -> Vec<String> {
         a.iter().map(|s| s.to_string()).collect()
-    }
-
-    #[test]
-    fn a_challenge_holds_only_for_its_arguments_key_and_time() {
-        let a = args(&["grant", "--scope", "npm test"]);
-        let t = sign(&KEY, 1_000, &[1; 16], &a);
-        assert!(check(&KEY, &t, &a, 1_010, 300).is_ok());
-        assert_eq!(
-            check(
-                &KEY,
-                &t,
-                &args(&["grant", "--scope", "npm test *"]),
-                1_010,
-                300
-            ),
-            Err(Refused::Forged)
-        );
-        // Arguments cannot be shifted across a boundary.
-        assert_eq!(
-            check(
-                &KEY,
-                &t,
-                &args(&["grant", "--scope npm", "test"]),
-                1_010,
-                300
-            ),
-            Err(Refused::Forged)
-        );
-        assert_eq!(check(&[8; 32], &t, &a, 1_010, 300), Err(Refused::Forged));
-        assert_eq!(check(&KEY, &t, &a, 1_301, 300), Err(Refused::Expired));
-        assert_eq!(check(&KEY, &t, &a, 900, 300), Err(Refused::Expired));
-        assert_eq!(check(&KEY, "a1.x", &a, 1_000, 300), Err(Refused::Malformed));
-        let later = t.replacen("a1.1000.", "a1.1001.", 1);
-        assert_eq!(check(&KEY, &later, &a, 1_010, 300), Err(Refused::Forged));
     }
 
     #[test]

@@ -4,6 +4,7 @@
 //! store with the user's settings and runs one pipeline step per call, each in one write
 //! transaction. Adapters reach state only through it.
 
+pub mod admin_proof;
 pub mod baseline;
 pub mod challenge;
 pub mod claude_rules;

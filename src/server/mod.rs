@@ -15,6 +15,7 @@
 //! served at once (more wait in the listen queue). Hook answers are proven for the warm path
 //! ([`hooks::prove`]).
 
+pub mod admin_api;
 pub mod artifacts_api;
 pub mod audit_api;
 pub mod auth;
@@ -99,7 +100,12 @@ pub fn router(state: Arc<routes::AppState>, key: Arc<auth::ApiKey>) -> Router {
         .route("/audit/events", get(audit_api::events))
         .route("/audit/events/{id}", get(audit_api::event))
         .route("/audit/entity/{type}/{id}", get(audit_api::entity))
-        .route("/config", get(config_api::config))
+        .route(
+            "/config",
+            get(config_api::config).patch(admin_api::patch_config),
+        )
+        .route("/permissions/grant", post(admin_api::grant))
+        .route("/permissions/revoke", post(admin_api::revoke))
         .route("/report", get(config_api::report))
         .route("/metrics", get(config_api::metrics))
         .route(

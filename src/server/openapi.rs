@@ -5,6 +5,7 @@
 
 #![allow(dead_code)]
 
+use super::admin_api::{ConfigPatch, ConfigPatched, GrantBody, Granted, RevokeBody, RevokedAnswer};
 use super::artifacts_api::{CostsQuery, ListQuery as ArtifactsListQuery, StoreBody};
 use super::audit_api::{EntityQuery, EventsQuery};
 use super::config_api::ReportQuery;
@@ -186,6 +187,42 @@ fn audit_entity() {}
         (status = 401, description = "Missing or wrong API key", body = ErrorBody)))]
 fn config() {}
 
+#[utoipa::path(post, path = "/permissions/grant", tag = "admin", request_body = GrantBody,
+    params(("Aiperture-Admin-Challenge" = String, Header, pattern = r"^a1\.[0-9]{1,20}\.[0-9a-fA-F]{32}\.[0-9a-fA-F]{64}$",
+            description = "An admin challenge signed with the install key over `http`, `POST`, the path and the SHA-256 of the exact body (docs/http.md, \"Admin acts\")")),
+    responses(
+        (status = 201, description = "Granted and audited (`grant.created`)", body = Granted),
+        (status = 400, description = "Not JSON, no scope, a bad decision, no challenge or not a challenge", body = ErrorBody),
+        (status = 401, description = "Missing or wrong API key", body = ErrorBody),
+        (status = 403, description = "A challenge that is forged, expired, already used or for another act", body = ErrorBody),
+        (status = 413, description = "Body over 1 MiB", body = ErrorBody),
+        (status = 422, description = "A time to live out of range, an allow on HIGH or CRITICAL risk", body = ErrorBody)))]
+fn grant() {}
+
+#[utoipa::path(post, path = "/permissions/revoke", tag = "admin", request_body = RevokeBody,
+    params(("Aiperture-Admin-Challenge" = String, Header, pattern = r"^a1\.[0-9]{1,20}\.[0-9a-fA-F]{32}\.[0-9a-fA-F]{64}$",
+            description = "An admin challenge signed with the install key over `http`, `POST`, the path and the SHA-256 of the exact body (docs/http.md, \"Admin acts\")")),
+    responses(
+        (status = 200, description = "Revoked and audited (`grant.revoked`, `pattern.revoked`)", body = RevokedAnswer),
+        (status = 400, description = "Not JSON, not exactly one of grant_id, scope, exact_scope, no challenge or not a challenge", body = ErrorBody),
+        (status = 401, description = "Missing or wrong API key", body = ErrorBody),
+        (status = 403, description = "A challenge that is forged, expired, already used or for another act", body = ErrorBody),
+        (status = 404, description = "Nothing matches; nothing revoked", body = ErrorBody),
+        (status = 413, description = "Body over 1 MiB", body = ErrorBody)))]
+fn revoke() {}
+
+#[utoipa::path(patch, path = "/config", tag = "config", request_body = ConfigPatch,
+    params(("Aiperture-Admin-Challenge" = String, Header, pattern = r"^a1\.[0-9]{1,20}\.[0-9a-fA-F]{32}\.[0-9a-fA-F]{64}$",
+            description = "An admin challenge signed with the install key over `http`, `PATCH`, `/config` and the SHA-256 of the exact body (docs/http.md, \"Admin acts\")")),
+    responses(
+        (status = 200, description = "Changed in the user config file and audited (`config.changed`)", body = ConfigPatched),
+        (status = 400, description = "Not JSON, no settings object, a value that is an object, no challenge or not a challenge", body = ErrorBody),
+        (status = 401, description = "Missing or wrong API key", body = ErrorBody),
+        (status = 403, description = "A challenge that is forged, expired, already used or for another act", body = ErrorBody),
+        (status = 413, description = "Body over 1 MiB", body = ErrorBody),
+        (status = 422, description = "No setting named, an unknown setting, a value `config set` refuses", body = ErrorBody)))]
+fn patch_config() {}
+
 #[utoipa::path(get, path = "/report", tag = "report", params(ReportQuery),
     responses(
         (status = 200, description = "The compliance report",
@@ -271,7 +308,8 @@ impl Modify for Bearer {
         Any route may also answer 500 (`internal`, `store`, `integrity` with `alarm`) or 503 \
         (`busy`, `timeout`) when the store fails, and 405 for another method."),
     paths(health, check, hook, record, patterns, stats, similar, explain, audit_count,
-          audit_verify, audit_events, audit_event, audit_entity, config, report, metrics,
+          audit_verify, audit_events, audit_event, audit_entity, config, patch_config, grant, revoke,
+          report, metrics,
           artifacts_store, artifacts_list, artifacts_show, artifacts_verify, costs, openapi_json),
     components(schemas(RuntimeName, super::perms::DecisionName, super::config_api::ReportFormat)),
     modifiers(&Bearer)
@@ -309,11 +347,25 @@ mod tests {
             "/metrics",
             "/report",
             "/hooks/{runtime}",
+            "/permissions/grant",
+            "/permissions/revoke",
         ] {
             assert!(paths.contains_key(p), "{p}");
         }
         assert!(d["paths"]["/permissions/record"]["post"]["responses"]["400"].is_object());
         assert!(d["components"]["schemas"]["PatternView"].is_object());
+        for (p, m) in [
+            ("/permissions/grant", "post"),
+            ("/permissions/revoke", "post"),
+            ("/config", "patch"),
+        ] {
+            let op = &d["paths"][p][m];
+            for status in ["400", "403"] {
+                assert!(op["responses"][status].is_object(), "{p} {status}");
+            }
+            assert_eq!(op["parameters"][0]["in"], "header", "{p}");
+            assert_eq!(op["parameters"][0]["required"], true, "{p}");
+        }
         assert_eq!(
             d["paths"]["/health"]["get"]["security"],
             serde_json::json!([{}])
