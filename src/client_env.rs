@@ -25,7 +25,7 @@ pub const VARS: &[&str] = &[
 const MAX_VALUE: usize = 4096;
 
 /// The caller's values of the variables in [`VARS`] (unset ones are absent), and the id of
-/// this call when the hook handed it to a server (`crate::engine::request_id`).
+/// this call when the hook handed it to a server (`crate::request_id`).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ClientEnv {
     vars: Vec<(&'static str, String)>,
@@ -86,9 +86,9 @@ impl ClientEnv {
     }
 
     /// The same environment for a call with id `id` (ignored unless it has the shape
-    /// `crate::engine::request_id::fresh` gives).
+    /// `crate::request_id::fresh` gives).
     pub fn with_request_id(mut self, id: &str) -> ClientEnv {
-        if crate::engine::request_id::well_formed(id) {
+        if crate::request_id::well_formed(id) {
             self.request_id = Some(id.to_string());
         }
         self
@@ -179,7 +179,7 @@ mod tests {
         assert!(line.bytes().all(|b| (0x21..0x7f).contains(&b)), "{line}");
         assert_eq!(ClientEnv::decode(&line), e);
         assert_eq!(ClientEnv::decode(""), ClientEnv::empty());
-        let id = crate::engine::request_id::fresh(1).unwrap_or_default();
+        let id = crate::request_id::fresh(1).unwrap_or_default();
         let with = e.clone().with_request_id(&id);
         assert_eq!(
             ClientEnv::decode(&with.encode()).request_id(),

@@ -5,6 +5,7 @@
 //! [`store`]) and returns a [`request::Verdict`]; the adapter renders the verdict in the form the
 //! runtime understands. The library knows no command line: `src/main.rs` and `src/cli/` do.
 
+pub mod admin_proof;
 pub mod artifacts;
 pub mod atomic;
 pub mod audit;
@@ -21,6 +22,7 @@ pub mod paths;
 pub mod realpath;
 pub mod report;
 pub mod request;
+pub mod request_id;
 pub mod risk;
 pub mod runtimes;
 pub mod server;

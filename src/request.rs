@@ -179,7 +179,7 @@ pub struct Request {
     /// runs nor one refused there counts as a human's decision.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub headless: bool,
-    /// The id that makes this call's recording happen once ([`crate::engine::request_id`]):
+    /// The id that makes this call's recording happen once ([`crate::request_id`]):
     /// set by a hook that handed the call to a running server, on both paths, so the server
     /// and an in-process fallback never both record it. `None`: recorded unconditionally.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -260,7 +260,7 @@ fn warm_exchange(
             .to_string(),
         set => set.to_string(),
     };
-    let call_id = aiperture::engine::request_id::fresh(aiperture::clock::SystemClock.now_ms())?;
+    let call_id = aiperture::request_id::fresh(aiperture::clock::SystemClock.now_ms())?;
     let client_env = env.clone().with_request_id(&call_id).encode();
     *id = Some(call_id);
     let call = warm::Call {

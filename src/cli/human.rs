@@ -12,12 +12,12 @@
 //!    `aiperture-admin-v1`, the seconds, the nonce and every argument after the program name,
 //!    joined by NUL bytes (arguments cannot hold NUL, so the encoding is unambiguous). Valid for `challenge_ttl_seconds` of wall-clock time, once (its nonce is
 //!    consumed in the store), and only for exactly these arguments. The MAC, the check and
-//!    the nonce store are the library's ([`aiperture::engine::admin_proof`]), shared with the
+//!    the nonce store are the library's ([`aiperture::admin_proof`]), shared with the
 //!    server's admin routes; this module keeps the terminal and the agent detection.
 //!
 //! What this stops and what it does not is in docs/security.md ("Admin acts need a human").
 
-use aiperture::engine::admin_proof;
+use aiperture::admin_proof;
 use aiperture::paths::Paths;
 use std::io::{BufRead, IsTerminal, Write};
 

@@ -516,7 +516,7 @@ fn record_in(
 }
 
 /// Whether this transaction may record `op` of `req`: always for a call without an id, else
-/// only when it is the first to claim the id ([`super::request_id`]).
+/// only when it is the first to claim the id ([`crate::request_id`]).
 pub(super) fn claimed(
     st: &mut dyn State,
     req: &Request,
@@ -524,7 +524,7 @@ pub(super) fn claimed(
     now: i64,
 ) -> anyhow::Result<bool> {
     match &req.request_id {
-        Some(id) => st.claim_request(&super::request_id::claim_key(id, op), now),
+        Some(id) => st.claim_request(&crate::request_id::claim_key(id, op), now),
         None => Ok(true),
     }
 }

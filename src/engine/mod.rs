@@ -4,7 +4,6 @@
 //! store with the user's settings and runs one pipeline step per call, each in one write
 //! transaction. Adapters reach state only through it.
 
-pub mod admin_proof;
 pub mod baseline;
 pub mod challenge;
 pub mod claude_rules;
@@ -19,7 +18,6 @@ pub mod modes;
 pub mod pipeline;
 pub mod policy;
 pub mod presets;
-pub mod request_id;
 pub mod rows;
 pub mod rule_files;
 pub mod rules;

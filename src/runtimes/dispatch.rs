@@ -288,7 +288,7 @@ fn located(event: Event, env: &ClientEnv) -> Event {
     }
 }
 
-/// The event with the call's id on each request (`engine::request_id`): the requests of one
+/// The event with the call's id on each request (`crate::request_id`): the requests of one
 /// multi-target payload each get their own (`<id>.<n>`).
 fn identified(event: Event, id: Option<&str>) -> Event {
     let Some(id) = id else {

@@ -6,7 +6,7 @@
 //! needs an admin challenge in the `Aiperture-Admin-Challenge` header, signed with the
 //! install key over [`admin_proof::http_args`] (method, path, SHA-256 of the exact body),
 //! valid once within `challenge_ttl_seconds` — the same verifier and nonce store as the
-//! CLI's ([`crate::engine::admin_proof`]). Order: a body that is not a JSON object or a
+//! CLI's ([`crate::admin_proof`]). Order: a body that is not a JSON object or a
 //! missing / malformed challenge is a 400; then the challenge is verified and consumed (403
 //! when it is forged, expired, used or for another act); only then are the fields judged
 //! (400 malformed, 422 an invalid setting, value or grant) and the act done (200/201). So
@@ -17,8 +17,8 @@
 use super::error::ApiError;
 use super::limits::read_body;
 use super::routes::{AppState, blocking, parse_json};
+use crate::admin_proof::{self, VerifyError};
 use crate::config;
-use crate::engine::admin_proof::{self, VerifyError};
 use crate::engine::state::AuditNote;
 use crate::error::GateError;
 use crate::request::{Decision, Request};

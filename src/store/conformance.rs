@@ -51,7 +51,7 @@ pub fn run_all(h: &impl Harness) {
 /// A hook call's id is claimed by one transaction only, also when two race for it, and a day
 /// later its claim may be pruned.
 pub fn a_call_id_is_claimed_once(h: &impl Harness) {
-    use crate::engine::request_id;
+    use crate::request_id;
     let install_key = key_of(h);
     let old = request_id::fresh(T0).unwrap_or_default();
     let store = h.open();

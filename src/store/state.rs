@@ -338,7 +338,7 @@ impl State for SqliteState<'_> {
             // Now and then, the claims older than a day: a range of the primary key.
             self.conn
                 .prepare_cached("DELETE FROM applied_requests WHERE request_id < ?1")?
-                .execute(rusqlite::params![crate::engine::request_id::cutoff(ts_ms)])?;
+                .execute(rusqlite::params![crate::request_id::cutoff(ts_ms)])?;
         }
         Ok(n == 1)
     }

@@ -434,7 +434,7 @@ impl State for PgState<'_> {
             &[&id, &ts_ms],
         )?;
         if n == 1 && ts_ms % 64 == 0 {
-            let cutoff = crate::engine::request_id::cutoff(ts_ms);
+            let cutoff = crate::request_id::cutoff(ts_ms);
             self.exec(
                 "DELETE FROM applied_requests WHERE request_id < $1",
                 &[&cutoff],
