@@ -56,7 +56,7 @@ enum Command {
     Bootstrap(cli::bootstrap::BootstrapArgs),
     /// Verify, list and export the audit trail.
     Audit(cli::audit::AuditArgs),
-    /// Copy a whole store into another (`store migrate --to postgres://…` or `sqlite:PATH`).
+    /// Copy a whole store into another (`store migrate --to postgres://URL` or `sqlite:PATH`).
     Store(cli::store::StoreArgs),
     /// Write the compliance report.
     Report(cli::report::ReportArgs),

@@ -17,13 +17,13 @@ pub struct StoreArgs {
 
 #[derive(Subcommand, Debug)]
 enum StoreCommand {
-    /// Copy every table (the audit chain with its hashes, patterns, grants, …) into another
+    /// Copy every table (the audit chain with its hashes, patterns, grants, etc.) into another
     /// store; idempotent, refuses a target holding other data.
     Migrate {
-        /// The target: `postgres://…` or `sqlite:PATH`.
+        /// The target: `postgres://URL` or `sqlite:PATH`.
         #[arg(long)]
         to: String,
-        /// The source: `sqlite:PATH` or `postgres://…` (default: the store this home selects).
+        /// The source: `sqlite:PATH` or `postgres://URL` (default: the store this home selects).
         #[arg(long)]
         from: Option<String>,
         /// Say what would be copied; write nothing.

@@ -612,3 +612,66 @@ fn write_batch(
         }),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn chain(hashes: &[&str]) -> Vec<(i64, String)> {
+        hashes
+            .iter()
+            .enumerate()
+            .map(|(i, h)| (i as i64 + 1, h.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn an_empty_or_prefix_target_is_accepted_and_anything_else_refused() {
+        let source = chain(&["a", "b", "c"]);
+        assert!(check_prefix(&source, &[]).is_ok());
+        assert!(check_prefix(&source, &chain(&["a", "b"])).is_ok());
+        assert!(check_prefix(&source, &source).is_ok());
+        assert!(check_prefix(&source, &chain(&["a", "x"])).is_err());
+        assert!(check_prefix(&source, &chain(&["a", "b", "c", "d"])).is_err());
+    }
+
+    #[test]
+    fn the_upsert_writes_only_rows_that_differ() {
+        let sql = upsert_sql(
+            "t",
+            &["id", "a", "b"],
+            &["id".to_string()],
+            |i| format!("?{i}"),
+            "IS NOT",
+        );
+        assert_eq!(
+            sql,
+            "INSERT INTO t (id, a, b) VALUES (?1, ?2, ?3) ON CONFLICT (id) DO UPDATE SET \
+             a = excluded.a, b = excluded.b WHERE t.a IS NOT excluded.a OR t.b IS NOT excluded.b"
+        );
+        let only_key = upsert_sql("k", &["x"], &["x".to_string()], |i| format!("${i}"), "");
+        assert_eq!(
+            only_key,
+            "INSERT INTO k (x) VALUES ($1) ON CONFLICT (x) DO NOTHING"
+        );
+        let c = rusqlite::Connection::open_in_memory().unwrap();
+        c.execute_batch("CREATE TABLE t (id INTEGER PRIMARY KEY, a TEXT, b INTEGER)")
+            .unwrap();
+        let mut n = 0;
+        for row in [(1, "x", 1), (1, "x", 1), (1, "y", 1), (2, "x", 2)] {
+            n += c
+                .execute(&sql, rusqlite::params![row.0, row.1, row.2])
+                .unwrap();
+        }
+        assert_eq!(n, 3, "the repeated row writes nothing");
+    }
+
+    #[test]
+    fn postgres_parameters_follow_the_column_type() {
+        assert!(pg_param(&Val::Int(3), "bigint").is_ok());
+        assert!(pg_param(&Val::Int(1 << 40), "integer").is_err());
+        assert!(pg_param(&Val::Text("x".into()), "bigint").is_err());
+        assert!(pg_param(&Val::Null, "double precision").is_ok());
+        assert!(pg_param(&Val::Int(1), "point").is_err());
+    }
+}
