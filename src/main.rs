@@ -56,6 +56,8 @@ enum Command {
     Bootstrap(cli::bootstrap::BootstrapArgs),
     /// Verify, list and export the audit trail.
     Audit(cli::audit::AuditArgs),
+    /// Copy a whole store into another (`store migrate --to postgres://URL` or `sqlite:PATH`).
+    Store(cli::store::StoreArgs),
     /// Write the compliance report.
     Report(cli::report::ReportArgs),
     /// Store, show, verify and list content-addressed artifacts (docs/artifacts.md).
@@ -137,6 +139,7 @@ fn run(args: Vec<OsString>) -> ExitCode {
         Command::Bootstrap(a) => cli::bootstrap::run(a),
         Command::Audit(a) => cli::audit::run(a),
         Command::Report(a) => cli::report::run(a),
+        Command::Store(a) => cli::store::run(a),
         Command::Artifact(a) => cli::artifact::run(a),
         Command::Costs(a) => cli::costs::run(a),
         Command::Setup(a) => cli::setup::run(a),

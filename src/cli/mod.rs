@@ -25,6 +25,7 @@ pub mod revoke;
 pub mod serve;
 pub mod setup;
 pub mod sinks;
+pub mod store;
 pub mod suggest;
 
 /// A process exit status. Like std's `ExitCode`, but its number can be read back: `main` is

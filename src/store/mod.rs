@@ -21,6 +21,7 @@ pub mod audit_sql;
 #[cfg(test)]
 pub mod conformance;
 pub mod integrity;
+pub mod migrate;
 pub mod postgres;
 pub mod seed;
 pub mod select;

@@ -1,0 +1,275 @@
+//! `aiperture store migrate` (issue 13): a store made by real hook calls and learning is
+//! copied whole (the audit chain with the same hashes, patterns, decisions, grants, …), the
+//! copy verifies, a second run writes nothing, a tampered source and a target holding another
+//! chain are refused, and a dry run writes nothing. SQLite→PostgreSQL→SQLite runs when
+//! `AIPERTURE_TEST_PG_URL` names a server.
+
+mod admin_support;
+
+use admin_support::AdminCmd;
+use aiperture::store::postgres::testing::{fresh_database, server_url};
+use assert_cmd::Command;
+use std::path::{Path, PathBuf};
+
+struct Env {
+    dir: tempfile::TempDir,
+    home: PathBuf,
+    db: PathBuf,
+}
+
+impl Env {
+    fn new() -> Env {
+        let dir = tempfile::tempdir().unwrap();
+        let home = dir.path().join("home");
+        std::fs::create_dir_all(&home).unwrap();
+        Env {
+            home,
+            db: dir.path().join("a.db"),
+            dir,
+        }
+    }
+
+    fn cmd(&self, db: &Path) -> Command {
+        let mut c = Command::cargo_bin("aiperture").unwrap();
+        for (k, _) in std::env::vars() {
+            if k.starts_with("AIPERTURE_") {
+                c.env_remove(&k);
+            }
+        }
+        c.env("AIPERTURE_HOME", &self.home)
+            .env("AIPERTURE_DB_PATH", db)
+            .env("HOME", self.dir.path())
+            .current_dir(self.dir.path());
+        c
+    }
+
+    fn hook(&self, db: &Path, session: &str, command: &str) {
+        let payload = serde_json::json!({
+            "session_id": session,
+            "hook_event_name": "PreToolUse",
+            "tool_name": "Bash",
+            "tool_input": {"command": command},
+            "cwd": self.dir.path(),
+            "tool_use_id": format!("{session}-{command}"),
+        });
+        self.cmd(db)
+            .args(["hook", "claude-code"])
+            .write_stdin(payload.to_string())
+            .assert()
+            .success();
+    }
+
+    /// A store with hook calls, human approvals (learning), a grant and a revocation.
+    fn populate(&self, db: &Path) {
+        for i in 0..4 {
+            self.hook(db, &format!("s{i}"), "npm test");
+        }
+        let g = aiperture::engine::Gate::open_with(
+            aiperture::paths::Paths::at(&self.home, db),
+            aiperture::config::Settings::default(),
+            std::sync::Arc::new(aiperture::clock::SystemClock),
+        )
+        .unwrap();
+        for i in 0..4 {
+            let req = aiperture::request::Request {
+                runtime: "claude-code".into(),
+                event: "PreToolUse".into(),
+                session_id: format!("human-{i}"),
+                tool: "shell".into(),
+                action: "execute".into(),
+                scope: "npm test".into(),
+                ..Default::default()
+            };
+            g.record_human(&req, aiperture::request::Decision::Allow, "alice")
+                .unwrap();
+        }
+        drop(g);
+        self.cmd(db)
+            .admin(
+                &self.home,
+                &["grant", "--scope", "cargo build", "--ttl", "1h"],
+            )
+            .output()
+            .unwrap();
+        self.hook(db, "s9", "ls -la");
+    }
+
+    /// `store migrate` with its challenge.
+    fn migrate(&self, db: &Path, args: &[&str]) -> std::process::Output {
+        let mut all = vec!["store", "migrate"];
+        all.extend_from_slice(args);
+        self.cmd(db).admin(&self.home, &all).output().unwrap()
+    }
+
+    fn verify(&self, db: &Path, url: Option<&str>) -> serde_json::Value {
+        let mut c = self.cmd(db);
+        if let Some(u) = url {
+            c.env("AIPERTURE_DB_URL", u);
+        }
+        let out = c.args(["audit", "verify", "--json"]).output().unwrap();
+        serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)))
+    }
+
+    fn rows(db: &Path, sql: &str) -> Vec<String> {
+        let c = rusqlite::Connection::open(db).unwrap();
+        let mut st = c.prepare(sql).unwrap();
+        let n = st.column_count();
+        st.query_map([], |r| {
+            Ok((0..n)
+                .map(|i| format!("{:?}", r.get_ref(i).unwrap()))
+                .collect::<Vec<_>>()
+                .join("|"))
+        })
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
+    }
+}
+
+fn ok(out: &std::process::Output) -> String {
+    assert!(
+        out.status.success(),
+        "status {:?}\nstdout {}\nstderr {}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Every copied table, every row, in key order: equal stores give equal dumps.
+const TABLES: &[&str] = &[
+    "SELECT * FROM audit_events ORDER BY seq",
+    "SELECT * FROM decisions ORDER BY id",
+    "SELECT * FROM decision_keys ORDER BY decision_id, kind, key",
+    "SELECT * FROM patterns ORDER BY project, tool, action, kind, key",
+    "SELECT * FROM checks ORDER BY id",
+    "SELECT * FROM grants ORDER BY id",
+    "SELECT * FROM sessions ORDER BY session",
+];
+
+fn dump(db: &Path) -> Vec<Vec<String>> {
+    TABLES.iter().map(|q| Env::rows(db, q)).collect()
+}
+
+#[test]
+fn sqlite_to_sqlite_copies_everything_verifies_and_is_idempotent() {
+    let e = Env::new();
+    e.populate(&e.db);
+    assert_eq!(e.verify(&e.db, None)["intact"], true);
+    let copy = e.dir.path().join("copy.db");
+    let to = format!("sqlite:{}", copy.display());
+
+    let dry = ok(&e.migrate(&e.db, &["--to", &to, "--dry-run"]));
+    assert!(dry.contains("would write"), "{dry}");
+    assert_eq!(
+        Env::rows(&copy, "SELECT count(*) FROM audit_events"),
+        ["Integer(0)"]
+    );
+
+    let first = e.migrate(&e.db, &["--to", &to]);
+    let stdout = ok(&first);
+    assert!(stdout.contains("audit_events: wrote"), "{stdout}");
+    assert!(String::from_utf8_lossy(&first.stderr).contains("rows read"));
+    assert_eq!(dump(&e.db), dump(&copy));
+    assert!(!Env::rows(&copy, "SELECT * FROM patterns").is_empty());
+    assert!(!Env::rows(&copy, "SELECT * FROM grants").is_empty());
+    assert!(!Env::rows(&copy, "SELECT * FROM decisions").is_empty());
+    let v = e.verify(&copy, None);
+    assert_eq!(v["intact"], true, "{v}");
+
+    let second = ok(&e.migrate(&e.db, &["--to", &to]));
+    assert!(second.contains("nothing to copy"), "{second}");
+    assert_eq!(dump(&e.db), dump(&copy));
+
+    // More work on the source: the copy is a prefix, so the rest is copied.
+    e.hook(&e.db, "s10", "git status");
+    let third = ok(&e.migrate(&e.db, &["--to", &to]));
+    assert!(third.contains("audit_events: wrote"), "{third}");
+    assert_eq!(dump(&e.db), dump(&copy));
+    assert_eq!(e.verify(&copy, None)["intact"], true);
+}
+
+#[test]
+fn a_tampered_source_is_refused_and_nothing_is_written() {
+    let e = Env::new();
+    e.populate(&e.db);
+    rusqlite::Connection::open(&e.db)
+        .unwrap()
+        .execute(
+            "UPDATE audit_events SET summary = 'edited' WHERE seq = 2",
+            [],
+        )
+        .unwrap();
+    let copy = e.dir.path().join("copy.db");
+    let out = e.migrate(&e.db, &["--to", &format!("sqlite:{}", copy.display())]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("does not verify"), "{err}");
+    assert_eq!(
+        Env::rows(&copy, "SELECT count(*) FROM audit_events"),
+        ["Integer(0)"]
+    );
+}
+
+#[test]
+fn a_target_with_another_chain_is_refused() {
+    let e = Env::new();
+    e.populate(&e.db);
+    let other = e.dir.path().join("other.db");
+    e.hook(&other, "x", "echo hi");
+    let before = dump(&other);
+    let out = e.migrate(&e.db, &["--to", &format!("sqlite:{}", other.display())]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("not a prefix"), "{err}");
+    assert_eq!(dump(&other), before);
+}
+
+#[test]
+fn migrating_is_an_admin_act() {
+    let e = Env::new();
+    e.populate(&e.db);
+    let copy = e.dir.path().join("copy.db");
+    let out = e
+        .cmd(&e.db)
+        .args([
+            "store",
+            "migrate",
+            "--to",
+            &format!("sqlite:{}", copy.display()),
+        ])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("admin act"));
+}
+
+#[test]
+fn sqlite_to_postgres_and_back_is_the_same_store() {
+    let Some(admin) = server_url("store_migrate") else {
+        eprintln!("skipped: set AIPERTURE_TEST_PG_URL to run the PostgreSQL migration test");
+        return;
+    };
+    let url = fresh_database(&admin, "migrate").unwrap();
+    let e = Env::new();
+    e.populate(&e.db);
+    ok(&e.migrate(&e.db, &["--to", &url]));
+    let v = e.verify(&e.db, Some(&url));
+    assert_eq!(v["intact"], true, "{v}");
+    let again = ok(&e.migrate(&e.db, &["--to", &url]));
+    assert!(again.contains("nothing to copy"), "{again}");
+    let back = e.dir.path().join("back.db");
+    ok(&e.migrate(
+        &e.db,
+        &[
+            "--from",
+            &url,
+            "--to",
+            &format!("sqlite:{}", back.display()),
+        ],
+    ));
+    assert_eq!(dump(&e.db), dump(&back));
+    assert_eq!(e.verify(&back, None)["intact"], true);
+}
