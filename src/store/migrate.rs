@@ -31,15 +31,9 @@ pub const BATCH: usize = 500;
 /// the store's own facts (`meta`: its creation time) and PostgreSQL's schema version.
 const NOT_COPIED: &[&str] = &["audit_head", "meta", "aiperture_schema"];
 
-/// One value in transit between the two engines.
-#[derive(Debug, Clone, PartialEq)]
-enum Val {
-    Null,
-    Int(i64),
-    Real(f64),
-    Text(String),
-    Blob(Vec<u8>),
-}
+/// One value in transit between the two engines: SQLite's own value type, which the team
+/// store's export reads PostgreSQL columns into (`postgres::export::value`).
+use rusqlite::types::Value as Val;
 
 /// A table's shape on one side: its columns (with their declared types) and primary key.
 #[derive(Debug, Clone)]
@@ -181,7 +175,7 @@ fn chain_of(tables: &[Table]) -> anyhow::Result<Vec<(i64, String)>> {
     t.rows
         .iter()
         .map(|r| match (&r[s], &r[h]) {
-            (Val::Int(seq), Val::Text(hash)) => Ok((*seq, hash.clone())),
+            (Val::Integer(seq), Val::Text(hash)) => Ok((*seq, hash.clone())),
             _ => bail!("audit_events: a row without an integer seq and a text hash"),
         })
         .collect()
@@ -235,7 +229,7 @@ fn check_patterns(tables: &[Table], target: &AnyStore) -> anyhow::Result<()> {
 fn text(v: &Val) -> String {
     match v {
         Val::Null => String::new(),
-        Val::Int(i) => i.to_string(),
+        Val::Integer(i) => i.to_string(),
         Val::Real(f) => f.to_string(),
         Val::Text(s) => s.clone(),
         Val::Blob(b) => hex::encode(b),
@@ -247,7 +241,7 @@ fn target_hashes(target: &AnyStore) -> anyhow::Result<Vec<(i64, String)>> {
     select_rows(target, "SELECT seq, hash FROM audit_events ORDER BY seq", 2)?
         .into_iter()
         .map(|r| match (&r[0], &r[1]) {
-            (Val::Int(s), Val::Text(h)) => Ok((*s, h.clone())),
+            (Val::Integer(s), Val::Text(h)) => Ok((*s, h.clone())),
             _ => bail!("the target's audit_events has a malformed row"),
         })
         .collect()
@@ -379,7 +373,7 @@ fn select_rows(store: &AnyStore, sql: &str, width: usize) -> anyhow::Result<Vec<
                     use rusqlite::types::ValueRef;
                     row.push(match r.get_ref(i)? {
                         ValueRef::Null => Val::Null,
-                        ValueRef::Integer(n) => Val::Int(n),
+                        ValueRef::Integer(n) => Val::Integer(n),
                         ValueRef::Real(f) => Val::Real(f),
                         ValueRef::Text(t) => Val::Text(String::from_utf8_lossy(t).into_owned()),
                         ValueRef::Blob(b) => Val::Blob(b.to_vec()),
@@ -392,50 +386,21 @@ fn select_rows(store: &AnyStore, sql: &str, width: usize) -> anyhow::Result<Vec<
         AnyStore::Postgres(p) => p.read_conn(|c| {
             let rows = c.client.query(sql, &[]).map_err(pg_err)?;
             rows.iter()
-                .map(|r| (0..width).map(|i| pg_value(r, i)).collect())
+                .map(|r| {
+                    (0..width)
+                        .map(|i| super::postgres::export::value(r, i))
+                        .collect()
+                })
                 .collect()
         }),
     }
-}
-
-/// One PostgreSQL value by its column type.
-fn pg_value(r: &postgres::Row, i: usize) -> anyhow::Result<Val> {
-    use postgres::types::Type;
-    let ty = r.columns()[i].type_().clone();
-    let v = if ty == Type::INT8 {
-        r.try_get::<_, Option<i64>>(i).map(|v| v.map(Val::Int))
-    } else if ty == Type::INT4 {
-        r.try_get::<_, Option<i32>>(i)
-            .map(|v| v.map(|n| Val::Int(n.into())))
-    } else if ty == Type::INT2 {
-        r.try_get::<_, Option<i16>>(i)
-            .map(|v| v.map(|n| Val::Int(n.into())))
-    } else if ty == Type::FLOAT8 {
-        r.try_get::<_, Option<f64>>(i).map(|v| v.map(Val::Real))
-    } else if ty == Type::FLOAT4 {
-        r.try_get::<_, Option<f32>>(i)
-            .map(|v| v.map(|f| Val::Real(f.into())))
-    } else if ty == Type::BOOL {
-        r.try_get::<_, Option<bool>>(i)
-            .map(|v| v.map(|b| Val::Int(b.into())))
-    } else if ty == Type::BYTEA {
-        r.try_get::<_, Option<Vec<u8>>>(i).map(|v| v.map(Val::Blob))
-    } else if ty == Type::TEXT || ty == Type::VARCHAR || ty == Type::NAME || ty == Type::BPCHAR {
-        r.try_get::<_, Option<String>>(i).map(|v| v.map(Val::Text))
-    } else {
-        bail!(
-            "column {}: type {ty} is not supported by the copy",
-            r.columns()[i].name()
-        );
-    };
-    Ok(v.map_err(pg_err)?.unwrap_or(Val::Null))
 }
 
 /// A value as a PostgreSQL parameter of the column's type (`data_type` from the schema).
 fn pg_param(v: &Val, ty: &str) -> anyhow::Result<Box<dyn ToSql + Sync>> {
     let int = |v: &Val| match v {
         Val::Null => Ok(None),
-        Val::Int(n) => Ok(Some(*n)),
+        Val::Integer(n) => Ok(Some(*n)),
         Val::Real(f) if f.fract() == 0.0 => Ok(Some(*f as i64)),
         other => Err(anyhow!("{other:?} is not an integer")),
     };
@@ -446,7 +411,7 @@ fn pg_param(v: &Val, ty: &str) -> anyhow::Result<Box<dyn ToSql + Sync>> {
         "boolean" => Box::new(int(v)?.map(|n| n != 0)),
         "double precision" => Box::new(match v {
             Val::Null => None,
-            Val::Int(n) => Some(*n as f64),
+            Val::Integer(n) => Some(*n as f64),
             Val::Real(f) => Some(*f),
             other => bail!("{other:?} is not a number"),
         }),
@@ -542,7 +507,7 @@ fn write_batch(
                     .iter()
                     .map(|&i| match &r[i] {
                         Val::Null => rusqlite::types::Value::Null,
-                        Val::Int(v) => (*v).into(),
+                        Val::Integer(v) => (*v).into(),
                         Val::Real(v) => (*v).into(),
                         Val::Text(v) => v.clone().into(),
                         Val::Blob(v) => v.clone().into(),
@@ -668,10 +633,10 @@ mod tests {
 
     #[test]
     fn postgres_parameters_follow_the_column_type() {
-        assert!(pg_param(&Val::Int(3), "bigint").is_ok());
-        assert!(pg_param(&Val::Int(1 << 40), "integer").is_err());
+        assert!(pg_param(&Val::Integer(3), "bigint").is_ok());
+        assert!(pg_param(&Val::Integer(1 << 40), "integer").is_err());
         assert!(pg_param(&Val::Text("x".into()), "bigint").is_err());
         assert!(pg_param(&Val::Null, "double precision").is_ok());
-        assert!(pg_param(&Val::Int(1), "point").is_err());
+        assert!(pg_param(&Val::Integer(1), "point").is_err());
     }
 }

@@ -29,7 +29,8 @@ pub fn is_admin_act(args: &[&str]) -> bool {
         ["revoke", ..]
         | ["config", "set" | "unset", ..]
         | ["configure", ..]
-        | ["policy", "add", ..] => true,
+        | ["policy", "add", ..]
+        | ["store", "migrate", ..] => true,
         _ => false,
     }
 }

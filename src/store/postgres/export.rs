@@ -77,8 +77,8 @@ fn fallible_next(rows: &mut postgres::RowIter<'_>) -> anyhow::Result<Option<post
     rows.next().map_err(pg_err)
 }
 
-/// Column `i` of `row` as the SQLite value that stores it.
-fn value(row: &postgres::Row, i: usize) -> anyhow::Result<Value> {
+/// Column `i` of `row` as the SQLite value that stores it (also `store migrate`'s reader).
+pub(crate) fn value(row: &postgres::Row, i: usize) -> anyhow::Result<Value> {
     let ty = row.columns()[i].type_().clone();
     let v = if ty == Type::INT8 {
         row.try_get::<_, Option<i64>>(i)
