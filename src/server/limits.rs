@@ -32,7 +32,7 @@ pub async fn read_body(body: Body) -> Result<Vec<u8>, ApiError> {
                 BODY_TIMEOUT.as_secs()
             ),
         )),
-        Ok(Ok(c)) => Ok(c.to_bytes().to_vec()),
+        Ok(Ok(c)) => Ok(c.to_bytes().into()),
         Ok(Err(e)) if e.downcast_ref::<LengthLimitError>().is_some() => {
             Err(ApiError::too_large(MAX_BODY))
         }
@@ -43,9 +43,10 @@ pub async fn read_body(body: Body) -> Result<Vec<u8>, ApiError> {
 }
 
 /// Middleware: a body announced larger than [`MAX_BODY`] is refused before it is read (a
-/// client that sent `Expect: 100-continue` never sends it); each request runs as its own task
-/// so that a panic becomes a 500 JSON error, and is cut off with a 503 after `limit` (the
-/// server uses [`REQUEST_TIMEOUT`]).
+/// client that sent `Expect: 100-continue` never sends it); a panic while the request is
+/// polled becomes a 500 JSON error ([`CatchPanic`], on the connection's own task: no task
+/// spawned per request), and the request is cut off with a 503 after `limit` (the server uses
+/// [`REQUEST_TIMEOUT`]).
 pub async fn guard(State(limit): State<Duration>, req: Request, next: Next) -> Response {
     let announced = req
         .headers()
@@ -55,13 +56,13 @@ pub async fn guard(State(limit): State<Duration>, req: Request, next: Next) -> R
     if announced.is_some_and(|n| n > MAX_BODY as u64) {
         return ApiError::too_large(MAX_BODY).into_response();
     }
-    let mut task = tokio::spawn(next.run(req));
-    match tokio::time::timeout(limit, &mut task).await {
+    let task = CatchPanic(Box::pin(next.run(req)));
+    match tokio::time::timeout(limit, task).await {
         Ok(Ok(resp)) => resp,
-        Ok(Err(_)) => ApiError::internal("the request hit an internal error").into_response(),
+        Ok(Err(())) => ApiError::internal("the request hit an internal error").into_response(),
         Err(_) => {
-            // An engine call already on the blocking pool still finishes (and commits).
-            task.abort();
+            // Dropping the request drops its handler; an engine call already on the blocking
+            // pool still finishes (and commits).
             ApiError::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "timeout",
@@ -71,6 +72,27 @@ pub async fn guard(State(limit): State<Duration>, req: Request, next: Next) -> R
                 ),
             )
             .into_response()
+        }
+    }
+}
+
+/// A future that turns a panic while polling the one it wraps into `Err(())`, on the task
+/// that polls it (what `tokio::spawn` + `JoinError::is_panic` gave, without a task and a wake
+/// per request). A panicked future is never polled again.
+struct CatchPanic<F>(std::pin::Pin<Box<F>>);
+
+impl<F: std::future::Future> std::future::Future for CatchPanic<F> {
+    type Output = Result<F::Output, ()>;
+
+    fn poll(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Self::Output> {
+        let inner = self.0.as_mut();
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| inner.poll(cx))) {
+            Ok(std::task::Poll::Ready(v)) => std::task::Poll::Ready(Ok(v)),
+            Ok(std::task::Poll::Pending) => std::task::Poll::Pending,
+            Err(_) => std::task::Poll::Ready(Err(())),
         }
     }
 }
