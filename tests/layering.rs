@@ -12,6 +12,7 @@ const LAYERS: &[(&str, u32)] = &[
     ("request", 0),
     ("callsite", 0),
     ("client_env", 0),
+    ("identity", 0),
     ("clock", 0),
     ("error", 0),
     ("paths", 0),

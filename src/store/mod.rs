@@ -36,13 +36,15 @@ pub use sqlite::{LocalGate, SqliteStore};
 /// decision engine (decisions, pattern aggregates, checks, sessions, memory, pending asks,
 /// nonces, grants, executions); `0003_lean_hot_path.sql` drops indexes only reports used;
 /// `0004_written_files.sql` remembers files written through runtimes' write tools;
-/// `0005_artifacts.sql` keeps artifacts and their costs (`crate::artifacts`).
+/// `0005_artifacts.sql` keeps artifacts and their costs (`crate::artifacts`);
+/// `0006_identity.sql` records who and which machine on every audit event.
 pub const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0001_core.sql"),
     include_str!("migrations/0002_engine.sql"),
     include_str!("migrations/0003_lean_hot_path.sql"),
     include_str!("migrations/0004_written_files.sql"),
     include_str!("migrations/0005_artifacts.sql"),
+    include_str!("migrations/0006_identity.sql"),
 ];
 
 /// How long a writer waits for another process's lock before giving up.

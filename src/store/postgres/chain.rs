@@ -68,8 +68,8 @@ impl ChainSink for PgChain<'_> {
         let seq = i64::try_from(e.seq).map_err(|_| anyhow!("audit seq {} too large", e.seq))?;
         let st = self.conn.stmt(
             "INSERT INTO audit_events (seq, ts_ms, event_type, actor_type, actor, runtime, \
-             session_id, project, entity, summary, details, prev_hash, hash) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+             session_id, project, entity, summary, details, prev_hash, hash, principal, host) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
         )?;
         self.conn
             .client
@@ -89,6 +89,8 @@ impl ChainSink for PgChain<'_> {
                     &details_json,
                     &e.prev_hash,
                     &e.hash,
+                    &e.principal,
+                    &e.host,
                 ],
             )
             .map_err(|err| pg_err(err).context(format!("cannot append audit event {seq}")))?;
@@ -106,7 +108,7 @@ impl ChainSink for PgChain<'_> {
 }
 
 const COLUMNS: &str = "seq, ts_ms, event_type, actor_type, actor, runtime, session_id, project, \
-                       entity, summary, details, prev_hash, hash";
+                       entity, summary, details, prev_hash, hash, principal, host";
 
 /// One row of [`COLUMNS`], `details` left null and returned beside the event.
 fn row_event(r: &postgres::Row) -> anyhow::Result<(AuditEvent, String)> {
@@ -122,6 +124,8 @@ fn row_event(r: &postgres::Row) -> anyhow::Result<(AuditEvent, String)> {
             runtime: g(5)?,
             session_id: g(6)?,
             project: g(7)?,
+            principal: g(13)?,
+            host: g(14)?,
             entity: g(8)?,
             summary: g(9)?,
             details: Value::Null,

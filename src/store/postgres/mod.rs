@@ -41,6 +41,7 @@ pub const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0003_lean_hot_path.sql"),
     include_str!("migrations/0004_written_files.sql"),
     include_str!("migrations/0005_artifacts.sql"),
+    include_str!("migrations/0006_identity.sql"),
 ];
 
 /// How long connecting may take before the gate gives up (and a hook fails closed).
