@@ -88,6 +88,7 @@ pub fn run(args: DoctorArgs) -> anyhow::Result<ExitCode> {
             !db_missing && std::env::var_os(key::SECRET_ENV).is_none(),
         ),
     ];
+    items.push(identity_item());
     // The team store (AIPERTURE_DB_URL, store.url) replaces the SQLite file.
     let team = match Location::from_env(&paths) {
         Ok(Location::Postgres(url)) => Some(PgStore::open(&url)),
@@ -178,7 +179,6 @@ pub fn run(args: DoctorArgs) -> anyhow::Result<ExitCode> {
             },
         });
     }
-    items.push(identity_item());
     // Audit sinks (docs/sinks.md): a failing sink is unhealthy; its events wait in the store.
     if let Ok(settings) = Settings::load(&paths) {
         for (detail, ok) in super::sinks::doctor_lines(&paths, &settings) {
