@@ -139,6 +139,7 @@ fn memory_store(cfg: &EngineConfig, now: i64) -> Connection {
                 decision: Decision::Allow,
                 source: Source::Terminal,
                 who: "alice",
+                host: "",
                 pending_id: None,
             },
             &a,

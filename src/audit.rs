@@ -75,6 +75,10 @@ pub struct NewEvent {
     pub session_id: String,
     /// The project root, if any.
     pub project: String,
+    /// The person on whose behalf it happened ([`crate::identity::actor`]); empty when unknown.
+    pub principal: String,
+    /// The machine it happened on ([`crate::identity::host`]); empty when unknown.
+    pub host: String,
     /// What the event is about, e.g. `shell/execute/git status` or a setting's key.
     pub entity: String,
     /// One human-readable line.
@@ -113,6 +117,13 @@ pub struct AuditEvent {
     pub session_id: String,
     /// The project root.
     pub project: String,
+    /// The person on whose behalf it happened (empty in events written before identity was
+    /// recorded; such events hash without it, see [`hash_of`]).
+    #[serde(default)]
+    pub principal: String,
+    /// The machine it happened on (empty in older events).
+    #[serde(default)]
+    pub host: String,
     /// What the event is about.
     pub entity: String,
     /// One human-readable line.
@@ -214,7 +225,75 @@ pub fn event_hash(
     hex::encode(h.finalize())
 }
 
+/// [`event_hash`] extended with who and which machine (`v2` domain tag): the same fields
+/// in the same order, then `principal` and `host`, length-prefixed like the others.
+#[allow(clippy::too_many_arguments)]
+pub fn event_hash_v2(
+    seq: u64,
+    prev_hash: &str,
+    ts_ms: i64,
+    event_type: &str,
+    actor_type: &str,
+    actor: &str,
+    runtime: &str,
+    session_id: &str,
+    project: &str,
+    entity: &str,
+    summary: &str,
+    details_json: &str,
+    principal: &str,
+    host: &str,
+) -> String {
+    fn field(h: &mut Sha256, s: &str) {
+        h.update((s.len() as u64).to_be_bytes());
+        h.update(s.as_bytes());
+    }
+    let mut h = Sha256::new();
+    h.update(b"aiperture.audit.event.v2\0");
+    h.update(seq.to_be_bytes());
+    field(&mut h, prev_hash);
+    h.update(ts_ms.to_be_bytes());
+    for s in [
+        event_type,
+        actor_type,
+        actor,
+        runtime,
+        session_id,
+        project,
+        entity,
+        summary,
+        details_json,
+        principal,
+        host,
+    ] {
+        field(&mut h, s);
+    }
+    hex::encode(h.finalize())
+}
+
+/// The hash of a stored event. An event with neither `principal` nor `host` hashes as `v1`
+/// ([`event_hash`]), so events written before identity was recorded still verify; any event
+/// that names either hashes as `v2` ([`event_hash_v2`]). Blanking both fields of a `v2` event
+/// changes its hash input, so the edit is caught like any other.
 fn hash_of(e: &AuditEvent, details_json: &str) -> String {
+    if !e.principal.is_empty() || !e.host.is_empty() {
+        return event_hash_v2(
+            e.seq,
+            &e.prev_hash,
+            e.ts_ms,
+            &e.event_type,
+            &e.actor_type,
+            &e.actor,
+            &e.runtime,
+            &e.session_id,
+            &e.project,
+            &e.entity,
+            &e.summary,
+            details_json,
+            &e.principal,
+            &e.host,
+        );
+    }
     event_hash(
         e.seq,
         &e.prev_hash,

@@ -27,17 +27,20 @@ impl CallSite {
     /// The call site of a request made by `runtime` in `cwd` by a process with environment
     /// `env` (its home, user, and the explicit project id from [`PROJECT_ID_ENV`] when set).
     pub fn detect(cwd: &str, runtime: &str, env: &ClientEnv) -> CallSite {
-        let user = ["USER", "LOGNAME"]
-            .iter()
-            .find_map(|k| env.non_empty(k))
-            .unwrap_or_default();
-        Self::detect_with(
+        use crate::identity;
+        let user = identity::actor(
+            env.get(identity::ACTOR_ENV),
+            &[env.get("USER"), env.get("LOGNAME")],
+        );
+        let mut site = Self::detect_with(
             cwd,
             runtime,
             env.get("HOME").unwrap_or_default(),
             env.get(PROJECT_ID_ENV),
-            user.to_string(),
-        )
+            user,
+        );
+        site.principal.host = identity::host(env.get(identity::HOST_ENV), || None);
+        site
     }
 
     /// The call site with an explicit home, project id override and user (tests, embedding).
@@ -65,6 +68,7 @@ impl CallSite {
             principal: Principal {
                 user,
                 runtime: runtime.to_string(),
+                host: String::new(),
             },
         }
     }
@@ -291,7 +295,8 @@ mod tests {
             cs.principal,
             Principal {
                 user: "alice".into(),
-                runtime: "claude-code".into()
+                runtime: "claude-code".into(),
+                host: String::new(),
             }
         );
         // The explicit id wins, and loses its credentials too.

@@ -13,12 +13,16 @@
 /// * `AIPERTURE_PROJECT_ID`: the project named explicitly ([`crate::callsite::PROJECT_ID_ENV`]).
 /// * `CLAUDE_CODE_ENTRYPOINT`: `cli` in an interactive Claude Code session, `sdk-cli` under
 ///   `claude -p`, `sdk-ts`/`sdk-py` from the Agent SDK.
+/// * `AIPERTURE_ACTOR`, `AIPERTURE_HOST`: who and which machine the audit records
+///   ([`crate::identity`]); [`ClientEnv::of_process`] fills the host from the system.
 pub const VARS: &[&str] = &[
     "HOME",
     "USER",
     "LOGNAME",
     "AIPERTURE_PROJECT_ID",
     "CLAUDE_CODE_ENTRYPOINT",
+    "AIPERTURE_ACTOR",
+    "AIPERTURE_HOST",
 ];
 
 /// The longest value kept; a longer one is dropped (as if unset).
@@ -42,7 +46,8 @@ impl ClientEnv {
     }
 
     /// The variables of this process's environment; with no `HOME`, the home directory the
-    /// system's user database gives.
+    /// system's user database gives; with no `AIPERTURE_HOST`, this machine's host name (one
+    /// system call per process, so a server records the client's machine, not its own).
     pub fn of_process() -> ClientEnv {
         let mut env = ClientEnv::from_pairs(
             VARS.iter()
@@ -53,6 +58,13 @@ impl ClientEnv {
         {
             env.vars.retain(|(k, _)| *k != "HOME");
             env.vars.push(("HOME", h.display().to_string()));
+        }
+        let host_env = crate::identity::HOST_ENV;
+        if env.non_empty(host_env).is_none()
+            && let Some(h) = crate::identity::system_host_name()
+        {
+            env.vars.retain(|(k, _)| *k != host_env);
+            env.vars.push(("AIPERTURE_HOST", h));
         }
         env
     }

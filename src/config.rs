@@ -29,6 +29,8 @@ pub struct Settings {
     /// Human decisions needed for a LOW-risk request (at most
     /// `permission_learning_min_decisions`, which applies to MEDIUM).
     pub learning_min_decisions_low: u32,
+    /// Distinct humans who must have decided a pattern before it auto-allows (1: solo).
+    pub learning_min_humans: u32,
     /// Approval rate at or above which a pattern auto-allows.
     pub auto_approve_threshold: f64,
     /// Approval rate at or below which a pattern auto-denies.
@@ -118,6 +120,7 @@ impl Default for Settings {
             permission_learning_enabled: true,
             permission_learning_min_decisions: 10,
             learning_min_decisions_low: 3,
+            learning_min_humans: 1,
             auto_approve_threshold: 0.95,
             auto_deny_threshold: 0.05,
             default_decision: Decision::Ask,

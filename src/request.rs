@@ -227,10 +227,15 @@ impl Unasked {
 /// Who asks: the user on the client machine and the runtime they work in.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Principal {
-    /// The login name on the client (`USER`, else `LOGNAME`); empty when neither is set.
+    /// The person: `AIPERTURE_ACTOR` when set, else the login name on the client (`USER`,
+    /// else `LOGNAME`), cleaned by `crate::identity`; empty when none is set.
     pub user: String,
     /// The runtime or interface (`claude-code`, `exec`, `cli`, …), as in `Request::runtime`.
     pub runtime: String,
+    /// The client's machine: `AIPERTURE_HOST` when set, else its host name; empty when
+    /// unknown (callers that send no host).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub host: String,
 }
 
 /// The caller's context of one request, computed where the request is made (by

@@ -20,6 +20,7 @@ fn elsewhere(env: &Env, home: &str) -> CallSite {
         principal: Principal {
             user: "bob".into(),
             runtime: "claude-code".into(),
+            host: String::new(),
         },
     }
 }

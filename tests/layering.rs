@@ -13,6 +13,7 @@ const LAYERS: &[(&str, u32)] = &[
     ("callsite", 0),
     ("client_env", 0),
     ("request_id", 0),
+    ("identity", 0),
     ("clock", 0),
     ("error", 0),
     ("paths", 0),

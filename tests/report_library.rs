@@ -51,6 +51,7 @@ fn decide(st: &mut SqliteState<'_>, cmd: &str, pattern: &str, d: Decision, count
                 decision: d,
                 source: Source::Terminal,
                 who: if k % 2 == 0 { "alice" } else { "bob" },
+                host: "",
                 pending_id: None,
             },
             &assessment(cmd, pattern),

@@ -283,6 +283,8 @@ mod tests {
             runtime: "claude-code".into(),
             session_id: "s".into(),
             project: "/p".into(),
+            principal: "alice".into(),
+            host: "box1".into(),
             entity: "shell/execute".into(),
             summary: "npm test".into(),
             details,

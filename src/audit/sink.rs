@@ -140,6 +140,8 @@ pub(super) fn write_event(
         runtime: ev.runtime.clone(),
         session_id: ev.session_id.clone(),
         project: ev.project.clone(),
+        principal: ev.principal.clone(),
+        host: ev.host.clone(),
         entity: ev.entity.clone(),
         summary: ev.summary.clone(),
         details: Value::Null,

@@ -302,3 +302,69 @@ mod props {
         }
     }
 }
+
+#[test]
+fn an_event_without_identity_hashes_as_v1_and_one_with_it_as_v2() {
+    let mut m = MemChain::default();
+    let old = append(&mut m, &KEY, &NewEvent::new("x", ActorType::Hook), 5).unwrap();
+    assert_eq!(
+        old.hash,
+        event_hash(1, GENESIS, 5, "x", "hook", "", "", "", "", "", "", "null")
+    );
+    let mut ev = NewEvent::new("x", ActorType::Hook);
+    ev.principal = "alice".into();
+    ev.host = "box1".into();
+    let new = append(&mut m, &KEY, &ev, 6).unwrap();
+    let v2 = event_hash_v2(
+        2, &old.hash, 6, "x", "hook", "", "", "", "", "", "", "null", "alice", "box1",
+    );
+    assert_eq!(new.hash, v2);
+    let v1 = event_hash(2, &old.hash, 6, "x", "hook", "", "", "", "", "", "", "null");
+    assert_ne!(new.hash, v1);
+}
+
+#[test]
+fn a_chain_of_old_and_new_events_verifies_and_an_edited_identity_is_caught() {
+    let mut m = MemChain::default();
+    for i in 0..6u64 {
+        let mut ev = NewEvent::new("permission.check", ActorType::Hook);
+        if i >= 3 {
+            ev.principal = format!("user{i}");
+            ev.host = "box1".into();
+        }
+        append(&mut m, &KEY, &ev, 10 + i as i64).unwrap();
+    }
+    let r = verify(&mut m, Some(&KEY)).unwrap();
+    assert!(r.intact, "{r:?}");
+    assert_eq!(r.events, 6);
+
+    for edit in [
+        |e: &mut AuditEvent| e.principal = "mallory".into(),
+        |e: &mut AuditEvent| e.host = "elsewhere".into(),
+        // Blanking both would turn a v2 event back into a v1 one: its hash still differs.
+        |e: &mut AuditEvent| {
+            e.principal.clear();
+            e.host.clear();
+        },
+    ] {
+        let mut t = MemChain {
+            events: m.events.clone(),
+            head: m.head.clone(),
+        };
+        if let Some((e, _)) = t.events.iter_mut().find(|(e, _)| e.seq == 5) {
+            edit(e);
+        }
+        let r = verify(&mut t, Some(&KEY)).unwrap();
+        assert!(!r.intact);
+        assert_eq!(r.first_bad_seq, Some(5));
+    }
+    // Giving an old (v1) event an identity is caught as well.
+    let mut t = MemChain {
+        events: m.events.clone(),
+        head: m.head.clone(),
+    };
+    if let Some((e, _)) = t.events.iter_mut().find(|(e, _)| e.seq == 2) {
+        e.principal = "alice".into();
+    }
+    assert_eq!(verify(&mut t, Some(&KEY)).unwrap().first_bad_seq, Some(2));
+}

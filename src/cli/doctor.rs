@@ -88,6 +88,7 @@ pub fn run(args: DoctorArgs) -> anyhow::Result<ExitCode> {
             !db_missing && std::env::var_os(key::SECRET_ENV).is_none(),
         ),
     ];
+    items.push(identity_item());
     // The team store (AIPERTURE_DB_URL, store.url) replaces the SQLite file.
     let team = match Location::from_env(&paths) {
         Ok(Location::Postgres(url)) => Some(PgStore::open(&url)),
@@ -198,6 +199,28 @@ pub fn run(args: DoctorArgs) -> anyhow::Result<ExitCode> {
         })
     });
     finish(&paths, args.json, items, presets)
+}
+
+/// Who and which machine this process's audit events will name (`AIPERTURE_ACTOR`, the login
+/// name; `AIPERTURE_HOST`, the host name). Informational: an unknown person is recorded as
+/// empty, which a team quorum (`learning_min_humans`) counts as one anonymous human.
+fn identity_item() -> Item {
+    let env = aiperture::client_env::ClientEnv::of_process();
+    let site = aiperture::callsite::CallSite::detect("", "cli", &env);
+    let (who, host) = (site.principal.user, site.principal.host);
+    Item {
+        name: "identity",
+        ok: true,
+        detail: format!(
+            "actor {} on host {}",
+            if who.is_empty() {
+                "(unknown: set AIPERTURE_ACTOR)"
+            } else {
+                &who
+            },
+            if host.is_empty() { "(unknown)" } else { &host },
+        ),
+    }
 }
 
 /// What doctor says of a team store: where it is, the server's and the schema's versions,

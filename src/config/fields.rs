@@ -71,6 +71,12 @@ pub const SETTINGS: &[SettingInfo] = &[
         help: "Human decisions needed before a pattern auto-decides a LOW-risk request",
     },
     SettingInfo {
+        key: "learning_min_humans",
+        env: "AIPERTURE_LEARNING_MIN_HUMANS",
+        kind: int(1, 1_000),
+        help: "Distinct humans who must have decided a pattern before it auto-allows (team quorum)",
+    },
+    SettingInfo {
         key: "auto_approve_threshold",
         env: "AIPERTURE_AUTO_APPROVE_THRESHOLD",
         kind: Kind::Float { min: 0.0, max: 1.0 },
@@ -465,6 +471,7 @@ pub fn apply(s: &mut Settings, info: &SettingInfo, raw: Raw) -> Result<(), Strin
         "learning_min_decisions_low" => {
             s.learning_min_decisions_low = small(parse_int(raw, lo, hi)?)
         }
+        "learning_min_humans" => s.learning_min_humans = small(parse_int(raw, lo, hi)?),
         "auto_approve_threshold" => s.auto_approve_threshold = parse_float(raw, flo, fhi)?,
         "auto_deny_threshold" => s.auto_deny_threshold = parse_float(raw, flo, fhi)?,
         "default_decision" => s.default_decision = parse_decision(raw, allowed)?,
@@ -512,6 +519,7 @@ pub fn to_toml(s: &Settings, key: &str) -> Option<toml::Value> {
             V::Integer(s.permission_learning_min_decisions.into())
         }
         "learning_min_decisions_low" => V::Integer(s.learning_min_decisions_low.into()),
+        "learning_min_humans" => V::Integer(s.learning_min_humans.into()),
         "auto_approve_threshold" => V::Float(s.auto_approve_threshold),
         "auto_deny_threshold" => V::Float(s.auto_deny_threshold),
         "default_decision" => V::String(s.default_decision.as_str().into()),

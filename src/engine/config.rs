@@ -13,6 +13,9 @@ pub struct EngineConfig {
     pub min_decisions: u32,
     /// Decisions needed for a LOW request (capped at `min_decisions`).
     pub min_decisions_low: u32,
+    /// Distinct humans who must have decided a pattern before it auto-allows (a team
+    /// quorum; 1 for a solo user). Denials need no quorum.
+    pub min_humans: u32,
     /// Approval rate at or above which a pattern auto-allows.
     pub approve_threshold: f64,
     /// Approval rate at or below which a pattern auto-denies.
@@ -53,6 +56,7 @@ impl Default for EngineConfig {
             learning_enabled: true,
             min_decisions: 10,
             min_decisions_low: 3,
+            min_humans: 1,
             approve_threshold: 0.95,
             deny_threshold: 0.05,
             default_decision: Decision::Ask,
@@ -79,6 +83,7 @@ impl From<&Settings> for EngineConfig {
             learning_enabled: s.permission_learning_enabled,
             min_decisions: s.permission_learning_min_decisions.max(1),
             min_decisions_low: s.learning_min_decisions_low.max(1),
+            min_humans: s.learning_min_humans.max(1),
             approve_threshold: s.auto_approve_threshold,
             deny_threshold: s.auto_deny_threshold,
             default_decision: s.default_decision,

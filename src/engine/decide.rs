@@ -562,6 +562,8 @@ pub fn decide(
                 event_type: "permission.check".into(),
                 actor_type: "hook".into(),
                 actor_id: req.runtime.clone(),
+                principal: AuditNote::principal_of(req),
+                host: AuditNote::host_of(req),
                 runtime: req.runtime.clone(),
                 session: session.clone(),
                 project: req.project.clone(),

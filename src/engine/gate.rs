@@ -358,6 +358,8 @@ impl<S: Store> Gate<S> {
                     event_type: "permission.check".into(),
                     actor_type: "hook".into(),
                     actor_id: req.runtime.clone(),
+                    principal: AuditNote::principal_of(&req),
+                    host: AuditNote::host_of(&req),
                     runtime: req.runtime.clone(),
                     session,
                     project: req.project.clone(),
@@ -482,6 +484,15 @@ fn record_in(
     pending_id: Option<&str>,
 ) -> anyhow::Result<Recorded> {
     let session = session_key(req);
+    // The person the call site names (AIPERTURE_ACTOR, else the login) is who decided: a
+    // runtime's prompt answered by alice counts as alice, so a team quorum counts people.
+    let person = AuditNote::principal_of(req);
+    let who = if person.is_empty() {
+        who
+    } else {
+        person.as_str()
+    };
+    let host = AuditNote::host_of(req);
     let pid = match pending_id {
         Some(p) => Some(p.to_string()),
         None => matching_pending(st, &session, req)?,
@@ -509,6 +520,7 @@ fn record_in(
             decision,
             source,
             who,
+            host: &host,
             pending_id: pid.as_deref(),
         },
         a,

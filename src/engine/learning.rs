@@ -63,7 +63,8 @@ pub fn evaluate(stats: &PatternStats, cfg: &EngineConfig, now_ms: i64) -> Learne
 }
 
 /// Evaluates an aggregate for a request of `tier`: enough weighted decisions for the tier
-/// ([`EngineConfig::needed`]), not expired, rate past a threshold.
+/// ([`EngineConfig::needed`]), not expired, rate past a threshold; an approval rate decides
+/// only once [`EngineConfig::min_humans`] distinct humans have decided the pattern.
 pub fn evaluate_for(
     stats: &PatternStats,
     cfg: &EngineConfig,
@@ -76,6 +77,9 @@ pub fn evaluate_for(
     }
     let rate = a / n;
     if rate >= cfg.approve_threshold {
+        if stats.humans < cfg.min_humans.max(1) {
+            return Learned::Undecided;
+        }
         Learned::Allow
     } else if rate <= cfg.deny_threshold {
         Learned::Deny
@@ -296,6 +300,8 @@ pub struct HumanDecision<'a> {
     pub source: Source,
     /// Who.
     pub who: &'a str,
+    /// The machine the decision was made on (empty when unknown).
+    pub host: &'a str,
     /// The pending ask it resolves.
     pub pending_id: Option<&'a str>,
 }
@@ -397,6 +403,8 @@ pub fn record(
             event_type: "decision.human".into(),
             actor_type: "human".into(),
             actor_id: d.who.to_string(),
+            principal: d.who.to_string(),
+            host: d.host.to_string(),
             runtime: d.runtime.to_string(),
             session: d.session.to_string(),
             project: d.project.to_string(),

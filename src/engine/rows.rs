@@ -338,6 +338,10 @@ pub struct AuditNote {
     pub entity: String,
     /// Who.
     pub actor_id: String,
+    /// The person on whose behalf (the request's [`crate::request::Principal::user`]).
+    pub principal: String,
+    /// The machine it came from (the request's [`crate::request::Principal::host`]).
+    pub host: String,
     /// One line.
     pub summary: String,
     /// Structured details.
@@ -345,6 +349,22 @@ pub struct AuditNote {
 }
 
 impl AuditNote {
+    /// Who made `req`, from its call site (empty without one).
+    pub fn principal_of(req: &crate::request::Request) -> String {
+        req.callsite
+            .as_ref()
+            .map(|c| c.principal.user.clone())
+            .unwrap_or_default()
+    }
+
+    /// Which machine `req` came from, from its call site (empty without one).
+    pub fn host_of(req: &crate::request::Request) -> String {
+        req.callsite
+            .as_ref()
+            .map(|c| c.principal.host.clone())
+            .unwrap_or_default()
+    }
+
     /// The note that appends `ev` (an event made outside the engine: a setting changed, a
     /// policy rule added) through a store's [`super::state::State::audit`].
     pub fn of_event(ev: &crate::audit::NewEvent) -> AuditNote {
@@ -356,6 +376,8 @@ impl AuditNote {
             project: ev.project.clone(),
             entity: ev.entity.clone(),
             actor_id: ev.actor.clone(),
+            principal: ev.principal.clone(),
+            host: ev.host.clone(),
             summary: ev.summary.clone(),
             details: ev.details.clone(),
         }

@@ -110,6 +110,7 @@ impl Kit {
                 decision: d,
                 source,
                 who,
+                host: "",
                 pending_id: None,
             },
             a,
@@ -783,4 +784,43 @@ fn the_pipeline_reads_what_runs_unasked_never_the_mode_string() {
     cmd.unasked = Unasked::Everything;
     assert_eq!(k.check(T0, &cmd, &npm_test()).decision, Decision::Ask);
     assert_eq!(pending("everything"), 0);
+}
+
+#[test]
+fn a_quorum_of_two_needs_two_humans_not_more_approvals_from_one() {
+    let mut k = Kit::new();
+    k.cfg.min_humans = 2;
+    let r = req("npm test");
+    let t = k.decide_n(T0, 25, &r, &npm_test(), Decision::Allow);
+    let v = k.check(t, &r, &npm_test());
+    assert_eq!(v.decision, Decision::Ask, "{v:?}");
+    k.decide(
+        t + MIN,
+        &r,
+        &npm_test(),
+        Decision::Allow,
+        Source::Terminal,
+        "bob",
+    );
+    let mut fresh = r.clone();
+    fresh.session_id = "new".into();
+    let v = k.check(t + 2 * MIN, &fresh, &npm_test());
+    assert_eq!(v.decision, Decision::Allow, "{v:?}");
+    assert!(v.decided_by.starts_with("learned:"), "{}", v.decided_by);
+}
+
+#[test]
+fn a_solo_user_learns_as_before_and_denials_need_no_quorum() {
+    let k = Kit::new();
+    let t = k.decide_n(T0, 10, &req("npm test"), &npm_test(), Decision::Allow);
+    assert_eq!(
+        k.check(t, &req("npm test"), &npm_test()).decision,
+        Decision::Allow
+    );
+
+    let mut k = Kit::new();
+    k.cfg.min_humans = 3;
+    let t = k.decide_n(T0, 10, &req("npm test"), &npm_test(), Decision::Deny);
+    let v = k.check(t, &req("npm test"), &npm_test());
+    assert_eq!(v.decision, Decision::Deny, "{v:?}");
 }

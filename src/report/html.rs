@@ -111,6 +111,7 @@ pub fn render(r: &Report) -> String {
     cards(&mut o, r);
     charts(&mut o, r);
     totals(&mut o, r);
+    people(&mut o, r);
     patterns(&mut o, r);
     compliance(&mut o, r);
     integrity(&mut o, r);
@@ -308,6 +309,44 @@ fn totals(o: &mut String, r: &Report) {
             t.sessions - shown
         );
     }
+}
+
+fn people(o: &mut String, r: &Report) {
+    o.push_str("<h2>By person</h2>");
+    if r.people.is_empty() {
+        none(o);
+        return;
+    }
+    let rows = r
+        .people
+        .iter()
+        .map(|p| {
+            vec![
+                if p.actor.is_empty() {
+                    "(not recorded)".to_string()
+                } else {
+                    code(&p.actor)
+                },
+                p.checks.to_string(),
+                p.asks.to_string(),
+                p.approvals.to_string(),
+                p.denials.to_string(),
+                p.machines.to_string(),
+            ]
+        })
+        .collect();
+    table(
+        o,
+        &[
+            "Actor",
+            "#Checks",
+            "#Asks",
+            "#Approvals",
+            "#Denials",
+            "#Machines",
+        ],
+        rows,
+    );
 }
 
 fn pattern_list(o: &mut String, title: &str, l: &Listing<PatternItem>) {

@@ -114,6 +114,7 @@ pub fn render(r: &Report) -> String {
     }
 
     totals(&mut o, r);
+    people(&mut o, r);
     patterns(&mut o, r);
     compliance(&mut o, r);
     integrity(&mut o, r);
@@ -217,6 +218,32 @@ fn totals(o: &mut String, r: &Report) {
                 a.asks
             );
         }
+    }
+    o.push('\n');
+}
+
+fn people(o: &mut String, r: &Report) {
+    let _ = writeln!(o, "## By person\n");
+    if r.people.is_empty() {
+        let _ = writeln!(o, "No checks or human decisions in the window.\n");
+        return;
+    }
+    let _ = writeln!(
+        o,
+        "| Actor | Checks | Asks | Approvals | Denials | Machines |"
+    );
+    let _ = writeln!(o, "|---|---:|---:|---:|---:|---:|");
+    for p in &r.people {
+        let who = if p.actor.is_empty() {
+            "(not recorded)".to_string()
+        } else {
+            code(&p.actor)
+        };
+        let _ = writeln!(
+            o,
+            "| {who} | {} | {} | {} | {} | {} |",
+            p.checks, p.asks, p.approvals, p.denials, p.machines
+        );
     }
     o.push('\n');
 }

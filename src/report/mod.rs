@@ -121,6 +121,7 @@ pub fn build(db: &Db, opts: &ReportOptions, now_ms: i64) -> anyhow::Result<Repor
         top_asked: c.top_asked,
         patterns: c.patterns,
         compliance: c.compliance,
+        people: c.people,
         integrity,
     })
 }

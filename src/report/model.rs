@@ -33,6 +33,8 @@ pub struct Report {
     pub patterns: Patterns,
     /// Compliance findings.
     pub compliance: Compliance,
+    /// Activity by person (the actor every audit event records), most checks first.
+    pub people: Vec<Person>,
     /// The audit chain's verification.
     pub integrity: Integrity,
 }
@@ -495,4 +497,21 @@ pub struct Integrity {
     /// the executions table (which the gap figures come from) were removed or added outside
     /// aiperture, and the report is not verified.
     pub executions_in_chain: u64,
+}
+
+/// One person's activity in the window, from the audit chain.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Person {
+    /// Who (`AIPERTURE_ACTOR` or the login name); empty for events recorded without one.
+    pub actor: String,
+    /// Checks made on their behalf.
+    pub checks: u64,
+    /// Checks among them that asked a human.
+    pub asks: u64,
+    /// Human approvals they gave.
+    pub approvals: u64,
+    /// Human denials they gave.
+    pub denials: u64,
+    /// Distinct machines the events came from.
+    pub machines: u64,
 }

@@ -65,8 +65,8 @@ impl ChainSink for SqlChain<'_> {
         self.tx
             .prepare_cached(
                 "INSERT INTO audit_events (seq, ts_ms, event_type, actor_type, actor, runtime, \
-                 session_id, project, entity, summary, details, prev_hash, hash) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+                 session_id, project, entity, summary, details, prev_hash, hash, principal, host) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
             )?
             .execute(params![
                 seq as i64,
@@ -82,6 +82,8 @@ impl ChainSink for SqlChain<'_> {
                 details_json,
                 e.prev_hash,
                 e.hash,
+                e.principal,
+                e.host,
             ])
             .map_err(|err| anyhow!("cannot append audit event {seq}: {err}"))?;
         self.tx
@@ -165,7 +167,7 @@ pub fn export(db: &Db, out: &mut dyn Write, now_ms: i64) -> anyhow::Result<Manif
 }
 
 const COLUMNS: &str = "seq, ts_ms, event_type, actor_type, actor, runtime, session_id, project, \
-                       entity, summary, details, prev_hash, hash";
+                       entity, summary, details, prev_hash, hash, principal, host";
 
 /// Reads one row of [`COLUMNS`] with `details` parsed ([`audit::parse_details`]).
 fn row_event(r: &rusqlite::Row) -> rusqlite::Result<AuditEvent> {
@@ -189,6 +191,8 @@ fn row_event_unparsed(r: &rusqlite::Row) -> rusqlite::Result<(AuditEvent, String
             runtime: r.get(5)?,
             session_id: r.get(6)?,
             project: r.get(7)?,
+            principal: r.get(13)?,
+            host: r.get(14)?,
             entity: r.get(8)?,
             summary: r.get(9)?,
             details: Value::Null,

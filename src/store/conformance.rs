@@ -44,6 +44,8 @@ pub fn run_all(h: &impl Harness) {
     a_failed_transaction_leaves_nothing(h);
     learned_state_reaches_the_snapshot(h);
     concurrent_checks_lose_no_budget_and_keep_one_chain(h);
+    a_team_quorum_counts_people_not_approvals(h);
+    // Last: it leaves the chain head forged.
     a_forged_chain_head_is_an_integrity_error(h);
     a_call_id_is_claimed_once(h);
 }
@@ -315,6 +317,7 @@ pub fn learned_state_reaches_the_snapshot(h: &impl Harness) {
                         decision: Decision::Allow,
                         source: Source::Terminal,
                         who: "alice",
+                        host: "",
                         pending_id: None,
                     },
                     &a,
@@ -468,4 +471,55 @@ pub fn a_forged_chain_head_is_an_integrity_error(h: &impl Harness) {
     let err = gate.check(&request).unwrap_err();
     assert_eq!(err.kind, ErrorKind::Integrity, "{err}");
     assert!(err.message.contains("does not verify"), "{err}");
+}
+
+/// With `learning_min_humans = 2`, a dozen approvals by one person (named by the request's
+/// call site, whatever the caller passes as `who`) do not teach a pattern; one more by a
+/// second person does. The chain, with who and which machine on every event, verifies.
+pub fn a_team_quorum_counts_people_not_approvals(h: &impl Harness) {
+    let clock = Arc::new(ManualClock::new(T0));
+    let settings = Settings {
+        learning_min_humans: 2,
+        ..Settings::default()
+    };
+    let gate = Gate::new(h.open(), h.paths(), settings, clock.clone());
+    let by = |person: &str, session: String| Request {
+        runtime: "cli".into(),
+        event: "check".into(),
+        session_id: session,
+        cwd: "/srv/conf-q".into(),
+        project: "/srv/conf-q".into(),
+        tool: "shell".into(),
+        action: "execute".into(),
+        scope: "npm test".into(),
+        callsite: Some(crate::request::CallSite {
+            principal: crate::request::Principal {
+                user: person.into(),
+                runtime: "cli".into(),
+                host: format!("{person}-laptop"),
+            },
+            ..Default::default()
+        }),
+        ..Request::default()
+    };
+    for i in 0..12 {
+        clock.advance(120_000);
+        gate.record_human(
+            &by("alice", format!("conf-q-a{i}")),
+            Decision::Allow,
+            "human:exec",
+        )
+        .unwrap();
+    }
+    clock.advance(120_000);
+    let v = gate.check(&by("alice", "conf-q-x".into())).unwrap();
+    assert_eq!(v.decision, Decision::Ask, "{v:?}");
+    clock.advance(120_000);
+    gate.record_human(&by("bob", "conf-q-b".into()), Decision::Allow, "human:exec")
+        .unwrap();
+    clock.advance(120_000);
+    let v = gate.check(&by("carol", "conf-q-y".into())).unwrap();
+    assert_eq!(v.decision, Decision::Allow, "{v:?}");
+    assert!(v.decided_by.starts_with("learned:"), "{}", v.decided_by);
+    assert!(h.verify_chain(&key_of(h)).intact);
 }

@@ -37,7 +37,9 @@ pub use sqlite::{LocalGate, SqliteStore};
 /// decision engine (decisions, pattern aggregates, checks, sessions, memory, pending asks,
 /// nonces, grants, executions); `0003_lean_hot_path.sql` drops indexes only reports used;
 /// `0004_written_files.sql` remembers files written through runtimes' write tools;
-/// `0005_artifacts.sql` keeps artifacts and their costs (`crate::artifacts`).
+/// `0005_artifacts.sql` keeps artifacts and their costs (`crate::artifacts`);
+/// `0006_applied_requests.sql` keeps the ids of hook calls already recorded
+/// (`crate::request_id`); `0007_identity.sql` records who and which machine on every audit event.
 pub const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0001_core.sql"),
     include_str!("migrations/0002_engine.sql"),
@@ -45,6 +47,7 @@ pub const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0004_written_files.sql"),
     include_str!("migrations/0005_artifacts.sql"),
     include_str!("migrations/0006_applied_requests.sql"),
+    include_str!("migrations/0007_identity.sql"),
 ];
 
 /// How long a writer waits for another process's lock before giving up.

@@ -670,6 +670,8 @@ impl State for SqliteState<'_> {
             event_type: note.event_type.clone(),
             actor_type: actor_type(&note.actor_type),
             actor: note.actor_id.clone(),
+            principal: note.principal.clone(),
+            host: note.host.clone(),
             runtime: note.runtime.clone(),
             session_id: note.session.clone(),
             project: note.project.clone(),

@@ -44,8 +44,11 @@ pub struct PatternView {
     pub inferred_denials: u32,
     /// Rubber-stamped approvals (not counted).
     pub rubber_stamped: u32,
-    /// Distinct humans who decided.
+    /// Distinct humans who decided (the SPEC's `unique_humans`): each decision counts for
+    /// the person its call site named (`AIPERTURE_ACTOR`, else the login name).
     pub humans: u32,
+    /// Distinct humans needed before it may auto-approve (`learning_min_humans`; 1 solo).
+    pub humans_needed: u32,
     /// Weighted approvals over weighted decisions (0 without decisions).
     pub approval_rate: f64,
     /// Days since the last counted decision, one decimal.
@@ -85,6 +88,7 @@ pub fn pattern<S: Store>(gate: &Gate<S>, p: &PatternStats) -> PatternView {
         inferred_denials: p.inferred_deny,
         rubber_stamped: p.rapid_allow,
         humans: p.humans,
+        humans_needed: cfg.min_humans.max(1),
         approval_rate: if n > 0.0 { a / n } else { 0.0 },
         age_days: (age_days * 10.0).round() / 10.0,
         expires_in_days: ((cfg.pattern_max_age_days - age_days) * 10.0).round() / 10.0,

@@ -12,6 +12,7 @@ use rusqlite::{Transaction, params_from_iter};
 
 mod compliance;
 mod patterns;
+mod people;
 
 use super::ReportOptions;
 use super::model::*;
@@ -69,6 +70,8 @@ pub(super) struct Collected {
     pub top_asked: Vec<AskedPattern>,
     pub patterns: Patterns,
     pub compliance: Compliance,
+    /// Per person: checks, asks, approvals, denials, machines.
+    pub people: Vec<Person>,
     /// `tool.executed` audit events in the window (cross-checked with the executions table).
     pub executions_in_chain: u64,
 }
@@ -146,6 +149,7 @@ pub(super) fn collect(
     )?;
     let top_asked = top_asked(tx, &f)?;
     let patterns = patterns(tx, &f, opts, now_ms)?;
+    let people = people::people(tx, &f, opts.max_items)?;
     Ok(Collected {
         window: Window {
             since_ms,
@@ -157,6 +161,7 @@ pub(super) fn collect(
         top_asked,
         patterns,
         compliance,
+        people,
         executions_in_chain,
     })
 }

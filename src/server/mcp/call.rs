@@ -262,6 +262,8 @@ fn record_justification(
         event_type: "permission.requested".into(),
         actor_type: "agent".into(),
         actor_id: "mcp".into(),
+        principal: AuditNote::principal_of(req),
+        host: AuditNote::host_of(req),
         runtime: req.runtime.clone(),
         session: session_key(req),
         project: req.project.clone(),

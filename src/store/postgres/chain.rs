@@ -69,8 +69,9 @@ impl ChainSink for PgChain<'_> {
         self.conn
             .execute(
                 "INSERT INTO audit_events (seq, ts_ms, event_type, actor_type, actor, runtime, \
-                 session_id, project, entity, summary, details, prev_hash, hash) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+                 session_id, project, entity, summary, details, prev_hash, hash, principal, \
+                 host) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
                 &[
                     &seq,
                     &e.ts_ms,
@@ -85,6 +86,8 @@ impl ChainSink for PgChain<'_> {
                     &details_json,
                     &e.prev_hash,
                     &e.hash,
+                    &e.principal,
+                    &e.host,
                 ],
             )
             .map_err(|err| err.context(format!("cannot append audit event {seq}")))?;
@@ -99,7 +102,7 @@ impl ChainSink for PgChain<'_> {
 }
 
 const COLUMNS: &str = "seq, ts_ms, event_type, actor_type, actor, runtime, session_id, project, \
-                       entity, summary, details, prev_hash, hash";
+                       entity, summary, details, prev_hash, hash, principal, host";
 
 /// One row of [`COLUMNS`], `details` left null and returned beside the event.
 fn row_event(r: &postgres::Row) -> anyhow::Result<(AuditEvent, String)> {
@@ -115,6 +118,8 @@ fn row_event(r: &postgres::Row) -> anyhow::Result<(AuditEvent, String)> {
             runtime: g(5)?,
             session_id: g(6)?,
             project: g(7)?,
+            principal: g(13)?,
+            host: g(14)?,
             entity: g(8)?,
             summary: g(9)?,
             details: Value::Null,

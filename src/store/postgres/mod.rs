@@ -43,6 +43,7 @@ pub const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0004_written_files.sql"),
     include_str!("migrations/0005_artifacts.sql"),
     include_str!("migrations/0006_applied_requests.sql"),
+    include_str!("migrations/0007_identity.sql"),
 ];
 
 /// How long connecting may take before the gate gives up (and a hook fails closed).
