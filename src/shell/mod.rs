@@ -9,6 +9,7 @@
 //! message or a quoted heredoc becomes a command. The parser knows no policy.
 
 mod fold;
+mod repair;
 mod runners;
 mod sessions;
 mod shells;

@@ -233,3 +233,67 @@ fn terminals_and_sessions_run_their_commands() {
     assert_eq!(progs("ssh -t localhost -- ls -la"), ["ls"]);
     assert_eq!(progs("ssh host"), ["ssh"]);
 }
+
+#[test]
+fn forms_bash_accepts_parse() {
+    // Assignments and redirections with no command word: bash sets and redirects.
+    let p = parse("x=1 > out.txt");
+    assert!(!p.parse_error);
+    assert_eq!(p.commands.len(), 1);
+    assert!(p.commands[0].argv.is_empty());
+    assert_eq!(p.commands[0].redirects[0].target.text, "out.txt");
+    // `<>` opens read-write (and creates): kept as written, counted as a write.
+    let p = parse("ls <> f.txt");
+    assert!(!p.parse_error);
+    assert_eq!(p.commands[0].redirects[0].op, "<>");
+    assert!(p.commands[0].redirects[0].writes());
+    // An arithmetic command with a plain body runs nothing, even when it reads like one.
+    let p = parse("((echo hello))");
+    assert!(!p.parse_error);
+    assert!(p.commands.is_empty());
+    // Its substitutions still run and are still seen.
+    let p = parse("(( $(rm -rf /) ))");
+    assert!(p.commands.iter().any(|c| c.program() == "rm"));
+    // An unterminated heredoc: bash takes the body to the end of the input.
+    let p = parse("bash <<EOF\nrm -rf ~/work");
+    assert!(!p.parse_error);
+    assert!(p.commands.iter().any(|c| c.program() == "rm"));
+    let p = parse("cat <<'EOF'\nrm -rf /");
+    assert!(!p.parse_error);
+    assert!(!p.commands.iter().any(|c| c.program() == "rm"));
+    assert_eq!(p.commands[0].stdin_text.as_deref(), Some("rm -rf /\n"));
+}
+
+#[test]
+fn syntax_errors_bash_rejects_stay_errors() {
+    for line in [
+        "for x in 1 2 3; do; done",
+        "x=1 >f; echo",
+        "echo \"open",
+        "((echo hello)",
+        "if true; then",
+    ] {
+        assert!(parse(line).parse_error, "{line}");
+    }
+}
+
+#[test]
+fn heredoc_fed_to_ssh_is_the_remote_shells_script() {
+    for line in [
+        "ssh ops@bastion bash <<'EOF'\nrm -rf /opt/data\nEOF",
+        "ssh h 'bash -s' <<EOF\nrm -rf /opt/data\nEOF",
+        "ssh -p 2222 h sh <<< 'rm -rf /opt/data'",
+    ] {
+        let p = parse(line);
+        assert!(
+            p.commands
+                .iter()
+                .any(|c| c.program() == "rm"
+                    && c.wrappers.first().map(String::as_str) == Some("ssh")),
+            "{line}"
+        );
+    }
+    // A remote program that only reads its stdin runs nothing from it.
+    let p = parse("ssh h cat <<EOF\nrm -rf /opt/data\nEOF");
+    assert!(!p.commands.iter().any(|c| c.program() == "rm"));
+}

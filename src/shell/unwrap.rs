@@ -461,7 +461,12 @@ fn step(cmd: &SimpleCommand) -> Step {
                 .iter()
                 .map(|w| w.text.clone())
                 .collect();
-            Step::Nested(text.join(" "), Origin::Remote, "ssh".into())
+            let mut line = text.join(" ");
+            // `ssh host bash <<'EOF' … EOF`: what ssh reads on stdin is the remote command's.
+            if let Some(body) = &cmd.stdin_text {
+                line = with_stdin(line, body);
+            }
+            Step::Nested(line, Origin::Remote, "ssh".into())
         }
         "find" => find_exec(cmd),
         p if is_shell(p) => super::shells::shell_wrapper(cmd, p),
@@ -469,6 +474,17 @@ fn step(cmd: &SimpleCommand) -> Step {
             .or_else(|| super::runners::step(cmd, p))
             .unwrap_or(Step::Done),
     }
+}
+
+/// `line` fed `body` on its stdin, written as a quoted heredoc whose delimiter the body does
+/// not contain (so the body stays data until a shell reading it runs it).
+fn with_stdin(line: String, body: &str) -> String {
+    let mut delim = String::from("AIPERTURE_STDIN");
+    while body.lines().any(|l| l == delim) {
+        delim.push('_');
+    }
+    let nl = if body.ends_with('\n') { "" } else { "\n" };
+    format!("{line} <<'{delim}'\n{body}{nl}{delim}\n")
 }
 
 /// `find ROOTS… -exec CMD… ;` → the find itself plus the spawned command.

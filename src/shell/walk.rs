@@ -1,5 +1,6 @@
 //! Iterative walk over a tree-sitter-bash tree collecting simple commands (before unwrapping).
 
+use super::repair;
 use super::words::{contains_kind, text_of, word_value};
 use super::{FunctionDef, Origin, Redirect, SimpleCommand, Word};
 use tree_sitter::{Node, Parser};
@@ -46,13 +47,26 @@ pub(super) fn walk(parser: &mut Parser, text: &str, program_of: ProgramOf) -> Wa
         parse_error: false,
         too_deep: false,
     };
-    let Some(tree) = parser.parse(parser_input(text).as_ref(), None) else {
+    let input = parser_input(text);
+    let Some(mut tree) = parser.parse(input.as_ref(), None) else {
         out.parse_error = true;
         return out;
     };
-    let src = text.as_bytes();
+    // Forms bash accepts that the grammar rejects: parse a repaired input once more.
+    let mut owned_src = None;
+    if repair::has_real_error(tree.root_node())
+        && let Some(fixed) = repair::repair(input.as_ref(), tree.root_node())
+        && let Some(again) = parser.parse(&fixed.input, None)
+        && !repair::has_real_error(again.root_node())
+    {
+        tree = again;
+        if !fixed.suffix.is_empty() {
+            owned_src = Some(format!("{text}{}", fixed.suffix));
+        }
+    }
+    let src = owned_src.as_deref().unwrap_or(text).as_bytes();
     let root = tree.root_node();
-    out.parse_error = root.has_error();
+    out.parse_error = repair::has_real_error(root);
     let mut w = Walker {
         src,
         out,
@@ -256,6 +270,9 @@ impl<'a> Walker<'a> {
                 }
                 "command_name" => {
                     let inner = child.named_child(0).unwrap_or(child);
+                    if inner.is_missing() && repair::tolerated_command(node) {
+                        continue;
+                    }
                     argv.push(word_value(inner, self.src, &mut self.out.too_deep));
                 }
                 "file_redirect" | "herestring_redirect" | "heredoc_redirect" => {
