@@ -243,7 +243,7 @@ pub(super) const PROGRAMS: Programs = Programs {
         "ufw", "firewall-cmd", "pfctl", "route", "ifconfig", "ip", "security", "secret-tool",
         "pass", "gopass", "op", "bw", "lpass", "keyring", "gpg", "gpg2", "age", "vault", "sops",
         "chamber", "env", "printenv", "set", "export", "declare", "typeset", "local", "readonly",
-        "unset", "echo", "printf", "history",
+        "unset", "echo", "printf", "history", "simctl",
     ],
     versioned: &[],
     prefixes: &[],
@@ -263,6 +263,31 @@ pub(super) fn judge(inv: &Invocation, ctx: &Context, j: &mut Judge) -> bool {
             let second = positional.get(1).copied().unwrap_or("");
             let tamper = tampers(first, second);
             super::rules_self::judge(cmd, first, second, tamper, ctx, j);
+            true
+        }
+        // Apple's simulator control (`xcrun simctl`): simulated devices and the apps on them,
+        // which exist only for testing. Erasing or deleting them, or stopping an app, loses
+        // test state, not the user's data or the machine's: asked (an erase or delete is
+        // learnable only as its exact command), never a deny-worthy destruction.
+        "simctl" => {
+            match first {
+                "list" | "help" | "getenv" | "listapps" | "appinfo" | "get_app_container"
+                | "status_bar" | "io" | "diagnose" => j.note("read_only", "reads simulator state"),
+                "erase" | "delete" => {
+                    j.raise(
+                        RiskTier::Medium,
+                        "simulator_erase",
+                        "erases or deletes simulated devices (their test data and apps)",
+                    );
+                    // Learned only as the exact command, never as `simctl *`.
+                    j.exact_pattern = true;
+                }
+                _ => j.raise(
+                    RiskTier::Medium,
+                    "simulator",
+                    "changes a simulated device or its apps",
+                ),
+            }
             true
         }
         // Processes and the machine.

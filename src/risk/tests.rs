@@ -865,3 +865,25 @@ fn destructive_verbs_of_other_tools() {
         ("docker rm web", Medium),
     ]);
 }
+
+#[test]
+fn simulators_are_test_devices() {
+    // Erasing a simulated device loses test state only: asked, learned only exactly.
+    for cmd in [
+        "simctl erase all",
+        "xcrun simctl delete unavailable",
+        "xcrun simctl erase 'iPhone 15'",
+        "xcrun simctl terminate booted com.example.app",
+    ] {
+        assert_eq!(tier(cmd), RiskTier::Medium, "{cmd}");
+    }
+    let a = assess("shell", "execute", "xcrun simctl erase 'iPhone 15'", &ctx());
+    assert_eq!(
+        a.segments[0].pattern.as_deref(),
+        Some("simctl erase 'iPhone 15'")
+    );
+    assert_eq!(tier("xcrun simctl list devices"), RiskTier::Low);
+    // What it wraps is still judged, and skipping confirmations still raises.
+    assert_eq!(tier("xcrun rm -rf ~"), RiskTier::Critical);
+    assert_eq!(tier("simctl erase all --force"), RiskTier::High);
+}

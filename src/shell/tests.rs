@@ -297,3 +297,16 @@ fn heredoc_fed_to_ssh_is_the_remote_shells_script() {
     let p = parse("ssh h cat <<EOF\nrm -rf /opt/data\nEOF");
     assert!(!p.commands.iter().any(|c| c.program() == "rm"));
 }
+
+#[test]
+fn xcrun_runs_the_tool_it_names() {
+    assert_eq!(progs("xcrun simctl list devices"), ["simctl"]);
+    assert_eq!(
+        progs("xcrun --sdk iphoneos --toolchain x simctl erase all"),
+        ["simctl"]
+    );
+    assert_eq!(progs("xcrun rm -rf ~"), ["rm"]);
+    // `--find` and `--show-…` only print paths.
+    assert_eq!(progs("xcrun -f clang"), ["xcrun"]);
+    assert_eq!(progs("xcrun --show-sdk-path"), ["xcrun"]);
+}

@@ -236,6 +236,21 @@ fn step(cmd: &SimpleCommand) -> Step {
             }
             Step::Unwrapped(drop_words(cmd, i, &prog))
         }
+        // Apple's tool runner: `xcrun [--sdk S] [--toolchain T] [-r] tool args…` runs `tool`;
+        // `--find`/`-f` and `--show-*` only print paths.
+        "xcrun" => {
+            if argv.iter().skip(1).any(|w| {
+                let w = lit(w);
+                matches!(w, "-f" | "--find") || w.starts_with("--show-")
+            }) {
+                return Step::Done;
+            }
+            let i = skip_opts(argv, 1, &["--sdk", "--toolchain"], false);
+            if i >= argv.len() {
+                return Step::Done;
+            }
+            Step::Unwrapped(drop_words(cmd, i, "xcrun"))
+        }
         "exec" => {
             let i = skip_opts(argv, 1, &["-a"], false);
             if i >= argv.len() {
