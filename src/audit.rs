@@ -200,29 +200,23 @@ pub fn event_hash(
     summary: &str,
     details_json: &str,
 ) -> String {
-    fn field(h: &mut Sha256, s: &str) {
-        h.update((s.len() as u64).to_be_bytes());
-        h.update(s.as_bytes());
-    }
-    let mut h = Sha256::new();
-    h.update(b"aiperture.audit.event.v1\0");
-    h.update(seq.to_be_bytes());
-    field(&mut h, prev_hash);
-    h.update(ts_ms.to_be_bytes());
-    for s in [
-        event_type,
-        actor_type,
-        actor,
-        runtime,
-        session_id,
-        project,
-        entity,
-        summary,
-        details_json,
-    ] {
-        field(&mut h, s);
-    }
-    hex::encode(h.finalize())
+    canonical_hash(
+        b"aiperture.audit.event.v1\0",
+        seq,
+        prev_hash,
+        ts_ms,
+        &[
+            event_type,
+            actor_type,
+            actor,
+            runtime,
+            session_id,
+            project,
+            entity,
+            summary,
+            details_json,
+        ],
+    )
 }
 
 /// [`event_hash`] extended with who and which machine (`v2` domain tag): the same fields
@@ -244,28 +238,40 @@ pub fn event_hash_v2(
     principal: &str,
     host: &str,
 ) -> String {
+    canonical_hash(
+        b"aiperture.audit.event.v2\0",
+        seq,
+        prev_hash,
+        ts_ms,
+        &[
+            event_type,
+            actor_type,
+            actor,
+            runtime,
+            session_id,
+            project,
+            entity,
+            summary,
+            details_json,
+            principal,
+            host,
+        ],
+    )
+}
+
+/// The hash both versions share: `tag`, `seq`, the length-prefixed `prev_hash`, `ts_ms`, then
+/// each of `fields` length-prefixed.
+fn canonical_hash(tag: &[u8], seq: u64, prev_hash: &str, ts_ms: i64, fields: &[&str]) -> String {
     fn field(h: &mut Sha256, s: &str) {
         h.update((s.len() as u64).to_be_bytes());
         h.update(s.as_bytes());
     }
     let mut h = Sha256::new();
-    h.update(b"aiperture.audit.event.v2\0");
+    h.update(tag);
     h.update(seq.to_be_bytes());
     field(&mut h, prev_hash);
     h.update(ts_ms.to_be_bytes());
-    for s in [
-        event_type,
-        actor_type,
-        actor,
-        runtime,
-        session_id,
-        project,
-        entity,
-        summary,
-        details_json,
-        principal,
-        host,
-    ] {
+    for s in fields {
         field(&mut h, s);
     }
     hex::encode(h.finalize())

@@ -368,3 +368,45 @@ fn a_chain_of_old_and_new_events_verifies_and_an_edited_identity_is_caught() {
     }
     assert_eq!(verify(&mut t, Some(&KEY)).unwrap().first_bad_seq, Some(2));
 }
+
+#[test]
+fn a_v1_hash_is_pinned_so_old_chains_keep_verifying() {
+    // Chains written before identity was recorded hash as v1; this value must never change.
+    let h = event_hash(
+        1,
+        GENESIS,
+        5,
+        "permission.check",
+        "hook",
+        "claude-code",
+        "claude-code",
+        "s",
+        "/p",
+        "shell/execute/ls",
+        "ALLOW",
+        "{}",
+    );
+    assert_eq!(h, PINNED_V1);
+    // v2 with no identity is a different hash (the tag differs), so v1 events stay v1.
+    let v2 = event_hash_v2(
+        1,
+        GENESIS,
+        5,
+        "permission.check",
+        "hook",
+        "claude-code",
+        "claude-code",
+        "s",
+        "/p",
+        "shell/execute/ls",
+        "ALLOW",
+        "{}",
+        "",
+        "",
+    );
+    assert_ne!(v2, h);
+}
+
+/// [`event_hash`] of the pinned event, computed independently from the documented format
+/// (SHA-256 of the tag, big-endian integers and length-prefixed fields).
+const PINNED_V1: &str = "143b48f30432b00114d5d89715ec481fba2590d2425edf981a742edf9beb4eb0";
