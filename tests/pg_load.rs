@@ -210,13 +210,22 @@ fn a_restart_mid_load_fails_closed_and_loses_nothing_committed() {
             .filter(|(_, r)| failed_closed(r))
             .all(|(d, _)| d == "ask")
     );
-    // Everything decided was committed (a decision is answered only after its commit).
+    // Everything decided was committed (a decision is answered only after its commit). A
+    // call whose COMMIT was sent as the server went down is in doubt: the server may have
+    // committed it before the acknowledgement was lost. The hook then failed closed (it
+    // asked), and its check may or may not be in the store — never one whose transaction
+    // failed earlier.
+    let in_doubt = seen
+        .iter()
+        .filter(|(_, r)| failed_closed(r) && r.contains("cannot commit"))
+        .count();
     let c = homes[0].sql();
     let checks = count(&c, "SELECT count(*) FROM checks") as usize;
-    assert_eq!(
-        checks,
-        decided.len(),
-        "a decided check was lost (or a failed one kept)"
+    assert!(
+        checks >= decided.len() && checks <= decided.len() + in_doubt,
+        "a decided check was lost, or a failed one kept: {checks} checks, {} decided, \
+         {in_doubt} in doubt",
+        decided.len()
     );
     let v = homes[2].verify();
     assert_eq!(v["intact"], true, "{v}");
