@@ -301,12 +301,77 @@ pub struct Parsed {
 /// Parses `command` into its simple commands, unwrapping wrappers and nested shells.
 /// Never panics; bounded by [`MAX_INPUT_BYTES`], [`MAX_DEPTH`] and [`MAX_COMMANDS`].
 pub fn parse(command: &str) -> Parsed {
-    let mut out = Parsed::default();
     if command.len() > MAX_INPUT_BYTES {
-        out.limit = Some(Limit::TooLong);
-        return out;
+        return Parsed {
+            limit: Some(Limit::TooLong),
+            ..Parsed::default()
+        };
     }
-    let mut parser = tree_sitter::Parser::new();
+    memo::parsed(command, parse_uncached)
+}
+
+/// One check parses its command in several places (the risk rating, a learned pattern's match,
+/// the read-only baseline); the parse is a pure function of the text, so each thread keeps its
+/// last few results and the tree-sitter parser itself.
+mod memo {
+    use super::Parsed;
+    use std::cell::RefCell;
+
+    /// Results kept per thread: enough for a check's command and the commands nested in it.
+    const KEPT: usize = 4;
+
+    thread_local! {
+        static RECENT: RefCell<Vec<(String, Parsed)>> = const { RefCell::new(Vec::new()) };
+        static PARSER: RefCell<Option<tree_sitter::Parser>> = const { RefCell::new(None) };
+    }
+
+    /// `command`'s parse: a copy of a recent result, else `parse(command, parser)`'s, kept.
+    pub(super) fn parsed(
+        command: &str,
+        parse: fn(&str, &mut tree_sitter::Parser) -> Parsed,
+    ) -> Parsed {
+        let hit = RECENT.with(|r| {
+            r.try_borrow().ok().and_then(|r| {
+                r.iter()
+                    .find(|(text, _)| text == command)
+                    .map(|(_, p)| p.clone())
+            })
+        });
+        if let Some(p) = hit {
+            return p;
+        }
+        let out = with_parser(|parser| parse(command, parser));
+        RECENT.with(|r| {
+            if let Ok(mut r) = r.try_borrow_mut() {
+                if r.len() >= KEPT {
+                    r.remove(0);
+                }
+                r.push((command.to_string(), out.clone()));
+            }
+        });
+        out
+    }
+
+    /// Runs `f` with this thread's parser (a fresh one when it is in use: a parse inside a
+    /// parse never shares it).
+    fn with_parser(f: impl FnOnce(&mut tree_sitter::Parser) -> Parsed) -> Parsed {
+        let kept = PARSER.with(|p| p.try_borrow_mut().ok().and_then(|mut p| p.take()));
+        let mut parser = kept.unwrap_or_default();
+        let out = f(&mut parser);
+        PARSER.with(|p| {
+            if let Ok(mut p) = p.try_borrow_mut() {
+                *p = Some(parser);
+            }
+        });
+        out
+    }
+}
+
+/// [`parse`] without the per-thread memo, on `parser`.
+fn parse_uncached(command: &str, parser: &mut tree_sitter::Parser) -> Parsed {
+    let mut out = Parsed::default();
+    // A kept parser may hold a halted parse's state (a timeout): start clean.
+    parser.reset();
     if parser
         .set_language(&tree_sitter_bash::LANGUAGE.into())
         .is_err()
@@ -343,7 +408,7 @@ pub fn parse(command: &str) -> Parsed {
                     out.limit = Some(Limit::TooDeep);
                     continue;
                 }
-                let walked = walk::walk(&mut parser, &text, unwrap::effective_program);
+                let walked = walk::walk(parser, &text, unwrap::effective_program);
                 out.parse_error |= walked.parse_error;
                 if walked.too_deep {
                     out.limit = Some(Limit::TooDeep);

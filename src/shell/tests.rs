@@ -310,3 +310,28 @@ fn xcrun_runs_the_tool_it_names() {
     assert_eq!(progs("xcrun -f clang"), ["xcrun"]);
     assert_eq!(progs("xcrun --show-sdk-path"), ["xcrun"]);
 }
+
+#[test]
+fn a_remembered_parse_is_the_parse() {
+    // The per-thread memo hands back copies: a repeat, an interleaved other command and a
+    // fresh thread all see what a fresh parser sees.
+    let lines = [
+        "wc -l README.md",
+        "bash -c 'rm -rf ~' && echo done",
+        "wc -l README.md",
+        "cat <<EOF\nrm -rf /\nEOF",
+        "bash -c 'rm -rf ~' && echo done",
+    ];
+    for line in lines {
+        let mut fresh = tree_sitter::Parser::new();
+        let expected = parse_uncached(line, &mut fresh);
+        assert_eq!(parse(line), expected, "{line}");
+        assert_eq!(parse(line), expected, "{line} (again)");
+        let other = std::thread::spawn(move || parse(line)).join().unwrap();
+        assert_eq!(other, expected, "{line} (another thread)");
+    }
+    for n in 0..10 {
+        let line = format!("echo {n}");
+        assert_eq!(parse(&line).commands[0].source, line, "{line}");
+    }
+}

@@ -145,6 +145,12 @@ impl Db {
         c.busy_timeout(BUSY_TIMEOUT).map_err(sql_err)?;
         c.set_db_config(DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, true)
             .map_err(sql_err)?;
+        // The query planner's stability guarantee: a plan never depends on a bound value. Without
+        // it, a statement whose plan looked at a parameter (`LIMIT ?`, a range on an indexed
+        // column) is marked for re-preparing whenever its bindings are cleared, which the
+        // statement cache does on every reuse: three full re-prepares per check in a server.
+        c.set_db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)
+            .map_err(sql_err)?;
         c.execute_batch(&format!(
             "PRAGMA synchronous=NORMAL; PRAGMA wal_autocheckpoint={WAL_AUTOCHECKPOINT_PAGES};"
         ))
@@ -377,6 +383,25 @@ pub use crate::paths::io_problem;
 mod tests {
     use super::*;
     use std::os::unix::fs::PermissionsExt;
+
+    #[test]
+    fn a_cached_statement_is_not_prepared_again_when_its_values_change() {
+        // `LIMIT ?` and a range on an indexed column made SQLite re-prepare the statement
+        // on every reuse from the cache, unless the planner's stability guarantee is on.
+        let t = tempfile::tempdir().unwrap();
+        let db = Db::open(&t.path().join("a.db")).unwrap();
+        let sql = "SELECT count(*) FROM (SELECT 1 FROM checks WHERE session = ?1 AND ts_ms >= ?2 \
+                   LIMIT ?3)";
+        for (i, limit) in [(0i64, 5i64), (10, 7), (20, 9)] {
+            let mut st = db.conn().prepare_cached(sql).unwrap();
+            let n: i64 = st
+                .query_row(rusqlite::params!["s", i, limit], |r| r.get(0))
+                .unwrap();
+            assert_eq!(n, 0);
+            let reprepared = st.get_status(rusqlite::StatementStatus::RePrepare);
+            assert_eq!(reprepared, 0, "use {i}: the statement was prepared again");
+        }
+    }
 
     fn mode(p: &Path) -> u32 {
         std::fs::metadata(p).unwrap().permissions().mode() & 0o777
