@@ -51,6 +51,26 @@ pub fn is_absolute(p: &str) -> bool {
 /// absolute result (`..` stops at `/`); a relative one stays relative, keeping the `..` it
 /// cannot resolve (`../a/../b` → `../b`), and is `.` when nothing is left.
 pub fn lexical(path: &str) -> String {
+    if is_plain(path) {
+        return path.to_string();
+    }
+    lexical_steps(path)
+}
+
+/// True when [`lexical`] would give `path` back unchanged: `/`, or components that are all
+/// non-empty and neither `.` nor `..` (most paths a check meets; no allocation to find out).
+fn is_plain(path: &str) -> bool {
+    path == "/"
+        || !path.is_empty()
+            && path
+                .strip_prefix('/')
+                .unwrap_or(path)
+                .split('/')
+                .all(|c| !c.is_empty() && c != "." && c != "..")
+}
+
+/// [`lexical`] step by step.
+fn lexical_steps(path: &str) -> String {
     let absolute = is_absolute(path);
     let mut parts: Vec<&str> = Vec::new();
     for comp in path.split('/') {
@@ -258,6 +278,16 @@ mod tests {
     }
 
     proptest! {
+        #[test]
+        fn the_plain_path_shortcut_changes_nothing(
+            lead in prop_oneof![Just(""), Just("/"), Just("./"), Just("//")],
+            p in path_text(),
+            tail in prop_oneof![Just(""), Just("/"), Just("/."), Just("/..")],
+        ) {
+            let path = format!("{lead}{p}{tail}");
+            prop_assert_eq!(lexical(&path), lexical_steps(&path), "{:?}", path);
+        }
+
         #[test]
         fn normalization_is_idempotent_and_absolute(
             lead in prop_oneof![Just(""), Just("/"), Just("~/"), Just("./")],

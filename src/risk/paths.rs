@@ -416,13 +416,14 @@ pub(super) fn is_runtime_settings(path: &str, ctx: &Context) -> bool {
 
 /// True when `abs` is one of aiperture's own files or a runtime's hook settings.
 pub fn is_protected(abs: &str, ctx: &Context) -> bool {
+    // Case-insensitive: macOS and Windows file systems are.
+    let abs_lower = abs.to_lowercase();
     for p in &ctx.protected_paths {
         if p.is_empty() {
             continue;
         }
-        // Case-insensitive: macOS and Windows file systems are.
         if let Some(pp) = canonicalize(p, ctx)
-            && is_within(&abs.to_lowercase(), &pp.to_lowercase())
+            && is_within(&abs_lower, &pp.to_lowercase())
         {
             return true;
         }
