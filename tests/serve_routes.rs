@@ -282,6 +282,17 @@ fn config_report_and_metrics() {
 
     srv.check(json!({"scope": "ls", "runtime": "x\"}evil"}));
     srv.check(json!({"scope": "rm -rf ~"}));
+    // A hook call (as Claude Code's http hooks and the warm path make) counts its decision
+    // under its runtime; its latency is the hook's.
+    let hook = srv.authed(
+        "POST",
+        "/hooks/claude-code",
+        json!({"session_id": "m1", "hook_event_name": "PreToolUse", "tool_name": "Bash",
+               "tool_input": {"command": "rm -rf ~"}, "cwd": "/tmp", "tool_use_id": "m1-1"})
+        .to_string()
+        .as_bytes(),
+    );
+    assert_eq!(hook.status, 200);
     for (fmt, ct) in [
         ("json", "application/json"),
         ("md", "text/markdown"),
@@ -304,6 +315,10 @@ fn config_report_and_metrics() {
     let text = String::from_utf8(m.body).unwrap();
     assert!(
         text.contains(r#"aiperture_checks_total{decision="deny",stage="risk_floor",tier="critical",runtime="http"} 1"#),
+        "{text}"
+    );
+    assert!(
+        text.contains(r#"aiperture_checks_total{decision="deny",stage="risk_floor",tier="critical",runtime="claude-code"} 1"#),
         "{text}"
     );
     assert!(text.contains(r#"runtime="other"} 1"#), "{text}");

@@ -31,7 +31,16 @@ pub fn answer(
     env: &ClientEnv,
     payload: &[u8],
 ) -> Option<Output> {
-    with_adapter(runtime, event, Guarded { gate, env, payload })
+    with_adapter(
+        runtime,
+        event,
+        Guarded {
+            gate,
+            env,
+            payload,
+            runtime,
+        },
+    )
 }
 
 /// The caller's environment a request's [`warm::CLIENT_ENV_HEADER`] carries (the warm path
@@ -52,12 +61,13 @@ struct Guarded<'a> {
     gate: &'a LocalGate,
     env: &'a ClientEnv,
     payload: &'a [u8],
+    runtime: &'a str,
 }
 
 impl WithAdapter for Guarded<'_> {
     type Out = Output;
     fn with<A: Adapter>(self, adapter: &A) -> Output {
-        guarded(adapter, self.gate, self.env, self.payload)
+        guarded(adapter, self.gate, self.env, self.payload, self.runtime)
     }
 }
 
@@ -201,9 +211,20 @@ pub async fn prove(State(key): State<Arc<ProofKey>>, req: Request, next: Next) -
 
 /// Answers a payload; a panic anywhere becomes the runtime's fail-closed answer, as in the
 /// one-shot hook.
-fn guarded<A: Adapter>(adapter: &A, gate: &LocalGate, env: &ClientEnv, payload: &[u8]) -> Output {
+fn guarded<A: Adapter>(
+    adapter: &A,
+    gate: &LocalGate,
+    env: &ClientEnv,
+    payload: &[u8],
+    runtime: &str,
+) -> Output {
     let answered = catch_unwind(AssertUnwindSafe(|| {
-        dispatch::handle(adapter, payload, env, || Ok(gate))
+        dispatch::handle(adapter, payload, env, || {
+            Ok(super::metrics::Counted {
+                engine: gate,
+                runtime,
+            })
+        })
     }));
     answered.unwrap_or_else(|_| {
         adapter.render(

@@ -5,7 +5,9 @@
 //! counted as `other`, a stage is the part of `decided_by` before its first `:`, so a client
 //! cannot grow the label set.
 
-use crate::request::Verdict;
+use crate::engine::{AskContext, RanResult, SessionStatus, ToolOutcome};
+use crate::request::{Request, Verdict};
+use crate::runtimes::dispatch::HookEngine;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::sync::{Mutex, OnceLock};
@@ -78,12 +80,7 @@ pub fn stage_label(decided_by: &str) -> String {
 
 /// Counts one `POST /permissions/check`.
 pub fn check(runtime: &str, v: &Verdict, took: Duration) {
-    let key = (
-        v.decision.as_str().to_string(),
-        stage_label(&v.decided_by),
-        v.risk.tier.as_str().to_string(),
-        runtime_label(runtime),
-    );
+    let key = check_key(runtime, v);
     with(|m| {
         *m.checks.entry(key).or_default() += 1;
         m.latency
@@ -91,6 +88,60 @@ pub fn check(runtime: &str, v: &Verdict, took: Duration) {
             .or_default()
             .observe(took.as_secs_f64());
     });
+}
+
+/// Counts the decision of a check a hook call made (`POST /hooks/{runtime}` and the warm
+/// path): its latency is the hook call's, counted by [`hook`].
+pub fn hook_check(runtime: &str, v: &Verdict) {
+    let key = check_key(runtime, v);
+    with(|m| *m.checks.entry(key).or_default() += 1);
+}
+
+fn check_key(runtime: &str, v: &Verdict) -> (String, String, String, String) {
+    (
+        v.decision.as_str().to_string(),
+        stage_label(&v.decided_by),
+        v.risk.tier.as_str().to_string(),
+        runtime_label(runtime),
+    )
+}
+
+/// A hook engine that counts each check's decision for `/metrics` under the hook's runtime,
+/// and otherwise is the engine it wraps.
+pub struct Counted<'r, E> {
+    /// The engine deciding.
+    pub engine: E,
+    /// The runtime label the checks count under.
+    pub runtime: &'r str,
+}
+
+impl<E: HookEngine> HookEngine for Counted<'_, E> {
+    fn check(&mut self, req: &Request) -> anyhow::Result<(Verdict, Option<String>)> {
+        let out = self.engine.check(req)?;
+        hook_check(self.runtime, &out.0);
+        Ok(out)
+    }
+    fn learned_decision(&mut self, req: &Request) -> anyhow::Result<Option<Verdict>> {
+        self.engine.learned_decision(req)
+    }
+    fn tool_ran(&mut self, req: &Request, outcome: ToolOutcome) -> anyhow::Result<RanResult> {
+        self.engine.tool_ran(req, outcome)
+    }
+    fn end_session(&mut self, runtime: &str, session_id: &str) -> anyhow::Result<u32> {
+        self.engine.end_session(runtime, session_id)
+    }
+    fn session_status(&mut self, req: &Request) -> anyhow::Result<SessionStatus> {
+        self.engine.session_status(req)
+    }
+    fn classifier_denied(&mut self, req: &Request, reason: &str) -> anyhow::Result<()> {
+        self.engine.classifier_denied(req, reason)
+    }
+    fn ask_context(&mut self, req: &Request, v: &Verdict) -> AskContext {
+        self.engine.ask_context(req, v)
+    }
+    fn store_output(&mut self, req: &Request) -> anyhow::Result<()> {
+        self.engine.store_output(req)
+    }
 }
 
 /// Counts one `POST /hooks/{runtime}`.
@@ -133,7 +184,7 @@ pub fn render(g: Gauges) -> String {
         let mut o = String::new();
         let _ = writeln!(
             o,
-            "# HELP aiperture_checks_total Checks answered over HTTP, by decision, stage, risk tier and runtime.\n# TYPE aiperture_checks_total counter"
+            "# HELP aiperture_checks_total Checks answered (HTTP checks, hook calls over HTTP and the warm path), by decision, stage, risk tier and runtime.\n# TYPE aiperture_checks_total counter"
         );
         for ((d, s, t, r), n) in &m.checks {
             let _ = writeln!(
