@@ -319,7 +319,7 @@ pub trait State {
     /// Everything one check decides from, read by `keys` (see [`super::snapshot`]). The
     /// default runs the keyed statements above one by one.
     fn snapshot(&mut self, keys: &SnapshotKeys) -> anyhow::Result<Snapshot> {
-        fetch(self, keys)
+        fetch_each(self, keys)
     }
 
     /// Applies a decision's effects in order, in this transaction.
@@ -328,8 +328,9 @@ pub trait State {
     }
 }
 
-/// Reads a check's snapshot through `st`, one keyed statement at a time.
-fn fetch(st: &mut (impl State + ?Sized), keys: &SnapshotKeys) -> anyhow::Result<Snapshot> {
+/// Reads a check's snapshot through `st`, one keyed statement at a time: the default
+/// [`State::snapshot`], and what a store that batches the common case falls back to.
+pub fn fetch_each(st: &mut (impl State + ?Sized), keys: &SnapshotKeys) -> anyhow::Result<Snapshot> {
     let mut snap = Snapshot::default();
     if let Some((since, cap)) = keys.rate_window {
         snap.recent_checks = st.count_checks_since(&keys.session, since, cap)?;

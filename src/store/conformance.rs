@@ -382,6 +382,36 @@ pub fn learned_state_reaches_the_snapshot(h: &impl Harness) {
             .grants
             .is_empty()
     );
+    // However a store batches its reads, the snapshot is the one read statement by statement.
+    let mut variants = vec![keys.clone()];
+    let mut two = keys.clone();
+    two.keys.insert(
+        0,
+        LearnKey {
+            kind: KeyKind::Exact,
+            key: "npm test".into(),
+        },
+    );
+    two.keys.push(LearnKey {
+        kind: KeyKind::Pattern,
+        key: "never learned *".into(),
+    });
+    variants.push(two);
+    let mut quiet = keys.clone();
+    quiet.learning = false;
+    quiet.budget = false;
+    quiet.rate_window = None;
+    variants.push(quiet);
+    let mut elsewhere = keys.clone();
+    elsewhere.session = "conf-other".into();
+    elsewhere.project = learning::GLOBAL.into();
+    variants.push(elsewhere);
+    for v in &variants {
+        let (batched, each) = store
+            .read(|st| Ok((st.snapshot(v)?, crate::engine::state::fetch_each(st, v)?)))
+            .unwrap();
+        assert_eq!(batched, each, "{v:?}");
+    }
     // A request the risk floor decides reads only its rate-limit window.
     let mut floor = keys.clone();
     floor.decidable = false;

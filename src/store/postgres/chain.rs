@@ -18,13 +18,52 @@ use serde_json::Value;
 /// The chain as seen from one transaction on a connection.
 pub struct PgChain<'a> {
     conn: &'a mut Conn,
+    /// The head as an earlier statement of this transaction read it (under the write lock),
+    /// handed out once instead of reading it again.
+    primed: Option<Option<Head>>,
 }
 
 impl<'a> PgChain<'a> {
     /// The chain in the connection's current transaction.
     pub(crate) fn new(conn: &'a mut Conn) -> Self {
-        PgChain { conn }
+        PgChain { conn, primed: None }
     }
+
+    /// The chain with its head already read in this transaction, after the write lock was
+    /// taken (so no other appender can have moved it since).
+    pub(crate) fn with_head(conn: &'a mut Conn, head: Option<Option<Head>>) -> Self {
+        PgChain { conn, primed: head }
+    }
+}
+
+/// The head's columns as the snapshot statement returns them (`[seq, hash, mac]` as JSON
+/// text, or none when there is no head).
+pub(crate) const HEAD_JSON_SQL: &str =
+    "(SELECT json_build_array(seq, hash, mac)::text FROM audit_head WHERE id = 1)";
+
+/// Reads [`HEAD_JSON_SQL`]'s value.
+pub(crate) fn head_of_json(text: Option<&str>) -> anyhow::Result<Option<Head>> {
+    let Some(text) = text else {
+        return Ok(None);
+    };
+    let v: Value = serde_json::from_str(text)?;
+    let field = |i: usize| {
+        v.get(i)
+            .ok_or_else(|| anyhow!("audit head without field {i}"))
+    };
+    Ok(Some(Head {
+        seq: field(0)?
+            .as_u64()
+            .ok_or_else(|| anyhow!("audit head seq is not a number"))?,
+        hash: field(1)?
+            .as_str()
+            .ok_or_else(|| anyhow!("audit head hash is not text"))?
+            .to_string(),
+        mac: field(2)?
+            .as_str()
+            .ok_or_else(|| anyhow!("audit head mac is not text"))?
+            .to_string(),
+    }))
 }
 
 fn head(conn: &mut Conn) -> anyhow::Result<Option<Head>> {
@@ -41,7 +80,10 @@ fn head(conn: &mut Conn) -> anyhow::Result<Option<Head>> {
 
 impl ChainSink for PgChain<'_> {
     fn head(&mut self) -> anyhow::Result<Option<Head>> {
-        head(self.conn)
+        match self.primed.take() {
+            Some(h) => Ok(h),
+            None => head(self.conn),
+        }
     }
 
     fn last_event(&mut self) -> anyhow::Result<Option<(u64, String)>> {
@@ -66,12 +108,17 @@ impl ChainSink for PgChain<'_> {
         new_head_mac: &str,
     ) -> anyhow::Result<()> {
         let seq = i64::try_from(e.seq).map_err(|_| anyhow!("audit seq {} too large", e.seq))?;
+        // One statement (one round trip): the event, and the head moved onto it.
         self.conn
             .execute(
-                "INSERT INTO audit_events (seq, ts_ms, event_type, actor_type, actor, runtime, \
-                 session_id, project, entity, summary, details, prev_hash, hash, principal, \
-                 host) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+                "WITH e AS (INSERT INTO audit_events (seq, ts_ms, event_type, actor_type, actor, \
+                 runtime, session_id, project, entity, summary, details, prev_hash, hash, \
+                 principal, host) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) \
+                 RETURNING seq, hash) \
+                 INSERT INTO audit_head (id, seq, hash, mac) SELECT 1, seq, hash, $16 FROM e \
+                 ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash, \
+                 mac = excluded.mac",
                 &[
                     &seq,
                     &e.ts_ms,
@@ -88,15 +135,10 @@ impl ChainSink for PgChain<'_> {
                     &e.hash,
                     &e.principal,
                     &e.host,
+                    &new_head_mac,
                 ],
             )
             .map_err(|err| err.context(format!("cannot append audit event {seq}")))?;
-        self.conn.execute(
-            "INSERT INTO audit_head (id, seq, hash, mac) VALUES (1, $1, $2, $3) \
-             ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash, \
-             mac = excluded.mac",
-            &[&seq, &e.hash, &new_head_mac],
-        )?;
         Ok(())
     }
 }

@@ -5,6 +5,7 @@
 use super::{Conn, pg_err};
 
 mod artifacts;
+mod snapshot;
 use crate::audit::{ActorType, NewEvent};
 use crate::engine::state::{
     ArtifactFilter, ArtifactRow, AuditNote, CheckRow, CostLine, Counted, DecisionRow, Execution,
@@ -18,6 +19,9 @@ use postgres::types::ToSql;
 pub struct PgState<'a> {
     conn: &'a mut Conn,
     key: Option<&'a [u8; 32]>,
+    /// The audit head as this write transaction's snapshot read it (under the write lock),
+    /// for its first append; `None` when not read.
+    head: Option<Option<crate::audit::Head>>,
     /// Audit events written (or, without a key, that would have been).
     pub audited: u32,
 }
@@ -30,6 +34,7 @@ impl<'a> PgState<'a> {
         PgState {
             conn,
             key: None,
+            head: None,
             audited: 0,
         }
     }
@@ -39,6 +44,7 @@ impl<'a> PgState<'a> {
         PgState {
             conn,
             key: Some(key),
+            head: None,
             audited: 0,
         }
     }
@@ -157,6 +163,13 @@ fn text(r: &Row, i: usize) -> anyhow::Result<String> {
 }
 
 impl State for PgState<'_> {
+    fn snapshot(
+        &mut self,
+        keys: &crate::engine::snapshot::SnapshotKeys,
+    ) -> anyhow::Result<crate::engine::snapshot::Snapshot> {
+        snapshot::read(self, keys)
+    }
+
     fn insert_artifact(&mut self, a: &ArtifactRow) -> anyhow::Result<()> {
         self.pg_insert_artifact(a)
     }
@@ -882,7 +895,8 @@ impl State for PgState<'_> {
         };
         // The write transaction holds the write lock: the head read and the insert are
         // serialized against every other appender.
-        crate::audit::append(&mut super::chain::PgChain::new(self.conn), key, &ev, ts_ms)?;
+        let mut chain = super::chain::PgChain::with_head(self.conn, self.head.take());
+        crate::audit::append(&mut chain, key, &ev, ts_ms)?;
         Ok(())
     }
 }

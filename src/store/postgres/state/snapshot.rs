@@ -1,0 +1,212 @@
+//! A check's snapshot on the team store in one round trip. Read one keyed statement at a time
+//! (the engine's default, `fetch_each`), the common check costs seven or eight round trips to
+//! the database (the rate-limit count, the session, the session memory, the grants, each
+//! key's project and global patterns, the presets); over a network each is a wait. Here one
+//! statement returns them all, each part as JSON, decoded into the same rows. Checks that
+//! read more (keys whose evidence travels between projects, a CRITICAL floor that reads only
+//! the count) take the default path; a session memory's revocations and written files are
+//! read after, as the default reads them.
+
+use super::super::chain::{HEAD_JSON_SQL, head_of_json};
+use super::{PgState, decision_of};
+use crate::engine::rows::GLOBAL;
+use crate::engine::snapshot::{Snapshot, SnapshotKeys};
+use crate::engine::state::{Grant, KeyKind, LearnKey, PatternStats, SessionRow, State, fetch_each};
+use anyhow::{Context, anyhow};
+use serde_json::Value;
+
+/// Every part of the common snapshot, in one statement. Parameters: $1 session, $2/$3 the
+/// rate window (since, cap), $4 project, $5 tool, $6 action, $7 scope, $8 content hash,
+/// $9 now, $10 the global project, $11/$12 the learning keys' kinds and keys, in order; the
+/// audit head last ([`HEAD_JSON_SQL`]).
+const SNAPSHOT_PARTS_SQL: &str = "SELECT \
+     (SELECT count(*) FROM (SELECT 1 FROM checks WHERE session = $1 AND ts_ms >= $2 \
+      LIMIT $3) AS recent), \
+     (SELECT json_build_array(runtime, project, started_ms, last_ms, budget_used::text, \
+      budget_ms, auto_allowed)::text FROM sessions WHERE session = $1), \
+     (SELECT json_build_array(decision, ts_ms)::text FROM session_memory WHERE session = $1 \
+      AND project = $4 AND tool = $5 AND action = $6 AND scope = $7 AND content_hash = $8), \
+     (SELECT json_agg(json_build_array(id, created_ms, expires_ms, project, session, tool, \
+      action, scope, decision, granted_by, reason) ORDER BY created_ms)::text FROM grants \
+      WHERE project = $4 AND tool = $5 AND action = $6 AND expires_ms > $9 \
+      AND revoked_ms IS NULL), \
+     (SELECT json_agg(json_build_array(p.project, p.kind, p.key, p.human_allow, p.human_deny, \
+      p.inferred_deny, p.rapid_allow, p.humans, p.first_ms, p.last_ms, p.revoked_ms) \
+      ORDER BY k.n, p.project <> $4)::text \
+      FROM unnest($11::text[], $12::text[]) WITH ORDINALITY AS k(kind, key, n) \
+      JOIN patterns p ON p.project IN ($4, $10) AND p.tool = $5 AND p.action = $6 \
+      AND p.kind = k.kind AND p.key = k.key), \
+     (SELECT json_agg(name ORDER BY name)::text FROM presets WHERE project = $4), ";
+
+/// The whole statement.
+fn snapshot_sql() -> String {
+    format!("{SNAPSHOT_PARTS_SQL}{HEAD_JSON_SQL}")
+}
+
+/// The snapshot `keys` asks for, in one round trip when it can be. In a write transaction
+/// (begun under the write lock) the audit head comes with it, for the check's append.
+pub(super) fn read(st: &mut PgState<'_>, keys: &SnapshotKeys) -> anyhow::Result<Snapshot> {
+    if !keys.decidable || !keys.travel.is_empty() {
+        return fetch_each(st, keys);
+    }
+    let mut snap = Snapshot::default();
+    for path in &keys.written_paths {
+        if let Some(w) = st.written_file(path)? {
+            snap.written.push(w);
+        }
+    }
+    let (since, cap) = keys.rate_window.unwrap_or((i64::MAX, 0));
+    let cap = cap.min(i64::MAX as u64) as i64;
+    let (kinds, names): (Vec<&str>, Vec<&str>) = if keys.learning {
+        keys.keys
+            .iter()
+            .map(|k| (k.kind.as_str(), k.key.as_str()))
+            .unzip()
+    } else {
+        (Vec::new(), Vec::new())
+    };
+    let row = st
+        .row(
+            &snapshot_sql(),
+            &[
+                &keys.session,
+                &since,
+                &cap,
+                &keys.project,
+                &keys.tool,
+                &keys.action,
+                &keys.scope,
+                &keys.content_hash,
+                &keys.now_ms,
+                &GLOBAL,
+                &kinds,
+                &names,
+            ],
+        )?
+        .ok_or_else(|| anyhow!("the snapshot query returned no row"))?;
+    let part = |i: usize| -> anyhow::Result<Option<Value>> {
+        let text: Option<String> = row.try_get(i).map_err(super::pg_err)?;
+        text.map(|t| serde_json::from_str(&t).context("the snapshot query's JSON"))
+            .transpose()
+    };
+    if keys.rate_window.is_some() {
+        let n: i64 = row.try_get(0).map_err(super::pg_err)?;
+        snap.recent_checks = n.max(0) as u64;
+    }
+    if keys.budget {
+        snap.session = part(1)?
+            .map(|v| session_of(&keys.session, &v))
+            .transpose()?;
+    }
+    snap.memory = part(2)?
+        .map(|v| Ok::<_, anyhow::Error>((decision_of(str_at(&v, 0)?), int_at(&v, 1)?)))
+        .transpose()?;
+    if snap.memory.is_some() {
+        for k in &keys.keys {
+            if let Some(ts) = st.latest_revocation(&keys.tool, &keys.action, k)? {
+                snap.revocations.push((k.clone(), ts));
+            }
+        }
+    }
+    snap.grants = list(part(3)?, grant_of)?;
+    snap.patterns = list(part(4)?, |v| pattern_of(&keys.tool, &keys.action, v))?;
+    snap.presets = list(part(5)?, |v| {
+        v.as_str()
+            .map(String::from)
+            .ok_or_else(|| anyhow!("a preset name that is not text"))
+    })?;
+    if st.key.is_some() {
+        let head: Option<String> = row.try_get(6).map_err(super::pg_err)?;
+        st.head = Some(head_of_json(head.as_deref())?);
+    }
+    Ok(snap)
+}
+
+/// The items of a JSON array part (none when the part is NULL: no rows).
+fn list<T>(v: Option<Value>, f: impl Fn(&Value) -> anyhow::Result<T>) -> anyhow::Result<Vec<T>> {
+    match v {
+        None => Ok(Vec::new()),
+        Some(Value::Array(items)) => items.iter().map(f).collect(),
+        Some(_) => Err(anyhow!("a snapshot part that is not a list")),
+    }
+}
+
+fn at(v: &Value, i: usize) -> anyhow::Result<&Value> {
+    v.get(i)
+        .ok_or_else(|| anyhow!("a snapshot row without its field {i}"))
+}
+
+fn str_at(v: &Value, i: usize) -> anyhow::Result<&str> {
+    at(v, i)?
+        .as_str()
+        .ok_or_else(|| anyhow!("a snapshot field {i} that is not text"))
+}
+
+fn int_at(v: &Value, i: usize) -> anyhow::Result<i64> {
+    at(v, i)?
+        .as_i64()
+        .ok_or_else(|| anyhow!("a snapshot field {i} that is not an integer"))
+}
+
+fn opt_int_at(v: &Value, i: usize) -> anyhow::Result<Option<i64>> {
+    match at(v, i)? {
+        Value::Null => Ok(None),
+        _ => int_at(v, i).map(Some),
+    }
+}
+
+fn count_at(v: &Value, i: usize) -> anyhow::Result<u32> {
+    Ok(u32::try_from(int_at(v, i)?.max(0)).unwrap_or(u32::MAX))
+}
+
+fn session_of(session: &str, v: &Value) -> anyhow::Result<SessionRow> {
+    Ok(SessionRow {
+        session: session.to_string(),
+        runtime: str_at(v, 0)?.to_string(),
+        project: str_at(v, 1)?.to_string(),
+        started_ms: int_at(v, 2)?,
+        last_ms: int_at(v, 3)?,
+        // Sent as text: PostgreSQL's shortest exact form, read back exactly.
+        budget_used: str_at(v, 4)?
+            .parse()
+            .context("a session's budget that is not a number")?,
+        budget_ms: int_at(v, 5)?,
+        auto_allowed: int_at(v, 6)?.max(0) as u64,
+    })
+}
+
+fn grant_of(v: &Value) -> anyhow::Result<Grant> {
+    Ok(Grant {
+        id: str_at(v, 0)?.to_string(),
+        created_ms: int_at(v, 1)?,
+        expires_ms: int_at(v, 2)?,
+        project: str_at(v, 3)?.to_string(),
+        session: str_at(v, 4)?.to_string(),
+        tool: str_at(v, 5)?.to_string(),
+        action: str_at(v, 6)?.to_string(),
+        scope: str_at(v, 7)?.to_string(),
+        decision: decision_of(str_at(v, 8)?),
+        granted_by: str_at(v, 9)?.to_string(),
+        reason: str_at(v, 10)?.to_string(),
+    })
+}
+
+fn pattern_of(tool: &str, action: &str, v: &Value) -> anyhow::Result<PatternStats> {
+    Ok(PatternStats {
+        project: str_at(v, 0)?.to_string(),
+        tool: tool.to_string(),
+        action: action.to_string(),
+        key: LearnKey {
+            kind: KeyKind::parse(str_at(v, 1)?).unwrap_or(KeyKind::Exact),
+            key: str_at(v, 2)?.to_string(),
+        },
+        human_allow: count_at(v, 3)?,
+        human_deny: count_at(v, 4)?,
+        inferred_deny: count_at(v, 5)?,
+        rapid_allow: count_at(v, 6)?,
+        humans: count_at(v, 7)?,
+        first_ms: int_at(v, 8)?,
+        last_ms: int_at(v, 9)?,
+        revoked_ms: opt_int_at(v, 10)?,
+    })
+}
