@@ -64,8 +64,8 @@ const MIGRATE_LOCK: i64 = 0x6169_7066;
 pub(crate) struct Conn {
     pub(crate) client: Client,
     cache: HashMap<String, Statement>,
-    /// Statements run once on this connection, not prepared (yet).
-    seen: std::collections::HashSet<String>,
+    /// Statements run on this connection and not prepared (yet), with how often.
+    seen: HashMap<String, u8>,
 }
 
 /// The types a parameter may be sent as, tried in order: every Rust type the store binds
@@ -108,21 +108,25 @@ impl Conn {
         Conn {
             client,
             cache: HashMap::new(),
-            seen: std::collections::HashSet::new(),
+            seen: HashMap::new(),
         }
     }
 
-    /// Whether `sql` runs prepared: from its second use on this connection. Its first use is
-    /// one round trip (parse, bind and execute sent together, typed): a one-shot hook runs
-    /// each statement once and pays no separate prepare; a resident server's connection
-    /// prepares what it runs again, and reuses the plan.
+    /// Whether `sql` runs prepared: from its third use on this connection. Each earlier use
+    /// is one round trip (parse, bind and execute sent together, typed), where preparing
+    /// costs one more: a one-shot hook runs a statement once or twice (a learned pattern is
+    /// read in the project and globally) and prepares nothing; a resident server's
+    /// connection prepares what it keeps running, and reuses the plan.
     fn prepared(&mut self, sql: &str) -> anyhow::Result<Option<Statement>> {
         if let Some(s) = self.cache.get(sql) {
             return Ok(Some(s.clone()));
         }
-        if self.seen.insert(sql.to_string()) {
+        let uses = self.seen.entry(sql.to_string()).or_insert(0);
+        if *uses < 2 {
+            *uses += 1;
             return Ok(None);
         }
+        self.seen.remove(sql);
         self.stmt(sql).map(Some)
     }
 

@@ -145,3 +145,22 @@ fn a_url_that_is_not_postgres_is_refused_and_passwords_are_redacted() {
     );
     assert!(!e.contains("s3cret"), "{e}");
 }
+
+#[test]
+fn a_statement_is_prepared_from_its_third_use() {
+    // Preparing is a round trip of its own: a one-shot hook, which runs a statement once or
+    // twice, must not pay it; a server's connection prepares what it keeps running.
+    let Some(h) = harness("prepare_third") else {
+        return;
+    };
+    let store = h.open();
+    let mut guard = store.lock();
+    let conn = store.connected(&mut guard).unwrap();
+    let sql = "SELECT $1::bigint + 1";
+    for i in 1..=4i64 {
+        let rows = conn.query(sql, &[&i]).unwrap();
+        let got: i64 = rows[0].get(0);
+        assert_eq!(got, i + 1);
+        assert_eq!(conn.cache.contains_key(sql), i >= 3, "after use {i}");
+    }
+}
