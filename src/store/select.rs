@@ -82,7 +82,8 @@ impl AnyStore {
     pub fn open(at: &Location) -> anyhow::Result<AnyStore> {
         Ok(match at {
             Location::Sqlite(path) => AnyStore::Sqlite(SqliteStore::open(path)?),
-            Location::Postgres(url) => AnyStore::Postgres(Box::new(PgStore::open(url)?)),
+            // The gate runs only transactions: the schema is checked in the first one.
+            Location::Postgres(url) => AnyStore::Postgres(Box::new(PgStore::open_deferred(url)?)),
         })
     }
 

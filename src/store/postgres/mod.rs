@@ -21,6 +21,7 @@ use crate::error::{ErrorKind, GateError};
 use anyhow::{anyhow, bail};
 use postgres::{Client, Config, Statement};
 use std::collections::HashMap;
+use std::sync::atomic::Ordering;
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -194,6 +195,9 @@ pub struct PgStore {
     config: Config,
     url: String,
     conn: Mutex<Option<Conn>>,
+    /// False until the schema is known to be current: [`PgStore::open_deferred`] leaves the
+    /// check to the first transaction, which reads the version in its `BEGIN` round trip.
+    schema_known: std::sync::atomic::AtomicBool,
 }
 
 impl std::fmt::Debug for PgStore {
@@ -219,6 +223,20 @@ impl PgStore {
     /// Connects to `url` (`postgres://…` or `postgresql://…`), migrating the schema when it is
     /// behind. Fails within [`CONNECT_TIMEOUT`] when the server cannot be reached.
     pub fn open(url: &str) -> anyhow::Result<PgStore> {
+        let store = Self::open_deferred(url)?;
+        let mut guard = store.lock();
+        let conn = store.connected(&mut guard)?;
+        migrate(conn)?;
+        drop(guard);
+        store.schema_known.store(true, Ordering::Relaxed);
+        Ok(store)
+    }
+
+    /// Connects to `url` like [`PgStore::open`], but leaves the schema check to the first
+    /// transaction, which reads the version in the round trip that begins it (and migrates
+    /// first when it is behind): a one-shot hook saves a round trip, on a fresh server process
+    /// one that costs it ~1 ms. For callers that only run transactions (the gate).
+    pub fn open_deferred(url: &str) -> anyhow::Result<PgStore> {
         let mut config: Config = url
             .parse()
             .map_err(|e| anyhow!("database URL {}: {e}", redact(url)))?;
@@ -238,10 +256,10 @@ impl PgStore {
             config,
             url: redact(url),
             conn: Mutex::new(None),
+            schema_known: std::sync::atomic::AtomicBool::new(false),
         };
         let mut guard = store.lock();
-        let conn = store.connected(&mut guard)?;
-        migrate(conn)?;
+        store.connected(&mut guard)?;
         drop(guard);
         Ok(store)
     }
@@ -277,9 +295,11 @@ impl PgStore {
     ) -> anyhow::Result<T> {
         let mut guard = self.lock();
         let conn = self.connected(&mut guard)?;
-        conn.client
-            .batch_execute(begin)
-            .map_err(|e| pg_err(e).context(format!("database {}: cannot begin", self.url)))?;
+        if self.schema_known.load(Ordering::Relaxed) || !self.begin_checked(conn, begin)? {
+            conn.client
+                .batch_execute(begin)
+                .map_err(|e| pg_err(e).context(format!("database {}: cannot begin", self.url)))?;
+        }
         match f(conn) {
             Ok(out) => {
                 let end = if commit { "COMMIT" } else { "ROLLBACK" };
@@ -295,6 +315,41 @@ impl PgStore {
                 Err(e)
             }
         }
+    }
+
+    /// Begins with `begin` and reads the schema version in the same round trip. True when the
+    /// transaction is open on a current schema; false when it was not begun (the schema was
+    /// missing or behind and is now migrated: begin again). A schema newer than this build
+    /// knows is an error.
+    fn begin_checked(&self, conn: &mut Conn, begin: &str) -> anyhow::Result<bool> {
+        let target = MIGRATIONS.len() as u32;
+        let batch = format!("{begin}; SELECT version FROM aiperture_schema");
+        let version = match conn.client.simple_query(&batch) {
+            // The last row is the version's (`begin` may select a lock first).
+            Ok(messages) => messages
+                .iter()
+                .filter_map(|m| match m {
+                    postgres::SimpleQueryMessage::Row(r) => Some(r.get(0).map(String::from)),
+                    _ => None,
+                })
+                .next_back()
+                .flatten(),
+            Err(e) if e.code() == Some(&postgres::error::SqlState::UNDEFINED_TABLE) => None,
+            Err(e) => {
+                return Err(pg_err(e).context(format!("database {}: cannot begin", self.url)));
+            }
+        };
+        let version = version.and_then(|v| v.parse::<u32>().ok()).unwrap_or(0);
+        if version == target {
+            self.schema_known.store(true, Ordering::Relaxed);
+            return Ok(true);
+        }
+        if !conn.client.is_closed() {
+            let _ = conn.client.batch_execute("ROLLBACK");
+        }
+        migrate(conn)?;
+        self.schema_known.store(true, Ordering::Relaxed);
+        Ok(false)
     }
 
     /// Runs `f` in one read-only transaction on one snapshot of the database.

@@ -164,3 +164,46 @@ fn a_statement_is_prepared_from_its_third_use() {
         assert_eq!(conn.cache.contains_key(sql), i >= 3, "after use {i}");
     }
 }
+
+#[test]
+fn a_deferred_open_checks_the_schema_in_its_first_transaction() {
+    let Some(h) = harness("deferred") else {
+        return;
+    };
+    let store = PgStore::open_deferred(&h.url).unwrap();
+    assert_eq!(
+        store.schema_version().unwrap(),
+        0,
+        "nothing migrated at open"
+    );
+    let created = store
+        .read_conn(|c| {
+            let r = c
+                .client
+                .query_one("SELECT count(*) FROM meta WHERE key = 'created_at'", &[])
+                .map_err(pg_err)?;
+            Ok(r.get::<_, i64>(0))
+        })
+        .unwrap();
+    assert_eq!(created, 1, "the first transaction migrated, then ran");
+    assert_eq!(store.schema_version().unwrap(), MIGRATIONS.len() as u32);
+    // A current schema: the next store's first transaction begins in one round trip, the
+    // version read with it (a write's `BEGIN` selects its lock first).
+    for write in [false, true] {
+        let again = PgStore::open_deferred(&h.url).unwrap();
+        let mut guard = again.lock();
+        let conn = again.connected(&mut guard).unwrap();
+        let begin = if write {
+            format!("BEGIN; SELECT pg_advisory_xact_lock({WRITE_LOCK})")
+        } else {
+            "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY".to_string()
+        };
+        assert!(again.begin_checked(conn, &begin).unwrap(), "write: {write}");
+        conn.client.batch_execute("ROLLBACK").unwrap();
+    }
+    // A schema from a newer aiperture is refused, not written to.
+    exec(&h.url, "UPDATE aiperture_schema SET version = version + 1").unwrap();
+    let newer = PgStore::open_deferred(&h.url).unwrap();
+    let err = newer.write_conn(|_| Ok(())).unwrap_err();
+    assert!(format!("{err:#}").contains("newer"), "{err:#}");
+}
