@@ -7,6 +7,7 @@
 mod admin_support;
 
 use admin_support::AdminCmd;
+use aiperture::store::postgres::testing::{fresh_database, server_url};
 use assert_cmd::Command;
 use std::path::{Path, PathBuf};
 
@@ -329,4 +330,35 @@ fn a_tampered_source_is_refused_and_the_target_unchanged() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("does not verify"), "{err}");
     assert_eq!(events(&e.db), before);
+}
+
+#[test]
+fn a_team_store_merges_into_sqlite_and_is_not_yet_a_merge_target() {
+    let Some(admin) = server_url("store_merge") else {
+        eprintln!("skipped: set AIPERTURE_TEST_PG_URL to run the PostgreSQL merge test");
+        return;
+    };
+    let url = fresh_database(&admin, "merge").unwrap();
+    let e = Env::new();
+    let b = e.dir.path().join("b.db");
+    e.populate(&e.db, "a", "make deploy", 5, "alice");
+    e.populate(&b, "b", "make deploy", 5, "bob");
+    ok(&e.migrate(
+        &b,
+        &["--from", &format!("sqlite:{}", b.display()), "--to", &url],
+    ));
+    let to = format!("sqlite:{}", e.db.display());
+    let into_pg = e.migrate(&e.db, &["--from", &to, "--to", &url, "--merge"]);
+    assert!(!into_pg.status.success(), "PostgreSQL as a merge target");
+    let before = count(&e.db, ALLOWS);
+    ok(&e.migrate(&e.db, &["--from", &url, "--to", &to, "--merge"]));
+    assert_eq!(e.verify(&e.db, None)["intact"], true);
+    assert_eq!(
+        merged_from(&e.db),
+        events(&b),
+        "the team store's events, once"
+    );
+    assert_eq!(count(&e.db, ALLOWS), before + count(&b, ALLOWS));
+    let again = ok(&e.migrate(&e.db, &["--from", &url, "--to", &to, "--merge"]));
+    assert!(again.contains("nothing to merge"), "{again}");
 }

@@ -483,3 +483,73 @@ fn recompute_patterns(tx: &Transaction) -> anyhow::Result<()> {
     )?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::Db;
+
+    fn decision(tx: &Transaction, ts: i64, who: &str) -> i64 {
+        tx.execute(
+            "INSERT INTO decisions (ts_ms, project, session, runtime, tool, action, scope, \
+             decision, source, who) VALUES (?1, 'p', 's', 'r', 'shell', 'execute', 'make x', \
+             'allow', 'human', ?2)",
+            rusqlite::params![ts, who],
+        )
+        .unwrap();
+        let id = tx.last_insert_rowid();
+        tx.execute(
+            "INSERT INTO decision_keys VALUES (?1, 'p', 'shell', 'execute', 'exact', 'make x', \
+             'allow')",
+            [id],
+        )
+        .unwrap();
+        tx.execute(
+            "INSERT OR IGNORE INTO pattern_humans VALUES ('p', 'shell', 'execute', 'exact', \
+             'make x', ?1)",
+            [who],
+        )
+        .unwrap();
+        id
+    }
+
+    #[test]
+    fn a_revocation_wins_over_earlier_decisions_and_the_counts_follow() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open(&dir.path().join("t.db")).unwrap();
+        let got = db
+            .write(|tx| {
+                let early = decision(tx, 100, "alice");
+                let late = decision(tx, 300, "bob");
+                tx.execute_batch(
+                    "INSERT INTO patterns (project, tool, action, kind, key, human_allow, \
+                     humans, first_ms, last_ms) VALUES ('p', 'shell', 'execute', 'exact', \
+                     'make x', 7, 5, 1, 1);
+                     INSERT INTO revocations (ts_ms, project, tool, action, kind, key, \
+                     revoked_by) VALUES (200, '*', 'shell', 'execute', 'exact', 'make x', 'carol');",
+                )?;
+                let n = apply_revocations(tx)?;
+                recompute_patterns(tx)?;
+                let revoked = |id: i64| -> anyhow::Result<Option<i64>> {
+                    Ok(tx.query_row("SELECT revoked_ms FROM decisions WHERE id = ?1", [id], |r| {
+                        r.get(0)
+                    })?)
+                };
+                let p: (i64, i64, i64, i64, Option<i64>) = tx.query_row(
+                    "SELECT human_allow, humans, first_ms, last_ms, revoked_ms FROM patterns",
+                    [],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+                )?;
+                Ok((n, revoked(early)?, revoked(late)?, p))
+            })
+            .unwrap();
+        assert_eq!(got.0, 1, "only the decision before the revocation");
+        assert_eq!(got.1, Some(200));
+        assert_eq!(got.2, None, "a later approval stands");
+        assert_eq!(
+            got.3,
+            (1, 1, 100, 300, Some(200)),
+            "counts from standing decisions"
+        );
+    }
+}
