@@ -5,7 +5,7 @@
 use crate::cli::ExitCode;
 use aiperture::paths::Paths;
 use aiperture::store::Location;
-use aiperture::store::migrate::{self, Options};
+use aiperture::store::migrate::{self, Options, merge};
 use clap::{Args, Subcommand};
 
 /// Arguments of `aiperture store`.
@@ -18,7 +18,7 @@ pub struct StoreArgs {
 #[derive(Subcommand, Debug)]
 enum StoreCommand {
     /// Copy every table (the audit chain with its hashes, patterns, grants, etc.) into another
-    /// store; idempotent, refuses a target holding other data.
+    /// store; idempotent, refuses a target holding other data unless `--merge`.
     Migrate {
         /// The target: `postgres://URL` or `sqlite:PATH`.
         #[arg(long)]
@@ -29,12 +29,23 @@ enum StoreCommand {
         /// Say what would be copied; write nothing.
         #[arg(long)]
         dry_run: bool,
+        /// Merge into a (SQLite) store that has its own history: the source's events are
+        /// appended to the target's chain (original seq and hash kept in their details), then
+        /// one `store.merged` event; decisions renumbered, learned counts added up, a
+        /// revocation in either store wins. Merging the same source again adds only what is new.
+        #[arg(long)]
+        merge: bool,
     },
 }
 
 /// Runs `aiperture store`.
 pub fn run(args: StoreArgs) -> anyhow::Result<ExitCode> {
-    let StoreCommand::Migrate { to, from, dry_run } = args.command;
+    let StoreCommand::Migrate {
+        to,
+        from,
+        dry_run,
+        merge,
+    } = args.command;
     let paths = Paths::from_env()?;
     let from = match from {
         Some(url) => Location::parse(&url)?,
@@ -47,10 +58,14 @@ pub fn run(args: StoreArgs) -> anyhow::Result<ExitCode> {
     };
     let (from_s, to_s) = (shown(&from), shown(&to));
     if !dry_run {
-        super::human::require(&paths, &format!("copy the store {from_s} into {to_s}"))?;
+        let act = if merge { "merge" } else { "copy" };
+        super::human::require(&paths, &format!("{act} the store {from_s} into {to_s}"))?;
     }
     let key = aiperture::key::load(&paths)?;
     let opts = Options { key: &key, dry_run };
+    if merge {
+        return run_merge(&from, &to, opts, &from_s, &to_s);
+    }
     let out = migrate::migrate(&from, &to, opts, &mut |line| eprintln!("{line}"))?;
     let verb = if dry_run { "would write" } else { "wrote" };
     if out.total() == 0 {
@@ -69,6 +84,43 @@ pub fn run(args: StoreArgs) -> anyhow::Result<ExitCode> {
     }
     if !dry_run {
         println!("the target's audit chain verifies");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Runs `aiperture store migrate --merge` and prints what was (or would be) merged.
+fn run_merge(
+    from: &Location,
+    to: &Location,
+    opts: Options,
+    from_s: &str,
+    to_s: &str,
+) -> anyhow::Result<ExitCode> {
+    let out = merge::merge(from, to, opts, from_s, &mut |line| eprintln!("{line}"))?;
+    let verb = if opts.dry_run {
+        "would append"
+    } else {
+        "appended"
+    };
+    if out.events == 0 {
+        println!("{to_s} already holds every event of {from_s}: nothing to merge");
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!(
+        "{verb} {} events of {from_s} to the chain of {to_s}, then one store.merged event",
+        out.events
+    );
+    for (table, n) in &out.rows {
+        println!("{table}: {n} rows");
+    }
+    if out.revoked > 0 {
+        println!(
+            "{} decisions revoked by a revocation in the other store",
+            out.revoked
+        );
+    }
+    if !opts.dry_run {
+        println!("the target's audit chain and learned state verify");
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -14,7 +14,9 @@
 //! Idempotent: every row is an upsert on the table's primary key that writes only when the
 //! stored row differs, so a second run writes nothing; a target whose chain is a prefix of the
 //! source's gets the rest. A target with other data (a diverging chain, or learned patterns
-//! the source lacks) is refused.
+//! the source lacks) is refused; [`merge`] combines two stores that each have their own chain.
+
+pub mod merge;
 
 use super::postgres::{Conn, pg_err};
 use super::{AnyStore, Location};

@@ -1,0 +1,555 @@
+//! `aiperture store migrate --merge`: appends a solo store's history to a store that already
+//! has its own audit chain (two developers each used aiperture solo, then share one store).
+//!
+//! The target keeps its chain. Every source event the target has not merged yet is appended
+//! as a new event (new `seq`, `prev_hash`, `hash`), its details carrying the original under
+//! `merged_from` (`seq`, `hash`) so an auditor can match it to the source's own verified
+//! chain; then one `store.merged` event names the source, its verified head and the counts.
+//! Two chains are never interleaved, and no original hash is rewritten without that trace.
+//!
+//! The other tables follow: rows with integer ids (checks, decisions, revocations,
+//! executions) are renumbered, a decision's learning keys follow its new id; rows keyed by
+//! natural keys (sessions, grants, …) are inserted when absent (the target's row wins). A
+//! revocation in either store wins: the other store's earlier decisions on a revoked key are
+//! marked revoked. The learned aggregates are then recomputed from the merged decisions, as
+//! `audit verify` cross-checks them.
+//!
+//! Idempotent: the `store.merged` event records the source's first hash, head and highest
+//! ids, so a second merge of the same source appends only what came after, or nothing.
+//! The target must be a SQLite store for now.
+
+use super::{Options, Table, Val, read_all, select_rows, shapes};
+use crate::audit::{self, ActorType, NewEvent};
+use crate::store::{AnyStore, Location, audit_sql};
+use anyhow::{anyhow, bail};
+use rusqlite::Transaction;
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+
+/// Tables whose integer `id` is renumbered on the target.
+const RENUMBERED: &[&str] = &["checks", "decisions", "executions", "revocations"];
+
+/// Tables the merge handles itself or leaves alone.
+const SPECIAL: &[&str] = &[
+    "audit_events",
+    "decision_keys",
+    "patterns",
+    "pattern_humans",
+];
+
+/// The event type recording one merge.
+pub const MERGED: &str = "store.merged";
+
+/// What a merge did (or, in a dry run, would do).
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct MergeOutcome {
+    /// Source events appended to the target's chain (the `store.merged` event not counted).
+    pub events: u64,
+    /// Rows added per table (audit events not counted); absent when none.
+    pub rows: BTreeMap<String, u64>,
+    /// Decisions of either store marked revoked by a revocation in the other.
+    pub revoked: u64,
+    /// Whether nothing was written because this was a dry run.
+    pub dry_run: bool,
+}
+
+/// One source event as read.
+struct SourceEvent {
+    seq: i64,
+    ts_ms: i64,
+    ev: NewEvent,
+    actor_type: String,
+    hash: String,
+}
+
+/// Merges the store at `from` into the SQLite store at `to`. The source must verify; the
+/// target verifies afterwards (chain and learned state) or the call fails.
+pub fn merge(
+    from: &Location,
+    to: &Location,
+    opts: Options,
+    shown_from: &str,
+    progress: &mut dyn FnMut(&str),
+) -> anyhow::Result<MergeOutcome> {
+    if from == to {
+        bail!("the source and the target are the same store");
+    }
+    let source = AnyStore::open(from)?;
+    let target = AnyStore::open(to)?;
+    let AnyStore::Sqlite(tstore) = &target else {
+        bail!("`--merge` into a PostgreSQL store is not supported yet; merge into SQLite");
+    };
+    let report = source.verify_audit(Some(opts.key))?;
+    if !report.intact {
+        bail!(
+            "refusing: the source's audit chain does not verify ({}); run `aiperture audit verify`",
+            report.problem.as_deref().unwrap_or("unknown problem")
+        );
+    }
+    let before = target.verify_audit(Some(opts.key))?;
+    if !before.intact {
+        bail!(
+            "refusing: the target's audit chain does not verify ({})",
+            before.problem.as_deref().unwrap_or("unknown problem")
+        );
+    }
+    let first = select_rows(
+        &source,
+        "SELECT hash FROM audit_events ORDER BY seq LIMIT 1",
+        1,
+    )?;
+    let Some(Val::Text(first_hash)) = first.first().and_then(|r| r.first()).cloned() else {
+        progress("the source's audit chain is empty: nothing to merge");
+        return Ok(MergeOutcome {
+            dry_run: opts.dry_run,
+            ..MergeOutcome::default()
+        });
+    };
+    let target_first = select_rows(
+        &target,
+        "SELECT hash FROM audit_events ORDER BY seq LIMIT 1",
+        1,
+    )?;
+    if let Some(Val::Text(h)) = target_first.first().and_then(|r| r.first())
+        && *h == first_hash
+    {
+        bail!(
+            "refusing: the target's chain starts like the source's (a copy of it); use \
+             `store migrate` without --merge"
+        );
+    }
+    let prior = prior_merge(&target, &first_hash)?;
+    let after_seq = prior.as_ref().map_or(0, |p| p.head_seq);
+    let events = read_events(&source, after_seq)?;
+    let Some(last) = events.last() else {
+        progress("every event of the source is already merged: nothing to do");
+        return Ok(MergeOutcome {
+            dry_run: opts.dry_run,
+            ..MergeOutcome::default()
+        });
+    };
+    let (head_seq, head_hash) = (last.seq, last.hash.clone());
+    progress(&format!(
+        "{} source events to append after the target's chain",
+        events.len()
+    ));
+    let tables = read_all(&source)?;
+    let tshapes = shapes(&target)?;
+    let now = crate::clock::Clock::now_ms(&crate::clock::SystemClock);
+    let key = opts.key;
+    let dry = opts.dry_run;
+    let out = tstore.db().write(|tx| {
+        tx.execute_batch("SAVEPOINT merge")?;
+        let mut out = MergeOutcome {
+            dry_run: dry,
+            ..MergeOutcome::default()
+        };
+        for e in &events {
+            let mut ev = e.ev.clone();
+            let original = json!({"seq": e.seq, "hash": e.hash, "actor_type": e.actor_type});
+            ev.details = match ev.details {
+                Value::Object(mut m) => {
+                    m.insert("merged_from".into(), original);
+                    Value::Object(m)
+                }
+                other => json!({"original": other, "merged_from": original}),
+            };
+            audit_sql::append(tx, key, &ev, e.ts_ms)?;
+            out.events += 1;
+        }
+        progress(&format!("appended {} events", out.events));
+        let mut max_ids = BTreeMap::new();
+        let mut decision_ids = BTreeMap::new();
+        for t in &tables {
+            let name = t.name.as_str();
+            let Some(shape) = tshapes.get(name) else {
+                bail!("the target has no table `{name}`: its schema is older than the source's");
+            };
+            if SPECIAL.contains(&name) {
+                continue;
+            }
+            let cols: Vec<usize> = (0..t.columns.len())
+                .filter(|&i| shape.columns.iter().any(|(c, _)| *c == t.columns[i]))
+                .collect();
+            let n = if RENUMBERED.contains(&name) {
+                let id = col(t, "id")?;
+                let floor = prior.as_ref().and_then(|p| p.max_ids.get(name)).copied();
+                let mut n = 0u64;
+                let mut top = floor.unwrap_or(0);
+                for r in &t.rows {
+                    let Val::Integer(old) = r[id] else {
+                        bail!("{name}: a row without an integer id");
+                    };
+                    top = top.max(old);
+                    if old <= floor.unwrap_or(0) {
+                        continue;
+                    }
+                    let keep: Vec<usize> = cols.iter().copied().filter(|&i| i != id).collect();
+                    insert(tx, t, &keep, r, "INSERT")?;
+                    if name == "decisions" {
+                        decision_ids.insert(old, tx.last_insert_rowid());
+                    }
+                    n += 1;
+                }
+                max_ids.insert(name.to_string(), top);
+                n
+            } else {
+                let mut n = 0u64;
+                for r in &t.rows {
+                    n += insert(tx, t, &cols, r, "INSERT OR IGNORE")?;
+                }
+                n
+            };
+            if n > 0 {
+                out.rows.insert(name.to_string(), n);
+            }
+        }
+        if let Some(t) = tables.iter().find(|t| t.name == "decision_keys") {
+            let did = col(t, "decision_id")?;
+            let cols: Vec<usize> = (0..t.columns.len()).collect();
+            let mut n = 0u64;
+            for r in &t.rows {
+                let Val::Integer(old) = r[did] else {
+                    bail!("decision_keys: a row without an integer decision_id");
+                };
+                let Some(new) = decision_ids.get(&old) else {
+                    continue;
+                };
+                let mut row = r.clone();
+                row[did] = Val::Integer(*new);
+                n += insert(tx, t, &cols, &row, "INSERT")?;
+            }
+            if n > 0 {
+                out.rows.insert("decision_keys".into(), n);
+            }
+        }
+        for name in ["patterns", "pattern_humans"] {
+            if let Some(t) = tables.iter().find(|t| t.name == name) {
+                let cols: Vec<usize> = (0..t.columns.len()).collect();
+                let mut n = 0u64;
+                for r in &t.rows {
+                    n += insert(tx, t, &cols, r, "INSERT OR IGNORE")?;
+                }
+                if n > 0 {
+                    out.rows.insert(name.into(), n);
+                }
+            }
+        }
+        out.revoked = apply_revocations(tx)?;
+        recompute_patterns(tx)?;
+        let details = json!({
+            "source": shown_from,
+            "source_first_hash": first_hash,
+            "source_head_seq": head_seq,
+            "source_head_hash": head_hash,
+            "events": out.events,
+            "rows": out.rows,
+            "revoked": out.revoked,
+            "max_ids": max_ids,
+        });
+        let mut ev = NewEvent::new(MERGED, ActorType::Human);
+        let user = std::env::var("USER").ok();
+        ev.actor = crate::identity::actor(None, &[user.as_deref()]);
+        ev.entity = shown_from.to_string();
+        ev.summary = format!(
+            "merged {} events of {shown_from} (head {head_seq} {head_hash})",
+            out.events
+        );
+        ev.details = details;
+        audit_sql::append(tx, key, &ev, now)?;
+        let end = if dry {
+            "ROLLBACK TO merge; RELEASE merge"
+        } else {
+            "RELEASE merge"
+        };
+        tx.execute_batch(end)?;
+        Ok(out)
+    })?;
+    if !dry {
+        let after = target.verify_audit(Some(opts.key))?;
+        if !after.intact {
+            bail!(
+                "the merge does not verify on the target: {}",
+                after.problem.as_deref().unwrap_or("unknown problem")
+            );
+        }
+    }
+    Ok(out)
+}
+
+/// What an earlier merge of the same source recorded.
+struct Prior {
+    head_seq: i64,
+    max_ids: BTreeMap<String, i64>,
+}
+
+/// The latest `store.merged` event of the source whose chain starts with `first_hash`.
+fn prior_merge(target: &AnyStore, first_hash: &str) -> anyhow::Result<Option<Prior>> {
+    let rows = select_rows(
+        target,
+        "SELECT details FROM audit_events WHERE event_type = 'store.merged' ORDER BY seq",
+        1,
+    )?;
+    let mut found = None;
+    for r in rows {
+        let Some(Val::Text(d)) = r.first() else {
+            continue;
+        };
+        let v = audit::parse_details(d);
+        if v.get("source_first_hash").and_then(Value::as_str) != Some(first_hash) {
+            continue;
+        }
+        let head_seq = v
+            .get("source_head_seq")
+            .and_then(Value::as_i64)
+            .ok_or_else(|| anyhow!("a store.merged event without source_head_seq"))?;
+        let max_ids = v
+            .get("max_ids")
+            .and_then(Value::as_object)
+            .map(|m| {
+                m.iter()
+                    .filter_map(|(k, v)| v.as_i64().map(|n| (k.clone(), n)))
+                    .collect()
+            })
+            .unwrap_or_default();
+        found = Some(Prior { head_seq, max_ids });
+    }
+    Ok(found)
+}
+
+/// The source's events after `after`, in order.
+fn read_events(source: &AnyStore, after: i64) -> anyhow::Result<Vec<SourceEvent>> {
+    let sql = format!(
+        "SELECT seq, ts_ms, event_type, actor_type, actor, runtime, session_id, project, \
+         principal, host, entity, summary, details, hash FROM audit_events WHERE seq > {after} \
+         ORDER BY seq"
+    );
+    let s = |v: &Val| match v {
+        Val::Text(t) => Ok(t.clone()),
+        Val::Null => Ok(String::new()),
+        other => Err(anyhow!("audit_events: {other:?} where text was expected")),
+    };
+    select_rows(source, &sql, 14)?
+        .into_iter()
+        .map(|r| {
+            let (Val::Integer(seq), Val::Integer(ts_ms)) = (&r[0], &r[1]) else {
+                bail!("audit_events: a row without an integer seq and ts_ms");
+            };
+            let actor_type = s(&r[3])?;
+            let at = match actor_type.as_str() {
+                "human" => ActorType::Human,
+                "hook" => ActorType::Hook,
+                "runtime" => ActorType::Runtime,
+                _ => ActorType::System,
+            };
+            let ev = NewEvent {
+                event_type: s(&r[2])?,
+                actor_type: at,
+                actor: s(&r[4])?,
+                runtime: s(&r[5])?,
+                session_id: s(&r[6])?,
+                project: s(&r[7])?,
+                principal: s(&r[8])?,
+                host: s(&r[9])?,
+                entity: s(&r[10])?,
+                summary: s(&r[11])?,
+                details: audit::parse_details(&s(&r[12])?),
+            };
+            Ok(SourceEvent {
+                seq: *seq,
+                ts_ms: *ts_ms,
+                ev,
+                actor_type,
+                hash: s(&r[13])?,
+            })
+        })
+        .collect()
+}
+
+/// The position of column `name` in `t`.
+fn col(t: &Table, name: &str) -> anyhow::Result<usize> {
+    t.columns
+        .iter()
+        .position(|c| c == name)
+        .ok_or_else(|| anyhow!("{} has no `{name}` column", t.name))
+}
+
+/// Inserts the columns `keep` of `row` into `t`'s table with `verb` (`INSERT` or
+/// `INSERT OR IGNORE`); the number of rows written.
+fn insert(
+    tx: &Transaction,
+    t: &Table,
+    keep: &[usize],
+    row: &[Val],
+    verb: &str,
+) -> anyhow::Result<u64> {
+    let names: Vec<&str> = keep.iter().map(|&i| t.columns[i].as_str()).collect();
+    let ph: Vec<String> = (1..=keep.len()).map(|i| format!("?{i}")).collect();
+    let sql = format!(
+        "{verb} INTO {} ({}) VALUES ({})",
+        t.name,
+        names.join(", "),
+        ph.join(", ")
+    );
+    let args: Vec<Val> = keep.iter().map(|&i| row[i].clone()).collect();
+    Ok(tx
+        .prepare_cached(&sql)?
+        .execute(rusqlite::params_from_iter(args))? as u64)
+}
+
+/// A revocation in either store wins: every decision on a revoked key made before the
+/// revocation is marked revoked (as `revoke_key` does), and the learning humans who have no
+/// standing decision on the key left are dropped. Returns the decisions newly marked.
+fn apply_revocations(tx: &Transaction) -> anyhow::Result<u64> {
+    let n = tx.execute(
+        "UPDATE decisions SET revoked_ms = (
+             SELECT MAX(r.ts_ms) FROM revocations r JOIN decision_keys dk
+                 ON dk.tool = r.tool AND dk.action = r.action AND dk.kind = r.kind
+                 AND dk.key = r.key
+             WHERE dk.decision_id = decisions.id AND r.ts_ms >= decisions.ts_ms),
+           revoked_by = (
+             SELECT r.revoked_by FROM revocations r JOIN decision_keys dk
+                 ON dk.tool = r.tool AND dk.action = r.action AND dk.kind = r.kind
+                 AND dk.key = r.key
+             WHERE dk.decision_id = decisions.id AND r.ts_ms >= decisions.ts_ms
+             ORDER BY r.ts_ms DESC LIMIT 1)
+         WHERE revoked_ms IS NULL AND EXISTS (
+             SELECT 1 FROM revocations r JOIN decision_keys dk
+                 ON dk.tool = r.tool AND dk.action = r.action AND dk.kind = r.kind
+                 AND dk.key = r.key
+             WHERE dk.decision_id = decisions.id AND r.ts_ms >= decisions.ts_ms)",
+        [],
+    )?;
+    tx.execute(
+        "DELETE FROM pattern_humans WHERE NOT EXISTS (
+             SELECT 1 FROM decision_keys dk JOIN decisions d ON d.id = dk.decision_id
+             WHERE d.revoked_ms IS NULL AND dk.project = pattern_humans.project
+               AND dk.tool = pattern_humans.tool AND dk.action = pattern_humans.action
+               AND dk.kind = pattern_humans.kind AND dk.key = pattern_humans.key
+               AND d.who = pattern_humans.who)",
+        [],
+    )?;
+    tx.execute(
+        "UPDATE patterns SET revoked_ms = (SELECT MAX(r.ts_ms) FROM revocations r
+             WHERE r.tool = patterns.tool AND r.action = patterns.action
+               AND r.kind = patterns.kind AND r.key = patterns.key)
+         WHERE EXISTS (SELECT 1 FROM revocations r WHERE r.tool = patterns.tool
+               AND r.action = patterns.action AND r.kind = patterns.kind
+               AND r.key = patterns.key
+               AND (patterns.revoked_ms IS NULL OR r.ts_ms > patterns.revoked_ms))",
+        [],
+    )?;
+    Ok(n as u64)
+}
+
+/// Sets every learned aggregate to what the merged, unrevoked decisions add up to (the sums
+/// `audit verify` checks), its humans to the distinct people recorded, and its first and last
+/// times to the span of its decisions.
+fn recompute_patterns(tx: &Transaction) -> anyhow::Result<()> {
+    tx.execute_batch(
+        "UPDATE patterns SET
+           human_allow = (SELECT COUNT(*) FROM decision_keys dk JOIN decisions d
+               ON d.id = dk.decision_id WHERE d.revoked_ms IS NULL AND dk.counted = 'allow'
+               AND dk.project = patterns.project AND dk.tool = patterns.tool
+               AND dk.action = patterns.action AND dk.kind = patterns.kind
+               AND dk.key = patterns.key),
+           human_deny = (SELECT COUNT(*) FROM decision_keys dk JOIN decisions d
+               ON d.id = dk.decision_id WHERE d.revoked_ms IS NULL AND dk.counted = 'deny'
+               AND dk.project = patterns.project AND dk.tool = patterns.tool
+               AND dk.action = patterns.action AND dk.kind = patterns.kind
+               AND dk.key = patterns.key),
+           inferred_deny = (SELECT COUNT(*) FROM decision_keys dk JOIN decisions d
+               ON d.id = dk.decision_id WHERE d.revoked_ms IS NULL
+               AND dk.counted = 'inferred_deny'
+               AND dk.project = patterns.project AND dk.tool = patterns.tool
+               AND dk.action = patterns.action AND dk.kind = patterns.kind
+               AND dk.key = patterns.key),
+           rapid_allow = (SELECT COUNT(*) FROM decision_keys dk JOIN decisions d
+               ON d.id = dk.decision_id WHERE d.revoked_ms IS NULL AND dk.counted = 'rapid'
+               AND dk.project = patterns.project AND dk.tool = patterns.tool
+               AND dk.action = patterns.action AND dk.kind = patterns.kind
+               AND dk.key = patterns.key),
+           humans = (SELECT COUNT(*) FROM pattern_humans h WHERE h.project = patterns.project
+               AND h.tool = patterns.tool AND h.action = patterns.action
+               AND h.kind = patterns.kind AND h.key = patterns.key),
+           first_ms = IFNULL((SELECT MIN(d.ts_ms) FROM decision_keys dk JOIN decisions d
+               ON d.id = dk.decision_id WHERE dk.project = patterns.project
+               AND dk.tool = patterns.tool AND dk.action = patterns.action
+               AND dk.kind = patterns.kind AND dk.key = patterns.key), first_ms),
+           last_ms = IFNULL((SELECT MAX(d.ts_ms) FROM decision_keys dk JOIN decisions d
+               ON d.id = dk.decision_id WHERE dk.project = patterns.project
+               AND dk.tool = patterns.tool AND dk.action = patterns.action
+               AND dk.kind = patterns.kind AND dk.key = patterns.key), last_ms);",
+    )?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::Db;
+
+    fn decision(tx: &Transaction, ts: i64, who: &str) -> i64 {
+        tx.execute(
+            "INSERT INTO decisions (ts_ms, project, session, runtime, tool, action, scope, \
+             decision, source, who) VALUES (?1, 'p', 's', 'r', 'shell', 'execute', 'make x', \
+             'allow', 'human', ?2)",
+            rusqlite::params![ts, who],
+        )
+        .unwrap();
+        let id = tx.last_insert_rowid();
+        tx.execute(
+            "INSERT INTO decision_keys VALUES (?1, 'p', 'shell', 'execute', 'exact', 'make x', \
+             'allow')",
+            [id],
+        )
+        .unwrap();
+        tx.execute(
+            "INSERT OR IGNORE INTO pattern_humans VALUES ('p', 'shell', 'execute', 'exact', \
+             'make x', ?1)",
+            [who],
+        )
+        .unwrap();
+        id
+    }
+
+    #[test]
+    fn a_revocation_wins_over_earlier_decisions_and_the_counts_follow() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open(&dir.path().join("t.db")).unwrap();
+        let got = db
+            .write(|tx| {
+                let early = decision(tx, 100, "alice");
+                let late = decision(tx, 300, "bob");
+                tx.execute_batch(
+                    "INSERT INTO patterns (project, tool, action, kind, key, human_allow, \
+                     humans, first_ms, last_ms) VALUES ('p', 'shell', 'execute', 'exact', \
+                     'make x', 7, 5, 1, 1);
+                     INSERT INTO revocations (ts_ms, project, tool, action, kind, key, \
+                     revoked_by) VALUES (200, '*', 'shell', 'execute', 'exact', 'make x', 'carol');",
+                )?;
+                let n = apply_revocations(tx)?;
+                recompute_patterns(tx)?;
+                let revoked = |id: i64| -> anyhow::Result<Option<i64>> {
+                    Ok(tx.query_row("SELECT revoked_ms FROM decisions WHERE id = ?1", [id], |r| {
+                        r.get(0)
+                    })?)
+                };
+                let p: (i64, i64, i64, i64, Option<i64>) = tx.query_row(
+                    "SELECT human_allow, humans, first_ms, last_ms, revoked_ms FROM patterns",
+                    [],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+                )?;
+                Ok((n, revoked(early)?, revoked(late)?, p))
+            })
+            .unwrap();
+        assert_eq!(got.0, 1, "only the decision before the revocation");
+        assert_eq!(got.1, Some(200));
+        assert_eq!(got.2, None, "a later approval stands");
+        assert_eq!(
+            got.3,
+            (1, 1, 100, 300, Some(200)),
+            "counts from standing decisions"
+        );
+    }
+}

@@ -1,0 +1,364 @@
+//! `aiperture store migrate --merge` (issue 13): two SQLite stores made by real hook calls,
+//! human approvals, a grant and a revocation are merged: the target's chain verifies with the
+//! learned state, every source event is present once with its original seq and hash in its
+//! details, approvals add up, a revocation in either store holds, merging again writes
+//! nothing, a dry run writes nothing and a tampered source is refused.
+
+mod admin_support;
+
+use admin_support::AdminCmd;
+use aiperture::store::postgres::testing::{fresh_database, server_url};
+use assert_cmd::Command;
+use std::path::{Path, PathBuf};
+
+struct Env {
+    dir: tempfile::TempDir,
+    home: PathBuf,
+    db: PathBuf,
+}
+
+impl Env {
+    fn new() -> Env {
+        let dir = tempfile::tempdir().unwrap();
+        let home = dir.path().join("home");
+        std::fs::create_dir_all(&home).unwrap();
+        Env {
+            home,
+            db: dir.path().join("a.db"),
+            dir,
+        }
+    }
+
+    fn cmd(&self, db: &Path) -> Command {
+        let mut c = Command::cargo_bin("aiperture").unwrap();
+        for (k, _) in std::env::vars() {
+            if k.starts_with("AIPERTURE_") {
+                c.env_remove(&k);
+            }
+        }
+        c.env("AIPERTURE_HOME", &self.home)
+            .env("AIPERTURE_DB_PATH", db)
+            .env("HOME", self.dir.path())
+            .current_dir(self.dir.path());
+        c
+    }
+
+    fn hook(&self, db: &Path, session: &str, command: &str) {
+        let payload = serde_json::json!({
+            "session_id": session,
+            "hook_event_name": "PreToolUse",
+            "tool_name": "Bash",
+            "tool_input": {"command": command},
+            "cwd": self.dir.path(),
+            "tool_use_id": format!("{session}-{command}"),
+        });
+        self.cmd(db)
+            .args(["hook", "claude-code"])
+            .write_stdin(payload.to_string())
+            .assert()
+            .success();
+    }
+
+    fn gate(&self, db: &Path) -> aiperture::engine::Gate<aiperture::store::SqliteStore> {
+        aiperture::engine::Gate::open_with(
+            aiperture::paths::Paths::at(&self.home, db),
+            aiperture::config::Settings::default(),
+            std::sync::Arc::new(aiperture::clock::SystemClock),
+        )
+        .unwrap()
+    }
+
+    fn req(scope: &str, session: &str) -> aiperture::request::Request {
+        aiperture::request::Request {
+            runtime: "claude-code".into(),
+            event: "PreToolUse".into(),
+            session_id: session.into(),
+            tool: "shell".into(),
+            action: "execute".into(),
+            scope: scope.into(),
+            ..Default::default()
+        }
+    }
+
+    /// A store with hook calls, `n` approvals of `scope` by `who`, and a grant.
+    fn populate(&self, db: &Path, tag: &str, scope: &str, n: usize, who: &str) {
+        for i in 0..3 {
+            self.hook(db, &format!("{tag}{i}"), "npm test");
+        }
+        let g = self.gate(db);
+        for i in 0..n {
+            g.record_human(
+                &Self::req(scope, &format!("{tag}-h{i}")),
+                aiperture::request::Decision::Allow,
+                who,
+            )
+            .unwrap();
+        }
+        drop(g);
+        ok(&self
+            .cmd(db)
+            .admin(
+                &self.home,
+                &[
+                    "grant",
+                    "--scope",
+                    &format!("cargo build {tag}"),
+                    "--ttl",
+                    "1h",
+                ],
+            )
+            .output()
+            .unwrap());
+    }
+
+    /// `store migrate` with its challenge.
+    fn migrate(&self, db: &Path, args: &[&str]) -> std::process::Output {
+        let mut all = vec!["store", "migrate"];
+        all.extend_from_slice(args);
+        self.cmd(db).admin(&self.home, &all).output().unwrap()
+    }
+
+    fn verify(&self, db: &Path, url: Option<&str>) -> serde_json::Value {
+        let mut c = self.cmd(db);
+        if let Some(u) = url {
+            c.env("AIPERTURE_DB_URL", u);
+        }
+        let out = c.args(["audit", "verify", "--json"]).output().unwrap();
+        serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)))
+    }
+}
+
+fn ok(out: &std::process::Output) -> String {
+    assert!(
+        out.status.success(),
+        "status {:?}\nstdout {}\nstderr {}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn count(db: &Path, sql: &str) -> i64 {
+    rusqlite::Connection::open(db)
+        .unwrap()
+        .query_row(sql, [], |r| r.get(0))
+        .unwrap()
+}
+
+/// The source's events as (seq, hash, details) in order.
+fn events(db: &Path) -> Vec<(i64, String)> {
+    let c = rusqlite::Connection::open(db).unwrap();
+    let mut st = c
+        .prepare("SELECT seq, hash FROM audit_events ORDER BY seq")
+        .unwrap();
+    st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
+}
+
+/// (seq, hash) of the merged events on the target, from their details.
+fn merged_from(db: &Path) -> Vec<(i64, String)> {
+    let c = rusqlite::Connection::open(db).unwrap();
+    let mut st = c
+        .prepare(
+            "SELECT json_extract(details, '$.merged_from.seq'), \
+             json_extract(details, '$.merged_from.hash') FROM audit_events \
+             WHERE json_extract(details, '$.merged_from.seq') IS NOT NULL ORDER BY seq",
+        )
+        .unwrap();
+    st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
+}
+
+const ALLOWS: &str = "SELECT IFNULL(SUM(human_allow), 0) FROM patterns WHERE tool = 'shell' \
+                      AND key LIKE '%make deploy%'";
+
+#[test]
+fn two_solo_stores_merge_into_one_verified_chain_once() {
+    let e = Env::new();
+    let b = e.dir.path().join("b.db");
+    e.populate(&e.db, "a", "make deploy", 5, "alice");
+    e.populate(&b, "b", "make deploy", 5, "bob");
+    let a_allows = count(&e.db, ALLOWS);
+    let b_allows = count(&b, ALLOWS);
+    assert!(a_allows > 0 && b_allows > 0, "{a_allows} {b_allows}");
+    let learned = |db: &Path| {
+        let v = e
+            .gate(db)
+            .check_dry_run(&Env::req("make deploy", "probe"))
+            .unwrap();
+        v.decided_by.starts_with("learned")
+    };
+    assert!(
+        !learned(&e.db) && !learned(&b),
+        "5 approvals each are below the threshold"
+    );
+    let source_events = events(&b);
+    let target_before = events(&e.db);
+    let to = format!("sqlite:{}", e.db.display());
+    let from = format!("sqlite:{}", b.display());
+
+    let dry = ok(&e.migrate(
+        &e.db,
+        &["--from", &from, "--to", &to, "--merge", "--dry-run"],
+    ));
+    assert!(dry.contains("would append"), "{dry}");
+    assert_eq!(events(&e.db), target_before, "a dry run writes nothing");
+
+    let out = e.migrate(&e.db, &["--from", &from, "--to", &to, "--merge"]);
+    let stdout = ok(&out);
+    assert!(stdout.contains("appended"), "{stdout}");
+    let v = e.verify(&e.db, None);
+    assert_eq!(v["intact"], true, "{v}");
+    let after = events(&e.db);
+    assert_eq!(
+        after[..target_before.len()],
+        target_before[..],
+        "the target keeps its chain"
+    );
+    assert_eq!(after.len(), target_before.len() + source_events.len() + 1);
+    assert_eq!(
+        merged_from(&e.db),
+        source_events,
+        "every source event once, in order"
+    );
+    assert_eq!(
+        count(&e.db, ALLOWS),
+        a_allows + b_allows,
+        "approvals add up"
+    );
+    assert!(
+        learned(&e.db),
+        "5 + 5 approvals reach the default threshold of 10"
+    );
+    assert_eq!(
+        count(&e.db, "SELECT COUNT(*) FROM grants"),
+        2,
+        "both grants are kept"
+    );
+    assert_eq!(
+        count(
+            &e.db,
+            "SELECT COUNT(*) FROM audit_events WHERE event_type = 'store.merged'"
+        ),
+        1
+    );
+
+    // Merging again writes nothing; more work on the source merges only that.
+    let again = ok(&e.migrate(&e.db, &["--from", &from, "--to", &to, "--merge"]));
+    assert!(again.contains("nothing to merge"), "{again}");
+    assert_eq!(events(&e.db), after);
+    e.hook(&b, "b-late", "git status");
+    let more = ok(&e.migrate(&e.db, &["--from", &from, "--to", &to, "--merge"]));
+    assert!(more.contains("appended"), "{more}");
+    assert_eq!(merged_from(&e.db), events(&b), "the new events only, once");
+    assert_eq!(
+        count(&e.db, ALLOWS),
+        a_allows + b_allows,
+        "nothing counted twice"
+    );
+    assert_eq!(e.verify(&e.db, None)["intact"], true);
+}
+
+#[test]
+fn a_revocation_in_the_source_holds_after_the_merge() {
+    let e = Env::new();
+    let b = e.dir.path().join("b.db");
+    e.populate(&e.db, "a", "make deploy", 4, "alice");
+    e.populate(&b, "b", "make deploy", 4, "bob");
+    // alice's approvals predate bob's revocation: it wins over them too.
+    std::thread::sleep(std::time::Duration::from_millis(5));
+    e.gate(&b)
+        .revoke_command(&Env::req("make deploy", "b-rev"), "bob", "test")
+        .unwrap();
+    assert_eq!(count(&b, ALLOWS), 0);
+    ok(&e.migrate(
+        &e.db,
+        &[
+            "--from",
+            &format!("sqlite:{}", b.display()),
+            "--to",
+            &format!("sqlite:{}", e.db.display()),
+            "--merge",
+        ],
+    ));
+    let v = e.verify(&e.db, None);
+    assert_eq!(v["intact"], true, "{v}");
+    assert_eq!(
+        count(&e.db, ALLOWS),
+        0,
+        "the revocation wins over the target's approvals"
+    );
+    assert!(
+        count(
+            &e.db,
+            "SELECT COUNT(*) FROM decisions WHERE revoked_ms IS NOT NULL"
+        ) >= 8
+    );
+}
+
+#[test]
+fn a_tampered_source_is_refused_and_the_target_unchanged() {
+    let e = Env::new();
+    let b = e.dir.path().join("b.db");
+    e.populate(&e.db, "a", "make deploy", 2, "alice");
+    e.populate(&b, "b", "make deploy", 2, "bob");
+    rusqlite::Connection::open(&b)
+        .unwrap()
+        .execute(
+            "UPDATE audit_events SET summary = 'edited' WHERE seq = 2",
+            [],
+        )
+        .unwrap();
+    let before = events(&e.db);
+    let out = e.migrate(
+        &e.db,
+        &[
+            "--from",
+            &format!("sqlite:{}", b.display()),
+            "--to",
+            &format!("sqlite:{}", e.db.display()),
+            "--merge",
+        ],
+    );
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("does not verify"), "{err}");
+    assert_eq!(events(&e.db), before);
+}
+
+#[test]
+fn a_team_store_merges_into_sqlite_and_is_not_yet_a_merge_target() {
+    let Some(admin) = server_url("store_merge") else {
+        eprintln!("skipped: set AIPERTURE_TEST_PG_URL to run the PostgreSQL merge test");
+        return;
+    };
+    let url = fresh_database(&admin, "merge").unwrap();
+    let e = Env::new();
+    let b = e.dir.path().join("b.db");
+    e.populate(&e.db, "a", "make deploy", 5, "alice");
+    e.populate(&b, "b", "make deploy", 5, "bob");
+    ok(&e.migrate(
+        &b,
+        &["--from", &format!("sqlite:{}", b.display()), "--to", &url],
+    ));
+    let to = format!("sqlite:{}", e.db.display());
+    let into_pg = e.migrate(&e.db, &["--from", &to, "--to", &url, "--merge"]);
+    assert!(!into_pg.status.success(), "PostgreSQL as a merge target");
+    let before = count(&e.db, ALLOWS);
+    ok(&e.migrate(&e.db, &["--from", &url, "--to", &to, "--merge"]));
+    assert_eq!(e.verify(&e.db, None)["intact"], true);
+    assert_eq!(
+        merged_from(&e.db),
+        events(&b),
+        "the team store's events, once"
+    );
+    assert_eq!(count(&e.db, ALLOWS), before + count(&b, ALLOWS));
+    let again = ok(&e.migrate(&e.db, &["--from", &url, "--to", &to, "--merge"]));
+    assert!(again.contains("nothing to merge"), "{again}");
+}
