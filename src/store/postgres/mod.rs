@@ -3,8 +3,11 @@
 //! [`crate::store::select`]). Several machines share one database: one set of learned
 //! patterns, one audit chain.
 //!
-//! One [`PgStore`] is one connection (rust-postgres, synchronous). Every gate call is one
-//! transaction. A write transaction starts with `BEGIN` and a transaction-scoped advisory
+//! One [`PgStore`] is a pool of connection slots (rust-postgres, synchronous): one for a
+//! one-shot hook ([`PgStore::open`]), up to N for a resident server ([`PgStore::open_pool`]).
+//! Each slot connects on first need, reconnects when its connection broke, and keeps its own
+//! prepared statements; a call takes a free slot, so it never waits behind another call's
+//! transaction in this process while one is free. Every gate call is one transaction. A write transaction starts with `BEGIN` and a transaction-scoped advisory
 //! lock ([`WRITE_LOCK`]) in one round trip: writers are serialized in the database, as
 //! SQLite's `BEGIN IMMEDIATE` serializes them in a file, so a budget read-modify-write loses
 //! no charge and two audit appends never continue from the same head. Reads run in a
@@ -21,7 +24,7 @@ use crate::error::{ErrorKind, GateError};
 use anyhow::{anyhow, bail};
 use postgres::{Client, Config, Statement};
 use std::collections::HashMap;
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 pub mod chain;
@@ -184,12 +187,98 @@ impl Conn {
     }
 }
 
-/// The PostgreSQL store as the engine sees it: one connection behind a mutex, reconnected
-/// when the server closed it (a restart), each call one transaction.
+/// The PostgreSQL store as the engine sees it: a pool of connection slots, each reconnected
+/// when the server closed it (a restart), each call one transaction on one slot.
 pub struct PgStore {
     config: Config,
     url: String,
-    conn: Mutex<Option<Conn>>,
+    pool: Pool,
+}
+
+/// The slots: the idle ones (`None` until first connected) on a stack, so the warmest
+/// connection is reused first and further ones connect only under concurrency.
+struct Pool {
+    idle: Mutex<Vec<Option<Conn>>>,
+    freed: Condvar,
+    size: usize,
+}
+
+/// How long a call waits for a free slot before it fails as busy.
+const SLOT_WAIT: Duration = Duration::from_secs(3);
+
+/// The largest pool [`PgStore::open_pool`] builds.
+pub const MAX_POOL: usize = 64;
+
+/// A slot taken from the pool, given back when dropped (emptied if a panic unwinds through
+/// it: its connection may be inside a transaction).
+struct Slot<'p> {
+    pool: &'p Pool,
+    conn: Option<Conn>,
+}
+
+impl std::ops::Deref for Slot<'_> {
+    type Target = Option<Conn>;
+    fn deref(&self) -> &Option<Conn> {
+        &self.conn
+    }
+}
+
+impl std::ops::DerefMut for Slot<'_> {
+    fn deref_mut(&mut self) -> &mut Option<Conn> {
+        &mut self.conn
+    }
+}
+
+impl Drop for Slot<'_> {
+    fn drop(&mut self) {
+        let conn = if std::thread::panicking() {
+            None
+        } else {
+            self.conn.take()
+        };
+        let mut idle = self.pool.idle.lock().unwrap_or_else(|p| p.into_inner());
+        idle.push(conn);
+        drop(idle);
+        self.pool.freed.notify_one();
+    }
+}
+
+impl Pool {
+    fn new(size: usize) -> Pool {
+        let size = size.clamp(1, MAX_POOL);
+        Pool {
+            idle: Mutex::new((0..size).map(|_| None).collect()),
+            freed: Condvar::new(),
+            size,
+        }
+    }
+
+    /// A free slot, waiting at most [`SLOT_WAIT`] for one.
+    fn take(&self, url: &str) -> anyhow::Result<Slot<'_>> {
+        let mut idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
+        let deadline = Instant::now() + SLOT_WAIT;
+        loop {
+            if let Some(conn) = idle.pop() {
+                return Ok(Slot { pool: self, conn });
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Err(anyhow::Error::new(PgFailure {
+                    busy: true,
+                    message: format!(
+                        "database {url}: all {} connections busy for {} s",
+                        self.size,
+                        SLOT_WAIT.as_secs()
+                    ),
+                }));
+            }
+            idle = self
+                .freed
+                .wait_timeout(idle, left)
+                .map(|(g, _)| g)
+                .unwrap_or_else(|p| p.into_inner().0);
+        }
+    }
 }
 
 impl std::fmt::Debug for PgStore {
@@ -215,6 +304,12 @@ impl PgStore {
     /// Connects to `url` (`postgres://…` or `postgresql://…`), migrating the schema when it is
     /// behind. Fails within [`CONNECT_TIMEOUT`] when the server cannot be reached.
     pub fn open(url: &str) -> anyhow::Result<PgStore> {
+        Self::open_pool(url, 1)
+    }
+
+    /// As [`PgStore::open`], with up to `size` connections (1 to [`MAX_POOL`]); only the
+    /// first connects now, the others when calls overlap.
+    pub fn open_pool(url: &str, size: usize) -> anyhow::Result<PgStore> {
         let mut config: Config = url
             .parse()
             .map_err(|e| anyhow!("database URL {}: {e}", redact(url)))?;
@@ -233,9 +328,9 @@ impl PgStore {
         let store = PgStore {
             config,
             url: redact(url),
-            conn: Mutex::new(None),
+            pool: Pool::new(size),
         };
-        let mut guard = store.lock();
+        let mut guard = store.lock()?;
         let conn = store.connected(&mut guard)?;
         migrate(conn)?;
         drop(guard);
@@ -247,8 +342,13 @@ impl PgStore {
         &self.url
     }
 
-    fn lock(&self) -> MutexGuard<'_, Option<Conn>> {
-        self.conn.lock().unwrap_or_else(|p| p.into_inner())
+    /// How many connections this store may hold.
+    pub fn pool_size(&self) -> usize {
+        self.pool.size
+    }
+
+    fn lock(&self) -> anyhow::Result<Slot<'_>> {
+        self.pool.take(&self.url)
     }
 
     /// The live connection, connecting (again) when there is none or the server closed it.
@@ -271,7 +371,7 @@ impl PgStore {
         commit: bool,
         f: impl FnOnce(&mut Conn) -> anyhow::Result<T>,
     ) -> anyhow::Result<T> {
-        let mut guard = self.lock();
+        let mut guard = self.lock()?;
         let conn = self.connected(&mut guard)?;
         conn.client
             .batch_execute(begin)
@@ -285,8 +385,9 @@ impl PgStore {
                 Ok(out)
             }
             Err(e) => {
-                if !conn.client.is_closed() {
-                    let _ = conn.client.batch_execute("ROLLBACK");
+                if conn.client.is_closed() || conn.client.batch_execute("ROLLBACK").is_err() {
+                    // A connection whose transaction state is unknown is not reused.
+                    *guard = None;
                 }
                 Err(e)
             }
@@ -315,7 +416,7 @@ impl PgStore {
 
     /// The server's version, the schema version and one query's round trip.
     pub fn info(&self) -> anyhow::Result<PgInfo> {
-        let mut guard = self.lock();
+        let mut guard = self.lock()?;
         let conn = self.connected(&mut guard)?;
         let started = Instant::now();
         conn.client.simple_query("SELECT 1").map_err(pg_err)?;
@@ -336,7 +437,7 @@ impl PgStore {
 
     /// The schema version recorded in the database.
     pub fn schema_version(&self) -> anyhow::Result<u32> {
-        let mut guard = self.lock();
+        let mut guard = self.lock()?;
         let conn = self.connected(&mut guard)?;
         read_version(&mut conn.client)
     }
