@@ -117,7 +117,7 @@ pub struct Call<'a> {
 }
 
 /// The name of a store as the warm path compares it: SHA-256 (hex) over a tag and the
-/// store's location as text (`sqlite:PATH`, or the PostgreSQL URL without its password), so
+/// store's name (`sqlite` for the home's file, or the PostgreSQL URL without its password), so
 /// a hook and a server on different stores never agree and no URL travels in a header.
 pub fn store_id(location: &str) -> String {
     use sha2::Digest;

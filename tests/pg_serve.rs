@@ -214,7 +214,7 @@ fn a_hook_on_the_team_store_is_not_answered_by_a_server_on_the_sqlite_file() {
         body.len(),
         srv.key,
         "ab".repeat(32),
-        aiperture::warm::store_id("sqlite:/elsewhere.db"),
+        aiperture::warm::store_id("sqlite"),
     )
     .into_bytes();
     raw.extend_from_slice(&body);

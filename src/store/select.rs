@@ -89,11 +89,12 @@ impl Location {
         }
     }
 
-    /// Where the store is, as text: `sqlite:PATH` or the PostgreSQL URL without its password
-    /// (what [`AnyStore::describe`] says of the store opened here; the warm path compares it).
+    /// The store as the warm path names it: `sqlite` (the home's file: the socket is the
+    /// home's already) or the PostgreSQL URL without its password; [`AnyStore::describe`]
+    /// says the same of the store opened here.
     pub fn describe(&self) -> String {
         match self {
-            Location::Sqlite(path) => format!("sqlite:{}", path.display()),
+            Location::Sqlite(_) => "sqlite".into(),
             Location::Postgres(url) => super::postgres::redact(url),
         }
     }
@@ -139,10 +140,10 @@ impl AnyStore {
         })
     }
 
-    /// Where this store is, as text: `sqlite:PATH` or the PostgreSQL URL without its password.
+    /// The store as the warm path names it ([`Location::describe`]).
     pub fn describe(&self) -> String {
         match self {
-            AnyStore::Sqlite(s) => format!("sqlite:{}", s.db().path().display()),
+            AnyStore::Sqlite(_) => "sqlite".into(),
             AnyStore::Postgres(p) => p.url().to_string(),
         }
     }
