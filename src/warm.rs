@@ -12,6 +12,10 @@
 //!   stdout)` ([`proof`]). A process that is not the gate (an agent's listener on the socket's path)
 //!   does not hold the install key and cannot answer for it; the MAC is checked in constant
 //!   time;
+//! * the hook names the store it would decide on ([`store_id`] in [`STORE_HEADER`]); a
+//!   server on another store (the SQLite file against the team store, or another database)
+//!   refuses the call before deciding, and the proof covers the server's own store, so an
+//!   answer from another store never verifies;
 //! * anything but a complete, well-formed `200` with a valid proof within the deadline is a
 //!   miss: a refused or missing socket, a timeout, a half answer, garbage, a wrong proof.
 
@@ -37,6 +41,9 @@ pub const NONCE_HEADER: &str = "x-aiperture-nonce";
 /// project id and how the runtime launched the hook), absent when nothing is known. The proof
 /// covers it.
 pub const CLIENT_ENV_HEADER: &str = "x-aiperture-client-env";
+/// Request header: the store the hook would decide on ([`store_id`]). The proof covers the
+/// server's.
+pub const STORE_HEADER: &str = "x-aiperture-store";
 /// Answer header: the proof, HMAC-SHA256 as 64 hex characters.
 pub const PROOF_HEADER: &str = "x-aiperture-proof";
 /// Answer header: the hook command's exit code.
@@ -105,6 +112,19 @@ pub struct Call<'a> {
     pub api_key: &'a str,
     /// The install key the server must prove it holds.
     pub install_key: &'a [u8],
+    /// The store the hook would decide on ([`store_id`]).
+    pub store: &'a str,
+}
+
+/// The name of a store as the warm path compares it: SHA-256 (hex) over a tag and the
+/// store's name (`sqlite` for the home's file, or the PostgreSQL URL without its password), so
+/// a hook and a server on different stores never agree and no URL travels in a header.
+pub fn store_id(location: &str) -> String {
+    use sha2::Digest;
+    let mut h = Sha256::new();
+    h.update(b"aiperture-store-v1\0");
+    h.update(location.as_bytes());
+    hex::encode(h.finalize())
 }
 
 /// What a proof covers: the request as the hook sent it and the answer as the server gave it.
@@ -118,6 +138,8 @@ pub struct Proven<'a> {
     pub event: &'a str,
     /// The client environment line the server judged the payload in (empty when none).
     pub client_env: &'a str,
+    /// The store the server decided on ([`store_id`]).
+    pub store: &'a str,
     /// The payload the server decided (so a relay cannot swap it for another).
     pub payload: &'a [u8],
     /// The answer's exit code.
@@ -145,6 +167,7 @@ fn mac(install_key: &[u8], p: &Proven) -> Option<Hmac<Sha256>> {
         p.runtime.as_bytes(),
         p.event.as_bytes(),
         p.client_env.as_bytes(),
+        p.store.as_bytes(),
         p.payload,
         &[p.exit_code],
         p.stderr.as_bytes(),
@@ -242,6 +265,9 @@ pub fn exchange(mut stream: UnixStream, call: &Call, timeout: Duration) -> Resul
             "client environment not sendable in a header".into(),
         ));
     }
+    if call.store.is_empty() || !call.store.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(Miss::Refused("no store to name".into()));
+    }
     let mut nonce = [0u8; 32];
     getrandom::fill(&mut nonce).map_err(|e| Miss::Refused(format!("no random nonce: {e}")))?;
     let query = call
@@ -256,11 +282,13 @@ pub fn exchange(mut stream: UnixStream, call: &Call, timeout: Duration) -> Resul
     let mut req = format!(
         "POST /hooks/{}{query} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\
          Content-Type: application/json\r\nContent-Length: {}\r\n\
-         Authorization: Bearer {}\r\n{NONCE_HEADER}: {}\r\n{client_env}\r\n",
+         Authorization: Bearer {}\r\n{NONCE_HEADER}: {}\r\n{STORE_HEADER}: {}\r\n\
+         {client_env}\r\n",
         call.runtime,
         call.payload.len(),
         call.api_key,
         hex::encode(nonce),
+        call.store,
     )
     .into_bytes();
     req.extend_from_slice(call.payload);
@@ -272,6 +300,7 @@ pub fn exchange(mut stream: UnixStream, call: &Call, timeout: Duration) -> Resul
         runtime: call.runtime,
         event: call.event.unwrap_or(""),
         client_env: call.client_env,
+        store: call.store,
         payload: call.payload,
         exit_code: parsed.answer.exit_code,
         stderr: &parsed.answer.stderr,
@@ -421,7 +450,14 @@ mod tests {
 
     const KEY: [u8; 32] = [7; 32];
 
+    /// The store the test hooks name.
+    const STORE: &str = "5ca1ab1e";
+
     fn answer_bytes(nonce_hex: &str, stdout: &[u8], key: &[u8], exit: u8) -> Vec<u8> {
+        answer_on(STORE, nonce_hex, stdout, key, exit)
+    }
+
+    fn answer_on(store: &str, nonce_hex: &str, stdout: &[u8], key: &[u8], exit: u8) -> Vec<u8> {
         let nonce = hex::decode(nonce_hex).unwrap_or_default();
         let p = proof(
             key,
@@ -430,6 +466,7 @@ mod tests {
                 runtime: "claude-code",
                 event: "",
                 client_env: "",
+                store,
                 payload: b"{}",
                 exit_code: exit,
                 stderr: "why",
@@ -472,6 +509,7 @@ mod tests {
             client_env: "",
             api_key: "k",
             install_key: &KEY,
+            store: STORE,
         };
         let got = exchange(client, &call, Duration::from_secs(5));
         let _ = t.join();
@@ -494,6 +532,16 @@ mod tests {
         let zero = "00".repeat(32);
         let got = run(move |_| answer_bytes(&zero, b"{}\n", &KEY, 0));
         assert!(matches!(got, Err(Miss::Refused(_))), "{got:?}");
+    }
+
+    /// A server on another store (the SQLite file for a hook on the team store, or another
+    /// database) cannot answer: its proof names its own store.
+    #[test]
+    fn an_answer_from_another_store_is_refused() {
+        let got = run(|n| answer_on("0ddba11", n, b"{}\n", &KEY, 0));
+        assert!(matches!(got, Err(Miss::Refused(_))), "{got:?}");
+        assert_ne!(store_id("sqlite:/h/a.db"), store_id("postgres://u@h/db"));
+        assert_eq!(store_id("sqlite:/h/a.db"), store_id("sqlite:/h/a.db"));
     }
 
     #[test]
@@ -530,6 +578,7 @@ mod tests {
             client_env: "",
             api_key: "k",
             install_key: &KEY,
+            store: STORE,
         };
         let t = Instant::now();
         let got = exchange(client, &call, Duration::from_millis(50));
@@ -555,6 +604,7 @@ mod tests {
             runtime: "codex",
             event: "",
             client_env: "",
+            store: "",
             payload: b"{}",
             exit_code: 0,
             stderr: "",
@@ -604,6 +654,13 @@ mod tests {
             b,
             p(Proven {
                 nonce: b"m",
+                ..base
+            })
+        );
+        assert_ne!(
+            b,
+            p(Proven {
+                store: "ab",
                 ..base
             })
         );

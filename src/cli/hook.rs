@@ -260,6 +260,9 @@ fn warm_exchange(
             .to_string(),
         set => set.to_string(),
     };
+    // The store this hook would decide on: a server on any other answers nothing usable.
+    let at = aiperture::store::Location::select(&paths, Some(settings.store_url.as_str())).ok()?;
+    let store = warm::store_id(&at.describe());
     let call_id = aiperture::request_id::fresh(aiperture::clock::SystemClock.now_ms())?;
     let client_env = env.clone().with_request_id(&call_id).encode();
     *id = Some(call_id);
@@ -270,6 +273,7 @@ fn warm_exchange(
         client_env: &client_env,
         api_key: &api_key,
         install_key: &install_key,
+        store: &store,
     };
     let timeout = Duration::from_millis(settings.hook_warm_timeout_ms.into());
     let answer = warm::exchange(stream, &call, timeout).ok()?;

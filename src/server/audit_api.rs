@@ -7,7 +7,6 @@ use super::error::ApiError;
 use super::routes::{AppState, blocking};
 use crate::audit::ListFilter;
 use crate::error::GateError;
-use crate::store::audit_sql;
 use crate::views;
 use axum::Json;
 use axum::extract::{Path, Query, State};
@@ -70,8 +69,7 @@ pub async fn events(
         limit: Some(limit_of(q.limit, 100)?),
     };
     let gate = st.gate.clone();
-    let events =
-        blocking(move || audit_sql::list(&gate.store().db(), &filter).map_err(store_err)).await?;
+    let events = blocking(move || gate.store().audit_list(&filter).map_err(store_err)).await?;
     let list: Vec<_> = events.iter().map(views::audit_event).collect();
     Ok(Json(serde_json::json!({"count": list.len(), "events": list})).into_response())
 }
@@ -88,7 +86,7 @@ pub async fn event(
         .filter(|n| *n > 0)
         .ok_or_else(|| ApiError::malformed("an event id is its sequence number, from 1"))?;
     let gate = st.gate.clone();
-    let ev = blocking(move || audit_sql::get(&gate.store().db(), seq).map_err(store_err)).await?;
+    let ev = blocking(move || gate.store().audit_get(seq).map_err(store_err)).await?;
     match ev {
         Some(e) => Ok(Json(views::audit_event(&e)).into_response()),
         None => Err(ApiError::not_found(format!("no audit event {seq}"))),
@@ -137,7 +135,9 @@ pub async fn entity(
     let prefix = format!("{kind}.");
     let shown = (kind.clone(), id.clone());
     let events = blocking(move || {
-        audit_sql::by_entity(&gate.store().db(), &prefix, &id, limit).map_err(store_err)
+        gate.store()
+            .audit_by_entity(&prefix, &id, limit)
+            .map_err(store_err)
     })
     .await?;
     let list: Vec<_> = events.iter().map(views::audit_event).collect();

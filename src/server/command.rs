@@ -9,7 +9,7 @@
 use super::{Options, auth, lock};
 use crate::config::Settings;
 use crate::paths::Paths;
-use crate::store::LocalGate;
+use crate::store::AnyGate;
 use clap::Args;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -59,7 +59,9 @@ pub fn run(args: ServeArgs) -> anyhow::Result<i32> {
     let settings = Settings::load(&paths)?;
     if args.mcp {
         // One per agent session, on its own pipes: no listener, so no home lock and no key.
-        let gate = LocalGate::open_with(paths.clone(), settings, crate::engine::clock_from_env())?;
+        // One agent session: one connection to a team store.
+        let gate =
+            AnyGate::open_pooled(paths.clone(), settings, crate::engine::clock_from_env(), 1)?;
         super::mcp::serve_stdio(gate, paths)?;
         return Ok(0);
     }
@@ -103,7 +105,13 @@ pub fn run(args: ServeArgs) -> anyhow::Result<i32> {
     }
     let _lock = lock::acquire(&paths.home)?;
     let key = auth::load_or_create(&paths, &settings)?;
-    let gate = LocalGate::open_with(paths.clone(), settings, crate::engine::clock_from_env())?;
+    let pool = crate::store::select::pool_size_from_env()?;
+    let gate = AnyGate::open_pooled(
+        paths.clone(),
+        settings,
+        crate::engine::clock_from_env(),
+        pool,
+    )?;
     let opts = Options {
         http: Some(addr),
         socket: Some(socket),

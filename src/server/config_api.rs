@@ -7,7 +7,6 @@ use super::routes::{AppState, blocking};
 use crate::config::Settings;
 use crate::error::GateError;
 use crate::report::{self, ReportOptions};
-use crate::store::audit_sql;
 use crate::views;
 use axum::Json;
 use axum::extract::{Query, State};
@@ -98,7 +97,11 @@ pub async fn report(
             max_items,
             ..ReportOptions::default()
         };
-        let r = report::build(&gate.store().db(), &opts, gate.now_ms()).map_err(store_err)?;
+        let now = gate.now_ms();
+        let r = gate
+            .store()
+            .with_sqlite_copy(&paths.home, |db| report::build(db, &opts, now))
+            .map_err(store_err)?;
         match format {
             ReportFormat::Json => report::json(&r).map_err(store_err),
             ReportFormat::Html => Ok(report::html::render(&r)),
@@ -117,14 +120,9 @@ pub async fn report(
 pub async fn metrics(State(st): State<Arc<AppState>>) -> Result<Response, ApiError> {
     let gate = st.gate.clone();
     let gauges = blocking(move || {
-        let db = gate.store().db();
-        let patterns = db
-            .read(|tx| {
-                let n: i64 = tx.query_row("SELECT count(*) FROM patterns", [], |r| r.get(0))?;
-                Ok(n.max(0) as u64)
-            })
-            .ok();
-        let chain_length = audit_sql::count(&db).ok();
+        let store = gate.store();
+        let patterns = store.pattern_count().ok();
+        let chain_length = store.audit_count().ok();
         if patterns.is_none() || chain_length.is_none() {
             metrics::store_error("store");
         }

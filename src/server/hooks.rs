@@ -11,7 +11,7 @@
 use crate::client_env::ClientEnv;
 use crate::runtimes::dispatch;
 use crate::runtimes::{Adapter, Answer, Output, WithAdapter, with_adapter};
-use crate::store::LocalGate;
+use crate::store::AnyGate;
 use crate::warm;
 use axum::body::Body;
 use axum::extract::{Request, State};
@@ -25,7 +25,7 @@ use std::sync::Arc;
 /// a process with environment `env` (see [`client_env_of`]); `None` for a runtime it does not
 /// know.
 pub fn answer(
-    gate: &LocalGate,
+    gate: &AnyGate,
     runtime: &str,
     event: Option<&str>,
     env: &ClientEnv,
@@ -58,7 +58,7 @@ pub fn client_env_of(headers: &axum::http::HeaderMap) -> ClientEnv {
 
 /// One payload on the shared gate, for the adapter the runtime's name selects.
 struct Guarded<'a> {
-    gate: &'a LocalGate,
+    gate: &'a AnyGate,
     env: &'a ClientEnv,
     payload: &'a [u8],
     runtime: &'a str,
@@ -114,6 +114,9 @@ pub struct ProofKey {
     pub install: [u8; crate::key::KEY_LEN],
     /// The server's API key.
     pub api: Arc<super::auth::ApiKey>,
+    /// The store the server decides on ([`warm::store_id`]): a hook naming another is
+    /// refused before anything is decided, and every proof covers this one.
+    pub store: String,
 }
 
 /// Whether the request carries `Authorization: Bearer <the API key>`.
@@ -145,6 +148,16 @@ pub async fn prove(State(key): State<Arc<ProofKey>>, req: Request, next: Next) -
     if !shows_key(&req, &key.api) {
         // The key check inside answers it (401) without the body being read.
         return next.run(req).await;
+    }
+    if let Some(theirs) = req.headers().get(warm::STORE_HEADER)
+        && theirs.as_bytes() != key.store.as_bytes()
+    {
+        return super::error::ApiError::new(
+            StatusCode::CONFLICT,
+            "store_mismatch",
+            "this server decides on another store than the hook's; the hook decides itself",
+        )
+        .into_response();
     }
     let event = req
         .uri()
@@ -196,6 +209,7 @@ pub async fn prove(State(key): State<Arc<ProofKey>>, req: Request, next: Next) -
                 runtime: &runtime,
                 event: &event,
                 client_env: &client_env,
+                store: &key.store,
                 payload: &payload,
                 exit_code,
                 stderr: &stderr,
@@ -213,7 +227,7 @@ pub async fn prove(State(key): State<Arc<ProofKey>>, req: Request, next: Next) -
 /// one-shot hook.
 fn guarded<A: Adapter>(
     adapter: &A,
-    gate: &LocalGate,
+    gate: &AnyGate,
     env: &ClientEnv,
     payload: &[u8],
     runtime: &str,

@@ -4,7 +4,7 @@
 //! The server sits at the top of the layers with the CLI. Nothing below it, and nothing on
 //! the hook's path, builds a tokio runtime: only [`serve`] does. Listeners are bound before
 //! the runtime starts (the Unix socket under a 0177 umask, so it is 0600 from its first
-//! instant); the gate is one `Arc<LocalGate>` and every engine call runs on the blocking
+//! instant); the gate is one `Arc<AnyGate>` and every engine call runs on the blocking
 //! pool. SIGINT or SIGTERM stops accepting, lets in-flight requests finish (at most
 //! [`SHUTDOWN_GRACE`]), removes the socket and returns.
 //!
@@ -32,7 +32,7 @@ pub mod perms;
 pub mod routes;
 
 use crate::paths::Paths;
-use crate::store::LocalGate;
+use crate::store::AnyGate;
 use anyhow::{Context, anyhow, bail};
 use axum::Router;
 use axum::middleware::{from_fn, from_fn_with_state};
@@ -257,7 +257,7 @@ async fn stop_signal(
 /// Serves until SIGINT or SIGTERM. `announce` is called once every listener is bound and the
 /// signals are watched (the CLI prints the addresses then).
 pub fn serve(
-    gate: LocalGate,
+    gate: AnyGate,
     paths: Paths,
     key: auth::ApiKey,
     opts: &Options,
@@ -286,6 +286,7 @@ pub fn serve(
         .enable_all()
         .build()
         .context("cannot start the server's runtime")?;
+    let store = crate::warm::store_id(&gate.store().describe());
     let state = Arc::new(routes::AppState {
         gate: Arc::new(gate),
         paths,
@@ -295,6 +296,7 @@ pub fn serve(
     let proof = Arc::new(hooks::ProofKey {
         install: proof_key,
         api: key.clone(),
+        store,
     });
     // Outermost first: the content type, then the proof of hook answers, then the router's
     // own layers (errors, limits, the key check).

@@ -8,7 +8,7 @@ use super::limits::read_body;
 use crate::engine::CheckOutcome;
 use crate::paths::Paths;
 use crate::request::Request;
-use crate::store::{LocalGate, audit_sql, integrity};
+use crate::store::AnyGate;
 use axum::Json;
 use axum::body::Body;
 use axum::extract::{Path, Query, State};
@@ -18,8 +18,9 @@ use std::sync::Arc;
 
 /// What every handler shares.
 pub struct AppState {
-    /// The gate every request decides on.
-    pub gate: Arc<LocalGate>,
+    /// The gate every request decides on, on the store the environment selects (the SQLite
+    /// file or the team store): every route reads that store, never another.
+    pub gate: Arc<AnyGate>,
     /// Where the key and the store are (the audit verification reads the key).
     pub paths: Paths,
 }
@@ -47,9 +48,10 @@ pub(super) async fn blocking<T: Send + 'static>(
 pub async fn health(State(st): State<Arc<AppState>>) -> Response {
     let gate = st.gate.clone();
     let schema = blocking(move || {
-        gate.store()
-            .db()
+        let store = gate.store();
+        store
             .schema_version()
+            .map(|v| (v, store.kind()))
             .map_err(|e| ApiError::internal(format!("{e:#}")))
     })
     .await;
@@ -60,8 +62,9 @@ pub async fn health(State(st): State<Arc<AppState>>) -> Response {
     });
     if let Some(o) = body.as_object_mut() {
         match schema {
-            Ok(v) => {
+            Ok((v, kind)) => {
                 o.insert("status".into(), "ok".into());
+                o.insert("store".into(), kind.into());
                 o.insert("database".into(), "connected".into());
                 o.insert("schema_version".into(), v.into());
             }
@@ -206,7 +209,8 @@ pub async fn hook(
 pub async fn audit_count(State(st): State<Arc<AppState>>) -> Result<Response, ApiError> {
     let gate = st.gate.clone();
     let n = blocking(move || {
-        audit_sql::count(&gate.store().db())
+        gate.store()
+            .audit_count()
             .map_err(|e| ApiError::from(crate::error::GateError::classify(e)))
     })
     .await?;
@@ -222,7 +226,7 @@ pub async fn audit_verify(State(st): State<Arc<AppState>>) -> Result<Response, A
     let report = blocking(move || {
         let run = || -> anyhow::Result<crate::audit::VerifyReport> {
             let key = crate::key::load_existing(&paths)?;
-            integrity::verify_store(&gate.store().db(), key.as_ref())
+            gate.store().verify_audit(key.as_ref())
         };
         run().map_err(|e| ApiError::from(crate::error::GateError::classify(e)))
     })

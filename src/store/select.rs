@@ -13,6 +13,33 @@ use crate::paths::Paths;
 /// The environment variable that selects the team store.
 pub const DB_URL_ENV: &str = "AIPERTURE_DB_URL";
 
+/// The environment variable that sets how many connections `aiperture serve` keeps to the
+/// team store (1 to [`super::postgres::MAX_POOL`]; default [`DEFAULT_POOL_SIZE`]).
+pub const DB_POOL_ENV: &str = "AIPERTURE_DB_POOL_SIZE";
+
+/// The server's team store connections when [`DB_POOL_ENV`] is unset.
+pub const DEFAULT_POOL_SIZE: usize = 8;
+
+/// The server's pool size: [`DB_POOL_ENV`] when it is a number from 1 to the maximum, else an
+/// error naming it; [`DEFAULT_POOL_SIZE`] when unset or empty.
+pub fn pool_size_from_env() -> anyhow::Result<usize> {
+    let raw = std::env::var(DB_POOL_ENV).unwrap_or_default();
+    pool_size(&raw)
+}
+
+/// Reads a pool size (see [`pool_size_from_env`]).
+pub fn pool_size(raw: &str) -> anyhow::Result<usize> {
+    let raw = raw.trim();
+    if raw.is_empty() {
+        return Ok(DEFAULT_POOL_SIZE);
+    }
+    let max = super::postgres::MAX_POOL;
+    raw.parse::<usize>()
+        .ok()
+        .filter(|n| (1..=max).contains(n))
+        .ok_or_else(|| anyhow::anyhow!("{DB_POOL_ENV}={raw}: expected a number from 1 to {max}"))
+}
+
 /// The store a gate runs on.
 #[derive(Debug)]
 pub enum AnyStore {
@@ -62,6 +89,16 @@ impl Location {
         }
     }
 
+    /// The store as the warm path names it: `sqlite` (the home's file: the socket is the
+    /// home's already) or the PostgreSQL URL without its password; [`AnyStore::describe`]
+    /// says the same of the store opened here.
+    pub fn describe(&self) -> String {
+        match self {
+            Location::Sqlite(_) => "sqlite".into(),
+            Location::Postgres(url) => super::postgres::redact(url),
+        }
+    }
+
     /// Reads a store URL: `postgres://…`, `postgresql://…` or `sqlite:PATH`.
     pub fn parse(url: &str) -> anyhow::Result<Location> {
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
@@ -95,6 +132,103 @@ impl AnyStore {
         }
     }
 
+    /// Opens the store at `at`, a team store with up to `pool` connections (a resident
+    /// server; each connects on first need). The SQLite file ignores `pool`.
+    pub fn open_pooled(at: &Location, pool: usize) -> anyhow::Result<AnyStore> {
+        Ok(match at {
+            Location::Sqlite(path) => AnyStore::Sqlite(SqliteStore::open(path)?),
+            Location::Postgres(url) => AnyStore::Postgres(Box::new(PgStore::open_pool(url, pool)?)),
+        })
+    }
+
+    /// The store as the warm path names it ([`Location::describe`]).
+    pub fn describe(&self) -> String {
+        match self {
+            AnyStore::Sqlite(_) => "sqlite".into(),
+            AnyStore::Postgres(p) => p.url().to_string(),
+        }
+    }
+
+    /// The schema version recorded in the store.
+    pub fn schema_version(&self) -> anyhow::Result<u32> {
+        match self {
+            AnyStore::Sqlite(s) => s.db().schema_version(),
+            AnyStore::Postgres(p) => p.schema_version(),
+        }
+    }
+
+    /// The number of events in the audit chain.
+    pub fn audit_count(&self) -> anyhow::Result<u64> {
+        match self {
+            AnyStore::Sqlite(s) => super::audit_sql::count(&s.db()),
+            AnyStore::Postgres(p) => super::postgres::chain::count(p),
+        }
+    }
+
+    /// Audit events, newest first, with optional filters.
+    pub fn audit_list(
+        &self,
+        filter: &crate::audit::ListFilter,
+    ) -> anyhow::Result<Vec<crate::audit::AuditEvent>> {
+        match self {
+            AnyStore::Sqlite(s) => super::audit_sql::list(&s.db(), filter),
+            AnyStore::Postgres(p) => super::postgres::chain::list(p, filter),
+        }
+    }
+
+    /// The audit event at `seq`, if the chain has one.
+    pub fn audit_get(&self, seq: u64) -> anyhow::Result<Option<crate::audit::AuditEvent>> {
+        match self {
+            AnyStore::Sqlite(s) => super::audit_sql::get(&s.db(), seq),
+            AnyStore::Postgres(p) => super::postgres::chain::get(p, seq),
+        }
+    }
+
+    /// The newest `limit` events about `entity` whose type starts with `type_prefix`.
+    pub fn audit_by_entity(
+        &self,
+        type_prefix: &str,
+        entity: &str,
+        limit: u64,
+    ) -> anyhow::Result<Vec<crate::audit::AuditEvent>> {
+        match self {
+            AnyStore::Sqlite(s) => super::audit_sql::by_entity(&s.db(), type_prefix, entity, limit),
+            AnyStore::Postgres(p) => {
+                super::postgres::chain::by_entity(p, type_prefix, entity, limit)
+            }
+        }
+    }
+
+    /// The number of learned patterns.
+    pub fn pattern_count(&self) -> anyhow::Result<u64> {
+        match self {
+            AnyStore::Sqlite(s) => s.db().read(|tx| {
+                let n: i64 = tx.query_row("SELECT count(*) FROM patterns", [], |r| r.get(0))?;
+                Ok(n.max(0) as u64)
+            }),
+            AnyStore::Postgres(p) => super::postgres::chain::pattern_count(p),
+        }
+    }
+
+    /// Runs `f` on a SQLite database holding this store's rows (the compliance report's
+    /// queries are SQLite's): the file itself, or, for the team store, a copy taken on one
+    /// snapshot into a private directory under `scratch`, removed afterwards.
+    pub fn with_sqlite_copy<T>(
+        &self,
+        scratch: &std::path::Path,
+        f: impl FnOnce(&super::Db) -> anyhow::Result<T>,
+    ) -> anyhow::Result<T> {
+        match self {
+            AnyStore::Sqlite(s) => f(&s.db()),
+            AnyStore::Postgres(p) => {
+                let dir = ScratchDir::create(scratch)?;
+                let db = super::Db::open(&dir.0.join("team.db"))?;
+                super::postgres::export::to_sqlite(p, &db)?;
+                f(&db)
+            }
+        }
+    }
+
     /// Verifies the audit chain (and, on SQLite, the learned state against it) from one
     /// snapshot: what `aiperture audit verify` reports.
     pub fn verify_audit(
@@ -105,6 +239,34 @@ impl AnyStore {
             AnyStore::Sqlite(s) => super::integrity::verify_store(&s.db(), key),
             AnyStore::Postgres(p) => super::postgres::chain::verify_store(p, key),
         }
+    }
+}
+
+/// A private (0700) directory, removed with everything in it when dropped.
+struct ScratchDir(std::path::PathBuf);
+
+impl ScratchDir {
+    fn create(under: &std::path::Path) -> anyhow::Result<ScratchDir> {
+        use std::os::unix::fs::DirBuilderExt;
+        static N: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0);
+        let dir = under.join(format!("report-copy-{}-{nanos}-{n}", std::process::id()));
+        std::fs::DirBuilder::new()
+            .recursive(false)
+            .mode(0o700)
+            .create(&dir)
+            .map_err(|e| anyhow::anyhow!("{}: cannot create: {e}", dir.display()))?;
+        Ok(ScratchDir(dir))
+    }
+}
+
+impl Drop for ScratchDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
     }
 }
 
@@ -129,6 +291,19 @@ impl Store for AnyStore {
 }
 
 impl Gate<AnyStore> {
+    /// Opens the store `settings` and the environment select, with explicit paths, settings
+    /// and clock, a team store with up to `pool` connections (`aiperture serve`).
+    pub fn open_pooled(
+        paths: Paths,
+        settings: crate::config::Settings,
+        clock: std::sync::Arc<dyn crate::clock::Clock>,
+        pool: usize,
+    ) -> anyhow::Result<Self> {
+        let at = Location::select(&paths, Some(settings.store_url.as_str()))?;
+        let store = AnyStore::open_pooled(&at, pool)?;
+        Ok(Gate::new(store, paths, settings, clock))
+    }
+
     /// Opens the store the environment selects (`AIPERTURE_DB_URL`, else `AIPERTURE_DB_PATH`
     /// and `AIPERTURE_HOME`) with the user's settings.
     pub fn open() -> anyhow::Result<Self> {
@@ -142,5 +317,23 @@ impl Gate<AnyStore> {
             settings,
             crate::engine::clock_from_env(),
         ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_pool_size_is_1_to_the_maximum_and_defaults_to_8() {
+        assert_eq!(pool_size("").ok(), Some(DEFAULT_POOL_SIZE));
+        assert_eq!(pool_size(" 3 ").ok(), Some(3));
+        assert_eq!(
+            pool_size(&super::super::postgres::MAX_POOL.to_string()).ok(),
+            Some(super::super::postgres::MAX_POOL)
+        );
+        for bad in ["0", "-1", "x", "65", "1.5"] {
+            assert!(pool_size(bad).is_err(), "{bad}");
+        }
     }
 }

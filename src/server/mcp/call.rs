@@ -22,7 +22,7 @@ use crate::error::GateError;
 use crate::paths::Paths;
 use crate::request::{Decision, Request, Unasked};
 use crate::runtimes::mapping::Target;
-use crate::store::LocalGate;
+use crate::store::AnyGate;
 use crate::views;
 use rmcp::model::JsonObject;
 use serde::de::DeserializeOwned;
@@ -45,7 +45,7 @@ pub const MAX_JUSTIFICATION_CHARS: usize = 2000;
 #[derive(Clone)]
 pub struct Ctx {
     /// The gate every call is checked on.
-    pub gate: Arc<LocalGate>,
+    pub gate: Arc<AnyGate>,
     /// Where the key and the store are.
     pub paths: Paths,
     /// The session the server's own checks are made in (empty: `anon:mcp`).
@@ -339,7 +339,7 @@ fn patterns(ctx: &Ctx, i: PatternsInput, auto_only: bool) -> Result<Value, Outco
     Ok(json!({"project": project, "patterns": views::to_json_array(&rows), "count": count}))
 }
 
-/// `get_audit_trail`: the newest events (`audit list --json`), on a connection of its own.
+/// `get_audit_trail`: the newest events (`audit list --json`), from the gate's store.
 fn audit_trail(ctx: &Ctx, i: AuditInput) -> Result<Value, Outcome> {
     let filter = crate::audit::ListFilter {
         since_ms: None,
@@ -347,11 +347,11 @@ fn audit_trail(ctx: &Ctx, i: AuditInput) -> Result<Value, Outcome> {
         session_id: i.session_id.filter(|s| !s.trim().is_empty()),
         limit: Some(u64::from(i.limit.unwrap_or(20).clamp(1, 500))),
     };
-    let run = || -> anyhow::Result<Vec<crate::audit::AuditEvent>> {
-        let db = crate::store::Db::open_existing(&ctx.paths.db)?;
-        crate::store::audit_sql::list(&db, &filter)
-    };
-    let events = run().map_err(|e| failed(GateError::classify(e)))?;
+    let events = ctx
+        .gate
+        .store()
+        .audit_list(&filter)
+        .map_err(|e| failed(GateError::classify(e)))?;
     let rows: Vec<&crate::audit::AuditEvent> = events.iter().map(views::audit_event).collect();
     Ok(json!({"events": views::to_json_array(&rows), "count": rows.len()}))
 }
@@ -360,7 +360,7 @@ fn audit_trail(ctx: &Ctx, i: AuditInput) -> Result<Value, Outcome> {
 fn verify_chain(ctx: &Ctx) -> Result<Value, Outcome> {
     let run = || -> anyhow::Result<crate::audit::VerifyReport> {
         let key = crate::key::load_existing(&ctx.paths)?;
-        crate::store::integrity::verify_store(&ctx.gate.store().db(), key.as_ref())
+        ctx.gate.store().verify_audit(key.as_ref())
     };
     let report = run().map_err(|e| failed(GateError::classify(e)))?;
     let mut v = views::to_json(views::verify_report(&report));
@@ -370,15 +370,15 @@ fn verify_chain(ctx: &Ctx) -> Result<Value, Outcome> {
     Ok(v)
 }
 
-/// `get_compliance_report`: `aiperture report --format json`, on a connection of its own so
-/// checks do not wait for it.
+/// `get_compliance_report`: `aiperture report --format json` on the gate's store: on SQLite
+/// through a connection of its own so checks do not wait for it, on the team store from a
+/// copy taken on one snapshot.
 fn compliance_report(ctx: &Ctx, i: ReportInput) -> Result<Value, Outcome> {
     let now = ctx.gate.now_ms();
     let since_ms = i
         .since_days
         .map(|d| now.saturating_sub(i64::from(d).saturating_mul(86_400_000)));
     let run = || -> anyhow::Result<Value> {
-        let db = crate::store::Db::open_existing(&ctx.paths.db)?;
         let opts = crate::report::ReportOptions {
             since_ms,
             project: i.project.clone().filter(|p| !p.trim().is_empty()),
@@ -387,7 +387,14 @@ fn compliance_report(ctx: &Ctx, i: ReportInput) -> Result<Value, Outcome> {
             max_items: i.limit.map_or(50, |n| n.clamp(1, 500) as usize),
             ..crate::report::ReportOptions::default()
         };
-        let r = crate::report::build(&db, &opts, now)?;
+        let build = |db: &crate::store::Db| crate::report::build(db, &opts, now);
+        let r = match ctx.gate.store() {
+            crate::store::AnyStore::Sqlite(s) => {
+                let path = s.db().path().to_path_buf();
+                build(&crate::store::Db::open_existing(&path)?)?
+            }
+            team => team.with_sqlite_copy(&ctx.paths.home, build)?,
+        };
         Ok(serde_json::to_value(&r)?)
     };
     run().map_err(|e| failed(GateError::classify(e)))
@@ -485,12 +492,13 @@ mod tests {
         assert_eq!(target.scope, r#"{"a":[1,{"b":"c"}],"scope":"ls"}"#);
         let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
         let paths = Paths::at(dir.path(), &dir.path().join("a.db"));
-        let gate = crate::store::LocalGate::open_with(
+        let store = crate::store::SqliteStore::open(&paths.db).unwrap_or_else(|e| panic!("{e:#}"));
+        let gate = crate::engine::Gate::new(
+            crate::store::AnyStore::Sqlite(store),
             paths.clone(),
             crate::config::Settings::default(),
             crate::engine::clock_from_env(),
-        )
-        .unwrap_or_else(|e| panic!("{e:#}"));
+        );
         let ctx = Ctx {
             gate: Arc::new(gate),
             paths,

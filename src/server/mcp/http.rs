@@ -12,7 +12,7 @@ use crate::paths::Paths;
 use crate::server::auth::{self, ApiKey};
 use crate::server::error::{self, ApiError};
 use crate::server::limits::REQUEST_TIMEOUT;
-use crate::store::LocalGate;
+use crate::store::AnyGate;
 use axum::Router;
 use axum::extract::Request;
 use axum::http::StatusCode;
@@ -25,7 +25,7 @@ pub const MAX_BODY: usize = 16 * 1024 * 1024;
 
 /// The `/mcp` route with its layers (innermost first: the key, the time limit and panic guard,
 /// the JSON error shape), to be merged into the server's router.
-pub fn router(gate: Arc<LocalGate>, paths: Paths, key: Arc<ApiKey>) -> Router {
+pub fn router(gate: Arc<AnyGate>, paths: Paths, key: Arc<ApiKey>) -> Router {
     Router::new()
         .route_service("/mcp", http_service(gate, paths))
         .layer(from_fn_with_state(key, auth::require_key))

@@ -14,7 +14,7 @@ pub mod http;
 pub mod tools;
 
 use crate::paths::Paths;
-use crate::store::LocalGate;
+use crate::store::AnyGate;
 use anyhow::Context as _;
 use call::{Ctx, Outcome};
 use rmcp::model::{
@@ -43,7 +43,7 @@ pub struct McpServer {
 impl McpServer {
     /// A handler on `gate`; the server's own checks are made in `session` with `cwd` as the
     /// default working directory.
-    pub fn new(gate: Arc<LocalGate>, paths: Paths, session: String, cwd: String) -> Self {
+    pub fn new(gate: Arc<AnyGate>, paths: Paths, session: String, cwd: String) -> Self {
         McpServer {
             ctx: Ctx {
                 gate,
@@ -115,7 +115,7 @@ impl ServerHandler for McpServer {
 /// Browser origins are refused (a page cannot present the key anyway); any `Host` is accepted,
 /// since the key, not the address, is what authorizes a caller.
 pub fn http_service(
-    gate: Arc<LocalGate>,
+    gate: Arc<AnyGate>,
     paths: Paths,
 ) -> StreamableHttpService<McpServer, NeverSessionManager> {
     let config = StreamableHttpServerConfig::default()
@@ -135,7 +135,7 @@ pub fn http_service(
 
 /// `aiperture serve --mcp`: MCP on stdin and stdout until the client closes stdin (or SIGINT
 /// or SIGTERM). Nothing else is written to stdout; diagnostics go to stderr.
-pub fn serve_stdio(gate: LocalGate, paths: Paths) -> anyhow::Result<()> {
+pub fn serve_stdio(gate: AnyGate, paths: Paths) -> anyhow::Result<()> {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .max_blocking_threads(crate::server::MAX_ENGINE_THREADS)

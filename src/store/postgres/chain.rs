@@ -279,3 +279,56 @@ pub fn list(store: &PgStore, filter: &ListFilter) -> anyhow::Result<Vec<AuditEve
             .collect()
     })
 }
+
+/// Runs `sql` (selecting [`COLUMNS`]) with `params` on one snapshot; the events, details parsed.
+fn events_of(
+    store: &PgStore,
+    sql: &str,
+    params: &[&(dyn postgres::types::ToSql + Sync)],
+) -> anyhow::Result<Vec<AuditEvent>> {
+    store.read_conn(|c| {
+        let rows = c.client.query(sql, params).map_err(pg_err)?;
+        rows.iter()
+            .map(|r| {
+                let (mut e, details) = row_event(r)?;
+                e.details = audit::parse_details(&details);
+                Ok(e)
+            })
+            .collect()
+    })
+}
+
+/// The event at `seq`, if the chain has one (as `crate::store::audit_sql::get`).
+pub fn get(store: &PgStore, seq: u64) -> anyhow::Result<Option<AuditEvent>> {
+    let seq = i64::try_from(seq).unwrap_or(i64::MAX);
+    let sql = format!("SELECT {COLUMNS} FROM audit_events WHERE seq = $1");
+    Ok(events_of(store, &sql, &[&seq])?.into_iter().next())
+}
+
+/// The newest `limit` events about `entity` whose type starts with `type_prefix`, newest
+/// first (as `crate::store::audit_sql::by_entity`).
+pub fn by_entity(
+    store: &PgStore,
+    type_prefix: &str,
+    entity: &str,
+    limit: u64,
+) -> anyhow::Result<Vec<AuditEvent>> {
+    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+    let sql = format!(
+        "SELECT {COLUMNS} FROM audit_events WHERE entity = $1 \
+         AND left(event_type, length($2)) = $2 ORDER BY seq DESC LIMIT $3"
+    );
+    events_of(store, &sql, &[&entity, &type_prefix, &limit])
+}
+
+/// The number of learned patterns (the server's `/metrics` gauge).
+pub fn pattern_count(store: &PgStore) -> anyhow::Result<u64> {
+    store.read_conn(|c| {
+        let r = c
+            .client
+            .query_one("SELECT count(*) FROM patterns", &[])
+            .map_err(pg_err)?;
+        let n: i64 = r.try_get(0).map_err(pg_err)?;
+        Ok(n.max(0) as u64)
+    })
+}

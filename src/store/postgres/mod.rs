@@ -3,8 +3,11 @@
 //! [`crate::store::select`]). Several machines share one database: one set of learned
 //! patterns, one audit chain.
 //!
-//! One [`PgStore`] is one connection (rust-postgres, synchronous). Every gate call is one
-//! transaction. A write transaction starts with `BEGIN` and a transaction-scoped advisory
+//! One [`PgStore`] is a pool of connection slots (rust-postgres, synchronous): one for a
+//! one-shot hook ([`PgStore::open`]), up to N for a resident server ([`PgStore::open_pool`]).
+//! Each slot connects on first need, reconnects when its connection broke, and keeps its own
+//! prepared statements; a call takes a free slot, so it never waits behind another call's
+//! transaction in this process while one is free. Every gate call is one transaction. A write transaction starts with `BEGIN` and a transaction-scoped advisory
 //! lock ([`WRITE_LOCK`]) in one round trip: writers are serialized in the database, as
 //! SQLite's `BEGIN IMMEDIATE` serializes them in a file, so a budget read-modify-write loses
 //! no charge and two audit appends never continue from the same head. Reads run in a
@@ -21,8 +24,8 @@ use crate::error::{ErrorKind, GateError};
 use anyhow::{anyhow, bail};
 use postgres::{Client, Config, Statement};
 use std::collections::HashMap;
-use std::sync::atomic::Ordering;
-use std::sync::{Mutex, MutexGuard};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 pub mod chain;
@@ -189,15 +192,101 @@ impl Conn {
     }
 }
 
-/// The PostgreSQL store as the engine sees it: one connection behind a mutex, reconnected
-/// when the server closed it (a restart), each call one transaction.
+/// The PostgreSQL store as the engine sees it: a pool of connection slots, each reconnected
+/// when the server closed it (a restart), each call one transaction on one slot.
 pub struct PgStore {
     config: Config,
     url: String,
-    conn: Mutex<Option<Conn>>,
+    pool: Pool,
     /// False until the schema is known to be current: [`PgStore::open_deferred`] leaves the
     /// check to the first transaction, which reads the version in its `BEGIN` round trip.
-    schema_known: std::sync::atomic::AtomicBool,
+    schema_known: AtomicBool,
+}
+
+/// The slots: the idle ones (`None` until first connected) on a stack, so the warmest
+/// connection is reused first and further ones connect only under concurrency.
+struct Pool {
+    idle: Mutex<Vec<Option<Conn>>>,
+    freed: Condvar,
+    size: usize,
+}
+
+/// How long a call waits for a free slot before it fails as busy.
+const SLOT_WAIT: Duration = Duration::from_secs(3);
+
+/// The largest pool [`PgStore::open_pool`] builds.
+pub const MAX_POOL: usize = 64;
+
+/// A slot taken from the pool, given back when dropped (emptied if a panic unwinds through
+/// it: its connection may be inside a transaction).
+struct Slot<'p> {
+    pool: &'p Pool,
+    conn: Option<Conn>,
+}
+
+impl std::ops::Deref for Slot<'_> {
+    type Target = Option<Conn>;
+    fn deref(&self) -> &Option<Conn> {
+        &self.conn
+    }
+}
+
+impl std::ops::DerefMut for Slot<'_> {
+    fn deref_mut(&mut self) -> &mut Option<Conn> {
+        &mut self.conn
+    }
+}
+
+impl Drop for Slot<'_> {
+    fn drop(&mut self) {
+        let conn = if std::thread::panicking() {
+            None
+        } else {
+            self.conn.take()
+        };
+        let mut idle = self.pool.idle.lock().unwrap_or_else(|p| p.into_inner());
+        idle.push(conn);
+        drop(idle);
+        self.pool.freed.notify_one();
+    }
+}
+
+impl Pool {
+    fn new(size: usize) -> Pool {
+        let size = size.clamp(1, MAX_POOL);
+        Pool {
+            idle: Mutex::new((0..size).map(|_| None).collect()),
+            freed: Condvar::new(),
+            size,
+        }
+    }
+
+    /// A free slot, waiting at most [`SLOT_WAIT`] for one.
+    fn take(&self, url: &str) -> anyhow::Result<Slot<'_>> {
+        let mut idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
+        let deadline = Instant::now() + SLOT_WAIT;
+        loop {
+            if let Some(conn) = idle.pop() {
+                return Ok(Slot { pool: self, conn });
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Err(anyhow::Error::new(PgFailure {
+                    busy: true,
+                    message: format!(
+                        "database {url}: all {} connections busy for {} s",
+                        self.size,
+                        SLOT_WAIT.as_secs()
+                    ),
+                }));
+            }
+            idle = self
+                .freed
+                .wait_timeout(idle, left)
+                .map(|(g, _)| g)
+                .unwrap_or_else(|p| p.into_inner().0);
+        }
+    }
 }
 
 impl std::fmt::Debug for PgStore {
@@ -224,11 +313,15 @@ impl PgStore {
     /// behind. Fails within [`CONNECT_TIMEOUT`] when the server cannot be reached.
     pub fn open(url: &str) -> anyhow::Result<PgStore> {
         let store = Self::open_deferred(url)?;
-        let mut guard = store.lock();
-        let conn = store.connected(&mut guard)?;
-        migrate(conn)?;
-        drop(guard);
-        store.schema_known.store(true, Ordering::Relaxed);
+        store.ensure_schema()?;
+        Ok(store)
+    }
+
+    /// As [`PgStore::open`], with up to `size` connections (1 to [`MAX_POOL`]); only the
+    /// first connects now, the others when calls overlap.
+    pub fn open_pool(url: &str, size: usize) -> anyhow::Result<PgStore> {
+        let store = Self::connect_pool(url, size)?;
+        store.ensure_schema()?;
         Ok(store)
     }
 
@@ -237,6 +330,21 @@ impl PgStore {
     /// first when it is behind): a one-shot hook saves a round trip, on a fresh server process
     /// one that costs it ~1 ms. For callers that only run transactions (the gate).
     pub fn open_deferred(url: &str) -> anyhow::Result<PgStore> {
+        Self::connect_pool(url, 1)
+    }
+
+    /// Migrates the schema when it is behind (one read of its version when it is not).
+    fn ensure_schema(&self) -> anyhow::Result<()> {
+        let mut guard = self.lock()?;
+        let conn = self.connected(&mut guard)?;
+        migrate(conn)?;
+        drop(guard);
+        self.schema_known.store(true, Ordering::Relaxed);
+        Ok(())
+    }
+
+    /// The store with up to `size` connections, the first one connected, the schema unchecked.
+    fn connect_pool(url: &str, size: usize) -> anyhow::Result<PgStore> {
         let mut config: Config = url
             .parse()
             .map_err(|e| anyhow!("database URL {}: {e}", redact(url)))?;
@@ -255,10 +363,10 @@ impl PgStore {
         let store = PgStore {
             config,
             url: redact(url),
-            conn: Mutex::new(None),
-            schema_known: std::sync::atomic::AtomicBool::new(false),
+            pool: Pool::new(size),
+            schema_known: AtomicBool::new(false),
         };
-        let mut guard = store.lock();
+        let mut guard = store.lock()?;
         store.connected(&mut guard)?;
         drop(guard);
         Ok(store)
@@ -269,8 +377,13 @@ impl PgStore {
         &self.url
     }
 
-    fn lock(&self) -> MutexGuard<'_, Option<Conn>> {
-        self.conn.lock().unwrap_or_else(|p| p.into_inner())
+    /// How many connections this store may hold.
+    pub fn pool_size(&self) -> usize {
+        self.pool.size
+    }
+
+    fn lock(&self) -> anyhow::Result<Slot<'_>> {
+        self.pool.take(&self.url)
     }
 
     /// The live connection, connecting (again) when there is none or the server closed it.
@@ -293,7 +406,7 @@ impl PgStore {
         commit: bool,
         f: impl FnOnce(&mut Conn) -> anyhow::Result<T>,
     ) -> anyhow::Result<T> {
-        let mut guard = self.lock();
+        let mut guard = self.lock()?;
         let conn = self.connected(&mut guard)?;
         if self.schema_known.load(Ordering::Relaxed) || !self.begin_checked(conn, begin)? {
             conn.client
@@ -309,8 +422,9 @@ impl PgStore {
                 Ok(out)
             }
             Err(e) => {
-                if !conn.client.is_closed() {
-                    let _ = conn.client.batch_execute("ROLLBACK");
+                if conn.client.is_closed() || conn.client.batch_execute("ROLLBACK").is_err() {
+                    // A connection whose transaction state is unknown is not reused.
+                    *guard = None;
                 }
                 Err(e)
             }
@@ -374,7 +488,7 @@ impl PgStore {
 
     /// The server's version, the schema version and one query's round trip.
     pub fn info(&self) -> anyhow::Result<PgInfo> {
-        let mut guard = self.lock();
+        let mut guard = self.lock()?;
         let conn = self.connected(&mut guard)?;
         let started = Instant::now();
         conn.client.simple_query("SELECT 1").map_err(pg_err)?;
@@ -395,7 +509,7 @@ impl PgStore {
 
     /// The schema version recorded in the database.
     pub fn schema_version(&self) -> anyhow::Result<u32> {
-        let mut guard = self.lock();
+        let mut guard = self.lock()?;
         let conn = self.connected(&mut guard)?;
         read_version(&mut conn.client)
     }

@@ -146,6 +146,123 @@ fn a_url_that_is_not_postgres_is_refused_and_passwords_are_redacted() {
     assert!(!e.contains("s3cret"), "{e}");
 }
 
+/// The harness on pooled stores (a resident server's): every handle holds up to 4
+/// connections.
+struct Pooled(Pg);
+
+impl Harness for Pooled {
+    type S = PgStore;
+    fn open(&self) -> PgStore {
+        PgStore::open_pool(&self.0.url, 4).unwrap()
+    }
+    fn paths(&self) -> Paths {
+        self.0.paths()
+    }
+    fn verify_chain(&self, key: &[u8; 32]) -> crate::audit::VerifyReport {
+        self.0.verify_chain(key)
+    }
+    fn forge_head(&self) {
+        self.0.forge_head()
+    }
+}
+
+#[test]
+fn a_pooled_store_passes_the_store_conformance_suite() {
+    let Some(h) = harness("conformance_pooled") else {
+        return;
+    };
+    conformance::run_all(&Pooled(h));
+}
+
+/// One pooled store shared by many threads (a server's gate): every check is one event of
+/// one chain that verifies, and the pool opened more than one connection to serve them.
+#[test]
+fn many_threads_on_one_pooled_store_keep_one_chain() {
+    use crate::engine::Gate;
+    use crate::request::{Decision, Request};
+    let Some(h) = harness("pooled_threads") else {
+        return;
+    };
+    const THREADS: usize = 8;
+    const CHECKS: usize = 20;
+    let key = crate::key::load(&h.paths()).unwrap();
+    let store = PgStore::open_pool(&h.url, THREADS).unwrap();
+    let before = chain::count(&store).unwrap();
+    let clock = std::sync::Arc::new(crate::clock::ManualClock::new(1_700_000_000_000));
+    let gate = Gate::new(store, h.paths(), crate::config::Settings::default(), clock);
+    std::thread::scope(|s| {
+        for t in 0..THREADS {
+            let gate = &gate;
+            s.spawn(move || {
+                for _ in 0..CHECKS {
+                    let req = Request {
+                        runtime: "cli".into(),
+                        event: "check".into(),
+                        session_id: format!("pool-{t}"),
+                        cwd: "/srv/pool".into(),
+                        project: "/srv/pool".into(),
+                        tool: "shell".into(),
+                        action: "execute".into(),
+                        scope: "ls -la".into(),
+                        ..Request::default()
+                    };
+                    let v = gate.check(&req).unwrap();
+                    assert_eq!(v.decision, Decision::Allow, "{}", v.reason);
+                }
+            });
+        }
+    });
+    let store = gate.store();
+    assert_eq!(
+        chain::count(store).unwrap() - before,
+        (THREADS * CHECKS) as u64
+    );
+    let report = chain::verify(store, Some(&key)).unwrap();
+    assert!(report.intact, "{report:?}");
+    let connected = store
+        .pool
+        .idle
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|c| c.is_some())
+        .count();
+    assert!(
+        connected > 1,
+        "{connected} connection(s) served {THREADS} threads"
+    );
+}
+
+/// A call takes a free slot: a read answers while another call holds its transaction open.
+#[test]
+fn a_call_does_not_wait_behind_another_s_transaction() {
+    let Some(h) = harness("pooled_free_slot") else {
+        return;
+    };
+    let store = PgStore::open_pool(&h.url, 2).unwrap();
+    let (held, release) = (std::sync::Barrier::new(2), std::sync::Barrier::new(2));
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            store
+                .write_conn(|_| {
+                    held.wait();
+                    release.wait();
+                    Ok(())
+                })
+                .unwrap();
+        });
+        held.wait();
+        let started = Instant::now();
+        assert_eq!(store.schema_version().unwrap(), MIGRATIONS.len() as u32);
+        assert!(started.elapsed() < Duration::from_secs(1));
+        release.wait();
+    });
+    // A hook's store has one slot; a size below 1 is 1.
+    let one = PgStore::open(&h.url).unwrap();
+    assert_eq!(one.pool_size(), 1);
+    assert!(PgStore::open_pool(&h.url, 0).unwrap().pool_size() == 1);
+}
+
 #[test]
 fn a_statement_is_prepared_from_its_third_use() {
     // Preparing is a round trip of its own: a one-shot hook, which runs a statement once or
@@ -154,7 +271,7 @@ fn a_statement_is_prepared_from_its_third_use() {
         return;
     };
     let store = h.open();
-    let mut guard = store.lock();
+    let mut guard = store.lock().unwrap();
     let conn = store.connected(&mut guard).unwrap();
     let sql = "SELECT $1::bigint + 1";
     for i in 1..=4i64 {
@@ -191,7 +308,7 @@ fn a_deferred_open_checks_the_schema_in_its_first_transaction() {
     // version read with it (a write's `BEGIN` selects its lock first).
     for write in [false, true] {
         let again = PgStore::open_deferred(&h.url).unwrap();
-        let mut guard = again.lock();
+        let mut guard = again.lock().unwrap();
         let conn = again.connected(&mut guard).unwrap();
         let begin = if write {
             format!("BEGIN; SELECT pg_advisory_xact_lock({WRITE_LOCK})")
