@@ -221,11 +221,18 @@ pub fn exchange<S: Read + Write>(
         head.push_str(&format!("Authorization: Bearer {k}\r\n"));
     }
     head.push_str("\r\n");
-    s.write_all(head.as_bytes())?;
-    s.write_all(body)?;
-    s.flush()?;
+    let mut request = head.into_bytes();
+    request.extend_from_slice(body);
+    // A server may answer (a 401 after the head) and close before reading the body: the
+    // answer counts, a write error only when no answer came.
+    let wrote = s.write_all(&request).and_then(|()| s.flush());
     let mut raw = Vec::new();
-    s.read_to_end(&mut raw)?;
+    let read = s.read_to_end(&mut raw);
+    if raw.windows(4).any(|w| w == b"\r\n\r\n") {
+        return Ok(parse(&raw));
+    }
+    wrote?;
+    read?;
     Ok(parse(&raw))
 }
 
