@@ -102,6 +102,7 @@ fn check() {}
          content((Object = "application/json"), (String = "text/plain"))),
         (status = 401, description = "Missing or wrong API key", body = ErrorBody),
         (status = 404, description = "Unknown runtime", body = ErrorBody),
+        (status = 409, description = "The caller (a hook's warm path, `x-aiperture-store`) decides on another store than this server; nothing was decided", body = ErrorBody),
         (status = 413, description = "Body over 1 MiB", body = ErrorBody)))]
 fn hook() {}
 
