@@ -98,6 +98,9 @@ pub struct Settings {
     pub sink_timeout_ms: u32,
     /// The team store's `postgres://` URL (`store.url`, `AIPERTURE_DB_URL`); empty = SQLite.
     pub store_url: String,
+    /// Connections `aiperture serve` keeps to the team store (`store.pool_size`,
+    /// `AIPERTURE_DB_POOL_SIZE`).
+    pub store_pool_size: u32,
 }
 
 /// The reference's default sensitive patterns.
@@ -155,6 +158,7 @@ impl Default for Settings {
             sink_batch_size: 100,
             sink_timeout_ms: 3000,
             store_url: String::new(),
+            store_pool_size: 8,
         }
     }
 }

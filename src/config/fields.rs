@@ -265,6 +265,12 @@ pub const SETTINGS: &[SettingInfo] = &[
         kind: Kind::Text,
         help: "The team store: a postgres:// URL (empty = the SQLite file at AIPERTURE_DB_PATH)",
     },
+    SettingInfo {
+        key: "store.pool_size",
+        env: "AIPERTURE_DB_POOL_SIZE",
+        kind: int(1, 64),
+        help: "The team store: connections `aiperture serve` keeps (a hook keeps one)",
+    },
 ];
 
 /// Settings of the Python reference we dropped, with the reason given to the user.
@@ -505,6 +511,7 @@ pub fn apply(s: &mut Settings, info: &SettingInfo, raw: Raw) -> Result<(), Strin
         "sink_batch_size" => s.sink_batch_size = small(parse_int(raw, lo, hi)?),
         "sink_timeout_ms" => s.sink_timeout_ms = small(parse_int(raw, lo, hi)?),
         "store.url" => s.store_url = parse_text(raw)?,
+        "store.pool_size" => s.store_pool_size = small(parse_int(raw, lo, hi)?),
         other => return Err(format!("unknown setting `{other}`")),
     }
     Ok(())
@@ -559,6 +566,7 @@ pub fn to_toml(s: &Settings, key: &str) -> Option<toml::Value> {
         "sink_batch_size" => V::Integer(s.sink_batch_size.into()),
         "sink_timeout_ms" => V::Integer(s.sink_timeout_ms.into()),
         "store.url" => V::String(s.store_url.clone()),
+        "store.pool_size" => V::Integer(s.store_pool_size.into()),
         _ => return None,
     })
 }

@@ -105,7 +105,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<i32> {
     }
     let _lock = lock::acquire(&paths.home)?;
     let key = auth::load_or_create(&paths, &settings)?;
-    let pool = crate::store::select::pool_size_from_env()?;
+    let pool = settings.store_pool_size as usize;
     let gate = AnyGate::open_pooled(
         paths.clone(),
         settings,

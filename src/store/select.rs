@@ -13,33 +13,6 @@ use crate::paths::Paths;
 /// The environment variable that selects the team store.
 pub const DB_URL_ENV: &str = "AIPERTURE_DB_URL";
 
-/// The environment variable that sets how many connections `aiperture serve` keeps to the
-/// team store (1 to [`super::postgres::MAX_POOL`]; default [`DEFAULT_POOL_SIZE`]).
-pub const DB_POOL_ENV: &str = "AIPERTURE_DB_POOL_SIZE";
-
-/// The server's team store connections when [`DB_POOL_ENV`] is unset.
-pub const DEFAULT_POOL_SIZE: usize = 8;
-
-/// The server's pool size: [`DB_POOL_ENV`] when it is a number from 1 to the maximum, else an
-/// error naming it; [`DEFAULT_POOL_SIZE`] when unset or empty.
-pub fn pool_size_from_env() -> anyhow::Result<usize> {
-    let raw = std::env::var(DB_POOL_ENV).unwrap_or_default();
-    pool_size(&raw)
-}
-
-/// Reads a pool size (see [`pool_size_from_env`]).
-pub fn pool_size(raw: &str) -> anyhow::Result<usize> {
-    let raw = raw.trim();
-    if raw.is_empty() {
-        return Ok(DEFAULT_POOL_SIZE);
-    }
-    let max = super::postgres::MAX_POOL;
-    raw.parse::<usize>()
-        .ok()
-        .filter(|n| (1..=max).contains(n))
-        .ok_or_else(|| anyhow::anyhow!("{DB_POOL_ENV}={raw}: expected a number from 1 to {max}"))
-}
-
 /// The store a gate runs on.
 #[derive(Debug)]
 pub enum AnyStore {
@@ -322,18 +295,20 @@ impl Gate<AnyStore> {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
-
     #[test]
-    fn a_pool_size_is_1_to_the_maximum_and_defaults_to_8() {
-        assert_eq!(pool_size("").ok(), Some(DEFAULT_POOL_SIZE));
-        assert_eq!(pool_size(" 3 ").ok(), Some(3));
+    fn the_pool_size_setting_fits_the_pool() {
+        let info = crate::config::SETTINGS
+            .iter()
+            .find(|i| i.key == "store.pool_size")
+            .expect("store.pool_size is a setting");
+        assert_eq!(info.env, "AIPERTURE_DB_POOL_SIZE");
         assert_eq!(
-            pool_size(&super::super::postgres::MAX_POOL.to_string()).ok(),
-            Some(super::super::postgres::MAX_POOL)
+            info.kind,
+            crate::config::Kind::Int {
+                min: 1,
+                max: super::super::postgres::MAX_POOL as u64
+            }
         );
-        for bad in ["0", "-1", "x", "65", "1.5"] {
-            assert!(pool_size(bad).is_err(), "{bad}");
-        }
+        assert_eq!(crate::config::Settings::default().store_pool_size, 8);
     }
 }
