@@ -5,60 +5,14 @@
 //! nothing, a dry run writes nothing and a tampered source is refused.
 
 mod admin_support;
+mod store_support;
 
 use admin_support::AdminCmd;
 use aiperture::store::postgres::testing::{fresh_database, server_url};
-use assert_cmd::Command;
-use std::path::{Path, PathBuf};
-
-struct Env {
-    dir: tempfile::TempDir,
-    home: PathBuf,
-    db: PathBuf,
-}
+use std::path::Path;
+use store_support::{Env, ok};
 
 impl Env {
-    fn new() -> Env {
-        let dir = tempfile::tempdir().unwrap();
-        let home = dir.path().join("home");
-        std::fs::create_dir_all(&home).unwrap();
-        Env {
-            home,
-            db: dir.path().join("a.db"),
-            dir,
-        }
-    }
-
-    fn cmd(&self, db: &Path) -> Command {
-        let mut c = Command::cargo_bin("aiperture").unwrap();
-        for (k, _) in std::env::vars() {
-            if k.starts_with("AIPERTURE_") {
-                c.env_remove(&k);
-            }
-        }
-        c.env("AIPERTURE_HOME", &self.home)
-            .env("AIPERTURE_DB_PATH", db)
-            .env("HOME", self.dir.path())
-            .current_dir(self.dir.path());
-        c
-    }
-
-    fn hook(&self, db: &Path, session: &str, command: &str) {
-        let payload = serde_json::json!({
-            "session_id": session,
-            "hook_event_name": "PreToolUse",
-            "tool_name": "Bash",
-            "tool_input": {"command": command},
-            "cwd": self.dir.path(),
-            "tool_use_id": format!("{session}-{command}"),
-        });
-        self.cmd(db)
-            .args(["hook", "claude-code"])
-            .write_stdin(payload.to_string())
-            .assert()
-            .success();
-    }
-
     fn gate(&self, db: &Path) -> aiperture::engine::Gate<aiperture::store::SqliteStore> {
         aiperture::engine::Gate::open_with(
             aiperture::paths::Paths::at(&self.home, db),
@@ -127,17 +81,6 @@ impl Env {
         serde_json::from_slice(&out.stdout)
             .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)))
     }
-}
-
-fn ok(out: &std::process::Output) -> String {
-    assert!(
-        out.status.success(),
-        "status {:?}\nstdout {}\nstderr {}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 fn count(db: &Path, sql: &str) -> i64 {

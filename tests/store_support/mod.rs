@@ -1,0 +1,75 @@
+//! What the `store migrate` and `store migrate --merge` tests share: a temporary home with
+//! its SQLite file, the `aiperture` binary run on it, and hook calls.
+
+#![allow(dead_code)]
+
+use assert_cmd::Command;
+use std::path::{Path, PathBuf};
+
+/// A temporary home and SQLite file, and the `aiperture` binary run on them.
+pub struct Env {
+    /// The temporary directory everything lives in (also HOME and the working directory).
+    pub dir: tempfile::TempDir,
+    /// `AIPERTURE_HOME`.
+    pub home: PathBuf,
+    /// The home's SQLite file.
+    pub db: PathBuf,
+}
+
+impl Env {
+    /// A fresh home.
+    pub fn new() -> Env {
+        let dir = tempfile::tempdir().unwrap();
+        let home = dir.path().join("home");
+        std::fs::create_dir_all(&home).unwrap();
+        Env {
+            home,
+            db: dir.path().join("a.db"),
+            dir,
+        }
+    }
+
+    /// `aiperture` on this home and the store `db`, with no other `AIPERTURE_*` setting.
+    pub fn cmd(&self, db: &Path) -> Command {
+        let mut c = Command::cargo_bin("aiperture").unwrap();
+        for (k, _) in std::env::vars() {
+            if k.starts_with("AIPERTURE_") {
+                c.env_remove(&k);
+            }
+        }
+        c.env("AIPERTURE_HOME", &self.home)
+            .env("AIPERTURE_DB_PATH", db)
+            .env("HOME", self.dir.path())
+            .current_dir(self.dir.path());
+        c
+    }
+
+    /// One Claude Code PreToolUse of `command` in `session`, on the store `db`.
+    pub fn hook(&self, db: &Path, session: &str, command: &str) {
+        let payload = serde_json::json!({
+            "session_id": session,
+            "hook_event_name": "PreToolUse",
+            "tool_name": "Bash",
+            "tool_input": {"command": command},
+            "cwd": self.dir.path(),
+            "tool_use_id": format!("{session}-{command}"),
+        });
+        self.cmd(db)
+            .args(["hook", "claude-code"])
+            .write_stdin(payload.to_string())
+            .assert()
+            .success();
+    }
+}
+
+/// The command's stdout, after asserting it succeeded (stdout and stderr shown if not).
+pub fn ok(out: &std::process::Output) -> String {
+    assert!(
+        out.status.success(),
+        "status {:?}\nstdout {}\nstderr {}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
