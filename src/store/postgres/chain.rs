@@ -206,11 +206,13 @@ pub fn verify(store: &PgStore, key: Option<&[u8; KEY_LEN]>) -> anyhow::Result<Ve
 
 /// The number of events in the chain.
 pub fn count(store: &PgStore) -> anyhow::Result<u64> {
+    count_rows(store, "SELECT count(*) FROM audit_events")
+}
+
+/// The count a `SELECT count(*) …` statement returns, read in one read transaction.
+fn count_rows(store: &PgStore, sql: &str) -> anyhow::Result<u64> {
     store.read_conn(|c| {
-        let r = c
-            .client
-            .query_one("SELECT count(*) FROM audit_events", &[])
-            .map_err(pg_err)?;
+        let r = c.client.query_one(sql, &[]).map_err(pg_err)?;
         let n: i64 = r.try_get(0).map_err(pg_err)?;
         Ok(n.max(0) as u64)
     })
@@ -323,12 +325,5 @@ pub fn by_entity(
 
 /// The number of learned patterns (the server's `/metrics` gauge).
 pub fn pattern_count(store: &PgStore) -> anyhow::Result<u64> {
-    store.read_conn(|c| {
-        let r = c
-            .client
-            .query_one("SELECT count(*) FROM patterns", &[])
-            .map_err(pg_err)?;
-        let n: i64 = r.try_get(0).map_err(pg_err)?;
-        Ok(n.max(0) as u64)
-    })
+    count_rows(store, "SELECT count(*) FROM patterns")
 }

@@ -35,6 +35,19 @@ impl Harness for Pg {
     }
 }
 
+/// How many times migration 0001 recorded the store's creation.
+fn created_at_rows(store: &PgStore) -> i64 {
+    store
+        .read_conn(|c| {
+            let r = c
+                .client
+                .query_one("SELECT count(*) FROM meta WHERE key = 'created_at'", &[])
+                .map_err(pg_err)?;
+            Ok(r.get::<_, i64>(0))
+        })
+        .unwrap()
+}
+
 fn harness(test: &str) -> Option<Pg> {
     let admin = server_url(test)?;
     Some(Pg {
@@ -67,15 +80,7 @@ fn concurrent_opens_of_a_fresh_database_migrate_once() {
         "{versions:?}"
     );
     let store = h.open();
-    let n = store
-        .read_conn(|c| {
-            let r = c
-                .client
-                .query_one("SELECT count(*) FROM meta WHERE key = 'created_at'", &[])
-                .map_err(pg_err)?;
-            Ok(r.get::<_, i64>(0))
-        })
-        .unwrap();
+    let n = created_at_rows(&store);
     assert_eq!(n, 1, "0001 ran once");
     let info = store.info().unwrap();
     assert_eq!(info.schema_version, MIGRATIONS.len() as u32);
@@ -293,15 +298,7 @@ fn a_deferred_open_checks_the_schema_in_its_first_transaction() {
         0,
         "nothing migrated at open"
     );
-    let created = store
-        .read_conn(|c| {
-            let r = c
-                .client
-                .query_one("SELECT count(*) FROM meta WHERE key = 'created_at'", &[])
-                .map_err(pg_err)?;
-            Ok(r.get::<_, i64>(0))
-        })
-        .unwrap();
+    let created = created_at_rows(&store);
     assert_eq!(created, 1, "the first transaction migrated, then ran");
     assert_eq!(store.schema_version().unwrap(), MIGRATIONS.len() as u32);
     // A current schema: the next store's first transaction begins in one round trip, the
