@@ -16,6 +16,7 @@ pub mod config;
 pub mod engine;
 pub mod error;
 pub mod files;
+pub mod hook_process;
 pub mod identity;
 pub mod key;
 pub mod pathnorm;

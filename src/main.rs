@@ -91,9 +91,9 @@ enum Command {
 #[cfg_attr(not(test), unsafe(export_name = "main"))]
 #[cfg_attr(test, allow(dead_code))]
 pub unsafe extern "C" fn c_main(argc: c_int, argv: *const *const c_char) -> c_int {
-    let started = cli::process::start();
+    let started = aiperture::hook_process::start::start();
     // SAFETY: the C runtime passes `argc` valid argument strings in `argv`.
-    let args = unsafe { cli::process::args(argc, argv) };
+    let args = unsafe { aiperture::hook_process::start::args(argc, argv) };
     // A hook call never exits 1 or 101 (Claude Code, Codex and Cursor read them as
     // "proceed"): whatever fails before the hook answers, it answers fail-closed.
     let hook = cli::hook::invoked_runtime(&args);
@@ -165,7 +165,7 @@ fn usage_exit(e: &clap::Error, is_hook: bool) -> ExitCode {
         return ExitCode::SUCCESS;
     }
     ExitCode(if is_hook {
-        cli::hook::BLOCK_STATUS
+        aiperture::hook_process::BLOCK_STATUS
     } else {
         EX_USAGE
     })

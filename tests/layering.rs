@@ -34,6 +34,7 @@ const LAYERS: &[(&str, u32)] = &[
     ("views", 8),
     ("artifacts", 8),
     ("runtimes", 9),
+    ("hook_process", 10),
     ("server", 10),
 ];
 

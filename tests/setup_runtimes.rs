@@ -282,3 +282,78 @@ fn setup_keeps_the_users_key_order_and_indent_with_one_backup_per_change() {
     assert!(ok);
     assert_eq!(backups(&dir), 2);
 }
+
+/// Every hook command in a Claude Code settings file.
+fn claude_commands(settings: &Path) -> Vec<String> {
+    let v: Value = serde_json::from_str(&std::fs::read_to_string(settings).unwrap()).unwrap();
+    let mut out = Vec::new();
+    for groups in v["hooks"].as_object().unwrap().values() {
+        for g in groups.as_array().unwrap() {
+            for h in g["hooks"].as_array().unwrap() {
+                out.push(h["command"].as_str().unwrap().to_string());
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn warm_wires_the_small_client_in_place_of_the_hook_and_back() {
+    let home = tempfile::tempdir().unwrap();
+    let settings = home.path().join(".claude/settings.json");
+    let (ok, _, stderr) = setup(home.path(), home.path(), &["claude-code"]);
+    assert!(ok, "{stderr}");
+    let plain = claude_commands(&settings);
+    assert_eq!(plain.len(), 8);
+    assert!(
+        plain
+            .iter()
+            .all(|c| c.contains("/aiperture' hook claude-code")
+                || c.ends_with("/aiperture hook claude-code")),
+        "{plain:?}"
+    );
+
+    // --warm replaces each of our entries in place: same events, the client's command.
+    let (ok, stdout, stderr) = setup(home.path(), home.path(), &["claude-code", "--warm"]);
+    assert!(ok, "{stderr}");
+    assert!(stdout.contains("aiperture serve"), "{stdout}");
+    let warm = claude_commands(&settings);
+    assert_eq!(warm.len(), 8);
+    assert!(
+        warm.iter()
+            .all(|c| c.contains("aiperture-warm") && c.ends_with(" hook claude-code")),
+        "{warm:?}"
+    );
+    // The command runs: the client exists where setup pointed.
+    let program = warm[0]
+        .trim_end_matches(" hook claude-code")
+        .trim_matches('\'');
+    assert!(Path::new(program).is_file(), "{program}");
+    // Installing again changes nothing; without --warm it goes back; uninstall removes it.
+    let (_, stdout, _) = setup(home.path(), home.path(), &["claude-code", "--warm"]);
+    assert!(stdout.contains("nothing to install"), "{stdout}");
+    let (ok, _, _) = setup(
+        home.path(),
+        home.path(),
+        &["claude-code", "--warm", "--uninstall"],
+    );
+    assert!(ok);
+    let v: Value = serde_json::from_str(&std::fs::read_to_string(&settings).unwrap_or("{}".into()))
+        .unwrap_or(Value::Null);
+    assert!(
+        v.get("hooks")
+            .is_none_or(|h| h.as_object().is_none_or(|o| o.is_empty())),
+        "{v}"
+    );
+    // --warm with --mcp, or for openclaw (its plugin holds the command), is refused.
+    assert!(
+        !setup(
+            home.path(),
+            home.path(),
+            &["claude-code", "--warm", "--mcp"]
+        )
+        .0
+    );
+    let (ok, _, stderr) = setup(home.path(), home.path(), &["openclaw", "--warm"]);
+    assert!(!ok && stderr.contains("plugin"), "{stderr}");
+}

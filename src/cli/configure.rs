@@ -295,6 +295,7 @@ fn save(paths: &Paths, plan: &Plan) -> anyhow::Result<()> {
             user: false,
             dry_run: false,
             mcp: false,
+            warm: false,
         })?;
     }
     if let Some(preset) = &plan.preset {

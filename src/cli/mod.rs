@@ -9,7 +9,6 @@ pub mod completions;
 pub mod config;
 pub mod configure;
 pub mod costs;
-pub mod crash_guard;
 pub mod decide;
 pub mod doctor;
 pub mod exec;

@@ -1,6 +1,7 @@
-//! `aiperture setup <runtime> [--project|--user] [--uninstall] [--dry-run] [--mcp]`: wires
-//! aiperture's hook into a runtime's settings file (merged, backed up, idempotent), or removes
-//! it; with `--mcp`, registers aiperture's MCP server in the runtime's MCP configuration.
+//! `aiperture setup <runtime> [--project|--user] [--uninstall] [--dry-run] [--mcp] [--warm]`:
+//! wires aiperture's hook into a runtime's settings file (merged, backed up, idempotent), or
+//! removes it; with `--mcp`, registers aiperture's MCP server in the runtime's MCP
+//! configuration; with `--warm`, the hook command is the small client `aiperture-warm`.
 
 use crate::cli::ExitCode;
 use aiperture::clock::format_rfc3339;
@@ -28,7 +29,15 @@ pub struct SetupArgs {
     /// configuration instead of its hooks (claude-code, cursor, gemini, codex; docs/mcp.md).
     #[arg(long)]
     pub mcp: bool,
+    /// Wire the hook through `aiperture-warm`, the small client that asks a running
+    /// `aiperture serve` and hands every call it does not answer to `aiperture hook`: for a
+    /// machine where the server runs all the time (docs/http.md, "Warm path").
+    #[arg(long, conflicts_with = "mcp")]
+    pub warm: bool,
 }
+
+/// The small hook client's file name, installed beside `aiperture`.
+const WARM_CLIENT: &str = "aiperture-warm";
 
 /// Runs `aiperture setup`.
 pub fn run(args: SetupArgs) -> anyhow::Result<ExitCode> {
@@ -38,6 +47,12 @@ pub fn run(args: SetupArgs) -> anyhow::Result<ExitCode> {
             args.runtime
         );
     };
+    if runtime == "openclaw" && args.warm {
+        anyhow::bail!(
+            "openclaw runs aiperture from its plugin, not from a settings file: set the plugin's \
+             command to `{WARM_CLIENT}` by hand (docs/runtimes/openclaw.md)"
+        );
+    }
     if runtime == "openclaw" && !args.mcp {
         println!("{OPENCLAW_STEPS}");
         return Ok(ExitCode::SUCCESS);
@@ -49,7 +64,16 @@ pub fn run(args: SetupArgs) -> anyhow::Result<ExitCode> {
     };
     let home = dirs::home_dir().ok_or_else(|| anyhow::anyhow!("no home directory"))?;
     let project = std::env::current_dir()?;
-    let exe = std::env::current_exe()?;
+    let mut exe = std::env::current_exe()?;
+    if args.warm && !args.uninstall {
+        exe = exe.with_file_name(WARM_CLIENT);
+        if !exe.is_file() {
+            anyhow::bail!(
+                "{} is missing: `cargo install --path .` and scripts/install put it beside aiperture",
+                exe.display()
+            );
+        }
+    }
     let exe = exe.to_string_lossy();
     let (path, plan, what) = if args.mcp {
         let Some(path) = setup::mcp::settings_path(runtime, scope, &home, &project) else {
@@ -115,6 +139,13 @@ pub fn run(args: SetupArgs) -> anyhow::Result<ExitCode> {
         && let Some(note) = after_install_note(runtime)
     {
         println!("{note}");
+    }
+    if !args.uninstall && args.warm {
+        println!(
+            "each call goes to `aiperture serve` when it runs for this home (start it, or its \
+             service: docs/http.md); when it does not, {WARM_CLIENT} hands the call to \
+             `aiperture hook`, at the cost of its own start."
+        );
     }
     Ok(ExitCode::SUCCESS)
 }

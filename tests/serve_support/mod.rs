@@ -27,6 +27,11 @@ pub fn bin() -> PathBuf {
     assert_cmd::cargo::cargo_bin("aiperture")
 }
 
+/// The small hook client under test (`aiperture-warm`), built beside [`bin`].
+pub fn warm_bin() -> PathBuf {
+    assert_cmd::cargo::cargo_bin("aiperture-warm")
+}
+
 /// A fixture payload from `../shared/fixtures`.
 pub fn fixture(rel: &str) -> Vec<u8> {
     let p = Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -64,7 +69,12 @@ impl Install {
 
     /// A command for the binary with this install's environment (and no other AIPERTURE_*).
     pub fn cmd(&self) -> Command {
-        let mut c = Command::new(bin());
+        self.cmd_of(&bin())
+    }
+
+    /// A command for `program` with this install's environment (and no other AIPERTURE_*).
+    pub fn cmd_of(&self, program: &Path) -> Command {
+        let mut c = Command::new(program);
         for (k, _) in std::env::vars() {
             if k.starts_with("AIPERTURE_") {
                 c.env_remove(&k);

@@ -8,7 +8,7 @@
 //! The handler only calls `write` and `_exit`, which are async-signal-safe, and runs on its
 //! own signal stack, so a stack overflow (a fault on the guard page) is answered too.
 
-use aiperture::runtimes::Output;
+use crate::runtimes::Output;
 use std::ptr::null_mut;
 use std::sync::atomic::{AtomicPtr, Ordering};
 
@@ -44,7 +44,7 @@ static STACK: SignalStack = SignalStack(std::cell::UnsafeCell::new([0; SIGNAL_ST
 
 /// The bytes the hook writes (and the guard's handler, on a fatal signal): the answer and a newline on stdout (nothing when it is empty),
 /// and the first line of stderr with a newline (nothing when it is empty).
-pub(crate) fn output_bytes(out: &Output) -> (Vec<u8>, Vec<u8>) {
+pub fn output_bytes(out: &Output) -> (Vec<u8>, Vec<u8>) {
     let mut stdout = Vec::new();
     if !out.stdout.is_empty() {
         stdout.extend_from_slice(out.stdout.as_bytes());
