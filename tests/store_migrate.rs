@@ -215,4 +215,16 @@ fn sqlite_to_postgres_and_back_is_the_same_store() {
     ));
     assert_eq!(dump(&e.db), dump(&back));
     assert_eq!(e.verify(&back, None)["intact"], true);
+    // The team store takes new calls after the copy: its ids go on after the copied rows
+    // (a copy that left the identity sequences at 1 made every later check fail closed on a
+    // duplicate id), and the solo store's grant decides there.
+    for i in 0..3 {
+        let out = e.hook_on(&url, &format!("after{i}"), &format!("make step{i}"));
+        assert!(
+            out.contains("permissionDecision") && !out.contains("could not"),
+            "{out}"
+        );
+    }
+    let granted = e.hook_on(&url, "after-grant", "cargo build");
+    assert!(granted.contains("\"allow\""), "{granted}");
 }

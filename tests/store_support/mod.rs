@@ -62,6 +62,29 @@ impl Env {
     }
 }
 
+impl Env {
+    /// One Claude Code PreToolUse of `command` in `session` on the team store at `url`: the
+    /// answer printed.
+    pub fn hook_on(&self, url: &str, session: &str, command: &str) -> String {
+        let payload = serde_json::json!({
+            "session_id": session,
+            "hook_event_name": "PreToolUse",
+            "tool_name": "Bash",
+            "tool_input": {"command": command},
+            "cwd": self.dir.path(),
+            "tool_use_id": format!("{session}-{command}"),
+        });
+        let out = self
+            .cmd(&self.db)
+            .env("AIPERTURE_DB_URL", url)
+            .args(["hook", "claude-code"])
+            .write_stdin(payload.to_string())
+            .output()
+            .unwrap();
+        ok(&out)
+    }
+}
+
 /// The command's stdout, after asserting it succeeded (stdout and stderr shown if not).
 pub fn ok(out: &std::process::Output) -> String {
     assert!(

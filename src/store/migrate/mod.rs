@@ -146,6 +146,11 @@ pub fn migrate(
         }
     }
     if !opts.dry_run {
+        if let AnyStore::Postgres(p) = &target {
+            // Also when nothing was copied: a store copied by an older version is repaired.
+            let names: Vec<&str> = tables.iter().map(|t| t.name.as_str()).collect();
+            p.write_conn(|c| advance_identities(c, &names))?;
+        }
         let after = target.verify_audit(Some(opts.key))?;
         if !after.intact {
             bail!(
@@ -396,6 +401,32 @@ fn select_rows(store: &AnyStore, sql: &str, width: usize) -> anyhow::Result<Vec<
                 .collect()
         }),
     }
+}
+
+/// Moves each identity column's sequence of `tables` past the highest id stored. Rows copied
+/// with their ids leave the sequence where it was, and the next row a hook writes would take
+/// an id already used (every check failing closed on a duplicate key).
+pub(super) fn advance_identities(c: &mut Conn, tables: &[&str]) -> anyhow::Result<()> {
+    let rows = c
+        .client
+        .query(
+            "SELECT table_name::text, column_name::text FROM information_schema.columns \
+             WHERE table_schema = current_schema() AND is_identity = 'YES' \
+             AND table_name = ANY($1)",
+            &[&tables],
+        )
+        .map_err(pg_err)?;
+    for r in rows {
+        let (table, column): (String, String) =
+            (r.try_get(0).map_err(pg_err)?, r.try_get(1).map_err(pg_err)?);
+        // Names from the schema (letters, digits and `_`), quoted all the same.
+        let sql = format!(
+            "SELECT setval(pg_get_serial_sequence('\"{table}\"', '{column}'), m) \
+             FROM (SELECT MAX(\"{column}\") AS m FROM \"{table}\") x WHERE m IS NOT NULL"
+        );
+        c.client.query(&sql, &[]).map_err(pg_err)?;
+    }
+    Ok(())
 }
 
 /// A value as a PostgreSQL parameter of the column's type (`data_type` from the schema).
