@@ -275,8 +275,33 @@ fn a_tampered_source_is_refused_and_the_target_unchanged() {
     assert_eq!(events(&e.db), before);
 }
 
+/// One number from the team store at `url`.
+fn pg_count(url: &str, sql: &str) -> i64 {
+    let mut c = postgres::Client::connect(url, postgres::NoTls).unwrap();
+    c.query_one(sql, &[]).unwrap().get(0)
+}
+
+/// (seq, hash) of the merged events on the team store at `url`, from their details.
+fn pg_merged_from(url: &str) -> Vec<(i64, String)> {
+    let mut c = postgres::Client::connect(url, postgres::NoTls).unwrap();
+    c.query(
+        "SELECT (details::jsonb #>> '{merged_from,seq}')::bigint, \
+         details::jsonb #>> '{merged_from,hash}' FROM audit_events \
+         WHERE details::jsonb ? 'merged_from' ORDER BY seq",
+        &[],
+    )
+    .unwrap()
+    .iter()
+    .map(|r| (r.get(0), r.get(1)))
+    .collect()
+}
+
+/// [`ALLOWS`] in PostgreSQL's dialect.
+const PG_ALLOWS: &str = "SELECT COALESCE(SUM(human_allow), 0)::bigint FROM patterns \
+                         WHERE tool = 'shell' AND key LIKE '%make deploy%'";
+
 #[test]
-fn a_team_store_merges_into_sqlite_and_is_not_yet_a_merge_target() {
+fn a_solo_store_merges_into_the_team_store_and_the_team_store_into_a_solo_one() {
     let Some(admin) = server_url("store_merge") else {
         eprintln!("skipped: set AIPERTURE_TEST_PG_URL to run the PostgreSQL merge test");
         return;
@@ -286,22 +311,63 @@ fn a_team_store_merges_into_sqlite_and_is_not_yet_a_merge_target() {
     let b = e.dir.path().join("b.db");
     e.populate(&e.db, "a", "make deploy", 5, "alice");
     e.populate(&b, "b", "make deploy", 5, "bob");
+    // Bob's store becomes the team store; then Alice merges hers into it.
     ok(&e.migrate(
         &b,
         &["--from", &format!("sqlite:{}", b.display()), "--to", &url],
     ));
-    let to = format!("sqlite:{}", e.db.display());
-    let into_pg = e.migrate(&e.db, &["--from", &to, "--to", &url, "--merge"]);
-    assert!(!into_pg.status.success(), "PostgreSQL as a merge target");
-    let before = count(&e.db, ALLOWS);
-    ok(&e.migrate(&e.db, &["--from", &url, "--to", &to, "--merge"]));
-    assert_eq!(e.verify(&e.db, None)["intact"], true);
+    let mine = format!("sqlite:{}", e.db.display());
+    let team_before = pg_count(&url, "SELECT COUNT(*) FROM audit_events");
+    let dry = ok(&e.migrate(
+        &e.db,
+        &["--from", &mine, "--to", &url, "--merge", "--dry-run"],
+    ));
+    assert!(dry.contains("would append"), "{dry}");
     assert_eq!(
-        merged_from(&e.db),
-        events(&b),
-        "the team store's events, once"
+        pg_count(&url, "SELECT COUNT(*) FROM audit_events"),
+        team_before,
+        "a dry run writes nothing"
     );
-    assert_eq!(count(&e.db, ALLOWS), before + count(&b, ALLOWS));
-    let again = ok(&e.migrate(&e.db, &["--from", &url, "--to", &to, "--merge"]));
+    let out = ok(&e.migrate(&e.db, &["--from", &mine, "--to", &url, "--merge"]));
+    assert!(out.contains("appended"), "{out}");
+    let v = e.verify(&e.db, Some(&url));
+    assert_eq!(v["intact"], true, "{v}");
+    assert_eq!(
+        pg_merged_from(&url),
+        events(&e.db),
+        "every event of Alice's store once, in order"
+    );
+    assert_eq!(
+        pg_count(&url, PG_ALLOWS),
+        count(&e.db, ALLOWS) + count(&b, ALLOWS),
+        "approvals add up"
+    );
+    assert_eq!(pg_count(&url, "SELECT COUNT(*) FROM grants"), 2);
+    // The team store takes new calls (its ids go on after the merged rows), and what the
+    // two stores' approvals add up to is learned there.
+    let deploy = e.hook_on(&url, "team-1", "make deploy");
+    assert!(
+        deploy.contains("\"allow\""),
+        "5 + 5 approvals are learned: {deploy}"
+    );
+    let other = e.hook_on(&url, "team-2", "make other-thing");
+    assert!(
+        other.contains("permissionDecision") && !other.contains("could not"),
+        "{other}"
+    );
+    let again = ok(&e.migrate(&e.db, &["--from", &mine, "--to", &url, "--merge"]));
     assert!(again.contains("nothing to merge"), "{again}");
+    assert_eq!(e.verify(&e.db, Some(&url))["intact"], true);
+
+    // And the other way: the team store merged into a fresh solo store, for an offline audit.
+    let solo = e.dir.path().join("solo.db");
+    e.populate(&solo, "c", "make other", 1, "carol");
+    let solo_to = format!("sqlite:{}", solo.display());
+    ok(&e.migrate(&solo, &["--from", &url, "--to", &solo_to, "--merge"]));
+    assert_eq!(e.verify(&solo, None)["intact"], true);
+    assert_eq!(
+        count(&solo, ALLOWS),
+        pg_count(&url, PG_ALLOWS),
+        "the team's approvals, once"
+    );
 }

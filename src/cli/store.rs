@@ -29,7 +29,7 @@ enum StoreCommand {
         /// Say what would be copied; write nothing.
         #[arg(long)]
         dry_run: bool,
-        /// Merge into a (SQLite) store that has its own history: the source's events are
+        /// Merge into a store (SQLite or the team store) that has its own history: the source's events are
         /// appended to the target's chain (original seq and hash kept in their details), then
         /// one `store.merged` event; decisions renumbered, learned counts added up, a
         /// revocation in either store wins. Merging the same source again adds only what is new.

@@ -16,15 +16,20 @@
 //!
 //! Idempotent: the `store.merged` event records the source's first hash, head and highest
 //! ids, so a second merge of the same source appends only what came after, or nothing.
-//! The target must be a SQLite store for now.
+//! The target is either store (a [`Target`]: one write transaction on SQLite, or on the team
+//! store under its write lock, so hooks wait for the merge rather than interleave with it).
 
-use super::{Options, Table, Val, read_all, select_rows, shapes};
+mod target;
+
+use super::{Options, Shape, Table, Val, read_all, select_rows, shapes};
 use crate::audit::{self, ActorType, NewEvent};
-use crate::store::{AnyStore, Location, audit_sql};
+use crate::key::KEY_LEN;
+use crate::store::postgres::pg_err;
+use crate::store::{AnyStore, Location};
 use anyhow::{anyhow, bail};
-use rusqlite::Transaction;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
+use target::{Conflict, PgTarget, SqliteTarget, Target};
 
 /// Tables whose integer `id` is renumbered on the target.
 const RENUMBERED: &[&str] = &["checks", "decisions", "executions", "revocations"];
@@ -76,9 +81,6 @@ pub fn merge(
     }
     let source = AnyStore::open(from)?;
     let target = AnyStore::open(to)?;
-    let AnyStore::Sqlite(tstore) = &target else {
-        bail!("`--merge` into a PostgreSQL store is not supported yet; merge into SQLite");
-    };
     let report = source.verify_audit(Some(opts.key))?;
     if !report.intact {
         bail!(
@@ -136,135 +138,52 @@ pub fn merge(
     let tables = read_all(&source)?;
     let tshapes = shapes(&target)?;
     let now = crate::clock::Clock::now_ms(&crate::clock::SystemClock);
-    let key = opts.key;
     let dry = opts.dry_run;
-    let out = tstore.db().write(|tx| {
-        tx.execute_batch("SAVEPOINT merge")?;
-        let mut out = MergeOutcome {
-            dry_run: dry,
-            ..MergeOutcome::default()
-        };
-        for e in &events {
-            let mut ev = e.ev.clone();
-            let original = json!({"seq": e.seq, "hash": e.hash, "actor_type": e.actor_type});
-            ev.details = match ev.details {
-                Value::Object(mut m) => {
-                    m.insert("merged_from".into(), original);
-                    Value::Object(m)
-                }
-                other => json!({"original": other, "merged_from": original}),
-            };
-            audit_sql::append(tx, key, &ev, e.ts_ms)?;
-            out.events += 1;
-        }
-        progress(&format!("appended {} events", out.events));
-        let mut max_ids = BTreeMap::new();
-        let mut decision_ids = BTreeMap::new();
-        for t in &tables {
-            let name = t.name.as_str();
-            let Some(shape) = tshapes.get(name) else {
-                bail!("the target has no table `{name}`: its schema is older than the source's");
-            };
-            if SPECIAL.contains(&name) {
-                continue;
-            }
-            let cols: Vec<usize> = (0..t.columns.len())
-                .filter(|&i| shape.columns.iter().any(|(c, _)| *c == t.columns[i]))
-                .collect();
-            let n = if RENUMBERED.contains(&name) {
-                let id = col(t, "id")?;
-                let floor = prior.as_ref().and_then(|p| p.max_ids.get(name)).copied();
-                let mut n = 0u64;
-                let mut top = floor.unwrap_or(0);
-                for r in &t.rows {
-                    let Val::Integer(old) = r[id] else {
-                        bail!("{name}: a row without an integer id");
-                    };
-                    top = top.max(old);
-                    if old <= floor.unwrap_or(0) {
-                        continue;
-                    }
-                    let keep: Vec<usize> = cols.iter().copied().filter(|&i| i != id).collect();
-                    insert(tx, t, &keep, r, "INSERT")?;
-                    if name == "decisions" {
-                        decision_ids.insert(old, tx.last_insert_rowid());
-                    }
-                    n += 1;
-                }
-                max_ids.insert(name.to_string(), top);
-                n
+    let plan = Plan {
+        events: &events,
+        tables: &tables,
+        tshapes: &tshapes,
+        prior: prior.as_ref(),
+        shown_from,
+        first_hash: &first_hash,
+        head: (head_seq, &head_hash),
+        now,
+        key: opts.key,
+    };
+    let mut out = match &target {
+        AnyStore::Sqlite(t) => t.db().write(|tx| {
+            tx.execute_batch("SAVEPOINT merge")?;
+            let out = write(&mut SqliteTarget(tx), &plan, progress)?;
+            tx.execute_batch(if dry {
+                "ROLLBACK TO merge; RELEASE merge"
             } else {
-                let mut n = 0u64;
-                for r in &t.rows {
-                    n += insert(tx, t, &cols, r, "INSERT OR IGNORE")?;
-                }
-                n
-            };
-            if n > 0 {
-                out.rows.insert(name.to_string(), n);
-            }
-        }
-        if let Some(t) = tables.iter().find(|t| t.name == "decision_keys") {
-            let did = col(t, "decision_id")?;
-            let cols: Vec<usize> = (0..t.columns.len()).collect();
-            let mut n = 0u64;
-            for r in &t.rows {
-                let Val::Integer(old) = r[did] else {
-                    bail!("decision_keys: a row without an integer decision_id");
-                };
-                let Some(new) = decision_ids.get(&old) else {
-                    continue;
-                };
-                let mut row = r.clone();
-                row[did] = Val::Integer(*new);
-                n += insert(tx, t, &cols, &row, "INSERT")?;
-            }
-            if n > 0 {
-                out.rows.insert("decision_keys".into(), n);
-            }
-        }
-        for name in ["patterns", "pattern_humans"] {
-            if let Some(t) = tables.iter().find(|t| t.name == name) {
-                let cols: Vec<usize> = (0..t.columns.len()).collect();
-                let mut n = 0u64;
-                for r in &t.rows {
-                    n += insert(tx, t, &cols, r, "INSERT OR IGNORE")?;
-                }
-                if n > 0 {
-                    out.rows.insert(name.into(), n);
-                }
-            }
-        }
-        out.revoked = apply_revocations(tx)?;
-        recompute_patterns(tx)?;
-        let details = json!({
-            "source": shown_from,
-            "source_first_hash": first_hash,
-            "source_head_seq": head_seq,
-            "source_head_hash": head_hash,
-            "events": out.events,
-            "rows": out.rows,
-            "revoked": out.revoked,
-            "max_ids": max_ids,
-        });
-        let mut ev = NewEvent::new(MERGED, ActorType::Human);
-        let user = std::env::var("USER").ok();
-        ev.actor = crate::identity::actor(None, &[user.as_deref()]);
-        ev.entity = shown_from.to_string();
-        ev.summary = format!(
-            "merged {} events of {shown_from} (head {head_seq} {head_hash})",
-            out.events
-        );
-        ev.details = details;
-        audit_sql::append(tx, key, &ev, now)?;
-        let end = if dry {
-            "ROLLBACK TO merge; RELEASE merge"
-        } else {
-            "RELEASE merge"
-        };
-        tx.execute_batch(end)?;
-        Ok(out)
-    })?;
+                "RELEASE merge"
+            })?;
+            Ok(out)
+        })?,
+        AnyStore::Postgres(p) => p.write_conn(|c| {
+            c.client.batch_execute("SAVEPOINT merge").map_err(pg_err)?;
+            // A target copied by an older `store migrate` may have its sequences behind.
+            super::advance_identities(c, RENUMBERED)?;
+            let out = write(
+                &mut PgTarget {
+                    conn: c,
+                    shapes: &tshapes,
+                },
+                &plan,
+                progress,
+            )?;
+            c.client
+                .batch_execute(if dry {
+                    "ROLLBACK TO SAVEPOINT merge"
+                } else {
+                    "RELEASE SAVEPOINT merge"
+                })
+                .map_err(pg_err)?;
+            Ok(out)
+        })?,
+    };
+    out.dry_run = dry;
     if !dry {
         let after = target.verify_audit(Some(opts.key))?;
         if !after.intact {
@@ -274,6 +193,148 @@ pub fn merge(
             );
         }
     }
+    Ok(out)
+}
+
+/// Everything one merge writes, read before the write transaction starts.
+struct Plan<'a> {
+    events: &'a [SourceEvent],
+    tables: &'a [Table],
+    tshapes: &'a BTreeMap<String, Shape>,
+    prior: Option<&'a Prior>,
+    shown_from: &'a str,
+    first_hash: &'a str,
+    head: (i64, &'a str),
+    now: i64,
+    key: &'a [u8; KEY_LEN],
+}
+
+/// Appends the source's events, copies its rows and records the merge, inside the target's
+/// write transaction `t`.
+fn write(
+    t: &mut dyn Target,
+    plan: &Plan,
+    progress: &mut dyn FnMut(&str),
+) -> anyhow::Result<MergeOutcome> {
+    let mut out = MergeOutcome::default();
+    for e in plan.events {
+        let mut ev = e.ev.clone();
+        let original = json!({"seq": e.seq, "hash": e.hash, "actor_type": e.actor_type});
+        ev.details = match ev.details {
+            Value::Object(mut m) => {
+                m.insert("merged_from".into(), original);
+                Value::Object(m)
+            }
+            other => json!({"original": other, "merged_from": original}),
+        };
+        t.append(plan.key, &ev, e.ts_ms)?;
+        out.events += 1;
+    }
+    progress(&format!("appended {} events", out.events));
+    let mut max_ids = BTreeMap::new();
+    let mut decision_ids = BTreeMap::new();
+    for table in plan.tables {
+        let name = table.name.as_str();
+        let Some(shape) = plan.tshapes.get(name) else {
+            bail!("the target has no table `{name}`: its schema is older than the source's");
+        };
+        if SPECIAL.contains(&name) {
+            continue;
+        }
+        let cols: Vec<usize> = (0..table.columns.len())
+            .filter(|&i| shape.columns.iter().any(|(c, _)| *c == table.columns[i]))
+            .collect();
+        let n = if RENUMBERED.contains(&name) {
+            let id = col(table, "id")?;
+            let floor = plan.prior.and_then(|p| p.max_ids.get(name)).copied();
+            let keep: Vec<usize> = cols.iter().copied().filter(|&i| i != id).collect();
+            let mut n = 0u64;
+            let mut top = floor.unwrap_or(0);
+            for r in &table.rows {
+                let Val::Integer(old) = r[id] else {
+                    bail!("{name}: a row without an integer id");
+                };
+                top = top.max(old);
+                if old <= floor.unwrap_or(0) {
+                    continue;
+                }
+                let new = t.insert_returning_id(table, &keep, r)?;
+                if name == "decisions" {
+                    decision_ids.insert(old, new);
+                }
+                n += 1;
+            }
+            max_ids.insert(name.to_string(), top);
+            n
+        } else {
+            let mut n = 0u64;
+            for r in &table.rows {
+                n += t.insert(table, &cols, r, Conflict::Ignore)?;
+            }
+            n
+        };
+        if n > 0 {
+            out.rows.insert(name.to_string(), n);
+        }
+    }
+    if let Some(table) = plan.tables.iter().find(|t| t.name == "decision_keys") {
+        let did = col(table, "decision_id")?;
+        let cols: Vec<usize> = (0..table.columns.len()).collect();
+        let mut n = 0u64;
+        for r in &table.rows {
+            let Val::Integer(old) = r[did] else {
+                bail!("decision_keys: a row without an integer decision_id");
+            };
+            let Some(new) = decision_ids.get(&old) else {
+                continue;
+            };
+            let mut row = r.clone();
+            row[did] = Val::Integer(*new);
+            n += t.insert(table, &cols, &row, Conflict::Fail)?;
+        }
+        if n > 0 {
+            out.rows.insert("decision_keys".into(), n);
+        }
+    }
+    for name in ["patterns", "pattern_humans"] {
+        if let Some(table) = plan.tables.iter().find(|t| t.name == name) {
+            let cols: Vec<usize> = (0..table.columns.len()).collect();
+            let mut n = 0u64;
+            for r in &table.rows {
+                n += t.insert(table, &cols, r, Conflict::Ignore)?;
+            }
+            if n > 0 {
+                out.rows.insert(name.into(), n);
+            }
+        }
+    }
+    out.revoked = t.execute(APPLY_REVOCATIONS[0])?;
+    for sql in &APPLY_REVOCATIONS[1..] {
+        t.execute(sql)?;
+    }
+    t.execute(RECOMPUTE_PATTERNS)?;
+    let (head_seq, head_hash) = plan.head;
+    let shown_from = plan.shown_from;
+    let details = json!({
+        "source": shown_from,
+        "source_first_hash": plan.first_hash,
+        "source_head_seq": head_seq,
+        "source_head_hash": head_hash,
+        "events": out.events,
+        "rows": out.rows,
+        "revoked": out.revoked,
+        "max_ids": max_ids,
+    });
+    let mut ev = NewEvent::new(MERGED, ActorType::Human);
+    let user = std::env::var("USER").ok();
+    ev.actor = crate::identity::actor(None, &[user.as_deref()]);
+    ev.entity = shown_from.to_string();
+    ev.summary = format!(
+        "merged {} events of {shown_from} (head {head_seq} {head_hash})",
+        out.events
+    );
+    ev.details = details;
+    t.append(plan.key, &ev, plan.now)?;
     Ok(out)
 }
 
@@ -374,35 +435,12 @@ fn col(t: &Table, name: &str) -> anyhow::Result<usize> {
         .ok_or_else(|| anyhow!("{} has no `{name}` column", t.name))
 }
 
-/// Inserts the columns `keep` of `row` into `t`'s table with `verb` (`INSERT` or
-/// `INSERT OR IGNORE`); the number of rows written.
-fn insert(
-    tx: &Transaction,
-    t: &Table,
-    keep: &[usize],
-    row: &[Val],
-    verb: &str,
-) -> anyhow::Result<u64> {
-    let names: Vec<&str> = keep.iter().map(|&i| t.columns[i].as_str()).collect();
-    let ph: Vec<String> = (1..=keep.len()).map(|i| format!("?{i}")).collect();
-    let sql = format!(
-        "{verb} INTO {} ({}) VALUES ({})",
-        t.name,
-        names.join(", "),
-        ph.join(", ")
-    );
-    let args: Vec<Val> = keep.iter().map(|&i| row[i].clone()).collect();
-    Ok(tx
-        .prepare_cached(&sql)?
-        .execute(rusqlite::params_from_iter(args))? as u64)
-}
-
 /// A revocation in either store wins: every decision on a revoked key made before the
-/// revocation is marked revoked (as `revoke_key` does), and the learning humans who have no
-/// standing decision on the key left are dropped. Returns the decisions newly marked.
-fn apply_revocations(tx: &Transaction) -> anyhow::Result<u64> {
-    let n = tx.execute(
-        "UPDATE decisions SET revoked_ms = (
+/// revocation is marked revoked (as `revoke_key` does; the first statement's count is the
+/// decisions newly marked), the learning humans who have no standing decision on the key left
+/// are dropped, and the patterns take the latest revocation. SQL both stores run.
+const APPLY_REVOCATIONS: [&str; 3] = [
+    "UPDATE decisions SET revoked_ms = (
              SELECT MAX(r.ts_ms) FROM revocations r JOIN decision_keys dk
                  ON dk.tool = r.tool AND dk.action = r.action AND dk.kind = r.kind
                  AND dk.key = r.key
@@ -418,36 +456,25 @@ fn apply_revocations(tx: &Transaction) -> anyhow::Result<u64> {
                  ON dk.tool = r.tool AND dk.action = r.action AND dk.kind = r.kind
                  AND dk.key = r.key
              WHERE dk.decision_id = decisions.id AND r.ts_ms >= decisions.ts_ms)",
-        [],
-    )?;
-    tx.execute(
-        "DELETE FROM pattern_humans WHERE NOT EXISTS (
+    "DELETE FROM pattern_humans WHERE NOT EXISTS (
              SELECT 1 FROM decision_keys dk JOIN decisions d ON d.id = dk.decision_id
              WHERE d.revoked_ms IS NULL AND dk.project = pattern_humans.project
                AND dk.tool = pattern_humans.tool AND dk.action = pattern_humans.action
                AND dk.kind = pattern_humans.kind AND dk.key = pattern_humans.key
                AND d.who = pattern_humans.who)",
-        [],
-    )?;
-    tx.execute(
-        "UPDATE patterns SET revoked_ms = (SELECT MAX(r.ts_ms) FROM revocations r
+    "UPDATE patterns SET revoked_ms = (SELECT MAX(r.ts_ms) FROM revocations r
              WHERE r.tool = patterns.tool AND r.action = patterns.action
                AND r.kind = patterns.kind AND r.key = patterns.key)
          WHERE EXISTS (SELECT 1 FROM revocations r WHERE r.tool = patterns.tool
                AND r.action = patterns.action AND r.kind = patterns.kind
                AND r.key = patterns.key
                AND (patterns.revoked_ms IS NULL OR r.ts_ms > patterns.revoked_ms))",
-        [],
-    )?;
-    Ok(n as u64)
-}
+];
 
 /// Sets every learned aggregate to what the merged, unrevoked decisions add up to (the sums
 /// `audit verify` checks), its humans to the distinct people recorded, and its first and last
-/// times to the span of its decisions.
-fn recompute_patterns(tx: &Transaction) -> anyhow::Result<()> {
-    tx.execute_batch(
-        "UPDATE patterns SET
+/// times to the span of its decisions. SQL both stores run.
+const RECOMPUTE_PATTERNS: &str = "UPDATE patterns SET
            human_allow = (SELECT COUNT(*) FROM decision_keys dk JOIN decisions d
                ON d.id = dk.decision_id WHERE d.revoked_ms IS NULL AND dk.counted = 'allow'
                AND dk.project = patterns.project AND dk.tool = patterns.tool
@@ -472,22 +499,20 @@ fn recompute_patterns(tx: &Transaction) -> anyhow::Result<()> {
            humans = (SELECT COUNT(*) FROM pattern_humans h WHERE h.project = patterns.project
                AND h.tool = patterns.tool AND h.action = patterns.action
                AND h.kind = patterns.kind AND h.key = patterns.key),
-           first_ms = IFNULL((SELECT MIN(d.ts_ms) FROM decision_keys dk JOIN decisions d
+           first_ms = COALESCE((SELECT MIN(d.ts_ms) FROM decision_keys dk JOIN decisions d
                ON d.id = dk.decision_id WHERE dk.project = patterns.project
                AND dk.tool = patterns.tool AND dk.action = patterns.action
                AND dk.kind = patterns.kind AND dk.key = patterns.key), first_ms),
-           last_ms = IFNULL((SELECT MAX(d.ts_ms) FROM decision_keys dk JOIN decisions d
+           last_ms = COALESCE((SELECT MAX(d.ts_ms) FROM decision_keys dk JOIN decisions d
                ON d.id = dk.decision_id WHERE dk.project = patterns.project
                AND dk.tool = patterns.tool AND dk.action = patterns.action
-               AND dk.kind = patterns.kind AND dk.key = patterns.key), last_ms);",
-    )?;
-    Ok(())
-}
+               AND dk.kind = patterns.kind AND dk.key = patterns.key), last_ms)";
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::store::Db;
+    use rusqlite::Transaction;
 
     fn decision(tx: &Transaction, ts: i64, who: &str) -> i64 {
         tx.execute(
@@ -528,8 +553,12 @@ mod tests {
                      INSERT INTO revocations (ts_ms, project, tool, action, kind, key, \
                      revoked_by) VALUES (200, '*', 'shell', 'execute', 'exact', 'make x', 'carol');",
                 )?;
-                let n = apply_revocations(tx)?;
-                recompute_patterns(tx)?;
+                let mut t = SqliteTarget(tx);
+                let n = t.execute(APPLY_REVOCATIONS[0])?;
+                for sql in &APPLY_REVOCATIONS[1..] {
+                    t.execute(sql)?;
+                }
+                t.execute(RECOMPUTE_PATTERNS)?;
                 let revoked = |id: i64| -> anyhow::Result<Option<i64>> {
                     Ok(tx.query_row("SELECT revoked_ms FROM decisions WHERE id = ?1", [id], |r| {
                         r.get(0)
