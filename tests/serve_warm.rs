@@ -14,7 +14,6 @@ use serve_support::{Install, fixture};
 use std::io::{Read, Write};
 use std::os::unix::net::UnixListener;
 use std::path::Path;
-use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 /// Runtime, event and fixture of each payload compared.
@@ -113,15 +112,7 @@ fn hook(
     for (k, v) in env {
         c.env(k, v);
     }
-    let mut child = c
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child.stdin.take().unwrap().write_all(payload).unwrap();
-    let out = child.wait_with_output().unwrap();
-    (out.stdout, out.stderr, out.status.code().unwrap_or(-1))
+    serve_support::run_with_stdin(c, payload)
 }
 
 /// A file that is not a database, for a hook that must not be able to decide itself.

@@ -32,6 +32,20 @@ pub fn warm_bin() -> PathBuf {
     assert_cmd::cargo::cargo_bin("aiperture-warm")
 }
 
+/// Runs `c` with `payload` on its stdin: (stdout, stderr, exit code, -1 when killed). A
+/// program may answer without reading its stdin (a usage error): the write may then fail.
+pub fn run_with_stdin(mut c: Command, payload: &[u8]) -> (Vec<u8>, Vec<u8>, i32) {
+    let mut child = c
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let _ = child.stdin.take().unwrap().write_all(payload);
+    let out = child.wait_with_output().unwrap();
+    (out.stdout, out.stderr, out.status.code().unwrap_or(-1))
+}
+
 /// A fixture payload from `../shared/fixtures`.
 pub fn fixture(rel: &str) -> Vec<u8> {
     let p = Path::new(env!("CARGO_MANIFEST_DIR"))

@@ -44,19 +44,24 @@ impl Env {
         c
     }
 
-    /// One Claude Code PreToolUse of `command` in `session`, on the store `db`.
-    pub fn hook(&self, db: &Path, session: &str, command: &str) {
-        let payload = serde_json::json!({
+    /// The Claude Code PreToolUse payload of `command` in `session`.
+    fn payload(&self, session: &str, command: &str) -> String {
+        serde_json::json!({
             "session_id": session,
             "hook_event_name": "PreToolUse",
             "tool_name": "Bash",
             "tool_input": {"command": command},
             "cwd": self.dir.path(),
             "tool_use_id": format!("{session}-{command}"),
-        });
+        })
+        .to_string()
+    }
+
+    /// One Claude Code PreToolUse of `command` in `session`, on the store `db`.
+    pub fn hook(&self, db: &Path, session: &str, command: &str) {
         self.cmd(db)
             .args(["hook", "claude-code"])
-            .write_stdin(payload.to_string())
+            .write_stdin(self.payload(session, command))
             .assert()
             .success();
     }
@@ -66,19 +71,11 @@ impl Env {
     /// One Claude Code PreToolUse of `command` in `session` on the team store at `url`: the
     /// answer printed.
     pub fn hook_on(&self, url: &str, session: &str, command: &str) -> String {
-        let payload = serde_json::json!({
-            "session_id": session,
-            "hook_event_name": "PreToolUse",
-            "tool_name": "Bash",
-            "tool_input": {"command": command},
-            "cwd": self.dir.path(),
-            "tool_use_id": format!("{session}-{command}"),
-        });
         let out = self
             .cmd(&self.db)
             .env("AIPERTURE_DB_URL", url)
             .args(["hook", "claude-code"])
-            .write_stdin(payload.to_string())
+            .write_stdin(self.payload(session, command))
             .output()
             .unwrap();
         ok(&out)

@@ -90,18 +90,7 @@ pub fn migrate(
     opts: Options,
     progress: &mut dyn FnMut(&str),
 ) -> anyhow::Result<Outcome> {
-    if from == to {
-        bail!("the source and the target are the same store");
-    }
-    let source = AnyStore::open(from)?;
-    let target = AnyStore::open(to)?;
-    let report = source.verify_audit(Some(opts.key))?;
-    if !report.intact {
-        bail!(
-            "refusing: the source's audit chain does not verify ({}); run `aiperture audit verify`",
-            report.problem.as_deref().unwrap_or("unknown problem")
-        );
-    }
+    let (source, target) = open_pair(from, to, opts.key)?;
     let tables = read_all(&source)?;
     let shapes = shapes(&target)?;
     let source_chain = chain_of(&tables)?;
@@ -160,6 +149,28 @@ pub fn migrate(
         }
     }
     Ok(out)
+}
+
+/// Opens the source and the target (each migrated to the current schema), refusing one store
+/// as both and a source whose audit chain does not verify.
+fn open_pair(
+    from: &Location,
+    to: &Location,
+    key: &[u8; KEY_LEN],
+) -> anyhow::Result<(AnyStore, AnyStore)> {
+    if from == to {
+        bail!("the source and the target are the same store");
+    }
+    let source = AnyStore::open(from)?;
+    let target = AnyStore::open(to)?;
+    let report = source.verify_audit(Some(key))?;
+    if !report.intact {
+        bail!(
+            "refusing: the source's audit chain does not verify ({}); run `aiperture audit verify`",
+            report.problem.as_deref().unwrap_or("unknown problem")
+        );
+    }
+    Ok((source, target))
 }
 
 /// Verifies the store at `at` as `aiperture audit verify` does.

@@ -67,7 +67,7 @@ struct SourceEvent {
     hash: String,
 }
 
-/// Merges the store at `from` into the SQLite store at `to`. The source must verify; the
+/// Merges the store at `from` into the store at `to` (SQLite or the team store). The source must verify; the
 /// target verifies afterwards (chain and learned state) or the call fails.
 pub fn merge(
     from: &Location,
@@ -76,18 +76,7 @@ pub fn merge(
     shown_from: &str,
     progress: &mut dyn FnMut(&str),
 ) -> anyhow::Result<MergeOutcome> {
-    if from == to {
-        bail!("the source and the target are the same store");
-    }
-    let source = AnyStore::open(from)?;
-    let target = AnyStore::open(to)?;
-    let report = source.verify_audit(Some(opts.key))?;
-    if !report.intact {
-        bail!(
-            "refusing: the source's audit chain does not verify ({}); run `aiperture audit verify`",
-            report.problem.as_deref().unwrap_or("unknown problem")
-        );
-    }
+    let (source, target) = super::open_pair(from, to, opts.key)?;
     let before = target.verify_audit(Some(opts.key))?;
     if !before.intact {
         bail!(
