@@ -8,6 +8,37 @@ use super::rows::{KeyKind, PatternStats};
 /// Candidates read for one ask (an index range of the patterns table).
 pub const CANDIDATES: u32 = 200;
 
+/// The key prefix an ask's similar candidates are read with: for a shell command its program
+/// (the first word of its key: another program's patterns score 0.1 on the command measure,
+/// so any such match was only a shared first letter or two), else empty (every key of the tool
+/// and action). Reading by program also means a program's patterns are found however many
+/// others the store holds: [`CANDIDATES`] rows in key order used to be the first programs of
+/// the alphabet.
+pub fn candidate_prefix<'k>(tool: &str, key: &'k str) -> &'k str {
+    if tool != "shell" {
+        return "";
+    }
+    key.split_whitespace().next().unwrap_or("")
+}
+
+/// The smallest string above every string that starts with `prefix` (its last character
+/// moved to the next one), so `[prefix, end)` is exactly the keys starting with it in a
+/// bytewise order; `None` for an empty prefix or one whose last character has no successor.
+pub fn prefix_end(prefix: &str) -> Option<String> {
+    let mut chars: Vec<char> = prefix.chars().collect();
+    while let Some(last) = chars.pop() {
+        let mut next = u32::from(last) + 1;
+        if (0xD800..0xE000).contains(&next) {
+            next = 0xE000;
+        }
+        if let Some(c) = char::from_u32(next) {
+            chars.push(c);
+            return Some(chars.into_iter().collect());
+        }
+    }
+    None
+}
+
 /// A pattern is similar from this score on (the reference's `min_similarity`).
 pub const MIN_SIMILARITY: f64 = 0.5;
 
@@ -161,6 +192,36 @@ mod tests {
             first_ms: 0,
             last_ms: 10,
             revoked_ms: None,
+        }
+    }
+
+    #[test]
+    fn shell_candidates_are_read_by_program_and_others_by_tool() {
+        assert_eq!(candidate_prefix("shell", "terraform apply *"), "terraform");
+        assert_eq!(candidate_prefix("shell", "  ls"), "ls");
+        assert_eq!(candidate_prefix("shell", ""), "");
+        assert_eq!(candidate_prefix("filesystem", "/srv/app/src/*"), "");
+        assert_eq!(prefix_end("make").as_deref(), Some("makf"));
+        assert_eq!(prefix_end("a\u{10FFFF}").as_deref(), Some("b"));
+        assert_eq!(prefix_end("x\u{D7FF}").as_deref(), Some("x\u{E000}"));
+        assert_eq!(prefix_end(""), None);
+        assert_eq!(prefix_end("\u{10FFFF}"), None);
+    }
+
+    proptest::proptest! {
+        /// `[prefix, prefix_end(prefix))` holds exactly the strings that start with `prefix`,
+        /// in the bytewise order SQLite compares keys in.
+        #[test]
+        fn the_prefix_range_is_exactly_the_strings_with_the_prefix(
+            prefix in "[a-c\u{D7FE}\u{D7FF}\u{E000}\u{10FFFE}\u{10FFFF}]{0,3}",
+            rest in "[a-c\u{D7FF}\u{E000}\u{10FFFF}]{0,3}",
+            other in "[a-c\u{D7FF}\u{E000}\u{10FFFF}]{0,5}",
+        ) {
+            for s in [format!("{prefix}{rest}"), other] {
+                let inside = s.as_bytes() >= prefix.as_bytes()
+                    && prefix_end(&prefix).is_none_or(|e| s.as_bytes() < e.as_bytes());
+                proptest::prop_assert_eq!(inside, s.starts_with(&prefix), "{:?} {:?}", prefix, s);
+            }
         }
     }
 

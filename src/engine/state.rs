@@ -276,17 +276,19 @@ pub trait State {
     /// Appends an audit event in the same transaction.
     fn audit(&mut self, note: &AuditNote, ts_ms: i64) -> anyhow::Result<()>;
 
-    /// Up to `limit` aggregates of a tool and action in a project and `global` (an index
-    /// range, never a scan of every pattern): the candidates an ask's similar patterns are
-    /// ranked from. Best effort: a store without it finds none.
+    /// Up to `limit` aggregates of a tool and action with a human decision, in a project and
+    /// `global`, whose key starts with `prefix` (empty: any) — an index range, never a scan of
+    /// every pattern: the candidates an ask's similar patterns are ranked from. Best effort: a
+    /// store without it finds none.
     fn patterns_of_tool(
         &mut self,
         project: &str,
         tool: &str,
         action: &str,
+        prefix: &str,
         limit: u32,
     ) -> anyhow::Result<Vec<PatternStats>> {
-        let _ = (project, tool, action, limit);
+        let _ = (project, tool, action, prefix, limit);
         Ok(Vec::new())
     }
     /// Stores an artifact (see `crate::artifacts`). Stores that do not keep artifacts refuse.

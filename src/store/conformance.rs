@@ -45,6 +45,7 @@ pub fn run_all(h: &impl Harness) {
     learned_state_reaches_the_snapshot(h);
     concurrent_checks_lose_no_budget_and_keep_one_chain(h);
     a_team_quorum_counts_people_not_approvals(h);
+    an_ask_is_shown_its_program_s_patterns_among_many(h);
     // Last: it leaves the chain head forged.
     a_forged_chain_head_is_an_integrity_error(h);
     a_call_id_is_claimed_once(h);
@@ -552,4 +553,55 @@ pub fn a_team_quorum_counts_people_not_approvals(h: &impl Harness) {
     assert_eq!(v.decision, Decision::Allow, "{v:?}");
     assert!(v.decided_by.starts_with("learned:"), "{}", v.decided_by);
     assert!(h.verify_chain(&key_of(h)).intact);
+}
+
+/// An ask is shown the learned patterns of its own program, however many patterns of other
+/// programs come before them in key order (the candidates are one bounded read).
+pub fn an_ask_is_shown_its_program_s_patterns_among_many(h: &impl Harness) {
+    let clock = Arc::new(ManualClock::new(T0));
+    let gate = Gate::new(h.open(), h.paths(), Settings::default(), clock.clone());
+    let req = |scope: &str, session: String| Request {
+        runtime: "cli".into(),
+        event: "check".into(),
+        session_id: session,
+        cwd: "/srv/conf-sim".into(),
+        project: "/srv/conf-sim".into(),
+        tool: "shell".into(),
+        action: "execute".into(),
+        scope: scope.into(),
+        ..Request::default()
+    };
+    // More patterns than one read takes, all before `terraform` in key order.
+    let others = crate::engine::similar::CANDIDATES as usize + 20;
+    for i in 0..others {
+        clock.advance(1_000);
+        let r = req(&format!("make target{i:03}"), format!("conf-sim-o{i}"));
+        gate.record_human(&r, Decision::Allow, "human:exec")
+            .unwrap();
+    }
+    for i in 0..3 {
+        clock.advance(1_000);
+        let r = req("terraform plan", format!("conf-sim-t{i}"));
+        gate.record_human(&r, Decision::Allow, "human:exec")
+            .unwrap();
+    }
+    clock.advance(1_000);
+    let ask = req("terraform apply p", "conf-sim-ask".into());
+    let v = gate.check(&ask).unwrap();
+    assert_eq!(v.decision, Decision::Ask, "{v:?}");
+    let ctx = gate.ask_context(&ask, &v, 2);
+    assert!(
+        ctx.similar
+            .iter()
+            .any(|s| s.pattern.starts_with("terraform plan")),
+        "{:?}",
+        ctx.similar
+    );
+    assert!(
+        ctx.similar
+            .iter()
+            .all(|s| s.pattern.starts_with("terraform")),
+        "{:?}",
+        ctx.similar
+    );
 }

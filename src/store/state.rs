@@ -365,14 +365,29 @@ impl State for SqliteState<'_> {
         project: &str,
         tool: &str,
         action: &str,
+        prefix: &str,
         limit: u32,
     ) -> anyhow::Result<Vec<PatternStats>> {
-        // A primary-key range per project: (project, tool, action, …).
+        // Primary-key ranges (project, tool, action, kind, key ∈ [prefix, after)): keys are
+        // compared bytewise, so the keys starting with `prefix` are exactly that range.
+        let Some(after) = crate::engine::similar::prefix_end(prefix) else {
+            let mut st = self.conn.prepare_cached(&format!(
+                "SELECT {PATTERN_COLS} FROM patterns WHERE project IN (?1, 'global') \
+                 AND tool = ?2 AND action = ?3 AND substr(key, 1, length(?4)) = ?4 \
+                 AND human_allow + human_deny > 0 LIMIT ?5"
+            ))?;
+            let rows = st.query_map(params![project, tool, action, prefix, limit], pattern_row)?;
+            return Ok(rows.collect::<Result<_, _>>()?);
+        };
         let mut st = self.conn.prepare_cached(&format!(
             "SELECT {PATTERN_COLS} FROM patterns WHERE project IN (?1, 'global') \
-             AND tool = ?2 AND action = ?3 AND human_allow + human_deny > 0 LIMIT ?4"
+             AND tool = ?2 AND action = ?3 AND kind IN ('exact', 'pattern') \
+             AND key >= ?4 AND key < ?5 AND human_allow + human_deny > 0 LIMIT ?6"
         ))?;
-        let rows = st.query_map(params![project, tool, action, limit], pattern_row)?;
+        let rows = st.query_map(
+            params![project, tool, action, prefix, after, limit],
+            pattern_row,
+        )?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 

@@ -45,7 +45,8 @@ impl<S: Store> Gate<S> {
         let needed = self.config().needed(seg.risk.tier);
         // Keyed lookups of this one key: listing the project's patterns cost ~20 M
         // instructions per ask on a store with ~2,000 patterns (docs/performance.md). The
-        // similar candidates are one bounded range read in the same transaction.
+        // similar candidates are one bounded range read in the same transaction: for a shell
+        // command, the patterns of the same program only.
         let found = self.store.read(|st| {
             let mut stats = Vec::new();
             for p in [project.as_str(), learning::GLOBAL] {
@@ -58,7 +59,14 @@ impl<S: Store> Gate<S> {
             let candidates = if limit == 0 {
                 Vec::new()
             } else {
-                st.patterns_of_tool(&project, &req.tool, &req.action, similar::CANDIDATES)?
+                let prefix = similar::candidate_prefix(&req.tool, &key.key);
+                st.patterns_of_tool(
+                    &project,
+                    &req.tool,
+                    &req.action,
+                    prefix,
+                    similar::CANDIDATES,
+                )?
             };
             Ok((stats, candidates))
         });

@@ -440,6 +440,26 @@ impl State for PgState<'_> {
         all(rows, pattern_row)
     }
 
+    fn patterns_of_tool(
+        &mut self,
+        project: &str,
+        tool: &str,
+        action: &str,
+        prefix: &str,
+        limit: u32,
+    ) -> anyhow::Result<Vec<PatternStats>> {
+        // `starts_with`, not a range: the database's collation need not order bytewise.
+        let rows = self.rows(
+            &format!(
+                "SELECT {PATTERN_COLS} FROM patterns WHERE project IN ($1, 'global') \
+                 AND tool = $2 AND action = $3 AND starts_with(key, $4) \
+                 AND human_allow + human_deny > 0 LIMIT $5"
+            ),
+            &[&project, &tool, &action, &prefix, &i64::from(limit)],
+        )?;
+        all(rows, pattern_row)
+    }
+
     fn claim_request(&mut self, id: &str, ts_ms: i64) -> anyhow::Result<bool> {
         let n = self.exec(
             "INSERT INTO applied_requests (request_id, ts_ms) VALUES ($1, $2) \
