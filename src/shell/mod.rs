@@ -8,6 +8,7 @@
 //! shell) and `find -exec`. Arguments are kept as data: nothing in an `echo` text, a commit
 //! message or a quoted heredoc becomes a command. The parser knows no policy.
 
+mod continuation;
 mod fold;
 mod repair;
 mod runners;
@@ -408,7 +409,12 @@ fn parse_uncached(command: &str, parser: &mut tree_sitter::Parser) -> Parsed {
                     out.limit = Some(Limit::TooDeep);
                     continue;
                 }
-                let walked = walk::walk(parser, &text, unwrap::effective_program);
+                let joined = continuation::join_after_dollar(&text);
+                let walked = walk::walk(
+                    parser,
+                    joined.as_deref().unwrap_or(&text),
+                    unwrap::effective_program,
+                );
                 out.parse_error |= walked.parse_error;
                 if walked.too_deep {
                     out.limit = Some(Limit::TooDeep);

@@ -335,3 +335,29 @@ fn a_remembered_parse_is_the_parse() {
         assert_eq!(parse(&line).commands[0].source, line, "{line}");
     }
 }
+
+/// `$`, a line continuation and a line break: bash reads `$` and then the next line's command
+/// (the grammar read them as one expansion, `$rm`, and the command vanished). Each case was
+/// checked with `bash -n` and by running it with `echo RIDER` in place of the rm.
+#[test]
+fn a_command_after_a_dollar_continuation_and_a_line_break_is_seen() {
+    for cmd in [
+        "echo a $\\\n\nrm -rf ~",
+        "echo a$\\\n\nrm -rf ~",
+        "echo a $\\\n\\\n\nrm -rf ~",
+        "echo a $\\\n\t\nrm -rf ~",
+        "x=$(echo $\\\n\nrm -rf ~)",
+        "echo `echo $\\\n\nrm -rf ~`",
+        "'d\\.' '\n\\{**\nn$$/-*' \\\"$\\\n\nrm -rf ~",
+    ] {
+        let p = parse(cmd);
+        assert!(
+            p.commands.iter().any(|c| c.program() == "rm"),
+            "{cmd:?}: {:?}",
+            p.commands.iter().map(|c| c.program()).collect::<Vec<_>>()
+        );
+    }
+    // Inside double quotes it is text, as in bash.
+    let p = parse("echo \"$\\\n\nrm -rf ~\"");
+    assert!(p.commands.iter().all(|c| c.program() != "rm"));
+}
