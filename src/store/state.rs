@@ -368,27 +368,49 @@ impl State for SqliteState<'_> {
         prefix: &str,
         limit: u32,
     ) -> anyhow::Result<Vec<PatternStats>> {
-        // Primary-key ranges (project, tool, action, kind, key ∈ [prefix, after)): keys are
-        // compared bytewise, so the keys starting with `prefix` are exactly that range.
-        let Some(after) = crate::engine::similar::prefix_end(prefix) else {
-            let mut st = self.conn.prepare_cached(&format!(
-                "SELECT {PATTERN_COLS} FROM patterns WHERE project IN (?1, 'global') \
-                 AND tool = ?2 AND action = ?3 AND substr(key, 1, length(?4)) = ?4 \
-                 AND human_allow + human_deny > 0 LIMIT ?5"
-            ))?;
-            let rows = st.query_map(params![project, tool, action, prefix, limit], pattern_row)?;
-            return Ok(rows.collect::<Result<_, _>>()?);
-        };
-        let mut st = self.conn.prepare_cached(&format!(
-            "SELECT {PATTERN_COLS} FROM patterns WHERE project IN (?1, 'global') \
-             AND tool = ?2 AND action = ?3 AND kind IN ('exact', 'pattern') \
-             AND key >= ?4 AND key < ?5 AND human_allow + human_deny > 0 LIMIT ?6"
-        ))?;
-        let rows = st.query_map(
-            params![project, tool, action, prefix, after, limit],
-            pattern_row,
-        )?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        // One primary-key range per project and kind, (project, tool, action, kind, key ∈
+        // [prefix, after)): keys compare bytewise, so that range is exactly the keys starting
+        // with `prefix`. Equalities, not `IN` lists: SQLite builds an ephemeral table for each
+        // `IN` list on every run (~50 k instructions per ask, measured with callgrind).
+        let after = crate::engine::similar::prefix_end(prefix);
+        let mut out = Vec::new();
+        for p in [project, "global"] {
+            for kind in ["exact", "pattern"] {
+                let left = i64::from(limit).saturating_sub(out.len() as i64);
+                if left <= 0 {
+                    return Ok(out);
+                }
+                let rows = match &after {
+                    Some(after) => {
+                        let mut st = self.conn.prepare_cached(&format!(
+                            "SELECT {PATTERN_COLS} FROM patterns WHERE project = ?1 \
+                             AND tool = ?2 AND action = ?3 AND kind = ?4 AND key >= ?5 \
+                             AND key < ?6 AND human_allow + human_deny > 0 LIMIT ?7"
+                        ))?;
+                        st.query_map(
+                            params![p, tool, action, kind, prefix, after, left],
+                            pattern_row,
+                        )?
+                        .collect::<Result<Vec<_>, _>>()?
+                    }
+                    None => {
+                        let mut st = self.conn.prepare_cached(&format!(
+                            "SELECT {PATTERN_COLS} FROM patterns WHERE project = ?1 \
+                             AND tool = ?2 AND action = ?3 AND kind = ?4 \
+                             AND substr(key, 1, length(?5)) = ?5 \
+                             AND human_allow + human_deny > 0 LIMIT ?6"
+                        ))?;
+                        st.query_map(params![p, tool, action, kind, prefix, left], pattern_row)?
+                            .collect::<Result<Vec<_>, _>>()?
+                    }
+                };
+                out.extend(rows);
+            }
+            if project == "global" {
+                break;
+            }
+        }
+        Ok(out)
     }
 
     fn insert_decision(&mut self, d: &DecisionRow) -> anyhow::Result<i64> {
