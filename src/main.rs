@@ -96,10 +96,14 @@ pub unsafe extern "C" fn c_main(argc: c_int, argv: *const *const c_char) -> c_in
     let args = unsafe { aiperture::hook_process::start::args(argc, argv) };
     // A hook call never exits 1 or 101 (Claude Code, Codex and Cursor read them as
     // "proceed"): whatever fails before the hook answers, it answers fail-closed.
-    let hook = cli::hook::invoked_runtime(&args);
+    let hook = aiperture::hook_process::invoked_runtime(&args);
     if let Err(unopened) = started {
         let code = match &hook {
-            Some(rt) => cli::hook::answer_early(rt, &unopened.describe(), unopened.stdout()),
+            Some(rt) => ExitCode::from(aiperture::hook_process::answer_early(
+                rt,
+                &unopened.describe(),
+                unopened.stdout(),
+            )),
             None => {
                 eprintln!("aiperture: {}", unopened.describe());
                 ExitCode(1)
@@ -111,7 +115,11 @@ pub unsafe extern "C" fn c_main(argc: c_int, argv: *const *const c_char) -> c_in
     // (hooks catch their own panics and answer fail-closed before this; one that escapes
     // still gets the runtime's fail-closed answer).
     let code = std::panic::catch_unwind(|| run(args)).unwrap_or_else(|_| match &hook {
-        Some(rt) => cli::hook::answer_early(rt, "aiperture hit an internal error", false),
+        Some(rt) => ExitCode::from(aiperture::hook_process::answer_early(
+            rt,
+            "aiperture hit an internal error",
+            false,
+        )),
         None => ExitCode(101),
     });
     cli::process::exit_status(code)

@@ -12,9 +12,9 @@
 use crate::cli::ExitCode;
 use aiperture::client_env::ClientEnv;
 use aiperture::engine::Gate;
+use aiperture::hook_process;
 use aiperture::hook_process::handover::REQUEST_ID_ENV;
 use aiperture::hook_process::warm_call::{Warm, warm_answer};
-use aiperture::hook_process::{self, HookCall};
 use aiperture::runtimes::{Adapter, Answer, Output, WithAdapter, dispatch, with_adapter};
 use clap::Args;
 use std::mem::ManuallyDrop;
@@ -44,17 +44,6 @@ pub fn run(args: HookArgs) -> anyhow::Result<ExitCode> {
         None => hook_process::refuse_unknown_runtime(&args.runtime),
     };
     Ok(ExitCode::from(code))
-}
-
-/// The hook call named by the process's arguments (`aiperture hook <runtime> [--event E]`),
-/// or `None` for any other command.
-pub fn invoked_runtime(args: &[std::ffi::OsString]) -> Option<HookCall> {
-    hook_process::invoked_runtime(args)
-}
-
-/// The runtime's fail-closed answer for a hook call that failed before it could run.
-pub fn answer_early(call: &HookCall, why: &str, stdout_closed: bool) -> ExitCode {
-    ExitCode::from(hook_process::answer_early(call, why, stdout_closed))
 }
 
 /// The hook call itself, for the adapter its runtime's name selects: the runtime and event
