@@ -4,12 +4,11 @@
 //! details, approvals add up, a revocation in either store holds, merging again writes
 //! nothing, a dry run writes nothing and a tampered source is refused.
 
-mod admin_support;
 mod store_support;
 
-use admin_support::AdminCmd;
 use aiperture::store::postgres::testing::{fresh_database, server_url};
 use std::path::Path;
+use store_support::AdminCmd;
 use store_support::{Env, ok};
 
 impl Env {
@@ -63,23 +62,6 @@ impl Env {
             )
             .output()
             .unwrap());
-    }
-
-    /// `store migrate` with its challenge.
-    fn migrate(&self, db: &Path, args: &[&str]) -> std::process::Output {
-        let mut all = vec!["store", "migrate"];
-        all.extend_from_slice(args);
-        self.cmd(db).admin(&self.home, &all).output().unwrap()
-    }
-
-    fn verify(&self, db: &Path, url: Option<&str>) -> serde_json::Value {
-        let mut c = self.cmd(db);
-        if let Some(u) = url {
-            c.env("AIPERTURE_DB_URL", u);
-        }
-        let out = c.args(["audit", "verify", "--json"]).output().unwrap();
-        serde_json::from_slice(&out.stdout)
-            .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)))
     }
 }
 

@@ -4,12 +4,11 @@
 //! chain are refused, and a dry run writes nothing. SQLite→PostgreSQL→SQLite runs when
 //! `AIPERTURE_TEST_PG_URL` names a server.
 
-mod admin_support;
 mod store_support;
 
-use admin_support::AdminCmd;
 use aiperture::store::postgres::testing::{fresh_database, server_url};
 use std::path::Path;
+use store_support::AdminCmd;
 use store_support::{Env, ok};
 
 impl Env {
@@ -46,23 +45,6 @@ impl Env {
             .output()
             .unwrap();
         self.hook(db, "s9", "ls -la");
-    }
-
-    /// `store migrate` with its challenge.
-    fn migrate(&self, db: &Path, args: &[&str]) -> std::process::Output {
-        let mut all = vec!["store", "migrate"];
-        all.extend_from_slice(args);
-        self.cmd(db).admin(&self.home, &all).output().unwrap()
-    }
-
-    fn verify(&self, db: &Path, url: Option<&str>) -> serde_json::Value {
-        let mut c = self.cmd(db);
-        if let Some(u) = url {
-            c.env("AIPERTURE_DB_URL", u);
-        }
-        let out = c.args(["audit", "verify", "--json"]).output().unwrap();
-        serde_json::from_slice(&out.stdout)
-            .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)))
     }
 
     fn rows(db: &Path, sql: &str) -> Vec<String> {

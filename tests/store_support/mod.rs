@@ -3,6 +3,10 @@
 
 #![allow(dead_code)]
 
+#[path = "../admin_support/mod.rs"]
+mod admin_support;
+
+pub use admin_support::AdminCmd;
 use assert_cmd::Command;
 use std::path::{Path, PathBuf};
 
@@ -55,6 +59,24 @@ impl Env {
             "tool_use_id": format!("{session}-{command}"),
         })
         .to_string()
+    }
+
+    /// `store migrate ARGS` on the store `db`, with its admin challenge.
+    pub fn migrate(&self, db: &Path, args: &[&str]) -> std::process::Output {
+        let mut all = vec!["store", "migrate"];
+        all.extend_from_slice(args);
+        self.cmd(db).admin(&self.home, &all).output().unwrap()
+    }
+
+    /// `audit verify --json` on the store `db`, or on the team store at `url`.
+    pub fn verify(&self, db: &Path, url: Option<&str>) -> serde_json::Value {
+        let mut c = self.cmd(db);
+        if let Some(u) = url {
+            c.env("AIPERTURE_DB_URL", u);
+        }
+        let out = c.args(["audit", "verify", "--json"]).output().unwrap();
+        serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)))
     }
 
     /// One Claude Code PreToolUse of `command` in `session`, on the store `db`.
