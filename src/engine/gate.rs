@@ -34,6 +34,8 @@ pub struct CheckOutcome {
     pub request: Request,
     /// The pending ask stored for an ask (`aiperture approve <id>`).
     pub pending_id: Option<String>,
+    /// For a recorded ask of [`Gate::check_with_context`]: what the human is shown beside it.
+    pub context: Option<AskContext>,
 }
 
 /// The engine wired to a store, the user's settings and a clock. `Send + Sync` when its
@@ -265,6 +267,22 @@ impl<S: Store> Gate<S> {
     /// One transaction, two store calls: the snapshot the decision needs, then (unless a dry
     /// run) the decision's effects. Between them the decision is pure ([`decide::decide`]).
     pub fn check_full(&self, req: &Request, dry_run: bool) -> GateResult<CheckOutcome> {
+        self.check_in(req, dry_run, None)
+    }
+
+    /// Runs the full pipeline on a request and records it, as [`Gate::check`]; for an ask, also
+    /// reads what the human is shown beside it ([`Gate::ask_context`], up to `similar` similar
+    /// patterns) in the same transaction: a hook's call is one transaction, ask or not.
+    pub fn check_with_context(&self, req: &Request, similar: usize) -> GateResult<CheckOutcome> {
+        self.check_in(req, false, Some(similar))
+    }
+
+    fn check_in(
+        &self,
+        req: &Request,
+        dry_run: bool,
+        similar: Option<usize>,
+    ) -> GateResult<CheckOutcome> {
         let now = self.clock.now_ms();
         let req = self.resolve(req);
         let a = self.assess(&req);
@@ -287,14 +305,24 @@ impl<S: Store> Gate<S> {
             {
                 out.effects.push(Effect::PutWrittenFile(w.clone()));
             }
-            if recording && !claimed(st, &req, "check", now)? {
-                // Recorded already by the other path (a server the hook stopped waiting for).
-                return Ok((out.verdict, None));
+            // Recorded already by the other path (a server the hook stopped waiting for).
+            let recorded_elsewhere = recording && !claimed(st, &req, "check", now)?;
+            if recorded_elsewhere {
+                out.pending_id = None;
+            } else {
+                st.apply(&out.effects)?;
             }
-            st.apply(&out.effects)?;
-            Ok((out.verdict, out.pending_id))
+            let context = match similar {
+                Some(limit) if recording && out.verdict.decision == Decision::Ask => {
+                    let held = Some((&snap, &keys));
+                    let c = self.context_in(st, held, &req.project, &req, &out.verdict, limit)?;
+                    Some(c)
+                }
+                _ => None,
+            };
+            Ok((out.verdict, out.pending_id, context))
         };
-        let (verdict, pending_id) = if dry_run {
+        let (verdict, pending_id, context) = if dry_run {
             self.store.read(|st| decide_in(st, None))?
         } else {
             let key = self.key()?;
@@ -305,6 +333,7 @@ impl<S: Store> Gate<S> {
             verdict,
             request: req,
             pending_id,
+            context,
         })
     }
 

@@ -23,10 +23,15 @@ pub trait HookEngine {
     fn session_status(&mut self, req: &Request) -> anyhow::Result<SessionStatus>;
     /// The runtime's classifier refused a call: record it (no learning).
     fn classifier_denied(&mut self, req: &Request, reason: &str) -> anyhow::Result<()>;
-    /// For an ask: how close its pattern is to being learned and the learned patterns like
-    /// it, with their human history, in one read. Best effort: empty when unknown.
-    fn ask_context(&mut self, _req: &Request, _v: &Verdict) -> AskContext {
-        AskContext::default()
+    /// [`HookEngine::check`] for a call whose answer a human may see: for an ask, also how
+    /// close its pattern is to being learned and the learned patterns like it, with their
+    /// human history, read in the check's own transaction (empty when unknown).
+    fn check_shown(
+        &mut self,
+        req: &Request,
+    ) -> anyhow::Result<(Verdict, Option<String>, AskContext)> {
+        let (v, pending_id) = self.check(req)?;
+        Ok((v, pending_id, AskContext::default()))
     }
     /// After a tool ran: store its output as an artifact when the user enabled it
     /// (`artifacts_store_tool_outputs`). Never called on the PreToolUse path.
@@ -56,8 +61,12 @@ impl<S: crate::engine::store::Store> HookEngine for &Gate<S> {
     fn classifier_denied(&mut self, req: &Request, reason: &str) -> anyhow::Result<()> {
         Ok(Gate::classifier_denied(self, req, reason)?)
     }
-    fn ask_context(&mut self, req: &Request, v: &Verdict) -> AskContext {
-        Gate::ask_context(self, req, v, reasons::SIMILAR_SHOWN)
+    fn check_shown(
+        &mut self,
+        req: &Request,
+    ) -> anyhow::Result<(Verdict, Option<String>, AskContext)> {
+        let out = Gate::check_with_context(self, req, reasons::SIMILAR_SHOWN)?;
+        Ok((out.verdict, out.pending_id, out.context.unwrap_or_default()))
     }
     fn store_output(&mut self, req: &Request) -> anyhow::Result<()> {
         store_output(self, req)
@@ -84,8 +93,11 @@ impl<S: crate::engine::store::Store> HookEngine for Gate<S> {
     fn classifier_denied(&mut self, req: &Request, reason: &str) -> anyhow::Result<()> {
         HookEngine::classifier_denied(&mut &*self, req, reason)
     }
-    fn ask_context(&mut self, req: &Request, v: &Verdict) -> AskContext {
-        HookEngine::ask_context(&mut &*self, req, v)
+    fn check_shown(
+        &mut self,
+        req: &Request,
+    ) -> anyhow::Result<(Verdict, Option<String>, AskContext)> {
+        HookEngine::check_shown(&mut &*self, req)
     }
     fn store_output(&mut self, req: &Request) -> anyhow::Result<()> {
         HookEngine::store_output(&mut &*self, req)
@@ -115,8 +127,11 @@ impl<E: HookEngine> HookEngine for std::mem::ManuallyDrop<E> {
     fn classifier_denied(&mut self, req: &Request, reason: &str) -> anyhow::Result<()> {
         E::classifier_denied(self, req, reason)
     }
-    fn ask_context(&mut self, req: &Request, v: &Verdict) -> AskContext {
-        E::ask_context(self, req, v)
+    fn check_shown(
+        &mut self,
+        req: &Request,
+    ) -> anyhow::Result<(Verdict, Option<String>, AskContext)> {
+        E::check_shown(self, req)
     }
     fn store_output(&mut self, req: &Request) -> anyhow::Result<()> {
         E::store_output(self, req)
@@ -205,17 +220,16 @@ fn answer<E: HookEngine, O: FnOnce() -> anyhow::Result<E>>(
         }
     };
     match event {
-        Event::PreTool(req) => match engine.check(&req) {
+        Event::PreTool(req) => match engine.check_shown(&req) {
             // Left to the runtime's auto-mode classifier: no decision at all.
-            Ok((v, _)) if v.decided_by == modes::DEFERRED_BY => Answer::NoOpinion,
-            Ok((v, pending_id)) if v.decision == Decision::Ask => {
-                let ctx = engine.ask_context(&req, &v);
+            Ok((v, _, _)) if v.decided_by == modes::DEFERRED_BY => Answer::NoOpinion,
+            Ok((v, pending_id, ctx)) if v.decision == Decision::Ask => {
                 let mut r = reasons::reply_with_progress(&req, &v, ctx.progress);
                 r.for_human.push_str(&reasons::similar_note(&ctx.similar));
                 r.pending_id = pending_id;
                 Answer::Reply(r)
             }
-            Ok((v, _)) => Answer::Reply(reasons::reply(&req, &v)),
+            Ok((v, _, _)) => Answer::Reply(reasons::reply(&req, &v)),
             Err(e) => Answer::FailClosed(format!("{e:#}")),
         },
         Event::PreToolEach(reqs) => strictest(&mut engine, &reqs),

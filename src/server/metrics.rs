@@ -136,8 +136,13 @@ impl<E: HookEngine> HookEngine for Counted<'_, E> {
     fn classifier_denied(&mut self, req: &Request, reason: &str) -> anyhow::Result<()> {
         self.engine.classifier_denied(req, reason)
     }
-    fn ask_context(&mut self, req: &Request, v: &Verdict) -> AskContext {
-        self.engine.ask_context(req, v)
+    fn check_shown(
+        &mut self,
+        req: &Request,
+    ) -> anyhow::Result<(Verdict, Option<String>, AskContext)> {
+        let out = self.engine.check_shown(req)?;
+        hook_check(self.runtime, &out.0);
+        Ok(out)
     }
     fn store_output(&mut self, req: &Request) -> anyhow::Result<()> {
         self.engine.store_output(req)

@@ -46,6 +46,7 @@ pub fn run_all(h: &impl Harness) {
     concurrent_checks_lose_no_budget_and_keep_one_chain(h);
     a_team_quorum_counts_people_not_approvals(h);
     an_ask_is_shown_its_program_s_patterns_among_many(h);
+    a_check_reads_its_ask_s_context_in_its_own_transaction(h);
     // Last: it leaves the chain head forged.
     a_forged_chain_head_is_an_integrity_error(h);
     a_call_id_is_claimed_once(h);
@@ -553,6 +554,74 @@ pub fn a_team_quorum_counts_people_not_approvals(h: &impl Harness) {
     assert_eq!(v.decision, Decision::Allow, "{v:?}");
     assert!(v.decided_by.starts_with("learned:"), "{}", v.decided_by);
     assert!(h.verify_chain(&key_of(h)).intact);
+}
+
+/// A check that shows its ask reads the ask's context (progress and similar patterns) in its
+/// own transaction, the progress from its snapshot: the same context a separate read gives,
+/// for a key whose evidence stays in its project, one that travels between projects, and one
+/// approved in another project only.
+pub fn a_check_reads_its_ask_s_context_in_its_own_transaction(h: &impl Harness) {
+    let clock = Arc::new(ManualClock::new(T0));
+    let gate = Gate::new(h.open(), h.paths(), Settings::default(), clock.clone());
+    let req = |project: &str, scope: &str, session: String| Request {
+        runtime: "cli".into(),
+        event: "check".into(),
+        session_id: session,
+        cwd: project.into(),
+        project: project.into(),
+        tool: "shell".into(),
+        action: "execute".into(),
+        scope: scope.into(),
+        ..Request::default()
+    };
+    let here = "/srv/conf-ctx";
+    let approved = [
+        (here, "terraform apply a.tfplan", 3),
+        (here, "npm run lint", 2),
+        ("/srv/conf-ctx-other", "cargo fmt --check", 2),
+        (here, "terraform plan", 1),
+    ];
+    for (i, (project, scope, times)) in approved.into_iter().enumerate() {
+        for n in 0..times {
+            clock.advance(1_000);
+            let r = req(project, scope, format!("conf-ctx-h{i}-{n}"));
+            gate.record_human(&r, Decision::Allow, "human:exec")
+                .unwrap();
+        }
+    }
+    for (i, (scope, approvals)) in [
+        ("terraform apply b.tfplan", 3),
+        ("npm run lint", 2),
+        ("cargo fmt --check", 0),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        clock.advance(1_000);
+        let ask = req(here, scope, format!("conf-ctx-ask{i}"));
+        let out = gate.check_with_context(&ask, 2).unwrap();
+        assert_eq!(
+            out.verdict.decision,
+            Decision::Ask,
+            "{scope}: {:?}",
+            out.verdict
+        );
+        let ctx = out.context.expect("a recorded ask carries its context");
+        let apart = gate.ask_context(&ask, &out.verdict, 2);
+        let progress = ctx.progress.as_ref().expect("an ask's progress is known");
+        assert_eq!(progress.approvals, approvals, "{scope}: {progress:?}");
+        assert_eq!(ctx.progress, apart.progress, "{scope}");
+        assert_eq!(ctx.similar, apart.similar, "{scope}");
+    }
+    // A check that is not shown, or not an ask, reads no context.
+    clock.advance(1_000);
+    let out = gate
+        .check_full(
+            &req(here, "terraform apply c.tfplan", "conf-ctx-x".into()),
+            false,
+        )
+        .unwrap();
+    assert!(out.context.is_none());
 }
 
 /// An ask is shown the learned patterns of its own program, however many patterns of other

@@ -5,6 +5,8 @@ use super::Gate;
 use crate::engine::Progress;
 use crate::engine::learning;
 use crate::engine::similar::{self, Similar};
+use crate::engine::snapshot::{Snapshot, SnapshotKeys};
+use crate::engine::state::{PatternStats, State};
 use crate::engine::store::Store;
 use crate::request::{Decision, Request, Verdict};
 
@@ -29,8 +31,28 @@ impl<S: Store> Gate<S> {
     /// For an ask, in one read and one resolution of the request's project: its progress
     /// ([`Gate::progress`]) and up to `limit` learned patterns of the same tool and action most
     /// like its first still-asking segment, with their human history (`engine::similar`).
-    /// Best effort: empty parts when the store cannot say.
+    /// Best effort: empty parts when the store cannot say. A check that shows its ask to a
+    /// human reads the same inside its own transaction ([`Gate::check_with_context`]).
     pub fn ask_context(&self, req: &Request, v: &Verdict, limit: usize) -> AskContext {
+        let project = self.resolve(req).project;
+        self.store
+            .read(|st| self.context_in(st, None, &project, req, v, limit))
+            .unwrap_or_default()
+    }
+
+    /// [`Gate::ask_context`] read through `st`, the request's project resolved. With the
+    /// check's own snapshot (read in the same transaction, before effects that never touch
+    /// a pattern), the progress comes from the rows it holds for the key; only the similar
+    /// candidates are read.
+    pub(super) fn context_in(
+        &self,
+        st: &mut dyn State,
+        snap: Option<(&Snapshot, &SnapshotKeys)>,
+        project: &str,
+        req: &Request,
+        v: &Verdict,
+        limit: usize,
+    ) -> anyhow::Result<AskContext> {
         // The first segment still asking (a shell command's first unlearned part).
         let Some(seg) = v
             .segments
@@ -38,40 +60,34 @@ impl<S: Store> Gate<S> {
             .find(|s| s.decision != Some(Decision::Allow))
             .or(v.segments.first())
         else {
-            return AskContext::default();
+            return Ok(AskContext::default());
         };
         let key = learning::key_of(seg.pattern.as_deref(), &seg.command);
-        let project = self.resolve(req).project;
         let needed = self.config().needed(seg.risk.tier);
+        let held = snap.filter(|(_, keys)| {
+            keys.decidable && keys.learning && keys.project == project && keys.keys.contains(&key)
+        });
         // Keyed lookups of this one key: listing the project's patterns cost ~20 M
         // instructions per ask on a store with ~2,000 patterns (docs/performance.md). The
-        // similar candidates are one bounded range read in the same transaction: for a shell
-        // command, the patterns of the same program only.
-        let found = self.store.read(|st| {
-            let mut stats = Vec::new();
-            for p in [project.as_str(), learning::GLOBAL] {
-                if let Some(s) = st.pattern(p, &req.tool, &req.action, &key)?
-                    && !stats.contains(&s)
-                {
-                    stats.push(s);
-                }
-            }
-            let candidates = if limit == 0 {
-                Vec::new()
-            } else {
-                let prefix = similar::candidate_prefix(&req.tool, &key.key);
-                st.patterns_of_tool(
-                    &project,
-                    &req.tool,
-                    &req.action,
-                    prefix,
-                    similar::CANDIDATES,
-                )?
+        // similar candidates are one bounded range read: for a shell command, the patterns of
+        // the same program only.
+        let mut stats: Vec<PatternStats> = Vec::new();
+        for p in [project, learning::GLOBAL] {
+            let found = match held {
+                Some((snap, _)) => snap.pattern(p, &key).cloned(),
+                None => st.pattern(p, &req.tool, &req.action, &key)?,
             };
-            Ok((stats, candidates))
-        });
-        let Ok((stats, candidates)) = found else {
-            return AskContext::default();
+            if let Some(s) = found
+                && !stats.contains(&s)
+            {
+                stats.push(s);
+            }
+        }
+        let candidates = if limit == 0 {
+            Vec::new()
+        } else {
+            let prefix = similar::candidate_prefix(&req.tool, &key.key);
+            st.patterns_of_tool(project, &req.tool, &req.action, prefix, similar::CANDIDATES)?
         };
         let approvals = stats
             .iter()
@@ -79,13 +95,13 @@ impl<S: Store> Gate<S> {
             .map(|p| p.human_allow)
             .max()
             .unwrap_or(0);
-        AskContext {
+        Ok(AskContext {
             similar: similar::rank(&seg.command, &key.key, &candidates, limit),
             progress: Some(Progress {
                 approvals,
                 needed,
                 pattern: key.key,
             }),
-        }
+        })
     }
 }
