@@ -408,6 +408,14 @@ pub fn learned_state_reaches_the_snapshot(h: &impl Harness) {
     elsewhere.session = "conf-other".into();
     elsewhere.project = learning::GLOBAL.into();
     variants.push(elsewhere);
+    // Keys that travel: read in every project, from one with evidence and one without.
+    variants.push(travel.clone());
+    let mut travel_here = travel.clone();
+    travel_here.project = project.into();
+    variants.push(travel_here);
+    let mut floor = keys.clone();
+    floor.decidable = false;
+    variants.push(floor);
     for v in &variants {
         let (batched, each) = store
             .read(|st| Ok((st.snapshot(v)?, crate::engine::state::fetch_each(st, v)?)))

@@ -6,6 +6,7 @@
 //! is read), which is what serializes appenders across machines; reads run in one
 //! `REPEATABLE READ` transaction, one consistent snapshot.
 
+use super::batch::Deferred;
 use super::{Conn, PgStore, pg_err};
 use crate::audit::{
     self, AuditEvent, ChainSink, ChainSource, Head, ListFilter, Manifest, VerifyReport,
@@ -21,18 +22,34 @@ pub struct PgChain<'a> {
     /// The head as an earlier statement of this transaction read it (under the write lock),
     /// handed out once instead of reading it again.
     primed: Option<Option<Head>>,
+    /// Writes of the same transaction sent with the next event's insert (one round trip).
+    carried: Deferred,
 }
 
 impl<'a> PgChain<'a> {
     /// The chain in the connection's current transaction.
     pub(crate) fn new(conn: &'a mut Conn) -> Self {
-        PgChain { conn, primed: None }
+        PgChain {
+            conn,
+            primed: None,
+            carried: Deferred::default(),
+        }
     }
 
     /// The chain with its head already read in this transaction, after the write lock was
     /// taken (so no other appender can have moved it since).
     pub(crate) fn with_head(conn: &'a mut Conn, head: Option<Option<Head>>) -> Self {
-        PgChain { conn, primed: head }
+        PgChain {
+            conn,
+            primed: head,
+            carried: Deferred::default(),
+        }
+    }
+
+    /// The chain whose next insert also runs `writes` (before the event, in one statement).
+    pub(crate) fn carrying(mut self, writes: Deferred) -> Self {
+        self.carried = writes;
+        self
     }
 }
 
@@ -108,36 +125,39 @@ impl ChainSink for PgChain<'_> {
         new_head_mac: &str,
     ) -> anyhow::Result<()> {
         let seq = i64::try_from(e.seq).map_err(|_| anyhow!("audit seq {} too large", e.seq))?;
-        // One statement (one round trip): the event, and the head moved onto it.
+        // One statement (one round trip): the writes carried, the event, and the head moved
+        // onto it.
+        let carried = self.carried.take();
+        let (sql, params) = carried.before(
+            "WITH e AS (INSERT INTO audit_events (seq, ts_ms, event_type, actor_type, actor, \
+             runtime, session_id, project, entity, summary, details, prev_hash, hash, \
+             principal, host) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) \
+             RETURNING seq, hash) \
+             INSERT INTO audit_head (id, seq, hash, mac) SELECT 1, seq, hash, $16 FROM e \
+             ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash, \
+             mac = excluded.mac",
+            &[
+                &seq,
+                &e.ts_ms,
+                &e.event_type,
+                &e.actor_type,
+                &e.actor,
+                &e.runtime,
+                &e.session_id,
+                &e.project,
+                &e.entity,
+                &e.summary,
+                &details_json,
+                &e.prev_hash,
+                &e.hash,
+                &e.principal,
+                &e.host,
+                &new_head_mac,
+            ],
+        );
         self.conn
-            .execute(
-                "WITH e AS (INSERT INTO audit_events (seq, ts_ms, event_type, actor_type, actor, \
-                 runtime, session_id, project, entity, summary, details, prev_hash, hash, \
-                 principal, host) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) \
-                 RETURNING seq, hash) \
-                 INSERT INTO audit_head (id, seq, hash, mac) SELECT 1, seq, hash, $16 FROM e \
-                 ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash, \
-                 mac = excluded.mac",
-                &[
-                    &seq,
-                    &e.ts_ms,
-                    &e.event_type,
-                    &e.actor_type,
-                    &e.actor,
-                    &e.runtime,
-                    &e.session_id,
-                    &e.project,
-                    &e.entity,
-                    &e.summary,
-                    &details_json,
-                    &e.prev_hash,
-                    &e.hash,
-                    &e.principal,
-                    &e.host,
-                    &new_head_mac,
-                ],
-            )
+            .execute(&sql, &params)
             .map_err(|err| err.context(format!("cannot append audit event {seq}")))?;
         Ok(())
     }

@@ -28,6 +28,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Condvar, Mutex};
 use std::time::{Duration, Instant};
 
+mod batch;
 pub mod chain;
 pub mod export;
 mod integrity;
@@ -74,7 +75,7 @@ pub(crate) struct Conn {
 
 /// The types a parameter may be sent as, tried in order: every Rust type the store binds
 /// accepts exactly one of them.
-const PARAM_TYPES: [postgres::types::Type; 7] = [
+const PARAM_TYPES: [postgres::types::Type; 8] = [
     postgres::types::Type::INT8,
     postgres::types::Type::TEXT,
     postgres::types::Type::FLOAT8,
@@ -82,6 +83,7 @@ const PARAM_TYPES: [postgres::types::Type; 7] = [
     postgres::types::Type::BYTEA,
     postgres::types::Type::INT4,
     postgres::types::Type::TEXT_ARRAY,
+    postgres::types::Type::BOOL_ARRAY,
 ];
 
 type Param<'a> = &'a (dyn postgres::types::ToSql + Sync);

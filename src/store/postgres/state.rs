@@ -5,13 +5,16 @@
 use super::{Conn, pg_err};
 
 mod artifacts;
+mod effects;
 mod snapshot;
+use super::batch::Deferred;
 use crate::audit::{ActorType, NewEvent};
 use crate::engine::state::{
     ArtifactFilter, ArtifactRow, AuditNote, CheckRow, CostLine, Counted, DecisionRow, Execution,
     Grant, KeyKind, LearnKey, PatternStats, PendingAsk, SessionRow, State, WrittenFile,
 };
 use crate::request::{Decision, RiskTier};
+use effects::{check_insert, pending_insert, session_put, written_put};
 use postgres::Row;
 use postgres::types::ToSql;
 
@@ -24,6 +27,8 @@ pub struct PgState<'a> {
     head: Option<Option<crate::audit::Head>>,
     /// Audit events written (or, without a key, that would have been).
     pub audited: u32,
+    /// A check's effects not sent yet: they go with its audit append ([`super::batch`]).
+    deferred: Deferred,
 }
 
 type P<'x> = &'x (dyn ToSql + Sync);
@@ -36,6 +41,7 @@ impl<'a> PgState<'a> {
             key: None,
             head: None,
             audited: 0,
+            deferred: Deferred::default(),
         }
     }
 
@@ -46,6 +52,7 @@ impl<'a> PgState<'a> {
             key: Some(key),
             head: None,
             audited: 0,
+            deferred: Deferred::default(),
         }
     }
 
@@ -170,6 +177,10 @@ impl State for PgState<'_> {
         snapshot::read(self, keys)
     }
 
+    fn apply(&mut self, effects: &[crate::engine::snapshot::Effect]) -> anyhow::Result<()> {
+        self.apply_batched(effects)
+    }
+
     fn insert_artifact(&mut self, a: &ArtifactRow) -> anyhow::Result<()> {
         self.pg_insert_artifact(a)
     }
@@ -201,28 +212,7 @@ impl State for PgState<'_> {
     }
 
     fn insert_check(&mut self, c: &CheckRow<'_>) -> anyhow::Result<()> {
-        self.exec(
-            "INSERT INTO checks (ts_ms, session, runtime, event, tool_use_id, project, tool, \
-             action, scope, content_hash, decision, decided_by, risk_tier, risk_score) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
-            &[
-                &c.ts_ms,
-                &c.session,
-                &c.runtime,
-                &c.event,
-                &c.tool_use_id,
-                &c.project,
-                &c.tool,
-                &c.action,
-                &c.scope,
-                &c.content_hash,
-                &c.decision.as_str(),
-                &c.decided_by,
-                &c.risk_tier.as_str(),
-                &c.risk_score,
-            ],
-        )?;
-        Ok(())
+        self.run(check_insert(c))
     }
 
     fn check_of_tool_use(
@@ -261,24 +251,7 @@ impl State for PgState<'_> {
     }
 
     fn put_session(&mut self, s: &SessionRow) -> anyhow::Result<()> {
-        let auto = s.auto_allowed.min(i64::MAX as u64) as i64;
-        self.exec(
-            "INSERT INTO sessions (session, runtime, project, started_ms, last_ms, \
-             budget_used, budget_ms, auto_allowed) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
-             ON CONFLICT (session) DO UPDATE SET last_ms = $5, budget_used = $6, \
-             budget_ms = $7, auto_allowed = $8",
-            &[
-                &s.session,
-                &s.runtime,
-                &s.project,
-                &s.started_ms,
-                &s.last_ms,
-                &s.budget_used,
-                &s.budget_ms,
-                &auto,
-            ],
-        )?;
-        Ok(())
+        self.run(session_put(s))
     }
 
     fn memory(
@@ -433,7 +406,7 @@ impl State for PgState<'_> {
         let rows = self.rows(
             &format!(
                 "SELECT {PATTERN_COLS} FROM patterns WHERE tool = $1 AND action = $2 \
-                 AND kind = $3 AND key = $4"
+                 AND kind = $3 AND key = $4 ORDER BY project"
             ),
             &[&tool, &action, &key.kind.as_str(), &key.key],
         )?;
@@ -737,28 +710,7 @@ impl State for PgState<'_> {
     }
 
     fn insert_pending(&mut self, p: &PendingAsk) -> anyhow::Result<()> {
-        self.exec(
-            &format!(
-                "INSERT INTO pending_asks ({PENDING_COLS}) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
-            ),
-            &[
-                &p.id,
-                &p.ts_ms,
-                &p.session,
-                &p.runtime,
-                &p.tool_use_id,
-                &p.project,
-                &p.cwd,
-                &p.tool,
-                &p.action,
-                &p.scope,
-                &p.content_hash,
-                &p.risk_tier.as_str(),
-                &p.state,
-            ],
-        )?;
-        Ok(())
+        self.run(pending_insert(p))
     }
 
     fn pending(&mut self, id: &str) -> anyhow::Result<Option<PendingAsk>> {
@@ -872,27 +824,7 @@ impl State for PgState<'_> {
     }
 
     fn put_written_file(&mut self, f: &WrittenFile) -> anyhow::Result<()> {
-        let in_project = i64::from(f.in_project);
-        self.exec(
-            "INSERT INTO written_files \
-             (path, sha256, tier, reason, in_project, project, ts_ms, session, runtime) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (path) DO UPDATE SET \
-             sha256 = excluded.sha256, tier = excluded.tier, reason = excluded.reason, \
-             in_project = excluded.in_project, project = excluded.project, \
-             ts_ms = excluded.ts_ms, session = excluded.session, runtime = excluded.runtime",
-            &[
-                &f.path,
-                &f.sha256,
-                &f.tier.map(|t| t.as_str()),
-                &f.reason,
-                &in_project,
-                &f.project,
-                &f.ts_ms,
-                &f.session,
-                &f.runtime,
-            ],
-        )?;
-        Ok(())
+        self.run(written_put(f))
     }
 
     fn audit(&mut self, note: &AuditNote, ts_ms: i64) -> anyhow::Result<()> {
@@ -915,7 +847,8 @@ impl State for PgState<'_> {
         };
         // The write transaction holds the write lock: the head read and the insert are
         // serialized against every other appender.
-        let mut chain = super::chain::PgChain::with_head(self.conn, self.head.take());
+        let mut chain = super::chain::PgChain::with_head(self.conn, self.head.take())
+            .carrying(self.deferred.take());
         crate::audit::append(&mut chain, key, &ev, ts_ms)?;
         Ok(())
     }

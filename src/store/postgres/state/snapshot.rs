@@ -2,23 +2,26 @@
 //! (the engine's default, `fetch_each`), the common check costs seven or eight round trips to
 //! the database (the rate-limit count, the session, the session memory, the grants, each
 //! key's project and global patterns, the presets); over a network each is a wait. Here one
-//! statement returns them all, each part as JSON, decoded into the same rows. Checks that
-//! read more (keys whose evidence travels between projects, a CRITICAL floor that reads only
-//! the count) take the default path; a session memory's revocations and written files are
-//! read after, as the default reads them.
+//! statement returns them all, each part as JSON, decoded into the same rows: keys whose
+//! evidence travels between projects are read in every project, with whether the human has
+//! decided in this one. A request the risk floor decides (CRITICAL) reads its rate-limit
+//! count and session only, also in one statement. In a write transaction the audit head
+//! comes with either, for the check's append. A session memory's revocations and written
+//! files are read as the default reads them.
 
 use super::super::chain::{HEAD_JSON_SQL, head_of_json};
 use super::{PgState, decision_of};
 use crate::engine::rows::GLOBAL;
 use crate::engine::snapshot::{Snapshot, SnapshotKeys};
-use crate::engine::state::{Grant, KeyKind, LearnKey, PatternStats, SessionRow, State, fetch_each};
+use crate::engine::state::{Grant, KeyKind, LearnKey, PatternStats, SessionRow, State};
 use anyhow::{Context, anyhow};
 use serde_json::Value;
 
 /// Every part of the common snapshot, in one statement. Parameters: $1 session, $2/$3 the
 /// rate window (since, cap), $4 project, $5 tool, $6 action, $7 scope, $8 content hash,
-/// $9 now, $10 the global project, $11/$12 the learning keys' kinds and keys, in order; the
-/// audit head last ([`HEAD_JSON_SQL`]).
+/// $9 now, $10 the global project, $11/$12/$13 the learning keys' kinds, keys and whether each
+/// travels, in order; then whether the human decided in the project (read only when a key
+/// travels), and the audit head last ([`HEAD_JSON_SQL`]).
 const SNAPSHOT_PARTS_SQL: &str = "SELECT \
      (SELECT count(*) FROM (SELECT 1 FROM checks WHERE session = $1 AND ts_ms >= $2 \
       LIMIT $3) AS recent), \
@@ -32,23 +35,35 @@ const SNAPSHOT_PARTS_SQL: &str = "SELECT \
       AND revoked_ms IS NULL), \
      (SELECT json_agg(json_build_array(p.project, p.kind, p.key, p.human_allow, p.human_deny, \
       p.inferred_deny, p.rapid_allow, p.humans, p.first_ms, p.last_ms, p.revoked_ms) \
-      ORDER BY k.n, p.project <> $4)::text \
-      FROM unnest($11::text[], $12::text[]) WITH ORDINALITY AS k(kind, key, n) \
-      JOIN patterns p ON p.project IN ($4, $10) AND p.tool = $5 AND p.action = $6 \
-      AND p.kind = k.kind AND p.key = k.key), \
-     (SELECT json_agg(name ORDER BY name)::text FROM presets WHERE project = $4), ";
+      ORDER BY k.n, CASE WHEN k.travel THEN p.project END, p.project <> $4)::text \
+      FROM unnest($11::text[], $12::text[], $13::bool[]) WITH ORDINALITY AS k(kind, key, travel, n) \
+      JOIN patterns p ON (k.travel OR p.project IN ($4, $10)) AND p.tool = $5 \
+      AND p.action = $6 AND p.kind = k.kind AND p.key = k.key), \
+     (SELECT json_agg(name ORDER BY name)::text FROM presets WHERE project = $4), \
+     (CASE WHEN true = ANY($13) THEN EXISTS (SELECT 1 FROM patterns WHERE project = $4 \
+      AND human_allow + human_deny + inferred_deny > 0) END), ";
 
 /// The whole statement.
 fn snapshot_sql() -> String {
     format!("{SNAPSHOT_PARTS_SQL}{HEAD_JSON_SQL}")
 }
 
+/// What a request the risk floor decides reads: $1 session, $2/$3 the rate window; the
+/// session's row and the audit head.
+const FLOOR_PARTS_SQL: &str = "SELECT \
+     (SELECT count(*) FROM (SELECT 1 FROM checks WHERE session = $1 AND ts_ms >= $2 \
+      LIMIT $3) AS recent), \
+     (SELECT json_build_array(runtime, project, started_ms, last_ms, budget_used::text, \
+      budget_ms, auto_allowed)::text FROM sessions WHERE session = $1), ";
+
+/// The floor's whole statement.
+fn floor_sql() -> String {
+    format!("{FLOOR_PARTS_SQL}{HEAD_JSON_SQL}")
+}
+
 /// The snapshot `keys` asks for, in one round trip when it can be. In a write transaction
 /// (begun under the write lock) the audit head comes with it, for the check's append.
 pub(super) fn read(st: &mut PgState<'_>, keys: &SnapshotKeys) -> anyhow::Result<Snapshot> {
-    if !keys.decidable || !keys.travel.is_empty() {
-        return fetch_each(st, keys);
-    }
     let mut snap = Snapshot::default();
     for path in &keys.written_paths {
         if let Some(w) = st.written_file(path)? {
@@ -57,14 +72,24 @@ pub(super) fn read(st: &mut PgState<'_>, keys: &SnapshotKeys) -> anyhow::Result<
     }
     let (since, cap) = keys.rate_window.unwrap_or((i64::MAX, 0));
     let cap = cap.min(i64::MAX as u64) as i64;
-    let (kinds, names): (Vec<&str>, Vec<&str>) = if keys.learning {
-        keys.keys
-            .iter()
-            .map(|k| (k.kind.as_str(), k.key.as_str()))
-            .unzip()
-    } else {
-        (Vec::new(), Vec::new())
-    };
+    if !keys.decidable {
+        let row = st
+            .row(&floor_sql(), &[&keys.session, &since, &cap])?
+            .ok_or_else(|| anyhow!("the snapshot query returned no row"))?;
+        counted_and_session(&row, keys, &mut snap)?;
+        head_at(st, &row, 2)?;
+        return Ok(snap);
+    }
+    let mut kinds = Vec::new();
+    let mut names = Vec::new();
+    let mut travels = Vec::new();
+    if keys.learning {
+        for k in &keys.keys {
+            kinds.push(k.kind.as_str());
+            names.push(k.key.as_str());
+            travels.push(keys.travel.contains(k));
+        }
+    }
     let row = st
         .row(
             &snapshot_sql(),
@@ -81,24 +106,12 @@ pub(super) fn read(st: &mut PgState<'_>, keys: &SnapshotKeys) -> anyhow::Result<
                 &GLOBAL,
                 &kinds,
                 &names,
+                &travels,
             ],
         )?
         .ok_or_else(|| anyhow!("the snapshot query returned no row"))?;
-    let part = |i: usize| -> anyhow::Result<Option<Value>> {
-        let text: Option<String> = row.try_get(i).map_err(super::pg_err)?;
-        text.map(|t| serde_json::from_str(&t).context("the snapshot query's JSON"))
-            .transpose()
-    };
-    if keys.rate_window.is_some() {
-        let n: i64 = row.try_get(0).map_err(super::pg_err)?;
-        snap.recent_checks = n.max(0) as u64;
-    }
-    if keys.budget {
-        snap.session = part(1)?
-            .map(|v| session_of(&keys.session, &v))
-            .transpose()?;
-    }
-    snap.memory = part(2)?
+    counted_and_session(&row, keys, &mut snap)?;
+    snap.memory = part(&row, 2)?
         .map(|v| Ok::<_, anyhow::Error>((decision_of(str_at(&v, 0)?), int_at(&v, 1)?)))
         .transpose()?;
     if snap.memory.is_some() {
@@ -108,18 +121,58 @@ pub(super) fn read(st: &mut PgState<'_>, keys: &SnapshotKeys) -> anyhow::Result<
             }
         }
     }
-    snap.grants = list(part(3)?, grant_of)?;
-    snap.patterns = list(part(4)?, |v| pattern_of(&keys.tool, &keys.action, v))?;
-    snap.presets = list(part(5)?, |v| {
+    snap.grants = list(part(&row, 3)?, grant_of)?;
+    snap.patterns = list(part(&row, 4)?, |v| pattern_of(&keys.tool, &keys.action, v))?;
+    snap.presets = list(part(&row, 5)?, |v| {
         v.as_str()
             .map(String::from)
             .ok_or_else(|| anyhow!("a preset name that is not text"))
     })?;
+    // As the default reads it: only when a key that travels has evidence from elsewhere.
+    let elsewhere = snap
+        .patterns
+        .iter()
+        .any(|p| keys.travel.contains(&p.key) && p.project != keys.project && p.project != GLOBAL);
+    if elsewhere && keys.project != GLOBAL {
+        let known: Option<bool> = row.try_get(6).map_err(super::pg_err)?;
+        snap.project_known = known.unwrap_or(false);
+    }
+    head_at(st, &row, 7)?;
+    Ok(snap)
+}
+
+/// The part at `i` of a snapshot row, parsed (`None` when NULL).
+fn part(row: &postgres::Row, i: usize) -> anyhow::Result<Option<Value>> {
+    let text: Option<String> = row.try_get(i).map_err(super::pg_err)?;
+    text.map(|t| serde_json::from_str(&t).context("the snapshot query's JSON"))
+        .transpose()
+}
+
+/// The rate-limit count (part 0) and the session's row (part 1), as `keys` asks for them.
+fn counted_and_session(
+    row: &postgres::Row,
+    keys: &SnapshotKeys,
+    snap: &mut Snapshot,
+) -> anyhow::Result<()> {
+    if keys.rate_window.is_some() {
+        let n: i64 = row.try_get(0).map_err(super::pg_err)?;
+        snap.recent_checks = n.max(0) as u64;
+    }
+    if keys.budget {
+        snap.session = part(row, 1)?
+            .map(|v| session_of(&keys.session, &v))
+            .transpose()?;
+    }
+    Ok(())
+}
+
+/// In a write transaction, the audit head at part `i`, kept for the check's append.
+fn head_at(st: &mut PgState<'_>, row: &postgres::Row, i: usize) -> anyhow::Result<()> {
     if st.key.is_some() {
-        let head: Option<String> = row.try_get(6).map_err(super::pg_err)?;
+        let head: Option<String> = row.try_get(i).map_err(super::pg_err)?;
         st.head = Some(head_of_json(head.as_deref())?);
     }
-    Ok(snap)
+    Ok(())
 }
 
 /// The items of a JSON array part (none when the part is NULL: no rows).
