@@ -11,8 +11,8 @@
 
 use crate::cli::ExitCode;
 use aiperture::client_env::ClientEnv;
-use aiperture::engine::Gate;
 use aiperture::hook_process;
+use aiperture::hook_process::early_gate::EarlyGate;
 use aiperture::hook_process::handover::REQUEST_ID_ENV;
 use aiperture::hook_process::warm_call::{Warm, warm_answer};
 use aiperture::runtimes::{Adapter, Answer, Output, WithAdapter, dispatch, with_adapter};
@@ -64,7 +64,11 @@ impl WithAdapter for Serve<'_> {
 /// running server when one answers in time, else in-process); a panic anywhere becomes the
 /// fail-closed answer.
 fn serve<A: Adapter>(adapter: &A, runtime: &str, event: Option<&str>) -> Output {
-    let payload = match hook_process::arm_and_read(adapter) {
+    hook_process::arm(adapter);
+    // The team store connects while the payload is read and analysed; a panic here leaves
+    // the opening to the call, which meets the same problem inside its guard.
+    let early = catch_unwind(EarlyGate::start).unwrap_or(EarlyGate::Later(None));
+    let payload = match hook_process::read_payload(adapter) {
         Ok(p) => p,
         Err(out) => return out,
     };
@@ -82,7 +86,7 @@ fn serve<A: Adapter>(adapter: &A, runtime: &str, event: Option<&str>) -> Output 
     }
     // The process exits right after answering: the store is left open, not closed.
     guarded(adapter, &payload, &env, || {
-        Gate::open().map(ManuallyDrop::new)
+        early.open().map(ManuallyDrop::new)
     })
 }
 

@@ -8,6 +8,7 @@
 
 pub mod client;
 pub mod crash_guard;
+pub mod early_gate;
 pub mod handover;
 pub mod start;
 pub mod warm_call;
@@ -223,10 +224,23 @@ pub fn quiet_panics(program: &'static str) {
 /// ([`STDIN_TIMEOUT_ENV`]). `Err` is the fail-closed answer for a payload that could not be
 /// read whole.
 pub fn arm_and_read<A: Adapter>(adapter: &A) -> Result<Vec<u8>, Output> {
+    arm(adapter);
+    read_payload(adapter)
+}
+
+/// Arms the crash guard with `adapter`'s fail-closed answer: from here a fatal signal prints
+/// it (the first half of [`arm_and_read`]).
+pub fn arm<A: Adapter>(adapter: &A) {
     crash_guard::arm(&adapter.render(
         None,
         &Answer::FailClosed("the hook process crashed (a fatal signal)".into()),
     ));
+}
+
+/// Reads the payload from stdin up to [`MAX_PAYLOAD`] within the deadline (the second half of
+/// [`arm_and_read`]); `Err` is the fail-closed answer for a payload that could not be read
+/// whole.
+pub fn read_payload<A: Adapter>(adapter: &A) -> Result<Vec<u8>, Output> {
     let timeout = stdin_timeout(std::env::var(STDIN_TIMEOUT_ENV).ok().as_deref());
     if std::io::IsTerminal::is_terminal(&std::io::stdin()) {
         // A person typed the command: say what it waits for (the deadline still fails closed).

@@ -282,6 +282,12 @@ impl Gate<AnyStore> {
     pub fn open() -> anyhow::Result<Self> {
         let paths = Paths::from_env()?;
         let settings = crate::config::Settings::load(&paths)?;
+        Self::open_at(paths, settings)
+    }
+
+    /// Opens the store `settings` and the environment select, with `paths` and `settings`
+    /// already read ([`Gate::open`] reads them).
+    pub fn open_at(paths: Paths, settings: crate::config::Settings) -> anyhow::Result<Self> {
         let at = Location::select(&paths, Some(settings.store_url.as_str()))?;
         let store = AnyStore::open(&at)?;
         Ok(Gate::new(

@@ -203,6 +203,9 @@ pub struct PgStore {
     /// False until the schema is known to be current: [`PgStore::open_deferred`] leaves the
     /// check to the first transaction, which reads the version in its `BEGIN` round trip.
     schema_known: AtomicBool,
+    /// The first connection while [`PgStore::open_deferred`] is still making it, taken by
+    /// the first call that needs a connection.
+    connecting: Mutex<Option<tls::Connecting>>,
 }
 
 /// The slots: the idle ones (`None` until first connected) on a stack, so the warmest
@@ -327,12 +330,19 @@ impl PgStore {
         Ok(store)
     }
 
-    /// Connects to `url` like [`PgStore::open`], but leaves the schema check to the first
-    /// transaction, which reads the version in the round trip that begins it (and migrates
-    /// first when it is behind): a one-shot hook saves a round trip, on a fresh server process
-    /// one that costs it ~1 ms. For callers that only run transactions (the gate).
+    /// Connects to `url` like [`PgStore::open`], but returns while the connection is being
+    /// made (on a helper thread, bounded by [`CONNECT_TIMEOUT`] from now) and leaves the
+    /// schema check to the first transaction, which reads the version in the round trip that
+    /// begins it (and migrates first when it is behind). A one-shot hook analyses its request
+    /// while the server forks and authenticates its backend, and saves a round trip on a
+    /// fresh server process that costs it ~1 ms. A failure to connect is the first
+    /// transaction's error. For callers that only run transactions (the gate).
     pub fn open_deferred(url: &str) -> anyhow::Result<PgStore> {
-        Self::connect_pool(url, 1)
+        let store = Self::configured(url, 1)?;
+        let early = tls::Connecting::start(&store.config, CONNECT_TIMEOUT)
+            .map_err(|e| anyhow!("database {}: cannot connect: {e:#}", store.url))?;
+        *store.connecting.lock().unwrap_or_else(|p| p.into_inner()) = Some(early);
+        Ok(store)
     }
 
     /// Migrates the schema when it is behind (one read of its version when it is not).
@@ -347,6 +357,15 @@ impl PgStore {
 
     /// The store with up to `size` connections, the first one connected, the schema unchecked.
     fn connect_pool(url: &str, size: usize) -> anyhow::Result<PgStore> {
+        let store = Self::configured(url, size)?;
+        let mut guard = store.lock()?;
+        store.connected(&mut guard)?;
+        drop(guard);
+        Ok(store)
+    }
+
+    /// The store with up to `size` connections, none made yet.
+    fn configured(url: &str, size: usize) -> anyhow::Result<PgStore> {
         let mut config: Config = url
             .parse()
             .map_err(|e| anyhow!("database URL {}: {e}", redact(url)))?;
@@ -362,16 +381,13 @@ impl PgStore {
         if config.get_application_name().is_none() {
             config.application_name("aiperture");
         }
-        let store = PgStore {
+        Ok(PgStore {
             config,
             url: redact(url),
             pool: Pool::new(size),
             schema_known: AtomicBool::new(false),
-        };
-        let mut guard = store.lock()?;
-        store.connected(&mut guard)?;
-        drop(guard);
-        Ok(store)
+            connecting: Mutex::new(None),
+        })
     }
 
     /// The URL this store connects to, without its password.
@@ -392,8 +408,16 @@ impl PgStore {
     fn connected<'g>(&self, slot: &'g mut Option<Conn>) -> anyhow::Result<&'g mut Conn> {
         if slot.as_ref().is_none_or(|c| c.client.is_closed()) {
             *slot = None;
-            let client = tls::connect_within(&self.config, CONNECT_TIMEOUT)
-                .map_err(|e| anyhow!("database {}: cannot connect: {e:#}", self.url))?;
+            let early = self
+                .connecting
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .take();
+            let client = match early {
+                Some(connecting) => connecting.finish(),
+                None => tls::connect_within(&self.config, CONNECT_TIMEOUT),
+            }
+            .map_err(|e| anyhow!("database {}: cannot connect: {e:#}", self.url))?;
             *slot = Some(Conn::new(client));
         }
         slot.as_mut()

@@ -7,34 +7,60 @@
 use postgres::config::SslMode;
 use postgres::{Client, Config, NoTls};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// The environment variable naming an extra PEM file of CA certificates.
 pub const CA_FILE_ENV: &str = "AIPERTURE_DB_CA_FILE";
 
-/// Connects with `config` within `deadline`, start-up handshake included.
+/// A connection being made on a helper thread, to be taken within its deadline.
 ///
 /// The client's own connect timeout bounds only the TCP connect: a server that accepts the
 /// connection and never answers (hung, overloaded, a proxy in front of a dead server) would
 /// hold the handshake forever. So the connection is made on a helper thread and given up
-/// after `deadline`; the abandoned thread ends with the process (a hook exits right after
-/// answering) or when the server finally answers or closes.
-pub(super) fn connect_within(config: &Config, deadline: Duration) -> anyhow::Result<Client> {
-    let (tx, rx) = std::sync::mpsc::channel();
-    let config = config.clone();
-    std::thread::Builder::new()
-        .name("aiperture-pg-connect".into())
-        .spawn(move || {
-            let _ = tx.send(connect(&config));
-        })?;
-    match rx.recv_timeout(deadline) {
-        Ok(Ok(client)) => Ok(client),
-        Ok(Err(e)) => Err(anyhow::anyhow!("{}", super::problem(&e))),
-        Err(_) => Err(anyhow::anyhow!(
-            "the server did not complete the connection within {} ms",
-            deadline.as_millis()
-        )),
+/// at the deadline; the abandoned thread ends with the process (a hook exits right after
+/// answering) or when the server finally answers or closes. Meanwhile the caller goes on
+/// with work that needs no database (a hook analyses its request while the server forks
+/// and authenticates its backend).
+pub(super) struct Connecting {
+    made: std::sync::mpsc::Receiver<Result<Client, postgres::Error>>,
+    deadline: Instant,
+    within: Duration,
+}
+
+impl Connecting {
+    /// Starts connecting with `config`; the connection is due within `within` from now.
+    pub(super) fn start(config: &Config, within: Duration) -> anyhow::Result<Connecting> {
+        let (tx, made) = std::sync::mpsc::channel();
+        let config = config.clone();
+        std::thread::Builder::new()
+            .name("aiperture-pg-connect".into())
+            .spawn(move || {
+                let _ = tx.send(connect(&config));
+            })?;
+        Ok(Connecting {
+            made,
+            deadline: Instant::now() + within,
+            within,
+        })
     }
+
+    /// The connection, waiting for it until the deadline at most.
+    pub(super) fn finish(self) -> anyhow::Result<Client> {
+        let left = self.deadline.saturating_duration_since(Instant::now());
+        match self.made.recv_timeout(left) {
+            Ok(Ok(client)) => Ok(client),
+            Ok(Err(e)) => Err(anyhow::anyhow!("{}", super::problem(&e))),
+            Err(_) => Err(anyhow::anyhow!(
+                "the server did not complete the connection within {} ms",
+                self.within.as_millis()
+            )),
+        }
+    }
+}
+
+/// Connects with `config` within `deadline`, start-up handshake included ([`Connecting`]).
+pub(super) fn connect_within(config: &Config, deadline: Duration) -> anyhow::Result<Client> {
+    Connecting::start(config, deadline)?.finish()
 }
 
 /// Connects with `config`, building a TLS connector only when the mode may use one.
