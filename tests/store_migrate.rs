@@ -153,6 +153,92 @@ fn a_target_with_another_chain_is_refused() {
 }
 
 #[test]
+fn a_target_that_ends_elsewhere_or_learned_what_the_source_did_not_is_refused() {
+    let e = Env::new();
+    e.populate(&e.db);
+    let copy = e.dir.path().join("copy.db");
+    let to = format!("sqlite:{}", copy.display());
+    ok(&e.migrate(&e.db, &["--to", &to]));
+    let edit = |sql: &str| {
+        rusqlite::Connection::open(&copy)
+            .unwrap()
+            .execute(sql, [])
+            .unwrap();
+    };
+    // A pattern only the target has: copying over it would pass it off as the source's.
+    edit(
+        "INSERT INTO patterns (project, tool, action, kind, key, human_allow, human_deny, \
+         inferred_deny, rapid_allow, first_ms, last_ms) \
+         VALUES ('/srv/elsewhere', 'shell', 'execute', 'exact', 'make deploy', 9, 0, 0, 0, 1, 2)",
+    );
+    let before = dump(&copy);
+    let out = e.migrate(&e.db, &["--to", &to]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("learned patterns the source lacks"), "{err}");
+    assert_eq!(dump(&copy), before);
+    edit("DELETE FROM patterns WHERE key = 'make deploy'");
+    // The same length of chain, but its last event is not the source's.
+    edit("UPDATE audit_events SET hash = 'f00d' WHERE seq = (SELECT max(seq) FROM audit_events)");
+    let out = e.migrate(&e.db, &["--to", &to]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("not a prefix"), "{err}");
+}
+
+#[test]
+fn a_store_larger_than_a_batch_is_copied_batch_by_batch() {
+    let e = Env::new();
+    e.populate(&e.db);
+    // Checks are not chained: rows added straight to the table keep the source verifying.
+    let c = rusqlite::Connection::open(&e.db).unwrap();
+    for i in 0..1_300 {
+        c.execute(
+            "INSERT INTO checks (ts_ms, session, runtime, event, project, tool, action, scope, \
+             decision, decided_by, risk_tier, risk_score) \
+             VALUES (?1, 'bulk', 'cli', 'check', '/srv/bulk', 'shell', 'execute', ?2, 'allow', \
+             'rule', 'low', 0.1)",
+            rusqlite::params![i, format!("echo {i}")],
+        )
+        .unwrap();
+    }
+    drop(c);
+    assert_eq!(e.verify(&e.db, None)["intact"], true);
+    let copy = e.dir.path().join("copy.db");
+    let out = e.migrate(&e.db, &["--to", &format!("sqlite:{}", copy.display())]);
+    ok(&out);
+    assert_eq!(dump(&e.db), dump(&copy));
+    let err = String::from_utf8_lossy(&out.stderr);
+    let progress: Vec<&str> = err.lines().filter(|l| l.contains("checks: ")).collect();
+    // 500 rows a batch (the build's `BATCH`): three batches, each reported as it is written.
+    assert_eq!(progress.len(), 3, "{err}");
+    assert!(progress[0].contains("500 of 1305 rows read"), "{err}");
+    assert!(progress[2].contains("1305 of 1305 rows read"), "{err}");
+    // The same through the team store (many rows a statement there) and back.
+    let Some(admin) = server_url("store_migrate") else {
+        eprintln!("skipped: set AIPERTURE_TEST_PG_URL to run the PostgreSQL half");
+        return;
+    };
+    let url = fresh_database(&admin, "migrate_bulk").unwrap();
+    ok(&e.migrate(&e.db, &["--to", &url]));
+    let again = ok(&e.migrate(&e.db, &["--to", &url]));
+    assert!(again.contains("nothing to copy"), "{again}");
+    let back = e.dir.path().join("back.db");
+    let out = e.migrate(
+        &e.db,
+        &[
+            "--from",
+            &url,
+            "--to",
+            &format!("sqlite:{}", back.display()),
+        ],
+    );
+    ok(&out);
+    assert_eq!(dump(&e.db), dump(&back));
+    assert_eq!(e.verify(&back, None)["intact"], true);
+}
+
+#[test]
 fn migrating_is_an_admin_act() {
     let e = Env::new();
     e.populate(&e.db);

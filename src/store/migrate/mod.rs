@@ -8,6 +8,8 @@
 //!
 //! The audit chain is copied verbatim (the same `seq`, the same hashes) and the target's head
 //! is re-signed with the install key after each batch, so the target verifies at every commit.
+//! The source is read in one snapshot and streamed ([`BATCH`] rows in memory at a time), so a
+//! store of any size is copied in bounded memory.
 //! Before writing, the source must verify (the verifier `audit verify` uses) and the target's
 //! chain must be empty or a prefix of the source's; afterwards the target is verified again.
 //!
@@ -17,6 +19,7 @@
 //! the source lacks) is refused; [`merge`] combines two stores that each have their own chain.
 
 pub mod merge;
+mod source;
 
 use super::postgres::{Conn, pg_err};
 use super::{AnyStore, Location};
@@ -24,6 +27,7 @@ use crate::audit::{self, VerifyReport};
 use crate::key::KEY_LEN;
 use anyhow::{anyhow, bail};
 use postgres::types::ToSql;
+use source::{read_all, select_rows, shapes, stream, tables_of};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Rows written per transaction.
@@ -44,7 +48,8 @@ struct Shape {
     key: Vec<String>,
 }
 
-/// One table read from the source.
+/// One table of the source: its shape, and its rows when it was read whole (a merge); a copy
+/// streams them in batches instead (`source::stream`).
 #[derive(Debug)]
 struct Table {
     name: String,
@@ -91,18 +96,10 @@ pub fn migrate(
     progress: &mut dyn FnMut(&str),
 ) -> anyhow::Result<Outcome> {
     let (source, target) = open_pair(from, to, opts.key)?;
-    let tables = read_all(&source)?;
+    let tables = tables_of(&source)?;
     let shapes = shapes(&target)?;
-    let source_chain = chain_of(&tables)?;
-    let target_chain = target_hashes(&target)?;
-    check_prefix(&source_chain, &target_chain)?;
-    check_patterns(&tables, &target)?;
-    let mut out = Outcome {
-        source_events: source_chain.len() as u64,
-        target_events_before: target_chain.len() as u64,
-        dry_run: opts.dry_run,
-        ..Outcome::default()
-    };
+    // Each table's columns on both sides, checked before anything is written.
+    let mut keeps = Vec::with_capacity(tables.len());
     for t in &tables {
         let Some(shape) = shapes.get(&t.name) else {
             bail!(
@@ -120,20 +117,46 @@ pub fn migrate(
         let keep: Vec<usize> = (0..t.columns.len())
             .filter(|&i| names.contains(t.columns[i].as_str()))
             .collect();
-        let mut n = 0u64;
-        for (b, chunk) in t.rows.chunks(BATCH).enumerate() {
-            n += write_batch(&target, t, shape, &keep, chunk, opts)?;
-            progress(&format!(
-                "{}: {} of {} rows read, {n} written",
-                t.name,
-                (b * BATCH + chunk.len()),
-                t.rows.len()
-            ));
-        }
-        if n > 0 {
-            out.written.insert(t.name.clone(), n);
-        }
+        keeps.push((shape, keep));
     }
+    let (source_events, _) = chain_end(&source)?;
+    let (target_events, target_last) = chain_end(&target)?;
+    let source_at = match &target_last {
+        Some((seq, _)) => hash_at(&source, *seq)?,
+        None => None,
+    };
+    check_prefix(
+        source_events,
+        source_at.as_deref(),
+        target_events,
+        target_last.as_ref(),
+    )?;
+    check_patterns(&source, &target)?;
+    let mut out = Outcome {
+        source_events,
+        target_events_before: target_events,
+        dry_run: opts.dry_run,
+        ..Outcome::default()
+    };
+    let mut totals = Vec::with_capacity(tables.len());
+    for t in &tables {
+        totals.push(count(&source, &t.name)?);
+    }
+    let mut read = vec![0u64; tables.len()];
+    stream(&source, &tables, BATCH, &mut |i, rows| {
+        let t = &tables[i];
+        let (shape, keep) = &keeps[i];
+        let n = write_batch(&target, t, shape, keep, rows, opts)?;
+        read[i] += rows.len() as u64;
+        let written = out.written.entry(t.name.clone()).or_insert(0);
+        *written += n;
+        progress(&format!(
+            "{}: {} of {} rows read, {} written",
+            t.name, read[i], totals[i], written
+        ));
+        Ok(())
+    })?;
+    out.written.retain(|_, n| *n > 0);
     if !opts.dry_run {
         if let AnyStore::Postgres(p) = &target {
             // Also when nothing was copied: a store copied by an older version is repaired.
@@ -149,6 +172,17 @@ pub fn migrate(
         }
     }
     Ok(out)
+}
+
+/// The number of rows of `table` in `store`.
+fn count(store: &AnyStore, table: &str) -> anyhow::Result<u64> {
+    match select_rows(store, &format!("SELECT count(*) FROM {table}"), 1)?
+        .first()
+        .and_then(|r| r.first())
+    {
+        Some(Val::Integer(n)) => Ok(u64::try_from(*n).unwrap_or(0)),
+        _ => bail!("cannot count the rows of `{table}`"),
+    }
 }
 
 /// Opens the source and the target (each migrated to the current schema), refusing one store
@@ -199,42 +233,74 @@ fn chain_of(tables: &[Table]) -> anyhow::Result<Vec<(i64, String)>> {
         .collect()
 }
 
-/// Refuses a target whose chain is not a prefix of the source's.
-fn check_prefix(source: &[(i64, String)], target: &[(i64, String)]) -> anyhow::Result<()> {
-    if target.len() > source.len() || source[..target.len()] != *target {
-        let head = target.last().map(|(_, h)| h.as_str()).unwrap_or("");
+/// A store's audit chain by its end: how many events, and the last one's `(seq, hash)`.
+fn chain_end(store: &AnyStore) -> anyhow::Result<(u64, Option<(i64, String)>)> {
+    let last = select_rows(
+        store,
+        "SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1",
+        2,
+    )?;
+    let last = match last.first().map(|r| (&r[0], &r[1])) {
+        None => None,
+        Some((Val::Integer(s), Val::Text(h))) => Some((*s, h.clone())),
+        Some(_) => bail!("audit_events: a row without an integer seq and a text hash"),
+    };
+    Ok((count(store, "audit_events")?, last))
+}
+
+/// The hash of the event `seq` of a store's chain, if it has one.
+fn hash_at(store: &AnyStore, seq: i64) -> anyhow::Result<Option<String>> {
+    let rows = select_rows(
+        store,
+        &format!("SELECT hash FROM audit_events WHERE seq = {seq}"),
+        1,
+    )?;
+    Ok(match rows.first().and_then(|r| r.first()) {
+        Some(Val::Text(h)) => Some(h.clone()),
+        _ => None,
+    })
+}
+
+/// Refuses a target whose chain is not a prefix of the source's: it holds more events, or its
+/// last event is not the source's event of the same `seq` (`source_at`). Each event's hash
+/// covers the one before it, so an equal last hash means an equal chain up to it (a target
+/// whose rows were edited breaks its own chain, and the copy's verification says so).
+fn check_prefix(
+    source_len: u64,
+    source_at: Option<&str>,
+    target_len: u64,
+    target_last: Option<&(i64, String)>,
+) -> anyhow::Result<()> {
+    let continues = match target_last {
+        None => target_len == 0,
+        Some((_, hash)) => target_len <= source_len && source_at == Some(hash.as_str()),
+    };
+    if !continues {
+        let head = target_last.map(|(_, h)| h.as_str()).unwrap_or("");
         bail!(
-            "refusing: the target holds a different audit chain ({} events, head {head}) that is \
-             not a prefix of the source's ({} events); migrate into an empty store",
-            target.len(),
-            source.len()
+            "refusing: the target holds a different audit chain ({target_len} events, head \
+             {head}) that is not a prefix of the source's ({source_len} events); migrate into \
+             an empty store"
         );
     }
     Ok(())
 }
 
 /// Refuses a target holding learned patterns the source lacks.
-fn check_patterns(tables: &[Table], target: &AnyStore) -> anyhow::Result<()> {
-    let Some(t) = tables.iter().find(|t| t.name == "patterns") else {
+fn check_patterns(source: &AnyStore, target: &AnyStore) -> anyhow::Result<()> {
+    let Some(shape) = shapes(source)?.remove("patterns") else {
         return Ok(());
     };
-    let idx: Vec<usize> = t
-        .key
-        .iter()
-        .filter_map(|k| t.columns.iter().position(|c| c == k))
-        .collect();
-    let have: BTreeSet<Vec<String>> = t
-        .rows
-        .iter()
-        .map(|r| idx.iter().map(|&i| text(&r[i])).collect())
-        .collect();
-    let cols = t.key.join(", ");
-    let theirs = select_rows(target, &format!("SELECT {cols} FROM patterns"), t.key.len())?;
-    if let Some(extra) = theirs
-        .iter()
-        .map(|r| r.iter().map(text).collect::<Vec<_>>())
-        .find(|k| !have.contains(k))
-    {
+    let cols = shape.key.join(", ");
+    let sql = format!("SELECT {cols} FROM patterns");
+    let keys = |store| -> anyhow::Result<Vec<Vec<String>>> {
+        Ok(select_rows(store, &sql, shape.key.len())?
+            .iter()
+            .map(|r| r.iter().map(text).collect())
+            .collect())
+    };
+    let have: BTreeSet<Vec<String>> = keys(source)?.into_iter().collect();
+    if let Some(extra) = keys(target)?.into_iter().find(|k| !have.contains(k)) {
         bail!(
             "refusing: the target has learned patterns the source lacks (e.g. {}); migrate into \
              an empty store",
@@ -251,166 +317,6 @@ fn text(v: &Val) -> String {
         Val::Real(f) => f.to_string(),
         Val::Text(s) => s.clone(),
         Val::Blob(b) => hex::encode(b),
-    }
-}
-
-/// The target's chain, `hash` by `seq`, in order.
-fn target_hashes(target: &AnyStore) -> anyhow::Result<Vec<(i64, String)>> {
-    select_rows(target, "SELECT seq, hash FROM audit_events ORDER BY seq", 2)?
-        .into_iter()
-        .map(|r| match (&r[0], &r[1]) {
-            (Val::Integer(s), Val::Text(h)) => Ok((*s, h.clone())),
-            _ => bail!("the target's audit_events has a malformed row"),
-        })
-        .collect()
-}
-
-/// Every copied table of the store, read in one snapshot, rows in primary-key order.
-fn read_all(store: &AnyStore) -> anyhow::Result<Vec<Table>> {
-    let shapes = shapes(store)?;
-    let mut out = Vec::new();
-    for (name, shape) in shapes {
-        if shape.key.is_empty() {
-            bail!("table `{name}` has no primary key: the copy cannot be made idempotent");
-        }
-        let columns: Vec<String> = shape.columns.iter().map(|(c, _)| c.clone()).collect();
-        let sql = format!(
-            "SELECT {} FROM {name} ORDER BY {}",
-            columns.join(", "),
-            shape.key.join(", ")
-        );
-        let rows = select_rows(store, &sql, columns.len())?;
-        out.push(Table {
-            name,
-            columns,
-            key: shape.key,
-            rows,
-        });
-    }
-    // The chain first, so the rest of the state never runs ahead of its events.
-    out.sort_by_key(|t| t.name != "audit_events");
-    Ok(out)
-}
-
-/// The copied tables of a store and their shapes.
-fn shapes(store: &AnyStore) -> anyhow::Result<BTreeMap<String, Shape>> {
-    let mut out = BTreeMap::new();
-    match store {
-        AnyStore::Sqlite(s) => {
-            let db = s.db();
-            db.read(|tx| {
-                let names: Vec<String> = tx
-                    .prepare(
-                        "SELECT name FROM sqlite_master WHERE type = 'table' \
-                         AND name NOT LIKE 'sqlite_%' ORDER BY name",
-                    )?
-                    .query_map([], |r| r.get(0))?
-                    .collect::<Result<_, _>>()?;
-                for name in names
-                    .into_iter()
-                    .filter(|n| !NOT_COPIED.contains(&n.as_str()))
-                {
-                    let mut cols: Vec<(String, String, i64)> = tx
-                        .prepare(&format!("PRAGMA table_info({name})"))?
-                        .query_map([], |r| Ok((r.get(1)?, r.get(2)?, r.get(5)?)))?
-                        .collect::<Result<_, _>>()?;
-                    let mut key: Vec<(i64, String)> = cols
-                        .iter()
-                        .filter(|c| c.2 > 0)
-                        .map(|c| (c.2, c.0.clone()))
-                        .collect();
-                    key.sort();
-                    let shape = Shape {
-                        columns: cols.drain(..).map(|(n, t, _)| (n, t)).collect(),
-                        key: key.into_iter().map(|(_, n)| n).collect(),
-                    };
-                    out.insert(name, shape);
-                }
-                Ok(())
-            })?;
-        }
-        AnyStore::Postgres(p) => p.read_conn(|c| {
-            let rows = c
-                .client
-                .query(
-                    "SELECT table_name::text, column_name::text, data_type::text \
-                     FROM information_schema.columns WHERE table_schema = current_schema() \
-                     ORDER BY table_name, ordinal_position",
-                    &[],
-                )
-                .map_err(pg_err)?;
-            for r in rows {
-                let (t, col, ty): (String, String, String) = (
-                    r.try_get(0).map_err(pg_err)?,
-                    r.try_get(1).map_err(pg_err)?,
-                    r.try_get(2).map_err(pg_err)?,
-                );
-                if NOT_COPIED.contains(&t.as_str()) {
-                    continue;
-                }
-                out.entry(t)
-                    .or_insert_with(|| Shape {
-                        columns: Vec::new(),
-                        key: Vec::new(),
-                    })
-                    .columns
-                    .push((col, ty));
-            }
-            for (t, shape) in out.iter_mut() {
-                let keys = c
-                    .client
-                    .query(
-                        "SELECT a.attname::text FROM pg_index i \
-                         JOIN pg_attribute a ON a.attrelid = i.indrelid \
-                         JOIN LATERAL unnest(i.indkey) WITH ORDINALITY k(n, o) ON a.attnum = k.n \
-                         WHERE i.indrelid = $1::text::regclass AND i.indisprimary ORDER BY k.o",
-                        &[t],
-                    )
-                    .map_err(pg_err)?;
-                shape.key = keys
-                    .iter()
-                    .map(|r| r.try_get(0).map_err(pg_err))
-                    .collect::<anyhow::Result<_>>()?;
-            }
-            Ok(())
-        })?,
-    }
-    Ok(out)
-}
-
-/// Runs a query of `width` columns in one read snapshot.
-fn select_rows(store: &AnyStore, sql: &str, width: usize) -> anyhow::Result<Vec<Vec<Val>>> {
-    match store {
-        AnyStore::Sqlite(s) => s.db().read(|tx| {
-            let mut stmt = tx.prepare(sql)?;
-            let mut rows = stmt.query([])?;
-            let mut out = Vec::new();
-            while let Some(r) = rows.next()? {
-                let mut row = Vec::with_capacity(width);
-                for i in 0..width {
-                    use rusqlite::types::ValueRef;
-                    row.push(match r.get_ref(i)? {
-                        ValueRef::Null => Val::Null,
-                        ValueRef::Integer(n) => Val::Integer(n),
-                        ValueRef::Real(f) => Val::Real(f),
-                        ValueRef::Text(t) => Val::Text(String::from_utf8_lossy(t).into_owned()),
-                        ValueRef::Blob(b) => Val::Blob(b.to_vec()),
-                    });
-                }
-                out.push(row);
-            }
-            Ok(out)
-        }),
-        AnyStore::Postgres(p) => p.read_conn(|c| {
-            let rows = c.client.query(sql, &[]).map_err(pg_err)?;
-            rows.iter()
-                .map(|r| {
-                    (0..width)
-                        .map(|i| super::postgres::export::value(r, i))
-                        .collect()
-                })
-                .collect()
-        }),
     }
 }
 
@@ -483,7 +389,24 @@ fn upsert_sql(
     ph: fn(usize) -> String,
     differs: &str,
 ) -> String {
-    let values: Vec<String> = (1..=cols.len()).map(ph).collect();
+    upsert_rows_sql(table, cols, key, ph, differs, 1)
+}
+
+/// [`upsert_sql`] for `rows` rows in one statement (placeholders numbered row after row).
+fn upsert_rows_sql(
+    table: &str,
+    cols: &[&str],
+    key: &[String],
+    ph: fn(usize) -> String,
+    differs: &str,
+    rows: usize,
+) -> String {
+    let values: Vec<String> = (0..rows.max(1))
+        .map(|r| {
+            let one: Vec<String> = (1..=cols.len()).map(|i| ph(r * cols.len() + i)).collect();
+            format!("({})", one.join(", "))
+        })
+        .collect();
     let rest: Vec<&&str> = cols
         .iter()
         .filter(|c| !key.iter().any(|k| k == **c))
@@ -503,7 +426,7 @@ fn upsert_sql(
         )
     };
     format!(
-        "INSERT INTO {table} ({}) VALUES ({}) ON CONFLICT ({}) {conflict}",
+        "INSERT INTO {table} ({}) VALUES {} ON CONFLICT ({}) {conflict}",
         cols.join(", "),
         values.join(", "),
         key.join(", ")
@@ -578,31 +501,36 @@ fn write_batch(
             c.client
                 .batch_execute("SAVEPOINT migrate")
                 .map_err(pg_err)?;
-            let sql = upsert_sql(
-                &t.name,
-                &cols,
-                &t.key,
-                |i| format!("${i}"),
-                "IS DISTINCT FROM",
-            );
-            let st = c.client.prepare(&sql).map_err(pg_err)?;
             let types: BTreeMap<&str, &str> = shape
                 .columns
                 .iter()
                 .map(|(c, ty)| (c.as_str(), ty.as_str()))
                 .collect();
+            // Many rows a statement (one round trip each), under the protocol's 65,535
+            // parameters.
+            let per = (u16::MAX as usize / cols.len().max(1)).clamp(1, BATCH);
             let mut n = 0u64;
-            for r in rows {
-                let args = keep
-                    .iter()
-                    .map(|&i| {
+            for part in rows.chunks(per) {
+                let sql = upsert_rows_sql(
+                    &t.name,
+                    &cols,
+                    &t.key,
+                    |i| format!("${i}"),
+                    "IS DISTINCT FROM",
+                    part.len(),
+                );
+                let mut args = Vec::with_capacity(part.len() * keep.len());
+                for r in part {
+                    for &i in keep {
                         let col = t.columns[i].as_str();
                         let ty = types.get(col).copied().unwrap_or("text");
-                        pg_param(&r[i], ty).map_err(|e| anyhow!("{}.{col}: {e}", t.name))
-                    })
-                    .collect::<anyhow::Result<Vec<_>>>()?;
+                        args.push(
+                            pg_param(&r[i], ty).map_err(|e| anyhow!("{}.{col}: {e}", t.name))?,
+                        );
+                    }
+                }
                 let refs: Vec<&(dyn ToSql + Sync)> = args.iter().map(|b| b.as_ref()).collect();
-                n += c.client.execute(&st, &refs).map_err(pg_err)?;
+                n += c.client.execute(sql.as_str(), &refs).map_err(pg_err)?;
             }
             if let Some((seq, hash, mac)) = &head {
                 let sql = HEAD
@@ -637,11 +565,23 @@ mod tests {
     #[test]
     fn an_empty_or_prefix_target_is_accepted_and_anything_else_refused() {
         let source = chain(&["a", "b", "c"]);
-        assert!(check_prefix(&source, &[]).is_ok());
-        assert!(check_prefix(&source, &chain(&["a", "b"])).is_ok());
-        assert!(check_prefix(&source, &source).is_ok());
-        assert!(check_prefix(&source, &chain(&["a", "x"])).is_err());
-        assert!(check_prefix(&source, &chain(&["a", "b", "c", "d"])).is_err());
+        // As `migrate` reads them: each chain's length and last event, and the source's hash
+        // at the target's last seq.
+        let check = |target: &[(i64, String)]| {
+            let last = target.last();
+            let at = last.and_then(|(seq, _)| source.iter().find(|(s, _)| s == seq));
+            check_prefix(
+                source.len() as u64,
+                at.map(|(_, h)| h.as_str()),
+                target.len() as u64,
+                last,
+            )
+        };
+        assert!(check(&[]).is_ok());
+        assert!(check(&chain(&["a", "b"])).is_ok());
+        assert!(check(&source).is_ok());
+        assert!(check(&chain(&["a", "x"])).is_err());
+        assert!(check(&chain(&["a", "b", "c", "d"])).is_err());
     }
 
     #[test]
@@ -657,6 +597,19 @@ mod tests {
             sql,
             "INSERT INTO t (id, a, b) VALUES (?1, ?2, ?3) ON CONFLICT (id) DO UPDATE SET \
              a = excluded.a, b = excluded.b WHERE t.a IS NOT excluded.a OR t.b IS NOT excluded.b"
+        );
+        let two = upsert_rows_sql(
+            "k",
+            &["x", "y"],
+            &["x".to_string()],
+            |i| format!("${i}"),
+            "<>",
+            2,
+        );
+        assert_eq!(
+            two,
+            "INSERT INTO k (x, y) VALUES ($1, $2), ($3, $4) ON CONFLICT (x) DO UPDATE SET \
+             y = excluded.y WHERE k.y <> excluded.y"
         );
         let only_key = upsert_sql("k", &["x"], &["x".to_string()], |i| format!("${i}"), "");
         assert_eq!(
