@@ -1,7 +1,7 @@
 //! The gate a one-shot `aiperture hook` starts opening before it reads its payload.
 //!
 //! On the team store a connection costs the hook a server-side process (PostgreSQL forks and
-//! authenticates a backend: ~1.5 ms on loopback) before the first statement can run. Started
+//! authenticates a backend: ~1.3 ms on loopback) before the first statement can run. Started
 //! first, that wait overlaps the payload read, its parse and the request's analysis, which
 //! need no database. The SQLite file opens in microseconds and is opened when the call needs
 //! it, as before; its paths and settings, read here to learn which store is selected, are
