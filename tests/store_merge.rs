@@ -353,3 +353,79 @@ fn a_solo_store_merges_into_the_team_store_and_the_team_store_into_a_solo_one() 
         "the team's approvals, once"
     );
 }
+
+#[test]
+fn a_source_larger_than_a_batch_merges_batch_by_batch() {
+    let e = Env::new();
+    let b = e.dir.path().join("b.db");
+    e.populate(&e.db, "a", "make deploy", 2, "alice");
+    e.populate(&b, "b", "make deploy", 3, "bob");
+    // Checks are not chained: rows added straight to the table keep the source verifying.
+    let c = rusqlite::Connection::open(&b).unwrap();
+    for i in 0..1_200 {
+        c.execute(
+            "INSERT INTO checks (ts_ms, session, runtime, event, project, tool, action, scope, \
+             decision, decided_by, risk_tier, risk_score) \
+             VALUES (?1, 'bulk', 'cli', 'check', '/srv/bulk', 'shell', 'execute', ?2, 'allow', \
+             'rule', 'low', 0.1)",
+            rusqlite::params![i, format!("echo {i}")],
+        )
+        .unwrap();
+    }
+    drop(c);
+    let bulk = "SELECT count(*) FROM checks WHERE session = 'bulk'";
+    let before = count(&e.db, "SELECT count(*) FROM checks");
+    let source_checks = count(&b, "SELECT count(*) FROM checks");
+    let to = format!("sqlite:{}", e.db.display());
+    let from = format!("sqlite:{}", b.display());
+    let out = e.migrate(&e.db, &["--from", &from, "--to", &to, "--merge"]);
+    ok(&out);
+    let err = String::from_utf8_lossy(&out.stderr);
+    // 500 rows a batch (the build's `BATCH`): the checks arrive in three.
+    assert_eq!(
+        err.lines().filter(|l| l.starts_with("checks: ")).count(),
+        3,
+        "{err}"
+    );
+    assert_eq!(
+        count(&e.db, "SELECT count(*) FROM checks"),
+        before + source_checks
+    );
+    assert_eq!(count(&e.db, bulk), 1_200);
+    assert_eq!(e.verify(&e.db, None)["intact"], true);
+    // Again: nothing more.
+    ok(&e.migrate(&e.db, &["--from", &from, "--to", &to, "--merge"]));
+    assert_eq!(count(&e.db, bulk), 1_200);
+    // Into the team store too, and merged again: nothing more.
+    let Some(admin) = server_url("store_merge") else {
+        eprintln!("skipped: set AIPERTURE_TEST_PG_URL to run the PostgreSQL half");
+        return;
+    };
+    // A team store with a chain of its own takes the bulk source: its checks land there.
+    let team = fresh_database(&admin, "merge_bulk_team").unwrap();
+    let c_db = e.dir.path().join("c.db");
+    e.populate(&c_db, "c", "make deploy", 1, "carol");
+    ok(&e.migrate(&c_db, &["--to", &team]));
+    ok(&e.migrate(&c_db, &["--from", &from, "--to", &team, "--merge"]));
+    let v = e.verify(&c_db, Some(&team));
+    assert_eq!(v["intact"], true, "{v}");
+    let back = e.dir.path().join("team-copy.db");
+    ok(&e.migrate(
+        &c_db,
+        &[
+            "--from",
+            &team,
+            "--to",
+            &format!("sqlite:{}", back.display()),
+        ],
+    ));
+    assert_eq!(count(&back, bulk), 1_200);
+    let url = fresh_database(&admin, "merge_bulk").unwrap();
+    ok(&e.migrate(&e.db, &["--to", &url]));
+    let out = e.migrate(&b, &["--from", &from, "--to", &url, "--merge"]);
+    ok(&out);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("already merged: nothing to do"), "{err}");
+    let v = e.verify(&e.db, Some(&url));
+    assert_eq!(v["intact"], true, "{v}");
+}

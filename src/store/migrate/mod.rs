@@ -27,7 +27,7 @@ use crate::audit::{self, VerifyReport};
 use crate::key::KEY_LEN;
 use anyhow::{anyhow, bail};
 use postgres::types::ToSql;
-use source::{read_all, select_rows, shapes, stream, tables_of};
+use source::{select_rows, shapes, stream, tables_of};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Rows written per transaction.
@@ -48,8 +48,8 @@ struct Shape {
     key: Vec<String>,
 }
 
-/// One table of the source: its shape, and its rows when it was read whole (a merge); a copy
-/// streams them in batches instead (`source::stream`).
+/// One table of the source: its shape (its rows are streamed in batches, `source::stream`;
+/// `rows` holds one batch where a batch is looked at as a table).
 #[derive(Debug)]
 struct Table {
     name: String,

@@ -28,30 +28,31 @@ pub(super) fn tables_of(store: &AnyStore) -> anyhow::Result<Vec<Table>> {
     Ok(out)
 }
 
-/// Every copied table of `store` with its rows, in primary-key order, from one snapshot.
-pub(super) fn read_all(store: &AnyStore) -> anyhow::Result<Vec<Table>> {
-    let mut tables = tables_of(store)?;
-    let mut rows: Vec<Vec<Vec<Val>>> = vec![Vec::new(); tables.len()];
-    stream(store, &tables, usize::MAX, &mut |i, batch| {
-        rows[i].extend_from_slice(batch);
-        Ok(())
-    })?;
-    for (t, r) in tables.iter_mut().zip(rows) {
-        t.rows = r;
-    }
-    Ok(tables)
-}
-
-/// What [`stream`] hands each batch to: the table's index in `tables`, and the rows.
+/// What [`stream`] hands each batch to: the table's (or query's) index, and the rows.
 pub(super) type BatchSink<'a> = dyn FnMut(usize, &[Vec<Val>]) -> anyhow::Result<()> + 'a;
 
 /// Streams the rows of each of `tables` (in primary-key order) to `f` with the table's index,
-/// at most `batch` rows at a time, all inside one read transaction of `store`. On the team
-/// store that transaction has no statement or idle time limit (a copy takes as long as its
-/// target needs to write).
+/// at most `batch` rows at a time, all inside one read transaction of `store` ([`stream_queries`]).
 pub(super) fn stream(
     store: &AnyStore,
     tables: &[Table],
+    batch: usize,
+    f: &mut BatchSink<'_>,
+) -> anyhow::Result<()> {
+    let queries: Vec<(String, usize)> = tables
+        .iter()
+        .map(|t| (select_sql(t), t.columns.len()))
+        .collect();
+    stream_queries(store, &queries, batch, f)
+}
+
+/// Streams the rows of each of `queries` (a statement and its width) to `f` with the query's
+/// index, at most `batch` rows at a time, all inside one read transaction of `store` (one
+/// snapshot). On the team store that transaction has no statement or idle time limit (a copy
+/// takes as long as its target needs to write).
+pub(super) fn stream_queries(
+    store: &AnyStore,
+    queries: &[(String, usize)],
     batch: usize,
     f: &mut BatchSink<'_>,
 ) -> anyhow::Result<()> {
@@ -59,11 +60,11 @@ pub(super) fn stream(
     let mut buf: Vec<Vec<Val>> = Vec::new();
     match store {
         AnyStore::Sqlite(s) => s.db().read(|tx| {
-            for (i, t) in tables.iter().enumerate() {
-                let mut stmt = tx.prepare(&select_sql(t))?;
+            for (i, (sql, width)) in queries.iter().enumerate() {
+                let mut stmt = tx.prepare(sql)?;
                 let mut rows = stmt.query([])?;
                 while let Some(r) = rows.next()? {
-                    buf.push(sqlite_row(r, t.columns.len())?);
+                    buf.push(sqlite_row(r, *width)?);
                     if buf.len() >= batch {
                         f(i, &buf)?;
                         buf.clear();
@@ -84,14 +85,11 @@ pub(super) fn stream(
                      SET LOCAL idle_in_transaction_session_timeout = 0",
                 )
                 .map_err(pg_err)?;
-            for (i, t) in tables.iter().enumerate() {
+            for (i, (sql, width)) in queries.iter().enumerate() {
                 let none: [&(dyn postgres::types::ToSql + Sync); 0] = [];
-                let mut rows = c
-                    .client
-                    .query_raw(select_sql(t).as_str(), none)
-                    .map_err(pg_err)?;
+                let mut rows = c.client.query_raw(sql.as_str(), none).map_err(pg_err)?;
                 while let Some(r) = rows.next().map_err(pg_err)? {
-                    let row = (0..t.columns.len())
+                    let row = (0..*width)
                         .map(|k| crate::store::postgres::export::value(&r, k))
                         .collect::<anyhow::Result<Vec<_>>>()?;
                     buf.push(row);
@@ -111,7 +109,7 @@ pub(super) fn stream(
 }
 
 /// The statement reading a table's rows in primary-key order.
-fn select_sql(t: &Table) -> String {
+pub(super) fn select_sql(t: &Table) -> String {
     format!(
         "SELECT {} FROM {} ORDER BY {}",
         t.columns.join(", "),

@@ -24,6 +24,9 @@ pub struct PgChain<'a> {
     primed: Option<Option<Head>>,
     /// Writes of the same transaction sent with the next event's insert (one round trip).
     carried: Deferred,
+    /// False when the caller writes the head itself once its appends are done
+    /// ([`PgChain::leaving_head`], [`put_head`]).
+    moves_head: bool,
 }
 
 impl<'a> PgChain<'a> {
@@ -33,6 +36,7 @@ impl<'a> PgChain<'a> {
             conn,
             primed: None,
             carried: Deferred::default(),
+            moves_head: true,
         }
     }
 
@@ -43,6 +47,7 @@ impl<'a> PgChain<'a> {
             conn,
             primed: head,
             carried: Deferred::default(),
+            moves_head: true,
         }
     }
 
@@ -51,6 +56,28 @@ impl<'a> PgChain<'a> {
         self.carried = writes;
         self
     }
+
+    /// The chain whose inserts leave the stored head where it is: for a transaction that
+    /// appends many events and then writes the last head once ([`put_head`]). Every update
+    /// of the head row inside one transaction leaves a row version that the next one walks
+    /// past until commit, so moving it per event made a long append quadratic (a merge of
+    /// 200,000 events: minutes).
+    pub(crate) fn leaving_head(mut self) -> Self {
+        self.moves_head = false;
+        self
+    }
+}
+
+/// Writes `head` as the chain's signed head, in the connection's current transaction.
+pub(crate) fn put_head(conn: &mut Conn, head: &Head) -> anyhow::Result<()> {
+    let seq = i64::try_from(head.seq).map_err(|_| anyhow!("audit seq {} too large", head.seq))?;
+    conn.execute(
+        "INSERT INTO audit_head (id, seq, hash, mac) VALUES (1, $1, $2, $3) \
+         ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash, \
+         mac = excluded.mac",
+        &[&seq, &head.hash, &head.mac],
+    )?;
+    Ok(())
 }
 
 /// The head's columns as the snapshot statement returns them (`[seq, hash, mac]` as JSON
@@ -125,37 +152,42 @@ impl ChainSink for PgChain<'_> {
         new_head_mac: &str,
     ) -> anyhow::Result<()> {
         let seq = i64::try_from(e.seq).map_err(|_| anyhow!("audit seq {} too large", e.seq))?;
-        // One statement (one round trip): the writes carried, the event, and the head moved
-        // onto it.
-        let carried = self.carried.take();
-        let (sql, params) = carried.before(
-            "WITH e AS (INSERT INTO audit_events (seq, ts_ms, event_type, actor_type, actor, \
-             runtime, session_id, project, entity, summary, details, prev_hash, hash, \
+        // One statement (one round trip): the writes carried, the event, and (unless the
+        // caller writes it later) the head moved onto it.
+        const EVENT: &str = "INSERT INTO audit_events (seq, ts_ms, event_type, actor_type, \
+             actor, runtime, session_id, project, entity, summary, details, prev_hash, hash, \
              principal, host) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) \
-             RETURNING seq, hash) \
-             INSERT INTO audit_head (id, seq, hash, mac) SELECT 1, seq, hash, $16 FROM e \
-             ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash, \
-             mac = excluded.mac",
-            &[
-                &seq,
-                &e.ts_ms,
-                &e.event_type,
-                &e.actor_type,
-                &e.actor,
-                &e.runtime,
-                &e.session_id,
-                &e.project,
-                &e.entity,
-                &e.summary,
-                &details_json,
-                &e.prev_hash,
-                &e.hash,
-                &e.principal,
-                &e.host,
-                &new_head_mac,
-            ],
-        );
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)";
+        let params: [&(dyn postgres::types::ToSql + Sync); 16] = [
+            &seq,
+            &e.ts_ms,
+            &e.event_type,
+            &e.actor_type,
+            &e.actor,
+            &e.runtime,
+            &e.session_id,
+            &e.project,
+            &e.entity,
+            &e.summary,
+            &details_json,
+            &e.prev_hash,
+            &e.hash,
+            &e.principal,
+            &e.host,
+            &new_head_mac,
+        ];
+        let carried = self.carried.take();
+        let (sql, params) = if self.moves_head {
+            let main = format!(
+                "WITH e AS ({EVENT} RETURNING seq, hash) \
+                 INSERT INTO audit_head (id, seq, hash, mac) SELECT 1, seq, hash, $16 FROM e \
+                 ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash, \
+                 mac = excluded.mac"
+            );
+            carried.before(&main, &params)
+        } else {
+            carried.before(EVENT, &params[..15])
+        };
         self.conn
             .execute(&sql, &params)
             .map_err(|err| err.context(format!("cannot append audit event {seq}")))?;

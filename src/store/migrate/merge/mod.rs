@@ -18,10 +18,13 @@
 //! ids, so a second merge of the same source appends only what came after, or nothing.
 //! The target is either store (a [`Target`]: one write transaction on SQLite, or on the team
 //! store under its write lock, so hooks wait for the merge rather than interleave with it).
+//! The source is streamed into it from one read snapshot, a batch of rows at a time, so a
+//! store of any size merges in bounded memory.
 
 mod target;
 
-use super::{Options, Shape, Table, Val, read_all, select_rows, shapes};
+use super::source::{select_sql, stream_queries};
+use super::{BATCH, Options, Shape, Table, Val, select_rows, shapes, tables_of};
 use crate::audit::{self, ActorType, NewEvent};
 use crate::key::KEY_LEN;
 use crate::store::postgres::pg_err;
@@ -111,25 +114,45 @@ pub fn merge(
     }
     let prior = prior_merge(&target, &first_hash)?;
     let after_seq = prior.as_ref().map_or(0, |p| p.head_seq);
-    let events = read_events(&source, after_seq)?;
-    let Some(last) = events.last() else {
-        progress("every event of the source is already merged: nothing to do");
-        return Ok(MergeOutcome {
-            dry_run: opts.dry_run,
-            ..MergeOutcome::default()
-        });
+    let last = select_rows(
+        &source,
+        &format!(
+            "SELECT seq, hash FROM audit_events WHERE seq > {after_seq} ORDER BY seq DESC LIMIT 1"
+        ),
+        2,
+    )?;
+    let (head_seq, head_hash) = match last.first().map(|r| (&r[0], &r[1])) {
+        None => {
+            progress("every event of the source is already merged: nothing to do");
+            return Ok(MergeOutcome {
+                dry_run: opts.dry_run,
+                ..MergeOutcome::default()
+            });
+        }
+        Some((Val::Integer(s), Val::Text(h))) => (*s, h.clone()),
+        Some(_) => bail!("audit_events: a row without an integer seq and a text hash"),
     };
-    let (head_seq, head_hash) = (last.seq, last.hash.clone());
+    let event_count = match select_rows(
+        &source,
+        &format!("SELECT count(*) FROM audit_events WHERE seq > {after_seq} AND seq <= {head_seq}"),
+        1,
+    )?
+    .first()
+    .and_then(|r| r.first())
+    {
+        Some(Val::Integer(n)) => u64::try_from(*n).unwrap_or(0),
+        _ => bail!("cannot count the source's events"),
+    };
     progress(&format!(
-        "{} source events to append after the target's chain",
-        events.len()
+        "{event_count} source events to append after the target's chain"
     ));
-    let tables = read_all(&source)?;
+    let tables = tables_of(&source)?;
     let tshapes = shapes(&target)?;
     let now = crate::clock::Clock::now_ms(&crate::clock::SystemClock);
     let dry = opts.dry_run;
     let plan = Plan {
-        events: &events,
+        source: &source,
+        events: (after_seq, event_count),
         tables: &tables,
         tshapes: &tshapes,
         prior: prior.as_ref(),
@@ -154,14 +177,7 @@ pub fn merge(
             c.client.batch_execute("SAVEPOINT merge").map_err(pg_err)?;
             // A target copied by an older `store migrate` may have its sequences behind.
             super::advance_identities(c, RENUMBERED)?;
-            let out = write(
-                &mut PgTarget {
-                    conn: c,
-                    shapes: &tshapes,
-                },
-                &plan,
-                progress,
-            )?;
+            let out = write(&mut PgTarget::new(c, &tshapes), &plan, progress)?;
             c.client
                 .batch_execute(if dry {
                     "ROLLBACK TO SAVEPOINT merge"
@@ -185,9 +201,12 @@ pub fn merge(
     Ok(out)
 }
 
-/// Everything one merge writes, read before the write transaction starts.
+/// What one merge writes: the source's rows are streamed from `source` while the target's
+/// write transaction is open (one batch in memory at a time).
 struct Plan<'a> {
-    events: &'a [SourceEvent],
+    source: &'a AnyStore,
+    /// The source's events to append: those after this `seq` up to the head, and how many.
+    events: (i64, u64),
     tables: &'a [Table],
     tshapes: &'a BTreeMap<String, Shape>,
     prior: Option<&'a Prior>,
@@ -206,103 +225,125 @@ fn write(
     progress: &mut dyn FnMut(&str),
 ) -> anyhow::Result<MergeOutcome> {
     let mut out = MergeOutcome::default();
-    for e in plan.events {
-        let mut ev = e.ev.clone();
-        let original = json!({"seq": e.seq, "hash": e.hash, "actor_type": e.actor_type});
-        ev.details = match ev.details {
-            Value::Object(mut m) => {
-                m.insert("merged_from".into(), original);
-                Value::Object(m)
-            }
-            other => json!({"original": other, "merged_from": original}),
-        };
-        t.append(plan.key, &ev, e.ts_ms)?;
-        out.events += 1;
-    }
-    progress(&format!("appended {} events", out.events));
-    let mut max_ids = BTreeMap::new();
-    let mut decision_ids = BTreeMap::new();
+    // The order rows go in: the events, the tables without special handling, then the
+    // decisions' learning keys (their new ids known by then), then the learned patterns.
+    let mut order: Vec<&Table> = Vec::new();
     for table in plan.tables {
-        let name = table.name.as_str();
-        let Some(shape) = plan.tshapes.get(name) else {
-            bail!("the target has no table `{name}`: its schema is older than the source's");
-        };
-        if SPECIAL.contains(&name) {
-            continue;
+        if !plan.tshapes.contains_key(&table.name) {
+            bail!(
+                "the target has no table `{}`: its schema is older than the source's",
+                table.name
+            );
         }
-        let cols: Vec<usize> = (0..table.columns.len())
-            .filter(|&i| shape.columns.iter().any(|(c, _)| *c == table.columns[i]))
-            .collect();
-        let n = if RENUMBERED.contains(&name) {
-            let id = col(table, "id")?;
-            let floor = plan.prior.and_then(|p| p.max_ids.get(name)).copied();
-            let keep: Vec<usize> = cols.iter().copied().filter(|&i| i != id).collect();
-            let mut n = 0u64;
-            let mut top = floor.unwrap_or(0);
-            for r in &table.rows {
-                let Val::Integer(old) = r[id] else {
-                    bail!("{name}: a row without an integer id");
-                };
-                top = top.max(old);
-                if old <= floor.unwrap_or(0) {
-                    continue;
-                }
-                let new = t.insert_returning_id(table, &keep, r)?;
-                if name == "decisions" {
-                    decision_ids.insert(old, new);
-                }
-                n += 1;
-            }
-            max_ids.insert(name.to_string(), top);
-            n
-        } else {
-            let mut n = 0u64;
-            for r in &table.rows {
-                n += t.insert(table, &cols, r, Conflict::Ignore)?;
-            }
-            n
-        };
-        if n > 0 {
-            out.rows.insert(name.to_string(), n);
+        if !SPECIAL.contains(&table.name.as_str()) {
+            order.push(table);
         }
     }
-    if let Some(table) = plan.tables.iter().find(|t| t.name == "decision_keys") {
-        let did = col(table, "decision_id")?;
-        let cols: Vec<usize> = (0..table.columns.len()).collect();
-        let mut n = 0u64;
-        for r in &table.rows {
-            let Val::Integer(old) = r[did] else {
-                bail!("decision_keys: a row without an integer decision_id");
-            };
-            let Some(new) = decision_ids.get(&old) else {
-                continue;
-            };
-            let mut row = r.clone();
-            row[did] = Val::Integer(*new);
-            n += t.insert(table, &cols, &row, Conflict::Fail)?;
-        }
-        if n > 0 {
-            out.rows.insert("decision_keys".into(), n);
-        }
-    }
-    for name in ["patterns", "pattern_humans"] {
+    for name in ["decision_keys", "patterns", "pattern_humans"] {
         if let Some(table) = plan.tables.iter().find(|t| t.name == name) {
-            let cols: Vec<usize> = (0..table.columns.len()).collect();
-            let mut n = 0u64;
-            for r in &table.rows {
-                n += t.insert(table, &cols, r, Conflict::Ignore)?;
-            }
-            if n > 0 {
-                out.rows.insert(name.into(), n);
-            }
+            order.push(table);
         }
     }
+    let (after, count) = plan.events;
+    let (head_seq, head_hash) = plan.head;
+    let mut queries = vec![(events_sql(after, head_seq), EVENT_COLUMNS)];
+    queries.extend(order.iter().map(|t| (select_sql(t), t.columns.len())));
+    let floor = |name: &str| plan.prior.and_then(|p| p.max_ids.get(name)).copied();
+    let mut max_ids: BTreeMap<String, i64> = order
+        .iter()
+        .filter(|t| RENUMBERED.contains(&t.name.as_str()))
+        .map(|t| (t.name.clone(), floor(&t.name).unwrap_or(0)))
+        .collect();
+    let mut decision_ids = BTreeMap::new();
+    stream_queries(plan.source, &queries, BATCH, &mut |i, rows| {
+        let Some(table) = i.checked_sub(1).map(|k| order[k]) else {
+            for r in rows {
+                let e = event_of(r)?;
+                let mut ev = e.ev;
+                let original = json!({"seq": e.seq, "hash": e.hash, "actor_type": e.actor_type});
+                ev.details = match ev.details {
+                    Value::Object(mut m) => {
+                        m.insert("merged_from".into(), original);
+                        Value::Object(m)
+                    }
+                    other => json!({"original": other, "merged_from": original}),
+                };
+                t.append(plan.key, &ev, e.ts_ms)?;
+                out.events += 1;
+            }
+            progress(&format!("appended {} of {count} events", out.events));
+            return Ok(());
+        };
+        let name = table.name.as_str();
+        let all: Vec<usize> = (0..table.columns.len()).collect();
+        let mut n = 0u64;
+        if name == "decision_keys" {
+            let did = col(table, "decision_id")?;
+            for r in rows {
+                let Val::Integer(old) = r[did] else {
+                    bail!("decision_keys: a row without an integer decision_id");
+                };
+                let Some(new) = decision_ids.get(&old) else {
+                    continue;
+                };
+                let mut row = r.clone();
+                row[did] = Val::Integer(*new);
+                n += t.insert(table, &all, &row, Conflict::Fail)?;
+            }
+        } else if name == "patterns" || name == "pattern_humans" {
+            for r in rows {
+                n += t.insert(table, &all, r, Conflict::Ignore)?;
+            }
+        } else {
+            let shape = plan
+                .tshapes
+                .get(name)
+                .ok_or_else(|| anyhow!("the target has no table `{name}`"))?;
+            let cols: Vec<usize> = all
+                .iter()
+                .copied()
+                .filter(|&i| shape.columns.iter().any(|(c, _)| *c == table.columns[i]))
+                .collect();
+            if RENUMBERED.contains(&name) {
+                let id = col(table, "id")?;
+                let floor = floor(name).unwrap_or(0);
+                let keep: Vec<usize> = cols.iter().copied().filter(|&i| i != id).collect();
+                for r in rows {
+                    let Val::Integer(old) = r[id] else {
+                        bail!("{name}: a row without an integer id");
+                    };
+                    if let Some(top) = max_ids.get_mut(name) {
+                        *top = (*top).max(old);
+                    }
+                    if old <= floor {
+                        continue;
+                    }
+                    let new = t.insert_returning_id(table, &keep, r)?;
+                    if name == "decisions" {
+                        decision_ids.insert(old, new);
+                    }
+                    n += 1;
+                }
+            } else {
+                for r in rows {
+                    n += t.insert(table, &cols, r, Conflict::Ignore)?;
+                }
+            }
+        }
+        if n > 0 {
+            *out.rows.entry(name.to_string()).or_insert(0) += n;
+        }
+        progress(&format!(
+            "{name}: {} rows added",
+            out.rows.get(name).unwrap_or(&0)
+        ));
+        Ok(())
+    })?;
     out.revoked = t.execute(APPLY_REVOCATIONS[0])?;
     for sql in &APPLY_REVOCATIONS[1..] {
         t.execute(sql)?;
     }
     t.execute(RECOMPUTE_PATTERNS)?;
-    let (head_seq, head_hash) = plan.head;
     let shown_from = plan.shown_from;
     let details = json!({
         "source": shown_from,
@@ -324,6 +365,7 @@ fn write(
     );
     ev.details = details;
     t.append(plan.key, &ev, plan.now)?;
+    t.finish()?;
     Ok(out)
 }
 
@@ -367,53 +409,55 @@ fn prior_merge(target: &AnyStore, first_hash: &str) -> anyhow::Result<Option<Pri
     Ok(found)
 }
 
-/// The source's events after `after`, in order.
-fn read_events(source: &AnyStore, after: i64) -> anyhow::Result<Vec<SourceEvent>> {
-    let sql = format!(
+/// The columns [`events_sql`] reads.
+const EVENT_COLUMNS: usize = 14;
+
+/// The source's events after `after` up to `head`, in order.
+fn events_sql(after: i64, head: i64) -> String {
+    format!(
         "SELECT seq, ts_ms, event_type, actor_type, actor, runtime, session_id, project, \
-         principal, host, entity, summary, details, hash FROM audit_events WHERE seq > {after} \
-         ORDER BY seq"
-    );
+         principal, host, entity, summary, details, hash FROM audit_events \
+         WHERE seq > {after} AND seq <= {head} ORDER BY seq"
+    )
+}
+
+/// One row of [`events_sql`].
+fn event_of(r: &[Val]) -> anyhow::Result<SourceEvent> {
     let s = |v: &Val| match v {
         Val::Text(t) => Ok(t.clone()),
         Val::Null => Ok(String::new()),
         other => Err(anyhow!("audit_events: {other:?} where text was expected")),
     };
-    select_rows(source, &sql, 14)?
-        .into_iter()
-        .map(|r| {
-            let (Val::Integer(seq), Val::Integer(ts_ms)) = (&r[0], &r[1]) else {
-                bail!("audit_events: a row without an integer seq and ts_ms");
-            };
-            let actor_type = s(&r[3])?;
-            let at = match actor_type.as_str() {
-                "human" => ActorType::Human,
-                "hook" => ActorType::Hook,
-                "runtime" => ActorType::Runtime,
-                _ => ActorType::System,
-            };
-            let ev = NewEvent {
-                event_type: s(&r[2])?,
-                actor_type: at,
-                actor: s(&r[4])?,
-                runtime: s(&r[5])?,
-                session_id: s(&r[6])?,
-                project: s(&r[7])?,
-                principal: s(&r[8])?,
-                host: s(&r[9])?,
-                entity: s(&r[10])?,
-                summary: s(&r[11])?,
-                details: audit::parse_details(&s(&r[12])?),
-            };
-            Ok(SourceEvent {
-                seq: *seq,
-                ts_ms: *ts_ms,
-                ev,
-                actor_type,
-                hash: s(&r[13])?,
-            })
-        })
-        .collect()
+    let (Val::Integer(seq), Val::Integer(ts_ms)) = (&r[0], &r[1]) else {
+        bail!("audit_events: a row without an integer seq and ts_ms");
+    };
+    let actor_type = s(&r[3])?;
+    let at = match actor_type.as_str() {
+        "human" => ActorType::Human,
+        "hook" => ActorType::Hook,
+        "runtime" => ActorType::Runtime,
+        _ => ActorType::System,
+    };
+    let ev = NewEvent {
+        event_type: s(&r[2])?,
+        actor_type: at,
+        actor: s(&r[4])?,
+        runtime: s(&r[5])?,
+        session_id: s(&r[6])?,
+        project: s(&r[7])?,
+        principal: s(&r[8])?,
+        host: s(&r[9])?,
+        entity: s(&r[10])?,
+        summary: s(&r[11])?,
+        details: audit::parse_details(&s(&r[12])?),
+    };
+    Ok(SourceEvent {
+        seq: *seq,
+        ts_ms: *ts_ms,
+        ev,
+        actor_type,
+        hash: s(&r[13])?,
+    })
 }
 
 /// The position of column `name` in `t`.

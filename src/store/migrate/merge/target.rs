@@ -5,7 +5,8 @@ use super::super::{Shape, Table, Val, pg_param};
 use crate::audit::{self, NewEvent};
 use crate::key::KEY_LEN;
 use crate::store::audit_sql;
-use crate::store::postgres::{Conn, chain::PgChain, pg_err};
+use crate::store::postgres::chain::{PgChain, put_head};
+use crate::store::postgres::{Conn, pg_err};
 use anyhow::anyhow;
 use postgres::types::ToSql;
 use rusqlite::Transaction;
@@ -42,6 +43,9 @@ pub(super) trait Target {
     ) -> anyhow::Result<i64>;
     /// Runs one statement with no parameters; the rows it changed.
     fn execute(&mut self, sql: &str) -> anyhow::Result<u64>;
+    /// Ends the writes: whatever the target kept back (the team store's chain head) is
+    /// written.
+    fn finish(&mut self) -> anyhow::Result<()>;
 }
 
 /// A SQLite target.
@@ -84,13 +88,32 @@ impl Target for SqliteTarget<'_, '_> {
     fn execute(&mut self, sql: &str) -> anyhow::Result<u64> {
         Ok(self.0.execute(sql, [])? as u64)
     }
+    fn finish(&mut self) -> anyhow::Result<()> {
+        Ok(())
+    }
 }
 
 /// A PostgreSQL target: the connection's write transaction, and the target's column types
-/// (each value is sent as its column's type).
+/// (each value is sent as its column's type). Statements go through the connection's typed
+/// path (one round trip each, prepared from their third use), and the chain's head is kept
+/// from one append to the next (the transaction holds the write lock: nobody else moves it),
+/// so an event costs one round trip, not three.
 pub(super) struct PgTarget<'a> {
-    pub(super) conn: &'a mut Conn,
-    pub(super) shapes: &'a BTreeMap<String, Shape>,
+    conn: &'a mut Conn,
+    shapes: &'a BTreeMap<String, Shape>,
+    /// The head after this target's last append; `None` before the first (read then).
+    head: Option<Option<audit::Head>>,
+}
+
+impl<'a> PgTarget<'a> {
+    /// The target writing through `conn`'s open write transaction.
+    pub(super) fn new(conn: &'a mut Conn, shapes: &'a BTreeMap<String, Shape>) -> Self {
+        PgTarget {
+            conn,
+            shapes,
+            head: None,
+        }
+    }
 }
 
 impl PgTarget<'_> {
@@ -116,7 +139,16 @@ impl PgTarget<'_> {
 
 impl Target for PgTarget<'_> {
     fn append(&mut self, key: &[u8; KEY_LEN], ev: &NewEvent, ts_ms: i64) -> anyhow::Result<()> {
-        audit::append(&mut PgChain::new(self.conn), key, ev, ts_ms).map(|_| ())
+        // The head is written once, by `finish`: moving it per event in this one long
+        // transaction made a large merge quadratic (`PgChain::leaving_head`).
+        let mut chain = PgChain::with_head(self.conn, self.head.take()).leaving_head();
+        let e = audit::append(&mut chain, key, ev, ts_ms)?;
+        self.head = Some(Some(audit::Head {
+            mac: audit::head_mac(key, e.seq, &e.hash),
+            seq: e.seq,
+            hash: e.hash,
+        }));
+        Ok(())
     }
 
     fn insert(
@@ -133,7 +165,7 @@ impl Target for PgTarget<'_> {
         let sql = insert_sql("INSERT", table, keep, |i| format!("${i}"), tail);
         let args = self.params(table, keep, row)?;
         let refs: Vec<&(dyn ToSql + Sync)> = args.iter().map(|b| b.as_ref()).collect();
-        self.conn.client.execute(&sql, &refs).map_err(pg_err)
+        self.conn.execute(&sql, &refs)
     }
 
     fn insert_returning_id(
@@ -145,12 +177,21 @@ impl Target for PgTarget<'_> {
         let sql = insert_sql("INSERT", table, keep, |i| format!("${i}"), " RETURNING id");
         let args = self.params(table, keep, row)?;
         let refs: Vec<&(dyn ToSql + Sync)> = args.iter().map(|b| b.as_ref()).collect();
-        let r = self.conn.client.query_one(&sql, &refs).map_err(pg_err)?;
+        let r = self
+            .conn
+            .query_opt(&sql, &refs)?
+            .ok_or_else(|| anyhow!("{}: the insert returned no id", table.name))?;
         r.try_get(0).map_err(pg_err)
     }
 
     fn execute(&mut self, sql: &str) -> anyhow::Result<u64> {
         self.conn.client.execute(sql, &[]).map_err(pg_err)
+    }
+    fn finish(&mut self) -> anyhow::Result<()> {
+        match &self.head {
+            Some(Some(head)) => put_head(self.conn, head),
+            _ => Ok(()),
+        }
     }
 }
 
