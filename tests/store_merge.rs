@@ -360,19 +360,7 @@ fn a_source_larger_than_a_batch_merges_batch_by_batch() {
     let b = e.dir.path().join("b.db");
     e.populate(&e.db, "a", "make deploy", 2, "alice");
     e.populate(&b, "b", "make deploy", 3, "bob");
-    // Checks are not chained: rows added straight to the table keep the source verifying.
-    let c = rusqlite::Connection::open(&b).unwrap();
-    for i in 0..1_200 {
-        c.execute(
-            "INSERT INTO checks (ts_ms, session, runtime, event, project, tool, action, scope, \
-             decision, decided_by, risk_tier, risk_score) \
-             VALUES (?1, 'bulk', 'cli', 'check', '/srv/bulk', 'shell', 'execute', ?2, 'allow', \
-             'rule', 'low', 0.1)",
-            rusqlite::params![i, format!("echo {i}")],
-        )
-        .unwrap();
-    }
-    drop(c);
+    store_support::add_bulk_checks(&b, 1_200);
     let bulk = "SELECT count(*) FROM checks WHERE session = 'bulk'";
     let before = count(&e.db, "SELECT count(*) FROM checks");
     let source_checks = count(&b, "SELECT count(*) FROM checks");

@@ -190,19 +190,7 @@ fn a_target_that_ends_elsewhere_or_learned_what_the_source_did_not_is_refused() 
 fn a_store_larger_than_a_batch_is_copied_batch_by_batch() {
     let e = Env::new();
     e.populate(&e.db);
-    // Checks are not chained: rows added straight to the table keep the source verifying.
-    let c = rusqlite::Connection::open(&e.db).unwrap();
-    for i in 0..1_300 {
-        c.execute(
-            "INSERT INTO checks (ts_ms, session, runtime, event, project, tool, action, scope, \
-             decision, decided_by, risk_tier, risk_score) \
-             VALUES (?1, 'bulk', 'cli', 'check', '/srv/bulk', 'shell', 'execute', ?2, 'allow', \
-             'rule', 'low', 0.1)",
-            rusqlite::params![i, format!("echo {i}")],
-        )
-        .unwrap();
-    }
-    drop(c);
+    store_support::add_bulk_checks(&e.db, 1_300);
     assert_eq!(e.verify(&e.db, None)["intact"], true);
     let copy = e.dir.path().join("copy.db");
     let out = e.migrate(&e.db, &["--to", &format!("sqlite:{}", copy.display())]);

@@ -115,3 +115,19 @@ pub fn ok(out: &std::process::Output) -> String {
     );
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
+
+/// Adds `n` allowed checks of session `bulk` straight to the SQLite store `db`. Checks are not
+/// chained, so the store still verifies: a store larger than a copy's batch, cheaply.
+pub fn add_bulk_checks(db: &Path, n: usize) {
+    let c = rusqlite::Connection::open(db).unwrap();
+    for i in 0..n {
+        c.execute(
+            "INSERT INTO checks (ts_ms, session, runtime, event, project, tool, action, scope, \
+             decision, decided_by, risk_tier, risk_score) \
+             VALUES (?1, 'bulk', 'cli', 'check', '/srv/bulk', 'shell', 'execute', ?2, 'allow', \
+             'rule', 'low', 0.1)",
+            rusqlite::params![i as i64, format!("echo {i}")],
+        )
+        .unwrap();
+    }
+}

@@ -56,24 +56,20 @@ pub(super) fn stream_queries(
     batch: usize,
     f: &mut BatchSink<'_>,
 ) -> anyhow::Result<()> {
-    let batch = batch.max(1);
-    let mut buf: Vec<Vec<Val>> = Vec::new();
+    let mut out = Batches {
+        rows: Vec::new(),
+        size: batch.max(1),
+        sink: f,
+    };
     match store {
         AnyStore::Sqlite(s) => s.db().read(|tx| {
             for (i, (sql, width)) in queries.iter().enumerate() {
                 let mut stmt = tx.prepare(sql)?;
                 let mut rows = stmt.query([])?;
                 while let Some(r) = rows.next()? {
-                    buf.push(sqlite_row(r, *width)?);
-                    if buf.len() >= batch {
-                        f(i, &buf)?;
-                        buf.clear();
-                    }
+                    out.push(i, sqlite_row(r, *width)?)?;
                 }
-                if !buf.is_empty() {
-                    f(i, &buf)?;
-                    buf.clear();
-                }
+                out.end(i)?;
             }
             Ok(())
         }),
@@ -92,19 +88,39 @@ pub(super) fn stream_queries(
                     let row = (0..*width)
                         .map(|k| crate::store::postgres::export::value(&r, k))
                         .collect::<anyhow::Result<Vec<_>>>()?;
-                    buf.push(row);
-                    if buf.len() >= batch {
-                        f(i, &buf)?;
-                        buf.clear();
-                    }
+                    out.push(i, row)?;
                 }
-                if !buf.is_empty() {
-                    f(i, &buf)?;
-                    buf.clear();
-                }
+                out.end(i)?;
             }
             Ok(())
         }),
+    }
+}
+
+/// Rows gathered into batches of `size` for a [`BatchSink`].
+struct Batches<'s, 'a> {
+    rows: Vec<Vec<Val>>,
+    size: usize,
+    sink: &'s mut BatchSink<'a>,
+}
+
+impl Batches<'_, '_> {
+    /// Adds a row of query `i`, handing the batch on when it is full.
+    fn push(&mut self, i: usize, row: Vec<Val>) -> anyhow::Result<()> {
+        self.rows.push(row);
+        if self.rows.len() >= self.size {
+            self.end(i)?;
+        }
+        Ok(())
+    }
+
+    /// Hands on what query `i` left (its last, partial batch).
+    fn end(&mut self, i: usize) -> anyhow::Result<()> {
+        if !self.rows.is_empty() {
+            (self.sink)(i, &self.rows)?;
+            self.rows.clear();
+        }
+        Ok(())
     }
 }
 
