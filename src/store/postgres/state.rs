@@ -22,8 +22,8 @@ use postgres::types::ToSql;
 pub struct PgState<'a> {
     conn: &'a mut Conn,
     key: Option<&'a [u8; 32]>,
-    /// The audit head as this write transaction's snapshot read it (under the write lock),
-    /// for its first append; `None` when not read.
+    /// The audit head as this write transaction last read or wrote it (under the write
+    /// lock), for its next append; `None` when not known.
     head: Option<Option<crate::audit::Head>>,
     /// Audit events written (or, without a key, that would have been).
     pub audited: u32,
@@ -47,10 +47,11 @@ impl<'a> PgState<'a> {
 
     /// State in a write transaction; audit events are appended to the chain in it.
     pub(crate) fn with_audit(conn: &'a mut Conn, key: &'a [u8; 32]) -> Self {
+        let head = conn.primed_head.take();
         PgState {
             conn,
             key: Some(key),
-            head: None,
+            head,
             audited: 0,
             deferred: Deferred::default(),
         }
@@ -846,10 +847,16 @@ impl State for PgState<'_> {
             details: note.details.clone(),
         };
         // The write transaction holds the write lock: the head read and the insert are
-        // serialized against every other appender.
+        // serialized against every other appender, and the head this append leaves is the
+        // one the transaction's next append continues from (not read again).
         let mut chain = super::chain::PgChain::with_head(self.conn, self.head.take())
             .carrying(self.deferred.take());
-        crate::audit::append(&mut chain, key, &ev, ts_ms)?;
+        let e = crate::audit::append(&mut chain, key, &ev, ts_ms)?;
+        self.head = Some(Some(crate::audit::Head {
+            mac: crate::audit::head_mac(key, e.seq, &e.hash),
+            seq: e.seq,
+            hash: e.hash,
+        }));
         Ok(())
     }
 }

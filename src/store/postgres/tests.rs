@@ -302,17 +302,32 @@ fn a_deferred_open_checks_the_schema_in_its_first_transaction() {
     assert_eq!(created, 1, "the first transaction migrated, then ran");
     assert_eq!(store.schema_version().unwrap(), MIGRATIONS.len() as u32);
     // A current schema: the next store's first transaction begins in one round trip, the
-    // version read with it (a write's `BEGIN` selects its lock first).
+    // version read with it (a write's `BEGIN` selects its lock and the chain's head first).
+    let key = [9u8; 32];
+    store
+        .write(&key, |st| {
+            st.audit(&crate::engine::state::AuditNote::default(), 1)
+        })
+        .unwrap();
     for write in [false, true] {
         let again = PgStore::open_deferred(&h.url).unwrap();
         let mut guard = again.lock().unwrap();
         let conn = again.connected(&mut guard).unwrap();
         let begin = if write {
-            format!("BEGIN; SELECT pg_advisory_xact_lock({WRITE_LOCK})")
+            format!("BEGIN; SELECT pg_advisory_xact_lock({WRITE_LOCK}); {HEAD_SELECT}")
         } else {
             "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY".to_string()
         };
-        assert!(again.begin_checked(conn, &begin).unwrap(), "write: {write}");
+        let begun = again.begin_checked(conn, &begin).unwrap();
+        let begun = begun.unwrap_or_else(|| panic!("begun at once, write: {write}"));
+        let head = head_in(&begun).unwrap();
+        assert_eq!(head.is_some(), write, "the head comes with a write's BEGIN");
+        if let Some(head) = head {
+            assert_eq!(head.seq, 1);
+            assert!(crate::audit::head_mac_ok(
+                &key, head.seq, &head.hash, &head.mac
+            ));
+        }
         conn.client.batch_execute("ROLLBACK").unwrap();
     }
     // A schema from a newer aiperture is refused, not written to.
