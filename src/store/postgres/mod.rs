@@ -71,38 +71,6 @@ pub(crate) struct Conn {
     cache: HashMap<String, Statement>,
     /// Statements run on this connection and not prepared (yet), with how often.
     seen: HashMap<String, u8>,
-    /// The audit head the current write transaction read in its `BEGIN` round trip (after
-    /// taking the write lock), for its first append; `None` outside one.
-    pub(crate) primed_head: Option<Option<crate::audit::Head>>,
-}
-
-/// The head read a write transaction adds to its `BEGIN` round trip, after the lock.
-const HEAD_SELECT: &str = "SELECT seq, hash, mac FROM audit_head WHERE id = 1";
-
-/// The head among the rows of a `BEGIN` batch that ended with [`HEAD_SELECT`]: its one row
-/// of three columns (none for an empty chain).
-fn head_in(
-    messages: &[postgres::SimpleQueryMessage],
-) -> anyhow::Result<Option<crate::audit::Head>> {
-    for m in messages {
-        if let postgres::SimpleQueryMessage::Row(r) = m
-            && r.len() == 3
-        {
-            let text = |i: usize| {
-                r.get(i)
-                    .map(String::from)
-                    .ok_or_else(|| anyhow!("the audit head has no column {i}"))
-            };
-            return Ok(Some(crate::audit::Head {
-                seq: text(0)?
-                    .parse()
-                    .map_err(|_| anyhow!("the audit head's seq is not a number"))?,
-                hash: text(1)?,
-                mac: text(2)?,
-            }));
-        }
-    }
-    Ok(None)
 }
 
 /// The types a parameter may be sent as, tried in order: every Rust type the store binds
@@ -147,7 +115,6 @@ impl Conn {
             client,
             cache: HashMap::new(),
             seen: HashMap::new(),
-            primed_head: None,
         }
     }
 
@@ -467,25 +434,12 @@ impl PgStore {
     ) -> anyhow::Result<T> {
         let mut guard = self.lock()?;
         let conn = self.connected(&mut guard)?;
-        conn.primed_head = None;
-        let checked = if self.schema_known.load(Ordering::Relaxed) {
-            None
-        } else {
-            self.begin_checked(conn, begin)?
-        };
-        let begun = match checked {
-            Some(messages) => messages,
-            None => conn
-                .client
-                .simple_query(begin)
-                .map_err(|e| pg_err(e).context(format!("database {}: cannot begin", self.url)))?,
-        };
-        if begin.ends_with(HEAD_SELECT) {
-            conn.primed_head = Some(head_in(&begun)?);
+        if self.schema_known.load(Ordering::Relaxed) || !self.begin_checked(conn, begin)? {
+            conn.client
+                .batch_execute(begin)
+                .map_err(|e| pg_err(e).context(format!("database {}: cannot begin", self.url)))?;
         }
-        let done = f(conn);
-        conn.primed_head = None;
-        match done {
+        match f(conn) {
             Ok(out) => {
                 let end = if commit { "COMMIT" } else { "ROLLBACK" };
                 conn.client.batch_execute(end).map_err(|e| {
@@ -503,36 +457,24 @@ impl PgStore {
         }
     }
 
-    /// Begins with `begin` and reads the schema version in the same round trip. The batch's
-    /// messages when the transaction is open on a current schema; `None` when it was not begun
-    /// (the schema was missing or behind and is now migrated: begin again). A schema newer
-    /// than this build knows is an error.
-    fn begin_checked(
-        &self,
-        conn: &mut Conn,
-        begin: &str,
-    ) -> anyhow::Result<Option<Vec<postgres::SimpleQueryMessage>>> {
+    /// Begins with `begin` and reads the schema version in the same round trip. True when the
+    /// transaction is open on a current schema; false when it was not begun (the schema was
+    /// missing or behind and is now migrated: begin again). A schema newer than this build
+    /// knows is an error.
+    fn begin_checked(&self, conn: &mut Conn, begin: &str) -> anyhow::Result<bool> {
         let target = MIGRATIONS.len() as u32;
         let batch = format!("{begin}; SELECT version FROM aiperture_schema");
-        let (version, messages) = match conn.client.simple_query(&batch) {
-            // The last one-column row is the version's (`begin` may select a lock first, and
-            // a write's head, of three columns).
-            Ok(messages) => (
-                messages
-                    .iter()
-                    .filter_map(|m| match m {
-                        postgres::SimpleQueryMessage::Row(r) if r.len() == 1 => {
-                            Some(r.get(0).map(String::from))
-                        }
-                        _ => None,
-                    })
-                    .next_back()
-                    .flatten(),
-                messages,
-            ),
-            Err(e) if e.code() == Some(&postgres::error::SqlState::UNDEFINED_TABLE) => {
-                (None, Vec::new())
-            }
+        let version = match conn.client.simple_query(&batch) {
+            // The last row is the version's (`begin` may select a lock first).
+            Ok(messages) => messages
+                .iter()
+                .filter_map(|m| match m {
+                    postgres::SimpleQueryMessage::Row(r) => Some(r.get(0).map(String::from)),
+                    _ => None,
+                })
+                .next_back()
+                .flatten(),
+            Err(e) if e.code() == Some(&postgres::error::SqlState::UNDEFINED_TABLE) => None,
             Err(e) => {
                 return Err(pg_err(e).context(format!("database {}: cannot begin", self.url)));
             }
@@ -540,14 +482,14 @@ impl PgStore {
         let version = version.and_then(|v| v.parse::<u32>().ok()).unwrap_or(0);
         if version == target {
             self.schema_known.store(true, Ordering::Relaxed);
-            return Ok(Some(messages));
+            return Ok(true);
         }
         if !conn.client.is_closed() {
             let _ = conn.client.batch_execute("ROLLBACK");
         }
         migrate(conn)?;
         self.schema_known.store(true, Ordering::Relaxed);
-        Ok(None)
+        Ok(false)
     }
 
     /// Runs `f` in one read-only transaction on one snapshot of the database.
@@ -558,14 +500,13 @@ impl PgStore {
         self.run("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", false, f)
     }
 
-    /// Runs `f` in one write transaction holding [`WRITE_LOCK`]; the chain's head is read in
-    /// the same round trip, after the lock ([`Conn::primed_head`]).
+    /// Runs `f` in one write transaction holding [`WRITE_LOCK`].
     pub(crate) fn write_conn<T>(
         &self,
         f: impl FnOnce(&mut Conn) -> anyhow::Result<T>,
     ) -> anyhow::Result<T> {
         self.run(
-            &format!("BEGIN; SELECT pg_advisory_xact_lock({WRITE_LOCK}); {HEAD_SELECT}"),
+            &format!("BEGIN; SELECT pg_advisory_xact_lock({WRITE_LOCK})"),
             true,
             f,
         )

@@ -47,11 +47,10 @@ impl<'a> PgState<'a> {
 
     /// State in a write transaction; audit events are appended to the chain in it.
     pub(crate) fn with_audit(conn: &'a mut Conn, key: &'a [u8; 32]) -> Self {
-        let head = conn.primed_head.take();
         PgState {
             conn,
             key: Some(key),
-            head,
+            head: None,
             audited: 0,
             deferred: Deferred::default(),
         }

@@ -108,9 +108,11 @@ pub(super) struct PgTarget<'a> {
 impl<'a> PgTarget<'a> {
     /// The target writing through `conn`'s open write transaction.
     pub(super) fn new(conn: &'a mut Conn, shapes: &'a BTreeMap<String, Shape>) -> Self {
-        // As the transaction's `BEGIN` read it, after the write lock.
-        let head = conn.primed_head.take();
-        PgTarget { conn, shapes, head }
+        PgTarget {
+            conn,
+            shapes,
+            head: None,
+        }
     }
 }
 
