@@ -406,7 +406,7 @@ impl State for PgState<'_> {
         let rows = self.rows(
             &format!(
                 "SELECT {PATTERN_COLS} FROM patterns WHERE tool = $1 AND action = $2 \
-                 AND kind = $3 AND key = $4 ORDER BY project"
+                 AND kind = $3 AND key = $4 ORDER BY project COLLATE \"C\""
             ),
             &[&tool, &action, &key.kind.as_str(), &key.key],
         )?;
@@ -665,7 +665,7 @@ impl State for PgState<'_> {
 
     fn presets(&mut self, project: &str) -> anyhow::Result<Vec<String>> {
         let rows = self.rows(
-            "SELECT name FROM presets WHERE project = $1 ORDER BY name",
+            "SELECT name FROM presets WHERE project = $1 ORDER BY name COLLATE \"C\"",
             &[&project],
         )?;
         all(rows, |r| text(r, 0))

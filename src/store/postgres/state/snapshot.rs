@@ -19,9 +19,12 @@ use serde_json::Value;
 
 /// Every part of the common snapshot, in one statement. Parameters: $1 session, $2/$3 the
 /// rate window (since, cap), $4 project, $5 tool, $6 action, $7 scope, $8 content hash,
-/// $9 now, $10 the global project, $11/$12/$13 the learning keys' kinds, keys and whether each
-/// travels, in order; then whether the human decided in the project (read only when a key
-/// travels), and the audit head last ([`HEAD_JSON_SQL`]).
+/// $9 now, $10 the global project, $11/$12 the learning keys' kinds and keys, $13 the keys of
+/// those that travel; then whether the human decided in the project (read only when a key
+/// travels), and the audit head last ([`HEAD_JSON_SQL`]). The patterns part is a superset
+/// (any kind with any key) in no order, and the presets come unordered: both are filtered and
+/// ordered here, which a backend with cold caches plans faster than an `unnest` join and
+/// ordered aggregates.
 const SNAPSHOT_PARTS_SQL: &str = "SELECT \
      (SELECT count(*) FROM (SELECT 1 FROM checks WHERE session = $1 AND ts_ms >= $2 \
       LIMIT $3) AS recent), \
@@ -33,15 +36,13 @@ const SNAPSHOT_PARTS_SQL: &str = "SELECT \
       action, scope, decision, granted_by, reason) ORDER BY created_ms)::text FROM grants \
       WHERE project = $4 AND tool = $5 AND action = $6 AND expires_ms > $9 \
       AND revoked_ms IS NULL), \
-     (SELECT json_agg(json_build_array(p.project, p.kind, p.key, p.human_allow, p.human_deny, \
-      p.inferred_deny, p.rapid_allow, p.humans, p.first_ms, p.last_ms, p.revoked_ms) \
-      ORDER BY k.n, CASE WHEN k.travel THEN p.project END, p.project <> $4)::text \
-      FROM unnest($11::text[], $12::text[], $13::bool[]) WITH ORDINALITY AS k(kind, key, travel, n) \
-      JOIN patterns p ON (k.travel OR p.project IN ($4, $10)) AND p.tool = $5 \
-      AND p.action = $6 AND p.kind = k.kind AND p.key = k.key), \
-     (SELECT json_agg(name ORDER BY name)::text FROM presets WHERE project = $4), \
-     (CASE WHEN true = ANY($13) THEN EXISTS (SELECT 1 FROM patterns WHERE project = $4 \
-      AND human_allow + human_deny + inferred_deny > 0) END), ";
+     (SELECT json_agg(json_build_array(project, kind, key, human_allow, human_deny, \
+      inferred_deny, rapid_allow, humans, first_ms, last_ms, revoked_ms))::text \
+      FROM patterns WHERE tool = $5 AND action = $6 AND kind = ANY($11::text[]) \
+      AND key = ANY($12::text[]) AND (project IN ($4, $10) OR key = ANY($13::text[]))), \
+     (SELECT json_agg(name)::text FROM presets WHERE project = $4), \
+     (CASE WHEN cardinality($13::text[]) > 0 THEN EXISTS (SELECT 1 FROM patterns \
+      WHERE project = $4 AND human_allow + human_deny + inferred_deny > 0) END), ";
 
 /// The whole statement.
 fn snapshot_sql() -> String {
@@ -87,7 +88,9 @@ pub(super) fn read(st: &mut PgState<'_>, keys: &SnapshotKeys) -> anyhow::Result<
         for k in &keys.keys {
             kinds.push(k.kind.as_str());
             names.push(k.key.as_str());
-            travels.push(keys.travel.contains(k));
+            if keys.travel.contains(k) {
+                travels.push(k.key.as_str());
+            }
         }
     }
     let row = st
@@ -122,12 +125,14 @@ pub(super) fn read(st: &mut PgState<'_>, keys: &SnapshotKeys) -> anyhow::Result<
         }
     }
     snap.grants = list(part(&row, 3)?, grant_of)?;
-    snap.patterns = list(part(&row, 4)?, |v| pattern_of(&keys.tool, &keys.action, v))?;
+    let found = list(part(&row, 4)?, |v| pattern_of(&keys.tool, &keys.action, v))?;
+    snap.patterns = in_key_order(found, keys);
     snap.presets = list(part(&row, 5)?, |v| {
         v.as_str()
             .map(String::from)
             .ok_or_else(|| anyhow!("a preset name that is not text"))
     })?;
+    snap.presets.sort();
     // As the default reads it: only when a key that travels has evidence from elsewhere.
     let elsewhere = snap
         .patterns
@@ -139,6 +144,30 @@ pub(super) fn read(st: &mut PgState<'_>, keys: &SnapshotKeys) -> anyhow::Result<
     }
     head_at(st, &row, 7)?;
     Ok(snap)
+}
+
+/// The rows of the patterns part that `keys` asks for, as the default reads them: key by key
+/// in their order; a key's rows in the project and globally (the project's first), or, for a
+/// key that travels, in every project by name (bytewise, as `COLLATE "C"` orders them).
+fn in_key_order(found: Vec<PatternStats>, keys: &SnapshotKeys) -> Vec<PatternStats> {
+    let mut kept: Vec<(usize, PatternStats)> = found
+        .into_iter()
+        .filter_map(|p| {
+            let at = keys.keys.iter().position(|k| k == &p.key)?;
+            let here = p.project == keys.project || p.project == GLOBAL;
+            (here || keys.travel.contains(&p.key)).then_some((at, p))
+        })
+        .collect();
+    kept.sort_by(|(a, p), (b, q)| {
+        a.cmp(b).then_with(|| {
+            if keys.travel.contains(&p.key) {
+                p.project.as_bytes().cmp(q.project.as_bytes())
+            } else {
+                (p.project != keys.project).cmp(&(q.project != keys.project))
+            }
+        })
+    });
+    kept.into_iter().map(|(_, p)| p).collect()
 }
 
 /// The part at `i` of a snapshot row, parsed (`None` when NULL).
