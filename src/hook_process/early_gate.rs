@@ -17,8 +17,9 @@ use crate::store::{AnyGate, Location};
 pub enum EarlyGate {
     /// The team store's gate, its connection being made ([`crate::store::PgStore::open_deferred`]).
     Started(Box<anyhow::Result<AnyGate>>),
-    /// The paths and settings already read (the SQLite file, or a server may answer).
-    Later(Option<Box<(Paths, Settings)>>),
+    /// The paths, settings and store location already read (the SQLite file, or a server may
+    /// answer).
+    Later(Option<Box<(Paths, Settings, Location)>>),
 }
 
 impl EarlyGate {
@@ -33,21 +34,24 @@ impl EarlyGate {
         let Ok(settings) = Settings::load(&paths) else {
             return EarlyGate::Later(None);
         };
-        let team = matches!(
-            Location::select(&paths, Some(settings.store_url.as_str())),
-            Ok(Location::Postgres(_))
-        );
+        let Ok(at) = Location::select(&paths, Some(settings.store_url.as_str())) else {
+            return EarlyGate::Later(None);
+        };
+        let team = matches!(at, Location::Postgres(_));
         if team && !paths.home.join(crate::warm::SOCKET_FILE).exists() {
-            return EarlyGate::Started(Box::new(Gate::open_at(paths, settings)));
+            return EarlyGate::Started(Box::new(Gate::open_in(paths, settings, &at)));
         }
-        EarlyGate::Later(Some(Box::new((paths, settings))))
+        EarlyGate::Later(Some(Box::new((paths, settings, at))))
     }
 
     /// The gate: the one started early, else opened now.
     pub fn open(self) -> anyhow::Result<AnyGate> {
         match self {
             EarlyGate::Started(gate) => *gate,
-            EarlyGate::Later(Some(read)) => Gate::open_at(read.0, read.1),
+            EarlyGate::Later(Some(read)) => {
+                let (paths, settings, at) = *read;
+                Gate::open_in(paths, settings, &at)
+            }
             EarlyGate::Later(None) => Gate::open(),
         }
     }

@@ -282,14 +282,18 @@ impl Gate<AnyStore> {
     pub fn open() -> anyhow::Result<Self> {
         let paths = Paths::from_env()?;
         let settings = crate::config::Settings::load(&paths)?;
-        Self::open_at(paths, settings)
+        let at = Location::select(&paths, Some(settings.store_url.as_str()))?;
+        Self::open_in(paths, settings, &at)
     }
 
-    /// Opens the store `settings` and the environment select, with `paths` and `settings`
-    /// already read ([`Gate::open`] reads them).
-    pub fn open_at(paths: Paths, settings: crate::config::Settings) -> anyhow::Result<Self> {
-        let at = Location::select(&paths, Some(settings.store_url.as_str()))?;
-        let store = AnyStore::open(&at)?;
+    /// Opens the store at `at` (selected already, [`Location::select`]) with `paths` and
+    /// `settings`.
+    pub fn open_in(
+        paths: Paths,
+        settings: crate::config::Settings,
+        at: &Location,
+    ) -> anyhow::Result<Self> {
+        let store = AnyStore::open(at)?;
         Ok(Gate::new(
             store,
             paths,

@@ -48,14 +48,13 @@ struct Shape {
     key: Vec<String>,
 }
 
-/// One table of the source: its shape (its rows are streamed in batches, `source::stream`;
-/// `rows` holds one batch where a batch is looked at as a table).
+/// One table of the source: its name, columns and primary key (its rows are streamed in
+/// batches, `source::stream`).
 #[derive(Debug)]
 struct Table {
     name: String,
     columns: Vec<String>,
     key: Vec<String>,
-    rows: Vec<Vec<Val>>,
 }
 
 /// What the migration did (or, in a dry run, would do), per table.
@@ -212,11 +211,8 @@ pub fn verify(at: &Location, key: &[u8; KEY_LEN]) -> anyhow::Result<VerifyReport
     AnyStore::open(at)?.verify_audit(Some(key))
 }
 
-/// The source's chain: `hash` by `seq`, in order.
-fn chain_of(tables: &[Table]) -> anyhow::Result<Vec<(i64, String)>> {
-    let Some(t) = tables.iter().find(|t| t.name == "audit_events") else {
-        bail!("the source has no audit_events table");
-    };
+/// The `(seq, hash)` of the last of `rows`, rows of the `audit_events` table `t`.
+fn last_event(t: &Table, rows: &[Vec<Val>]) -> anyhow::Result<Option<(i64, String)>> {
     let col = |name: &str| {
         t.columns
             .iter()
@@ -224,13 +220,11 @@ fn chain_of(tables: &[Table]) -> anyhow::Result<Vec<(i64, String)>> {
             .ok_or_else(|| anyhow!("audit_events has no `{name}` column"))
     };
     let (s, h) = (col("seq")?, col("hash")?);
-    t.rows
-        .iter()
-        .map(|r| match (&r[s], &r[h]) {
-            (Val::Integer(seq), Val::Text(hash)) => Ok((*seq, hash.clone())),
-            _ => bail!("audit_events: a row without an integer seq and a text hash"),
-        })
-        .collect()
+    match rows.last().map(|r| (&r[s], &r[h])) {
+        None => Ok(None),
+        Some((Val::Integer(seq), Val::Text(hash))) => Ok(Some((*seq, hash.clone()))),
+        Some(_) => bail!("audit_events: a row without an integer seq and a text hash"),
+    }
 }
 
 /// A store's audit chain by its end: how many events, and the last one's `(seq, hash)`.
@@ -445,14 +439,7 @@ fn write_batch(
 ) -> anyhow::Result<u64> {
     let cols: Vec<&str> = keep.iter().map(|&i| t.columns[i].as_str()).collect();
     let head = if t.name == "audit_events" {
-        chain_of(std::slice::from_ref(&Table {
-            name: t.name.clone(),
-            columns: t.columns.clone(),
-            key: Vec::new(),
-            rows: rows.to_vec(),
-        }))?
-        .last()
-        .cloned()
+        last_event(t, rows)?
     } else {
         None
     };

@@ -21,7 +21,6 @@ pub(super) fn tables_of(store: &AnyStore) -> anyhow::Result<Vec<Table>> {
             name,
             columns: shape.columns.iter().map(|(c, _)| c.clone()).collect(),
             key: shape.key,
-            rows: Vec::new(),
         });
     }
     out.sort_by_key(|t| t.name != "audit_events");

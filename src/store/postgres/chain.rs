@@ -27,6 +27,8 @@ pub struct PgChain<'a> {
     /// False when the caller writes the head itself once its appends are done
     /// ([`PgChain::leaving_head`], [`put_head`]).
     moves_head: bool,
+    /// The head the last insert signed (written, or left for [`put_head`]).
+    signed: Option<Head>,
 }
 
 impl<'a> PgChain<'a> {
@@ -37,6 +39,7 @@ impl<'a> PgChain<'a> {
             primed: None,
             carried: Deferred::default(),
             moves_head: true,
+            signed: None,
         }
     }
 
@@ -48,6 +51,7 @@ impl<'a> PgChain<'a> {
             primed: head,
             carried: Deferred::default(),
             moves_head: true,
+            signed: None,
         }
     }
 
@@ -65,6 +69,11 @@ impl<'a> PgChain<'a> {
     pub(crate) fn leaving_head(mut self) -> Self {
         self.moves_head = false;
         self
+    }
+
+    /// The head the last append signed: where the transaction's next append continues.
+    pub(crate) fn signed_head(self) -> Option<Head> {
+        self.signed
     }
 }
 
@@ -191,6 +200,11 @@ impl ChainSink for PgChain<'_> {
         self.conn
             .execute(&sql, &params)
             .map_err(|err| err.context(format!("cannot append audit event {seq}")))?;
+        self.signed = Some(Head {
+            seq: e.seq,
+            hash: e.hash.clone(),
+            mac: new_head_mac.to_string(),
+        });
         Ok(())
     }
 }

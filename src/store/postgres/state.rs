@@ -850,12 +850,8 @@ impl State for PgState<'_> {
         // one the transaction's next append continues from (not read again).
         let mut chain = super::chain::PgChain::with_head(self.conn, self.head.take())
             .carrying(self.deferred.take());
-        let e = crate::audit::append(&mut chain, key, &ev, ts_ms)?;
-        self.head = Some(Some(crate::audit::Head {
-            mac: crate::audit::head_mac(key, e.seq, &e.hash),
-            seq: e.seq,
-            hash: e.hash,
-        }));
+        crate::audit::append(&mut chain, key, &ev, ts_ms)?;
+        self.head = chain.signed_head().map(Some);
         Ok(())
     }
 }

@@ -142,12 +142,8 @@ impl Target for PgTarget<'_> {
         // The head is written once, by `finish`: moving it per event in this one long
         // transaction made a large merge quadratic (`PgChain::leaving_head`).
         let mut chain = PgChain::with_head(self.conn, self.head.take()).leaving_head();
-        let e = audit::append(&mut chain, key, ev, ts_ms)?;
-        self.head = Some(Some(audit::Head {
-            mac: audit::head_mac(key, e.seq, &e.hash),
-            seq: e.seq,
-            hash: e.hash,
-        }));
+        audit::append(&mut chain, key, ev, ts_ms)?;
+        self.head = chain.signed_head().map(Some);
         Ok(())
     }
 
